@@ -1,0 +1,112 @@
+// Package cli builds Slipway's command tree. Each command parses its flags,
+// makes one call into a domain package and prints the result; exit codes are
+// decided in exitCode alone.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes shared by every command.
+const (
+	ExitOK     = 0 // the job ran and the answer is yes
+	ExitDenied = 1 // the job ran and the answer is no: a policy denial, drift, a failed verification
+	ExitError  = 2 // usage or input error, or a tool Slipway drives failed
+)
+
+// ErrDenied is returned (wrapped or bare) by commands whose work succeeded
+// but whose verdict is negative. The result has already been printed.
+var ErrDenied = errors.New("denied")
+
+// usageError marks errors in how the command was called.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// exitCode is the one place errors become exit codes.
+func exitCode(err error) int {
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, ErrDenied):
+		return ExitDenied
+	default:
+		return ExitError
+	}
+}
+
+// options are the settings shared by every command.
+type options struct {
+	stdout io.Writer
+	stderr io.Writer
+	log    *slog.Logger
+	// getenv is os.Getenv outside tests.
+	getenv func(string) string
+}
+
+// Main runs the command line and returns the process exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+}
+
+// Run runs one command line with the given streams; tests call it directly.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	o := &options{
+		stdout: stdout,
+		stderr: stderr,
+		getenv: getenv,
+		log:    slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel(getenv("SLIPWAY_LOG"))})),
+	}
+	root := newRootCmd(o)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err != nil && !errors.Is(err, ErrDenied) {
+		fmt.Fprintf(stderr, "slipway: %v\n", err)
+	}
+	return exitCode(err)
+}
+
+func logLevel(s string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+func newRootCmd(o *options) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "slipway",
+		Short:         "Take ML models from proof of concept to production under policy",
+		Long:          "Slipway validates a repository of CUE platform specs, measures model evidence, plans Terraform, gates changes with OPA policies and signs releases.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       Version,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(
+		newValidateCmd(o),
+	)
+	return root
+}
+
+// Version is set at build time with -ldflags "-X".
+var Version = "dev"

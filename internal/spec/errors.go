@@ -1,0 +1,80 @@
+package spec
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Position is a place in a platform file, relative to the repository root.
+type Position struct {
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Column int    `json:"column"`
+}
+
+// IsValid reports whether p names a file.
+func (p Position) IsValid() bool { return p.File != "" }
+
+func (p Position) String() string {
+	switch {
+	case p.File == "":
+		return "-"
+	case p.Line == 0:
+		return p.File
+	}
+	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Column)
+}
+
+// Problem is one thing wrong with a platform repository.
+type Problem struct {
+	Pos Position `json:"pos"`
+	// Path is the CUE path of the field at fault, such as
+	// models."credit-default".version; empty for syntax errors.
+	Path    string `json:"path,omitempty"`
+	Message string `json:"message"`
+}
+
+func (p Problem) String() string {
+	if p.Path == "" {
+		return fmt.Sprintf("%s: %s", p.Pos, p.Message)
+	}
+	return fmt.Sprintf("%s: %s: %s", p.Pos, p.Path, p.Message)
+}
+
+// Errors lists every problem found in a platform repository. Load returns
+// it, sorted by position, when the repository is invalid.
+type Errors []Problem
+
+func (e Errors) Error() string {
+	lines := make([]string, len(e))
+	for i, p := range e {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (e Errors) sorted() Errors {
+	sort.SliceStable(e, func(i, j int) bool {
+		a, b := e[i].Pos, e[j].Pos
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		if a.Column != b.Column {
+			return a.Column < b.Column
+		}
+		return e[i].Path < e[j].Path
+	})
+	// CUE reports some conflicts once per instance that contains them.
+	out := e[:0]
+	for i, p := range e {
+		if i > 0 && p == e[i-1] {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}

@@ -1,0 +1,497 @@
+// Package spec loads a platform repository of CUE files, validates it against
+// Slipway's embedded schemas, checks the references between its parts and
+// decodes it into the typed values the rest of Slipway uses. It is the only
+// package that imports cuelang.org/go.
+package spec
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/build"
+	"cuelang.org/go/cue/cuecontext"
+	cueerrors "cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/load"
+	"cuelang.org/go/cue/token"
+
+	"github.com/slipway-ml/slipway/schemas"
+)
+
+// PackageName is the CUE package every platform file belongs to.
+const PackageName = "platform"
+
+// schemaDir is where the schemas appear to the CUE loader inside a repository.
+var schemaDir = filepath.Join("cue.mod", "pkg", filepath.FromSlash(schemas.ImportPath))
+
+// defaultModule is overlaid when a repository has no cue.mod/module.cue.
+const defaultModule = "module: \"slipway.local/platform@v0\"\nlanguage: version: \"v0.17.0\"\n"
+
+// Load reads, validates and decodes the platform repository at dir. When the
+// repository is invalid the error is an Errors listing every problem.
+func Load(ctx context.Context, dir string) (*Platform, error) {
+	root, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(root); err != nil {
+		return nil, fmt.Errorf("platform repository: %w", err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("platform repository %s: not a directory", dir)
+	}
+	l := &loader{root: root, cctx: cuecontext.New(), paths: map[string]bool{}}
+	return l.load(ctx)
+}
+
+type loader struct {
+	root  string
+	cctx  *cue.Context
+	probs Errors
+	// user is the repository's own files unified, without the schema; it
+	// locates fields the schema requires but the repository lacks.
+	user cue.Value
+	// defs are the schema's definitions, for friendlier messages.
+	defs  cue.Value
+	files []string
+	paths map[string]bool
+}
+
+func (l *loader) load(ctx context.Context) (*Platform, error) {
+	overlay, err := l.overlay()
+	if err != nil {
+		return nil, err
+	}
+	cfg := &load.Config{Dir: l.root, Overlay: overlay, Package: "*"}
+	insts := load.Instances([]string{"./..."}, cfg)
+	schemaV := l.cctx.CompileBytes(mustReadSchema(), cue.Filename(filepath.Join(l.root, schemaDir, "platform.cue")))
+	if err := schemaV.Err(); err != nil {
+		return nil, fmt.Errorf("embedded schema: %w", err)
+	}
+	l.defs = schemaV
+	l.user = l.cctx.CompileString("{}")
+	var built []*build.Instance
+	for _, inst := range insts {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if inst.Err != nil {
+			l.addCUE(inst.Err)
+			continue
+		}
+		if inst.PkgName != PackageName {
+			for _, f := range inst.Files {
+				l.add(l.pos(packagePos(f)), "", fmt.Sprintf("package %s: platform files must be package %s", inst.PkgName, PackageName))
+			}
+			continue
+		}
+		built = append(built, inst)
+	}
+	if len(built) == 0 && len(l.probs) == 0 {
+		return nil, Errors{{Pos: Position{File: "."}, Message: "no CUE files of package " + PackageName}}
+	}
+	owners := map[string]map[string]ownerSite{}
+	for _, inst := range built {
+		v := l.cctx.BuildInstance(inst)
+		if err := v.Err(); err != nil {
+			l.addCUE(err)
+			continue
+		}
+		l.user = l.user.Unify(v)
+		for _, f := range inst.Files {
+			l.noteFile(f, owners)
+		}
+	}
+	l.checkDuplicates(owners)
+	if len(l.probs) > 0 {
+		return nil, l.probs.sorted()
+	}
+	v := schemaV.LookupPath(cue.ParsePath("#Platform")).Unify(l.user)
+	if err := v.Validate(cue.Concrete(true), cue.All()); err != nil {
+		l.addCUE(err)
+		return nil, l.probs.sorted()
+	}
+	var raw rawPlatform
+	if err := v.Decode(&raw); err != nil {
+		l.addCUE(err)
+		return nil, l.probs.sorted()
+	}
+	p := raw.platform(l.root)
+	sort.Strings(l.files)
+	p.Files = l.files
+	p.st = &platformState{user: l.user, rel: l.rel, positions: map[string]Position{}}
+	for name, m := range p.Models {
+		m.Dir = modelDir(owners["models"][name])
+		p.Models[name] = m
+	}
+	for i := range p.Waivers {
+		p.Waivers[i].Pos = l.pos(l.user.LookupPath(cue.MakePath(cue.Str("waivers"), cue.Index(i))).Pos())
+	}
+	l.resolveDeployments(p, schemaV)
+	l.checkReferences(p)
+	l.checkPaths(p)
+	if len(l.probs) > 0 {
+		return nil, l.probs.sorted()
+	}
+	return p, nil
+}
+
+type rawPlatform struct {
+	Platform struct {
+		Name   string         `json:"name"`
+		Policy PolicyDefaults `json:"policy"`
+	} `json:"platform"`
+	Environments map[string]Environment `json:"environments"`
+	DataSources  map[string]DataSource  `json:"dataSources"`
+	Templates    map[string]Template    `json:"templates"`
+	Models       map[string]Model       `json:"models"`
+	Waivers      []Waiver               `json:"waivers"`
+	Signing      struct {
+		TrustedKeys []TrustedKey `json:"trustedKeys"`
+	} `json:"signing"`
+}
+
+func (r rawPlatform) platform(root string) *Platform {
+	return &Platform{
+		Root:         root,
+		Name:         r.Platform.Name,
+		Policy:       r.Platform.Policy,
+		Environments: r.Environments,
+		DataSources:  r.DataSources,
+		Templates:    r.Templates,
+		Models:       r.Models,
+		Waivers:      r.Waivers,
+		TrustedKeys:  r.Signing.TrustedKeys,
+	}
+}
+
+func mustReadSchema() []byte {
+	b, err := fs.ReadFile(schemas.FS, "platform.cue")
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// overlay makes the embedded schema importable as slipway.dev/schema, in
+// place of any vendored copy, so that an edited copy cannot weaken it.
+func (l *loader) overlay() (map[string]load.Source, error) {
+	ov := map[string]load.Source{}
+	entries, err := fs.ReadDir(schemas.FS, ".")
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		b, err := fs.ReadFile(schemas.FS, e.Name())
+		if err != nil {
+			return nil, err
+		}
+		ov[filepath.Join(l.root, schemaDir, e.Name())] = load.FromBytes(b)
+	}
+	mod := filepath.Join(l.root, "cue.mod", "module.cue")
+	if _, err := os.Stat(mod); os.IsNotExist(err) {
+		ov[mod] = load.FromString(defaultModule)
+	}
+	return ov, nil
+}
+
+// rel makes an absolute file name relative to the repository root.
+func (l *loader) rel(name string) string {
+	if r, err := filepath.Rel(l.root, name); err == nil && !strings.HasPrefix(r, "..") {
+		return filepath.ToSlash(r)
+	}
+	return name
+}
+
+func (l *loader) pos(p token.Pos) Position {
+	if !p.IsValid() {
+		return Position{}
+	}
+	return Position{File: l.rel(p.Filename()), Line: p.Line(), Column: p.Column()}
+}
+
+func (l *loader) add(pos Position, path, msg string) {
+	l.probs = append(l.probs, Problem{Pos: pos, Path: path, Message: msg})
+}
+
+// isUserFile reports whether a position is in the repository's own files
+// rather than in the schema.
+func (l *loader) isUserFile(p token.Pos) bool {
+	if !p.IsValid() {
+		return false
+	}
+	r := l.rel(p.Filename())
+	return !strings.HasPrefix(r, "cue.mod/") && !filepath.IsAbs(r)
+}
+
+// addCUE turns a CUE error into problems, one for each error it holds.
+func (l *loader) addCUE(err error) {
+	for _, e := range cueerrors.Errors(err) {
+		path := cuePath(e.Path())
+		pos := l.userPos(e, path)
+		l.add(pos, path, l.message(e, path))
+	}
+}
+
+// userPos picks the position in the repository's own files that best names
+// the field at fault. A field the schema requires but no file sets has no
+// such position, so the closest enclosing value that is set is named.
+func (l *loader) userPos(e cueerrors.Error, path string) Position {
+	if p := e.Position(); l.isUserFile(p) {
+		return l.pos(p)
+	}
+	for _, p := range e.InputPositions() {
+		if l.isUserFile(p) {
+			return l.pos(p)
+		}
+	}
+	sels := e.Path()
+	for i := len(sels) - 1; i > 0; i-- {
+		v := l.user.LookupPath(cue.ParsePath(cuePath(sels[:i])))
+		if v.Exists() && l.isUserFile(v.Pos()) {
+			return l.pos(v.Pos())
+		}
+	}
+	if p := e.Position(); p.IsValid() {
+		return l.pos(p)
+	}
+	return Position{File: "."}
+}
+
+// cuePath renders selectors as a CUE path, quoting labels that need it.
+func cuePath(sels []string) string {
+	var b strings.Builder
+	for i, s := range sels {
+		if strings.HasPrefix(s, "[") || strings.HasPrefix(s, "\"") {
+			b.WriteString(s)
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		if ast.IsValidIdent(s) {
+			b.WriteString(s)
+		} else {
+			b.WriteString(fmt.Sprintf("%q", s))
+		}
+	}
+	return b.String()
+}
+
+// ownerSite is where a top-level entry, such as one model, is declared.
+type ownerSite struct {
+	dirs map[string]Position
+}
+
+// noteFile records, for each entry of the top-level maps a file declares,
+// the file's directory. Entries are keyed by name, so CUE would silently
+// merge two identical declarations of one model in two places; Slipway
+// treats a model declared in two directories as a copy-paste mistake.
+func (l *loader) noteFile(f *ast.File, owners map[string]map[string]ownerSite) {
+	name := l.rel(f.Filename)
+	if l.paths[name] {
+		return
+	}
+	l.paths[name] = true
+	l.files = append(l.files, name)
+	dir := filepath.ToSlash(filepath.Dir(name))
+	for _, decl := range f.Decls {
+		field, ok := decl.(*ast.Field)
+		if !ok {
+			continue
+		}
+		top, _, _ := ast.LabelName(field.Label)
+		switch top {
+		case "models", "dataSources", "environments", "templates":
+		default:
+			continue
+		}
+		for _, entry := range entries(field.Value) {
+			key, _, err := ast.LabelName(entry.Label)
+			if err != nil {
+				continue
+			}
+			if owners[top] == nil {
+				owners[top] = map[string]ownerSite{}
+			}
+			site := owners[top][key]
+			if site.dirs == nil {
+				site.dirs = map[string]Position{}
+			}
+			if _, seen := site.dirs[dir]; !seen {
+				site.dirs[dir] = l.pos(entry.Label.Pos())
+			}
+			owners[top][key] = site
+		}
+	}
+}
+
+// entries lists the fields of a struct literal, including the single field
+// of the shorthand `models: name: {...}`.
+func entries(x ast.Expr) []*ast.Field {
+	s, ok := x.(*ast.StructLit)
+	if !ok {
+		return nil
+	}
+	var out []*ast.Field
+	for _, d := range s.Elts {
+		if f, ok := d.(*ast.Field); ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+var kindNames = map[string]string{
+	"models":       "model",
+	"dataSources":  "data source",
+	"environments": "environment",
+	"templates":    "template",
+}
+
+func (l *loader) checkDuplicates(owners map[string]map[string]ownerSite) {
+	for top, byName := range owners {
+		for name, site := range byName {
+			if len(site.dirs) < 2 {
+				continue
+			}
+			var sites []Position
+			for _, p := range site.dirs {
+				sites = append(sites, p)
+			}
+			sort.Slice(sites, func(i, j int) bool { return sites[i].String() < sites[j].String() })
+			for _, p := range sites[1:] {
+				l.add(p, cuePath([]string{top, name}), fmt.Sprintf("duplicate %s %q: already declared at %s", kindNames[top], name, sites[0]))
+			}
+		}
+	}
+}
+
+// modelDir is the directory a model is declared in; when several files in
+// one directory declare it, that directory.
+func modelDir(site ownerSite) string {
+	var dirs []string
+	for d := range site.dirs {
+		dirs = append(dirs, d)
+	}
+	sort.Strings(dirs)
+	if len(dirs) == 0 {
+		return ""
+	}
+	return dirs[0]
+}
+
+// Pos returns where the field at path (a CUE path such as
+// `models."churn".handover.runbook`) is set. When the field is not set in
+// the repository, it returns the position of the closest enclosing value
+// that is, so a diagnostic can always point somewhere useful.
+func (p *Platform) Pos(path string) Position {
+	if p.st == nil {
+		return Position{}
+	}
+	p.st.mu.Lock()
+	defer p.st.mu.Unlock()
+	if pos, ok := p.st.positions[path]; ok {
+		return pos
+	}
+	pos := p.st.lookupPos(path)
+	p.st.positions[path] = pos
+	return pos
+}
+
+func (p *platformState) lookupPos(path string) Position {
+	cp := cue.ParsePath(path)
+	if cp.Err() != nil {
+		return Position{}
+	}
+	sels := cp.Selectors()
+	for i := len(sels); i > 0; i-- {
+		v := p.user.LookupPath(cue.MakePath(sels[:i]...))
+		if v.Exists() && v.Pos().IsValid() {
+			tp := v.Pos()
+			return Position{File: p.rel(tp.Filename()), Line: tp.Line(), Column: tp.Column()}
+		}
+	}
+	return Position{}
+}
+
+// ModelPath returns the CUE path of a field of a model, for Pos.
+func ModelPath(model string, field ...string) string {
+	return cuePath(append([]string{"models", model}, field...))
+}
+
+// platformState is what Pos needs of the loaded CUE; cue.Value is not safe
+// for concurrent use, hence the mutex.
+type platformState struct {
+	mu        sync.Mutex
+	user      cue.Value
+	rel       func(string) string
+	positions map[string]Position
+}
+
+// resolveDeployments applies each model's parameters to its template and
+// validates the result against the template kind's schema again, so that a
+// parameter cannot produce a deployment no template could describe.
+func (l *loader) resolveDeployments(p *Platform, schemaV cue.Value) {
+	tmplDef := schemaV.LookupPath(cue.ParsePath("#Template"))
+	for name, m := range p.Models {
+		t, ok := p.Templates[m.Deployment.Template]
+		if !ok {
+			continue // reported by checkReferences
+		}
+		var base map[string]any
+		b, _ := json.Marshal(t)
+		_ = json.Unmarshal(b, &base)
+		merged := deepMerge(base, m.Deployment.Parameters)
+		path := ModelPath(name, "deployment", "parameters")
+		v := tmplDef.Unify(l.cctx.Encode(merged))
+		if err := v.Validate(cue.Concrete(true)); err != nil {
+			for _, e := range cueerrors.Errors(err) {
+				l.add(p.Pos(path), path, "applied to template "+fmt.Sprintf("%q", t.Name)+": "+l.message(e, ""))
+			}
+			continue
+		}
+		var resolved Template
+		if err := v.Decode(&resolved); err != nil {
+			l.add(p.Pos(path), path, err.Error())
+			continue
+		}
+		m.Deployment.Resolved = resolved
+		p.Models[name] = m
+	}
+}
+
+// deepMerge returns base with over laid on top; nested objects merge,
+// anything else in over replaces what base has.
+func deepMerge(base, over map[string]any) map[string]any {
+	out := make(map[string]any, len(base)+len(over))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range over {
+		if bo, ok := out[k].(map[string]any); ok {
+			if oo, ok := v.(map[string]any); ok {
+				out[k] = deepMerge(bo, oo)
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func packagePos(f *ast.File) token.Pos {
+	for _, d := range f.Decls {
+		if p, ok := d.(*ast.Package); ok {
+			return p.Pos()
+		}
+	}
+	return f.Pos()
+}
