@@ -1,0 +1,47 @@
+// Package digest computes the sha256 digests Slipway records for evidence,
+// plans and artifacts, in the "sha256:<hex>" form the specs use.
+package digest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Prefix starts every digest string.
+const Prefix = "sha256:"
+
+// Bytes returns the digest of b.
+func Bytes(b []byte) string {
+	sum := sha256.Sum256(b)
+	return Prefix + hex.EncodeToString(sum[:])
+}
+
+// Reader returns the digest of everything r yields.
+func Reader(r io.Reader) (string, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return "", err
+	}
+	return Prefix + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// File returns the digest of the file at path.
+func File(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	d, err := Reader(f)
+	if err != nil {
+		return "", fmt.Errorf("digest %s: %w", path, err)
+	}
+	return d, nil
+}
+
+// Hex returns the hex part of a "sha256:<hex>" digest.
+func Hex(d string) string { return strings.TrimPrefix(d, Prefix) }
