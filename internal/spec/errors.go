@@ -68,12 +68,21 @@ func (e Errors) sorted() Errors {
 		}
 		return e[i].Path < e[j].Path
 	})
-	// CUE reports some conflicts once per instance that contains them.
+	// CUE reports some conflicts once per instance that contains them, and
+	// a conflict at both the label and the value of one field.
+	type key struct {
+		file       string
+		line       int
+		path, text string
+	}
+	seen := map[key]bool{}
 	out := e[:0]
-	for i, p := range e {
-		if i > 0 && p == e[i-1] {
+	for _, p := range e {
+		k := key{p.Pos.File, p.Pos.Line, p.Path, p.Message}
+		if seen[k] {
 			continue
 		}
+		seen[k] = true
 		out = append(out, p)
 	}
 	return out

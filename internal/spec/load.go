@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
@@ -47,7 +46,7 @@ func Load(ctx context.Context, dir string) (*Platform, error) {
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("platform repository %s: not a directory", dir)
 	}
-	l := &loader{root: root, cctx: cuecontext.New(), paths: map[string]bool{}}
+	l := &loader{root: root, cctx: cuecontext.New(), paths: map[string]bool{}, fieldPos: map[string]Position{}}
 	return l.load(ctx)
 }
 
@@ -62,6 +61,9 @@ type loader struct {
 	defs  cue.Value
 	files []string
 	paths map[string]bool
+	// fieldPos maps the CUE path of every field the repository's files
+	// write to where it is first written.
+	fieldPos map[string]Position
 }
 
 func (l *loader) load(ctx context.Context) (*Platform, error) {
@@ -99,11 +101,9 @@ func (l *loader) load(ctx context.Context) (*Platform, error) {
 	}
 	owners := map[string]map[string]ownerSite{}
 	for _, inst := range built {
+		// Errors inside the instance surface, all of them, from Validate
+		// below; Err here would report only the first.
 		v := l.cctx.BuildInstance(inst)
-		if err := v.Err(); err != nil {
-			l.addCUE(err)
-			continue
-		}
 		l.user = l.user.Unify(v)
 		for _, f := range inst.Files {
 			l.noteFile(f, owners)
@@ -114,8 +114,16 @@ func (l *loader) load(ctx context.Context) (*Platform, error) {
 		return nil, l.probs.sorted()
 	}
 	v := schemaV.LookupPath(cue.ParsePath("#Platform")).Unify(l.user)
-	if err := v.Validate(cue.Concrete(true), cue.All()); err != nil {
+	// CUE leaves incomplete (missing) fields out of its report when other
+	// errors are present, so the concrete pass runs as well: all problems
+	// are reported at once.
+	if err := v.Validate(cue.All()); err != nil {
 		l.addCUE(err)
+		l.missing(v, nil)
+	} else if err := v.Validate(cue.Concrete(true), cue.All()); err != nil {
+		l.addCUE(err)
+	}
+	if len(l.probs) > 0 {
 		return nil, l.probs.sorted()
 	}
 	var raw rawPlatform
@@ -126,7 +134,7 @@ func (l *loader) load(ctx context.Context) (*Platform, error) {
 	p := raw.platform(l.root)
 	sort.Strings(l.files)
 	p.Files = l.files
-	p.st = &platformState{user: l.user, rel: l.rel, positions: map[string]Position{}}
+	p.st = &platformState{positions: l.fieldPos}
 	for name, m := range p.Models {
 		m.Dir = modelDir(owners["models"][name])
 		p.Models[name] = m
@@ -234,8 +242,12 @@ func (l *loader) isUserFile(p token.Pos) bool {
 // addCUE turns a CUE error into problems, one for each error it holds.
 func (l *loader) addCUE(err error) {
 	for _, e := range cueerrors.Errors(err) {
-		path := cuePath(e.Path())
-		pos := l.userPos(e, path)
+		sels := e.Path()
+		if len(sels) > 0 && sels[0] == "#Platform" {
+			sels = sels[1:]
+		}
+		path := cuePath(sels)
+		pos := l.userPos(e, sels)
 		l.add(pos, path, l.message(e, path))
 	}
 }
@@ -243,7 +255,7 @@ func (l *loader) addCUE(err error) {
 // userPos picks the position in the repository's own files that best names
 // the field at fault. A field the schema requires but no file sets has no
 // such position, so the closest enclosing value that is set is named.
-func (l *loader) userPos(e cueerrors.Error, path string) Position {
+func (l *loader) userPos(e cueerrors.Error, sels []string) Position {
 	if p := e.Position(); l.isUserFile(p) {
 		return l.pos(p)
 	}
@@ -252,12 +264,8 @@ func (l *loader) userPos(e cueerrors.Error, path string) Position {
 			return l.pos(p)
 		}
 	}
-	sels := e.Path()
-	for i := len(sels) - 1; i > 0; i-- {
-		v := l.user.LookupPath(cue.ParsePath(cuePath(sels[:i])))
-		if v.Exists() && l.isUserFile(v.Pos()) {
-			return l.pos(v.Pos())
-		}
+	if pos := closestPos(l.fieldPos, sels); pos.IsValid() {
+		return pos
 	}
 	if p := e.Position(); p.IsValid() {
 		return l.pos(p)
@@ -301,6 +309,7 @@ func (l *loader) noteFile(f *ast.File, owners map[string]map[string]ownerSite) {
 	}
 	l.paths[name] = true
 	l.files = append(l.files, name)
+	l.indexFields(f.Decls, nil)
 	dir := filepath.ToSlash(filepath.Dir(name))
 	for _, decl := range f.Decls {
 		field, ok := decl.(*ast.Field)
@@ -330,6 +339,48 @@ func (l *loader) noteFile(f *ast.File, owners map[string]map[string]ownerSite) {
 			}
 			owners[top][key] = site
 		}
+	}
+}
+
+// indexFields records where each field of decls is written. Files are
+// read in a fixed order, so the first writer of a path wins consistently.
+func (l *loader) indexFields(decls []ast.Decl, prefix []string) {
+	for _, d := range decls {
+		switch d := d.(type) {
+		case *ast.Field:
+			name, _, err := ast.LabelName(d.Label)
+			if err != nil {
+				continue
+			}
+			path := append(append([]string(nil), prefix...), name)
+			key := cuePath(path)
+			if _, ok := l.fieldPos[key]; !ok {
+				l.fieldPos[key] = l.pos(d.Label.Pos())
+			}
+			l.indexValue(d.Value, path)
+		case *ast.EmbedDecl:
+			l.indexValue(d.Expr, prefix)
+		}
+	}
+}
+
+func (l *loader) indexValue(x ast.Expr, path []string) {
+	switch x := x.(type) {
+	case *ast.StructLit:
+		l.indexFields(x.Elts, path)
+	case *ast.ListLit:
+		for i, e := range x.Elts {
+			elem := append(append([]string(nil), path...), fmt.Sprintf("[%d]", i))
+			key := cuePath(elem)
+			if _, ok := l.fieldPos[key]; !ok {
+				l.fieldPos[key] = l.pos(e.Pos())
+			}
+			l.indexValue(e, elem)
+		}
+	case *ast.BinaryExpr:
+		// a & b: both sides write into the same path.
+		l.indexValue(x.X, path)
+		l.indexValue(x.Y, path)
 	}
 }
 
@@ -396,27 +447,27 @@ func (p *Platform) Pos(path string) Position {
 	if p.st == nil {
 		return Position{}
 	}
-	p.st.mu.Lock()
-	defer p.st.mu.Unlock()
-	if pos, ok := p.st.positions[path]; ok {
-		return pos
-	}
-	pos := p.st.lookupPos(path)
-	p.st.positions[path] = pos
-	return pos
-}
-
-func (p *platformState) lookupPos(path string) Position {
 	cp := cue.ParsePath(path)
 	if cp.Err() != nil {
 		return Position{}
 	}
-	sels := cp.Selectors()
+	var sels []string
+	for _, s := range cp.Selectors() {
+		if s.Type() == cue.IndexLabel {
+			sels = append(sels, s.String())
+		} else {
+			sels = append(sels, s.Unquoted())
+		}
+	}
+	return closestPos(p.st.positions, sels)
+}
+
+// closestPos returns the position of the field at sels or, failing that,
+// of its closest enclosing field.
+func closestPos(index map[string]Position, sels []string) Position {
 	for i := len(sels); i > 0; i-- {
-		v := p.user.LookupPath(cue.MakePath(sels[:i]...))
-		if v.Exists() && v.Pos().IsValid() {
-			tp := v.Pos()
-			return Position{File: p.rel(tp.Filename()), Line: tp.Line(), Column: tp.Column()}
+		if pos, ok := index[cuePath(sels[:i])]; ok {
+			return pos
 		}
 	}
 	return Position{}
@@ -427,12 +478,9 @@ func ModelPath(model string, field ...string) string {
 	return cuePath(append([]string{"models", model}, field...))
 }
 
-// platformState is what Pos needs of the loaded CUE; cue.Value is not safe
-// for concurrent use, hence the mutex.
+// platformState is what Pos needs of the loaded files. It is read-only
+// after Load, so concurrent lookups are safe.
 type platformState struct {
-	mu        sync.Mutex
-	user      cue.Value
-	rel       func(string) string
 	positions map[string]Position
 }
 
@@ -449,7 +497,7 @@ func (l *loader) resolveDeployments(p *Platform, schemaV cue.Value) {
 		var base map[string]any
 		b, _ := json.Marshal(t)
 		_ = json.Unmarshal(b, &base)
-		merged := deepMerge(base, m.Deployment.Parameters)
+		merged := integral(deepMerge(base, m.Deployment.Parameters))
 		path := ModelPath(name, "deployment", "parameters")
 		v := tmplDef.Unify(l.cctx.Encode(merged))
 		if err := v.Validate(cue.Concrete(true)); err != nil {
@@ -494,4 +542,74 @@ func packagePos(f *ast.File) token.Pos {
 		}
 	}
 	return f.Pos()
+}
+
+// integral turns whole float64 numbers back into int64: a JSON round trip
+// makes every number a float, and CUE would then reject it where the schema
+// wants an int.
+func integral(v map[string]any) map[string]any {
+	var fix func(any) any
+	fix = func(x any) any {
+		switch x := x.(type) {
+		case float64:
+			if x == float64(int64(x)) {
+				return int64(x)
+			}
+		case map[string]any:
+			for k, e := range x {
+				x[k] = fix(e)
+			}
+		case []any:
+			for i, e := range x {
+				x[i] = fix(e)
+			}
+		}
+		return x
+	}
+	return fix(v).(map[string]any)
+}
+
+// missing reports required fields that nothing sets. CUE's own concrete
+// check stays silent about them while other errors exist.
+func (l *loader) missing(v cue.Value, sels []string) {
+	if d, ok := v.Default(); ok {
+		v = d
+	}
+	kind := v.IncompleteKind()
+	if kind == cue.BottomKind {
+		// A struct holding an error reports itself as bottom; its fields
+		// are still there to walk.
+		if _, err := v.Fields(); err == nil {
+			kind = cue.StructKind
+		}
+	}
+	switch kind {
+	case cue.StructKind:
+		it, err := v.Fields()
+		if err != nil {
+			return
+		}
+		for it.Next() {
+			l.missing(it.Value(), append(append([]string(nil), sels...), it.Selector().Unquoted()))
+		}
+	case cue.ListKind:
+		it, err := v.List()
+		if err != nil {
+			return
+		}
+		for i := 0; it.Next(); i++ {
+			l.missing(it.Value(), append(append([]string(nil), sels...), fmt.Sprintf("[%d]", i)))
+		}
+	default:
+		// A value in error was reported already.
+		if v.Err() != nil || v.IsConcrete() || len(sels) == 0 {
+			return
+		}
+		path := cuePath(sels)
+		msg := "missing required field"
+		if want := l.allowed(path); want != "" {
+			msg += ": want " + want
+		}
+		l.add(closestPos(l.fieldPos, sels), path, msg)
+	}
 }
