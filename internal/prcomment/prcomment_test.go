@@ -1,0 +1,91 @@
+package prcomment
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var testOptions = Options{
+	RepoURL: "https://github.com/acme/credit-risk",
+	RunURL:  "https://github.com/acme/credit-risk/actions/runs/42",
+}
+
+func load(t *testing.T, name string) *Result {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s mismatch (-want +got), rerun with -update if intended:\n%s", name, diff)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for _, name := range []string{"pass", "deny"} {
+		t.Run(name, func(t *testing.T) {
+			r := load(t, name+".json")
+			golden(t, name+".comment.md", Markdown(r, testOptions))
+			golden(t, name+".summary.md", Summary(r, testOptions))
+			var b strings.Builder
+			fmt.Fprintf(&b, "title: %s\nconclusion: %s\n", Title(r), Conclusion(r.Verdict))
+			for _, a := range Annotations(r) {
+				fmt.Fprintf(&b, "%s %s:%d-%d %q %q\n", a.Level, a.Path, a.StartLine, a.EndLine, a.Title, a.Message)
+			}
+			golden(t, name+".annotations.txt", b.String())
+		})
+	}
+}
+
+func TestDecodeRejects(t *testing.T) {
+	for name, doc := range map[string]string{
+		"not json":      `{`,
+		"bad verdict":   `{"verdict":"maybe"}`,
+		"unit no model": `{"verdict":"pass","units":[{"environment":"staging"}]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := Decode([]byte(doc)); err == nil {
+				t.Fatal("Decode succeeded, want an error")
+			}
+		})
+	}
+}
+
+func TestSecretsNeverRendered(t *testing.T) {
+	// The plan summary redacts sensitive values; the comment shows only
+	// attribute names, never values, so a value that slipped through the
+	// summary still does not reach the pull request.
+	r := load(t, "deny.json")
+	r.Units[0].Plan.Resources[3].Changed = []string{"input.token"}
+	md := Markdown(r, testOptions)
+	if !strings.Contains(md, "input.token") {
+		t.Fatal("changed attribute name missing")
+	}
+}
