@@ -1,0 +1,160 @@
+package sign
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"testing"
+)
+
+func mustKeys(t testing.TB, password string) (KeyPair, *Signer, *PublicKey) {
+	t.Helper()
+	kp, err := GenerateKeyPair([]byte(password))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := LoadPrivateKey(kp.Private, []byte(password))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := ParsePublicKey("test", kp.Public)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kp, s, pub
+}
+
+func TestPassword(t *testing.T) {
+	env := map[string]string{}
+	getenv := func(k string) string { return env[k] }
+	if _, err := Password(getenv); !errors.Is(err, ErrNoPassword) {
+		t.Fatalf("no variables: got %v, want ErrNoPassword", err)
+	}
+	env["COSIGN_PASSWORD"] = "c"
+	if p, _ := Password(getenv); string(p) != "c" {
+		t.Fatalf("COSIGN_PASSWORD: got %q", p)
+	}
+	env["SLIPWAY_KEY_PASSWORD"] = "s"
+	if p, _ := Password(getenv); string(p) != "s" {
+		t.Fatalf("SLIPWAY_KEY_PASSWORD wins: got %q", p)
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	kp, s, pub := mustKeys(t, "pw")
+	if s.KeyID != kp.KeyID || pub.Fingerprint != kp.KeyID {
+		t.Fatalf("key ids differ: pair %s signer %s public %s", kp.KeyID, s.KeyID, pub.Fingerprint)
+	}
+	stmt := []byte(`{"_type":"https://in-toto.io/Statement/v1"}`)
+	envJSON, err := s.Sign(ctx, stmt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := ParseEnvelope(envJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(e.Payload) != string(stmt) {
+		t.Fatalf("payload %q", e.Payload)
+	}
+	k, err := Verify(ctx, e, []*PublicKey{pub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.ID != "test" {
+		t.Fatalf("verified by %q", k.ID)
+	}
+}
+
+func TestLoadPrivateKeyErrors(t *testing.T) {
+	kp, _, _ := mustKeys(t, "right")
+	if _, err := LoadPrivateKey(kp.Private, []byte("wrong")); !errors.Is(err, ErrWrongPassword) {
+		t.Errorf("wrong password: got %v", err)
+	}
+	if _, err := LoadPrivateKey(kp.Public, []byte("right")); !errors.Is(err, ErrNotPrivateKey) {
+		t.Errorf("public key as private: got %v", err)
+	}
+	if _, err := LoadPrivateKey([]byte("junk"), []byte("right")); !errors.Is(err, ErrNotPrivateKey) {
+		t.Errorf("junk: got %v", err)
+	}
+	if _, err := ParsePublicKey("x", []byte("junk")); !errors.Is(err, ErrNotPublicKey) {
+		t.Errorf("junk public key: got %v", err)
+	}
+	if _, err := GenerateKeyPair(nil); !errors.Is(err, ErrNoPassword) {
+		t.Errorf("empty password: got %v", err)
+	}
+}
+
+func TestVerifyFailures(t *testing.T) {
+	ctx := context.Background()
+	_, s, pub := mustKeys(t, "pw")
+	_, other, otherPub := mustKeys(t, "pw")
+	stmt := []byte(`{"a":1}`)
+	good, _ := s.Sign(ctx, stmt)
+	byOther, _ := other.Sign(ctx, stmt)
+	otherStmt, _ := s.Sign(ctx, []byte(`{"a":2}`))
+
+	edit := func(b []byte, f func(m map[string]any)) []byte {
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		f(m)
+		out, _ := json.Marshal(m)
+		return out
+	}
+	sigOf := func(b []byte) any {
+		var m map[string]any
+		_ = json.Unmarshal(b, &m)
+		return m["signatures"].([]any)[0].(map[string]any)["sig"]
+	}
+	tests := []struct {
+		name      string
+		env       []byte
+		keys      []*PublicKey
+		untrusted bool
+	}{
+		{"edited payload", edit(good, func(m map[string]any) { m["payload"] = base64.StdEncoding.EncodeToString([]byte(`{"a":3}`)) }), []*PublicKey{pub}, false},
+		{"swapped signature", edit(good, func(m map[string]any) {
+			m["signatures"].([]any)[0].(map[string]any)["sig"] = sigOf(otherStmt)
+		}), []*PublicKey{pub}, false},
+		{"untrusted key", byOther, []*PublicKey{pub}, true},
+		{"trusted key missing", good, []*PublicKey{otherPub}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := ParseEnvelope(tt.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Verify(ctx, e, tt.keys)
+			var verr *VerifyError
+			if !errors.As(err, &verr) {
+				t.Fatalf("got %v, want a VerifyError", err)
+			}
+			if verr.Untrusted != tt.untrusted {
+				t.Fatalf("untrusted = %v, want %v (%v)", verr.Untrusted, tt.untrusted, err)
+			}
+		})
+	}
+	if _, err := ParseEnvelope([]byte(`{"payloadType":"x"}`)); !errors.Is(err, ErrMalformed) {
+		t.Errorf("no payload: got %v", err)
+	}
+}
+
+func BenchmarkVerify(b *testing.B) {
+	ctx := context.Background()
+	_, s, pub := mustKeys(b, "pw")
+	envJSON, _ := s.Sign(ctx, []byte(`{"a":1}`))
+	for b.Loop() {
+		e, err := ParseEnvelope(envJSON)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Verify(ctx, e, []*PublicKey{pub}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
