@@ -1,0 +1,263 @@
+// Package attest defines Slipway's release attestation: an in-toto
+// Statement whose predicate records what was released where, on what
+// evidence, under which decision and approved by whom. The types here are
+// the attestation's wire format; changing a field's meaning needs a new
+// predicate type version.
+package attest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/slipway-ml/slipway/internal/digest"
+)
+
+// In-toto statement types. Slipway writes v1; cosign attest-blob writes
+// v0.1, which Slipway reads as well so attestations made with cosign work.
+const (
+	StatementV1  = "https://in-toto.io/Statement/v1"
+	StatementV01 = "https://in-toto.io/Statement/v0.1"
+)
+
+// PredicateType is the stable, versioned URI of Slipway's release
+// predicate.
+const PredicateType = "https://slipway.dev/attestation/release/v1"
+
+// DecisionPass is the only decision Slipway signs: no policy result
+// denied. Warnings and waivers are recorded beside it.
+const DecisionPass = "pass"
+
+// ErrNotRelease means a statement is not a Slipway release attestation.
+var ErrNotRelease = errors.New("not a Slipway release attestation")
+
+// Statement is an in-toto Statement carrying a Release predicate.
+type Statement struct {
+	Type          string    `json:"_type"`
+	Subject       []Subject `json:"subject"`
+	PredicateType string    `json:"predicateType"`
+	Predicate     Release   `json:"predicate"`
+}
+
+// Subject is an artifact the statement is about, pinned by digest.
+type Subject struct {
+	Name   string            `json:"name"`
+	Digest map[string]string `json:"digest"`
+}
+
+// Release is Slipway's release predicate.
+type Release struct {
+	Model       ModelRef `json:"model"`
+	Environment string   `json:"environment"`
+	// Decision is "pass": a release is only signed when nothing denied.
+	Decision string `json:"decision"`
+	// Verdict is the check's verdict for this model and environment:
+	// pass or warn.
+	Verdict  string   `json:"verdict"`
+	Artifact Artifact `json:"artifact"`
+	Spec     Spec     `json:"spec"`
+	// Stacks are the rendered Terraform stacks the release covers, with
+	// the saved plan that apply may run.
+	Stacks    []Stack    `json:"stacks"`
+	Evidence  *Evidence  `json:"evidence,omitempty"`
+	Results   []Result   `json:"results"`
+	Waivers   []Waiver   `json:"waivers"`
+	Approvals []Approval `json:"approvals"`
+	Source    Source     `json:"source"`
+	Check     CheckRef   `json:"check"`
+	Slipway   Tool       `json:"slipway"`
+	// ReleasedAt is when the release was signed, RFC 3339 UTC.
+	ReleasedAt string `json:"releasedAt"`
+	// Previous is the digest of the previous release record (envelope
+	// file) for the same model and environment, empty for the first. It
+	// chains each model's releases inside the signature itself.
+	Previous string `json:"previous"`
+}
+
+// ModelRef names a model version.
+type ModelRef struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Artifact is the released model file.
+type Artifact struct {
+	URI    string `json:"uri"`
+	Digest string `json:"digest"`
+	Format string `json:"format,omitempty"`
+}
+
+// Spec is the resolved model spec as Slipway validated it.
+type Spec struct {
+	Platform string          `json:"platform"`
+	Digest   string          `json:"digest"`
+	Model    json.RawMessage `json:"model"`
+}
+
+// Stack is one Terraform stack the release covers.
+type Stack struct {
+	// ID is "<env>/<stack>".
+	ID string `json:"id"`
+	// Rendered is the digest of the rendered root module, when present.
+	Rendered   string  `json:"rendered,omitempty"`
+	PlanFile   string  `json:"planFile"`
+	PlanSHA256 string  `json:"planSha256"`
+	Changes    Changes `json:"changes"`
+}
+
+// Changes counts a plan's resource actions.
+type Changes struct {
+	Create  int `json:"create"`
+	Update  int `json:"update"`
+	Delete  int `json:"delete"`
+	Replace int `json:"replace"`
+}
+
+// Evidence is the evidence summary the decision rests on.
+type Evidence struct {
+	Path     string              `json:"path"`
+	SHA256   string              `json:"sha256"`
+	Inputs   []Input             `json:"inputs"`
+	Headline map[string]*float64 `json:"headline"`
+}
+
+// Input is one file the evidence was computed from.
+type Input struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+}
+
+// Result is one policy result.
+type Result struct {
+	Rule     string    `json:"rule"`
+	Severity string    `json:"severity"`
+	Outcome  string    `json:"outcome"`
+	Message  string    `json:"message,omitempty"`
+	Controls []Control `json:"controls,omitempty"`
+	Waiver   *Waiver   `json:"waiver,omitempty"`
+}
+
+// Control is a compliance control a rule evidences.
+type Control struct {
+	Framework string `json:"framework"`
+	ID        string `json:"id"`
+}
+
+// Waiver is a waiver in force when the release was signed.
+type Waiver struct {
+	Rule        string `json:"rule"`
+	Model       string `json:"model"`
+	Environment string `json:"environment"`
+	Reason      string `json:"reason"`
+	ApprovedBy  string `json:"approvedBy,omitempty"`
+	Expires     string `json:"expires"`
+	Ticket      string `json:"ticket"`
+}
+
+// Approval is one approving review.
+type Approval struct {
+	User        string `json:"user"`
+	State       string `json:"state"`
+	SubmittedAt string `json:"submittedAt,omitempty"`
+}
+
+// Source is where the release was made from.
+type Source struct {
+	Repository string `json:"repository,omitempty"`
+	Commit     string `json:"commit,omitempty"`
+}
+
+// CheckRef identifies the check run the release rests on.
+type CheckRef struct {
+	Verdict     string `json:"verdict"`
+	GeneratedAt string `json:"generatedAt,omitempty"`
+	Digest      string `json:"digest,omitempty"`
+}
+
+// Tool is the Slipway build that signed.
+type Tool struct {
+	Version string `json:"version"`
+}
+
+// NewStatement wraps r in a v1 statement whose subjects are the model
+// artifact and the saved plan file of every stack r covers.
+func NewStatement(r Release) (Statement, error) {
+	subj := []Subject{}
+	art, err := subject(artifactName(r.Artifact.URI, r.Model.Name), r.Artifact.Digest)
+	if err != nil {
+		return Statement{}, fmt.Errorf("artifact: %w", err)
+	}
+	subj = append(subj, art)
+	for _, s := range r.Stacks {
+		ps, err := subject(s.PlanFile, s.PlanSHA256)
+		if err != nil {
+			return Statement{}, fmt.Errorf("stack %s plan: %w", s.ID, err)
+		}
+		subj = append(subj, ps)
+	}
+	return Statement{Type: StatementV1, Subject: subj, PredicateType: PredicateType, Predicate: r}, nil
+}
+
+func subject(name, d string) (Subject, error) {
+	hex := digest.Hex(d)
+	if !strings.HasPrefix(d, digest.Prefix) || len(hex) != 64 {
+		return Subject{}, fmt.Errorf("%q is not a sha256 digest", d)
+	}
+	return Subject{Name: name, Digest: map[string]string{"sha256": hex}}, nil
+}
+
+// artifactName is the subject name of a model artifact: the last element
+// of its URI, which is what cosign names a blob it attests.
+func artifactName(uri, model string) string {
+	u := strings.TrimRight(uri, "/")
+	if i := strings.LastIndex(u, "/"); i >= 0 && i+1 < len(u) {
+		return u[i+1:]
+	}
+	return model
+}
+
+// Marshal returns the statement's JSON, the DSSE payload.
+func (s Statement) Marshal() ([]byte, error) {
+	return json.Marshal(s)
+}
+
+// Parse decodes a statement and checks that it carries Slipway's release
+// predicate; errors wrap ErrNotRelease when it does not.
+func Parse(payload []byte) (*Statement, error) {
+	var head struct {
+		Type          string `json:"_type"`
+		PredicateType string `json:"predicateType"`
+	}
+	if err := json.Unmarshal(payload, &head); err != nil {
+		return nil, fmt.Errorf("%w: statement: %v", ErrNotRelease, err)
+	}
+	if head.Type != StatementV1 && head.Type != StatementV01 {
+		return nil, fmt.Errorf("%w: statement type %q", ErrNotRelease, head.Type)
+	}
+	if head.PredicateType != PredicateType {
+		return nil, fmt.Errorf("%w: predicate type %q, want %s", ErrNotRelease, head.PredicateType, PredicateType)
+	}
+	var s Statement
+	if err := json.Unmarshal(payload, &s); err != nil {
+		return nil, fmt.Errorf("%w: predicate: %v", ErrNotRelease, err)
+	}
+	return &s, nil
+}
+
+// SubjectDigest returns the "sha256:<hex>" digest of the subject named
+// name, or "" when there is none.
+func (s *Statement) SubjectDigest(name string) string {
+	for _, sub := range s.Subject {
+		if sub.Name == name {
+			if h, ok := sub.Digest["sha256"]; ok {
+				return digest.Prefix + h
+			}
+		}
+	}
+	return ""
+}
+
+// ArtifactSubject is the subject name the model artifact has in r's
+// statement.
+func (r Release) ArtifactSubject() string { return artifactName(r.Artifact.URI, r.Model.Name) }
