@@ -16,7 +16,6 @@ import (
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
-	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/cuecontext"
 	cueerrors "cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/load"
@@ -71,44 +70,43 @@ func (l *loader) load(ctx context.Context) (*Platform, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := &load.Config{Dir: l.root, Overlay: overlay, Package: "*"}
-	insts := load.Instances([]string{"./..."}, cfg)
+	files, err := platformFiles(l.root)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, Errors{{Pos: Position{File: "."}, Message: "no CUE files: a platform repository holds .cue files of package " + PackageName}}
+	}
 	schemaV := l.cctx.CompileBytes(mustReadSchema(), cue.Filename(filepath.Join(l.root, schemaDir, "platform.cue")))
 	if err := schemaV.Err(); err != nil {
 		return nil, fmt.Errorf("embedded schema: %w", err)
 	}
 	l.defs = schemaV
-	l.user = l.cctx.CompileString("{}")
-	var built []*build.Instance
-	for _, inst := range insts {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if inst.Err != nil {
-			l.addCUE(inst.Err)
-			continue
-		}
-		if inst.PkgName != PackageName {
-			for _, f := range inst.Files {
-				l.add(l.pos(packagePos(f)), "", fmt.Sprintf("package %s: platform files must be package %s", inst.PkgName, PackageName))
-			}
-			continue
-		}
-		built = append(built, inst)
+	// All files load as one instance, whatever directory they are in: the
+	// same as `cue vet` given the file list, and one evaluation instead of
+	// one per directory.
+	cfg := &load.Config{Dir: l.root, Overlay: overlay}
+	inst := load.Instances(files, cfg)[0]
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	if len(built) == 0 && len(l.probs) == 0 {
-		return nil, Errors{{Pos: Position{File: "."}, Message: "no CUE files of package " + PackageName}}
+	if inst.Err != nil {
+		l.addCUE(inst.Err)
+		return nil, l.probs.sorted()
+	}
+	if inst.PkgName != PackageName {
+		for _, f := range inst.Files {
+			l.add(l.pos(packagePos(f)), "", fmt.Sprintf("package %s: platform files must be package %s", inst.PkgName, PackageName))
+		}
+		return nil, l.probs.sorted()
 	}
 	owners := map[string]map[string]ownerSite{}
-	for _, inst := range built {
-		// Errors inside the instance surface, all of them, from Validate
-		// below; Err here would report only the first.
-		v := l.cctx.BuildInstance(inst)
-		l.user = l.user.Unify(v)
-		for _, f := range inst.Files {
-			l.noteFile(f, owners)
-		}
+	for _, f := range inst.Files {
+		l.noteFile(f, owners)
 	}
+	// Errors inside the instance surface, all of them, from Validate below;
+	// Err here would report only the first.
+	l.user = l.cctx.BuildInstance(inst)
 	l.checkDuplicates(owners)
 	if len(l.probs) > 0 {
 		return nil, l.probs.sorted()
@@ -293,9 +291,61 @@ func cuePath(sels []string) string {
 	return b.String()
 }
 
+// platformFiles lists the repository's CUE files, relative to root, leaving
+// out cue.mod and hidden or underscore directories such as .git and the
+// .slipway work dir.
+func platformFiles(root string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if path != root && (name == "cue.mod" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "node_modules" || name == "testdata") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(name, ".cue") && !strings.HasPrefix(name, ".") && !strings.HasPrefix(name, "_") {
+			rel, err := filepath.Rel(root, path)
+			if err != nil {
+				return err
+			}
+			files = append(files, "./"+filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list platform files: %w", err)
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
 // ownerSite is where a top-level entry, such as one model, is declared.
 type ownerSite struct {
 	dirs map[string]Position
+}
+
+// identityField is the field whose presence makes an entry a declaration
+// of the thing rather than a contribution to it, such as a generated file
+// that only sets a model's artifact digest.
+var identityField = map[string]string{
+	"models":       "version",
+	"dataSources":  "kind",
+	"environments": "target",
+	"templates":    "kind",
+}
+
+// declares reports whether a struct literal sets the named field.
+func declares(x ast.Expr, field string) bool {
+	for _, f := range entries(x) {
+		if name, _, err := ast.LabelName(f.Label); err == nil && name == field {
+			return true
+		}
+	}
+	return false
 }
 
 // noteFile records, for each entry of the top-level maps a file declares,
@@ -324,7 +374,7 @@ func (l *loader) noteFile(f *ast.File, owners map[string]map[string]ownerSite) {
 		}
 		for _, entry := range entries(field.Value) {
 			key, _, err := ast.LabelName(entry.Label)
-			if err != nil {
+			if err != nil || !declares(entry.Value, identityField[top]) {
 				continue
 			}
 			if owners[top] == nil {
