@@ -1,0 +1,320 @@
+// Package render writes desired stacks as Terraform root modules in JSON
+// (main.tf.json) under Slipway's work dir, next to a content-addressed copy
+// of the embedded modules they call. Rendering is deterministic: the same
+// stacks give byte-identical files.
+package render
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"sync"
+
+	"github.com/slipway-ml/slipway/internal/atomicfile"
+	"github.com/slipway-ml/slipway/internal/desired"
+	"github.com/slipway-ml/slipway/internal/digest"
+	"github.com/slipway-ml/slipway/modules"
+)
+
+// RequiredVersion is the Terraform (or OpenTofu) version every rendered
+// stack pins: terraform_data needs 1.4, saved-plan JSON with
+// "complete" and "-refresh-only" plans need 1.6; 2.x may break the formats
+// Slipway reads.
+const RequiredVersion = ">= 1.6.0, < 2.0.0"
+
+// KubernetesProvider is the provider version the kubernetes modules need.
+const KubernetesProvider = ">= 2.20.0, < 3.0.0"
+
+// DefaultWorkDir is the work dir inside a platform repository.
+const DefaultWorkDir = ".slipway"
+
+// Layout says where things live under a work dir; see CONTRACTS.md.
+type Layout struct {
+	// Root is the work dir's absolute path.
+	Root string
+}
+
+// StackDir is the directory of a stack's root module.
+func (l Layout) StackDir(env, name string) string {
+	return filepath.Join(l.Root, "stacks", env, name)
+}
+
+// PlanPath is a stack's saved plan file with the given suffix, such as
+// ".tfplan", ".plan.json" or ".summary.json".
+func (l Layout) PlanPath(env, name, suffix string) string {
+	return filepath.Join(l.Root, "plans", env, name+suffix)
+}
+
+// StatePath is the state file of a stack on the local backend.
+func (l Layout) StatePath(env, name string) string {
+	return filepath.Join(l.Root, "state", env, name+".tfstate")
+}
+
+// ModulesDir is where the embedded modules are extracted.
+func (l Layout) ModulesDir() string { return filepath.Join(l.Root, "modules") }
+
+// Rel makes an absolute path under the work dir's parent relative to it,
+// for messages and summaries that must not depend on where the repository
+// is checked out.
+func (l Layout) Rel(p string) string {
+	base := filepath.Dir(l.Root)
+	if r, err := filepath.Rel(base, p); err == nil {
+		return filepath.ToSlash(r)
+	}
+	return p
+}
+
+// Stack is a rendered stack.
+type Stack struct {
+	desired.Stack
+	// Dir is the stack's directory; File its main.tf.json.
+	Dir, File string
+	// SHA256 is the digest of main.tf.json.
+	SHA256 string
+	// InitKey changes whenever `terraform init` must run again: when the
+	// backend, providers or module sources change, not the inputs.
+	InitKey string
+}
+
+// Workspace is the Terraform workspace of a stack. Backends that keep many
+// states side by side (pg) tell stacks apart by workspace; the local
+// backend has a file per stack and uses the default workspace.
+func Workspace(s desired.Stack) string {
+	if s.Backend.Backend == "pg" {
+		return s.Environment + "." + s.Name
+	}
+	return "default"
+}
+
+var modulesDigest = sync.OnceValue(func() string {
+	h := sha256.New()
+	var files []string
+	_ = fs.WalkDir(modules.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, p)
+		}
+		return err
+	})
+	sort.Strings(files)
+	for _, f := range files {
+		b, _ := fs.ReadFile(modules.FS, f)
+		fmt.Fprintf(h, "%s\x00%d\x00", f, len(b))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+})
+
+// ModulesID is a short content digest of the embedded modules; it names
+// their extracted copy, so a new Slipway never reuses old module code.
+func ModulesID() string { return modulesDigest() }
+
+// ExtractModules copies the embedded modules to <work dir>/modules/<id>
+// unless they are already there, and returns that directory. The copy is
+// written beside the target and renamed into place, so a concurrent or
+// interrupted run never leaves a partial module tree.
+func ExtractModules(l Layout) (string, error) {
+	dst := filepath.Join(l.ModulesDir(), ModulesID())
+	if _, err := os.Stat(dst); err == nil {
+		return dst, nil
+	}
+	if err := os.MkdirAll(l.ModulesDir(), 0o755); err != nil {
+		return "", fmt.Errorf("extract modules: %w", err)
+	}
+	tmp, err := os.MkdirTemp(l.ModulesDir(), ".tmp-")
+	if err != nil {
+		return "", fmt.Errorf("extract modules: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	err = fs.WalkDir(modules.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(modules.FS, p)
+		if err != nil {
+			return err
+		}
+		out := filepath.Join(tmp, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(out, b, 0o644)
+	})
+	if err != nil {
+		return "", fmt.Errorf("extract modules: %w", err)
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		if _, statErr := os.Stat(dst); statErr == nil {
+			return dst, nil // another run extracted the same content first
+		}
+		return "", fmt.Errorf("extract modules: %w", err)
+	}
+	return dst, nil
+}
+
+// Root renders a stack's root module. Paths in it are relative to the
+// stack's directory, so the file does not depend on where the work dir is.
+func Root(s desired.Stack) ([]byte, error) {
+	doc, _, err := root(s)
+	return doc, err
+}
+
+func root(s desired.Stack) (doc []byte, initKey string, err error) {
+	up := "../../.."
+	tf := map[string]any{"required_version": RequiredVersion}
+	switch s.Backend.Backend {
+	case "", "local":
+		tf["backend"] = map[string]any{"local": map[string]any{
+			"path": path.Join(up, "state", s.Environment, s.Name+".tfstate"),
+		}}
+	case "pg":
+		// The connection string comes from PG_CONN_STR at run time, never
+		// from this file.
+		schema := s.Backend.SchemaName
+		if schema == "" {
+			schema = "slipway"
+		}
+		tf["backend"] = map[string]any{"pg": map[string]any{"schema_name": schema}}
+	default:
+		return nil, "", fmt.Errorf("stack %s: unknown state backend %q", s.ID(), s.Backend.Backend)
+	}
+	out := map[string]any{
+		"//":        "Rendered by Slipway from the platform specs; do not edit. Stack " + s.ID() + ".",
+		"terraform": tf,
+	}
+	switch s.Target {
+	case "", "local":
+	case "kubernetes":
+		tf["required_providers"] = map[string]any{"kubernetes": map[string]any{
+			"source": "hashicorp/kubernetes", "version": KubernetesProvider,
+		}}
+		prov := map[string]any{}
+		if s.Kubernetes != nil && s.Kubernetes.Context != "" {
+			prov["config_context"] = s.Kubernetes.Context
+		}
+		out["provider"] = map[string]any{"kubernetes": prov}
+	default:
+		return nil, "", fmt.Errorf("stack %s: unknown target %q", s.ID(), s.Target)
+	}
+	target := s.Target
+	if target == "" {
+		target = "local"
+	}
+	mods := map[string]any{}
+	sources := map[string]string{}
+	for _, m := range s.Modules {
+		call, err := inputs(m.Inputs)
+		if err != nil {
+			return nil, "", fmt.Errorf("stack %s: module %s: %w", s.ID(), m.Name, err)
+		}
+		src := path.Join(up, "modules", ModulesID(), target, m.Module)
+		// Terraform only treats a source as a local path when it starts
+		// with ./ or ../, which path.Join keeps here.
+		call["source"] = src
+		mods[m.Name] = call
+		sources[m.Name] = src
+	}
+	if len(mods) > 0 {
+		out["module"] = mods
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		return nil, "", fmt.Errorf("stack %s: %w", s.ID(), err)
+	}
+	key, _ := json.Marshal(map[string]any{"terraform": tf, "provider": out["provider"], "sources": sources})
+	return buf.Bytes(), digest.Bytes(key), nil
+}
+
+func inputs(v any) (map[string]any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	if _, ok := m["source"]; ok {
+		return nil, errors.New(`input "source" clashes with the module source`)
+	}
+	return m, nil
+}
+
+// Write extracts the modules and writes each stack's main.tf.json, leaving
+// files whose content is unchanged untouched.
+func Write(l Layout, stacks []desired.Stack) ([]Stack, error) {
+	if _, err := ExtractModules(l); err != nil {
+		return nil, err
+	}
+	if err := ignoreWorkDir(l); err != nil {
+		return nil, err
+	}
+	out := make([]Stack, 0, len(stacks))
+	for _, s := range stacks {
+		doc, key, err := root(s)
+		if err != nil {
+			return nil, fmt.Errorf("render: %w", err)
+		}
+		dir := l.StackDir(s.Environment, s.Name)
+		file := filepath.Join(dir, "main.tf.json")
+		if old, err := os.ReadFile(file); err != nil || !bytes.Equal(old, doc) {
+			if err := atomicfile.WriteFile(file, doc, 0o644); err != nil {
+				return nil, fmt.Errorf("render stack %s: %w", s.ID(), err)
+			}
+		}
+		out = append(out, Stack{Stack: s, Dir: dir, File: file, SHA256: digest.Bytes(doc), InitKey: key})
+	}
+	return out, nil
+}
+
+// ignoreWorkDir keeps the work dir out of git even in a repository whose
+// .gitignore lacks it: it holds state and plans, never sources.
+func ignoreWorkDir(l Layout) error {
+	p := filepath.Join(l.Root, ".gitignore")
+	if _, err := os.Stat(p); err == nil {
+		return nil
+	}
+	if err := atomicfile.WriteFile(p, []byte("# Slipway's work dir: rendered stacks, plans and local state.\n*\n"), 0o644); err != nil {
+		return fmt.Errorf("work dir %s: %w", l.Root, err)
+	}
+	return nil
+}
+
+// Existing lists the stacks rendered earlier under the work dir, as
+// (environment, name) pairs sorted by environment then name. Slipway plans
+// those no longer desired as empty stacks, so their resources are deleted.
+func Existing(l Layout) ([][2]string, error) {
+	var out [][2]string
+	envs, err := os.ReadDir(filepath.Join(l.Root, "stacks"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range envs {
+		if !e.IsDir() {
+			continue
+		}
+		stacks, err := os.ReadDir(filepath.Join(l.Root, "stacks", e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range stacks {
+			if _, err := os.Stat(filepath.Join(l.Root, "stacks", e.Name(), s.Name(), "main.tf.json")); err == nil {
+				out = append(out, [2]string{e.Name(), s.Name()})
+			}
+		}
+	}
+	return out, nil
+}
