@@ -1,0 +1,92 @@
+package slipway.data_test
+
+import data.slipway.data
+import data.slipway.fixtures_test as fx
+
+ids(set) := {r.id | some r in set}
+
+test_passing_unit if {
+	count(data.deny) == 0 with input as fx.unit
+}
+
+test_source_without_owner if {
+	doc := fx.with_patch([{"op": "replace", "path": "/data_sources/applications/owner", "value": ""}])
+	some r in data.deny with input as doc
+	r.id == "data.source_metadata"
+	r.path == "dataSources.applications.owner"
+}
+
+test_source_without_digest if {
+	doc := fx.with_patch([{"op": "replace", "path": "/data_sources/applications-gold/version", "value": "v3"}])
+	some r in data.deny with input as doc
+	r.path == "dataSources.applications-gold.version"
+}
+
+test_md5_digest_accepted if {
+	doc := fx.with_patch([{"op": "replace", "path": "/data_sources/applications/version", "value": "md5:0123456789abcdef0123456789abcdef.dir"}])
+	count(data.deny) == 0 with input as doc
+}
+
+test_undeclared_source if {
+	doc := fx.with_patch([{"op": "remove", "path": "/data_sources/applications"}])
+	some r in data.deny with input as doc
+	r.msg == "data source applications is not declared"
+}
+
+test_quality_violation if {
+	doc := fx.with_patch([{"op": "replace", "path": "/evidence/data/sources/applications/violations", "value": [{"check": "completeness", "column": "income", "message": "0.91 non-null, want >= 0.95"}]}])
+	some r in data.deny with input as doc
+	r.id == "data.quality"
+	r.msg == "data source applications: completeness on income: 0.91 non-null, want >= 0.95"
+	r.path == "dataSources.applications.quality"
+}
+
+test_quality_not_measured if {
+	doc := fx.with_patch([{"op": "replace", "path": "/evidence/data/sources", "value": {}}])
+	some r in data.deny with input as doc
+	r.path == "dataSources.applications.snapshot"
+}
+
+test_pii_feature if {
+	doc := fx.with_patch([{"op": "add", "path": "/model/data/features/-", "value": "email"}])
+	some r in data.deny with input as doc
+	r.id == "data.pii_features"
+	r.field == "data.features[3]"
+}
+
+test_drift_over_threshold if {
+	doc := fx.with_patch([{"op": "replace", "path": "/evidence/data/drift/features/income/psi", "value": 0.31}])
+	some r in data.deny with input as doc
+	r.id == "data.drift"
+	r.field == "monitoring.drift.features[0]"
+	r.msg == "feature income drifted: psi 0.31 over threshold 0.2"
+}
+
+test_drift_ks_metric if {
+	doc := fx.with_patch([
+		{"op": "replace", "path": "/model/monitoring/drift", "value": {"features": ["income"], "metric": "ks", "threshold": 0.03}},
+	])
+	ids(data.deny) == {"data.drift"} with input as doc
+}
+
+test_drift_not_computed if {
+	doc := fx.with_patch([{"op": "remove", "path": "/evidence/data/drift"}])
+	ids(data.deny) == {"data.drift"} with input as doc
+}
+
+test_drift_not_checked_without_snapshots if {
+	doc := fx.with_patch([
+		{"op": "remove", "path": "/evidence/data/drift"},
+		{"op": "remove", "path": "/model/data/reference"},
+	])
+	count(data.deny) == 0 with input as doc
+}
+
+test_drift_platform_default if {
+	doc := fx.with_patch([
+		{"op": "remove", "path": "/model/monitoring/drift/threshold"},
+		{"op": "replace", "path": "/platform/policy/driftThreshold", "value": 0.06},
+	])
+	some r in data.deny with input as doc
+	r.msg == "feature loan_amount drifted: psi 0.08 over threshold 0.06"
+}

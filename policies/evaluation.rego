@@ -1,0 +1,204 @@
+# METADATA
+# title: Evaluation
+# description: >-
+#   The model's measured performance on its gold dataset, as computed by
+#   Slipway from the predictions file, meets what the spec demands.
+package slipway.evaluation
+
+import data.slipway.lib
+
+# METADATA
+# title: Evaluation metrics meet their thresholds
+# description: >-
+#   Every metric threshold in the model's evaluation block is met by the
+#   metric Slipway computed on the gold dataset. A metric that could not be
+#   computed fails.
+# custom:
+#   id: evaluation.metric_threshold
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
+#     - {framework: EU AI Act, id: Annex IV 3}
+#     - {framework: NIST AI RMF, id: MEASURE 2.3}
+#     - {framework: NIST AI RMF, id: MEASURE 2.5}
+#     - {framework: ISO/IEC 42001, id: A.6.2.4}
+deny contains r if {
+	some name, t in input.model.evaluation.metrics
+	v := lib.metric(name)
+	is_number(v)
+	lib.outside(v, t)
+	msg := sprintf("%s is %v, threshold %s", [name, lib.num(v), lib.bounds(t)])
+	r := lib.result("evaluation.metric_threshold", msg, sprintf("evaluation.metrics.%s", [name]))
+}
+
+deny contains r if {
+	some name, _ in input.model.evaluation.metrics
+	not is_number(lib.metric(name))
+	msg := sprintf("%s was not computed%s", [name, lib.undefined_reason(name)])
+	r := lib.result("evaluation.metric_threshold", msg, sprintf("evaluation.metrics.%s", [name]))
+}
+
+# Metrics where a lower value is better regress upwards.
+lower_is_better := {"brier", "log_loss", "ece", "fpr", "fnr", "mae", "rmse", "mape"}
+
+regressed(name, v, base, tol) if {
+	not name in lower_is_better
+	v < base - tol
+}
+
+regressed(name, v, base, tol) if {
+	name in lower_is_better
+	v > base + tol
+}
+
+tolerance := t if {
+	t := input.model.evaluation.baseline.tolerance
+	is_number(t)
+} else := object.get(lib.policy, "baselineTolerance", 0.01)
+
+# METADATA
+# title: No regression against the baseline
+# description: >-
+#   Each metric the baseline records is no worse than the baseline by more
+#   than the tolerance (lower-is-better metrics such as brier, log_loss, ece,
+#   fpr, fnr, mae, rmse and mape may rise by at most the tolerance).
+# custom:
+#   id: evaluation.baseline_regression
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
+#     - {framework: EU AI Act, id: Annex IV 6}
+#     - {framework: NIST AI RMF, id: MEASURE 2.3}
+#     - {framework: NIST AI RMF, id: MEASURE 2.13}
+#     - {framework: ISO/IEC 42001, id: A.6.2.4}
+deny contains r if {
+	some name, base in input.model.evaluation.baseline.metrics
+	v := lib.metric(name)
+	is_number(v)
+	regressed(name, v, base, tolerance)
+	msg := sprintf("%s is %v against baseline %v%s (tolerance %v)", [
+		name, lib.num(v), base, baseline_version, tolerance,
+	])
+	r := lib.result("evaluation.baseline_regression", msg, sprintf("evaluation.baseline.metrics.%s", [name]))
+}
+
+deny contains r if {
+	some name, _ in input.model.evaluation.baseline.metrics
+	not is_number(lib.metric(name))
+	msg := sprintf("%s was not computed%s, so it cannot be compared with the baseline", [name, lib.undefined_reason(name)])
+	r := lib.result("evaluation.baseline_regression", msg, sprintf("evaluation.baseline.metrics.%s", [name]))
+}
+
+baseline_version := sprintf(" of version %s", [v]) if {
+	v := input.model.evaluation.baseline.version
+	lib.nonempty(v)
+} else := ""
+
+gold := object.get(lib.evidence, "gold", {})
+
+gold_source := object.get(input, ["data_sources", input.model.evaluation.data], {})
+
+gold_problems contains msg if {
+	count(gold) == 0
+	msg := "the evidence records no gold dataset"
+}
+
+gold_problems contains msg if {
+	count(gold) > 0
+	gold.data_source != input.model.evaluation.data
+	msg := sprintf("predictions were evaluated on %q, the spec names %q", [gold.data_source, input.model.evaluation.data])
+}
+
+gold_problems contains msg if {
+	count(gold) > 0
+	declared := object.get(gold_source, "version", "")
+	object.get(gold, "declared_version", "") != declared
+	msg := sprintf("evaluated gold version %v differs from the data source's version %v", [object.get(gold, "declared_version", null), declared])
+}
+
+gold_problems contains msg if {
+	count(gold) > 0
+	declared := object.get(gold_source, "version", "")
+	startswith(declared, "sha256:")
+	object.get(gold, "snapshot_sha256", "") != declared
+	msg := sprintf("gold snapshot %v has digest %v, the data source declares %v", [
+		object.get(gold, "snapshot", null), object.get(gold, "snapshot_sha256", null), declared,
+	])
+}
+
+# METADATA
+# title: The named gold dataset is the one evaluated
+# description: >-
+#   The evaluation ran on the gold data source the spec names, and the
+#   snapshot evaluated has the digest the data source declares as its version.
+# custom:
+#   id: evaluation.gold_dataset
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(d)}
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
+#     - {framework: NIST AI RMF, id: MEASURE 2.1}
+#     - {framework: ISO/IEC 42001, id: A.6.2.4}
+#     - {framework: ISO/IEC 42001, id: A.7.5}
+deny contains r if {
+	some msg in gold_problems
+	r := lib.result("evaluation.gold_dataset", msg, "evaluation.data")
+}
+
+imbalance_covered(ms) if {
+	"recall" in ms
+	"precision" in ms
+}
+
+imbalance_covered(ms) if {
+	"recall" in ms
+	"f1" in ms
+}
+
+# METADATA
+# title: Imbalanced labels need metrics beyond accuracy
+# description: >-
+#   When the positive rate of the gold labels is under the platform's
+#   imbalancedPositiveRate (20% by default), the spec must set thresholds on
+#   recall and on precision or F1, because accuracy alone rewards predicting
+#   the majority class.
+# custom:
+#   id: evaluation.imbalanced_metrics
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 4}
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
+#     - {framework: NIST AI RMF, id: MEASURE 2.1}
+#     - {framework: NIST AI RMF, id: MEASURE 2.5}
+#     - {framework: ISO/IEC 42001, id: A.6.2.4}
+deny contains r if {
+	input.model.task == "binary-classification"
+	rate := lib.metric("positive_rate")
+	is_number(rate)
+	limit := object.get(lib.policy, "imbalancedPositiveRate", 0.2)
+	rate < limit
+	not imbalance_covered(object.keys(input.model.evaluation.metrics))
+	msg := sprintf("positive rate is %v (under %v): set thresholds on recall and on precision or f1", [lib.num(rate), limit])
+	r := lib.result("evaluation.imbalanced_metrics", msg, "evaluation.metrics")
+}
+
+# METADATA
+# title: Evidence is for this model version
+# description: >-
+#   The evidence summary was computed for the model name and version the spec
+#   declares, so a stale summary cannot pass a new version.
+# custom:
+#   id: evaluation.evidence_current
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
+#     - {framework: NIST AI RMF, id: MEASURE 2.1}
+#     - {framework: ISO/IEC 42001, id: A.6.2.4}
+#     - {framework: ISO/IEC 42001, id: A.6.2.7}
+deny contains r if {
+	ev := lib.evidence
+	got := [object.get(ev, "model", null), object.get(ev, "version", null)]
+	got != [input.model.name, input.model.version]
+	msg := sprintf("evidence is for %v %v, the spec declares %s %s", [got[0], got[1], input.model.name, input.model.version])
+	r := lib.result("evaluation.evidence_current", msg, "version")
+}

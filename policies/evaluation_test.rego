@@ -1,0 +1,122 @@
+package slipway.evaluation_test
+
+import data.slipway.evaluation
+import data.slipway.fixtures_test as fx
+
+ids(set) := {r.id | some r in set}
+
+test_passing_unit_has_no_deny if {
+	count(evaluation.deny) == 0 with input as fx.unit
+}
+
+test_metric_below_threshold if {
+	doc := fx.with_patch([{"op": "replace", "path": "/evidence/evaluation/overall/roc_auc", "value": 0.7}])
+	some r in evaluation.deny with input as doc
+	r.id == "evaluation.metric_threshold"
+	r.field == "evaluation.metrics.roc_auc"
+	contains(r.msg, "roc_auc is 0.7, threshold >= 0.75")
+}
+
+test_metric_above_max if {
+	doc := fx.with_patch([
+		{"op": "add", "path": "/model/evaluation/metrics/brier", "value": {"max": 0.1}},
+	])
+	some r in evaluation.deny with input as doc
+	r.field == "evaluation.metrics.brier"
+}
+
+test_metric_not_computed if {
+	doc := fx.with_patch([
+		{"op": "replace", "path": "/evidence/evaluation/overall/recall", "value": null},
+		{"op": "add", "path": "/evidence/evaluation/undefined", "value": {"recall": "no positive labels"}},
+	])
+	some r in evaluation.deny with input as doc
+	r.msg == "recall was not computed (no positive labels)"
+}
+
+test_missing_evidence_fails_closed if {
+	doc := fx.with_patch([{"op": "replace", "path": "/evidence", "value": null}])
+	found := ids(evaluation.deny) with input as doc
+	"evaluation.metric_threshold" in found
+	"evaluation.gold_dataset" in found
+	"evaluation.evidence_current" in found
+}
+
+test_baseline_regression if {
+	doc := fx.with_patch([{"op": "replace", "path": "/evidence/evaluation/overall/roc_auc", "value": 0.765}])
+	some r in evaluation.deny with input as doc
+	r.id == "evaluation.baseline_regression"
+	r.field == "evaluation.baseline.metrics.roc_auc"
+}
+
+test_baseline_within_tolerance if {
+	doc := fx.with_patch([{"op": "replace", "path": "/evidence/evaluation/overall/roc_auc", "value": 0.775}])
+	not "evaluation.baseline_regression" in ids(evaluation.deny) with input as doc
+}
+
+test_baseline_lower_is_better if {
+	doc := fx.with_patch([{"op": "replace", "path": "/evidence/evaluation/overall/brier", "value": 0.2}])
+	some r in evaluation.deny with input as doc
+	r.id == "evaluation.baseline_regression"
+	r.field == "evaluation.baseline.metrics.brier"
+}
+
+test_baseline_metric_missing if {
+	doc := fx.with_patch([{"op": "remove", "path": "/evidence/evaluation/overall/brier"}])
+	"evaluation.baseline_regression" in ids(evaluation.deny) with input as doc
+}
+
+test_gold_digest_mismatch if {
+	doc := fx.with_patch([{"op": "replace", "path": "/evidence/gold/snapshot_sha256", "value": fx.digest_a}])
+	some r in evaluation.deny with input as doc
+	r.id == "evaluation.gold_dataset"
+	r.field == "evaluation.data"
+}
+
+test_gold_wrong_source if {
+	doc := fx.with_patch([{"op": "replace", "path": "/evidence/gold/data_source", "value": "other"}])
+	"evaluation.gold_dataset" in ids(evaluation.deny) with input as doc
+}
+
+test_gold_declared_version_stale if {
+	doc := fx.with_patch([{"op": "replace", "path": "/evidence/gold/declared_version", "value": fx.digest_a}])
+	"evaluation.gold_dataset" in ids(evaluation.deny) with input as doc
+}
+
+test_imbalanced_needs_recall_and_precision if {
+	doc := fx.with_patch([
+		{"op": "remove", "path": "/model/evaluation/metrics/precision"},
+	])
+	"evaluation.imbalanced_metrics" in ids(evaluation.deny) with input as doc
+}
+
+test_imbalanced_f1_is_enough if {
+	doc := fx.with_patch([
+		{"op": "remove", "path": "/model/evaluation/metrics/precision"},
+		{"op": "add", "path": "/model/evaluation/metrics/f1", "value": {"min": 0.5}},
+	])
+	not "evaluation.imbalanced_metrics" in ids(evaluation.deny) with input as doc
+}
+
+test_balanced_labels_need_no_extra_metrics if {
+	doc := fx.with_patch([
+		{"op": "replace", "path": "/evidence/evaluation/overall/positive_rate", "value": 0.4},
+		{"op": "replace", "path": "/model/evaluation/metrics", "value": {"roc_auc": {"min": 0.7}}},
+	])
+	not "evaluation.imbalanced_metrics" in ids(evaluation.deny) with input as doc
+}
+
+test_platform_imbalance_limit if {
+	doc := fx.with_patch([
+		{"op": "replace", "path": "/platform/policy/imbalancedPositiveRate", "value": 0.1},
+		{"op": "remove", "path": "/model/evaluation/metrics/precision"},
+	])
+	not "evaluation.imbalanced_metrics" in ids(evaluation.deny) with input as doc
+}
+
+test_stale_evidence if {
+	doc := fx.with_patch([{"op": "replace", "path": "/evidence/version", "value": "1.3.0"}])
+	some r in evaluation.deny with input as doc
+	r.id == "evaluation.evidence_current"
+	r.field == "version"
+}

@@ -1,0 +1,189 @@
+# METADATA
+# title: Fairness
+# description: >-
+#   Gaps in outcomes between the groups of each sensitive attribute stay
+#   within the thresholds of the spec or, when it sets none, the platform's.
+package slipway.fairness
+
+import data.slipway.lib
+
+family := {
+	"demographic_parity_difference": "demographic_parity",
+	"demographic_parity_ratio": "demographic_parity",
+	"disparate_impact": "demographic_parity",
+	"equalized_odds_difference": "equalized_odds",
+	"equalized_odds_ratio": "equalized_odds",
+	"equal_opportunity_difference": "equal_opportunity",
+	"equal_opportunity_ratio": "equal_opportunity",
+}
+
+rule_id(metric) := concat(".", ["fairness", family[metric]]) if metric in object.keys(family)
+
+rule_id(metric) := "fairness.threshold" if not metric in object.keys(family)
+
+threshold_field(metric) := sprintf("fairness.thresholds.%s", [metric]) if lib.model_sets_fairness_thresholds
+
+threshold_field(_) := "fairness.sensitive" if not lib.model_sets_fairness_thresholds
+
+source := "spec" if lib.model_sets_fairness_thresholds
+
+source := "platform default" if not lib.model_sets_fairness_thresholds
+
+value(attr, metric) := object.get(lib.evidence, ["evaluation", "fairness", attr, metric], null)
+
+# breaches are [rule id, result] pairs, one per attribute and metric out of bounds.
+breaches contains [rule_id(metric), r] if {
+	some attr in lib.sensitive
+	some metric, t in lib.fairness_thresholds
+	v := value(attr, metric)
+	is_number(v)
+	lib.outside(v, t)
+	msg := sprintf("%s for %s is %v, threshold %s (%s)", [metric, attr, lib.num(v), lib.bounds(t), source])
+	r := lib.result(rule_id(metric), msg, threshold_field(metric))
+}
+
+breaches contains [rule_id(metric), r] if {
+	some attr in lib.sensitive
+	some metric, _ in lib.fairness_thresholds
+	not is_number(value(attr, metric))
+	msg := sprintf("%s for %s was not computed%s", [metric, attr, reason(attr)])
+	r := lib.result(rule_id(metric), msg, threshold_field(metric))
+}
+
+reason(attr) := sprintf(": %d group(s) below the minimum size", [n]) if {
+	n := count([g | some g in object.get(lib.evidence, ["evaluation", "excluded_groups"], []); g.attribute == attr])
+	n > 0
+} else := ""
+
+# METADATA
+# title: Demographic parity within bounds
+# description: >-
+#   For every sensitive attribute, the gap in selection rates between groups
+#   (demographic_parity_difference, demographic_parity_ratio,
+#   disparate_impact) is within its threshold.
+# custom:
+#   id: fairness.demographic_parity
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
+#     - {framework: EU AI Act, id: Annex IV 3}
+#     - {framework: NIST AI RMF, id: MEASURE 2.11}
+#     - {framework: ISO/IEC 42001, id: A.5.4}
+#     - {framework: ISO/IEC 42001, id: A.6.2.4}
+deny contains r if {
+	some [id, r] in breaches
+	id == "fairness.demographic_parity"
+}
+
+# METADATA
+# title: Equalized odds within bounds
+# description: >-
+#   For every sensitive attribute, the largest gap in true and false positive
+#   rates between groups (equalized_odds_difference, equalized_odds_ratio) is
+#   within its threshold.
+# custom:
+#   id: fairness.equalized_odds
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
+#     - {framework: EU AI Act, id: Annex IV 3}
+#     - {framework: NIST AI RMF, id: MEASURE 2.11}
+#     - {framework: ISO/IEC 42001, id: A.5.4}
+#     - {framework: ISO/IEC 42001, id: A.6.2.4}
+deny contains r if {
+	some [id, r] in breaches
+	id == "fairness.equalized_odds"
+}
+
+# METADATA
+# title: Equal opportunity within bounds
+# description: >-
+#   For every sensitive attribute, the gap in true positive rates between
+#   groups (equal_opportunity_difference, equal_opportunity_ratio) is within
+#   its threshold.
+# custom:
+#   id: fairness.equal_opportunity
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
+#     - {framework: EU AI Act, id: Annex IV 3}
+#     - {framework: NIST AI RMF, id: MEASURE 2.11}
+#     - {framework: ISO/IEC 42001, id: A.5.4}
+#     - {framework: ISO/IEC 42001, id: A.6.2.4}
+deny contains r if {
+	some [id, r] in breaches
+	id == "fairness.equal_opportunity"
+}
+
+# METADATA
+# title: Other fairness thresholds met
+# description: >-
+#   Any other fairness metric the spec bounds is within its threshold for
+#   every sensitive attribute.
+# custom:
+#   id: fairness.threshold
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
+#     - {framework: NIST AI RMF, id: MEASURE 2.11}
+#     - {framework: ISO/IEC 42001, id: A.5.4}
+#     - {framework: ISO/IEC 42001, id: A.6.2.4}
+deny contains r if {
+	some [id, r] in breaches
+	id == "fairness.threshold"
+}
+
+# METADATA
+# title: Models that affect people declare sensitive attributes
+# description: >-
+#   A model whose intended use says it affects people must declare the
+#   sensitive attributes its fairness is measured on.
+# custom:
+#   id: fairness.sensitive_declared
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
+#     - {framework: EU AI Act, id: Annex IV 3}
+#     - {framework: NIST AI RMF, id: MAP 5.1}
+#     - {framework: NIST AI RMF, id: MEASURE 2.11}
+#     - {framework: ISO/IEC 42001, id: A.5.4}
+#     - {framework: ISO/IEC 42001, id: A.5.5}
+deny contains r if {
+	input.model.intendedUse.affectsPeople == true
+	count(lib.sensitive) == 0
+	r := lib.result("fairness.sensitive_declared", "the model affects people but declares no sensitive attributes (fairness.sensitive)", "intendedUse.affectsPeople")
+}
+
+small_groups contains [attr, group, n] if {
+	some g in object.get(lib.evidence, ["evaluation", "excluded_groups"], [])
+	attr := g.attribute
+	group := g.group
+	n := g.count
+}
+
+small_groups contains [attr, group, s.count] if {
+	some attr in lib.sensitive
+	some group, s in object.get(lib.evidence, ["evaluation", "groups", attr], {})
+	s.count < lib.min_group_size
+}
+
+# METADATA
+# title: Groups below the minimum size flagged
+# description: >-
+#   A group of a sensitive attribute with fewer gold rows than the minimum
+#   group size is too small for its rates to be trusted; it is flagged so a
+#   reviewer can judge whether the gold set needs more such rows.
+# custom:
+#   id: fairness.min_group_size
+#   severity: warn
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(d)}
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
+#     - {framework: NIST AI RMF, id: MEASURE 2.11}
+#     - {framework: ISO/IEC 42001, id: A.5.4}
+#     - {framework: ISO/IEC 42001, id: A.7.4}
+warn contains r if {
+	some [attr, group, n] in small_groups
+	msg := sprintf("group %s=%v has %v gold rows, under the minimum of %v", [attr, group, n, lib.min_group_size])
+	r := lib.result("fairness.min_group_size", msg, "fairness.minGroupSize")
+}

@@ -1,0 +1,83 @@
+package slipway.fairness_test
+
+import data.slipway.fairness
+import data.slipway.fixtures_test as fx
+
+ids(set) := {r.id | some r in set}
+
+test_passing_unit if {
+	count(fairness.deny) == 0 with input as fx.unit
+	count(fairness.warn) == 0 with input as fx.unit
+}
+
+test_breach_on_one_attribute if {
+	doc := fx.with_patch([{"op": "replace", "path": "/evidence/evaluation/fairness/age_band/demographic_parity_difference", "value": 0.18}])
+	denies := fairness.deny with input as doc
+	count(denies) == 1
+	some r in denies
+	r.id == "fairness.demographic_parity"
+	r.field == "fairness.thresholds.demographic_parity_difference"
+	r.msg == "demographic_parity_difference for age_band is 0.18, threshold <= 0.1 (spec)"
+}
+
+test_equal_opportunity_breach if {
+	doc := fx.with_patch([{"op": "replace", "path": "/evidence/evaluation/fairness/sex/equal_opportunity_difference", "value": 0.2}])
+	ids(fairness.deny) == {"fairness.equal_opportunity"} with input as doc
+}
+
+test_platform_defaults_apply_when_model_sets_none if {
+	doc := fx.with_patch([
+		{"op": "replace", "path": "/model/fairness/thresholds", "value": {}},
+		{"op": "replace", "path": "/evidence/evaluation/fairness/sex/disparate_impact", "value": 0.7},
+		{"op": "replace", "path": "/evidence/evaluation/fairness/sex/equalized_odds_difference", "value": 0.3},
+	])
+	denies := fairness.deny with input as doc
+	ids(denies) == {"fairness.demographic_parity", "fairness.equalized_odds"}
+	some r in denies
+	r.field == "fairness.sensitive"
+	endswith(r.msg, "(platform default)")
+}
+
+test_other_metric_threshold if {
+	doc := fx.with_patch([
+		{"op": "add", "path": "/model/fairness/thresholds/selection_rate_gap", "value": {"max": 0.05}},
+		{"op": "add", "path": "/evidence/evaluation/fairness/sex/selection_rate_gap", "value": 0.01},
+	])
+	ids(fairness.deny) == {"fairness.threshold"} with input as doc
+}
+
+test_metric_not_computed_names_small_groups if {
+	doc := fx.with_patch([
+		{"op": "remove", "path": "/evidence/evaluation/fairness/age_band/equal_opportunity_difference"},
+		{"op": "replace", "path": "/evidence/evaluation/excluded_groups", "value": [{"attribute": "age_band", "group": "60+", "count": 12, "reason": "below minGroupSize"}]},
+	])
+	some r in fairness.deny with input as doc
+	r.msg == "equal_opportunity_difference for age_band was not computed: 1 group(s) below the minimum size"
+}
+
+test_affects_people_needs_sensitive if {
+	doc := fx.with_patch([{"op": "remove", "path": "/model/fairness"}])
+	some r in fairness.deny with input as doc
+	r.id == "fairness.sensitive_declared"
+	r.field == "intendedUse.affectsPeople"
+}
+
+test_no_fairness_needed_when_not_about_people if {
+	doc := fx.with_patch([
+		{"op": "remove", "path": "/model/fairness"},
+		{"op": "replace", "path": "/model/intendedUse/affectsPeople", "value": false},
+	])
+	count(fairness.deny) == 0 with input as doc
+}
+
+test_small_group_warns if {
+	doc := fx.with_patch([{"op": "replace", "path": "/evidence/evaluation/groups/age_band/60+/count", "value": 12}])
+	some r in fairness.warn with input as doc
+	r.id == "fairness.min_group_size"
+	r.msg == "group age_band=60+ has 12 gold rows, under the minimum of 30"
+}
+
+test_excluded_group_warns if {
+	doc := fx.with_patch([{"op": "replace", "path": "/evidence/evaluation/excluded_groups", "value": [{"attribute": "sex", "group": "x", "count": 3, "reason": "small"}]}])
+	ids(fairness.warn) == {"fairness.min_group_size"} with input as doc
+}

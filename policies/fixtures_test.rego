@@ -1,0 +1,157 @@
+# Shared test inputs: a unit that passes every built-in rule, which each
+# test breaks in one place.
+package slipway.fixtures_test
+
+digest_a := "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+digest_g := "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+
+model := {
+	"name": "credit-default",
+	"version": "1.4.0",
+	"owner": "risk-ml@example.com",
+	"intendedUse": {"summary": "Scores credit applications for default risk", "affectsPeople": true},
+	"task": "binary-classification",
+	"artifact": {"uri": "s3://models/credit-default/1.4.0/model.onnx", "digest": digest_a, "format": "onnx"},
+	"training": {"data": ["applications"], "code": {"repo": "github.com/acme/credit", "commit": "0123456789012345678901234567890123456789"}},
+	"evaluation": {
+		"data": "applications-gold",
+		"predictions": "models/credit-default/predictions.csv",
+		"columns": {"label": "defaulted", "score": "score"},
+		"threshold": 0.5,
+		"metrics": {"roc_auc": {"min": 0.75}, "recall": {"min": 0.6}, "precision": {"min": 0.5}},
+		"baseline": {"version": "1.3.0", "metrics": {"roc_auc": 0.78, "brier": 0.12}, "tolerance": 0.01},
+	},
+	"fairness": {
+		"sensitive": ["sex", "age_band"],
+		"intersectional": false,
+		"minGroupSize": 30,
+		"thresholds": {"demographic_parity_difference": {"max": 0.1}, "equal_opportunity_difference": {"max": 0.1}},
+	},
+	"tests": {"reports": ["models/credit-default/junit.xml"], "requiredSuites": ["unit", "integration"]},
+	"data": {
+		"reference": "data/reference.csv",
+		"current": "data/current.csv",
+		"features": ["income", "loan_amount", "age_band"],
+	},
+	"deployment": {"template": "online-small", "parameters": {}, "resolved": {"name": "online-small", "kind": "online"}},
+	"monitoring": {"schedule": "@daily", "drift": {"features": ["income", "loan_amount"], "metric": "psi", "threshold": 0.2}},
+	"handover": {
+		"runbook": "models/credit-default/RUNBOOK.md",
+		"onCall": {"team": "risk-ops", "rotation": "risk-ops-primary"},
+		"supportPlan": {"tier": "24x7", "contact": "risk-ops@example.com", "until": "2027-12-31"},
+		"slos": [{"name": "availability", "objective": 0.999, "window": "30d"}],
+		"alerts": [
+			{"name": "HighLatency", "condition": "p99 > 200ms", "severity": "page"},
+			{"name": "Drift", "condition": "psi > 0.2", "severity": "ticket"},
+		],
+		"logging": {"predictions": true, "retentionDays": 90, "sampleRate": 1},
+		"errorTypes": [{"code": "E_TIMEOUT", "description": "feature store timeout", "action": "retry then fall back"}],
+		"rollback": {"strategy": "previous-version", "tested": true, "testedOn": "2026-11-01"},
+		"acceptance": {"team": "risk-ops", "by": "ops-lead@example.com", "date": "2026-11-10"},
+	},
+	"environments": ["staging", "production"],
+}
+
+staging := {"name": "staging", "target": "local", "state": {"backend": "local"}, "approvals": 0, "protected": false}
+
+production := {
+	"name": "production", "target": "local", "state": {"backend": "local"}, "approvals": 2,
+	"after": "staging", "protected": true, "limits": {"cpu": 4, "memoryMiB": 8192, "replicas": 10},
+}
+
+platform := {"name": "credit-risk", "policy": {
+	"minGroupSize": 30,
+	"baselineTolerance": 0.01,
+	"imbalancedPositiveRate": 0.2,
+	"fairness": {
+		"demographic_parity_difference": {"max": 0.1},
+		"equalized_odds_difference": {"max": 0.1},
+		"disparate_impact": {"min": 0.8},
+	},
+	"driftThreshold": 0.2,
+	"runbookSections": ["Overview", "Alerts", "Rollback", "Contacts"],
+	"maxPredictionLogDays": 400,
+}}
+
+data_sources := {
+	"applications": {
+		"name": "applications", "owner": "data@example.com", "kind": "table",
+		"classification": "confidential", "pii": ["name", "email"], "version": digest_g,
+		"quality": {"completeness": {"*": 0.95}}, "snapshot": "data/applications.csv",
+	},
+	"applications-gold": {
+		"name": "applications-gold", "owner": "data@example.com", "kind": "files",
+		"classification": "confidential", "pii": [], "version": digest_g,
+	},
+}
+
+evidence := {
+	"model": "credit-default", "version": "1.4.0", "task": "binary-classification",
+	"evaluation": {
+		"rows": 2000,
+		"overall": {"roc_auc": 0.81, "recall": 0.66, "precision": 0.58, "f1": 0.62, "brier": 0.11, "accuracy": 0.9, "positive_rate": 0.12},
+		"groups": {
+			"sex": {"f": {"count": 980}, "m": {"count": 1020}},
+			"age_band": {"18-30": {"count": 600}, "30-60": {"count": 1000}, "60+": {"count": 400}},
+		},
+		"fairness": {
+			"sex": {"demographic_parity_difference": 0.03, "equal_opportunity_difference": 0.04, "equalized_odds_difference": 0.05, "disparate_impact": 0.92},
+			"age_band": {"demographic_parity_difference": 0.06, "equal_opportunity_difference": 0.05, "equalized_odds_difference": 0.07, "disparate_impact": 0.85},
+		},
+		"excluded_groups": [],
+	},
+	"gold": {"data_source": "applications-gold", "declared_version": digest_g, "snapshot": "data/gold.csv", "snapshot_sha256": digest_g},
+	"tests": {
+		"reports": [{"path": "models/credit-default/junit.xml", "sha256": digest_g}],
+		"suites": {
+			"unit": {"tests": 10, "failures": 0, "errors": 0, "skipped": 0, "passed": true},
+			"integration": {"tests": 4, "failures": 0, "errors": 0, "skipped": 0, "passed": true},
+		},
+		"total": {"tests": 14, "failures": 0, "errors": 0, "skipped": 0},
+	},
+	"data": {
+		"sources": {"applications": {"snapshot": "data/applications.csv", "rows": 500, "violations": []}},
+		"drift": {"reference": "data/reference.csv", "current": "data/current.csv", "features": {
+			"income": {"psi": 0.05, "ks": 0.04},
+			"loan_amount": {"psi": 0.08, "ks": 0.06},
+		}},
+	},
+	"runbook": {"path": "models/credit-default/RUNBOOK.md", "exists": true, "sections": ["Overview", "Alerts", "Rollback", "Contacts", "Escalation"]},
+	"inputs": [],
+	"problems": [],
+}
+
+plan := {
+	"stack": "production/credit-default", "environment": "production", "model": "credit-default",
+	"changes": {"create": 1, "update": 0, "delete": 0, "replace": 0},
+	"resources": [{"address": "module.deployment.terraform_data.deployment", "type": "terraform_data", "actions": ["create"]}],
+	"deployment": {
+		"kind": "online", "model": "credit-default", "model_version": "1.4.0", "environment": "production",
+		"artifact_uri": "s3://models/credit-default/1.4.0/model.onnx", "artifact_digest": digest_a,
+		"resources": {"cpu": 1, "memory_mib": 2048}, "replicas": {"min": 2, "max": 6},
+	},
+}
+
+# unit is a production unit that passes every built-in rule.
+unit := {
+	"phase": "check",
+	"platform": platform,
+	"model": model,
+	"environment": production,
+	"environments": {"staging": staging, "production": production},
+	"data_sources": data_sources,
+	"evidence": evidence,
+	"plan": plan,
+	"changed_files": ["models/credit-default/model.cue"],
+	"approvals": [
+		{"user": "alice", "state": "APPROVED", "submitted_at": "2026-11-20T10:00:00Z"},
+		{"user": "bob", "state": "APPROVED", "submitted_at": "2026-11-20T11:00:00Z"},
+	],
+	"waivers": [],
+	"releases": {"staging": {"version": "1.4.0", "decision": "pass", "verified": true}},
+	"now": "2026-11-23T10:00:00Z",
+}
+
+# with_patch returns unit with the JSON patch operations applied.
+with_patch(ops) := json.patch(unit, ops)

@@ -1,0 +1,255 @@
+# METADATA
+# title: Operations handover
+# description: >-
+#   The acceptance gate an operations team asks for before it takes a model
+#   over: a runbook with the required sections, someone on call, a support
+#   plan, SLOs, a paging alert, prediction logging with a retention, the
+#   documented error types, a rehearsed rollback and a recorded acceptance.
+package slipway.handover
+
+import data.slipway.lib
+
+handover := input.model.handover
+
+runbook := object.get(lib.evidence, "runbook", {})
+
+# METADATA
+# title: Runbook exists
+# description: The runbook file the spec names exists in the repository.
+# custom:
+#   id: handover.runbook_exists
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 1(h)}
+#     - {framework: NIST AI RMF, id: MANAGE 4.1}
+#     - {framework: ISO/IEC 42001, id: A.6.2.7}
+#     - {framework: ISO/IEC 42001, id: A.8.2}
+deny contains r if {
+	object.get(runbook, "exists", false) != true
+	r := lib.result("handover.runbook_exists", sprintf("runbook %s does not exist", [handover.runbook]), "handover.runbook")
+}
+
+required_sections := object.get(lib.policy, "runbookSections", ["Overview", "Alerts", "Rollback", "Contacts"])
+
+present_sections := {lower(trim_space(s)) | some s in object.get(runbook, "sections", [])}
+
+# METADATA
+# title: Runbook has the required sections
+# description: >-
+#   The runbook has a heading for every section the platform requires
+#   (platform.policy.runbookSections; Overview, Alerts, Rollback and Contacts
+#   by default), compared without regard to case.
+# custom:
+#   id: handover.runbook_sections
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 1(h)}
+#     - {framework: NIST AI RMF, id: MANAGE 4.1}
+#     - {framework: ISO/IEC 42001, id: A.6.2.7}
+#     - {framework: ISO/IEC 42001, id: A.8.2}
+deny contains r if {
+	object.get(runbook, "exists", false) == true
+	some s in required_sections
+	not lower(s) in present_sections
+	r := lib.result("handover.runbook_sections", sprintf("runbook %s has no %q section", [handover.runbook, s]), "handover.runbook")
+}
+
+# METADATA
+# title: On-call team set
+# description: The model names the team that is paged for it.
+# custom:
+#   id: handover.on_call
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(e)}
+#     - {framework: NIST AI RMF, id: GOVERN 2.1}
+#     - {framework: NIST AI RMF, id: MANAGE 4.1}
+#     - {framework: ISO/IEC 42001, id: A.3.2}
+#     - {framework: ISO/IEC 42001, id: A.6.2.6}
+deny contains r if {
+	not lib.nonempty(object.get(handover, ["onCall", "team"], ""))
+	r := lib.result("handover.on_call", "no on-call team is set", "handover.onCall.team")
+}
+
+# METADATA
+# title: Support plan in force
+# description: >-
+#   The model has a support plan with a tier and a contact, and the plan has
+#   not ended.
+# custom:
+#   id: handover.support_plan
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 1(h)}
+#     - {framework: NIST AI RMF, id: GOVERN 2.1}
+#     - {framework: NIST AI RMF, id: MANAGE 4.1}
+#     - {framework: ISO/IEC 42001, id: A.6.2.6}
+deny contains r if {
+	some field in ["tier", "contact"]
+	not lib.nonempty(object.get(handover, ["supportPlan", field], ""))
+	r := lib.result("handover.support_plan", sprintf("the support plan has no %s", [field]), "handover.supportPlan")
+}
+
+deny contains r if {
+	until := handover.supportPlan.until
+	lib.nonempty(until)
+	time.parse_ns("2006-01-02", until) < time.parse_rfc3339_ns(input.now)
+	r := lib.result("handover.support_plan", sprintf("the support plan ended on %s", [until]), "handover.supportPlan.until")
+}
+
+# METADATA
+# title: SLOs defined
+# description: The model declares at least one service level objective.
+# custom:
+#   id: handover.slos
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 3}
+#     - {framework: NIST AI RMF, id: MEASURE 2.4}
+#     - {framework: NIST AI RMF, id: MANAGE 4.1}
+#     - {framework: ISO/IEC 42001, id: A.6.2.6}
+deny contains r if {
+	count(object.get(handover, "slos", [])) == 0
+	r := lib.result("handover.slos", "no SLO is defined", "handover.slos")
+}
+
+# METADATA
+# title: At least one paging alert
+# description: At least one alert has severity "page", so a breach wakes someone.
+# custom:
+#   id: handover.paging_alert
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 9}
+#     - {framework: NIST AI RMF, id: MANAGE 4.1}
+#     - {framework: NIST AI RMF, id: MANAGE 4.3}
+#     - {framework: ISO/IEC 42001, id: A.6.2.6}
+#     - {framework: ISO/IEC 42001, id: A.8.4}
+deny contains r if {
+	count([a | some a in object.get(handover, "alerts", []); a.severity == "page"]) == 0
+	r := lib.result("handover.paging_alert", "no alert has severity \"page\"", "handover.alerts")
+}
+
+max_log_days := object.get(lib.policy, "maxPredictionLogDays", 400)
+
+# METADATA
+# title: Predictions logged with a retention
+# description: >-
+#   Predictions are logged, with a retention of at least one day and no
+#   longer than the platform's maxPredictionLogDays.
+# custom:
+#   id: handover.prediction_logging
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 3}
+#     - {framework: EU AI Act, id: Annex IV 9}
+#     - {framework: NIST AI RMF, id: MEASURE 2.4}
+#     - {framework: NIST AI RMF, id: MANAGE 4.1}
+#     - {framework: ISO/IEC 42001, id: A.6.2.8}
+deny contains r if {
+	object.get(handover, ["logging", "predictions"], false) != true
+	r := lib.result("handover.prediction_logging", "predictions are not logged", "handover.logging.predictions")
+}
+
+deny contains r if {
+	days := object.get(handover, ["logging", "retentionDays"], 0)
+	days < 1
+	r := lib.result("handover.prediction_logging", "prediction logs have no retention (retentionDays is 0)", "handover.logging.retentionDays")
+}
+
+deny contains r if {
+	days := handover.logging.retentionDays
+	days > max_log_days
+	msg := sprintf("prediction logs are kept %v days, over the platform's maximum of %v", [days, max_log_days])
+	r := lib.result("handover.prediction_logging", msg, "handover.logging.retentionDays")
+}
+
+# METADATA
+# title: Error types documented
+# description: >-
+#   At least one failure mode is documented with what it means and what the
+#   operator does about it.
+# custom:
+#   id: handover.error_types
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 3}
+#     - {framework: NIST AI RMF, id: MANAGE 2.3}
+#     - {framework: NIST AI RMF, id: MANAGE 4.3}
+#     - {framework: ISO/IEC 42001, id: A.6.2.7}
+#     - {framework: ISO/IEC 42001, id: A.8.4}
+deny contains r if {
+	count(object.get(handover, "errorTypes", [])) == 0
+	r := lib.result("handover.error_types", "no error type is documented", "handover.errorTypes")
+}
+
+# METADATA
+# title: Rollback tested
+# description: The rollback strategy was rehearsed (rollback.tested is true).
+# custom:
+#   id: handover.rollback_tested
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 3}
+#     - {framework: NIST AI RMF, id: MANAGE 2.3}
+#     - {framework: NIST AI RMF, id: MANAGE 2.4}
+#     - {framework: ISO/IEC 42001, id: A.6.2.5}
+#     - {framework: ISO/IEC 42001, id: A.6.2.6}
+deny contains r if {
+	object.get(handover, ["rollback", "tested"], false) != true
+	msg := sprintf("rollback strategy %q was not tested", [object.get(handover, ["rollback", "strategy"], "")])
+	r := lib.result("handover.rollback_tested", msg, "handover.rollback.tested")
+}
+
+# METADATA
+# title: Acceptance recorded by operations
+# description: >-
+#   The operations team that takes the model over recorded its acceptance:
+#   team, who accepted and when.
+# custom:
+#   id: handover.acceptance
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
+#     - {framework: NIST AI RMF, id: GOVERN 1.4}
+#     - {framework: NIST AI RMF, id: GOVERN 2.1}
+#     - {framework: ISO/IEC 42001, id: A.3.2}
+#     - {framework: ISO/IEC 42001, id: A.6.2.5}
+deny contains r if {
+	not handover.acceptance
+	r := lib.result("handover.acceptance", "no acceptance by the operations team is recorded", "handover")
+}
+
+deny contains r if {
+	some field in ["team", "by", "date"]
+	not lib.nonempty(object.get(handover, ["acceptance", field], ""))
+	handover.acceptance
+	r := lib.result("handover.acceptance", sprintf("the acceptance has no %s", [field]), "handover.acceptance")
+}
+
+placeholder := "TODO(slipway)"
+
+placeholders contains lib.field_path(path) if {
+	walk(input.model, [path, value])
+	is_string(value)
+	contains(value, placeholder)
+	not array.slice(path, 0, 2) == ["deployment", "resolved"]
+}
+
+# METADATA
+# title: No scaffolding placeholders left
+# description: >-
+#   `slipway new model` marks what a person must fill in with TODO(slipway);
+#   none may remain in the model spec.
+# custom:
+#   id: handover.placeholder
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 1}
+#     - {framework: EU AI Act, id: Annex IV 2(b)}
+#     - {framework: NIST AI RMF, id: GOVERN 1.4}
+#     - {framework: ISO/IEC 42001, id: A.6.2.7}
+deny contains r if {
+	some field in placeholders
+	r := lib.result("handover.placeholder", sprintf("%s still holds the placeholder %s", [field, placeholder]), field)
+}

@@ -1,0 +1,105 @@
+package slipway.handover_test
+
+import data.slipway.fixtures_test as fx
+import data.slipway.handover
+
+ids(set) := {r.id | some r in set}
+
+only(doc, id) if ids(handover.deny) == {id} with input as doc
+
+test_passing_unit if {
+	count(handover.deny) == 0 with input as fx.unit
+}
+
+test_runbook_missing if {
+	doc := fx.with_patch([{"op": "replace", "path": "/evidence/runbook", "value": {"path": "x", "exists": false, "sections": []}}])
+	only(doc, "handover.runbook_exists")
+}
+
+test_runbook_section_missing if {
+	doc := fx.with_patch([{"op": "replace", "path": "/evidence/runbook/sections", "value": ["overview", "Alerts", "Contacts"]}])
+	some r in handover.deny with input as doc
+	r.id == "handover.runbook_sections"
+	r.field == "handover.runbook"
+	r.msg == "runbook models/credit-default/RUNBOOK.md has no \"Rollback\" section"
+	only(doc, "handover.runbook_sections")
+}
+
+test_platform_runbook_sections if {
+	doc := fx.with_patch([{"op": "replace", "path": "/platform/policy/runbookSections", "value": ["Overview", "Capacity"]}])
+	only(doc, "handover.runbook_sections")
+}
+
+test_on_call if {
+	doc := fx.with_patch([{"op": "replace", "path": "/model/handover/onCall/team", "value": " "}])
+	only(doc, "handover.on_call")
+}
+
+test_support_plan_contact if {
+	doc := fx.with_patch([{"op": "remove", "path": "/model/handover/supportPlan/contact"}])
+	only(doc, "handover.support_plan")
+}
+
+test_support_plan_ended if {
+	doc := fx.with_patch([{"op": "replace", "path": "/model/handover/supportPlan/until", "value": "2026-01-31"}])
+	some r in handover.deny with input as doc
+	r.field == "handover.supportPlan.until"
+}
+
+test_slos if {
+	doc := fx.with_patch([{"op": "replace", "path": "/model/handover/slos", "value": []}])
+	only(doc, "handover.slos")
+}
+
+test_paging_alert if {
+	doc := fx.with_patch([{"op": "replace", "path": "/model/handover/alerts/0/severity", "value": "ticket"}])
+	only(doc, "handover.paging_alert")
+}
+
+test_prediction_logging_off if {
+	doc := fx.with_patch([{"op": "replace", "path": "/model/handover/logging/predictions", "value": false}])
+	only(doc, "handover.prediction_logging")
+}
+
+test_prediction_logging_no_retention if {
+	doc := fx.with_patch([{"op": "replace", "path": "/model/handover/logging/retentionDays", "value": 0}])
+	only(doc, "handover.prediction_logging")
+}
+
+test_prediction_logging_too_long if {
+	doc := fx.with_patch([{"op": "replace", "path": "/model/handover/logging/retentionDays", "value": 800}])
+	some r in handover.deny with input as doc
+	r.msg == "prediction logs are kept 800 days, over the platform's maximum of 400"
+}
+
+test_error_types if {
+	doc := fx.with_patch([{"op": "replace", "path": "/model/handover/errorTypes", "value": []}])
+	only(doc, "handover.error_types")
+}
+
+test_rollback_untested if {
+	doc := fx.with_patch([{"op": "replace", "path": "/model/handover/rollback/tested", "value": false}])
+	some r in handover.deny with input as doc
+	r.field == "handover.rollback.tested"
+	only(doc, "handover.rollback_tested")
+}
+
+test_acceptance_missing if {
+	doc := fx.with_patch([{"op": "remove", "path": "/model/handover/acceptance"}])
+	only(doc, "handover.acceptance")
+}
+
+test_acceptance_incomplete if {
+	doc := fx.with_patch([{"op": "replace", "path": "/model/handover/acceptance/by", "value": ""}])
+	only(doc, "handover.acceptance")
+}
+
+test_placeholders if {
+	doc := fx.with_patch([
+		{"op": "replace", "path": "/model/handover/onCall/rotation", "value": "TODO(slipway): name the rotation"},
+		{"op": "replace", "path": "/model/handover/errorTypes/0/action", "value": "TODO(slipway)"},
+		{"op": "replace", "path": "/model/deployment/resolved/name", "value": "TODO(slipway)"},
+	])
+	fields := {r.field | some r in handover.deny with input as doc; r.id == "handover.placeholder"}
+	fields == {"handover.onCall.rotation", "handover.errorTypes[0].action"}
+}

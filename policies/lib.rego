@@ -1,0 +1,110 @@
+# METADATA
+# title: Slipway policy library
+# description: Helpers shared by the built-in packs. It has no rules of its own.
+package slipway.lib
+
+# evidence is the model's evidence summary, or an empty object when there is
+# none, so that rules reading it report "not computed" instead of silently
+# passing. The engine also denies a missing summary on its own.
+evidence := e if {
+	e := input.evidence
+	is_object(e)
+} else := {}
+
+# plan is the plan summary of the unit's stack, or null under --no-plan.
+plan := p if {
+	p := input.plan
+	is_object(p)
+} else := null
+
+policy := object.get(input, ["platform", "policy"], {})
+
+# result builds a rule result; field is a path inside the model spec, used by
+# the engine to find the file and line.
+result(id, msg, field) := {"id": id, "msg": msg, "field": field}
+
+# spec_result points at a platform-level path (such as a data source) instead
+# of a field of the model.
+spec_result(id, msg, path) := {"id": id, "msg": msg, "path": path}
+
+# metric is the named overall metric of the evaluation, or null.
+metric(name) := object.get(evidence, ["evaluation", "overall", name], null)
+
+# outside holds when number v breaks threshold t ({min?, max?}).
+outside(v, t) if v < t.min
+
+outside(v, t) if v > t.max
+
+# bounds renders a threshold as text, such as ">= 0.8 and <= 1".
+bounds(t) := concat(" and ", array.concat(
+	[sprintf(">= %v", [t.min]) | "min" in object.keys(t)],
+	[sprintf("<= %v", [t.max]) | "max" in object.keys(t)],
+))
+
+# num rounds a number to 4 decimals for messages.
+num(x) := round(x * 10000) / 10000 if is_number(x)
+
+num(x) := "null" if not is_number(x)
+
+# undefined_reason is why the evaluation left a metric undefined, if it says.
+undefined_reason(name) := sprintf(" (%s)", [r]) if {
+	r := evidence.evaluation.undefined[name]
+	is_string(r)
+} else := ""
+
+# nonempty holds for a string with something other than blanks in it.
+nonempty(s) if {
+	is_string(s)
+	trim_space(s) != ""
+}
+
+# data_source_names are every data source the model names.
+data_source_names contains name if some name in object.get(input.model, ["training", "data"], [])
+
+data_source_names contains input.model.evaluation.data
+
+# fairness_thresholds are the model's own fairness thresholds or, when it
+# sets none, the platform defaults.
+fairness_thresholds := t if {
+	t := input.model.fairness.thresholds
+	count(t) > 0
+} else := object.get(policy, "fairness", {})
+
+# model_sets_fairness_thresholds says whether the thresholds are the model's.
+model_sets_fairness_thresholds if count(object.get(input.model, ["fairness", "thresholds"], {})) > 0
+
+# sensitive are the model's sensitive attributes.
+sensitive := object.get(input.model, ["fairness", "sensitive"], [])
+
+min_group_size := n if {
+	n := input.model.fairness.minGroupSize
+	n > 0
+} else := object.get(policy, "minGroupSize", 30)
+
+# protected says whether the unit's environment is protected.
+protected if input.environment.protected == true
+
+# field_path renders a walk() path as a dotted spec path with [i] indexes.
+field_path(path) := concat("", [seg |
+	some i, p in path
+	seg := segment(i, p)
+])
+
+segment(_, p) := sprintf("[%v]", [p]) if is_number(p)
+
+segment(i, p) := p if {
+	is_string(p)
+	i == 0
+}
+
+segment(i, p) := concat("", [".", p]) if {
+	is_string(p)
+	i > 0
+}
+
+# environment_field is the model's entry for the unit's environment in its
+# environments list.
+environment_field := sprintf("environments[%d]", [i]) if {
+	some i, e in input.model.environments
+	e == input.environment.name
+} else := "environments"

@@ -1,0 +1,98 @@
+# METADATA
+# title: Release
+# description: >-
+#   Promotion order and approvals. A model version reaches an environment
+#   only after it passed in the environment named by `after`, and with the
+#   approvals the environment requires.
+package slipway.release
+
+import data.slipway.lib
+
+phase := object.get(input, "phase", "check")
+
+after := input.environment.after
+
+approvers := {a.user | some a in object.get(input, "approvals", []); a.state == "APPROVED"}
+
+required_approvals := object.get(input.environment, "approvals", 0)
+
+# METADATA
+# title: Promoted only after passing the previous environment
+# description: >-
+#   In an environment with `after`, the same model version passed in that
+#   environment first: the release ledger (or, during a check, the check of
+#   that environment) records a pass for this version.
+# custom:
+#   id: release.promotion_order
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
+#     - {framework: EU AI Act, id: Annex IV 6}
+#     - {framework: NIST AI RMF, id: GOVERN 1.4}
+#     - {framework: NIST AI RMF, id: MEASURE 2.3}
+#     - {framework: ISO/IEC 42001, id: A.6.2.5}
+deny contains r if {
+	lib.nonempty(after)
+	not after in input.model.environments
+	msg := sprintf("environment %s comes after %s, which the model does not deploy to", [input.environment.name, after])
+	r := lib.result("release.promotion_order", msg, lib.environment_field)
+}
+
+deny contains r if {
+	lib.nonempty(after)
+	after in input.model.environments
+	rel := object.get(input, ["releases", after], {})
+	not passed(rel)
+	msg := sprintf("version %s has not passed in %s (%s)", [input.model.version, after, release_state(rel)])
+	r := lib.result("release.promotion_order", msg, "version")
+}
+
+passed(rel) if {
+	rel.version == input.model.version
+	rel.decision == "pass"
+}
+
+release_state(rel) := "no release recorded" if count(rel) == 0
+
+release_state(rel) := sprintf("last: version %v, decision %v", [object.get(rel, "version", null), object.get(rel, "decision", null)]) if count(rel) > 0
+
+# METADATA
+# title: Required approvals present
+# description: >-
+#   At release, the number of distinct approving reviews is at least the
+#   environment's `approvals`.
+# custom:
+#   id: release.approvals
+#   severity: deny
+#   phases: [release]
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
+#     - {framework: NIST AI RMF, id: GOVERN 1.4}
+#     - {framework: NIST AI RMF, id: GOVERN 2.1}
+#     - {framework: ISO/IEC 42001, id: A.3.2}
+#     - {framework: ISO/IEC 42001, id: A.6.2.5}
+deny contains r if {
+	phase == "release"
+	count(approvers) < required_approvals
+	msg := sprintf("environment %s needs %d approval(s), %d recorded", [input.environment.name, required_approvals, count(approvers)])
+	r := lib.result("release.approvals", msg, lib.environment_field)
+}
+
+# METADATA
+# title: Approvals still needed before release
+# description: >-
+#   During a check, an environment that needs more approvals than the pull
+#   request has is reported, since the release will wait for them.
+# custom:
+#   id: release.approvals_pending
+#   severity: warn
+#   phases: [check]
+#   controls:
+#     - {framework: NIST AI RMF, id: GOVERN 1.4}
+#     - {framework: ISO/IEC 42001, id: A.6.2.5}
+warn contains r if {
+	phase != "release"
+	count(approvers) < required_approvals
+	msg := sprintf("environment %s needs %d approval(s) before release, %d so far", [input.environment.name, required_approvals, count(approvers)])
+	r := lib.result("release.approvals_pending", msg, lib.environment_field)
+}

@@ -1,0 +1,67 @@
+package slipway.release_test
+
+import data.slipway.fixtures_test as fx
+import data.slipway.release
+
+ids(set) := {r.id | some r in set}
+
+test_passing_unit if {
+	count(release.deny) == 0 with input as fx.unit
+	count(release.warn) == 0 with input as fx.unit
+}
+
+test_first_environment_needs_nothing if {
+	doc := fx.with_patch([
+		{"op": "replace", "path": "/environment", "value": fx.staging},
+		{"op": "replace", "path": "/releases", "value": {}},
+		{"op": "replace", "path": "/approvals", "value": []},
+	])
+	count(release.deny) == 0 with input as doc
+	count(release.warn) == 0 with input as doc
+}
+
+test_not_passed_in_previous if {
+	doc := fx.with_patch([{"op": "replace", "path": "/releases", "value": {}}])
+	some r in release.deny with input as doc
+	r.id == "release.promotion_order"
+	r.msg == "version 1.4.0 has not passed in staging (no release recorded)"
+}
+
+test_older_version_passed if {
+	doc := fx.with_patch([{"op": "replace", "path": "/releases/staging/version", "value": "1.3.0"}])
+	some r in release.deny with input as doc
+	r.msg == "version 1.4.0 has not passed in staging (last: version 1.3.0, decision pass)"
+}
+
+test_previous_environment_skipped if {
+	doc := fx.with_patch([{"op": "replace", "path": "/model/environments", "value": ["production"]}])
+	some r in release.deny with input as doc
+	r.field == "environments[0]"
+	r.msg == "environment production comes after staging, which the model does not deploy to"
+}
+
+test_approvals_at_release if {
+	doc := fx.with_patch([
+		{"op": "replace", "path": "/phase", "value": "release"},
+		{"op": "replace", "path": "/approvals/1/user", "value": "alice"},
+	])
+	some r in release.deny with input as doc
+	r.id == "release.approvals"
+	r.msg == "environment production needs 2 approval(s), 1 recorded"
+}
+
+test_changes_requested_do_not_count if {
+	doc := fx.with_patch([
+		{"op": "replace", "path": "/phase", "value": "release"},
+		{"op": "replace", "path": "/approvals/1/state", "value": "CHANGES_REQUESTED"},
+	])
+	ids(release.deny) == {"release.approvals"} with input as doc
+}
+
+test_approvals_pending_during_check if {
+	doc := fx.with_patch([{"op": "replace", "path": "/approvals", "value": []}])
+	count(release.deny) == 0 with input as doc
+	some r in release.warn with input as doc
+	r.id == "release.approvals_pending"
+	r.msg == "environment production needs 2 approval(s) before release, 0 so far"
+}
