@@ -1,0 +1,149 @@
+package gh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// ErrNoPullRequest is returned by pull request calls outside a pull request event.
+var ErrNoPullRequest = errors.New("not a pull request event")
+
+// ChangedFiles lists the repo-relative paths the pull request changes,
+// reading every page. A rename lists both the old and the new path, since
+// moving a file out of a model's directory changes that model too. GitHub
+// lists at most 3000 files; a larger pull request is an error rather than
+// a silently partial scope.
+func (c *Context) ChangedFiles(ctx context.Context) ([]string, error) {
+	if c.PR == 0 {
+		return nil, ErrNoPullRequest
+	}
+	var files []string
+	seen := map[string]bool{}
+	add := func(p string) {
+		if p != "" && !seen[p] {
+			seen[p] = true
+			files = append(files, p)
+		}
+	}
+	opts := &github.ListOptions{PerPage: 100}
+	for {
+		page, resp, err := c.client.PullRequests.ListFiles(ctx, c.Owner, c.Repo, c.PR, opts)
+		if err != nil {
+			return nil, fmt.Errorf("list files of pull request #%d: %w", c.PR, err)
+		}
+		for _, f := range page {
+			add(f.GetPreviousFilename())
+			add(f.GetFilename())
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	if len(seen) >= 3000 {
+		return nil, fmt.Errorf("pull request #%d changes 3000 files or more, more than GitHub lists; use --base instead", c.PR)
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// Approval is a reviewer's standing approval, as the policy input's
+// "approvals" list has it.
+type Approval struct {
+	User        string `json:"user"`
+	State       string `json:"state"`
+	SubmittedAt string `json:"submitted_at"`
+}
+
+// Approvals lists the pull request's standing approvals: for each reviewer
+// the latest review that decides (approved, changes requested, dismissed),
+// kept only when it approves. A comment after an approval leaves it
+// standing, as on GitHub; a dismissed approval does not count.
+func (c *Context) Approvals(ctx context.Context) ([]Approval, error) {
+	if c.PR == 0 {
+		return nil, ErrNoPullRequest
+	}
+	type state struct {
+		state string
+		at    time.Time
+	}
+	latest := map[string]state{}
+	opts := &github.ListOptions{PerPage: 100}
+	for {
+		page, resp, err := c.client.PullRequests.ListReviews(ctx, c.Owner, c.Repo, c.PR, opts)
+		if err != nil {
+			return nil, fmt.Errorf("list reviews of pull request #%d: %w", c.PR, err)
+		}
+		for _, r := range page {
+			login := r.GetUser().GetLogin()
+			switch s := r.GetState(); {
+			case login == "":
+			case s == "APPROVED" || s == "CHANGES_REQUESTED" || s == "DISMISSED":
+				at := r.GetSubmittedAt().Time
+				// Reviews come oldest first; the time guards a reordering.
+				if prev, ok := latest[login]; !ok || !at.Before(prev.at) {
+					latest[login] = state{s, at}
+				}
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	var out []Approval
+	for user, s := range latest {
+		if s.state == "APPROVED" {
+			out = append(out, Approval{User: user, State: s.state, SubmittedAt: s.at.UTC().Format(time.RFC3339)})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].SubmittedAt != out[j].SubmittedAt {
+			return out[i].SubmittedAt < out[j].SubmittedAt
+		}
+		return out[i].User < out[j].User
+	})
+	return out, nil
+}
+
+// codeownersPaths are where GitHub looks for CODEOWNERS, in its order.
+var codeownersPaths = []string{".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"}
+
+// CodeOwners reads the repository's CODEOWNERS from the pull request's base
+// commit (the head could add its own author as an owner), or from the
+// default branch outside pull requests. A repository without one yields an
+// empty CodeOwners.
+func (c *Context) CodeOwners(ctx context.Context) (*CodeOwners, error) {
+	ref := c.BaseSHA
+	if ref == "" {
+		ref = c.BaseRef
+	}
+	for _, p := range codeownersPaths {
+		var opts *github.RepositoryContentGetOptions
+		if ref != "" {
+			opts = &github.RepositoryContentGetOptions{Ref: ref}
+		}
+		file, _, resp, err := c.client.Repositories.GetContents(ctx, c.Owner, c.Repo, p, opts)
+		if resp != nil && resp.StatusCode == http.StatusNotFound {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", p, err)
+		}
+		if file == nil {
+			continue // a directory of that name
+		}
+		text, err := file.GetContent()
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", p, err)
+		}
+		return ParseCodeOwners(p, text), nil
+	}
+	return &CodeOwners{}, nil
+}
