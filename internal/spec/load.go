@@ -19,6 +19,7 @@ import (
 	"cuelang.org/go/cue/cuecontext"
 	cueerrors "cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/load"
+	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/cue/token"
 
 	"github.com/slipway-ml/slipway/schemas"
@@ -85,6 +86,9 @@ func (l *loader) load(ctx context.Context) (*Platform, error) {
 	// All files load as one instance, whatever directory they are in: the
 	// same as `cue vet` given the file list, and one evaluation instead of
 	// one per directory.
+	if l.checkPackages(files); len(l.probs) > 0 {
+		return nil, l.probs.sorted()
+	}
 	cfg := &load.Config{Dir: l.root, Overlay: overlay}
 	inst := load.Instances(files, cfg)[0]
 	if err := ctx.Err(); err != nil {
@@ -92,12 +96,6 @@ func (l *loader) load(ctx context.Context) (*Platform, error) {
 	}
 	if inst.Err != nil {
 		l.addCUE(inst.Err)
-		return nil, l.probs.sorted()
-	}
-	if inst.PkgName != PackageName {
-		for _, f := range inst.Files {
-			l.add(l.pos(packagePos(f)), "", fmt.Sprintf("package %s: platform files must be package %s", inst.PkgName, PackageName))
-		}
 		return nil, l.probs.sorted()
 	}
 	owners := map[string]map[string]ownerSite{}
@@ -504,7 +502,7 @@ func (p *Platform) Pos(path string) Position {
 	var sels []string
 	for _, s := range cp.Selectors() {
 		if s.Type() == cue.IndexLabel {
-			sels = append(sels, s.String())
+			sels = append(sels, "["+s.String()+"]")
 		} else {
 			sels = append(sels, s.Unquoted())
 		}
@@ -552,7 +550,12 @@ func (l *loader) resolveDeployments(p *Platform, schemaV cue.Value) {
 		v := tmplDef.Unify(l.cctx.Encode(merged))
 		if err := v.Validate(cue.Concrete(true)); err != nil {
 			for _, e := range cueerrors.Errors(err) {
-				l.add(p.Pos(path), path, "applied to template "+fmt.Sprintf("%q", t.Name)+": "+l.message(e, ""))
+				sels := e.Path()
+				if len(sels) > 0 && strings.HasPrefix(sels[0], "#") {
+					sels = sels[1:]
+				}
+				field := cuePath(sels)
+				l.add(p.Pos(path), path, fmt.Sprintf("applied to template %q: %s: %s", t.Name, field, l.message(e, "")))
 			}
 			continue
 		}
@@ -585,13 +588,29 @@ func deepMerge(base, over map[string]any) map[string]any {
 	return out
 }
 
-func packagePos(f *ast.File) token.Pos {
-	for _, d := range f.Decls {
-		if p, ok := d.(*ast.Package); ok {
-			return p.Pos()
+// checkPackages reports every file that is not of package platform; CUE
+// would report only that packages differ.
+func (l *loader) checkPackages(files []string) {
+	for _, rel := range files {
+		name := filepath.Join(l.root, filepath.FromSlash(rel))
+		f, err := parser.ParseFile(name, nil, parser.PackageClauseOnly)
+		if err != nil {
+			continue // the loader reports syntax errors with positions
+		}
+		if pkg := f.PackageName(); pkg != PackageName {
+			pos := l.pos(f.Pos())
+			for _, d := range f.Decls {
+				if p, ok := d.(*ast.Package); ok {
+					pos = l.pos(p.Name.Pos())
+				}
+			}
+			if pkg == "" {
+				l.add(pos, "", "no package clause: platform files start with `package "+PackageName+"`")
+			} else {
+				l.add(pos, "", fmt.Sprintf("package %s: platform files must be package %s", pkg, PackageName))
+			}
 		}
 	}
-	return f.Pos()
 }
 
 // integral turns whole float64 numbers back into int64: a JSON round trip

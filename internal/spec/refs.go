@@ -49,7 +49,7 @@ func (l *loader) message(e cueerrors.Error, path string) string {
 		}
 	case strings.Contains(msg, "field not allowed"):
 		return "unknown field (not in the schema; check the spelling)"
-	case strings.Contains(msg, "invalid value") && strings.Contains(msg, "out of bound =~"):
+	case strings.Contains(msg, "invalid value") && strings.Contains(msg, "out of bound"):
 		for _, p := range patternNames {
 			if strings.Contains(msg, p.fragment) {
 				return fmt.Sprintf("%s: want %s", strings.SplitN(msg, " (out of bound", 2)[0], p.want)

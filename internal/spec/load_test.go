@@ -1,0 +1,248 @@
+package spec
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rogpeppe/go-internal/txtar"
+)
+
+var update = flag.Bool("update", false, "rewrite the want sections of testdata/invalid")
+
+// files is a platform repository in memory: path to content.
+type files map[string]string
+
+func readBase(t *testing.T) files {
+	t.Helper()
+	a, err := txtar.ParseFile("testdata/base.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := files{}
+	for _, f := range a.Files {
+		fs[f.Name] = string(f.Data)
+	}
+	return fs
+}
+
+func (fs files) write(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, data := range fs {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// applySubs applies the case's "sub FILE: OLD => NEW" lines; lines that
+// follow a sub line continue its NEW text. "sub * =>" removes every file.
+func applySubs(t *testing.T, fs files, comment string) {
+	t.Helper()
+	type sub struct{ file, old, new string }
+	var subs []*sub
+	for _, line := range strings.Split(strings.TrimRight(comment, "\n"), "\n") {
+		switch {
+		case strings.HasPrefix(line, "sub * =>"):
+			subs = append(subs, &sub{file: "*"})
+		case strings.HasPrefix(line, "sub "):
+			file, rest, ok := strings.Cut(strings.TrimPrefix(line, "sub "), ": ")
+			old, new, ok2 := strings.Cut(rest, " => ")
+			if !ok || !ok2 {
+				t.Fatalf("bad sub line %q", line)
+			}
+			subs = append(subs, &sub{file: file, old: old, new: new})
+		case len(subs) > 0:
+			subs[len(subs)-1].new += "\n" + line
+		}
+	}
+	for _, s := range subs {
+		if s.file == "*" {
+			for k := range fs {
+				delete(fs, k)
+			}
+			continue
+		}
+		if !strings.Contains(fs[s.file], s.old) {
+			t.Fatalf("sub: %q not found in %s", s.old, s.file)
+		}
+		fs[s.file] = strings.Replace(fs[s.file], s.old, s.new, 1)
+	}
+}
+
+func TestLoadValidBase(t *testing.T) {
+	dir := readBase(t).write(t)
+	p, err := Load(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := p.Models["a"]
+	if diff := cmp.Diff(&Replicas{Min: 1, Max: 2}, m.Deployment.Resolved.Replicas); diff != "" {
+		t.Errorf("parameters not applied to the template (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"staging", "production"}, p.EnvironmentNames()); diff != "" {
+		t.Errorf("promotion order (-want +got):\n%s", diff)
+	}
+	if got, want := p.Pos(ModelPath("a", "handover", "runbook")).String(), "models/a/model.cue:27:3"; got != want {
+		t.Errorf("Pos(runbook) = %s, want %s", got, want)
+	}
+	// A field nobody wrote resolves to its closest written parent.
+	if got, want := p.Pos(ModelPath("a", "handover", "acceptance")).String(), "models/a/model.cue:26:2"; got != want {
+		t.Errorf("Pos(acceptance) = %s, want %s", got, want)
+	}
+	if got, want := m.Dir, "models/a"; got != want {
+		t.Errorf("Dir = %q, want %q", got, want)
+	}
+	if got, want := p.Environments["staging"].State.Backend, "local"; got != want {
+		t.Errorf("default backend = %q, want %q", got, want)
+	}
+}
+
+// TestLoadInvalid loads each case of testdata/invalid: the base repository
+// changed by the case, and compares every problem reported with the case's
+// want section.
+func TestLoadInvalid(t *testing.T) {
+	cases, err := filepath.Glob("testdata/invalid/*.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) < 15 {
+		t.Fatalf("only %d invalid cases", len(cases))
+	}
+	for _, path := range cases {
+		name := strings.TrimSuffix(filepath.Base(path), ".txtar")
+		t.Run(name, func(t *testing.T) {
+			a, err := txtar.ParseFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fs := readBase(t)
+			applySubs(t, fs, string(a.Comment))
+			var want string
+			var kept []txtar.File
+			for _, f := range a.Files {
+				if f.Name == "want" {
+					want = string(f.Data)
+					continue
+				}
+				fs[f.Name] = string(f.Data)
+				kept = append(kept, f)
+			}
+			got := loadErrors(t, fs.write(t))
+			if *update {
+				a.Files = append(kept, txtar.File{Name: "want", Data: []byte(got)})
+				if err := os.WriteFile(path, txtar.Format(a), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func loadErrors(t *testing.T, dir string) string {
+	t.Helper()
+	_, err := Load(context.Background(), dir)
+	var probs Errors
+	if !errors.As(err, &probs) {
+		t.Fatalf("Load: got %v, want problems", err)
+	}
+	return probs.Error() + "\n"
+}
+
+func TestLoadEvidenceSymlinkOutside(t *testing.T) {
+	fs := readBase(t)
+	dir := fs.write(t)
+	outside := t.TempDir()
+	if err := os.Symlink(outside, filepath.Join(dir, "models", "a", "evidence")); err != nil {
+		t.Fatal(err)
+	}
+	got := loadErrors(t, dir)
+	want := `models/a/model.cue:19:3: models.a.evaluation.predictions: "models/a/evidence/predictions.csv": path leaves the repository (through a symlink to ` + mustEval(t, outside) + `)
+models/a/model.cue:23:20: models.a.tests.reports[0]: "models/a/evidence/junit.xml": path leaves the repository (through a symlink to ` + mustEval(t, outside) + `)
+`
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}
+
+func mustEval(t *testing.T, p string) string {
+	t.Helper()
+	r, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestLoadExample(t *testing.T) {
+	p, err := Load(context.Background(), "../../examples/credit-risk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]string{}
+	for name, m := range p.Models {
+		kinds[name] = m.Deployment.Resolved.Kind
+	}
+	want := map[string]string{"credit-default": "online", "churn": "batch", "fraud": "streaming"}
+	if diff := cmp.Diff(want, kinds); diff != "" {
+		t.Errorf("model kinds (-want +got):\n%s", diff)
+	}
+	if got := p.Models["credit-default"].Deployment.Resolved.Replicas; got.Min != 3 || got.Max != 12 {
+		t.Errorf("credit-default replicas = %+v, want 3..12", got)
+	}
+	if got := p.Models["fraud"].Deployment.Resolved.Parallelism; got != 6 {
+		t.Errorf("fraud parallelism = %d, want 6", got)
+	}
+}
+
+// TestVendoredSchemaMatches keeps the example's vendored schema, the one
+// editors and cue vet read, identical to the embedded one.
+func TestVendoredSchemaMatches(t *testing.T) {
+	embedded, err := os.ReadFile("../../schemas/platform.cue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vendored, err := os.ReadFile("../../examples/credit-risk/cue.mod/pkg/slipway.dev/schema/platform.cue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(embedded) != string(vendored) {
+		t.Error("examples/credit-risk/cue.mod/pkg/slipway.dev/schema/platform.cue differs from schemas/platform.cue; copy it again")
+	}
+}
+
+func TestInsideRepo(t *testing.T) {
+	root := t.TempDir()
+	for _, tc := range []struct {
+		rel  string
+		want error
+	}{
+		{"models/a/p.csv", nil},
+		{"../x", ErrOutsideRepo},
+		{"a/../../x", ErrOutsideRepo},
+		{"/etc/passwd", ErrOutsideRepo},
+		{"a/./b", nil},
+	} {
+		t.Run(tc.rel, func(t *testing.T) {
+			err := insideRepo(root, tc.rel)
+			if !errors.Is(err, tc.want) && !(err == nil && tc.want == nil) {
+				t.Errorf("insideRepo(%q) = %v, want %v", tc.rel, err, tc.want)
+			}
+		})
+	}
+}
