@@ -1,0 +1,277 @@
+// Package ledger keeps Slipway's tamper-evident release ledger inside the
+// platform repository: one signed envelope per release under
+// releases/ENV/MODEL/VERSION.intoto.json, never overwritten, and an index,
+// releases/ledger.jsonl, whose lines each carry the digest of the line
+// before. Verification names every record that was deleted, reordered,
+// replaced or edited.
+//
+// Two chains protect the ledger. The index chain links every line to the
+// previous one; it is cheap to check but unsigned, so anyone who can write
+// the repository can rebuild it. The signed chain lives in each release's
+// predicate (the digest of the previous release of the same model in the
+// same environment) and can only be rebuilt with a trusted key.
+package ledger
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/slipway-ml/slipway/internal/atomicfile"
+	"github.com/slipway-ml/slipway/internal/digest"
+)
+
+// Dir is the ledger's directory, relative to the repository root.
+const Dir = "releases"
+
+// IndexFile is the ledger index inside Dir.
+const IndexFile = "ledger.jsonl"
+
+// RecordSuffix ends every release record's file name.
+const RecordSuffix = ".intoto.json"
+
+// Errors callers branch on.
+var (
+	// ErrExists means a release of that version was already recorded.
+	ErrExists = errors.New("release already recorded")
+	// ErrDamaged means the index does not verify, so nothing may be
+	// appended until it is repaired.
+	ErrDamaged = errors.New("ledger index is damaged")
+	// ErrUntrusted is wrapped by a CheckFunc's error when a record is
+	// signed, but not by a trusted key.
+	ErrUntrusted = errors.New("signed by an untrusted key")
+)
+
+// Entry is one line of the index.
+type Entry struct {
+	Seq         int    `json:"seq"`
+	Environment string `json:"environment"`
+	Model       string `json:"model"`
+	Version     string `json:"version"`
+	// Path is the record's repo-relative, slash-separated path.
+	Path string `json:"path"`
+	// Record is the digest of the record file (the envelope's bytes).
+	Record string `json:"record"`
+	// Payload is the digest of the envelope's payload, which survives a
+	// signature being swapped.
+	Payload string `json:"payload"`
+	// Previous is the Record digest of the previous release of the same
+	// model in the same environment, empty for the first.
+	Previous string `json:"previous"`
+	// PrevEntry is the digest of the previous index line's bytes.
+	PrevEntry  string `json:"prevEntry"`
+	RecordedAt string `json:"recordedAt"`
+}
+
+var namePart = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
+
+// RecordPath returns the repo-relative path of a release record.
+func RecordPath(env, model, version string) (string, error) {
+	for _, p := range []string{env, model, version} {
+		if !namePart.MatchString(p) || strings.Contains(p, "..") {
+			return "", fmt.Errorf("release record name part %q: want letters, digits, '.', '_', '+', '-'", p)
+		}
+	}
+	return path.Join(Dir, env, model, version+RecordSuffix), nil
+}
+
+// Ledger is the ledger of one repository.
+type Ledger struct {
+	root string
+}
+
+// Open returns the ledger of the repository at root; it need not exist yet.
+func Open(root string) *Ledger { return &Ledger{root: root} }
+
+func (l *Ledger) abs(rel string) string { return filepath.Join(l.root, filepath.FromSlash(rel)) }
+
+// index is the parsed index with each line's raw bytes.
+type index struct {
+	entries []Entry
+	lines   [][]byte
+	// bad holds the 1-based numbers of lines that are not entries.
+	bad []int
+}
+
+func (l *Ledger) readIndex() (*index, error) {
+	b, err := os.ReadFile(l.abs(path.Join(Dir, IndexFile)))
+	if errors.Is(err, fs.ErrNotExist) {
+		return &index{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	ix := &index{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 0, 64*1024), 16*1024*1024)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := sc.Bytes()
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var e Entry
+		if err := json.Unmarshal(line, &e); err != nil || e.Path == "" {
+			ix.bad = append(ix.bad, n)
+			continue
+		}
+		ix.entries = append(ix.entries, e)
+		ix.lines = append(ix.lines, bytes.Clone(line))
+	}
+	return ix, sc.Err()
+}
+
+// Entries returns the index entries in ledger order.
+func (l *Ledger) Entries() ([]Entry, error) {
+	ix, err := l.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	return ix.entries, nil
+}
+
+// lock serialises appends across processes. The lock file is never
+// removed: flock locks die with their process, so a crash leaves no stale
+// lock behind.
+func (l *Ledger) lock() (func(), error) {
+	p := l.abs(path.Join(Dir, ".lock"))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock ledger: %w", err)
+	}
+	return func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}
+
+// BuildFunc makes the signed record of a release given the digest of the
+// previous release of the same model in the same environment. It returns
+// the envelope bytes and the envelope's payload.
+type BuildFunc func(ctx context.Context, previous string) (envelope, payload []byte, err error)
+
+// Append records a release of model version in env. build runs under the
+// ledger's lock so two releases cannot claim the same predecessor. The
+// record is written before the index line; a crash in between leaves an
+// unlisted record that verification reports.
+func (l *Ledger) Append(ctx context.Context, env, model, version string, now time.Time, build BuildFunc) (Entry, error) {
+	rel, err := RecordPath(env, model, version)
+	if err != nil {
+		return Entry{}, err
+	}
+	unlock, err := l.lock()
+	if err != nil {
+		return Entry{}, err
+	}
+	defer unlock()
+	if _, err := os.Lstat(l.abs(rel)); err == nil {
+		return Entry{}, fmt.Errorf("%s: %w", rel, ErrExists)
+	}
+	ix, err := l.readIndex()
+	if err != nil {
+		return Entry{}, err
+	}
+	if err := ix.chainProblem(); err != nil {
+		return Entry{}, fmt.Errorf("%w: %v", ErrDamaged, err)
+	}
+	prev := ""
+	for _, e := range ix.entries {
+		if e.Environment == env && e.Model == model {
+			prev = e.Record
+		}
+		if e.Path == rel {
+			return Entry{}, fmt.Errorf("%s: %w (listed in the index)", rel, ErrExists)
+		}
+	}
+	if prev != "" {
+		// Chaining onto a record that changed would sign over the damage.
+		if d, err := digest.File(l.abs(ix.last(env, model).Path)); err != nil || d != prev {
+			return Entry{}, fmt.Errorf("%w: previous release %s does not match the index", ErrDamaged, ix.last(env, model).Path)
+		}
+	}
+	envelope, payload, err := build(ctx, prev)
+	if err != nil {
+		return Entry{}, err
+	}
+	e := Entry{
+		Seq:         len(ix.entries) + 1,
+		Environment: env,
+		Model:       model,
+		Version:     version,
+		Path:        rel,
+		Record:      digest.Bytes(envelope),
+		Payload:     digest.Bytes(payload),
+		Previous:    prev,
+		RecordedAt:  now.UTC().Format(time.RFC3339),
+	}
+	if n := len(ix.lines); n > 0 {
+		e.PrevEntry = digest.Bytes(ix.lines[n-1])
+	}
+	line, err := json.Marshal(e)
+	if err != nil {
+		return Entry{}, err
+	}
+	if err := atomicfile.CreateNew(l.abs(rel), envelope, 0o644); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return Entry{}, fmt.Errorf("%s: %w", rel, ErrExists)
+		}
+		return Entry{}, fmt.Errorf("write %s: %w", rel, err)
+	}
+	var buf bytes.Buffer
+	for _, ln := range ix.lines {
+		buf.Write(ln)
+		buf.WriteByte('\n')
+	}
+	buf.Write(line)
+	buf.WriteByte('\n')
+	if err := atomicfile.WriteFile(l.abs(path.Join(Dir, IndexFile)), buf.Bytes(), 0o644); err != nil {
+		return Entry{}, fmt.Errorf("append to ledger index: %w", err)
+	}
+	return e, nil
+}
+
+func (ix *index) last(env, model string) Entry {
+	var last Entry
+	for _, e := range ix.entries {
+		if e.Environment == env && e.Model == model {
+			last = e
+		}
+	}
+	return last
+}
+
+// chainProblem checks the index chain alone, as a guard before appending.
+func (ix *index) chainProblem() error {
+	if len(ix.bad) > 0 {
+		return fmt.Errorf("line %d is not an index entry", ix.bad[0])
+	}
+	for i, e := range ix.entries {
+		want := ""
+		if i > 0 {
+			want = digest.Bytes(ix.lines[i-1])
+		}
+		if e.Seq != i+1 || e.PrevEntry != want {
+			return fmt.Errorf("entry %d (%s) does not follow entry %d", e.Seq, e.Path, i)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,327 @@
+package ledger
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/slipway-ml/slipway/internal/digest"
+)
+
+// Kinds of findings.
+const (
+	// KindDeleted: a record or index entry is gone.
+	KindDeleted = "deleted"
+	// KindReordered: records are out of the order they were made in.
+	KindReordered = "reordered"
+	// KindReplaced: a record was swapped for another one, signed by an
+	// untrusted key or for another release.
+	KindReplaced = "replaced"
+	// KindEdited: a record's or index entry's bytes changed after signing.
+	KindEdited = "edited"
+	// KindSignature: a record's payload is intact but its signature is
+	// not the one it was recorded with and does not verify.
+	KindSignature = "signature"
+	// KindUnlisted: a record file the index does not list.
+	KindUnlisted = "unlisted"
+	// KindInvalid: a record fails a check of its content.
+	KindInvalid = "invalid"
+)
+
+// Finding is one problem verification found.
+type Finding struct {
+	Kind string `json:"kind"`
+	// Path names the record, repo-relative.
+	Path string `json:"path"`
+	// Seq is the record's index sequence number, 0 when not indexed.
+	Seq     int    `json:"seq,omitempty"`
+	Message string `json:"message"`
+}
+
+func (f Finding) String() string { return fmt.Sprintf("%s: %s: %s", f.Kind, f.Path, f.Message) }
+
+// Signed is what a record's signed predicate says about its place in the
+// ledger.
+type Signed struct {
+	Environment string
+	Model       string
+	Version     string
+	// Previous is the predicate's digest of the previous record.
+	Previous string
+}
+
+// CheckFunc verifies one record's signature and reads its predicate. Its
+// error wraps ErrUntrusted when the record is signed by a key that is not
+// trusted.
+type CheckFunc func(ctx context.Context, rel string, envelope []byte) (Signed, error)
+
+// Record is one verified index entry.
+type Record struct {
+	Entry
+	// OK is true when the record passed every check of the ledger.
+	OK bool
+}
+
+// Report is the outcome of verifying the ledger.
+type Report struct {
+	Records  []Record  `json:"records"`
+	Findings []Finding `json:"findings"`
+	// Head is the digest of the last index line; pinning it elsewhere
+	// (a tag, a ticket) also protects the newest entry from rewriting.
+	Head string `json:"head"`
+}
+
+// OK reports whether the ledger verified without findings.
+func (r *Report) OK() bool { return len(r.Findings) == 0 }
+
+// Verify checks the index chain, every record against the index, every
+// record's signature and predicate through check, the signed chain of
+// each model in each environment, and that no record is unlisted.
+// Records are checked in parallel.
+func (l *Ledger) Verify(ctx context.Context, check CheckFunc) (*Report, error) {
+	ix, err := l.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{}
+	bad := map[int]bool{} // index positions with a finding
+	add := func(i int, kind, rel, msg string) {
+		seq := 0
+		if i >= 0 {
+			seq = ix.entries[i].Seq
+			bad[i] = true
+		}
+		rep.Findings = append(rep.Findings, Finding{Kind: kind, Path: rel, Seq: seq, Message: msg})
+	}
+	for _, n := range ix.bad {
+		add(-1, KindEdited, path.Join(Dir, IndexFile), fmt.Sprintf("line %d is not an index entry", n))
+	}
+	if n := len(ix.lines); n > 0 {
+		rep.Head = digest.Bytes(ix.lines[n-1])
+	}
+
+	// The index chain.
+	present := map[int]bool{}
+	for _, e := range ix.entries {
+		present[e.Seq] = true
+	}
+	lastSeq := 0
+	for i, e := range ix.entries {
+		want := ""
+		if i > 0 {
+			want = digest.Bytes(ix.lines[i-1])
+		}
+		switch {
+		case e.Seq > lastSeq+1:
+			var missing []string
+			for s := lastSeq + 1; s < e.Seq; s++ {
+				if !present[s] {
+					missing = append(missing, fmt.Sprint(s))
+				}
+			}
+			if len(missing) > 0 {
+				add(i, KindDeleted, e.Path, fmt.Sprintf("index entries %s before it are missing", strings.Join(missing, ", ")))
+			} else {
+				add(i, KindReordered, e.Path, fmt.Sprintf("index entry %d comes before entry %s", e.Seq, seqRange(lastSeq+1, e.Seq-1)))
+			}
+		case e.Seq <= lastSeq:
+			add(i, KindReordered, e.Path, fmt.Sprintf("index entry %d comes after entry %d", e.Seq, lastSeq))
+		case e.PrevEntry != want:
+			add(i-1, KindEdited, ix.entries[i-1].Path, fmt.Sprintf("index entry %d changed after entry %d was appended", ix.entries[i-1].Seq, e.Seq))
+		}
+		if e.Seq > lastSeq {
+			lastSeq = e.Seq
+		}
+	}
+
+	// Records, in parallel: read, digest, check.
+	type outcome struct {
+		signed  Signed
+		err     error
+		missing bool
+		record  string
+		payload bool // payload digest matches the index
+	}
+	out := make([]outcome, len(ix.entries))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i] = func() outcome {
+					e := ix.entries[i]
+					if _, err := RecordPath(e.Environment, e.Model, e.Version); err != nil {
+						return outcome{err: err}
+					}
+					b, err := os.ReadFile(l.abs(e.Path))
+					if errors.Is(err, fs.ErrNotExist) {
+						return outcome{missing: true}
+					}
+					if err != nil {
+						return outcome{err: err}
+					}
+					o := outcome{record: digest.Bytes(b)}
+					o.signed, o.err = check(ctx, e.Path, b)
+					if o.record != e.Record {
+						o.payload = payloadDigest(b) == e.Payload
+					}
+					return o
+				}()
+			}
+		}()
+	}
+	for i := range ix.entries {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	seen := map[string]int{}
+	for i, e := range ix.entries {
+		o := out[i]
+		want, _ := RecordPath(e.Environment, e.Model, e.Version)
+		if j, dup := seen[e.Path]; dup {
+			add(i, KindReplaced, e.Path, fmt.Sprintf("listed again as entry %d (first as entry %d)", e.Seq, ix.entries[j].Seq))
+			continue
+		}
+		seen[e.Path] = i
+		switch {
+		case want != e.Path:
+			add(i, KindEdited, e.Path, fmt.Sprintf("index entry %d names %s/%s %s but points at %s", e.Seq, e.Environment, e.Model, e.Version, e.Path))
+		case o.missing:
+			add(i, KindDeleted, e.Path, fmt.Sprintf("record file is missing (index entry %d)", e.Seq))
+		case o.record != e.Record && o.err == nil:
+			add(i, KindReplaced, e.Path, "record differs from the one indexed (signed by a trusted key, but not the release that was recorded)")
+		case o.record != e.Record && errors.Is(o.err, ErrUntrusted):
+			add(i, KindReplaced, e.Path, "record was replaced: "+o.err.Error())
+		case o.record != e.Record && o.payload:
+			add(i, KindSignature, e.Path, "payload is intact but the signature was swapped: "+o.err.Error())
+		case o.record != e.Record:
+			add(i, KindEdited, e.Path, "record was edited after signing: "+o.err.Error())
+		case o.err != nil && errors.Is(o.err, ErrUntrusted):
+			add(i, KindReplaced, e.Path, o.err.Error())
+		case o.err != nil:
+			add(i, KindInvalid, e.Path, o.err.Error())
+		case o.signed.Environment != e.Environment || o.signed.Model != e.Model || o.signed.Version != e.Version:
+			add(i, KindReplaced, e.Path, fmt.Sprintf("record is the release of %s/%s %s, not %s/%s %s", o.signed.Environment, o.signed.Model, o.signed.Version, e.Environment, e.Model, e.Version))
+		}
+	}
+
+	// The signed chain of each model in each environment.
+	type key struct{ env, model string }
+	lastOf := map[key]int{}
+	byRecord := map[string]int{}
+	for i, e := range ix.entries {
+		byRecord[e.Record] = i
+	}
+	for i, e := range ix.entries {
+		k := key{e.Environment, e.Model}
+		prev, hasPrev := lastOf[k]
+		lastOf[k] = i
+		if bad[i] || out[i].missing || out[i].err != nil || out[i].record != e.Record {
+			continue // already reported, or its predicate cannot be trusted
+		}
+		signedPrev := out[i].signed.Previous
+		want := ""
+		if hasPrev {
+			want = ix.entries[prev].Record
+		}
+		if signedPrev == want {
+			continue
+		}
+		j, known := byRecord[signedPrev]
+		switch {
+		case signedPrev == "":
+			add(i, KindReordered, e.Path, fmt.Sprintf("signed as the first release of %s in %s, but %s comes before it", e.Model, e.Environment, ix.entries[prev].Path))
+		case known && j > i:
+			add(i, KindReordered, e.Path, fmt.Sprintf("signed after %s, which the ledger puts later", ix.entries[j].Path))
+		case known:
+			add(i, KindReordered, e.Path, fmt.Sprintf("signed after %s, but the ledger puts %s in between", ix.entries[j].Path, ix.entries[prev].Path))
+		default:
+			add(i, KindDeleted, e.Path, fmt.Sprintf("the release signed as its predecessor (%s) is missing from the ledger", signedPrev))
+		}
+	}
+
+	// Records the index does not list.
+	listed := map[string]bool{}
+	for _, e := range ix.entries {
+		listed[e.Path] = true
+	}
+	root := l.abs(Dir)
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(d.Name(), RecordSuffix) {
+			return nil
+		}
+		rel, err := filepath.Rel(l.root, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if !listed[rel] {
+			add(-1, KindUnlisted, rel, "record is not in the ledger index")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	for i, e := range ix.entries {
+		rep.Records = append(rep.Records, Record{Entry: e, OK: !bad[i]})
+	}
+	sort.SliceStable(rep.Findings, func(a, b int) bool {
+		fa, fb := rep.Findings[a], rep.Findings[b]
+		if (fa.Seq == 0) != (fb.Seq == 0) {
+			return fb.Seq == 0
+		}
+		return fa.Seq < fb.Seq
+	})
+	return rep, nil
+}
+
+func seqRange(a, b int) string {
+	if a == b {
+		return fmt.Sprint(a)
+	}
+	return fmt.Sprintf("%d-%d", a, b)
+}
+
+// payloadDigest digests an envelope's decoded payload, or returns "" when
+// the envelope is unreadable.
+func payloadDigest(envelope []byte) string {
+	var e struct {
+		Payload string `json:"payload"`
+	}
+	if json.Unmarshal(envelope, &e) != nil {
+		return ""
+	}
+	p, err := base64.StdEncoding.DecodeString(e.Payload)
+	if err != nil {
+		return ""
+	}
+	return digest.Bytes(p)
+}
