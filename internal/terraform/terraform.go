@@ -1,0 +1,385 @@
+// Package terraform runs Terraform (or OpenTofu) for Slipway. It is the only
+// package that imports terraform-exec and terraform-json: it finds and checks
+// the binary, keeps Terraform away from the user's CLI configuration, runs
+// init, plan, show, apply and refresh-only plans on rendered stacks, and
+// turns plans into Slipway's plan summary with sensitive values redacted.
+package terraform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-version"
+	"github.com/hashicorp/terraform-exec/tfexec"
+	tfjson "github.com/hashicorp/terraform-json"
+
+	"github.com/slipway-ml/slipway/internal/atomicfile"
+)
+
+// MinVersion is the oldest Terraform or OpenTofu Slipway runs: rendered
+// stacks pin ">= 1.6.0" (see internal/render).
+const MinVersion = "1.6.0"
+
+// Sentinel errors callers branch on.
+var (
+	// ErrNotFound: neither --terraform, terraform nor tofu is usable.
+	ErrNotFound = errors.New("no terraform or tofu binary found")
+	// ErrTooOld: the binary is older than MinVersion.
+	ErrTooOld = errors.New("terraform too old")
+	// ErrLocked: another run holds the stack's state lock.
+	ErrLocked = errors.New("state is locked by another run")
+	// ErrStalePlan: the saved plan no longer matches the state.
+	ErrStalePlan = errors.New("saved plan is stale")
+)
+
+// Binary is a Terraform or OpenTofu executable that passed the version check.
+type Binary struct {
+	Path    string
+	Name    string // "terraform" or "tofu"
+	Version string
+}
+
+func (b *Binary) String() string { return fmt.Sprintf("%s %s (%s)", b.Name, b.Version, b.Path) }
+
+// Candidates returns the binaries Find tries, in order: the explicit path
+// when given, else terraform then tofu on PATH.
+func Candidates(explicit string) []string {
+	if explicit != "" {
+		return []string{explicit}
+	}
+	return []string{"terraform", "tofu"}
+}
+
+// Find locates the binary (explicit path, else terraform, else tofu on
+// PATH) and checks its version.
+func Find(ctx context.Context, explicit string) (*Binary, error) {
+	var tried []string
+	for _, c := range Candidates(explicit) {
+		p, err := exec.LookPath(c)
+		if err != nil {
+			tried = append(tried, c)
+			continue
+		}
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return nil, err
+		}
+		v, err := versionOf(ctx, abs)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", abs, err)
+		}
+		name := "terraform"
+		if strings.Contains(filepath.Base(abs), "tofu") {
+			name = "tofu"
+		}
+		if err := checkVersion(v); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", abs, v, err)
+		}
+		return &Binary{Path: abs, Name: name, Version: v}, nil
+	}
+	hint := "install Terraform >= " + MinVersion + " or OpenTofu, or pass --terraform PATH"
+	return nil, fmt.Errorf("%w (tried %s); %s", ErrNotFound, strings.Join(tried, ", "), hint)
+}
+
+func checkVersion(v string) error {
+	got, err := version.NewVersion(v)
+	if err != nil {
+		return fmt.Errorf("unreadable version %q: %w", v, err)
+	}
+	if got.LessThan(version.Must(version.NewVersion(MinVersion))) {
+		return fmt.Errorf("%w: need >= %s", ErrTooOld, MinVersion)
+	}
+	return nil
+}
+
+func versionOf(ctx context.Context, path string) (string, error) {
+	dir, err := os.MkdirTemp("", "slipway-tfversion-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	tf, err := tfexec.NewTerraform(dir, path)
+	if err != nil {
+		return "", err
+	}
+	if err := tf.SetEnv(baseEnv(filepath.Join(dir, "none.rc"), "")); err != nil {
+		return "", err
+	}
+	v, _, err := tf.Version(ctx, true)
+	if err != nil {
+		return "", fmt.Errorf("version: %w", err)
+	}
+	return v.String(), nil
+}
+
+// CLIConfig is the content of Slipway's own Terraform CLI configuration: a
+// shared provider plugin cache and no checkpoint calls. The user's
+// ~/.terraformrc is never read.
+func CLIConfig(pluginCache string) []byte {
+	return []byte("# Written by Slipway for the Terraform runs it starts; edits are overwritten.\n" +
+		"plugin_cache_dir   = " + strconv.Quote(pluginCache) + "\n" +
+		"disable_checkpoint = true\n")
+}
+
+// baseEnv is the environment every Terraform run gets: the caller's,
+// without what terraform-exec manages itself, with Slipway's CLI config.
+func baseEnv(cliConfig, pluginCache string) map[string]string {
+	env := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	env = tfexec.CleanEnv(env)
+	// A connection string of the caller's must never reach a stack that
+	// did not ask for it.
+	delete(env, "PG_CONN_STR")
+	env["CHECKPOINT_DISABLE"] = "1"
+	env["TF_CLI_CONFIG_FILE"] = cliConfig
+	if pluginCache != "" {
+		env["TF_PLUGIN_CACHE_DIR"] = pluginCache
+	}
+	return env
+}
+
+// Runner runs Terraform on stacks. It is safe for concurrent use: init runs
+// one stack at a time because Terraform's plugin cache is not safe for
+// concurrent installs; plans and applies run in parallel.
+type Runner struct {
+	bin         *Binary
+	cliConfig   string
+	pluginCache string
+	// LockTimeout is how long plan and apply wait for a state lock.
+	LockTimeout time.Duration
+	// WaitDelay is how long a cancelled Terraform gets, after its
+	// interrupt, to stop and release its lock before it is killed.
+	WaitDelay time.Duration
+	initMu    sync.Mutex
+}
+
+// NewRunner writes Slipway's CLI config under dir (the work dir) and returns
+// a runner using it and the plugin cache beside it.
+func NewRunner(bin *Binary, dir string) (*Runner, error) {
+	cache := filepath.Join(dir, "plugin-cache")
+	if err := os.MkdirAll(cache, 0o755); err != nil {
+		return nil, fmt.Errorf("plugin cache: %w", err)
+	}
+	cfg := filepath.Join(dir, "terraform.rc")
+	want := CLIConfig(cache)
+	if old, err := os.ReadFile(cfg); err != nil || string(old) != string(want) {
+		if err := atomicfile.WriteFile(cfg, want, 0o644); err != nil {
+			return nil, fmt.Errorf("terraform CLI config: %w", err)
+		}
+	}
+	return &Runner{bin: bin, cliConfig: cfg, pluginCache: cache, LockTimeout: 30 * time.Second, WaitDelay: time.Minute}, nil
+}
+
+// Binary is the binary the runner runs.
+func (r *Runner) Binary() *Binary { return r.bin }
+
+// Stack is what the runner needs to know of a rendered stack.
+type Stack struct {
+	// ID names the stack in errors, e.g. "staging/credit-default".
+	ID string
+	// Dir is the root module's directory.
+	Dir string
+	// Workspace is the Terraform workspace; "default" or empty for none.
+	Workspace string
+	// InitKey changes when init must run again (see render.Stack).
+	InitKey string
+	// Env is added to Terraform's environment, e.g. PG_CONN_STR.
+	Env map[string]string
+}
+
+func (r *Runner) tf(s Stack) (*tfexec.Terraform, error) {
+	tf, err := tfexec.NewTerraform(s.Dir, r.bin.Path)
+	if err != nil {
+		return nil, err
+	}
+	env := baseEnv(r.cliConfig, r.pluginCache)
+	maps.Copy(env, s.Env)
+	if err := tf.SetEnv(env); err != nil {
+		return nil, err
+	}
+	if err := tf.SetWaitDelay(r.WaitDelay); err != nil {
+		return nil, err
+	}
+	return tf, nil
+}
+
+const initMarker = ".terraform/slipway-init"
+
+// Init runs `terraform init` on the stack unless the last init used the same
+// init key, then selects (creating if needed) the stack's workspace.
+func (r *Runner) Init(ctx context.Context, s Stack) error {
+	r.initMu.Lock()
+	defer r.initMu.Unlock()
+	marker := filepath.Join(s.Dir, initMarker)
+	want := s.InitKey + " " + s.Workspace + "\n"
+	if old, err := os.ReadFile(marker); err == nil && s.InitKey != "" && string(old) == want {
+		return nil
+	}
+	tf, err := r.tf(s)
+	if err != nil {
+		return err
+	}
+	if err := tf.Init(ctx, tfexec.Upgrade(false), tfexec.Reconfigure(true)); err != nil {
+		return r.wrap(s, "init", err)
+	}
+	if ws := s.Workspace; ws != "" && ws != "default" {
+		list, cur, err := tf.WorkspaceList(ctx)
+		if err != nil {
+			return r.wrap(s, "workspace list", err)
+		}
+		switch {
+		case cur == ws:
+		case contains(list, ws):
+			err = tf.WorkspaceSelect(ctx, ws)
+		default:
+			err = tf.WorkspaceNew(ctx, ws)
+		}
+		if err != nil {
+			return r.wrap(s, "workspace "+ws, err)
+		}
+	}
+	if err := atomicfile.WriteFile(marker, []byte(want), 0o644); err != nil {
+		return fmt.Errorf("stack %s: %w", s.ID, err)
+	}
+	return nil
+}
+
+// Workspaces lists the workspaces of the stack's backend; the stack must
+// have been initialised.
+func (r *Runner) Workspaces(ctx context.Context, s Stack) ([]string, error) {
+	tf, err := r.tf(s)
+	if err != nil {
+		return nil, err
+	}
+	list, _, err := tf.WorkspaceList(ctx)
+	if err != nil {
+		return nil, r.wrap(s, "workspace list", err)
+	}
+	return list, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// PlanMode selects the kind of plan.
+type PlanMode int
+
+// Plan modes.
+const (
+	// Normal plans changes from state to configuration.
+	Normal PlanMode = iota
+	// RefreshOnly plans only updating state to match the real world.
+	RefreshOnly
+	// NoRefresh compares configuration with state as recorded, without
+	// asking providers about the real world.
+	NoRefresh
+)
+
+// PlanArgs returns the plan options of a mode, for tests and logs.
+func (r *Runner) planOptions(out string, mode PlanMode) []tfexec.PlanOption {
+	opts := []tfexec.PlanOption{tfexec.Out(out), tfexec.LockTimeout(r.LockTimeout.String())}
+	switch mode {
+	case RefreshOnly:
+		opts = append(opts, tfexec.RefreshOnly(true))
+	case NoRefresh:
+		opts = append(opts, tfexec.Refresh(false))
+	}
+	return opts
+}
+
+// Plan runs `terraform plan -out` into planFile and reads it back with
+// `terraform show -json`. The plan is written beside planFile and renamed
+// into place only once Terraform has finished and the plan reads back, so a
+// failed or interrupted plan never leaves a plan file behind.
+func (r *Runner) Plan(ctx context.Context, s Stack, planFile string, mode PlanMode) (*tfjson.Plan, error) {
+	tf, err := r.tf(s)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(planFile), 0o755); err != nil {
+		return nil, fmt.Errorf("stack %s: %w", s.ID, err)
+	}
+	tmp := filepath.Join(filepath.Dir(planFile), "."+filepath.Base(planFile)+".tmp")
+	defer os.Remove(tmp)
+	if _, err := tf.Plan(ctx, r.planOptions(tmp, mode)...); err != nil {
+		return nil, r.wrap(s, "plan", err)
+	}
+	plan, err := tf.ShowPlanFile(ctx, tmp)
+	if err != nil {
+		return nil, r.wrap(s, "show", err)
+	}
+	if err := os.Rename(tmp, planFile); err != nil {
+		return nil, fmt.Errorf("stack %s: %w", s.ID, err)
+	}
+	return plan, nil
+}
+
+// Apply applies a saved plan file, never a fresh plan.
+func (r *Runner) Apply(ctx context.Context, s Stack, planFile string) error {
+	if _, err := os.Stat(planFile); err != nil {
+		return fmt.Errorf("stack %s: saved plan: %w", s.ID, err)
+	}
+	tf, err := r.tf(s)
+	if err != nil {
+		return err
+	}
+	if err := tf.Apply(ctx, tfexec.DirOrPlan(planFile), tfexec.LockTimeout(r.LockTimeout.String())); err != nil {
+		return r.wrap(s, "apply", err)
+	}
+	return nil
+}
+
+// State reads the stack's current state.
+func (r *Runner) State(ctx context.Context, s Stack) (*tfjson.State, error) {
+	tf, err := r.tf(s)
+	if err != nil {
+		return nil, err
+	}
+	st, err := tf.Show(ctx)
+	if err != nil {
+		return nil, r.wrap(s, "show state", err)
+	}
+	return st, nil
+}
+
+// wrap names the stack and the command in Terraform's error, keeps
+// Terraform's own message, and marks lock and stale-plan failures.
+func (r *Runner) wrap(s Stack, op string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("stack %s: %s %s: interrupted: %w", s.ID, r.bin.Name, op, err)
+	}
+	msg := strings.TrimSpace(err.Error())
+	switch {
+	case strings.Contains(msg, "Error acquiring the state lock"):
+		return fmt.Errorf("stack %s: %s %s: %w (waited %s)\n%s", s.ID, r.bin.Name, op, ErrLocked, r.LockTimeout, msg)
+	case strings.Contains(msg, "Saved plan is stale"):
+		return fmt.Errorf("stack %s: %s %s: %w: the state changed since it was planned; run slipway plan again\n%s", s.ID, r.bin.Name, op, ErrStalePlan, msg)
+	}
+	return fmt.Errorf("stack %s: %s %s: %w", s.ID, r.bin.Name, op, err)
+}
+
+// IsInitialized reports whether the stack has been initialised before.
+func IsInitialized(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, ".terraform"))
+	return !errors.Is(err, fs.ErrNotExist)
+}
