@@ -49,6 +49,13 @@ type retryTransport struct {
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	p := t.policy
+	if a := req.Header.Get("Accept"); strings.HasSuffix(a, "-preview") || strings.HasSuffix(a, "-preview+json") || a == "application/vnd.github.v3+json" {
+		// go-github v60 still sends long-graduated preview media types;
+		// GitHub documents application/vnd.github+json for every endpoint
+		// Slipway calls.
+		req = req.Clone(req.Context())
+		req.Header.Set("Accept", "application/vnd.github+json")
+	}
 	for attempt := 1; ; attempt++ {
 		r := req
 		if attempt > 1 {
