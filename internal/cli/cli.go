@@ -104,6 +104,8 @@ func newRootCmd(o *options) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newValidateCmd(o),
+		newInitCmd(o),
+		newNewCmd(o),
 	)
 	return root
 }

@@ -652,6 +652,13 @@ func (l *loader) missing(v cue.Value, sels []string) {
 			kind = cue.StructKind
 		}
 	}
+	if len(sels) > 0 && (kind == cue.StructKind || kind == cue.ListKind) {
+		// A whole block nobody wrote is one problem, not one per field.
+		if _, written := l.fieldPos[cuePath(sels)]; !written && v.Validate(cue.Concrete(true)) != nil {
+			l.add(closestPos(l.fieldPos, sels), cuePath(sels), "missing required field")
+			return
+		}
+	}
 	switch kind {
 	case cue.StructKind:
 		it, err := v.Fields()
