@@ -88,6 +88,7 @@ deny contains r if {
 #   severity: warn
 #   phases: [check]
 #   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
 #     - {framework: NIST AI RMF, id: GOVERN 1.4}
 #     - {framework: ISO/IEC 42001, id: A.6.2.5}
 warn contains r if {

@@ -1,0 +1,125 @@
+package policy
+
+import (
+	"sort"
+	"time"
+
+	"github.com/slipway-ml/slipway/internal/spec"
+)
+
+// Phases a unit is judged in. A check judges a pull request; a release
+// judges what is about to be applied, where approvals are required rather
+// than reported.
+const (
+	PhaseCheck   = "check"
+	PhaseRelease = "release"
+)
+
+// Input is the document every Rego rule reads as `input`, one per (model,
+// environment). Its JSON form is documented in docs/policy-input.md.
+type Input struct {
+	Phase        string                      `json:"phase"`
+	Platform     PlatformInput               `json:"platform"`
+	Model        spec.Model                  `json:"model"`
+	Environment  spec.Environment            `json:"environment"`
+	Environments map[string]spec.Environment `json:"environments"`
+	DataSources  map[string]spec.DataSource  `json:"data_sources"`
+	// Evidence is the model's evidence summary (any value that marshals
+	// to the evidence JSON); nil means none was found, which is a denial.
+	Evidence any `json:"evidence"`
+	// Plan is the plan summary of the unit's stack; nil under --no-plan.
+	Plan         any                `json:"plan"`
+	ChangedFiles []string           `json:"changed_files"`
+	Approvals    []Approval         `json:"approvals"`
+	Waivers      []spec.Waiver      `json:"waivers"`
+	Releases     map[string]Release `json:"releases"`
+	// Now is the evaluation time, RFC 3339; injected so results reproduce.
+	Now string `json:"now"`
+
+	// waiverPos are the spec positions of Waivers, which do not marshal.
+	waiverPos []spec.Position
+}
+
+// PlatformInput is the platform's name and policy defaults.
+type PlatformInput struct {
+	Name   string              `json:"name"`
+	Policy spec.PolicyDefaults `json:"policy"`
+}
+
+// Approval is one review of the pull request or release.
+type Approval struct {
+	User        string `json:"user"`
+	State       string `json:"state"`
+	SubmittedAt string `json:"submitted_at,omitempty"`
+}
+
+// Release is the ledger's last decision for the model in an environment.
+type Release struct {
+	Version  string `json:"version"`
+	Decision string `json:"decision"`
+	Verified bool   `json:"verified"`
+}
+
+// Unit names what the builder needs beyond the platform spec.
+type Unit struct {
+	Model        string
+	Environment  string
+	Phase        string
+	Evidence     any
+	Plan         any
+	ChangedFiles []string
+	Approvals    []Approval
+	Releases     map[string]Release
+	Now          time.Time
+}
+
+// NewInput builds the input document of one unit from the loaded platform.
+func NewInput(p *spec.Platform, u Unit) Input {
+	m := p.Models[u.Model]
+	in := Input{
+		Phase:        u.Phase,
+		Platform:     PlatformInput{Name: p.Name, Policy: p.Policy},
+		Model:        m,
+		Environment:  p.Environments[u.Environment],
+		Environments: p.Environments,
+		DataSources:  map[string]spec.DataSource{},
+		Evidence:     u.Evidence,
+		Plan:         u.Plan,
+		ChangedFiles: nonNil(u.ChangedFiles),
+		Approvals:    u.Approvals,
+		Waivers:      []spec.Waiver{},
+		Releases:     u.Releases,
+		Now:          u.Now.UTC().Format(time.RFC3339),
+	}
+	if in.Phase == "" {
+		in.Phase = PhaseCheck
+	}
+	if in.Approvals == nil {
+		in.Approvals = []Approval{}
+	}
+	if in.Releases == nil {
+		in.Releases = map[string]Release{}
+	}
+	names := append([]string{m.Evaluation.Data}, m.Training.Data...)
+	for _, n := range names {
+		if ds, ok := p.DataSources[n]; ok {
+			in.DataSources[n] = ds
+		}
+	}
+	for _, w := range p.Waivers {
+		if w.Model == m.Name && (w.Environment == u.Environment || w.Environment == "*") {
+			in.Waivers = append(in.Waivers, w)
+			in.waiverPos = append(in.waiverPos, w.Pos)
+		}
+	}
+	return in
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,292 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+
+	"github.com/slipway-ml/slipway/internal/spec"
+)
+
+// Outcome is what a rule decided for a unit.
+type Outcome string
+
+// Outcomes, in the order results are listed.
+const (
+	OutcomeDeny   Outcome = "deny"
+	OutcomeWarn   Outcome = "warn"
+	OutcomeWaived Outcome = "waived"
+	OutcomePass   Outcome = "pass"
+)
+
+func (o Outcome) rank() int {
+	switch o {
+	case OutcomeDeny:
+		return 0
+	case OutcomeWarn:
+		return 1
+	case OutcomeWaived:
+		return 2
+	}
+	return 3
+}
+
+// Result is one rule's decision for one unit.
+type Result struct {
+	Rule        string        `json:"rule"`
+	Severity    Severity      `json:"severity"`
+	Outcome     Outcome       `json:"outcome"`
+	Message     string        `json:"message"`
+	Model       string        `json:"model"`
+	Environment string        `json:"environment"`
+	Pos         spec.Position `json:"pos"`
+	// Field is the path inside the model spec the result concerns, or a
+	// platform path (such as dataSources.x.owner) for results about
+	// other parts of the spec.
+	Field    string         `json:"field,omitempty"`
+	Controls []Control      `json:"controls"`
+	Waiver   *AppliedWaiver `json:"waiver"`
+}
+
+// AppliedWaiver is the waiver that turned a denial into a waived result.
+type AppliedWaiver struct {
+	spec.Waiver
+	Pos spec.Position `json:"pos"`
+}
+
+// Waiver statuses.
+const (
+	WaiverActive     = "active"
+	WaiverExpired    = "expired"
+	WaiverUnapproved = "unapproved"
+)
+
+// WaiverStatus says whether w waives anything at now: a waiver expires at
+// the end of its expiry date (UTC) and needs an approver.
+func WaiverStatus(w spec.Waiver, now time.Time) string {
+	if w.ApprovedBy == "" {
+		return WaiverUnapproved
+	}
+	exp, err := time.Parse("2006-01-02", w.Expires)
+	if err != nil || !now.Before(exp.AddDate(0, 0, 1)) {
+		return WaiverExpired
+	}
+	return WaiverActive
+}
+
+// Verdict folds outcomes: deny if any result denies, warn if any warns,
+// else pass.
+func Verdict(results []Result) Outcome {
+	v := OutcomePass
+	for _, r := range results {
+		switch r.Outcome {
+		case OutcomeDeny:
+			return OutcomeDeny
+		case OutcomeWarn:
+			v = OutcomeWarn
+		}
+	}
+	return v
+}
+
+// unit collects the results of one evaluation.
+type unit struct {
+	e       *Engine
+	loc     Locator
+	in      Input
+	doc     map[string]any
+	results []Result
+	// judged are the rule ids with a finding, so the rest can pass.
+	judged map[string]bool
+}
+
+// add records a finding. field is model-relative, path platform-level.
+func (u *unit) add(id string, set Severity, msg, field, path string) {
+	r := Result{Rule: id, Severity: set, Outcome: Outcome(set), Message: msg,
+		Model: u.in.Model.Name, Environment: u.in.Environment.Name, Controls: []Control{}}
+	if rule, ok := u.e.rules[id]; ok {
+		r.Severity = rule.Severity
+		r.Controls = rule.Controls
+	}
+	switch {
+	case path != "":
+		r.Field = path
+		r.Pos = u.pos(cuePath(splitField(path)))
+	default:
+		r.Field = field
+		r.Pos = u.pos(spec.ModelPath(u.in.Model.Name, splitField(field)...))
+	}
+	u.results = append(u.results, r)
+	if u.judged == nil {
+		u.judged = map[string]bool{}
+	}
+	u.judged[id] = true
+}
+
+func (u *unit) pos(path string) spec.Position {
+	if u.loc == nil {
+		return spec.Position{}
+	}
+	return u.loc.Pos(path)
+}
+
+func (u *unit) evalPack(ctx context.Context, p pack, input ast.Value) {
+	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(input))
+	if err != nil {
+		u.add(RulePolicyError, SeverityDeny, fmt.Sprintf("policy %s: %v", p.name, err), "", "")
+		return
+	}
+	if len(rs) == 0 {
+		u.add(RulePolicyUndefined, SeverityDeny, fmt.Sprintf("policy %s: decision undefined", p.name), "", "")
+		return
+	}
+	for _, set := range p.sets {
+		items, ok := rs[0].Bindings[set].([]any)
+		if !ok {
+			u.add(RulePolicyError, SeverityDeny, fmt.Sprintf("policy %s: %s is %T, want a set", p.name, set, rs[0].Bindings[set]), "", "")
+			continue
+		}
+		for _, item := range items {
+			obj, _ := item.(map[string]any)
+			id, _ := obj["id"].(string)
+			msg, _ := obj["msg"].(string)
+			if id == "" || msg == "" {
+				u.add(RulePolicyError, SeverityDeny, fmt.Sprintf("policy %s: %s result %v lacks a string id or msg", p.name, set, item), "", "")
+				continue
+			}
+			field, _ := obj["field"].(string)
+			path, _ := obj["path"].(string)
+			u.add(id, Severity(set), msg, field, path)
+		}
+	}
+}
+
+// finish applies waivers, adds a pass for every rule that applies and found
+// nothing, and sorts.
+func (u *unit) finish() []Result {
+	now, err := time.Parse(time.RFC3339, u.in.Now)
+	if err != nil {
+		now = time.Now()
+	}
+	active := map[string]AppliedWaiver{}
+	for i, w := range u.in.Waivers {
+		var wpos spec.Position
+		if i < len(u.in.waiverPos) {
+			wpos = u.in.waiverPos[i]
+		}
+		switch WaiverStatus(w, now) {
+		case WaiverUnapproved:
+			u.addAt(RuleWaiverUnapproved, fmt.Sprintf("waiver of %s (%s) has no approvedBy, so it waives nothing", w.Rule, w.Ticket), wpos)
+		case WaiverExpired:
+			u.addAt(RuleWaiverExpired, fmt.Sprintf("waiver of %s (%s) expired on %s, so it waives nothing", w.Rule, w.Ticket, w.Expires), wpos)
+		default:
+			if _, ok := active[w.Rule]; !ok {
+				active[w.Rule] = AppliedWaiver{Waiver: w, Pos: wpos}
+			}
+		}
+	}
+	for i := range u.results {
+		r := &u.results[i]
+		if r.Outcome != OutcomeDeny || !waivable(r.Rule) {
+			continue
+		}
+		if w, ok := active[r.Rule]; ok {
+			r.Outcome = OutcomeWaived
+			r.Waiver = &w
+		}
+	}
+	hasPlan := u.doc != nil && u.doc["plan"] != nil
+	for _, rule := range u.e.rules {
+		if rule.Package == "engine" || u.judged[rule.ID] || !rule.applies(u.in.Phase, hasPlan) {
+			continue
+		}
+		u.results = append(u.results, Result{Rule: rule.ID, Severity: rule.Severity, Outcome: OutcomePass,
+			Message: rule.Title, Model: u.in.Model.Name, Environment: u.in.Environment.Name,
+			Pos: u.pos(spec.ModelPath(u.in.Model.Name)), Controls: rule.Controls})
+	}
+	sort.SliceStable(u.results, func(i, j int) bool {
+		a, b := u.results[i], u.results[j]
+		if a.Outcome.rank() != b.Outcome.rank() {
+			return a.Outcome.rank() < b.Outcome.rank()
+		}
+		if a.Rule != b.Rule {
+			return a.Rule < b.Rule
+		}
+		if a.Pos.Line != b.Pos.Line {
+			return a.Pos.Line < b.Pos.Line
+		}
+		return a.Message < b.Message
+	})
+	return u.results
+}
+
+func (u *unit) addAt(id, msg string, pos spec.Position) {
+	u.add(id, SeverityDeny, msg, "", "")
+	last := &u.results[len(u.results)-1]
+	last.Pos = pos
+	last.Field = ""
+}
+
+// waivable says whether a waiver may excuse a rule: the engine's own
+// fail-closed checks cannot be waived.
+func waivable(id string) bool {
+	for _, r := range engineRules {
+		if r.ID == id {
+			return false
+		}
+	}
+	return true
+}
+
+var indexRE = regexp.MustCompile(`\[\d+\]`)
+
+// splitField splits "handover.alerts[0].severity" into the selectors
+// handover, alerts, [0], severity.
+func splitField(field string) []string {
+	if field == "" {
+		return nil
+	}
+	var out []string
+	for _, part := range strings.Split(field, ".") {
+		idx := indexRE.FindAllStringIndex(part, -1)
+		if len(idx) == 0 || idx[0][0] == 0 {
+			out = append(out, part)
+			continue
+		}
+		out = append(out, part[:idx[0][0]])
+		for _, ix := range idx {
+			out = append(out, part[ix[0]:ix[1]])
+		}
+	}
+	return out
+}
+
+var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// cuePath renders selectors as a CUE path, quoting labels that are not
+// identifiers, for platform-level paths such as dataSources."x-y".owner.
+func cuePath(sels []string) string {
+	var b strings.Builder
+	for i, s := range sels {
+		if strings.HasPrefix(s, "[") {
+			b.WriteString(s)
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		if identRE.MatchString(s) {
+			b.WriteString(s)
+		} else {
+			b.WriteString(strconv.Quote(s))
+		}
+	}
+	return b.String()
+}
