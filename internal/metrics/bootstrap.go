@@ -1,0 +1,221 @@
+package metrics
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+)
+
+// CI holds 95% confidence intervals, keyed like the report.
+type CI struct {
+	Method     string                                    `json:"method"`
+	Replicates int                                       `json:"replicates"`
+	Seed       int64                                     `json:"seed"`
+	Level      float64                                   `json:"level"`
+	Overall    map[string]Interval                       `json:"overall"`
+	Groups     map[string]map[string]map[string]Interval `json:"groups"`
+	Fairness   map[string]map[string]Interval            `json:"fairness"`
+}
+
+// Interval is a [low, high] confidence interval.
+type Interval [2]float64
+
+// MarshalJSON writes the interval as a two-number array.
+func (iv Interval) MarshalJSON() ([]byte, error) { return json.Marshal([2]float64(iv)) }
+
+const (
+	ciLevel = 0.95
+	z975    = 1.959963984540054
+)
+
+// ciMethod documents how each interval is made; docs/metrics.md explains
+// why.
+const ciMethod = "Poisson bootstrap of the per-cell confusion counts (percentile intervals) for confusion-matrix and fairness metrics; DeLong variance for roc_auc; normal approximation for brier and log_loss; none for average_precision and ece"
+
+// bootstrap resamples the confusion counts of every cell (one
+// combination of sensitive attribute values and one of TP/FP/TN/FN).
+// Resampling rows with replacement gives each row a Multinomial count;
+// the Poisson bootstrap gives each row an independent Poisson(1) count
+// instead, and a sum of c independent Poisson(1) draws is one
+// Poisson(c) draw. So a replicate costs one draw per cell and outcome,
+// however many rows the file has. Weighted cells scale the drawn count by
+// the cell's mean weight.
+func bootstrap(p *plan, cells []cellAcc, groups []groupDef, rep *Report, rank []rankStats) *CI {
+	rng := rand.New(rand.NewPCG(uint64(p.cfg.Seed), 0x736c6970776179))
+	samples := map[string][]float64{}
+	conf := make([]Confusion, len(cells))
+	cnt := make([]int64, len(cells))
+	fairAttrs := sortedKeys(rep.Fairness)
+	refs := map[string]string{}
+	for _, a := range fairAttrs {
+		refs[a] = rep.Fairness[a].ReferenceGroup
+	}
+	for range p.cfg.Bootstrap {
+		for c := range cells {
+			var draw [4]float64
+			cnt[c] = 0
+			for k := range draw {
+				n := cells[c].n[k]
+				if n == 0 {
+					continue
+				}
+				d := poisson(rng, float64(n))
+				cnt[c] += d
+				draw[k] = float64(d) * cells[c].w[k] / float64(n)
+			}
+			conf[c] = Confusion{TP: draw[0], FP: draw[1], TN: draw[2], FN: draw[3]}
+		}
+		byAttr := map[string]map[string]Confusion{}
+		for _, g := range groups {
+			var gc Confusion
+			var n int64
+			for _, c := range g.cells {
+				gc = gc.add(conf[c])
+				n += cnt[c]
+			}
+			s := BinarySet(gc, n)
+			prefix := "o\x00"
+			if g.attr != "" {
+				prefix = "g\x00" + g.attr + "\x00" + g.value + "\x00"
+				if byAttr[g.attr] == nil {
+					byAttr[g.attr] = map[string]Confusion{}
+				}
+				byAttr[g.attr][g.value] = gc
+			}
+			for name, v := range s.Values {
+				if v != nil {
+					samples[prefix+name] = append(samples[prefix+name], *v)
+				}
+			}
+		}
+		for _, attr := range fairAttrs {
+			f := FairnessOf(eligible(rep.groupConf[attr], p.cfg.MinGroupSize, byAttr[attr]), refs[attr])
+			for name, v := range f.Values() {
+				if v != nil {
+					k := "f\x00" + attr + "\x00" + name
+					samples[k] = append(samples[k], *v)
+				}
+			}
+		}
+	}
+	ci := &CI{Method: ciMethod, Replicates: p.cfg.Bootstrap, Seed: p.cfg.Seed, Level: ciLevel,
+		Overall: map[string]Interval{}, Groups: map[string]map[string]map[string]Interval{}, Fairness: map[string]map[string]Interval{}}
+	put := func(key string, iv Interval) {
+		parts := strings.Split(key, "\x00")
+		switch parts[0] {
+		case "o":
+			ci.Overall[parts[1]] = iv
+		case "g":
+			if ci.Groups[parts[1]] == nil {
+				ci.Groups[parts[1]] = map[string]map[string]Interval{}
+			}
+			if ci.Groups[parts[1]][parts[2]] == nil {
+				ci.Groups[parts[1]][parts[2]] = map[string]Interval{}
+			}
+			ci.Groups[parts[1]][parts[2]][parts[3]] = iv
+		case "f":
+			if ci.Fairness[parts[1]] == nil {
+				ci.Fairness[parts[1]] = map[string]Interval{}
+			}
+			ci.Fairness[parts[1]][parts[2]] = iv
+		}
+	}
+	for key, xs := range samples {
+		if len(xs) < 2 {
+			continue
+		}
+		slices.Sort(xs)
+		put(key, Interval{quantile(xs, (1-ciLevel)/2), quantile(xs, 1-(1-ciLevel)/2)})
+	}
+	// Score metrics: asymptotic intervals.
+	for gi, g := range groups {
+		prefix := "o\x00"
+		if g.attr != "" {
+			prefix = "g\x00" + g.attr + "\x00" + g.value + "\x00"
+		}
+		if rank != nil && rank[gi].auc.ok && rank[gi].aucVar.ok {
+			se := math.Sqrt(rank[gi].aucVar.v)
+			a := rank[gi].auc.v
+			put(prefix+"roc_auc", Interval{max(0, a-z975*se), min(1, a+z975*se)})
+		}
+		if rank == nil {
+			continue
+		}
+		var sw, b, b2, l, l2 float64
+		var out int64
+		for _, c := range g.cells {
+			sw += cells[c].sw
+			b += cells[c].brier
+			b2 += cells[c].brier2
+			l += cells[c].logloss
+			l2 += cells[c].logloss2
+			out += cells[c].outOfRange
+		}
+		n := float64(g.count)
+		if out > 0 || sw == 0 || n < 2 {
+			continue
+		}
+		for _, m := range []struct {
+			name    string
+			s1, s2  float64
+			lowZero bool
+		}{{"brier", b, b2, true}, {"log_loss", l, l2, true}} {
+			mean := m.s1 / sw
+			se := math.Sqrt(max(0, m.s2/sw-mean*mean) / (n - 1))
+			put(prefix+m.name, Interval{max(0, mean-z975*se), mean + z975*se})
+		}
+	}
+	return ci
+}
+
+// quantile interpolates linearly between order statistics (NumPy's
+// default), xs sorted.
+func quantile(xs []float64, q float64) float64 {
+	h := q * float64(len(xs)-1)
+	lo := math.Floor(h)
+	i := int(lo)
+	if i+1 >= len(xs) {
+		return xs[len(xs)-1]
+	}
+	return xs[i] + (h-lo)*(xs[i+1]-xs[i])
+}
+
+// poisson draws from Poisson(lambda): by multiplying uniforms for small
+// lambda, and by Hörmann's transformed rejection with squeeze (PTRS, 1993)
+// otherwise, which needs about one uniform pair per draw at any lambda.
+func poisson(rng *rand.Rand, lambda float64) int64 {
+	if lambda < 10 {
+		l := math.Exp(-lambda)
+		var k int64
+		p := rng.Float64()
+		for p > l {
+			k++
+			p *= rng.Float64()
+		}
+		return k
+	}
+	slam := math.Sqrt(lambda)
+	loglam := math.Log(lambda)
+	b := 0.931 + 2.53*slam
+	a := -0.059 + 0.02483*b
+	invalpha := 1.1239 + 1.1328/(b-3.4)
+	vr := 0.9277 - 3.6224/(b-2)
+	for {
+		u := rng.Float64() - 0.5
+		v := rng.Float64()
+		us := 0.5 - math.Abs(u)
+		k := math.Floor((2*a/us+b)*u + lambda + 0.43)
+		if us >= 0.07 && v <= vr {
+			return int64(k)
+		}
+		if k < 0 || (us < 0.013 && v > us) {
+			continue
+		}
+		lg, _ := math.Lgamma(k + 1)
+		if math.Log(v)+math.Log(invalpha)-math.Log(a/(us*us)+b) <= -lambda+k*loglam-lg {
+			return int64(k)
+		}
+	}
+}
