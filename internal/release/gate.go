@@ -1,0 +1,89 @@
+package release
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/slipway-ml/slipway/internal/sign"
+)
+
+// SharedStack is the name of each environment's shared stack.
+const SharedStack = "_shared"
+
+// Coverage is the apply gate's answer for one saved plan.
+type Coverage struct {
+	// Covered is true when a verified release pins exactly this plan.
+	Covered bool `json:"covered"`
+	// Reason says why not, or names the release that covers the plan.
+	Reason  string `json:"reason"`
+	Record  string `json:"record,omitempty"`
+	Version string `json:"version,omitempty"`
+	KeyID   string `json:"keyId,omitempty"`
+}
+
+// GateQuery names the stack apply wants to run and its saved plan.
+type GateQuery struct {
+	Root        string
+	Keys        []*sign.PublicKey
+	Environment string
+	// Stack is the stack name: a model name or "_shared".
+	Stack string
+	// PlanSHA256 is the "sha256:<hex>" digest of the saved plan file.
+	PlanSHA256 string
+	Now        time.Time
+}
+
+// Gate answers whether the saved plan of a stack may be applied: only when
+// the newest release covering the stack verifies (signature by a trusted
+// key, ledger intact, decision pass) and pins this very plan. A model
+// stack is covered by the newest release of that model in the
+// environment; the shared stack by the newest release in the environment
+// that pins it. The error is for failures to look, never for "no".
+func Gate(ctx context.Context, q GateQuery) (Coverage, error) {
+	id := q.Environment + "/" + q.Stack
+	if len(q.Keys) == 0 {
+		return Coverage{Reason: "no trusted keys: add signing.trustedKeys to the platform"}, nil
+	}
+	o := VerifyOptions{Root: q.Root, Keys: q.Keys, Environment: q.Environment, Now: q.Now}
+	if q.Stack != SharedStack {
+		o.Model = q.Stack
+	}
+	rep, err := Verify(ctx, o)
+	if err != nil {
+		return Coverage{}, err
+	}
+	if len(rep.Problems) > 0 {
+		return Coverage{Reason: "the release ledger does not verify: " + rep.Problems[0]}, nil
+	}
+	for i := len(rep.Records) - 1; i >= 0; i-- {
+		r := rep.Records[i]
+		var pinned string
+		found := false
+		if r.statement != nil {
+			for _, s := range r.statement.Predicate.Stacks {
+				if s.ID == id {
+					pinned, found = s.PlanSHA256, true
+				}
+			}
+		}
+		if !found && q.Stack == SharedStack {
+			continue
+		}
+		c := Coverage{Record: r.Path, Version: r.Version, KeyID: r.KeyID}
+		switch {
+		case !r.OK:
+			c.Reason = fmt.Sprintf("release %s does not verify: %s", r.Path, strings.Join(r.Problems, "; "))
+		case !found:
+			c.Reason = fmt.Sprintf("release %s does not pin a plan for %s", r.Path, id)
+		case pinned != q.PlanSHA256:
+			c.Reason = fmt.Sprintf("saved plan %s differs from the plan release %s pinned (%s): plan again from the released specs or release again", q.PlanSHA256, r.Path, pinned)
+		default:
+			c.Covered = true
+			c.Reason = fmt.Sprintf("covered by release %s (%s, signed by %s)", r.Path, r.Version, r.KeyID)
+		}
+		return c, nil
+	}
+	return Coverage{Reason: fmt.Sprintf("no release covers %s: run `slipway release --env %s`", id, q.Environment)}, nil
+}

@@ -1,0 +1,363 @@
+package release
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/slipway-ml/slipway/internal/attest"
+	"github.com/slipway-ml/slipway/internal/digest"
+	"github.com/slipway-ml/slipway/internal/ledger"
+	"github.com/slipway-ml/slipway/internal/sign"
+	"github.com/slipway-ml/slipway/internal/spec"
+)
+
+// Options say what to release.
+type Options struct {
+	Platform *spec.Platform
+	Input    *Input
+	// WorkDir is the work dir holding rendered stacks (absolute).
+	WorkDir     string
+	Environment string
+	// Model limits the release to one model; empty releases every model
+	// the check judged in Environment.
+	Model   string
+	Signer  *sign.Signer
+	Version string // Slipway's version
+	Now     time.Time
+	// Source is where the release is made from; SourceOf fills it from git.
+	Source attest.Source
+}
+
+// Outcome is what a release did.
+type Outcome struct {
+	Environment string     `json:"environment"`
+	Released    []Released `json:"released"`
+	// Skipped are versions already released with the same plans.
+	Skipped []Released `json:"skipped,omitempty"`
+	// Refused lists the denials that stopped the release; nothing is
+	// signed when it is not empty.
+	Refused []Denial `json:"refused,omitempty"`
+}
+
+// Released is one signed release record.
+type Released struct {
+	Model   string `json:"model"`
+	Version string `json:"version"`
+	Path    string `json:"path"`
+	Record  string `json:"record"`
+	Seq     int    `json:"seq,omitempty"`
+	KeyID   string `json:"keyId"`
+}
+
+// Denial is one reason a model may not be released.
+type Denial struct {
+	Model  string `json:"model"`
+	Reason string `json:"reason"`
+}
+
+// Release signs one release record per model the check judged in the
+// environment and appends them to the ledger. When any of them has a
+// deny it signs nothing and returns the denials in Outcome.Refused.
+func Release(ctx context.Context, o Options) (*Outcome, error) {
+	p, in := o.Platform, o.Input
+	if hasErrors(in.Errors) {
+		return nil, fmt.Errorf("check result reports errors: run `slipway check` again and fix them first")
+	}
+	if _, ok := p.Environments[o.Environment]; !ok {
+		return nil, fmt.Errorf("environment %q: not in the platform (have %s)", o.Environment, strings.Join(p.EnvironmentNames(), ", "))
+	}
+	if o.Model != "" {
+		if _, ok := p.Models[o.Model]; !ok {
+			return nil, fmt.Errorf("model %q: not in the platform", o.Model)
+		}
+	}
+	if err := fresh(ctx, p, in); err != nil {
+		return nil, err
+	}
+	var units []Unit
+	for _, u := range in.Units {
+		if u.Environment == o.Environment && (o.Model == "" || u.Model == o.Model) {
+			units = append(units, u)
+		}
+	}
+	if len(units) == 0 {
+		what := "any model"
+		if o.Model != "" {
+			what = "model " + o.Model
+		}
+		return nil, fmt.Errorf("%w: the check did not judge %s in %s: run `slipway check --env %s`", ErrStale, what, o.Environment, o.Environment)
+	}
+	sort.Slice(units, func(i, j int) bool { return units[i].Model < units[j].Model })
+	out := &Outcome{Environment: o.Environment}
+	for _, u := range units {
+		for _, d := range u.denials() {
+			out.Refused = append(out.Refused, Denial{Model: u.Model, Reason: d})
+		}
+	}
+	if len(out.Refused) > 0 {
+		return out, nil
+	}
+	var shared []Plan
+	for _, s := range in.Shared {
+		if s.Environment == o.Environment || strings.HasPrefix(s.Stack, o.Environment+"/") {
+			shared = append(shared, s)
+		}
+	}
+	preds := make([]attest.Release, 0, len(units))
+	for _, u := range units {
+		r, err := predicate(p, in, o, u, shared)
+		if err != nil {
+			return nil, err
+		}
+		preds = append(preds, r)
+	}
+	l := ledger.Open(p.Root)
+	for _, r := range preds {
+		rel, err := ledger.RecordPath(r.Environment, r.Model.Name, r.Model.Version)
+		if err != nil {
+			return nil, err
+		}
+		if b, err := os.ReadFile(filepath.Join(p.Root, filepath.FromSlash(rel))); err == nil {
+			if samePlans(b, r) {
+				out.Skipped = append(out.Skipped, Released{Model: r.Model.Name, Version: r.Model.Version, Path: rel, Record: digest.Bytes(b)})
+				continue
+			}
+			return nil, fmt.Errorf("%s/%s %s is already released (%s) with other plans: bump the model version to release again", r.Environment, r.Model.Name, r.Model.Version, rel)
+		}
+		e, err := l.Append(ctx, r.Environment, r.Model.Name, r.Model.Version, o.Now, func(ctx context.Context, previous string) ([]byte, []byte, error) {
+			r.Previous = previous
+			st, err := attest.NewStatement(r)
+			if err != nil {
+				return nil, nil, err
+			}
+			payload, err := st.Marshal()
+			if err != nil {
+				return nil, nil, err
+			}
+			env, err := o.Signer.Sign(ctx, payload)
+			return env, payload, err
+		})
+		if err != nil {
+			return out, fmt.Errorf("release %s/%s %s: %w", r.Environment, r.Model.Name, r.Model.Version, err)
+		}
+		out.Released = append(out.Released, Released{Model: r.Model.Name, Version: r.Model.Version, Path: e.Path, Record: e.Record, Seq: e.Seq, KeyID: o.Signer.KeyID})
+	}
+	return out, nil
+}
+
+// samePlans reports whether an existing record pins the same plans as r,
+// which makes releasing r again a no-op.
+func samePlans(envelope []byte, r attest.Release) bool {
+	e, err := sign.ParseEnvelope(envelope)
+	if err != nil {
+		return false
+	}
+	st, err := attest.Parse(e.Payload)
+	if err != nil || len(st.Predicate.Stacks) != len(r.Stacks) {
+		return false
+	}
+	for i, s := range st.Predicate.Stacks {
+		if s.ID != r.Stacks[i].ID || s.PlanSHA256 != r.Stacks[i].PlanSHA256 {
+			return false
+		}
+	}
+	return st.Predicate.Artifact.Digest == r.Artifact.Digest
+}
+
+// fresh refuses a check result that no longer describes the repository.
+func fresh(ctx context.Context, p *spec.Platform, in *Input) error {
+	if in.Platform != "" && in.Platform != p.Name {
+		return fmt.Errorf("%w: it is for platform %q, not %q", ErrStale, in.Platform, p.Name)
+	}
+	if in.Commit != "" {
+		if head := gitOutput(ctx, p.Root, headArgs()); head != "" && head != in.Commit {
+			return fmt.Errorf("%w: it was made at commit %s, the repository is at %s: run `slipway check` again", ErrStale, short(in.Commit), short(head))
+		}
+	}
+	if in.SpecDigest != "" {
+		d, err := SpecDigest(p)
+		if err != nil {
+			return err
+		}
+		if d != in.SpecDigest {
+			return fmt.Errorf("%w: the specs changed since the check: run `slipway check` again", ErrStale)
+		}
+	}
+	return nil
+}
+
+func short(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}
+
+// predicate builds the release predicate of one unit, checking that every
+// file the check judged is still the file it judged.
+func predicate(p *spec.Platform, in *Input, o Options, u Unit, shared []Plan) (attest.Release, error) {
+	m, ok := p.Models[u.Model]
+	if !ok {
+		return attest.Release{}, fmt.Errorf("%w: model %q is no longer in the platform", ErrStale, u.Model)
+	}
+	if m.Version != u.ModelVersion {
+		return attest.Release{}, fmt.Errorf("%w: the check judged %s %s, the spec now says %s", ErrStale, u.Model, u.ModelVersion, m.Version)
+	}
+	if u.Plan == nil {
+		return attest.Release{}, fmt.Errorf("%s/%s: the check ran without a plan; a release pins the plan apply may run: run `slipway check` with plans", u.Environment, u.Model)
+	}
+	modelJSON := spec.RawJSON(m)
+	r := attest.Release{
+		Model:       attest.ModelRef{Name: m.Name, Version: m.Version},
+		Environment: u.Environment,
+		Decision:    attest.DecisionPass,
+		Verdict:     u.Verdict,
+		Artifact:    attest.Artifact{URI: m.Artifact.URI, Digest: m.Artifact.Digest, Format: m.Artifact.Format},
+		Spec:        attest.Spec{Platform: p.Name, Digest: digest.Bytes(modelJSON), Model: modelJSON},
+		Results:     []attest.Result{},
+		Waivers:     []attest.Waiver{},
+		Approvals:   []attest.Approval{},
+		Source:      o.Source,
+		Check:       attest.CheckRef{Verdict: in.Verdict, GeneratedAt: in.GeneratedAt, Digest: in.Digest},
+		Slipway:     attest.Tool{Version: o.Version},
+		ReleasedAt:  o.Now.UTC().Format(time.RFC3339),
+	}
+	if r.Source.Commit == "" {
+		r.Source.Commit = in.Commit
+	}
+	for _, pl := range append([]Plan{*u.Plan}, shared...) {
+		s, err := stack(p.Root, o.WorkDir, u.Environment, pl)
+		if err != nil {
+			return attest.Release{}, err
+		}
+		r.Stacks = append(r.Stacks, s)
+	}
+	if u.Evidence != nil {
+		ev, err := evidence(p.Root, *u.Evidence)
+		if err != nil {
+			return attest.Release{}, err
+		}
+		r.Evidence = ev
+	}
+	used := map[attest.Waiver]bool{}
+	for _, res := range u.Results {
+		r.Results = append(r.Results, attest.Result{Rule: res.Rule, Severity: res.Severity, Outcome: res.Outcome, Message: res.Message, Controls: res.Controls, Waiver: res.Waiver})
+		if res.Waiver != nil && !used[*res.Waiver] {
+			used[*res.Waiver] = true
+			r.Waivers = append(r.Waivers, *res.Waiver)
+		}
+	}
+	for _, w := range in.Waivers {
+		if w.Status == "active" && w.Model == u.Model && (w.Environment == u.Environment || w.Environment == "*") && !used[w.Waiver] {
+			used[w.Waiver] = true
+			r.Waivers = append(r.Waivers, w.Waiver)
+		}
+	}
+	approvals := u.Approvals
+	if len(approvals) == 0 {
+		approvals = in.Approvals
+	}
+	for _, a := range approvals {
+		r.Approvals = append(r.Approvals, attest.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt})
+	}
+	return r, nil
+}
+
+// resolve turns a path a summary records (repo-relative, or absolute when
+// the work dir lives elsewhere) into an absolute one.
+func resolve(root, rel string) string {
+	if filepath.IsAbs(rel) {
+		return rel
+	}
+	return filepath.Join(root, filepath.FromSlash(rel))
+}
+
+func stack(root, workDir, env string, pl Plan) (attest.Stack, error) {
+	id := pl.Stack
+	if !strings.Contains(id, "/") {
+		id = env + "/" + id
+	}
+	if pl.PlanFile == "" || pl.PlanSHA256 == "" {
+		return attest.Stack{}, fmt.Errorf("%w: plan summary of %s names no saved plan", ErrStale, id)
+	}
+	d, err := digest.File(resolve(root, pl.PlanFile))
+	if err != nil {
+		return attest.Stack{}, fmt.Errorf("%w: saved plan of %s: %v", ErrStale, id, err)
+	}
+	if d != pl.PlanSHA256 {
+		return attest.Stack{}, fmt.Errorf("%w: saved plan %s changed since the check (%s, check saw %s)", ErrStale, pl.PlanFile, d, pl.PlanSHA256)
+	}
+	s := attest.Stack{ID: id, PlanFile: pl.PlanFile, PlanSHA256: pl.PlanSHA256, Changes: pl.Changes}
+	if workDir != "" {
+		name := path.Base(id)
+		if rd, err := digest.File(filepath.Join(workDir, "stacks", env, name, "main.tf.json")); err == nil {
+			s.Rendered = rd
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return attest.Stack{}, err
+		}
+	}
+	return s, nil
+}
+
+func evidence(root string, ev Evidence) (*attest.Evidence, error) {
+	full := resolve(root, ev.Path)
+	b, err := os.ReadFile(full)
+	if err != nil {
+		return nil, fmt.Errorf("%w: evidence summary: %v", ErrStale, err)
+	}
+	if d := digest.Bytes(b); ev.SHA256 != "" && d != ev.SHA256 {
+		return nil, fmt.Errorf("%w: evidence summary %s changed since the check", ErrStale, ev.Path)
+	}
+	var doc struct {
+		Inputs []attest.Input `json:"inputs"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("evidence summary %s: %w", ev.Path, err)
+	}
+	if doc.Inputs == nil {
+		doc.Inputs = []attest.Input{}
+	}
+	return &attest.Evidence{Path: ev.Path, SHA256: digest.Bytes(b), Inputs: doc.Inputs, Headline: ev.Headline}, nil
+}
+
+func headArgs() []string   { return []string{"rev-parse", "HEAD"} }
+func originArgs() []string { return []string{"config", "--get", "remote.origin.url"} }
+
+// gitOutput runs git in dir and returns its trimmed output, or "" when git
+// or the repository is not there: a release outside git records no commit.
+func gitOutput(ctx context.Context, dir string, args []string) string {
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
+	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
+	out, err := cmd.Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// SourceOf returns the commit and repository of the git work tree at dir.
+// Credentials in the remote URL are dropped: they must never be signed
+// into a record.
+func SourceOf(ctx context.Context, dir string) attest.Source {
+	return attest.Source{Commit: gitOutput(ctx, dir, headArgs()), Repository: redactURL(gitOutput(ctx, dir, originArgs()))}
+}
+
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	u.User = nil
+	return u.String()
+}

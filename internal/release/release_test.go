@@ -1,0 +1,343 @@
+package release
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slipway-ml/slipway/internal/attest"
+	"github.com/slipway-ml/slipway/internal/digest"
+	"github.com/slipway-ml/slipway/internal/ledger"
+	"github.com/slipway-ml/slipway/internal/sign"
+	"github.com/slipway-ml/slipway/internal/spec"
+)
+
+var signedAt = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+type fixture struct {
+	root    string
+	p       *spec.Platform
+	signer  *sign.Signer
+	keys    []*sign.PublicKey
+	privPEM []byte
+	pubPEM  []byte
+}
+
+// newFixture copies the example platform, gives it a trusted key and
+// stands in saved plans and evidence the way check leaves them.
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{root: filepath.Join(t.TempDir(), "repo")}
+	if err := os.CopyFS(f.root, os.DirFS("../../examples/credit-risk")); err != nil {
+		t.Fatal(err)
+	}
+	kp, err := sign.GenerateKeyPair([]byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.privPEM, f.pubPEM = kp.Private, kp.Public
+	f.write(t, "keys/release.pub", kp.Public)
+	if f.signer, err = sign.LoadPrivateKey(kp.Private, []byte("pw")); err != nil {
+		t.Fatal(err)
+	}
+	if f.p, err = spec.Load(context.Background(), f.root); err != nil {
+		t.Fatal(err)
+	}
+	if f.keys, err = TrustedKeys(f.p); err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range []string{"staging", "production"} {
+		for _, s := range []string{"credit-default", "fraud", "_shared"} {
+			f.write(t, ".slipway/plans/"+env+"/"+s+".tfplan", []byte("plan "+env+"/"+s))
+		}
+		f.write(t, ".slipway/stacks/"+env+"/credit-default/main.tf.json", []byte(`{}`))
+	}
+	for _, m := range []string{"credit-default", "fraud"} {
+		f.write(t, ".slipway/evidence/"+m+".json", []byte(`{"model":"`+m+`","inputs":[{"path":"models/`+m+`/evidence/predictions.csv","sha256":"sha256:`+strings.Repeat("c", 64)+`"}]}`))
+	}
+	return f
+}
+
+func (f *fixture) write(t *testing.T, rel string, b []byte) {
+	t.Helper()
+	full := filepath.Join(f.root, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(full, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *fixture) digest(t *testing.T, rel string) string {
+	t.Helper()
+	d, err := digest.File(filepath.Join(f.root, filepath.FromSlash(rel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func (f *fixture) plan(t *testing.T, env, stack string) Plan {
+	rel := ".slipway/plans/" + env + "/" + stack + ".tfplan"
+	return Plan{Stack: env + "/" + stack, Environment: env, Model: strings.TrimPrefix(stack, "_shared"), PlanFile: rel, PlanSHA256: f.digest(t, rel), Changes: attest.Changes{Create: 1}}
+}
+
+func (f *fixture) unit(t *testing.T, env, model string, results ...Result) Unit {
+	pl := f.plan(t, env, model)
+	ev := ".slipway/evidence/" + model + ".json"
+	auc := 0.91
+	if results == nil {
+		results = []Result{{Rule: "evaluation.min_metric", Severity: "deny", Outcome: "pass", Message: "roc_auc 0.91 >= 0.85",
+			Controls: []attest.Control{{Framework: "EU AI Act", ID: "Art. 15"}}}}
+	}
+	return Unit{Model: model, ModelVersion: f.p.Models[model].Version, Environment: env, Verdict: "pass", Plan: &pl,
+		Evidence: &Evidence{Path: ev, SHA256: f.digest(t, ev), Headline: map[string]*float64{"roc_auc": &auc}}, Results: results}
+}
+
+func (f *fixture) input(t *testing.T, units ...Unit) *Input {
+	in := &Input{Verdict: "pass", Platform: "credit-risk", GeneratedAt: signedAt.Format(time.RFC3339), Units: units,
+		Approvals: []Approval{{User: "alice", State: "APPROVED", SubmittedAt: "2026-11-23T10:00:00Z"}}}
+	for _, env := range []string{"staging", "production"} {
+		in.Shared = append(in.Shared, f.plan(t, env, "_shared"))
+	}
+	return in
+}
+
+func (f *fixture) release(t *testing.T, in *Input, env, model string, at time.Time) (*Outcome, error) {
+	t.Helper()
+	return Release(context.Background(), Options{Platform: f.p, Input: in, WorkDir: filepath.Join(f.root, ".slipway"),
+		Environment: env, Model: model, Signer: f.signer, Version: "test", Now: at})
+}
+
+func (f *fixture) verify(t *testing.T, o VerifyOptions) *Report {
+	t.Helper()
+	o.Root, o.Keys = f.root, f.keys
+	if o.Now.IsZero() {
+		o.Now = signedAt.Add(time.Hour)
+	}
+	rep, err := Verify(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func TestReleaseVerifyGate(t *testing.T) {
+	f := newFixture(t)
+	in := f.input(t, f.unit(t, "staging", "credit-default"), f.unit(t, "staging", "fraud"))
+	out, err := f.release(t, in, "staging", "", signedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Released) != 2 || len(out.Refused) != 0 {
+		t.Fatalf("outcome %+v", out)
+	}
+	if out.Released[0].Path != "releases/staging/credit-default/2.3.0.intoto.json" {
+		t.Fatalf("path %s", out.Released[0].Path)
+	}
+	rep := f.verify(t, VerifyOptions{Artifact: filepath.Join(f.root, "artifacts/credit-default-2.3.0.onnx"), Model: "credit-default"})
+	if !rep.OK {
+		t.Fatalf("verify: %+v", rep)
+	}
+	r := rep.Records[0]
+	if r.KeyID != "release-2026" || r.Decision != "pass" {
+		t.Fatalf("record %+v", r)
+	}
+
+	// The record carries what the issue lists.
+	b, _ := os.ReadFile(filepath.Join(f.root, r.Path))
+	e, _ := sign.ParseEnvelope(b)
+	st, err := attest.Parse(e.Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := st.Predicate
+	if p.Spec.Digest == "" || len(p.Stacks) != 2 || p.Stacks[0].Rendered == "" || p.Evidence == nil || len(p.Evidence.Inputs) != 1 ||
+		len(p.Results) != 1 || len(p.Approvals) != 1 || p.ReleasedAt != "2026-11-23T12:00:00Z" || p.Previous != "" {
+		t.Fatalf("predicate %+v", p)
+	}
+	if len(st.Subject) != 3 {
+		t.Fatalf("subjects %+v", st.Subject)
+	}
+
+	// Gate.
+	q := GateQuery{Root: f.root, Keys: f.keys, Environment: "staging", Stack: "credit-default", PlanSHA256: f.digest(t, ".slipway/plans/staging/credit-default.tfplan"), Now: signedAt}
+	if c, err := Gate(context.Background(), q); err != nil || !c.Covered {
+		t.Fatalf("gate model stack: %+v %v", c, err)
+	}
+	q.Stack, q.PlanSHA256 = "_shared", f.digest(t, ".slipway/plans/staging/_shared.tfplan")
+	if c, _ := Gate(context.Background(), q); !c.Covered {
+		t.Fatalf("gate shared stack: %+v", c)
+	}
+	q.Stack, q.PlanSHA256 = "credit-default", digest.Bytes([]byte("another plan"))
+	if c, _ := Gate(context.Background(), q); c.Covered || !strings.Contains(c.Reason, "differs from the plan release") {
+		t.Fatalf("gate other plan: %+v", c)
+	}
+	q.Environment = "production"
+	if c, _ := Gate(context.Background(), q); c.Covered || !strings.Contains(c.Reason, "no release covers production/credit-default") {
+		t.Fatalf("gate unreleased env: %+v", c)
+	}
+
+	// Releasing the same version with the same plans is a no-op.
+	out, err = f.release(t, in, "staging", "credit-default", signedAt.Add(time.Hour))
+	if err != nil || len(out.Skipped) != 1 || len(out.Released) != 0 {
+		t.Fatalf("re-release: %+v %v", out, err)
+	}
+}
+
+func TestReleaseRefusesDeny(t *testing.T) {
+	f := newFixture(t)
+	deny := f.unit(t, "staging", "fraud", Result{Rule: "fairness.demographic_parity", Severity: "deny", Outcome: "deny", Message: "gap 0.12 > 0.05"})
+	deny.Verdict = "deny"
+	in := f.input(t, f.unit(t, "staging", "credit-default"), deny)
+	out, err := f.release(t, in, "staging", "", signedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Refused) != 1 || out.Refused[0].Model != "fraud" || !strings.Contains(out.Refused[0].Reason, "fairness.demographic_parity") {
+		t.Fatalf("refused %+v", out.Refused)
+	}
+	if _, err := os.Stat(filepath.Join(f.root, "releases")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a refused release wrote releases/: %v", err)
+	}
+}
+
+func TestReleaseStale(t *testing.T) {
+	tests := []struct {
+		name string
+		mod  func(t *testing.T, f *fixture, in *Input)
+	}{
+		{"plan changed after check", func(t *testing.T, f *fixture, _ *Input) {
+			f.write(t, ".slipway/plans/staging/credit-default.tfplan", []byte("changed"))
+		}},
+		{"evidence changed after check", func(t *testing.T, f *fixture, _ *Input) {
+			f.write(t, ".slipway/evidence/credit-default.json", []byte(`{"inputs":[]}`))
+		}},
+		{"other model version", func(t *testing.T, f *fixture, in *Input) { in.Units[0].ModelVersion = "2.2.0" }},
+		{"specs changed", func(t *testing.T, f *fixture, in *Input) { in.SpecDigest = digest.Bytes(nil) }},
+		{"environment not judged", func(t *testing.T, f *fixture, in *Input) { in.Units[0].Environment = "production" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			in := f.input(t, f.unit(t, "staging", "credit-default"))
+			tt.mod(t, f, in)
+			_, err := f.release(t, in, "staging", "", signedAt)
+			if !errors.Is(err, ErrStale) {
+				t.Fatalf("got %v, want ErrStale", err)
+			}
+		})
+	}
+	f := newFixture(t)
+	in := f.input(t, f.unit(t, "staging", "credit-default"))
+	d, _ := SpecDigest(f.p)
+	in.SpecDigest = d
+	if _, err := f.release(t, in, "staging", "", signedAt); err != nil {
+		t.Fatalf("matching spec digest: %v", err)
+	}
+}
+
+func TestVerifyTamper(t *testing.T) {
+	const rec = "releases/staging/credit-default/2.3.0.intoto.json"
+	tests := []struct {
+		name   string
+		tamper func(t *testing.T, f *fixture) VerifyOptions
+		want   string // substring of the record's problems
+	}{
+		{"plan file changed after release", func(t *testing.T, f *fixture) VerifyOptions {
+			f.write(t, ".slipway/plans/staging/credit-default.tfplan", []byte("tampered plan"))
+			return VerifyOptions{}
+		}, "plan changed: .slipway/plans/staging/credit-default.tfplan"},
+		{"artifact does not match", func(t *testing.T, f *fixture) VerifyOptions {
+			return VerifyOptions{Model: "credit-default", Artifact: filepath.Join(f.root, "artifacts/fraud-4.1.2.xgb")}
+		}, "artifact: "},
+		{"edited predicate byte", func(t *testing.T, f *fixture) VerifyOptions {
+			full := filepath.Join(f.root, rec)
+			b, _ := os.ReadFile(full)
+			var m map[string]any
+			json.Unmarshal(b, &m)
+			p, _ := base64.StdEncoding.DecodeString(m["payload"].(string))
+			p = bytes.Replace(p, []byte(`"decision":"pass"`), []byte(`"decision":"pasS"`), 1)
+			m["payload"] = base64.StdEncoding.EncodeToString(p)
+			b, _ = json.Marshal(m)
+			os.WriteFile(full, b, 0o644)
+			return VerifyOptions{}
+		}, "edited: record was edited after signing"},
+		{"untrusted key", func(t *testing.T, f *fixture) VerifyOptions {
+			kp, _ := sign.GenerateKeyPair([]byte("x"))
+			f.write(t, "keys/release.pub", kp.Public)
+			p, _ := spec.Load(context.Background(), f.root)
+			f.keys, _ = TrustedKeys(p)
+			return VerifyOptions{}
+		}, "replaced: signed by an untrusted key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			in := f.input(t, f.unit(t, "staging", "credit-default"))
+			if _, err := f.release(t, in, "staging", "", signedAt); err != nil {
+				t.Fatal(err)
+			}
+			o := tt.tamper(t, f)
+			rep := f.verify(t, o)
+			if rep.OK {
+				t.Fatal("tampering went unnoticed")
+			}
+			got := strings.Join(rep.Records[0].Problems, "\n")
+			if rep.Records[0].Path != rec || !strings.Contains(got, tt.want) {
+				t.Fatalf("problems of %s:\n%s\nwant %q", rep.Records[0].Path, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestWaiverExpiredAfterSigning(t *testing.T) {
+	f := newFixture(t)
+	w := attest.Waiver{Rule: "data.pii_feature", Model: "fraud", Environment: "*", Reason: "DPIA approved", ApprovedBy: "privacy-office@example.com", Expires: "2027-03-31", Ticket: "PRIV-1207"}
+	in := f.input(t, f.unit(t, "staging", "fraud", Result{Rule: "data.pii_feature", Severity: "deny", Outcome: "waived", Message: "postcode is PII", Waiver: &w}))
+	if _, err := f.release(t, in, "staging", "fraud", signedAt); err != nil {
+		t.Fatal(err)
+	}
+	rep := f.verify(t, VerifyOptions{Now: time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)})
+	if !rep.OK {
+		t.Fatalf("verify: %+v", rep)
+	}
+	notes := strings.Join(rep.Records[0].Notes, "\n")
+	if !strings.Contains(notes, "waiver data.pii_feature (PRIV-1207) expired on 2027-03-31, after the release was signed on 2026-11-23: it was valid when signed") {
+		t.Fatalf("notes: %s", notes)
+	}
+}
+
+func TestReleaseChain(t *testing.T) {
+	f := newFixture(t)
+	in := f.input(t, f.unit(t, "staging", "credit-default"))
+	first, err := f.release(t, in, "staging", "", signedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A new model version with a new plan chains onto the first release.
+	b, _ := os.ReadFile(filepath.Join(f.root, "models/credit-default/model.cue"))
+	f.write(t, "models/credit-default/model.cue", bytes.Replace(b, []byte(`version: "2.3.0"`), []byte(`version: "2.4.0"`), 1))
+	f.p, _ = spec.Load(context.Background(), f.root)
+	f.write(t, ".slipway/plans/staging/credit-default.tfplan", []byte("plan 2.4.0"))
+	in = f.input(t, f.unit(t, "staging", "credit-default"))
+	second, err := f.release(t, in, "staging", "", signedAt.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := ledger.Open(f.root).Entries()
+	if len(entries) != 2 || entries[1].Previous != first.Released[0].Record || second.Released[0].Seq != 2 {
+		t.Fatalf("entries %+v", entries)
+	}
+	if rep := f.verify(t, VerifyOptions{}); !rep.OK {
+		t.Fatalf("verify %+v", rep)
+	}
+}

@@ -1,0 +1,407 @@
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slipway-ml/slipway/internal/attest"
+	"github.com/slipway-ml/slipway/internal/digest"
+	"github.com/slipway-ml/slipway/internal/ledger"
+	"github.com/slipway-ml/slipway/internal/sign"
+	"github.com/slipway-ml/slipway/internal/spec"
+)
+
+// TrustedKeys loads the platform's signing.trustedKeys.
+func TrustedKeys(p *spec.Platform) ([]*sign.PublicKey, error) {
+	var keys []*sign.PublicKey
+	for i, k := range p.TrustedKeys {
+		pemBytes := []byte(k.PublicKey)
+		where := fmt.Sprintf("signing.trustedKeys[%d] (%s)", i, k.ID)
+		if k.Path != "" {
+			full, err := p.ResolvePath(k.Path)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", where, err)
+			}
+			if pemBytes, err = os.ReadFile(full); err != nil {
+				return nil, fmt.Errorf("%s: %w", where, err)
+			}
+		}
+		pk, err := sign.ParsePublicKey(k.ID, pemBytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		keys = append(keys, pk)
+	}
+	return dedupe(keys), nil
+}
+
+// LoadKeyFiles reads PEM public keys; each key's id is its file name.
+func LoadKeyFiles(paths []string) ([]*sign.PublicKey, error) {
+	var keys []*sign.PublicKey
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		k, err := sign.ParsePublicKey(filepath.Base(p), b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		keys = append(keys, k)
+	}
+	return dedupe(keys), nil
+}
+
+func dedupe(keys []*sign.PublicKey) []*sign.PublicKey {
+	seen := map[string]bool{}
+	out := keys[:0]
+	for _, k := range keys {
+		if !seen[k.Fingerprint] {
+			seen[k.Fingerprint] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// VerifyOptions say what to verify.
+type VerifyOptions struct {
+	// Root is the platform repository.
+	Root string
+	Keys []*sign.PublicKey
+	// Environment and Model limit the records checked; the ledger's own
+	// integrity is always checked whole.
+	Environment, Model string
+	// Artifact is a model file to compare with the newest release of its
+	// model in each environment.
+	Artifact string
+	Now      time.Time
+}
+
+// Report is the outcome of a verification.
+type Report struct {
+	OK bool `json:"ok"`
+	// Head is the digest of the ledger's last index line.
+	Head    string         `json:"head,omitempty"`
+	Records []RecordReport `json:"records"`
+	// Problems not tied to one record in scope: damage to the index
+	// or to records the scope does not include.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// RecordReport is the verdict on one release record.
+type RecordReport struct {
+	Path        string `json:"path"`
+	Seq         int    `json:"seq,omitempty"`
+	Environment string `json:"environment"`
+	Model       string `json:"model"`
+	Version     string `json:"version"`
+	OK          bool   `json:"ok"`
+	// KeyID is the trusted key that verified the signature.
+	KeyID      string   `json:"keyId,omitempty"`
+	ReleasedAt string   `json:"releasedAt,omitempty"`
+	Decision   string   `json:"decision,omitempty"`
+	Problems   []string `json:"problems,omitempty"`
+	Notes      []string `json:"notes,omitempty"`
+
+	statement *attest.Statement
+}
+
+// verified is what the signature check learnt about a record.
+type verified struct {
+	st    *attest.Statement
+	keyID string
+}
+
+// checker verifies records and remembers their statements for the
+// content checks that follow.
+type checker struct {
+	keys []*sign.PublicKey
+	mu   sync.Mutex
+	seen map[string]verified
+}
+
+func (c *checker) open(ctx context.Context, envelope []byte) (verified, error) {
+	e, err := sign.ParseEnvelope(envelope)
+	if err != nil {
+		return verified{}, err
+	}
+	k, err := sign.Verify(ctx, e, c.keys)
+	if err != nil {
+		var verr *sign.VerifyError
+		if errors.As(err, &verr) && verr.Untrusted {
+			return verified{}, fmt.Errorf("%w (key id %s)", ledger.ErrUntrusted, strings.Join(verr.KeyIDs, ", "))
+		}
+		return verified{}, err
+	}
+	st, err := attest.Parse(e.Payload)
+	if err != nil {
+		return verified{}, err
+	}
+	return verified{st: st, keyID: k.ID}, nil
+}
+
+func (c *checker) check(ctx context.Context, rel string, envelope []byte) (ledger.Signed, error) {
+	v, err := c.open(ctx, envelope)
+	if err != nil {
+		return ledger.Signed{}, err
+	}
+	c.mu.Lock()
+	c.seen[rel] = v
+	c.mu.Unlock()
+	p := v.st.Predicate
+	return ledger.Signed{Environment: p.Environment, Model: p.Model.Name, Version: p.Model.Version, Previous: p.Previous}, nil
+}
+
+// Verify checks the whole ledger and every record in scope: signature by
+// a trusted key, predicate type, the chains, the decision, subjects, saved
+// plan files still at hand, waivers, and the artifact when given.
+func Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
+	if len(o.Keys) == 0 {
+		return nil, errors.New("no trusted keys: add signing.trustedKeys to the platform or pass --key")
+	}
+	c := &checker{keys: o.Keys, seen: map[string]verified{}}
+	lrep, err := ledger.Open(o.Root).Verify(ctx, c.check)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Head: lrep.Head, Records: []RecordReport{}}
+	inScope := func(env, model string) bool {
+		return (o.Environment == "" || env == o.Environment) && (o.Model == "" || model == o.Model)
+	}
+	byPath := map[string]int{}
+	for _, r := range lrep.Records {
+		if !inScope(r.Environment, r.Model) {
+			continue
+		}
+		rr := RecordReport{Path: r.Path, Seq: r.Seq, Environment: r.Environment, Model: r.Model, Version: r.Version}
+		if v, ok := c.seen[r.Path]; ok && r.OK {
+			rr.KeyID = v.keyID
+			rr.statement = v.st
+		}
+		byPath[r.Path] = len(rep.Records)
+		rep.Records = append(rep.Records, rr)
+	}
+	for _, f := range lrep.Findings {
+		if i, ok := byPath[f.Path]; ok {
+			rep.Records[i].Problems = append(rep.Records[i].Problems, f.Kind+": "+f.Message)
+			continue
+		}
+		if f.Seq != 0 && f.Kind != ledger.KindEdited {
+			// A finding about an out-of-scope record that is intact
+			// from the index's point of view stays out of this report.
+			if env, model, ok := splitRecordPath(f.Path); ok && !inScope(env, model) {
+				continue
+			}
+		}
+		rep.Problems = append(rep.Problems, f.String())
+	}
+	// A saved plan file is reused by the next release of its stack, so
+	// only the newest release pinning a stack is compared with it.
+	newest := map[string]string{}
+	for _, r := range lrep.Records {
+		if v, ok := c.seen[r.Path]; ok {
+			for _, s := range v.st.Predicate.Stacks {
+				newest[s.ID] = r.Path
+			}
+		}
+	}
+	for i := range rep.Records {
+		r := &rep.Records[i]
+		if r.statement != nil {
+			checkContent(o.Root, r, o.Now, func(stack string) bool { return newest[stack] == r.Path })
+		}
+	}
+	if o.Artifact != "" {
+		if err := checkArtifact(o.Artifact, rep.Records); err != nil {
+			return nil, err
+		}
+	}
+	rep.finish()
+	return rep, nil
+}
+
+func (rep *Report) finish() {
+	rep.OK = len(rep.Problems) == 0
+	for i := range rep.Records {
+		r := &rep.Records[i]
+		r.OK = len(r.Problems) == 0 && r.statement != nil
+		if r.statement == nil && len(r.Problems) == 0 {
+			r.Problems = append(r.Problems, "record could not be verified")
+		}
+		if !r.OK {
+			rep.OK = false
+		}
+	}
+}
+
+func splitRecordPath(rel string) (env, model string, ok bool) {
+	parts := strings.Split(rel, "/")
+	if len(parts) != 4 || parts[0] != ledger.Dir {
+		return "", "", false
+	}
+	return parts[1], parts[2], true
+}
+
+// checkContent checks what a valid signature cannot: that the record says
+// what Slipway signs, and that the files it pins are still those files.
+func checkContent(root string, r *RecordReport, now time.Time, current func(stack string) bool) {
+	st := r.statement
+	p := st.Predicate
+	r.ReleasedAt, r.Decision = p.ReleasedAt, p.Decision
+	problem := func(format string, args ...any) { r.Problems = append(r.Problems, fmt.Sprintf(format, args...)) }
+	if p.Decision != attest.DecisionPass {
+		problem("decision: the recorded decision is %q, not %q", p.Decision, attest.DecisionPass)
+	}
+	for _, res := range p.Results {
+		if res.Outcome == "deny" {
+			problem("decision: policy %s denied (%s)", res.Rule, res.Message)
+		}
+	}
+	if !hasSubject(st, p.Artifact.Digest) {
+		problem("subject: no subject carries the artifact digest %s", p.Artifact.Digest)
+	}
+	for _, s := range p.Stacks {
+		// cosign attest-blob names only the artifact as subject, so a plan
+		// may lack a subject; the signed predicate still pins it.
+		if sd := st.SubjectDigest(s.PlanFile); sd != "" && sd != s.PlanSHA256 {
+			problem("subject: the subject of %s says %s, the predicate %s", s.PlanFile, sd, s.PlanSHA256)
+			continue
+		}
+		if !current(s.ID) {
+			continue
+		}
+		d, err := digest.File(resolve(root, s.PlanFile))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			r.Notes = append(r.Notes, fmt.Sprintf("plan file %s is not at hand; its digest was not compared", s.PlanFile))
+		case err != nil:
+			problem("plan: %s: %v", s.PlanFile, err)
+		case d != s.PlanSHA256:
+			problem("plan changed: %s is %s, the release pinned %s", s.PlanFile, d, s.PlanSHA256)
+		}
+	}
+	signed, err := time.Parse(time.RFC3339, p.ReleasedAt)
+	if err != nil {
+		problem("predicate: releasedAt %q is not an RFC 3339 time", p.ReleasedAt)
+		return
+	}
+	for _, w := range p.Waivers {
+		exp, err := time.Parse("2006-01-02", w.Expires)
+		if err != nil {
+			problem("waiver %s: expires %q is not a date", w.Rule, w.Expires)
+			continue
+		}
+		// A waiver is good through its expiry day.
+		end := exp.AddDate(0, 0, 1)
+		switch {
+		case !signed.Before(end):
+			problem("waiver %s had expired on %s, before the release was signed on %s", w.Rule, w.Expires, signed.Format("2006-01-02"))
+		case !now.Before(end):
+			r.Notes = append(r.Notes, fmt.Sprintf("waiver %s (%s) expired on %s, after the release was signed on %s: it was valid when signed", w.Rule, w.Ticket, w.Expires, signed.Format("2006-01-02")))
+		}
+	}
+}
+
+// checkArtifact compares the artifact with the newest verified release of
+// its model in each environment in scope.
+func checkArtifact(path string, records []RecordReport) error {
+	d, err := digest.File(path)
+	if err != nil {
+		return fmt.Errorf("artifact: %w", err)
+	}
+	models := map[string]bool{}
+	newest := map[string]int{}
+	for i, r := range records {
+		models[r.Model] = true
+		if j, ok := newest[r.Environment+"/"+r.Model]; !ok || records[j].Seq < r.Seq {
+			newest[r.Environment+"/"+r.Model] = i
+		}
+	}
+	if len(models) > 1 {
+		names := make([]string, 0, len(models))
+		for m := range models {
+			names = append(names, m)
+		}
+		sort.Strings(names)
+		return fmt.Errorf("--artifact needs one model, the scope has %s: add --model", strings.Join(names, ", "))
+	}
+	for _, i := range newest {
+		r := &records[i]
+		if r.statement == nil {
+			continue
+		}
+		want := r.statement.Predicate.Artifact.Digest
+		if d != want {
+			r.Problems = append(r.Problems, fmt.Sprintf("artifact: %s is %s, the release pinned %s", path, d, want))
+		} else {
+			r.Notes = append(r.Notes, fmt.Sprintf("artifact %s matches", filepath.Base(path)))
+		}
+	}
+	return nil
+}
+
+// VerifyEnvelopes checks attestation files outside the ledger, such as one
+// made with cosign attest-blob: signature, predicate type and content.
+// Records carry no chain, so none is checked.
+func VerifyEnvelopes(ctx context.Context, o VerifyOptions, files []string) (*Report, error) {
+	if len(o.Keys) == 0 {
+		return nil, errors.New("no trusted keys: add signing.trustedKeys to the platform or pass --key")
+	}
+	c := &checker{keys: o.Keys}
+	rep := &Report{Records: []RecordReport{}}
+	for _, f := range files {
+		rr := RecordReport{Path: f}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		v, err := c.open(ctx, b)
+		if err != nil {
+			rr.Problems = append(rr.Problems, err.Error())
+			rep.Records = append(rep.Records, rr)
+			continue
+		}
+		p := v.st.Predicate
+		rr.Environment, rr.Model, rr.Version, rr.KeyID, rr.statement = p.Environment, p.Model.Name, p.Model.Version, v.keyID, v.st
+		if (o.Environment != "" && p.Environment != o.Environment) || (o.Model != "" && p.Model.Name != o.Model) {
+			rr.Problems = append(rr.Problems, fmt.Sprintf("scope: the attestation is for %s/%s", p.Environment, p.Model.Name))
+		}
+		checkContent(o.Root, &rr, o.Now, func(string) bool { return true })
+		rep.Records = append(rep.Records, rr)
+	}
+	if o.Artifact != "" {
+		d, err := digest.File(o.Artifact)
+		if err != nil {
+			return nil, fmt.Errorf("artifact: %w", err)
+		}
+		for i := range rep.Records {
+			r := &rep.Records[i]
+			if r.statement == nil {
+				continue
+			}
+			if !hasSubject(r.statement, d) {
+				r.Problems = append(r.Problems, fmt.Sprintf("artifact: no subject of the attestation has the digest of %s (%s)", o.Artifact, d))
+			}
+		}
+	}
+	rep.finish()
+	return rep, nil
+}
+
+func hasSubject(st *attest.Statement, d string) bool {
+	for _, s := range st.Subject {
+		if digest.Prefix+s.Digest["sha256"] == d {
+			return true
+		}
+	}
+	return false
+}
