@@ -106,6 +106,7 @@ func newRootCmd(o *options) *cobra.Command {
 		newValidateCmd(o),
 		newInitCmd(o),
 		newNewCmd(o),
+		newDevCmd(o),
 		newGitHubCmd(o),
 	)
 	return root
