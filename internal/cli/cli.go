@@ -104,6 +104,9 @@ func newRootCmd(o *options) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newValidateCmd(o),
+		newKeysCmd(o),
+		newReleaseCmd(o),
+		newVerifyCmd(o),
 		newInitCmd(o),
 		newNewCmd(o),
 		newDevCmd(o),

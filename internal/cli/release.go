@@ -1,0 +1,134 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/slipway-ml/slipway/internal/release"
+	"github.com/slipway-ml/slipway/internal/sign"
+	"github.com/slipway-ml/slipway/internal/spec"
+)
+
+func newReleaseCmd(o *options) *cobra.Command {
+	var repo, env, model, keyFile, workDir, format string
+	cmd := &cobra.Command{
+		Use:   "release",
+		Short: "Sign a release attestation for what the check passed",
+		Long: `Release signs one in-toto attestation per model the check judged in the
+environment, in a DSSE envelope with a key in cosign's format, writes it to
+releases/ENV/MODEL/VERSION.intoto.json and appends it to the ledger
+releases/ledger.jsonl. Nothing is signed when any model has a deny.
+
+The check result is read from WORKDIR/check/result.json, as the last
+` + "`slipway check`" + ` left it; a result made at another commit, for other specs,
+or for plans or evidence that changed since is refused as stale.
+
+The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if env == "" {
+				return usagef("--env is required")
+			}
+			if keyFile == "" {
+				return usagef("--key is required")
+			}
+			password, err := sign.Password(o.getenv)
+			if err != nil {
+				return usagef("%v", err)
+			}
+			keyPEM, err := os.ReadFile(keyFile)
+			if err != nil {
+				return fmt.Errorf("key: %w", err)
+			}
+			signer, err := sign.LoadPrivateKey(keyPEM, password)
+			if err != nil {
+				return fmt.Errorf("key %s: %w", keyFile, err)
+			}
+			p, err := spec.Load(ctx, repo)
+			if err != nil {
+				return err
+			}
+			wd := releaseWorkDir(p.Root, workDir)
+			in, err := release.ReadInput(filepath.Join(wd, filepath.FromSlash(release.CheckResultFile)))
+			if err != nil {
+				return err
+			}
+			now, err := releaseNow(o)
+			if err != nil {
+				return err
+			}
+			out, err := release.Release(ctx, release.Options{
+				Platform: p, Input: in, WorkDir: wd, Environment: env, Model: model,
+				Signer: signer, Version: Version, Now: now, Source: release.SourceOf(ctx, p.Root),
+			})
+			if out != nil {
+				if format == "json" {
+					if werr := writeJSON(o.stdout, out); werr != nil && err == nil {
+						err = werr
+					}
+				} else {
+					printRelease(o, out)
+				}
+			}
+			if err != nil {
+				return err
+			}
+			if len(out.Refused) > 0 {
+				return fmt.Errorf("release refused for %s: %d denial(s): %w", env, len(out.Refused), ErrDenied)
+			}
+			return nil
+		},
+	}
+	repoFlag(cmd, &repo)
+	cmd.Flags().StringVar(&env, "env", "", "environment to release to")
+	cmd.Flags().StringVar(&model, "model", "", "release only this model")
+	cmd.Flags().StringVar(&keyFile, "key", "", "private key `FILE` in cosign's format")
+	cmd.Flags().StringVar(&workDir, "workdir", "", "work dir with the check result and saved plans (default REPO/.slipway)")
+	formatFlag(cmd, &format, "text", "json")
+	return cmd
+}
+
+func printRelease(o *options, out *release.Outcome) {
+	for _, d := range out.Refused {
+		fmt.Fprintf(o.stdout, "refused   %s/%s: %s\n", out.Environment, d.Model, d.Reason)
+	}
+	if len(out.Refused) > 0 {
+		fmt.Fprintf(o.stdout, "nothing was signed: fix or waive the denials and run the check again\n")
+	}
+	for _, r := range out.Released {
+		fmt.Fprintf(o.stdout, "released  %s/%s %s  %s  (ledger entry %d, key %s)\n", out.Environment, r.Model, r.Version, r.Path, r.Seq, r.KeyID)
+	}
+	for _, r := range out.Skipped {
+		fmt.Fprintf(o.stdout, "unchanged %s/%s %s  %s  (already released with the same plans)\n", out.Environment, r.Model, r.Version, r.Path)
+	}
+}
+
+// releaseWorkDir resolves --workdir against the repository.
+func releaseWorkDir(root, flag string) string {
+	if flag == "" {
+		return filepath.Join(root, ".slipway")
+	}
+	if abs, err := filepath.Abs(flag); err == nil {
+		return abs
+	}
+	return flag
+}
+
+// releaseNow is the clock of release and verify; SLIPWAY_NOW (RFC 3339)
+// pins it so tests and audits of the past are reproducible.
+func releaseNow(o *options) (time.Time, error) {
+	s := o.getenv("SLIPWAY_NOW")
+	if s == "" {
+		return time.Now().UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, usagef("SLIPWAY_NOW=%q: want an RFC 3339 time", s)
+	}
+	return t.UTC(), nil
+}

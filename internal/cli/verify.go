@@ -1,0 +1,136 @@
+package cli
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/slipway-ml/slipway/internal/ledger"
+	"github.com/slipway-ml/slipway/internal/release"
+	"github.com/slipway-ml/slipway/internal/sign"
+	"github.com/slipway-ml/slipway/internal/spec"
+)
+
+func newVerifyCmd(o *options) *cobra.Command {
+	var repo, env, model, artifact, format string
+	var keyFiles []string
+	cmd := &cobra.Command{
+		Use:   "verify [ENVELOPE...]",
+		Short: "Verify the release ledger or release attestations",
+		Long: `Verify checks every release record of the ledger against the platform's
+trusted public keys (signing.trustedKeys), or only against the --key files
+when given: the signature, the predicate type, the ledger's chains (a
+deleted, reordered, replaced or edited record is named), that the decision
+recorded was a pass, that saved plans still at hand are the ones released,
+and with --artifact that the model file is the one released.
+
+With ENVELOPE arguments it checks those attestation files instead, such as
+one made by cosign attest-blob with Slipway's predicate type; they carry no
+chain. Exit status 0 only when everything holds, 1 when anything fails.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			root, err := filepath.Abs(repo)
+			if err != nil {
+				return err
+			}
+			var keys []*sign.PublicKey
+			if len(keyFiles) > 0 {
+				if keys, err = release.LoadKeyFiles(keyFiles); err != nil {
+					return fmt.Errorf("--key: %w", err)
+				}
+			} else {
+				p, err := spec.Load(ctx, repo)
+				if err != nil {
+					return err
+				}
+				root = p.Root
+				if keys, err = release.TrustedKeys(p); err != nil {
+					return err
+				}
+			}
+			now, err := releaseNow(o)
+			if err != nil {
+				return err
+			}
+			vo := release.VerifyOptions{Root: root, Keys: keys, Environment: env, Model: model, Artifact: artifact, Now: now}
+			var rep *release.Report
+			if len(args) > 0 {
+				rep, err = release.VerifyEnvelopes(ctx, vo, args)
+			} else {
+				rep, err = release.Verify(ctx, vo)
+			}
+			if err != nil {
+				return err
+			}
+			if artifact != "" && len(rep.Records) == 0 {
+				rep.OK = false
+				rep.Problems = append(rep.Problems, "no release record in scope to compare the artifact with")
+			}
+			if format == "json" {
+				if err := writeJSON(o.stdout, rep); err != nil {
+					return err
+				}
+			} else {
+				printVerify(o, rep, len(args) == 0)
+			}
+			if !rep.OK {
+				return fmt.Errorf("verification failed: %w", ErrDenied)
+			}
+			return nil
+		},
+	}
+	repoFlag(cmd, &repo)
+	cmd.Flags().StringVar(&env, "env", "", "verify only the releases to this environment")
+	cmd.Flags().StringVar(&model, "model", "", "verify only the releases of this model")
+	cmd.Flags().StringArrayVar(&keyFiles, "key", nil, "trust this public key `FILE` instead of the platform's (repeatable)")
+	cmd.Flags().StringVar(&artifact, "artifact", "", "model artifact `FILE` to compare with the newest release's digest")
+	formatFlag(cmd, &format, "text", "json")
+	return cmd
+}
+
+func printVerify(o *options, rep *release.Report, isLedger bool) {
+	w := o.stdout
+	ok := 0
+	for _, r := range rep.Records {
+		status := "FAIL"
+		if r.OK {
+			status = "ok"
+			ok++
+		}
+		fmt.Fprintf(w, "%-4s  %s/%s %s  %s", status, r.Environment, r.Model, r.Version, r.Path)
+		if r.OK {
+			fmt.Fprintf(w, "  signed %s by %s", r.ReleasedAt, r.KeyID)
+		}
+		fmt.Fprintln(w)
+		for _, p := range r.Problems {
+			fmt.Fprintf(w, "      %s\n", p)
+		}
+		for _, n := range r.Notes {
+			fmt.Fprintf(w, "      note: %s\n", n)
+		}
+	}
+	for _, p := range rep.Problems {
+		fmt.Fprintf(w, "FAIL  %s\n", p)
+	}
+	if len(rep.Records) == 0 && len(rep.Problems) == 0 {
+		fmt.Fprintln(w, "no release records")
+		return
+	}
+	what := "attestation(s)"
+	if isLedger {
+		what = "release record(s) of " + ledger.Dir + "/" + ledger.IndexFile
+	}
+	fmt.Fprintf(w, "verified %d of %d %s", ok, len(rep.Records), what)
+	if rep.Head != "" {
+		fmt.Fprintf(w, "; ledger head %s", rep.Head)
+	}
+	fmt.Fprintln(w)
+	if !rep.OK {
+		n := len(rep.Problems)
+		for _, r := range rep.Records {
+			n += len(r.Problems)
+		}
+		fmt.Fprintf(w, "verification FAILED: %d problem(s)\n", n)
+	}
+}
