@@ -422,3 +422,27 @@ func redactChange(c *tfjson.Change) *tfjson.Change {
 	cp.After = redact(c.After, c.AfterSensitive)
 	return &cp
 }
+
+// Deployed reports whether the state a plan started from holds any
+// resource: a stack that was never applied has nothing to drift.
+func Deployed(p *tfjson.Plan) bool {
+	if p == nil || p.PriorState == nil || p.PriorState.Values == nil {
+		return false
+	}
+	var has func(m *tfjson.StateModule) bool
+	has = func(m *tfjson.StateModule) bool {
+		if m == nil {
+			return false
+		}
+		if len(m.Resources) > 0 {
+			return true
+		}
+		for _, c := range m.ChildModules {
+			if has(c) {
+				return true
+			}
+		}
+		return false
+	}
+	return has(p.PriorState.Values.RootModule)
+}
