@@ -45,6 +45,15 @@ const ciMethod = "Poisson bootstrap of the per-cell confusion counts (percentile
 func bootstrap(p *plan, cells []cellAcc, groups []groupDef, rep *Report, rank []rankStats) *CI {
 	rng := rand.New(rand.NewPCG(uint64(p.cfg.Seed), 0x736c6970776179))
 	samples := map[string][]float64{}
+	// groupSamples[g][m] are the replicates of binaryNames[m] in group g.
+	groupSamples := make([][][]float64, len(groups))
+	for g := range groupSamples {
+		groupSamples[g] = make([][]float64, len(binaryNames))
+		for m := range groupSamples[g] {
+			groupSamples[g][m] = make([]float64, 0, p.cfg.Bootstrap)
+		}
+	}
+	vals := make([]float64, len(binaryNames))
 	conf := make([]Confusion, len(cells))
 	cnt := make([]int64, len(cells))
 	fairAttrs := sortedKeys(rep.Fairness)
@@ -68,26 +77,22 @@ func bootstrap(p *plan, cells []cellAcc, groups []groupDef, rep *Report, rank []
 			conf[c] = Confusion{TP: draw[0], FP: draw[1], TN: draw[2], FN: draw[3]}
 		}
 		byAttr := map[string]map[string]Confusion{}
-		for _, g := range groups {
+		for gi, g := range groups {
 			var gc Confusion
-			var n int64
 			for _, c := range g.cells {
 				gc = gc.add(conf[c])
-				n += cnt[c]
 			}
-			s := BinarySet(gc, n)
-			prefix := "o\x00"
+			binaryValues(gc, vals)
+			for m, v := range vals {
+				if !math.IsNaN(v) {
+					groupSamples[gi][m] = append(groupSamples[gi][m], v)
+				}
+			}
 			if g.attr != "" {
-				prefix = "g\x00" + g.attr + "\x00" + g.value + "\x00"
 				if byAttr[g.attr] == nil {
 					byAttr[g.attr] = map[string]Confusion{}
 				}
 				byAttr[g.attr][g.value] = gc
-			}
-			for name, v := range s.Values {
-				if v != nil {
-					samples[prefix+name] = append(samples[prefix+name], *v)
-				}
 			}
 		}
 		for _, attr := range fairAttrs {
@@ -120,6 +125,15 @@ func bootstrap(p *plan, cells []cellAcc, groups []groupDef, rep *Report, rank []
 				ci.Fairness[parts[1]] = map[string]Interval{}
 			}
 			ci.Fairness[parts[1]][parts[2]] = iv
+		}
+	}
+	for gi, g := range groups {
+		prefix := "o\x00"
+		if g.attr != "" {
+			prefix = "g\x00" + g.attr + "\x00" + g.value + "\x00"
+		}
+		for m, xs := range groupSamples[gi] {
+			samples[prefix+binaryNames[m]] = xs
 		}
 	}
 	for key, xs := range samples {

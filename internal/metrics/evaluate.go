@@ -215,8 +215,15 @@ func EvaluateFile(ctx context.Context, path string, c Config) (*Report, error) {
 		n = runtime.GOMAXPROCS(0)
 	}
 	ws := make([]*worker, n)
+	perWorker := 0
+	if p.iScore >= 0 && p.cfg.Task == Binary {
+		// Size the score buffers once: growing a slice of tens of
+		// millions of rows copies it and doubles the peak.
+		perWorker = int(table.EstimateRows(path)*21/20) / n
+	}
 	for i := range ws {
 		ws[i] = newWorker(p)
+		ws[i].recs = make([]scored, 0, perWorker)
 	}
 	info, err := table.Scan(ctx, path, table.Options{Columns: cols, Workers: n, Name: c.Name}, func(i int, r *table.Row) error {
 		return ws[i].row(r)
@@ -252,6 +259,8 @@ type worker struct {
 	negs    map[string]negSeen
 	classes map[string]int32
 	names   []string
+	dense   []int32 // cell by packed value ids, when they fit
+	shift   []uint
 }
 
 func newWorker(p *plan) *worker {
@@ -260,6 +269,7 @@ func newWorker(p *plan) *worker {
 		w.dicts = append(w.dicts, map[string]int32{})
 		w.vals = append(w.vals, nil)
 	}
+	w.reindex()
 	return w
 }
 
@@ -281,30 +291,109 @@ const eceBins = 10
 // machine epsilon) so a confident mistake costs a large finite loss.
 const logLossEps = 2.220446049250313e-16
 
+// smallDict is the dictionary size up to which a linear scan beats a map
+// lookup for the short strings sensitive attributes hold.
+const smallDict = 12
+
+// denseBits bounds the direct-indexed cell table (2^16 entries).
+const denseBits = 16
+
 func (w *worker) cell(r *table.Row) (int32, error) {
 	var key uint64
+	grew := false
 	for a, col := range w.p.iSens {
 		b := r.Bytes(col)
-		id, ok := w.dicts[a][string(b)]
-		if !ok {
-			if len(w.vals[a]) >= 1<<16-1 {
+		id := int32(-1)
+		vals := w.vals[a]
+		if len(vals) <= smallDict {
+			for i, v := range vals {
+				if v == string(b) {
+					id = int32(i)
+					break
+				}
+			}
+		} else if x, ok := w.dicts[a][string(b)]; ok {
+			id = x
+		}
+		if id < 0 {
+			if len(vals) >= 1<<16-1 {
 				return 0, r.Errorf(col, fmt.Errorf("%w: more than %d distinct values in a sensitive attribute", ErrValue, 1<<16-1))
 			}
-			id = int32(len(w.vals[a]))
+			id = int32(len(vals))
 			s := string(b)
 			w.dicts[a][s] = id
-			w.vals[a] = append(w.vals[a], s)
+			w.vals[a] = append(vals, s)
+			grew = true
 		}
 		key = key<<16 | uint64(id)
 	}
+	if grew {
+		w.reindex()
+	}
+	if w.dense != nil {
+		var d uint64
+		for a := range w.p.iSens {
+			d |= (key >> (16 * uint(len(w.p.iSens)-1-a)) & 0xffff) << w.shift[a]
+		}
+		if c := w.dense[d]; c >= 0 {
+			return c, nil
+		}
+		c := w.newCell(key)
+		w.dense[d] = c
+		return c, nil
+	}
 	c, ok := w.cellIdx[key]
 	if !ok {
-		c = int32(len(w.cells))
-		w.cellIdx[key] = c
-		w.keys = append(w.keys, key)
-		w.cells = append(w.cells, cellAcc{})
+		c = w.newCell(key)
 	}
 	return c, nil
+}
+
+func (w *worker) newCell(key uint64) int32 {
+	c := int32(len(w.cells))
+	w.cellIdx[key] = c
+	w.keys = append(w.keys, key)
+	w.cells = append(w.cells, cellAcc{})
+	return c
+}
+
+// reindex lays out the direct-indexed cell table again after an
+// attribute gained a value: each attribute gets enough bits for its
+// dictionary, and the table is used while they fit in denseBits.
+func (w *worker) reindex() {
+	w.shift = w.shift[:0]
+	total := uint(0)
+	bits := make([]uint, len(w.vals))
+	for a := len(w.vals) - 1; a >= 0; a-- {
+		n := uint(1)
+		for 1<<n < len(w.vals[a]) {
+			n++
+		}
+		bits[a] = n
+	}
+	for a := range w.vals {
+		w.shift = append(w.shift, 0)
+		_ = a
+	}
+	for a := len(w.vals) - 1; a >= 0; a-- {
+		w.shift[a] = total
+		total += bits[a]
+	}
+	if total > denseBits {
+		w.dense = nil
+		return
+	}
+	w.dense = make([]int32, 1<<total)
+	for i := range w.dense {
+		w.dense[i] = -1
+	}
+	for c, key := range w.keys {
+		var d uint64
+		for a := range w.vals {
+			d |= (key >> (16 * uint(len(w.vals)-1-a)) & 0xffff) << w.shift[a]
+		}
+		w.dense[d] = int32(c)
+	}
 }
 
 func (w *worker) row(r *table.Row) error {

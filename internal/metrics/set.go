@@ -143,33 +143,77 @@ const (
 	reasonNoF1        = "no positive labels and no positive predictions"
 )
 
+// binaryNames are the confusion-matrix metrics, in the order
+// binaryValues computes them.
+var binaryNames = []string{"tp", "fp", "tn", "fn", "accuracy", "precision", "recall", "tpr", "fnr",
+	"specificity", "tnr", "fpr", "f1", "selection_rate", "positive_rate", "balanced_accuracy"}
+
+// binaryValues computes binaryNames into v; a NaN marks an undefined
+// value, whose reason binaryReason gives. It allocates nothing, which the
+// bootstrap relies on.
+func binaryValues(c Confusion, v []float64) {
+	nan := math.NaN()
+	q := func(a, b float64) float64 {
+		if b == 0 {
+			return nan
+		}
+		return a / b
+	}
+	pos, neg := c.TP+c.FN, c.FP+c.TN
+	total := pos + neg
+	v[0], v[1], v[2], v[3] = c.TP, c.FP, c.TN, c.FN
+	v[4] = q(c.TP+c.TN, total)
+	v[5] = q(c.TP, c.TP+c.FP)
+	v[6] = q(c.TP, pos)
+	v[7] = v[6]
+	v[8] = q(c.FN, pos)
+	v[9] = q(c.TN, neg)
+	v[10] = v[9]
+	v[11] = q(c.FP, neg)
+	v[12] = q(2*c.TP, 2*c.TP+c.FP+c.FN)
+	v[13] = q(c.TP+c.FP, total)
+	v[14] = q(pos, total)
+	v[15] = nan
+	if pos > 0 && neg > 0 {
+		v[15] = (c.TP/pos + c.TN/neg) / 2
+	}
+}
+
+func binaryReason(name string, c Confusion) string {
+	pos, neg := c.TP+c.FN, c.FP+c.TN
+	switch name {
+	case "accuracy", "selection_rate", "positive_rate":
+		return reasonNoRows
+	case "precision":
+		return reasonNoPredPos
+	case "recall", "tpr", "fnr":
+		return reasonNoPositives
+	case "specificity", "tnr", "fpr":
+		return reasonNoNegatives
+	case "f1":
+		return reasonNoF1
+	case "balanced_accuracy":
+		if pos == 0 {
+			return reasonNoPositives
+		}
+		if neg == 0 {
+			return reasonNoNegatives
+		}
+	}
+	return "not a finite number"
+}
+
 // BinarySet computes the confusion-matrix metrics of c for count rows.
 func BinarySet(c Confusion, count int64) Set {
 	s := newSet(count)
-	s.put("tp", c.TP)
-	s.put("fp", c.FP)
-	s.put("tn", c.TN)
-	s.put("fn", c.FN)
-	pos, neg := c.TP+c.FN, c.FP+c.TN
-	total := pos + neg
-	s.ratio("accuracy", c.TP+c.TN, total, reasonNoRows)
-	s.ratio("precision", c.TP, c.TP+c.FP, reasonNoPredPos)
-	s.ratio("recall", c.TP, pos, reasonNoPositives)
-	s.ratio("tpr", c.TP, pos, reasonNoPositives)
-	s.ratio("fnr", c.FN, pos, reasonNoPositives)
-	s.ratio("specificity", c.TN, neg, reasonNoNegatives)
-	s.ratio("tnr", c.TN, neg, reasonNoNegatives)
-	s.ratio("fpr", c.FP, neg, reasonNoNegatives)
-	s.ratio("f1", 2*c.TP, 2*c.TP+c.FP+c.FN, reasonNoF1)
-	s.ratio("selection_rate", c.TP+c.FP, total, reasonNoRows)
-	s.ratio("positive_rate", pos, total, reasonNoRows)
-	switch {
-	case pos == 0:
-		s.undefined("balanced_accuracy", reasonNoPositives)
-	case neg == 0:
-		s.undefined("balanced_accuracy", reasonNoNegatives)
-	default:
-		s.put("balanced_accuracy", (c.TP/pos+c.TN/neg)/2)
+	v := make([]float64, len(binaryNames))
+	binaryValues(c, v)
+	for i, name := range binaryNames {
+		if math.IsNaN(v[i]) {
+			s.undefined(name, binaryReason(name, c))
+			continue
+		}
+		s.put(name, v[i])
 	}
 	return s
 }

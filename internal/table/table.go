@@ -5,9 +5,11 @@
 package table
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -293,3 +295,29 @@ func ParseFloat(b []byte) (float64, bool) {
 }
 
 var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// EstimateRows guesses the number of rows of an uncompressed text file
+// from its size and the line lengths of its first 64 KiB, so callers can
+// size buffers once; 0 means no estimate.
+func EstimateRows(path string) int64 {
+	format, err := DetectFormat(path)
+	if err != nil || (format != CSV && format != JSONL) {
+		return 0
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0
+	}
+	buf := make([]byte, 64<<10)
+	n, _ := io.ReadFull(f, buf)
+	lines := bytes.Count(buf[:n], []byte{'\n'})
+	if lines == 0 {
+		return 0
+	}
+	return st.Size() / int64(max(1, n/lines))
+}
