@@ -36,7 +36,7 @@ func githubContext(o *options) (*gh.Context, error) {
 }
 
 func newGitHubReportCmd(o *options) *cobra.Command {
-	var resultPath, markdownOut, format, sha string
+	var repo, resultPath, markdownOut, format, sha string
 	var pr int
 	var dryRun bool
 	cmd := &cobra.Command{
@@ -74,7 +74,7 @@ workflow_run job posting the result a fork's pull_request job uploaded.
 			if dryRun {
 				opts := prcomment.Options{}
 				if c, err := githubContext(o); err == nil {
-					opts = prcomment.Options{RepoURL: c.RepoURL, Ref: c.HeadSHA, RunURL: c.RunURL}
+					opts = prcomment.Options{RepoURL: c.RepoURL, Ref: c.HeadSHA, RunURL: c.RunURL, PathPrefix: gh.PlatformPrefix(o.getenv, repo)}
 				}
 				fmt.Fprint(o.stdout, prcomment.Markdown(res, opts))
 				return verdictErr(res)
@@ -83,6 +83,7 @@ workflow_run job posting the result a fork's pull_request job uploaded.
 			if err != nil {
 				return err
 			}
+			c.PathPrefix = gh.PlatformPrefix(o.getenv, repo)
 			if cmd.Flags().Changed("pr") {
 				c.PR = pr
 			}
@@ -109,6 +110,7 @@ workflow_run job posting the result a fork's pull_request job uploaded.
 			return verdictErr(res)
 		},
 	}
+	repoFlag(cmd, &repo)
 	cmd.Flags().StringVar(&resultPath, "result", filepath.Join(".slipway", "check", "result.json"), "check result `FILE` (slipway check --format json)")
 	cmd.Flags().StringVar(&markdownOut, "markdown-out", "", "where to write the full comment Markdown (default: comment.md beside --result)")
 	cmd.Flags().IntVar(&pr, "pr", 0, "pull request `NUMBER` (default: from the event)")
@@ -129,11 +131,14 @@ func verdictErr(res *prcomment.Result) error {
 // changes (the same role as --base) and its standing approvals, with the
 // CODEOWNERS owners of each changed file.
 type githubScope struct {
-	Context      *gh.Context         `json:"-"`
-	PR           int                 `json:"pr"`
-	HeadSHA      string              `json:"head_sha"`
-	BaseRef      string              `json:"base_ref"`
-	Fork         bool                `json:"fork"`
+	Context *gh.Context `json:"-"`
+	PR      int         `json:"pr"`
+	HeadSHA string      `json:"head_sha"`
+	BaseRef string      `json:"base_ref"`
+	Fork    bool        `json:"fork"`
+	// PathPrefix is the platform directory under the checkout, the prefix
+	// changes.Classify takes ("" when the platform is the checkout).
+	PathPrefix   string              `json:"path_prefix"`
 	ChangedFiles []string            `json:"changed_files"`
 	Approvals    []gh.Approval       `json:"approvals"`
 	CodeOwners   map[string][]string `json:"code_owners"`
@@ -142,16 +147,18 @@ type githubScope struct {
 	Problems       []string `json:"problems,omitempty"`
 }
 
-// loadGitHubScope reads the pull request a GitHub Actions job runs for. The
-// check command calls it for --github: ChangedFiles go to
-// changes.Classify (paths are relative to the git top level) and Approvals
-// into the policy input's "approvals".
-func loadGitHubScope(ctx context.Context, o *options) (*githubScope, error) {
+// loadGitHubScope reads the pull request a GitHub Actions job runs for;
+// repo is the platform directory (--repo). The check command calls it for
+// --github: ChangedFiles and PathPrefix go to changes.Classify (paths are
+// relative to the git top level) and Approvals into the policy input's
+// "approvals".
+func loadGitHubScope(ctx context.Context, o *options, repo string) (*githubScope, error) {
 	c, err := githubContext(o)
 	if err != nil {
 		return nil, err
 	}
-	s := &githubScope{Context: c, PR: c.PR, HeadSHA: c.HeadSHA, BaseRef: c.BaseRef, Fork: c.Fork,
+	c.PathPrefix = gh.PlatformPrefix(o.getenv, repo)
+	s := &githubScope{Context: c, PR: c.PR, HeadSHA: c.HeadSHA, BaseRef: c.BaseRef, Fork: c.Fork, PathPrefix: c.PathPrefix,
 		ChangedFiles: []string{}, Approvals: []gh.Approval{}, CodeOwners: map[string][]string{}, OwnerApprovals: []string{}}
 	if c.PR == 0 {
 		return nil, fmt.Errorf("--github needs a pull request event, got %q: %w", c.EventName, gh.ErrNoPullRequest)
@@ -208,7 +215,7 @@ func publishGitHub(ctx context.Context, o *options, s *githubScope, resultJSON [
 }
 
 func newGitHubContextCmd(o *options) *cobra.Command {
-	var format string
+	var repo, format string
 	cmd := &cobra.Command{
 		Use:   "context",
 		Short: "Print the pull request's changed files, approvals and code owners",
@@ -218,7 +225,7 @@ reviewer; dismissed approvals do not count) and the CODEOWNERS owners of each
 changed file, read from the base commit.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := loadGitHubScope(cmd.Context(), o)
+			s, err := loadGitHubScope(cmd.Context(), o, repo)
 			if err != nil {
 				return err
 			}
@@ -239,6 +246,7 @@ changed file, read from the base commit.`,
 			return nil
 		},
 	}
+	repoFlag(cmd, &repo)
 	formatFlag(cmd, &format, "text", "json")
 	return cmd
 }

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -46,6 +47,9 @@ type Context struct {
 	ReadOnly bool
 	// RepoURL and RunURL are web addresses of the repository and this run.
 	RepoURL, RunURL string
+	// PathPrefix is the platform repository's directory under the git
+	// repository's top level, for links and annotations; see PlatformPrefix.
+	PathPrefix string
 
 	client      *github.Client
 	out         io.Writer
@@ -187,6 +191,31 @@ func FromEnv(getenv func(string) string, opts ...Option) (*Context, error) {
 	}
 	c.client = client
 	return c, nil
+}
+
+// PlatformPrefix is the platform directory dir relative to the job's
+// checkout (GITHUB_WORKSPACE), or "" when it is the checkout itself or
+// outside it.
+func PlatformPrefix(getenv func(string) string, dir string) string {
+	ws := getenv("GITHUB_WORKSPACE")
+	if ws == "" {
+		return ""
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = r
+	}
+	if r, err := filepath.EvalSymlinks(ws); err == nil {
+		ws = r
+	}
+	rel, err := filepath.Rel(ws, abs)
+	if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
+		return ""
+	}
+	return filepath.ToSlash(rel)
 }
 
 func (c *Context) readEvent(path string) error {

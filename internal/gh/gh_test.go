@@ -570,3 +570,20 @@ func TestUpsertIssue(t *testing.T) {
 		t.Error("issue not closed")
 	}
 }
+
+func TestPlatformPrefix(t *testing.T) {
+	ws := t.TempDir()
+	sub := filepath.Join(ws, "examples", "credit-risk")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	getenv := func(k string) string { return map[string]string{"GITHUB_WORKSPACE": ws}[k] }
+	for dir, want := range map[string]string{sub: "examples/credit-risk", ws: "", t.TempDir(): ""} {
+		if got := PlatformPrefix(getenv, dir); got != want {
+			t.Errorf("PlatformPrefix(%s) = %q, want %q", dir, got, want)
+		}
+	}
+	if got := PlatformPrefix(func(string) string { return "" }, sub); got != "" {
+		t.Errorf("outside Actions: %q", got)
+	}
+}

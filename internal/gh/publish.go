@@ -33,7 +33,7 @@ func (c *Context) Markdown(res *prcomment.Result) string {
 }
 
 func (c *Context) renderOptions() prcomment.Options {
-	return prcomment.Options{RepoURL: c.RepoURL, Ref: c.HeadSHA, RunURL: c.RunURL}
+	return prcomment.Options{RepoURL: c.RepoURL, Ref: c.HeadSHA, RunURL: c.RunURL, PathPrefix: c.PathPrefix}
 }
 
 // Publish reports a check result document on the pull request: the sticky
@@ -57,7 +57,7 @@ func (c *Context) Publish(ctx context.Context, resultJSON []byte) (*Report, erro
 	if err := c.appendStepSummary(md); err != nil {
 		errs = append(errs, err)
 	}
-	anns := prcomment.Annotations(res)
+	anns := prcomment.Annotations(res, opts)
 
 	if c.ReadOnly {
 		c.degrade(rep, anns, c.readOnlyReason())

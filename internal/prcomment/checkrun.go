@@ -88,8 +88,9 @@ func Summary(r *Result, o Options) string {
 
 // Annotations lists one annotation per rule outcome and spec line, with the
 // environments it applies to named in the message; denials first. Results
-// without a spec position are left to the summary.
-func Annotations(r *Result) []Annotation {
+// without a spec position are left to the summary. Paths are top-level
+// paths (o.PathPrefix applied), as GitHub requires.
+func Annotations(r *Result, o Options) []Annotation {
 	type key struct {
 		rule, outcome, file, msg string
 		line                     int
@@ -120,7 +121,7 @@ func Annotations(r *Result) []Annotation {
 			level = LevelWarning
 		}
 		out = append(out, Annotation{
-			Path: k.file, StartLine: line, EndLine: line, Level: level,
+			Path: o.repoPath(k.file), StartLine: line, EndLine: line, Level: level,
 			Title:   k.outcome + ": " + k.rule,
 			Message: k.msg + "\n\nApplies to: " + strings.Join(envs[k], ", "),
 		})

@@ -23,6 +23,19 @@ type Options struct {
 	Ref string
 	// RunURL is the workflow run whose artifacts hold the full report.
 	RunURL string
+	// PathPrefix is the platform repository's directory under the git
+	// repository's top level ("" when they are the same): spec positions are
+	// platform-relative, links and annotations need top-level paths.
+	PathPrefix string
+}
+
+// repoPath turns a platform-relative path into a top-level one.
+func (o Options) repoPath(file string) string {
+	p := strings.Trim(o.PathPrefix, "/")
+	if p == "" || p == "." {
+		return file
+	}
+	return p + "/" + file
 }
 
 func (o Options) ref(r *Result) string {
@@ -443,7 +456,7 @@ func posLink(r *Result, p *Pos, field string, o Options) string {
 	}
 	s := "`" + text + "`"
 	if ref := o.ref(r); o.RepoURL != "" && ref != "" {
-		u := strings.TrimRight(o.RepoURL, "/") + "/blob/" + ref + "/" + p.File
+		u := strings.TrimRight(o.RepoURL, "/") + "/blob/" + ref + "/" + o.repoPath(p.File)
 		if p.Line > 0 {
 			u += "#L" + strconv.Itoa(p.Line)
 		}

@@ -56,7 +56,7 @@ func TestGolden(t *testing.T) {
 			golden(t, name+".summary.md", Summary(r, testOptions))
 			var b strings.Builder
 			fmt.Fprintf(&b, "title: %s\nconclusion: %s\n", Title(r), Conclusion(r.Verdict))
-			for _, a := range Annotations(r) {
+			for _, a := range Annotations(r, testOptions) {
 				fmt.Fprintf(&b, "%s %s:%d-%d %q %q\n", a.Level, a.Path, a.StartLine, a.EndLine, a.Title, a.Message)
 			}
 			golden(t, name+".annotations.txt", b.String())
@@ -87,5 +87,18 @@ func TestSecretsNeverRendered(t *testing.T) {
 	md := Markdown(r, testOptions)
 	if !strings.Contains(md, "input.token") {
 		t.Fatal("changed attribute name missing")
+	}
+}
+
+func TestPathPrefix(t *testing.T) {
+	r := load(t, "deny.json")
+	o := testOptions
+	o.PathPrefix = "examples/credit-risk"
+	if a := Annotations(r, o)[0]; a.Path != "examples/credit-risk/environments.cue" {
+		t.Errorf("annotation path = %s", a.Path)
+	}
+	md := Markdown(r, o)
+	if !strings.Contains(md, "[`environments.cue:17`](https://github.com/acme/credit-risk/blob/a1b2c3d4e5f60718293a4b5c6d7e8f9012345678/examples/credit-risk/environments.cue#L17)") {
+		t.Error("links must use top-level paths and show platform paths")
 	}
 }
