@@ -38,17 +38,27 @@ const RepoPolicyDir = "policies"
 // concurrent use.
 type Engine struct {
 	compiler *ast.Compiler
-	packs    []pack
-	rules    map[string]Rule
+	// all evaluates every pack in one query, so helpers shared by the packs
+	// are computed once per unit; packs are used to attribute an error or
+	// an undefined decision to the pack that caused it.
+	all   pack
+	packs []pack
+	rules map[string]Rule
 	// Modules are the compiled modules by name, tests excluded.
 	modules map[string]*ast.Module
 }
 
-// pack is one slipway.* package with deny or warn rules.
+// pack is a query over one slipway.* package with deny or warn rules, or
+// over all of them.
 type pack struct {
 	name  string // slipway.fairness
 	query rego.PreparedEvalQuery
-	sets  []string // "deny", "warn": the documents the query binds
+	sets  []binding
+}
+
+// binding is one document a query binds to a variable.
+type binding struct {
+	pkg, set, name string
 }
 
 // ErrLoad is wrapped by errors in the policies themselves (syntax, type,
@@ -72,12 +82,16 @@ func New(ctx context.Context, repoDir string) (*Engine, error) {
 		return nil, fmt.Errorf("%w: %v", ErrLoad, err)
 	}
 	e := &Engine{compiler: c, rules: rules, modules: mods}
-	for _, name := range packNames(mods) {
-		p, err := e.prepare(ctx, name)
+	names := packNames(mods)
+	for _, name := range names {
+		p, err := e.prepare(ctx, name, []string{name})
 		if err != nil {
 			return nil, err
 		}
 		e.packs = append(e.packs, p)
+	}
+	if e.all, err = e.prepare(ctx, "all packs", names); err != nil {
+		return nil, err
 	}
 	return e, nil
 }
@@ -104,23 +118,29 @@ func packNames(mods map[string]*ast.Module) []string {
 	return names
 }
 
-func (e *Engine) prepare(ctx context.Context, pkg string) (pack, error) {
-	p := pack{name: pkg}
+func (e *Engine) prepare(ctx context.Context, name string, pkgs []string) (pack, error) {
+	p := pack{name: name}
 	var exprs []string
-	for _, set := range []string{"deny", "warn"} {
-		ref := ast.MustParseRef("data." + pkg + "." + set)
-		if len(e.compiler.GetRulesExact(ref)) == 0 {
-			continue
+	for _, pkg := range pkgs {
+		for _, set := range []string{"deny", "warn"} {
+			ref := ast.MustParseRef("data." + pkg + "." + set)
+			if len(e.compiler.GetRulesExact(ref)) == 0 {
+				continue
+			}
+			b := binding{pkg: pkg, set: set, name: fmt.Sprintf("x%d", len(p.sets))}
+			p.sets = append(p.sets, b)
+			exprs = append(exprs, fmt.Sprintf("%s := data.%s.%s", b.name, pkg, set))
 		}
-		p.sets = append(p.sets, set)
-		exprs = append(exprs, fmt.Sprintf("%s := data.%s.%s", set, pkg, set))
+	}
+	if len(exprs) == 0 {
+		exprs = []string{"true"}
 	}
 	q, err := rego.New(
 		rego.Compiler(e.compiler),
 		rego.Query(strings.Join(exprs, "; ")),
 	).PrepareForEval(ctx)
 	if err != nil {
-		return p, fmt.Errorf("%w: prepare %s: %v", ErrLoad, pkg, err)
+		return p, fmt.Errorf("%w: prepare %s: %v", ErrLoad, name, err)
 	}
 	p.query = q
 	return p, nil
@@ -227,6 +247,10 @@ type Locator interface {
 // each, in the order of ins. The error is only ever the context's.
 func (e *Engine) EvaluateAll(ctx context.Context, loc Locator, ins []Input) ([][]Result, error) {
 	out := make([][]Result, len(ins))
+	// Units of one platform share most of their input (the platform, the
+	// environments, a model's spec and evidence in each environment), so
+	// each distinct part is converted for OPA once.
+	cache := &valueCache{m: map[string]ast.Value{}}
 	work := make(chan int)
 	var wg sync.WaitGroup
 	n := min(runtime.GOMAXPROCS(0), len(ins))
@@ -235,7 +259,7 @@ func (e *Engine) EvaluateAll(ctx context.Context, loc Locator, ins []Input) ([][
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				out[i] = e.Evaluate(ctx, loc, ins[i])
+				out[i] = e.evaluate(ctx, loc, ins[i], cache)
 			}
 		}()
 	}
@@ -258,33 +282,95 @@ feed:
 // Evaluate judges one unit. Whatever goes wrong evaluating it becomes a
 // denial in the results.
 func (e *Engine) Evaluate(ctx context.Context, loc Locator, in Input) []Result {
+	return e.evaluate(ctx, loc, in, nil)
+}
+
+func (e *Engine) evaluate(ctx context.Context, loc Locator, in Input, cache *valueCache) []Result {
 	u := unit{e: e, loc: loc, in: in}
-	doc, err := inputDocument(in)
+	value, err := cache.input(in)
 	if err != nil {
 		u.add(RulePolicyError, SeverityDeny, fmt.Sprintf("input document: %v", err), "", "")
 		return u.finish()
 	}
-	u.doc = doc
-	evidence, _ := doc["evidence"].(map[string]any)
-	if evidence == nil {
+	u.hasPlan = value.Get(ast.InternedTerm("plan")).Value.Compare(ast.Null{}) != 0
+	evidence, ok := value.Get(ast.InternedTerm("evidence")).Value.(ast.Object)
+	if !ok {
 		u.add(RuleEvidenceMissing, SeverityDeny, fmt.Sprintf("no evidence summary for model %s: run `slipway evaluate`", in.Model.Name), "evaluation.predictions", "")
-	} else {
-		probs, _ := evidence["problems"].([]any)
-		for _, p := range probs {
-			pm, _ := p.(map[string]any)
-			msg := fmt.Sprintf("%v evidence %v: %v", pm["kind"], pm["path"], pm["message"])
-			u.add(RuleEvidenceUnreadable, SeverityDeny, msg, problemField(pm), "")
+	} else if probs := evidence.Get(ast.InternedTerm("problems")); probs != nil {
+		var list []map[string]any
+		if err := ast.As(probs.Value, &list); err == nil {
+			for _, pm := range list {
+				msg := fmt.Sprintf("%v evidence %v: %v", pm["kind"], pm["path"], pm["message"])
+				u.add(RuleEvidenceUnreadable, SeverityDeny, msg, problemField(pm), "")
+			}
 		}
 	}
-	value, err := ast.InterfaceToValue(doc)
-	if err != nil {
-		u.add(RulePolicyError, SeverityDeny, fmt.Sprintf("input document: %v", err), "", "")
-		return u.finish()
-	}
-	for _, p := range e.packs {
-		u.evalPack(ctx, p, value)
+	if !u.evalPack(ctx, e.all, value, false) {
+		for _, p := range e.packs {
+			u.evalPack(ctx, p, value, true)
+		}
 	}
 	return u.finish()
+}
+
+// valueCache converts parts of input documents to OPA values once per
+// distinct JSON; a nil cache converts every time.
+type valueCache struct {
+	mu sync.Mutex
+	m  map[string]ast.Value
+}
+
+func (c *valueCache) value(v any) (ast.Value, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	if c != nil {
+		c.mu.Lock()
+		x, ok := c.m[string(b)]
+		c.mu.Unlock()
+		if ok {
+			return x, nil
+		}
+	}
+	var doc any
+	if err := util.UnmarshalJSON(b, &doc); err != nil {
+		return nil, err
+	}
+	x, err := ast.InterfaceToValue(doc)
+	if err != nil {
+		return nil, err
+	}
+	if c != nil && len(b) > 64 {
+		c.mu.Lock()
+		c.m[string(b)] = x
+		c.mu.Unlock()
+	}
+	return x, nil
+}
+
+// input builds the OPA value of the input document; its keys are the JSON
+// names of Input's fields (TestInputValue keeps the two in step).
+func (c *valueCache) input(in Input) (ast.Object, error) {
+	parts := []struct {
+		key string
+		v   any
+	}{
+		{"phase", in.Phase}, {"platform", in.Platform}, {"model", in.Model},
+		{"environment", in.Environment}, {"environments", in.Environments},
+		{"data_sources", in.DataSources}, {"evidence", in.Evidence}, {"plan", in.Plan},
+		{"changed_files", in.ChangedFiles}, {"approvals", in.Approvals}, {"waivers", in.Waivers},
+		{"releases", in.Releases}, {"now", in.Now},
+	}
+	terms := make([][2]*ast.Term, 0, len(parts))
+	for _, p := range parts {
+		v, err := c.value(p.v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p.key, err)
+		}
+		terms = append(terms, [2]*ast.Term{ast.StringTerm(p.key), ast.NewTerm(v)})
+	}
+	return ast.NewObject(terms...), nil
 }
 
 // inputDocument turns the input into plain JSON values, numbers kept exact.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/slipway-ml/slipway/internal/spec"
@@ -464,7 +465,7 @@ func TestEvaluateAllKeepsOrder(t *testing.T) {
 	e := newEngine(t, "")
 	base := fixture(t)
 	var ins []Input
-	for i := range 20 {
+	for i := range 100 {
 		in := base
 		in.Model.Name = fmt.Sprintf("m%02d", i)
 		ins = append(ins, in)
@@ -493,5 +494,26 @@ func TestWaiverStatus(t *testing.T) {
 		if got := WaiverStatus(tt.w, now); got != tt.want {
 			t.Errorf("%+v: %s, want %s", tt.w, got, tt.want)
 		}
+	}
+}
+
+// TestInputValue keeps the OPA value built part by part equal to the
+// input's JSON form.
+func TestInputValue(t *testing.T) {
+	in := fixture(t)
+	doc, err := inputDocument(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ast.InterfaceToValue(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := (&valueCache{m: map[string]ast.Value{}}).input(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.Compare(got) != 0 {
+		t.Errorf("input value differs from the JSON document:\n%v\n%v", want, got)
 	}
 }

@@ -101,7 +101,7 @@ type unit struct {
 	e       *Engine
 	loc     Locator
 	in      Input
-	doc     map[string]any
+	hasPlan bool
 	results []Result
 	// judged are the rule ids with a finding, so the rest can pass.
 	judged map[string]bool
@@ -137,20 +137,25 @@ func (u *unit) pos(path string) spec.Position {
 	return u.loc.Pos(path)
 }
 
-func (u *unit) evalPack(ctx context.Context, p pack, input ast.Value) {
+// evalPack evaluates a query and records its findings. Without report, a
+// failing query records nothing and returns false, so the caller can find
+// the pack at fault by evaluating them one by one.
+func (u *unit) evalPack(ctx context.Context, p pack, input ast.Value, report bool) bool {
 	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(input))
-	if err != nil {
+	switch {
+	case err != nil && report:
 		u.add(RulePolicyError, SeverityDeny, fmt.Sprintf("policy %s: %v", p.name, err), "", "")
-		return
-	}
-	if len(rs) == 0 {
+		return false
+	case len(rs) == 0 && err == nil && report:
 		u.add(RulePolicyUndefined, SeverityDeny, fmt.Sprintf("policy %s: decision undefined", p.name), "", "")
-		return
+		return false
+	case err != nil || len(rs) == 0:
+		return false
 	}
-	for _, set := range p.sets {
-		items, ok := rs[0].Bindings[set].([]any)
+	for _, b := range p.sets {
+		items, ok := rs[0].Bindings[b.name].([]any)
 		if !ok {
-			u.add(RulePolicyError, SeverityDeny, fmt.Sprintf("policy %s: %s is %T, want a set", p.name, set, rs[0].Bindings[set]), "", "")
+			u.add(RulePolicyError, SeverityDeny, fmt.Sprintf("policy %s: %s is %T, want a set", b.pkg, b.set, rs[0].Bindings[b.name]), "", "")
 			continue
 		}
 		for _, item := range items {
@@ -158,14 +163,15 @@ func (u *unit) evalPack(ctx context.Context, p pack, input ast.Value) {
 			id, _ := obj["id"].(string)
 			msg, _ := obj["msg"].(string)
 			if id == "" || msg == "" {
-				u.add(RulePolicyError, SeverityDeny, fmt.Sprintf("policy %s: %s result %v lacks a string id or msg", p.name, set, item), "", "")
+				u.add(RulePolicyError, SeverityDeny, fmt.Sprintf("policy %s: %s result %v lacks a string id or msg", b.pkg, b.set, item), "", "")
 				continue
 			}
 			field, _ := obj["field"].(string)
 			path, _ := obj["path"].(string)
-			u.add(id, Severity(set), msg, field, path)
+			u.add(id, Severity(b.set), msg, field, path)
 		}
 	}
+	return true
 }
 
 // finish applies waivers, adds a pass for every rule that applies and found
@@ -202,9 +208,8 @@ func (u *unit) finish() []Result {
 			r.Waiver = &w
 		}
 	}
-	hasPlan := u.doc != nil && u.doc["plan"] != nil
 	for _, rule := range u.e.rules {
-		if rule.Package == "engine" || u.judged[rule.ID] || !rule.applies(u.in.Phase, hasPlan) {
+		if rule.Package == "engine" || u.judged[rule.ID] || !rule.applies(u.in.Phase, u.hasPlan) {
 			continue
 		}
 		u.results = append(u.results, Result{Rule: rule.ID, Severity: rule.Severity, Outcome: OutcomePass,
