@@ -111,6 +111,7 @@ func newRootCmd(o *options) *cobra.Command {
 		newNewCmd(o),
 		newDevCmd(o),
 		newGitHubCmd(o),
+		newPlanCmd(o), newApplyCmd(o), newDriftCmd(o),
 	)
 	return root
 }

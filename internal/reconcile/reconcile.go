@@ -48,6 +48,9 @@ type Options struct {
 	// Base is the git ref to detect changes against; empty plans every
 	// stack in scope. Apply and drift ignore it.
 	Base string
+	// Stacks limits plan to these stack ids ("<env>/<name>"); empty means
+	// every affected stack in scope.
+	Stacks []string
 	// Parallel is how many stacks run Terraform at once (at least 1).
 	Parallel int
 	// Terraform is an explicit binary path (--terraform).
@@ -141,36 +144,20 @@ func Plan(ctx context.Context, p *spec.Platform, opts Options) (*PlanResult, err
 	}
 	start := time.Now()
 	l := render.Layout{Root: opts.WorkDir}
-	res := &PlanResult{Platform: p.Name, Unaffected: []string{}, Stacks: []terraform.Summary{}}
-	set := changes.Everything(FullPlanReason)
-	if opts.Base != "" {
-		var err error
-		if set, err = changes.Detect(ctx, p, opts.Base); err != nil {
-			return nil, err
-		}
-		res.Base, res.BaseCommit = set.Base, set.Commit
-	}
-	var want []desired.Stack
-	reasons := map[string][]string{}
-	for _, s := range desired.Stacks(p, opts.Envs...) {
-		r := set.Reasons(s)
-		if len(r) == 0 {
-			res.Unaffected = append(res.Unaffected, s.ID())
-			continue
-		}
-		if err := connEnv(s, opts); err != nil {
-			return nil, err
-		}
-		want = append(want, s)
-		reasons[s.ID()] = r
-	}
-	orphans, err := findOrphans(p, l, opts)
+	sel, err := selectStacks(ctx, p, l, opts)
 	if err != nil {
 		return nil, err
 	}
+	want, reasons, orphans := sel.want, sel.reasons, sel.orphans
+	res := &PlanResult{Platform: p.Name, Base: sel.base, BaseCommit: sel.commit, Unaffected: sel.unaffected, Stacks: []terraform.Summary{}}
 	if len(want)+len(orphans) == 0 {
 		res.Timing.Render = time.Since(start)
 		return res, nil
+	}
+	for _, s := range want {
+		if err := connEnv(s, opts); err != nil {
+			return nil, err
+		}
 	}
 	bin, err := terraform.Find(ctx, opts.Terraform)
 	if err != nil {
@@ -224,6 +211,97 @@ func Plan(ctx context.Context, p *spec.Platform, opts Options) (*PlanResult, err
 	}
 	res.Stacks = summaries
 	return res, nil
+}
+
+// selection is the stacks a plan covers and why.
+type selection struct {
+	base, commit string
+	want         []desired.Stack
+	reasons      map[string][]string
+	orphans      []orphan
+	unaffected   []string
+}
+
+func selectStacks(ctx context.Context, p *spec.Platform, l render.Layout, opts Options) (*selection, error) {
+	sel := &selection{reasons: map[string][]string{}, unaffected: []string{}}
+	set := changes.Everything(FullPlanReason)
+	if opts.Base != "" {
+		var err error
+		if set, err = changes.Detect(ctx, p, opts.Base); err != nil {
+			return nil, err
+		}
+		sel.base, sel.commit = set.Base, set.Commit
+	}
+	only := map[string]bool{}
+	for _, id := range opts.Stacks {
+		only[id] = true
+	}
+	for _, s := range desired.Stacks(p, opts.Envs...) {
+		r := set.Reasons(s)
+		if len(only) > 0 {
+			if !only[s.ID()] {
+				continue
+			}
+			delete(only, s.ID())
+			if len(r) == 0 {
+				r = []string{"named with --stack"}
+			}
+		}
+		if len(r) == 0 {
+			sel.unaffected = append(sel.unaffected, s.ID())
+			continue
+		}
+		sel.want = append(sel.want, s)
+		sel.reasons[s.ID()] = r
+	}
+	orphans, err := findOrphans(p, l, opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range orphans {
+		if len(opts.Stacks) > 0 {
+			if !only[o.env+"/"+o.name] {
+				continue
+			}
+			delete(only, o.env+"/"+o.name)
+		}
+		sel.orphans = append(sel.orphans, o)
+	}
+	if len(only) > 0 {
+		var unknown []string
+		for id := range only {
+			unknown = append(unknown, id)
+		}
+		sort.Strings(unknown)
+		return nil, fmt.Errorf("unknown stack %s: stacks are <env>/<model> or <env>/%s", strings.Join(unknown, ", "), desired.SharedStack)
+	}
+	return sel, nil
+}
+
+// AffectedStack is a stack a plan would cover, and why.
+type AffectedStack struct {
+	ID      string   `json:"id"`
+	Reasons []string `json:"reasons"`
+}
+
+// Affected lists the stacks Plan would plan with the same options, without
+// running Terraform or writing anything.
+func Affected(ctx context.Context, p *spec.Platform, opts Options) ([]AffectedStack, error) {
+	if err := opts.defaults(p); err != nil {
+		return nil, err
+	}
+	sel, err := selectStacks(ctx, p, render.Layout{Root: opts.WorkDir}, opts)
+	if err != nil {
+		return nil, err
+	}
+	out := []AffectedStack{}
+	for _, s := range sel.want {
+		out = append(out, AffectedStack{ID: s.ID(), Reasons: sel.reasons[s.ID()]})
+	}
+	for _, o := range sel.orphans {
+		out = append(out, AffectedStack{ID: o.env + "/" + o.name, Reasons: []string{o.reason}})
+	}
+	return out, nil
 }
 
 func newRunner(bin *terraform.Binary, l render.Layout, opts Options) (*terraform.Runner, error) {

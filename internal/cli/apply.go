@@ -1,0 +1,60 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/slipway-ml/slipway/internal/reconcile"
+	"github.com/slipway-ml/slipway/internal/spec"
+)
+
+func newApplyCmd(o *options) *cobra.Command {
+	var f reconcileFlags
+	var format string
+	cmd := &cobra.Command{
+		Use:   "apply",
+		Short: "Apply the saved plans",
+		Long: `Apply applies the plans slipway plan saved under <workdir>/plans, never a
+fresh plan. A plan is refused as stale when its file no longer has the
+sha256 its summary records, when the specs now render its stack differently,
+or when Terraform finds the state changed since it was planned: run slipway
+plan again. Plans without changes and plans already applied are skipped.
+
+Exit status: 0 when every plan applied or was skipped, 1 when an apply gate
+refused a plan, 2 on any other failure.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts, err := f.options(o)
+			if err != nil {
+				return err
+			}
+			p, err := spec.Load(cmd.Context(), f.repo)
+			if err != nil {
+				return err
+			}
+			res, err := reconcile.Apply(cmd.Context(), p, opts, reconcile.AllowAll)
+			if res != nil {
+				if format == "json" {
+					_ = writeJSON(o.stdout, res)
+				} else {
+					for _, s := range res.Stacks {
+						fmt.Fprintf(o.stdout, "%-40s %s", s.Stack, s.Status)
+						if s.Status == reconcile.StatusApplied {
+							fmt.Fprintf(o.stdout, " (%s)", counts(s.Changes))
+						}
+						fmt.Fprintln(o.stdout)
+					}
+				}
+			}
+			if errors.Is(err, reconcile.ErrRefused) {
+				return fmt.Errorf("%w: %w", ErrDenied, err)
+			}
+			return err
+		},
+	}
+	f.register(cmd)
+	formatFlag(cmd, &format, "text", "json")
+	return cmd
+}
