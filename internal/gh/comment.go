@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/google/go-github/v60/github"
 
@@ -31,7 +32,7 @@ func (c *Context) stickyComments(ctx context.Context) (parts map[int]*github.Iss
 	sort.SliceStable(all, func(i, j int) bool { return all[i].GetID() < all[j].GetID() })
 	for _, cm := range all {
 		n, ok := prcomment.PartOf(cm.GetBody())
-		if !ok {
+		if !ok || !c.ownComment(cm) {
 			continue
 		}
 		if _, dup := parts[n]; dup {
@@ -85,4 +86,12 @@ func (c *Context) upsertComment(ctx context.Context, bodies []string) (string, e
 		}
 	}
 	return first, nil
+}
+
+// ownComment reports whether a comment can be one Slipway wrote.
+func (c *Context) ownComment(cm *github.IssueComment) bool {
+	if c.CommentAuthor != "" {
+		return strings.EqualFold(cm.GetUser().GetLogin(), c.CommentAuthor)
+	}
+	return cm.GetUser().GetType() == "Bot"
 }

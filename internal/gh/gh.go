@@ -47,6 +47,11 @@ type Context struct {
 	ReadOnly bool
 	// RepoURL and RunURL are web addresses of the repository and this run.
 	RepoURL, RunURL string
+	// CommentAuthor is the login whose comments may be Slipway's sticky
+	// comment (SLIPWAY_COMMENT_AUTHOR, for tokens of a user); when empty,
+	// only comments by bots count, so a person quoting the marker in a
+	// comment of their own never has it overwritten.
+	CommentAuthor string
 	// PathPrefix is the platform repository's directory under the git
 	// repository's top level, for links and annotations; see PlatformPrefix.
 	PathPrefix string
@@ -85,6 +90,9 @@ func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 	return func(cf *config) { cf.retry.sleep = sleep }
 }
 
+// withPace sets the least time between writes; tests turn pacing off.
+func withPace(d time.Duration) Option { return func(cf *config) { cf.retry.pace = d } }
+
 // WithClock sets the clock used for check run timestamps and rate-limit resets.
 func WithClock(now func() time.Time) Option {
 	return func(cf *config) { cf.now = now; cf.retry.now = now }
@@ -118,7 +126,8 @@ type event struct {
 // FromEnv builds a Context from the standard GitHub Actions variables:
 // GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_EVENT_NAME, GITHUB_EVENT_PATH,
 // GITHUB_SHA, GITHUB_API_URL, GITHUB_SERVER_URL, GITHUB_RUN_ID and
-// GITHUB_STEP_SUMMARY. The token is kept inside the client and never
+// GITHUB_STEP_SUMMARY, and SLIPWAY_COMMENT_AUTHOR (see
+// Context.CommentAuthor). The token is kept inside the client and never
 // appears in errors or logs.
 func FromEnv(getenv func(string) string, opts ...Option) (*Context, error) {
 	cf := config{out: os.Stderr, now: time.Now, retry: defaultRetry()}
@@ -139,12 +148,13 @@ func FromEnv(getenv func(string) string, opts ...Option) (*Context, error) {
 	}
 	c := &Context{
 		Owner: owner, Repo: name,
-		EventName:   getenv("GITHUB_EVENT_NAME"),
-		HeadSHA:     getenv("GITHUB_SHA"),
-		out:         cf.out,
-		log:         cf.log,
-		stepSummary: getenv("GITHUB_STEP_SUMMARY"),
-		now:         cf.now,
+		EventName:     getenv("GITHUB_EVENT_NAME"),
+		HeadSHA:       getenv("GITHUB_SHA"),
+		out:           cf.out,
+		log:           cf.log,
+		stepSummary:   getenv("GITHUB_STEP_SUMMARY"),
+		CommentAuthor: getenv("SLIPWAY_COMMENT_AUTHOR"),
+		now:           cf.now,
 	}
 	server := strings.TrimRight(getenv("GITHUB_SERVER_URL"), "/")
 	if server == "" {

@@ -30,6 +30,7 @@ type env struct {
 	out    bytes.Buffer
 	logs   bytes.Buffer
 	sleeps []time.Duration
+	pace   time.Duration
 }
 
 // writeEvent writes a pull_request event payload, as GitHub sends it.
@@ -67,6 +68,7 @@ func (e *env) context(t *testing.T, f *fakeGitHub) *Context {
 		WithOutput(&e.out),
 		WithLogger(slog.New(slog.NewTextHandler(&e.logs, nil))),
 		WithClock(func() time.Time { return f.now }),
+		withPace(e.pace),
 		WithSleep(func(_ context.Context, d time.Duration) error { e.sleeps = append(e.sleeps, d); return nil }))
 	if err != nil {
 		t.Fatal(err)
@@ -585,5 +587,38 @@ func TestPlatformPrefix(t *testing.T) {
 	}
 	if got := PlatformPrefix(func(string) string { return "" }, sub); got != "" {
 		t.Errorf("outside Actions: %q", got)
+	}
+}
+
+func TestWritesArePaced(t *testing.T) {
+	f := newFake(t)
+	e := newEnv(t, f, "acme/credit-risk")
+	e.pace = time.Second
+	rep, err := e.context(t, f).Publish(context.Background(), bigResult(t, 120, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// comment POST, check run POST, two PATCHes: a second before each write
+	// after the first (the fake's clock stands still).
+	want := []time.Duration{time.Second, time.Second, time.Second}
+	if diff := cmp.Diff(want, e.sleeps); diff != "" || rep.CheckRunID == 0 {
+		t.Errorf("waits (-want +got):\n%s", diff)
+	}
+}
+
+func TestMarkerInSomeoneElsesComment(t *testing.T) {
+	f := newFake(t)
+	quoted := f.comment(prcomment.Marker + "\nI pasted the old report here")
+	quoted["user"] = user("mallory", 9)
+	f.comments = append(f.comments, quoted)
+	c := newEnv(t, f, "acme/credit-risk").context(t, f)
+	if _, err := c.Publish(context.Background(), readResult(t, "pass.json")); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.comments) != 2 || f.comments[0]["body"] != quoted["body"] {
+		t.Errorf("a person's comment carrying the marker was taken for Slipway's")
+	}
+	if n := len(f.requests("PATCH /issues/comments")); n != 0 {
+		t.Errorf("%d comment edits", n)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -17,13 +18,17 @@ type retryPolicy struct {
 	attempts int           // tries per request, the first included
 	maxWait  time.Duration // longest single wait; a longer rate-limit reset is not waited for
 	base     time.Duration // first backoff for server errors
-	sleep    func(ctx context.Context, d time.Duration) error
-	now      func() time.Time
-	log      *slog.Logger
+	// pace is the least time between two writes: GitHub asks for a second
+	// between POST, PATCH, PUT and DELETE requests to stay clear of
+	// secondary rate limits.
+	pace  time.Duration
+	sleep func(ctx context.Context, d time.Duration) error
+	now   func() time.Time
+	log   *slog.Logger
 }
 
 func defaultRetry() retryPolicy {
-	return retryPolicy{attempts: 5, maxWait: 5 * time.Minute, base: time.Second, sleep: sleepCtx, now: time.Now}
+	return retryPolicy{attempts: 5, maxWait: 5 * time.Minute, base: time.Second, pace: time.Second, sleep: sleepCtx, now: time.Now}
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -45,6 +50,32 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 type retryTransport struct {
 	next   http.RoundTripper
 	policy retryPolicy
+
+	mu        sync.Mutex
+	lastWrite time.Time
+}
+
+// paceWrites waits until a second has passed since the previous write.
+func (t *retryTransport) paceWrites(req *http.Request) error {
+	switch req.Method {
+	case http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete:
+	default:
+		return nil
+	}
+	if t.policy.pace <= 0 {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.lastWrite.IsZero() {
+		if wait := t.policy.pace - t.policy.now().Sub(t.lastWrite); wait > 0 {
+			if err := t.policy.sleep(req.Context(), wait); err != nil {
+				return err
+			}
+		}
+	}
+	t.lastWrite = t.policy.now()
+	return nil
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -70,6 +101,9 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 				}
 				r.Body = body
 			}
+		}
+		if err := t.paceWrites(r); err != nil {
+			return nil, err
 		}
 		resp, err := t.next.RoundTrip(r)
 		var wait time.Duration
