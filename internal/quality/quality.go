@@ -1,0 +1,358 @@
+// Package quality checks a data snapshot against its source's declared
+// schema and expectations (completeness, unique keys, validity of type,
+// allowed values and range, freshness, duplicate rows) and measures drift
+// between a reference and a current snapshot (population stability index
+// and two-sample Kolmogorov–Smirnov).
+package quality
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slipway-ml/slipway/internal/spec"
+	"github.com/slipway-ml/slipway/internal/table"
+)
+
+// Report is the quality of one data source's snapshot.
+type Report struct {
+	Snapshot      string              `json:"snapshot"`
+	SHA256        string              `json:"sha256"`
+	Rows          int64               `json:"rows"`
+	Completeness  map[string]float64  `json:"completeness"`
+	UniqueKeys    *UniqueKeys         `json:"unique_keys,omitempty"`
+	Validity      map[string]Validity `json:"validity"`
+	Freshness     *Freshness          `json:"freshness,omitempty"`
+	DuplicateRows float64             `json:"duplicate_rows"`
+	Violations    []Violation         `json:"violations"`
+}
+
+// UniqueKeys says whether the key columns identify each row.
+type UniqueKeys struct {
+	Columns    []string `json:"columns"`
+	Duplicates int64    `json:"duplicates"`
+	Unique     bool     `json:"unique"`
+}
+
+// Validity counts non-null values that break the column's declared type,
+// allowed values or range.
+type Validity struct {
+	Invalid int64   `json:"invalid"`
+	Rate    float64 `json:"rate"`
+}
+
+// Freshness is the age of the newest record.
+type Freshness struct {
+	Field         string  `json:"field"`
+	Newest        string  `json:"newest"`
+	AgeSeconds    float64 `json:"age_seconds"`
+	MaxAgeSeconds float64 `json:"max_age_seconds"`
+	Fresh         bool    `json:"fresh"`
+}
+
+// Violation is one expectation the snapshot does not meet.
+type Violation struct {
+	Check   string `json:"check"`
+	Column  string `json:"column,omitempty"`
+	Message string `json:"message"`
+}
+
+// column is the running state of one declared column.
+type column struct {
+	field    spec.Field
+	idx      int
+	nulls    int64
+	invalid  int64
+	firstBad string
+	allowed  map[string]bool
+	allowedN []float64
+}
+
+// Check reads the snapshot at path (name is how reports and errors name
+// it) and checks it against src's schema and quality expectations. now is
+// the clock freshness is judged by.
+func Check(ctx context.Context, path, name string, src spec.DataSource, now time.Time) (*Report, error) {
+	rep := &Report{Snapshot: name, Completeness: map[string]float64{}, Validity: map[string]Validity{}, Violations: []Violation{}}
+	var (
+		cols     []*column
+		byName   map[string]*column
+		keyIdx   []int
+		keys     = map[uint64]struct{}{}
+		rowsSeen = map[uint64]struct{}{}
+		seed     = maphash.MakeSeed()
+		keyDups  int64
+		rowDups  int64
+		newest   time.Time
+		freshIdx = -1
+		header   []string
+	)
+	q := src.Quality
+	if q == nil {
+		q = &spec.Quality{}
+	}
+	setup := func(r *table.Row) {
+		byName = map[string]*column{}
+		for i := 0; i < r.Len(); i++ {
+			header = append(header, r.Name(i))
+		}
+		for _, f := range src.Schema {
+			c := &column{field: f, idx: -1}
+			for i, h := range header {
+				if h == f.Name {
+					c.idx = i
+				}
+			}
+			if len(f.Allowed) > 0 {
+				c.allowed = map[string]bool{}
+				for _, a := range f.Allowed {
+					switch v := a.(type) {
+					case float64:
+						c.allowedN = append(c.allowedN, v)
+						c.allowed[strconv.FormatFloat(v, 'f', -1, 64)] = true
+					case int:
+						c.allowedN = append(c.allowedN, float64(v))
+						c.allowed[strconv.Itoa(v)] = true
+					default:
+						c.allowed[fmt.Sprint(v)] = true
+					}
+				}
+			}
+			cols = append(cols, c)
+			byName[f.Name] = c
+		}
+		for _, k := range q.UniqueKeys {
+			for i, h := range header {
+				if h == k {
+					keyIdx = append(keyIdx, i)
+				}
+			}
+		}
+		if q.Freshness != nil {
+			for i, h := range header {
+				if h == q.Freshness.Field {
+					freshIdx = i
+				}
+			}
+		}
+	}
+	var h maphash.Hash
+	h.SetSeed(seed)
+	info, err := table.Scan(ctx, path, table.Options{Workers: 1, Name: name}, func(_ int, r *table.Row) error {
+		if byName == nil {
+			setup(r)
+		}
+		for _, c := range cols {
+			if c.idx < 0 {
+				continue
+			}
+			if r.IsNull(c.idx) {
+				c.nulls++
+				continue
+			}
+			if why := c.check(r.Bytes(c.idx)); why != "" {
+				if c.invalid == 0 {
+					c.firstBad = fmt.Sprintf("row %d: %s", r.Num(), why)
+				}
+				c.invalid++
+			}
+		}
+		if len(keyIdx) == len(q.UniqueKeys) && len(keyIdx) > 0 {
+			h.Reset()
+			for _, i := range keyIdx {
+				h.Write(r.Bytes(i))
+				h.WriteByte(0)
+			}
+			k := h.Sum64()
+			if _, dup := keys[k]; dup {
+				keyDups++
+			} else {
+				keys[k] = struct{}{}
+			}
+		}
+		h.Reset()
+		for i := 0; i < r.Len(); i++ {
+			h.Write(r.Bytes(i))
+			h.WriteByte(0)
+		}
+		k := h.Sum64()
+		if _, dup := rowsSeen[k]; dup {
+			rowDups++
+		} else {
+			rowsSeen[k] = struct{}{}
+		}
+		if freshIdx >= 0 && !r.IsNull(freshIdx) {
+			if t, ok := parseTime(string(r.Bytes(freshIdx))); ok && t.After(newest) {
+				newest = t
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	rep.SHA256 = info.SHA256
+	rep.Rows = info.Rows
+	n := float64(info.Rows)
+	violate := func(check, col, format string, args ...any) {
+		rep.Violations = append(rep.Violations, Violation{Check: check, Column: col, Message: fmt.Sprintf(format, args...)})
+	}
+	declared := map[string]bool{}
+	for _, c := range cols {
+		declared[c.field.Name] = true
+		if c.idx < 0 {
+			violate("schema", c.field.Name, "declared column is missing from the snapshot")
+			continue
+		}
+		comp := 1 - float64(c.nulls)/n
+		rep.Completeness[c.field.Name] = comp
+		want, ok := q.Completeness[c.field.Name]
+		if !ok {
+			want, ok = q.Completeness["*"]
+		}
+		if ok && comp < want {
+			violate("completeness", c.field.Name, "%.4f of values present, expected at least %.4f", comp, want)
+		}
+		if !c.field.Nullable && c.nulls > 0 && !ok {
+			violate("completeness", c.field.Name, "%d null values in a column that is not nullable", c.nulls)
+		}
+		nonNull := float64(info.Rows - c.nulls)
+		v := Validity{Invalid: c.invalid}
+		if nonNull > 0 {
+			v.Rate = float64(c.invalid) / nonNull
+		}
+		rep.Validity[c.field.Name] = v
+		if c.invalid > 0 {
+			violate("validity", c.field.Name, "%d invalid values (first at %s)", c.invalid, c.firstBad)
+		}
+	}
+	for _, hname := range header {
+		if !declared[hname] {
+			violate("schema", hname, "column is not in the declared schema")
+		}
+	}
+	if len(q.UniqueKeys) > 0 {
+		uk := &UniqueKeys{Columns: q.UniqueKeys, Duplicates: keyDups, Unique: keyDups == 0}
+		if len(keyIdx) != len(q.UniqueKeys) {
+			uk.Unique = false
+			violate("unique_keys", strings.Join(q.UniqueKeys, ","), "key columns are missing from the snapshot")
+		} else if keyDups > 0 {
+			violate("unique_keys", strings.Join(q.UniqueKeys, ","), "%d rows repeat a key of an earlier row", keyDups)
+		}
+		rep.UniqueKeys = uk
+	}
+	rep.DuplicateRows = float64(rowDups) / n
+	if q.MaxDuplicateRows != nil && rep.DuplicateRows > *q.MaxDuplicateRows {
+		violate("duplicate_rows", "", "%.4f of rows repeat an earlier row, expected at most %.4f", rep.DuplicateRows, *q.MaxDuplicateRows)
+	}
+	if f := q.Freshness; f != nil {
+		maxAge, err := ParseAge(f.MaxAge)
+		if err != nil {
+			return nil, fmt.Errorf("%s: freshness: %w", name, err)
+		}
+		fr := &Freshness{Field: f.Field, MaxAgeSeconds: maxAge.Seconds()}
+		switch {
+		case freshIdx < 0:
+			violate("freshness", f.Field, "freshness field is missing from the snapshot")
+		case newest.IsZero():
+			violate("freshness", f.Field, "no value parses as a timestamp (RFC 3339 or YYYY-MM-DD)")
+		default:
+			fr.Newest = newest.UTC().Format(time.RFC3339)
+			fr.AgeSeconds = now.Sub(newest).Seconds()
+			fr.Fresh = now.Sub(newest) <= maxAge
+			if !fr.Fresh {
+				violate("freshness", f.Field, "newest record %s is older than %s", fr.Newest, f.MaxAge)
+			}
+		}
+		rep.Freshness = fr
+	}
+	return rep, nil
+}
+
+var intRe = regexp.MustCompile(`^[+-]?[0-9]+$`)
+
+// check returns why a non-null value breaks the column's declaration, or "".
+func (c *column) check(b []byte) string {
+	f := c.field
+	var num float64
+	numeric := false
+	switch f.Type {
+	case "int":
+		if !intRe.Match(b) {
+			return fmt.Sprintf("%q is not an int", b)
+		}
+		num, _ = table.ParseFloat(b)
+		numeric = true
+	case "float":
+		v, ok := table.ParseFloat(b)
+		if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Sprintf("%q is not a finite float", b)
+		}
+		num, numeric = v, true
+	case "bool":
+		switch strings.ToLower(string(b)) {
+		case "true", "false", "0", "1":
+		default:
+			return fmt.Sprintf("%q is not a bool", b)
+		}
+	case "timestamp":
+		if _, ok := parseTime(string(b)); !ok {
+			return fmt.Sprintf("%q is not a timestamp", b)
+		}
+	case "date":
+		if _, err := time.Parse("2006-01-02", string(b)); err != nil {
+			return fmt.Sprintf("%q is not a date (YYYY-MM-DD)", b)
+		}
+	}
+	if c.allowed != nil {
+		ok := c.allowed[string(b)]
+		if !ok && numeric {
+			for _, a := range c.allowedN {
+				if a == num {
+					ok = true
+				}
+			}
+		}
+		if !ok {
+			return fmt.Sprintf("%q is not an allowed value", b)
+		}
+	}
+	if f.Range != nil && numeric {
+		if f.Range.Min != nil && num < *f.Range.Min {
+			return fmt.Sprintf("%s is below the minimum %v", b, *f.Range.Min)
+		}
+		if f.Range.Max != nil && num > *f.Range.Max {
+			return fmt.Sprintf("%s is above the maximum %v", b, *f.Range.Max)
+		}
+	}
+	return ""
+}
+
+func parseTime(s string) (time.Time, bool) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// ParseAge reads the spec's durations: a number and s, m, h or d.
+func ParseAge(s string) (time.Duration, error) {
+	if len(s) < 2 {
+		return 0, fmt.Errorf("duration %q: want a number and s, m, h or d", s)
+	}
+	n, err := strconv.Atoi(s[:len(s)-1])
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("duration %q: want a number and s, m, h or d", s)
+	}
+	unit := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour}[s[len(s)-1]]
+	if unit == 0 {
+		return 0, fmt.Errorf("duration %q: want a number and s, m, h or d", s)
+	}
+	return time.Duration(n) * unit, nil
+}

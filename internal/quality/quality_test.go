@@ -1,0 +1,129 @@
+package quality
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/slipway-ml/slipway/internal/spec"
+)
+
+func f(v float64) *float64 { return &v }
+
+func write(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const snapshot = `id,income,segment,updated,extra
+a,100,retail,2026-11-20T00:00:00Z,x
+b,,premium,2026-11-21T00:00:00Z,x
+a,-5,gold,2026-11-19,x
+c,abc,retail,2026-11-22T12:00:00Z,x
+c,abc,retail,2026-11-22T12:00:00Z,x
+`
+
+var source = spec.DataSource{
+	Schema: []spec.Field{
+		{Name: "id", Type: "string"},
+		{Name: "income", Type: "float", Range: &spec.Range{Min: f(0)}},
+		{Name: "segment", Type: "string", Allowed: []any{"retail", "premium"}},
+		{Name: "updated", Type: "timestamp"},
+		{Name: "missing", Type: "int", Nullable: true},
+	},
+	Quality: &spec.Quality{
+		Completeness:     map[string]float64{"*": 0.9},
+		UniqueKeys:       []string{"id"},
+		Freshness:        &spec.Freshness{Field: "updated", MaxAge: "1d"},
+		MaxDuplicateRows: f(0),
+	},
+}
+
+func TestCheck(t *testing.T) {
+	p := write(t, "snap.csv", snapshot)
+	now := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+	rep, err := Check(context.Background(), p, "data/snap.csv", source, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep.SHA256 = ""
+	want := &Report{
+		Snapshot: "data/snap.csv", Rows: 5,
+		Completeness: map[string]float64{"id": 1, "income": 0.8, "segment": 1, "updated": 1},
+		UniqueKeys:   &UniqueKeys{Columns: []string{"id"}, Duplicates: 2, Unique: false},
+		Validity: map[string]Validity{
+			"id": {}, "updated": {},
+			"income":  {Invalid: 3, Rate: 0.75},
+			"segment": {Invalid: 1, Rate: 0.2},
+		},
+		Freshness:     &Freshness{Field: "updated", Newest: "2026-11-22T12:00:00Z", AgeSeconds: 36 * 3600, MaxAgeSeconds: 86400, Fresh: false},
+		DuplicateRows: 0.2,
+		Violations: []Violation{
+			{Check: "completeness", Column: "income", Message: "0.8000 of values present, expected at least 0.9000"},
+			{Check: "validity", Column: "income", Message: "3 invalid values (first at row 3: -5 is below the minimum 0)"},
+			{Check: "validity", Column: "segment", Message: `1 invalid values (first at row 3: "gold" is not an allowed value)`},
+			{Check: "schema", Column: "missing", Message: "declared column is missing from the snapshot"},
+			{Check: "schema", Column: "extra", Message: "column is not in the declared schema"},
+			{Check: "unique_keys", Column: "id", Message: "2 rows repeat a key of an earlier row"},
+			{Check: "duplicate_rows", Message: "0.2000 of rows repeat an earlier row, expected at most 0.0000"},
+			{Check: "freshness", Column: "updated", Message: "newest record 2026-11-22T12:00:00Z is older than 1d"},
+		},
+	}
+	if diff := cmp.Diff(want, rep, cmpopts.EquateApprox(0, 1e-12)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestDrift(t *testing.T) {
+	ref := write(t, "ref.csv", "x,c\n1,a\n2,a\n3,b\n4,b\n5,a\n6,b\n7,a\n8,b\n9,a\n10,b\n")
+	cur := write(t, "cur.csv", "x,c\n1,a\n1,a\n1,a\n1,b\n1,a\n2,a\n3,a\n4,b\n5,a\n6,b\n")
+	d, err := Compare(context.Background(), ref, "ref.csv", cur, "cur.csv", []string{"x", "c"}, map[string]string{"x": "int"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Reference deciles 1..9: every reference bin holds 0.1; the current
+	// puts 0.5 in the first, 0.1 in the next five and nothing in the last
+	// four (floored to 0.0001).
+	psiX := 0.4*math.Log(5) + 4*(1e-4-0.1)*math.Log(1e-4/0.1)
+	ks := 0.4
+	lambda := (math.Sqrt(5) + 0.12 + 0.11/math.Sqrt(5)) * ks
+	p := 2 * (math.Exp(-2*lambda*lambda) - math.Exp(-8*lambda*lambda) + math.Exp(-18*lambda*lambda))
+	// Categories: a 0.5 -> 0.7, b 0.5 -> 0.3.
+	psiC := 0.2*math.Log(0.7/0.5) + (-0.2)*math.Log(0.3/0.5)
+	want := map[string]FeatureDrift{
+		"x": {Kind: "numeric", PSI: &psiX, KS: &ks, KSPValue: &p},
+		"c": {Kind: "categorical", PSI: &psiC, Undefined: map[string]string{"ks": "categorical feature"}},
+	}
+	if diff := cmp.Diff(want, d.Features, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestKS(t *testing.T) {
+	tests := []struct {
+		a, b []float64
+		want float64
+	}{
+		{[]float64{1, 2, 3}, []float64{1, 2, 3}, 0},
+		{[]float64{1, 2}, []float64{3, 4}, 1},
+		{[]float64{1, 2, 2, 3}, []float64{2, 2, 2, 2}, 0.25},
+	}
+	for _, tt := range tests {
+		if got := KS(tt.a, tt.b); got != tt.want {
+			t.Errorf("KS(%v, %v) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+	if got := KSPValue(0, 100, 100); got != 1 {
+		t.Errorf("p-value at d=0: %v", got)
+	}
+}
