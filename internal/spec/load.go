@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
@@ -46,7 +47,8 @@ func Load(ctx context.Context, dir string) (*Platform, error) {
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("platform repository %s: not a directory", dir)
 	}
-	l := &loader{root: root, cctx: cuecontext.New(), paths: map[string]bool{}, fieldPos: map[string]Position{}}
+	l := &loader{root: root, cctx: cuecontext.New(), paths: map[string]bool{}}
+	l.idx = &posIndex{rel: l.rel}
 	return l.load(ctx)
 }
 
@@ -61,9 +63,8 @@ type loader struct {
 	defs  cue.Value
 	files []string
 	paths map[string]bool
-	// fieldPos maps the CUE path of every field the repository's files
-	// write to where it is first written.
-	fieldPos map[string]Position
+	// idx locates the fields the repository's files write.
+	idx *posIndex
 }
 
 func (l *loader) load(ctx context.Context) (*Platform, error) {
@@ -113,11 +114,9 @@ func (l *loader) load(ctx context.Context) (*Platform, error) {
 	// CUE leaves incomplete (missing) fields out of its report when other
 	// errors are present, so the concrete pass runs as well: all problems
 	// are reported at once.
-	if err := v.Validate(cue.All()); err != nil {
+	if err := v.Validate(cue.Concrete(true), cue.All()); err != nil {
 		l.addCUE(err)
 		l.missing(v, nil)
-	} else if err := v.Validate(cue.Concrete(true), cue.All()); err != nil {
-		l.addCUE(err)
 	}
 	if len(l.probs) > 0 {
 		return nil, l.probs.sorted()
@@ -136,7 +135,7 @@ func (l *loader) load(ctx context.Context) (*Platform, error) {
 	p := raw.platform(l.root)
 	sort.Strings(l.files)
 	p.Files = l.files
-	p.st = &platformState{positions: l.fieldPos}
+	p.st = l.idx
 	for name, m := range p.Models {
 		m.Dir = modelDir(owners["models"][name])
 		p.Models[name] = m
@@ -266,7 +265,7 @@ func (l *loader) userPos(e cueerrors.Error, sels []string) Position {
 			return l.pos(p)
 		}
 	}
-	if pos := closestPos(l.fieldPos, sels); pos.IsValid() {
+	if pos := closestPos(l.idx.get(), sels); pos.IsValid() {
 		return pos
 	}
 	if p := e.Position(); p.IsValid() {
@@ -363,7 +362,7 @@ func (l *loader) noteFile(f *ast.File, owners map[string]map[string]ownerSite) {
 	}
 	l.paths[name] = true
 	l.files = append(l.files, name)
-	l.indexFields(f.Decls, nil)
+	l.idx.files = append(l.idx.files, f)
 	disarmEmbed(f)
 	dir := filepath.ToSlash(filepath.Dir(name))
 	for _, decl := range f.Decls {
@@ -399,7 +398,41 @@ func (l *loader) noteFile(f *ast.File, owners map[string]map[string]ownerSite) {
 
 // indexFields records where each field of decls is written. Files are
 // read in a fixed order, so the first writer of a path wins consistently.
-func (l *loader) indexFields(decls []ast.Decl, prefix []string) {
+// posIndex maps the CUE path of every field the repository's files write
+// to where it is first written. It is built from the syntax trees on first
+// use: a valid platform needs it only for diagnostics later on.
+type posIndex struct {
+	once  sync.Once
+	files []*ast.File
+	rel   func(string) string
+	m     map[string]Position
+}
+
+func (ix *posIndex) get() map[string]Position {
+	ix.once.Do(func() {
+		ix.m = map[string]Position{}
+		for _, f := range ix.files {
+			ix.indexFields(f.Decls, nil)
+		}
+	})
+	return ix.m
+}
+
+func (ix *posIndex) pos(p token.Pos) Position {
+	if !p.IsValid() {
+		return Position{}
+	}
+	return Position{File: ix.rel(p.Filename()), Line: p.Line(), Column: p.Column()}
+}
+
+func (ix *posIndex) add(path []string, p token.Pos) {
+	key := cuePath(path)
+	if _, ok := ix.m[key]; !ok {
+		ix.m[key] = ix.pos(p)
+	}
+}
+
+func (ix *posIndex) indexFields(decls []ast.Decl, prefix []string) {
 	for _, d := range decls {
 		switch d := d.(type) {
 		case *ast.Field:
@@ -408,34 +441,28 @@ func (l *loader) indexFields(decls []ast.Decl, prefix []string) {
 				continue
 			}
 			path := append(append([]string(nil), prefix...), name)
-			key := cuePath(path)
-			if _, ok := l.fieldPos[key]; !ok {
-				l.fieldPos[key] = l.pos(d.Label.Pos())
-			}
-			l.indexValue(d.Value, path)
+			ix.add(path, d.Label.Pos())
+			ix.indexValue(d.Value, path)
 		case *ast.EmbedDecl:
-			l.indexValue(d.Expr, prefix)
+			ix.indexValue(d.Expr, prefix)
 		}
 	}
 }
 
-func (l *loader) indexValue(x ast.Expr, path []string) {
+func (ix *posIndex) indexValue(x ast.Expr, path []string) {
 	switch x := x.(type) {
 	case *ast.StructLit:
-		l.indexFields(x.Elts, path)
+		ix.indexFields(x.Elts, path)
 	case *ast.ListLit:
 		for i, e := range x.Elts {
 			elem := append(append([]string(nil), path...), fmt.Sprintf("[%d]", i))
-			key := cuePath(elem)
-			if _, ok := l.fieldPos[key]; !ok {
-				l.fieldPos[key] = l.pos(e.Pos())
-			}
-			l.indexValue(e, elem)
+			ix.add(elem, e.Pos())
+			ix.indexValue(e, elem)
 		}
 	case *ast.BinaryExpr:
 		// a & b: both sides write into the same path.
-		l.indexValue(x.X, path)
-		l.indexValue(x.Y, path)
+		ix.indexValue(x.X, path)
+		ix.indexValue(x.Y, path)
 	}
 }
 
@@ -514,7 +541,7 @@ func (p *Platform) Pos(path string) Position {
 			sels = append(sels, s.Unquoted())
 		}
 	}
-	return closestPos(p.st.positions, sels)
+	return closestPos(p.st.get(), sels)
 }
 
 // closestPos returns the position of the field at sels or, failing that,
@@ -533,17 +560,12 @@ func ModelPath(model string, field ...string) string {
 	return cuePath(append([]string{"models", model}, field...))
 }
 
-// platformState is what Pos needs of the loaded files. It is read-only
-// after Load, so concurrent lookups are safe.
-type platformState struct {
-	positions map[string]Position
-}
-
 // resolveDeployments applies each model's parameters to its template and
-// validates the result against the template kind's schema again, so that a
-// parameter cannot produce a deployment no template could describe.
+// validates the results against the template schema again, so that a
+// parameter cannot produce a deployment no template could describe. All
+// models are checked in one evaluation.
 func (l *loader) resolveDeployments(p *Platform, schemaV cue.Value) {
-	tmplDef := schemaV.LookupPath(cue.ParsePath("#Template"))
+	merged := map[string]any{}
 	for name, m := range p.Models {
 		t, ok := p.Templates[m.Deployment.Template]
 		if !ok {
@@ -552,26 +574,38 @@ func (l *loader) resolveDeployments(p *Platform, schemaV cue.Value) {
 		var base map[string]any
 		b, _ := json.Marshal(t)
 		_ = json.Unmarshal(b, &base)
-		merged := integral(deepMerge(base, m.Deployment.Parameters))
-		path := ModelPath(name, "deployment", "parameters")
-		v := tmplDef.Unify(l.cctx.Encode(merged))
-		if err := v.Validate(cue.Concrete(true)); err != nil {
-			for _, e := range cueerrors.Errors(err) {
-				sels := e.Path()
-				if len(sels) > 0 && strings.HasPrefix(sels[0], "#") {
-					sels = sels[1:]
-				}
-				field := cuePath(sels)
-				l.add(p.Pos(path), path, fmt.Sprintf("applied to template %q: %s: %s", t.Name, field, l.message(e, "")))
+		merged[name] = integral(deepMerge(base, m.Deployment.Parameters))
+	}
+	if len(merged) == 0 {
+		return
+	}
+	tmplDef := schemaV.LookupPath(cue.ParsePath("#Template"))
+	v := l.cctx.CompileString("{}").FillPath(cue.MakePath(cue.AnyString), tmplDef).Unify(l.cctx.Encode(merged))
+	if err := v.Validate(cue.Concrete(true), cue.All()); err != nil {
+		for _, e := range cueerrors.Errors(err) {
+			sels := e.Path()
+			if len(sels) == 0 {
+				continue
 			}
-			continue
+			name := sels[0]
+			path := ModelPath(name, "deployment", "parameters")
+			tmpl := p.Models[name].Deployment.Template
+			l.add(p.Pos(path), path, fmt.Sprintf("applied to template %q: %s: %s", tmpl, cuePath(sels[1:]), l.message(e, "")))
 		}
-		var resolved Template
-		if err := v.Decode(&resolved); err != nil {
-			l.add(p.Pos(path), path, err.Error())
-			continue
-		}
-		m.Deployment.Resolved = resolved
+		return
+	}
+	var resolved map[string]Template
+	js, err := v.MarshalJSON()
+	if err == nil {
+		err = json.Unmarshal(js, &resolved)
+	}
+	if err != nil {
+		l.add(Position{File: "."}, "", "resolve deployments: "+err.Error())
+		return
+	}
+	for name, t := range resolved {
+		m := p.Models[name]
+		m.Deployment.Resolved = t
 		p.Models[name] = m
 	}
 }
@@ -661,8 +695,8 @@ func (l *loader) missing(v cue.Value, sels []string) {
 	}
 	if len(sels) > 0 && (kind == cue.StructKind || kind == cue.ListKind) {
 		// A whole block nobody wrote is one problem, not one per field.
-		if _, written := l.fieldPos[cuePath(sels)]; !written && v.Validate(cue.Concrete(true)) != nil {
-			l.add(closestPos(l.fieldPos, sels), cuePath(sels), "missing required field")
+		if _, written := l.idx.get()[cuePath(sels)]; !written && v.Validate(cue.Concrete(true)) != nil {
+			l.add(closestPos(l.idx.get(), sels), cuePath(sels), "missing required field")
 			return
 		}
 	}
@@ -693,7 +727,7 @@ func (l *loader) missing(v cue.Value, sels []string) {
 		if want := l.allowed(path); want != "" {
 			msg += ": want " + want
 		}
-		l.add(closestPos(l.fieldPos, sels), path, msg)
+		l.add(closestPos(l.idx.get(), sels), path, msg)
 	}
 }
 

@@ -18,7 +18,7 @@ type Platform struct {
 
 	// Files lists every CUE file of the platform, repo-relative and sorted.
 	Files []string `json:"-"`
-	st    *platformState
+	st    *posIndex
 }
 
 // PolicyDefaults are platform-wide thresholds that apply where a model sets none.
