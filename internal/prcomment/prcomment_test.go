@@ -18,7 +18,7 @@ var testOptions = Options{
 	RunURL:  "https://github.com/acme/credit-risk/actions/runs/42",
 }
 
-func load(t *testing.T, name string) *Result {
+func load(t testing.TB, name string) *Result {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 
 // bigResult makes a failing result whose comment is about 70,000 characters:
 // many units, each with a long resource table.
-func bigResult(t *testing.T) *Result {
+func bigResult(t testing.TB) *Result {
 	t.Helper()
 	r := load(t, "deny.json")
 	base := r.Units[0]
