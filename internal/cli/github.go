@@ -181,9 +181,24 @@ func loadGitHubScope(ctx context.Context, o *options, repo string) (*githubScope
 	}
 	s.Problems = append(s.Problems, co.Problems...)
 	s.CodeOwners = co.OwnersOf(s.ChangedFiles)
+	// Team owners count through their members' approvals when the token
+	// may read the team (a job's GITHUB_TOKEN may not).
+	teams := map[string][]string{}
+	for _, owners := range s.CodeOwners {
+		for _, owner := range owners {
+			if _, done := teams[owner]; done || !strings.Contains(owner, "/") {
+				continue
+			}
+			members, err := c.TeamMembers(ctx, owner)
+			if err != nil {
+				o.log.Info("github: team owner not resolved; its members' approvals do not count for it", "team", owner, "error", err)
+			}
+			teams[owner] = members
+		}
+	}
 	seen := map[string]bool{}
 	for _, owners := range s.CodeOwners {
-		approved, _ := gh.ApprovedBy(owners, s.Approvals, nil)
+		approved, _ := gh.ApprovedBy(owners, s.Approvals, teams)
 		for _, a := range approved {
 			if !seen[a] {
 				seen[a] = true

@@ -1,10 +1,13 @@
 package gh
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/google/go-github/v60/github"
 )
 
 // CodeOwners is a parsed CODEOWNERS file. As on GitHub, the last rule whose
@@ -180,4 +183,31 @@ func ApprovedBy(owners []string, approvals []Approval, teams map[string][]string
 	sort.Strings(approved)
 	sort.Strings(pending)
 	return approved, pending
+}
+
+// TeamMembers lists the logins of an @org/team owner. The job's
+// GITHUB_TOKEN cannot read organisation teams (GitHub answers 403 or 404);
+// a token with members:read can.
+func (c *Context) TeamMembers(ctx context.Context, team string) ([]string, error) {
+	org, slug, ok := strings.Cut(strings.TrimPrefix(team, "@"), "/")
+	if !ok || org == "" || slug == "" {
+		return nil, fmt.Errorf("team %q: want @org/team", team)
+	}
+	var out []string
+	opts := &github.TeamListTeamMembersOptions{ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		page, resp, err := c.client.Teams.ListTeamMembersBySlug(ctx, org, slug, opts)
+		if err != nil {
+			return nil, fmt.Errorf("members of %s: %w", team, err)
+		}
+		for _, u := range page {
+			out = append(out, u.GetLogin())
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	sort.Strings(out)
+	return out, nil
 }

@@ -43,6 +43,7 @@ type fakeGitHub struct {
 	anns     map[int64][]map[string]any // annotations per check run, as appended
 	statuses []map[string]any
 	issues   []map[string]any
+	teams    map[string][]string // team slug in org acme → member logins
 
 	// failures injected per "METHOD route" (route uses {id} placeholders):
 	// each call pops the first response.
@@ -131,6 +132,21 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Header.Get("User-Agent") == "" {
 		t.Errorf("%s: no User-Agent; GitHub rejects such requests", line)
+	}
+	if m := regexp.MustCompile(`^/api/v3/orgs/acme/teams/([a-z-]+)/members$`).FindStringSubmatch(r.URL.Path); m != nil && r.Method == "GET" {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		members, ok := f.teams[m[1]]
+		if !ok {
+			f.reply(w, 404, `{"message":"Not Found","documentation_url":"https://docs.github.com/rest/teams/members#list-team-members"}`)
+			return
+		}
+		var users []map[string]any
+		for i, login := range members {
+			users = append(users, user(login, 100+i))
+		}
+		f.page(w, r, users)
+		return
 	}
 	if !strings.HasPrefix(r.URL.Path, repoPath+"/") {
 		t.Errorf("%s: not under %s", line, repoPath)

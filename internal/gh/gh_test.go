@@ -622,3 +622,22 @@ func TestMarkerInSomeoneElsesComment(t *testing.T) {
 		t.Errorf("%d comment edits", n)
 	}
 }
+
+func TestTeamMembers(t *testing.T) {
+	f := newFake(t)
+	f.teams = map[string][]string{"risk": {"carol", "alice"}}
+	c := newEnv(t, f, "acme/credit-risk").context(t, f)
+	got, err := c.TeamMembers(context.Background(), "@acme/risk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"alice", "carol"}, got); diff != "" {
+		t.Error(diff)
+	}
+	if _, err := c.TeamMembers(context.Background(), "@acme/secret"); err == nil {
+		t.Error("a team the token cannot see must be an error")
+	}
+	if diff := cmp.Diff([]string{"GET /api/v3/orgs/acme/teams/risk/members?per_page=100", "GET /api/v3/orgs/acme/teams/secret/members?per_page=100"}, f.requests("")); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+}
