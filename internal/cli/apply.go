@@ -13,6 +13,7 @@ import (
 func newApplyCmd(o *options) *cobra.Command {
 	var f reconcileFlags
 	var format string
+	var allowUnreleased bool
 	cmd := &cobra.Command{
 		Use:   "apply",
 		Short: "Apply the saved plans",
@@ -34,7 +35,7 @@ refused a plan, 2 on any other failure.`,
 			if err != nil {
 				return err
 			}
-			res, err := reconcile.Apply(cmd.Context(), p, opts, reconcile.AllowAll)
+			res, err := reconcile.Apply(cmd.Context(), p, opts, releaseGate(o, p, allowUnreleased))
 			if res != nil {
 				if format == "json" {
 					_ = writeJSON(o.stdout, res)
@@ -55,6 +56,7 @@ refused a plan, 2 on any other failure.`,
 		},
 	}
 	f.register(cmd)
+	allowUnreleasedFlag(cmd, &allowUnreleased)
 	formatFlag(cmd, &format, "text", "json")
 	return cmd
 }

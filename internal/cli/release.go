@@ -1,16 +1,22 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/slipway-ml/slipway/internal/reconcile"
 	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
+	"github.com/slipway-ml/slipway/internal/terraform"
 )
 
 func newReleaseCmd(o *options) *cobra.Command {
@@ -131,4 +137,50 @@ func releaseNow(o *options) (time.Time, error) {
 		return time.Time{}, usagef("SLIPWAY_NOW=%q: want an RFC 3339 time", s)
 	}
 	return t.UTC(), nil
+}
+
+// allowUnreleasedFlag registers apply's --allow-unreleased.
+func allowUnreleasedFlag(cmd *cobra.Command, allow *bool) {
+	cmd.Flags().BoolVar(allow, "allow-unreleased", false, "apply plans no verified release covers, in environments that are not protected")
+}
+
+// releaseGate is apply's gate: a stack's saved plan is applied only when
+// the newest verified release of it pins exactly that plan's sha256.
+// allowUnreleased lets any plan through in environments that are not
+// protected, and changes nothing in protected ones.
+func releaseGate(o *options, p *spec.Platform, allowUnreleased bool) reconcile.Gate {
+	var (
+		once    sync.Once
+		keys    []*sign.PublicKey
+		keysErr error
+	)
+	return reconcile.GateFunc(func(ctx context.Context, s terraform.Summary) error {
+		env, ok := p.Environments[s.Environment]
+		if allowUnreleased && ok && !env.Protected {
+			o.log.Warn("applying without a release check (--allow-unreleased)", "stack", s.Stack)
+			return nil
+		}
+		once.Do(func() { keys, keysErr = release.TrustedKeys(p) })
+		if keysErr != nil {
+			return keysErr
+		}
+		now, err := releaseNow(o)
+		if err != nil {
+			return err
+		}
+		c, err := release.Gate(ctx, release.GateQuery{
+			Root: p.Root, Keys: keys, Environment: s.Environment, Stack: path.Base(s.Stack), PlanSHA256: s.PlanSHA256, Now: now,
+		})
+		if err != nil {
+			return err
+		}
+		if !c.Covered {
+			if allowUnreleased {
+				return fmt.Errorf("%s (--allow-unreleased does not apply: %s is protected)", c.Reason, s.Environment)
+			}
+			return errors.New(c.Reason)
+		}
+		o.log.Info("release covers plan", "stack", s.Stack, "release", c.Record, "key", c.KeyID)
+		return nil
+	})
 }

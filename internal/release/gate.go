@@ -73,12 +73,16 @@ func Gate(ctx context.Context, q GateQuery) (Coverage, error) {
 		}
 		c := Coverage{Record: r.Path, Version: r.Version, KeyID: r.KeyID}
 		switch {
-		case !r.OK:
+		case r.statement == nil:
 			c.Reason = fmt.Sprintf("release %s does not verify: %s", r.Path, strings.Join(r.Problems, "; "))
 		case !found:
 			c.Reason = fmt.Sprintf("release %s does not pin a plan for %s", r.Path, id)
 		case pinned != q.PlanSHA256:
+			// Checked before the record's other problems: a plan made
+			// after the release also shows there as "plan changed".
 			c.Reason = fmt.Sprintf("saved plan %s differs from the plan release %s pinned (%s): plan again from the released specs or release again", q.PlanSHA256, r.Path, pinned)
+		case !r.OK:
+			c.Reason = fmt.Sprintf("release %s does not verify: %s", r.Path, strings.Join(r.Problems, "; "))
 		default:
 			c.Covered = true
 			c.Reason = fmt.Sprintf("covered by release %s (%s, signed by %s)", r.Path, r.Version, r.KeyID)
