@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/slipway-ml/slipway/internal/digest"
+)
+
+// TestReleaseExitCodes pins the exit codes of keys, release and verify:
+// 1 for a negative verdict (a deny, a failed verification), 2 for bad
+// input (no or wrong password), and that no password is ever printed.
+func TestReleaseExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	repo := filepath.Join(dir, "repo")
+	if err := os.CopyFS(repo, os.DirFS("../../examples/credit-risk")); err != nil {
+		t.Fatal(err)
+	}
+	const password = "Pa55-w0rd-never-printed"
+	env := map[string]string{"SLIPWAY_NOW": "2026-11-23T12:00:00Z"}
+	run := func(args ...string) (int, string) {
+		var out, errb bytes.Buffer
+		code := Run(context.Background(), args, &out, &errb, func(k string) string { return env[k] })
+		all := out.String() + errb.String()
+		if strings.Contains(all, password) {
+			t.Fatalf("%v printed the password:\n%s", args, all)
+		}
+		return code, all
+	}
+	write := func(rel string, b []byte) string {
+		full := filepath.Join(repo, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return digest.Bytes(b)
+	}
+	result := func(outcome string) {
+		unit := func(model, version string) map[string]any {
+			rel := ".slipway/plans/staging/" + model + ".tfplan"
+			return map[string]any{"model": model, "model_version": version, "environment": "staging", "verdict": map[bool]string{true: "deny", false: "pass"}[outcome == "deny"],
+				"plan":    map[string]any{"stack": "staging/" + model, "environment": "staging", "plan_file": rel, "plan_sha256": write(rel, []byte("plan "+model))},
+				"results": []map[string]any{{"rule": "evaluation.min_metric", "severity": "deny", "outcome": outcome, "message": "roc_auc"}}}
+		}
+		b, _ := json.Marshal(map[string]any{"verdict": "pass", "platform": "credit-risk", "units": []any{unit("credit-default", "2.3.0")}})
+		write(".slipway/check/result.json", b)
+	}
+	key := filepath.Join(dir, "release.key")
+
+	if code, out := run("keys", "generate", "--out", dir, "--name", "release"); code != ExitError || !strings.Contains(out, "no key password") {
+		t.Fatalf("keys without password: %d %s", code, out)
+	}
+	env["COSIGN_PASSWORD"] = password
+	if code, out := run("keys", "generate", "--out", dir, "--name", "release"); code != ExitOK {
+		t.Fatalf("keys generate: %d %s", code, out)
+	}
+	pub, _ := os.ReadFile(filepath.Join(dir, "release.pub"))
+	write("keys/release.pub", pub)
+
+	result("deny")
+	if code, out := run("release", "--repo", repo, "--env", "staging", "--key", key); code != ExitDenied || !strings.Contains(out, "refused") {
+		t.Fatalf("release of a deny: %d %s", code, out)
+	}
+	result("pass")
+	env["COSIGN_PASSWORD"] = "wrong-" + password[:3]
+	if code, out := run("release", "--repo", repo, "--env", "staging", "--key", key); code != ExitError || !strings.Contains(out, "wrong key password") {
+		t.Fatalf("release with a wrong password: %d %s", code, out)
+	}
+	env["COSIGN_PASSWORD"] = password
+	if code, out := run("release", "--repo", repo, "--env", "staging", "--key", key); code != ExitOK {
+		t.Fatalf("release: %d %s", code, out)
+	}
+	if code, out := run("verify", "--repo", repo); code != ExitOK {
+		t.Fatalf("verify: %d %s", code, out)
+	}
+	write(".slipway/plans/staging/credit-default.tfplan", []byte("another plan"))
+	if code, out := run("verify", "--repo", repo); code != ExitDenied || !strings.Contains(out, "plan changed") {
+		t.Fatalf("verify after the plan changed: %d %s", code, out)
+	}
+	if code, out := run("verify", "--repo", repo, "--key", filepath.Join(dir, "missing.pub")); code != ExitError {
+		t.Fatalf("verify with a missing key file: %d %s", code, out)
+	}
+}
