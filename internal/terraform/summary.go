@@ -141,10 +141,16 @@ func resource(rc *tfjson.ResourceChange, secrets []string) (Resource, string) {
 		r.Actions = append(r.Actions, string(x))
 	}
 	if kind == "update" || kind == "replace" {
-		walk("", c.Before, c.After, c.AfterUnknown, c.BeforeSensitive, c.AfterSensitive, &r.Diff)
-		for i, d := range r.Diff {
-			r.Diff[i].Before = scrub(d.Before, secrets)
-			r.Diff[i].After = scrub(d.After, secrets)
+		var diffs []AttrDiff
+		walk("", c.Before, c.After, c.AfterUnknown, c.BeforeSensitive, c.AfterSensitive, &diffs)
+		for _, d := range diffs {
+			// terraform_data's output only mirrors its input: listing it
+			// would repeat every change as one opaque blob.
+			if rc.Type == "terraform_data" && (d.Path == "output" || strings.HasPrefix(d.Path, "output.") || strings.HasPrefix(d.Path, "output[")) {
+				continue
+			}
+			d.Before, d.After = scrub(d.Before, secrets), scrub(d.After, secrets)
+			r.Diff = append(r.Diff, d)
 			r.Changed = append(r.Changed, d.Path)
 		}
 	}

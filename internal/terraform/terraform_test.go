@@ -136,11 +136,10 @@ func TestPlanApplySummary(t *testing.T) {
 	terraform.Summarize(&sum, plan)
 	want := []terraform.Resource{{
 		Address: "terraform_data.d", Type: "terraform_data", Actions: []string{"update"},
-		Changed: []string{"input.digest", "input.token", "output"},
+		Changed: []string{"input.digest", "input.token"},
 		Diff: []terraform.AttrDiff{
 			{Path: "input.digest", Before: "sha256:aa", After: "sha256:bb"},
 			{Path: "input.token", Before: terraform.Redacted, After: terraform.Redacted},
-			{Path: "output", Before: map[string]any{"cpu": 1.0, "digest": "sha256:aa", "token": terraform.Redacted}, After: terraform.Unknown},
 		},
 	}}
 	if diff := cmp.Diff(want, sum.Resources); diff != "" {
