@@ -249,6 +249,9 @@ func build(p *plan, ws []*worker, rows int64) *Report {
 		sets[gi] = s
 		if g.attr == "" {
 			rep.Overall = s
+			if len(s.Undefined) > 0 {
+				rep.Undefined = s.Undefined
+			}
 			continue
 		}
 		if rep.Groups[g.attr] == nil {

@@ -72,10 +72,13 @@ type Config struct {
 // Report is the result of evaluating one predictions file: the JSON of
 // `slipway evaluate --format json`.
 type Report struct {
-	Task           string                         `json:"task"`
-	Rows           int64                          `json:"rows"`
-	Settings       Settings                       `json:"settings"`
-	Overall        Set                            `json:"overall"`
+	Task     string   `json:"task"`
+	Rows     int64    `json:"rows"`
+	Settings Settings `json:"settings"`
+	Overall  Set      `json:"overall"`
+	// Undefined repeats the overall set's reasons for undefined metrics at
+	// the top, where policies look them up.
+	Undefined      map[string]string              `json:"undefined,omitempty"`
 	Groups         map[string]map[string]Set      `json:"groups"`
 	Fairness       map[string]Fairness            `json:"fairness"`
 	ExcludedGroups []ExcludedGroup                `json:"excluded_groups"`

@@ -1,0 +1,451 @@
+// Package evidence builds a model's evidence summary from the files its
+// spec names: metrics computed from the predictions on the gold set, test
+// report counts, data quality and drift of the snapshots, the runbook's
+// sections, and the sha256 of every file read. The summary is what the
+// policy engine judges; evidence that cannot be read is recorded as a
+// problem (which policies deny), never as a failed run.
+package evidence
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slipway-ml/slipway/internal/atomicfile"
+	"github.com/slipway-ml/slipway/internal/digest"
+	"github.com/slipway-ml/slipway/internal/junit"
+	"github.com/slipway-ml/slipway/internal/metrics"
+	"github.com/slipway-ml/slipway/internal/quality"
+	"github.com/slipway-ml/slipway/internal/spec"
+)
+
+// Problem kinds, matching the spec field that names the file.
+const (
+	KindPredictions = "predictions"
+	KindTests       = "tests"
+	KindData        = "data"
+	KindRunbook     = "runbook"
+)
+
+// Summary is the evidence summary of one model
+// (.slipway/evidence/<model>.json).
+type Summary struct {
+	Model          string          `json:"model"`
+	Version        string          `json:"version"`
+	Task           string          `json:"task"`
+	GeneratedAt    string          `json:"generated_at"`
+	SlipwayVersion string          `json:"slipway_version"`
+	Evaluation     *metrics.Report `json:"evaluation"`
+	Gold           *Gold           `json:"gold"`
+	Tests          Tests           `json:"tests"`
+	Data           Data            `json:"data"`
+	Runbook        Runbook         `json:"runbook"`
+	Inputs         []Input         `json:"inputs"`
+	Problems       []Problem       `json:"problems"`
+}
+
+// Gold ties the evaluation to the gold data source: the digest its spec
+// declares and the digest of the snapshot committed for it.
+type Gold struct {
+	DataSource      string `json:"data_source"`
+	DeclaredVersion string `json:"declared_version"`
+	Snapshot        string `json:"snapshot"`
+	SnapshotSHA256  string `json:"snapshot_sha256"`
+}
+
+// Tests are the model's JUnit reports, counted.
+type Tests struct {
+	Reports []Input                 `json:"reports"`
+	Suites  map[string]*junit.Suite `json:"suites"`
+	Total   junit.Counts            `json:"total"`
+}
+
+// Data is the quality of each named data source's snapshot and the drift
+// between the model's reference and current snapshots.
+type Data struct {
+	Sources map[string]*quality.Report `json:"sources"`
+	Drift   *quality.Drift             `json:"drift,omitempty"`
+}
+
+// Runbook records the runbook's markdown headings.
+type Runbook struct {
+	Path     string   `json:"path"`
+	Exists   bool     `json:"exists"`
+	Sections []string `json:"sections"`
+}
+
+// Input is a file read, repo-relative, with its digest.
+type Input struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+}
+
+// Problem is evidence that could not be read or measured.
+type Problem struct {
+	Kind    string `json:"kind"`
+	Path    string `json:"path"`
+	Message string `json:"message"`
+}
+
+// Options tune spec-mode evaluation.
+type Options struct {
+	// Now is the clock for generated_at and freshness; time.Now if nil.
+	Now func() time.Time
+	// SlipwayVersion is recorded in the summary.
+	SlipwayVersion string
+	// Bootstrap and Seed add confidence intervals.
+	Bootstrap int
+	Seed      int64
+	// Workers parse predictions in parallel; 0 is one per CPU.
+	Workers int
+}
+
+// ErrUnknownModel is returned for a model the platform does not define.
+var ErrUnknownModel = errors.New("unknown model")
+
+// Path is where the summary of model is written under workdir.
+func Path(workdir, model string) string {
+	return filepath.Join(workdir, "evidence", model+".json")
+}
+
+// Evaluate builds the evidence summary of one model. Only an unknown model
+// or a cancelled context is an error; unreadable evidence is a problem in
+// the summary.
+func Evaluate(ctx context.Context, p *spec.Platform, model string, opts Options) (*Summary, error) {
+	m, ok := p.Models[model]
+	if !ok {
+		return nil, fmt.Errorf("model %q: %w (have %s)", model, ErrUnknownModel, strings.Join(p.ModelNames(), ", "))
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	b := &builder{ctx: ctx, p: p, inputs: map[string]string{}}
+	s := &Summary{
+		Model: m.Name, Version: m.Version, Task: m.Task,
+		GeneratedAt:    now().UTC().Format(time.RFC3339),
+		SlipwayVersion: opts.SlipwayVersion,
+		Tests:          Tests{Reports: []Input{}, Suites: map[string]*junit.Suite{}},
+		Data:           Data{Sources: map[string]*quality.Report{}},
+		Problems:       []Problem{},
+	}
+	s.Evaluation = b.evaluation(m, opts)
+	s.Gold = b.gold(m)
+	s.Tests = b.tests(m)
+	s.Data = b.data(m, now())
+	s.Runbook = b.runbook(m)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.Problems = append(s.Problems, b.problems...)
+	for _, path := range sortedKeys(b.inputs) {
+		s.Inputs = append(s.Inputs, Input{Path: path, SHA256: b.inputs[path]})
+	}
+	if s.Inputs == nil {
+		s.Inputs = []Input{}
+	}
+	return s, nil
+}
+
+// WriteAll evaluates models (every model when empty) and writes each
+// summary atomically to Path(workdir, model).
+func WriteAll(ctx context.Context, p *spec.Platform, workdir string, models []string, opts Options) ([]*Summary, error) {
+	if len(models) == 0 {
+		models = p.ModelNames()
+	}
+	var out []*Summary
+	for _, name := range models {
+		s, err := Evaluate(ctx, p, name, opts)
+		if err != nil {
+			return out, err
+		}
+		if err := Write(Path(workdir, name), s); err != nil {
+			return out, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// Write writes a summary as indented JSON, atomically.
+func Write(path string, s *Summary) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write evidence %s: %w", path, err)
+	}
+	return nil
+}
+
+// Read reads a summary Write wrote.
+func Read(path string) (*Summary, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var s Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("read evidence %s: %w", path, err)
+	}
+	return &s, nil
+}
+
+type builder struct {
+	ctx      context.Context
+	p        *spec.Platform
+	inputs   map[string]string
+	problems []Problem
+}
+
+func (b *builder) problem(kind, path string, err error) {
+	b.problems = append(b.problems, Problem{Kind: kind, Path: path, Message: err.Error()})
+}
+
+// open resolves a repo-relative path and records its digest; a problem is
+// recorded and "" returned when the file cannot be read.
+func (b *builder) open(kind, rel string) string {
+	abs, err := b.p.ResolvePath(rel)
+	if err != nil {
+		b.problem(kind, rel, err)
+		return ""
+	}
+	d, err := digest.File(abs)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			err = errors.New("file does not exist")
+		}
+		b.problem(kind, rel, err)
+		return ""
+	}
+	b.inputs[rel] = d
+	return abs
+}
+
+func (b *builder) evaluation(m spec.Model, opts Options) *metrics.Report {
+	e := m.Evaluation
+	abs := b.open(KindPredictions, e.Predictions)
+	if abs == "" {
+		return nil
+	}
+	cfg := metrics.Config{
+		Task: m.Task, Label: e.Columns.Label, Prediction: e.Columns.Prediction, Score: e.Columns.Score, Weight: e.Columns.Weight,
+		Positive: positive(e.Positive), Threshold: e.Threshold,
+		MinGroupSize: b.p.Policy.MinGroupSize,
+		Bootstrap:    opts.Bootstrap, Seed: opts.Seed, Workers: opts.Workers, Name: e.Predictions,
+	}
+	if m.Task != metrics.Binary {
+		cfg.Bootstrap = 0
+	}
+	if f := m.Fairness; f != nil {
+		cfg.Sensitive = f.Sensitive
+		cfg.Intersectional = f.Intersectional
+		cfg.ReferenceGroup = f.ReferenceGroup
+		if f.MinGroupSize > 0 {
+			cfg.MinGroupSize = f.MinGroupSize
+		}
+	}
+	rep, err := metrics.EvaluateFile(b.ctx, abs, cfg)
+	if err != nil {
+		b.problem(KindPredictions, e.Predictions, err)
+		return nil
+	}
+	return rep
+}
+
+// positive renders the spec's positive class as the text of a CSV field.
+func positive(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case bool:
+		return strconv.FormatBool(x)
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case json.Number:
+		return x.String()
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+func (b *builder) gold(m spec.Model) *Gold {
+	name := m.Evaluation.Data
+	src, ok := b.p.DataSources[name]
+	if !ok {
+		return nil
+	}
+	g := &Gold{DataSource: name, DeclaredVersion: src.Version, Snapshot: src.Snapshot}
+	if src.Snapshot != "" {
+		if abs := b.open(KindData, src.Snapshot); abs != "" {
+			g.SnapshotSHA256 = b.inputs[src.Snapshot]
+		}
+	}
+	return g
+}
+
+func (b *builder) tests(m spec.Model) Tests {
+	t := Tests{Reports: []Input{}, Suites: map[string]*junit.Suite{}}
+	all := junit.New()
+	for _, rel := range m.Tests.Reports {
+		abs := b.open(KindTests, rel)
+		if abs == "" {
+			continue
+		}
+		rep, err := junit.ParseFile(abs, rel)
+		if err != nil {
+			b.problem(KindTests, rel, err)
+			continue
+		}
+		t.Reports = append(t.Reports, Input{Path: rel, SHA256: b.inputs[rel]})
+		all.Merge(rep)
+	}
+	t.Suites, t.Total = all.Suites, all.Total
+	return t
+}
+
+func (b *builder) data(m spec.Model, now time.Time) Data {
+	d := Data{Sources: map[string]*quality.Report{}}
+	names := map[string]bool{m.Evaluation.Data: true}
+	for _, n := range m.Training.Data {
+		names[n] = true
+	}
+	for _, name := range sortedKeys(names) {
+		src, ok := b.p.DataSources[name]
+		if !ok || src.Snapshot == "" {
+			continue
+		}
+		abs := b.open(KindData, src.Snapshot)
+		if abs == "" {
+			continue
+		}
+		rep, err := quality.Check(b.ctx, abs, src.Snapshot, src, now)
+		if err != nil {
+			b.problem(KindData, src.Snapshot, err)
+			continue
+		}
+		d.Sources[name] = rep
+	}
+	md := m.Data
+	if md == nil || md.Reference == "" || md.Current == "" {
+		return d
+	}
+	ref, cur := b.open(KindData, md.Reference), b.open(KindData, md.Current)
+	if ref == "" || cur == "" {
+		return d
+	}
+	features := md.Features
+	if len(m.Monitoring.Drift.Features) > 0 {
+		features = mergeNames(features, m.Monitoring.Drift.Features)
+	}
+	if len(features) == 0 {
+		return d
+	}
+	types := map[string]string{}
+	for _, n := range sortedKeys(names) {
+		for _, f := range b.p.DataSources[n].Schema {
+			types[f.Name] = f.Type
+		}
+	}
+	drift, err := quality.Compare(b.ctx, ref, md.Reference, cur, md.Current, features, types)
+	if err != nil {
+		b.problem(KindData, md.Reference+", "+md.Current, err)
+		return d
+	}
+	d.Drift = drift
+	return d
+}
+
+func mergeNames(a, b []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range append(append([]string{}, a...), b...) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (b *builder) runbook(m spec.Model) Runbook {
+	rel := m.Handover.Runbook
+	r := Runbook{Path: rel, Sections: []string{}}
+	if rel == "" {
+		return r
+	}
+	abs := b.open(KindRunbook, rel)
+	if abs == "" {
+		return r
+	}
+	sections, err := Headings(abs)
+	if err != nil {
+		b.problem(KindRunbook, rel, err)
+		return r
+	}
+	r.Exists, r.Sections = true, sections
+	return r
+}
+
+// Headings returns the level 1 and 2 ATX headings ("# X", "## X") of a
+// markdown file, outside fenced code blocks, in order.
+func Headings(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	out := []string{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	fence := ""
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), " \t\r")
+		trimmed := strings.TrimLeft(line, " ")
+		if len(line)-len(trimmed) > 3 {
+			continue
+		}
+		if strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~") {
+			switch {
+			case fence == "":
+				fence = trimmed[:3]
+			case strings.HasPrefix(trimmed, fence):
+				fence = ""
+			}
+			continue
+		}
+		if fence != "" {
+			continue
+		}
+		for _, prefix := range []string{"# ", "## "} {
+			if strings.HasPrefix(trimmed, prefix) {
+				title := strings.TrimSpace(strings.TrimRight(strings.TrimSpace(trimmed[len(prefix):]), "#"))
+				if title != "" {
+					out = append(out, title)
+				}
+			}
+		}
+	}
+	return out, sc.Err()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
