@@ -147,7 +147,9 @@ type githubScope struct {
 	Problems       []string `json:"problems,omitempty"`
 }
 
-// loadGitHubScope reads the pull request a GitHub Actions job runs for;
+// loadGitHubScope reads the pull request a GitHub Actions job runs for (on
+// push, the pull request merged as the commit; none for a direct push, with
+// a problem saying so);
 // repo is the platform directory (--repo). The check command calls it for
 // --github: ChangedFiles and PathPrefix go to changes.Classify (paths are
 // relative to the git top level) and Approvals into the policy input's
@@ -161,7 +163,16 @@ func loadGitHubScope(ctx context.Context, o *options, repo string) (*githubScope
 	s := &githubScope{Context: c, PR: c.PR, HeadSHA: c.HeadSHA, BaseRef: c.BaseRef, Fork: c.Fork, PathPrefix: c.PathPrefix,
 		ChangedFiles: []string{}, Approvals: []gh.Approval{}, CodeOwners: map[string][]string{}, OwnerApprovals: []string{}}
 	if c.PR == 0 {
-		return nil, fmt.Errorf("--github needs a pull request event, got %q: %w", c.EventName, gh.ErrNoPullRequest)
+		// On push to main: the pull request merged as this commit, whose
+		// reviews a release is judged on.
+		if err := c.ResolvePullRequest(ctx); err != nil {
+			return nil, err
+		}
+		s.PR, s.BaseRef = c.PR, c.BaseRef
+	}
+	if c.PR == 0 {
+		s.Problems = append(s.Problems, "commit "+c.HeadSHA+" was pushed without a pull request: no changed files or approvals from GitHub")
+		return s, nil
 	}
 	if s.ChangedFiles, err = c.ChangedFiles(ctx); err != nil {
 		return nil, err

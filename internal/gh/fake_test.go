@@ -44,6 +44,7 @@ type fakeGitHub struct {
 	statuses []map[string]any
 	issues   []map[string]any
 	teams    map[string][]string // team slug in org acme → member logins
+	pulls    []map[string]any    // pull requests, for commit → pull request lookups
 
 	// failures injected per "METHOD route" (route uses {id} placeholders):
 	// each call pops the first response.
@@ -106,6 +107,7 @@ var routes = []route{
 	{"PATCH", `/check-runs/(\d+)`, nil, (*fakeGitHub).updateCheckRun},
 	{"POST", `/statuses/([0-9a-f]{40})`, nil, (*fakeGitHub).createStatus},
 	{"GET", `/issues`, []string{"state", "per_page", "page"}, (*fakeGitHub).listIssues},
+	{"GET", `/commits/([0-9a-f]{40})/pulls`, []string{"per_page", "page"}, (*fakeGitHub).commitPulls},
 	{"POST", `/issues`, nil, (*fakeGitHub).createIssue},
 	{"PATCH", `/issues/(\d+)`, nil, (*fakeGitHub).editIssue},
 }
@@ -258,7 +260,11 @@ func (f *fakeGitHub) page(w http.ResponseWriter, r *http.Request, items []map[st
 	if len(links) > 0 {
 		w.Header().Set("Link", strings.Join(links, ", "))
 	}
-	f.json(w, 200, items[start:end])
+	out := items[start:end]
+	if out == nil {
+		out = []map[string]any{}
+	}
+	f.json(w, 200, out)
 }
 
 func (f *fakeGitHub) id() int64 { f.nextID++; return f.nextID }
@@ -595,4 +601,30 @@ func onlyKeys(m map[string]any, required, optional []string) string {
 func (f *fakeGitHub) apiURL() string {
 	u, _ := url.Parse(f.srv.URL)
 	return u.String() + "/api/v3"
+}
+
+// addPull adds a pull request; merged ones carry their merge commit.
+func (f *fakeGitHub) addPull(number int, mergeSHA string, merged bool) {
+	pr := map[string]any{
+		"id": f.id(), "number": number, "state": "open", "title": "Retrain credit-default",
+		"url":      fmt.Sprintf("https://api.github.com/repos/acme/credit-risk/pulls/%d", number),
+		"html_url": fmt.Sprintf("https://github.com/acme/credit-risk/pull/%d", number),
+		"user":     user("octocat", 1), "merge_commit_sha": mergeSHA, "merged_at": nil,
+		"head": map[string]any{"ref": "retrain", "sha": headSHA},
+		"base": map[string]any{"ref": "main", "sha": baseSHA},
+	}
+	if merged {
+		pr["state"], pr["merged_at"] = "closed", f.now.Format(time.RFC3339)
+	}
+	f.pulls = append(f.pulls, pr)
+}
+
+func (f *fakeGitHub) commitPulls(w http.ResponseWriter, r *http.Request, ids []string, _ map[string]any) {
+	var out []map[string]any
+	for _, pr := range f.pulls {
+		if pr["merge_commit_sha"] == ids[0] || pr["state"] == "open" {
+			out = append(out, pr)
+		}
+	}
+	f.page(w, r, out)
 }

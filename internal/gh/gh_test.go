@@ -641,3 +641,31 @@ func TestTeamMembers(t *testing.T) {
 		t.Errorf("requests (-want +got):\n%s", diff)
 	}
 }
+
+func TestResolvePullRequestOnPush(t *testing.T) {
+	f := newFake(t)
+	f.addPull(11, "", false) // an open pull request that also contains the commit
+	f.addPull(12, mergeSHA, true)
+	e := newEnv(t, f, "acme/credit-risk")
+	p := filepath.Join(t.TempDir(), "push.json")
+	os.WriteFile(p, []byte(`{"ref":"refs/heads/main","after":"`+mergeSHA+`","repository":{"full_name":"acme/credit-risk"}}`), 0o644)
+	e.vars["GITHUB_EVENT_PATH"], e.vars["GITHUB_EVENT_NAME"] = p, "push"
+	c := e.context(t, f)
+	if err := c.ResolvePullRequest(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if c.PR != 12 || c.BaseRef != "main" || c.HeadSHA != mergeSHA {
+		t.Errorf("PR = %d, base = %s, head = %s", c.PR, c.BaseRef, c.HeadSHA)
+	}
+	if diff := cmp.Diff([]string{"GET /commits/" + mergeSHA + "/pulls?per_page=100"}, f.requests("")); diff != "" {
+		t.Error(diff)
+	}
+
+	f2 := newFake(t)
+	e2 := newEnv(t, f2, "acme/credit-risk")
+	e2.vars["GITHUB_EVENT_PATH"], e2.vars["GITHUB_EVENT_NAME"] = p, "push"
+	c2 := e2.context(t, f2)
+	if err := c2.ResolvePullRequest(context.Background()); err != nil || c2.PR != 0 {
+		t.Errorf("a direct push: PR = %d, err = %v", c2.PR, err)
+	}
+}

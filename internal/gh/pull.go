@@ -147,3 +147,30 @@ func (c *Context) CodeOwners(ctx context.Context) (*CodeOwners, error) {
 	}
 	return &CodeOwners{}, nil
 }
+
+// ResolvePullRequest finds, outside pull request events, the pull request
+// that was merged as the job's commit, so a release on push to main is
+// judged on the reviews the change actually got. It leaves PR at 0 when the
+// commit was pushed without a pull request.
+func (c *Context) ResolvePullRequest(ctx context.Context) error {
+	if c.PR != 0 {
+		return nil
+	}
+	if c.HeadSHA == "" {
+		return errors.New("find the pull request of the commit: GITHUB_SHA is not set")
+	}
+	prs, _, err := c.client.PullRequests.ListPullRequestsWithCommit(ctx, c.Owner, c.Repo, c.HeadSHA, &github.ListOptions{PerPage: 100})
+	if err != nil {
+		return fmt.Errorf("find the pull request of commit %s: %w", c.HeadSHA, err)
+	}
+	for _, pr := range prs {
+		// Only the pull request merged as this very commit: a commit can
+		// also sit in other, open pull requests.
+		if pr.MergedAt != nil && pr.GetMergeCommitSHA() == c.HeadSHA {
+			c.PR = pr.GetNumber()
+			c.BaseRef, c.BaseSHA = pr.GetBase().GetRef(), pr.GetBase().GetSHA()
+			return nil
+		}
+	}
+	return nil
+}
