@@ -225,22 +225,23 @@ func (s Statement) Marshal() ([]byte, error) {
 // Parse decodes a statement and checks that it carries Slipway's release
 // predicate; errors wrap ErrNotRelease when it does not.
 func Parse(payload []byte) (*Statement, error) {
-	var head struct {
-		Type          string `json:"_type"`
-		PredicateType string `json:"predicateType"`
-	}
-	if err := json.Unmarshal(payload, &head); err != nil {
-		return nil, fmt.Errorf("%w: statement: %v", ErrNotRelease, err)
-	}
-	if head.Type != StatementV1 && head.Type != StatementV01 {
-		return nil, fmt.Errorf("%w: statement type %q", ErrNotRelease, head.Type)
-	}
-	if head.PredicateType != PredicateType {
-		return nil, fmt.Errorf("%w: predicate type %q, want %s", ErrNotRelease, head.PredicateType, PredicateType)
-	}
+	// One decode: records are verified by the ten thousand.
 	var s Statement
 	if err := json.Unmarshal(payload, &s); err != nil {
-		return nil, fmt.Errorf("%w: predicate: %v", ErrNotRelease, err)
+		// Another predicate type may not fit Release: say which it is.
+		var head struct {
+			PredicateType string `json:"predicateType"`
+		}
+		if json.Unmarshal(payload, &head) == nil && head.PredicateType != PredicateType {
+			return nil, fmt.Errorf("%w: predicate type %q, want %s", ErrNotRelease, head.PredicateType, PredicateType)
+		}
+		return nil, fmt.Errorf("%w: statement: %v", ErrNotRelease, err)
+	}
+	if s.Type != StatementV1 && s.Type != StatementV01 {
+		return nil, fmt.Errorf("%w: statement type %q", ErrNotRelease, s.Type)
+	}
+	if s.PredicateType != PredicateType {
+		return nil, fmt.Errorf("%w: predicate type %q, want %s", ErrNotRelease, s.PredicateType, PredicateType)
 	}
 	return &s, nil
 }

@@ -32,7 +32,7 @@ type fixture struct {
 
 // newFixture copies the example platform, gives it a trusted key and
 // stands in saved plans and evidence the way check leaves them.
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{root: filepath.Join(t.TempDir(), "repo")}
 	if err := os.CopyFS(f.root, os.DirFS("../../examples/credit-risk")); err != nil {
@@ -65,7 +65,7 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func (f *fixture) write(t *testing.T, rel string, b []byte) {
+func (f *fixture) write(t testing.TB, rel string, b []byte) {
 	t.Helper()
 	full := filepath.Join(f.root, filepath.FromSlash(rel))
 	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
@@ -76,7 +76,7 @@ func (f *fixture) write(t *testing.T, rel string, b []byte) {
 	}
 }
 
-func (f *fixture) digest(t *testing.T, rel string) string {
+func (f *fixture) digest(t testing.TB, rel string) string {
 	t.Helper()
 	d, err := digest.File(filepath.Join(f.root, filepath.FromSlash(rel)))
 	if err != nil {
@@ -85,12 +85,12 @@ func (f *fixture) digest(t *testing.T, rel string) string {
 	return d
 }
 
-func (f *fixture) plan(t *testing.T, env, stack string) Plan {
+func (f *fixture) plan(t testing.TB, env, stack string) Plan {
 	rel := ".slipway/plans/" + env + "/" + stack + ".tfplan"
 	return Plan{Stack: env + "/" + stack, Environment: env, Model: strings.TrimPrefix(stack, "_shared"), PlanFile: rel, PlanSHA256: f.digest(t, rel), Changes: attest.Changes{Create: 1}}
 }
 
-func (f *fixture) unit(t *testing.T, env, model string, results ...Result) Unit {
+func (f *fixture) unit(t testing.TB, env, model string, results ...Result) Unit {
 	pl := f.plan(t, env, model)
 	ev := ".slipway/evidence/" + model + ".json"
 	auc := 0.91
@@ -102,7 +102,7 @@ func (f *fixture) unit(t *testing.T, env, model string, results ...Result) Unit 
 		Evidence: &Evidence{Path: ev, SHA256: f.digest(t, ev), Headline: map[string]*float64{"roc_auc": &auc}}, Results: results}
 }
 
-func (f *fixture) input(t *testing.T, units ...Unit) *Input {
+func (f *fixture) input(t testing.TB, units ...Unit) *Input {
 	in := &Input{Verdict: "pass", Platform: "credit-risk", GeneratedAt: signedAt.Format(time.RFC3339), Units: units,
 		Approvals: []Approval{{User: "alice", State: "APPROVED", SubmittedAt: "2026-11-23T10:00:00Z"}}}
 	for _, env := range []string{"staging", "production"} {

@@ -1,0 +1,84 @@
+package release
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/slipway-ml/slipway/internal/attest"
+	"github.com/slipway-ml/slipway/internal/digest"
+	"github.com/slipway-ml/slipway/internal/ledger"
+)
+
+// writeRecords writes n full release records (the example's resolved spec,
+// two stacks, evidence, results, a waiver) with their index, as n releases
+// in a row would have left them; going through Release would rewrite the
+// index n times.
+func writeRecords(b *testing.B, f *fixture, n int) int {
+	ctx := context.Background()
+	w := attest.Waiver{Rule: "data.pii_feature", Model: "fraud", Environment: "*", Reason: "DPIA approved", Expires: "2027-03-31", Ticket: "PRIV-1207"}
+	in := f.input(b, f.unit(b, "staging", "fraud", Result{Rule: "data.pii_feature", Severity: "deny", Outcome: "waived", Message: "postcode is PII", Waiver: &w},
+		Result{Rule: "evaluation.min_metric", Severity: "deny", Outcome: "pass", Message: "roc_auc 0.91 >= 0.85", Controls: []attest.Control{{Framework: "EU AI Act", ID: "Art. 15"}}}))
+	base, err := predicate(f.p, in, Options{Now: signedAt, Version: "bench", WorkDir: filepath.Join(f.root, ".slipway")}, in.Units[0], in.Shared[:1])
+	if err != nil {
+		b.Fatal(err)
+	}
+	var index bytes.Buffer
+	prevLine, size := "", 0
+	prev := map[string]string{}
+	for i := 0; i < n; i++ {
+		r := base
+		r.Environment = []string{"staging", "production"}[i%2]
+		r.Model.Version = fmt.Sprintf("4.%d.%d", i/100, i%100)
+		k := r.Environment
+		r.Previous = prev[k]
+		r.Stacks = []attest.Stack{{ID: r.Environment + "/fraud", PlanFile: fmt.Sprintf(".slipway/plans/%s/fraud-%d.tfplan", r.Environment, i), PlanSHA256: digest.Bytes([]byte(fmt.Sprint(i)))}}
+		st, err := attest.NewStatement(r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		payload, _ := st.Marshal()
+		env, err := f.signer.Sign(ctx, payload)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size += len(env)
+		rel, _ := ledger.RecordPath(r.Environment, "fraud", r.Model.Version)
+		f.write(b, rel, env)
+		e := ledger.Entry{Seq: i + 1, Environment: r.Environment, Model: "fraud", Version: r.Model.Version, Path: rel,
+			Record: digest.Bytes(env), Payload: digest.Bytes(payload), Previous: prev[k], PrevEntry: prevLine, RecordedAt: signedAt.Format(time.RFC3339)}
+		line, _ := json.Marshal(e)
+		prevLine, prev[k] = digest.Bytes(line), e.Record
+		index.Write(line)
+		index.WriteByte('\n')
+	}
+	if err := os.WriteFile(filepath.Join(f.root, ledger.Dir, ledger.IndexFile), index.Bytes(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return size / n
+}
+
+// BenchmarkVerifyLedger10k is `slipway verify` on a ledger of 10,000 full
+// release records: index chain, record digests, signatures, predicates,
+// signed chains, content checks (decision, subjects, waivers, plan files).
+func BenchmarkVerifyLedger10k(b *testing.B) {
+	f := newFixture(b)
+	avg := writeRecords(b, f, 10000)
+	b.ReportMetric(float64(avg), "B/record")
+	ctx := context.Background()
+	o := VerifyOptions{Root: f.root, Keys: f.keys, Now: signedAt}
+	for b.Loop() {
+		rep, err := Verify(ctx, o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !rep.OK || len(rep.Records) != 10000 {
+			b.Fatalf("ok=%v records=%d problems=%v", rep.OK, len(rep.Records), rep.Problems)
+		}
+	}
+}
