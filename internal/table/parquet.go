@@ -147,4 +147,3 @@ func render(t parquet.Type) func([]byte, parquet.Value) []byte {
 		return func(b []byte, x parquet.Value) []byte { return append(b, x.ByteArray()...) }
 	}
 }
-
