@@ -1,0 +1,465 @@
+// Package check is `slipway check`, the gate a pull request must pass: it
+// validates the platform specs, gathers each model's evidence summary, plans
+// the affected Terraform stacks, judges every (model, environment) unit with
+// the policy engine and writes the result document of CONTRACTS.md to
+// <work dir>/check/result.json.
+package check
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/slipway-ml/slipway/internal/atomicfile"
+	"github.com/slipway-ml/slipway/internal/changes"
+	"github.com/slipway-ml/slipway/internal/desired"
+	"github.com/slipway-ml/slipway/internal/digest"
+	"github.com/slipway-ml/slipway/internal/ledger"
+	"github.com/slipway-ml/slipway/internal/policy"
+	"github.com/slipway-ml/slipway/internal/reconcile"
+	"github.com/slipway-ml/slipway/internal/release"
+	"github.com/slipway-ml/slipway/internal/spec"
+	"github.com/slipway-ml/slipway/internal/terraform"
+)
+
+// ResultFile is where the last result is written, relative to the work dir.
+const ResultFile = "check/result.json"
+
+// Options configure a check.
+type Options struct {
+	// Repo is the platform repository.
+	Repo string
+	// WorkDir is the work dir; empty means <repo>/.slipway.
+	WorkDir string
+	// Base is the git ref the change is compared against; empty judges
+	// every model in every environment in scope.
+	Base string
+	// Envs limits the check to these environments; empty means all.
+	Envs []string
+	// NoPlan skips Terraform: the infrastructure rules then do not apply.
+	NoPlan bool
+	// Terraform is an explicit binary (--terraform).
+	Terraform string
+	// ChangedFiles, when not nil, are the files a pull request changes,
+	// relative to the git top level (with PathPrefix the platform's
+	// directory under it): they replace --base for change detection.
+	ChangedFiles []string
+	PathPrefix   string
+	// Approvals are the reviews of the pull request, when known.
+	Approvals []policy.Approval
+	// Now is the evaluation time; zero means time.Now.
+	Now time.Time
+	// Version is Slipway's version, recorded in the result.
+	Version string
+	Getenv  func(string) string
+	Log     *slog.Logger
+}
+
+// ErrUnknownEnv is wrapped when --env names no environment.
+var ErrUnknownEnv = errors.New("unknown environment")
+
+// Run performs the check and writes the result. A negative verdict is not
+// an error: the caller reads Result.Verdict. Errors are input or tool
+// failures (invalid specs, Terraform failing).
+func Run(ctx context.Context, o Options) (*Result, error) {
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	o.Now = o.Now.UTC().Truncate(time.Second)
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	p, err := spec.Load(ctx, o.Repo)
+	if err != nil {
+		return nil, err
+	}
+	if o.WorkDir == "" {
+		o.WorkDir = filepath.Join(p.Root, ".slipway")
+	}
+	for _, e := range o.Envs {
+		if _, ok := p.Environments[e]; !ok {
+			return nil, fmt.Errorf("--env %q: %w (known: %s)", e, ErrUnknownEnv, strings.Join(p.EnvironmentNames(), ", "))
+		}
+	}
+	engine, err := policy.New(ctx, p.Root)
+	if err != nil {
+		return nil, err
+	}
+	c := &checker{o: o, p: p, engine: engine}
+	return c.run(ctx)
+}
+
+type checker struct {
+	o      Options
+	p      *spec.Platform
+	engine *policy.Engine
+}
+
+// unitKey names a (model, environment) unit.
+type unitKey struct{ model, env string }
+
+func (c *checker) run(ctx context.Context) (*Result, error) {
+	res := &Result{
+		Verdict:        policy.OutcomePass,
+		Platform:       c.p.Name,
+		Commit:         headCommit(ctx, c.p.Root),
+		Base:           c.o.Base,
+		GeneratedAt:    c.o.Now.Format(time.RFC3339),
+		SlipwayVersion: c.o.Version,
+		Units:          []Unit{},
+		Shared:         []*terraform.Summary{},
+		Waivers:        []WaiverState{},
+		Errors:         []string{},
+		Rules:          c.engine.Rules(),
+	}
+	if d, err := release.SpecDigest(c.p); err == nil {
+		res.SpecDigest = d
+	}
+	plans := map[unitKey]*terraform.Summary{}
+	var scope []unitKey
+	if c.o.NoPlan {
+		keys, err := c.affected(ctx)
+		if err != nil {
+			return nil, err
+		}
+		scope = keys
+	} else {
+		c.o.Log.Info("planning affected stacks")
+		ro := reconcile.Options{
+			WorkDir: c.o.WorkDir, Envs: c.o.Envs, Base: c.o.Base, Terraform: c.o.Terraform,
+			Getenv: c.o.Getenv, Log: c.o.Log, Parallel: 2,
+		}
+		pr := &reconcile.PlanResult{}
+		if c.o.ChangedFiles != nil {
+			ro.Stacks = c.changedStacks()
+		}
+		if c.o.ChangedFiles == nil || len(ro.Stacks) > 0 {
+			var err error
+			if pr, err = reconcile.Plan(ctx, c.p, ro); err != nil {
+				return nil, fmt.Errorf("plan: %w", err)
+			}
+		}
+		for i := range pr.Stacks {
+			s := &pr.Stacks[i]
+			if s.Model == "" {
+				res.Shared = append(res.Shared, s)
+				continue
+			}
+			k := unitKey{s.Model, s.Environment}
+			plans[k] = s
+			scope = append(scope, k)
+		}
+		if c.o.Base == "" && c.o.ChangedFiles == nil {
+			// A full plan covers every unit; keep models whose stacks
+			// had nothing to plan in scope too.
+			scope = mergeKeys(scope, c.allUnits())
+		}
+	}
+	evidence := c.readEvidence(scope)
+	ledgerReleases := c.ledgerReleases()
+
+	// Units are judged environment by environment in promotion order, so
+	// that a unit in an environment with `after` can see whether the same
+	// version passed there in this check.
+	byDepth := map[int][]unitKey{}
+	maxDepth := 0
+	for _, k := range scope {
+		d := c.depth(k.env)
+		byDepth[d] = append(byDepth[d], k)
+		maxDepth = max(maxDepth, d)
+	}
+	verdicts := map[unitKey]policy.Outcome{}
+	for d := 0; d <= maxDepth; d++ {
+		keys := byDepth[d]
+		sort.Slice(keys, func(i, j int) bool {
+			if keys[i].env != keys[j].env {
+				return keys[i].env < keys[j].env
+			}
+			return keys[i].model < keys[j].model
+		})
+		var ins []policy.Input
+		var judged []unitKey
+		for _, k := range keys {
+			m, ok := c.p.Models[k.model]
+			if s := plans[k]; !ok || (s != nil && s.Orphan) {
+				res.Units = append(res.Units, c.removedModel(k, plans[k]))
+				continue
+			}
+			ev := evidence[k.model]
+			u := policy.Unit{
+				Model: k.model, Environment: k.env, Phase: policy.PhaseCheck,
+				Approvals: c.o.Approvals, Releases: c.releases(m, ledgerReleases, verdicts), Now: c.o.Now,
+			}
+			if ev.doc != nil {
+				u.Evidence = ev.doc
+			}
+			if s := plans[k]; s != nil {
+				u.Plan = s
+			}
+			ins = append(ins, policy.NewInput(c.p, u))
+			judged = append(judged, k)
+		}
+		out, err := c.engine.EvaluateAll(ctx, c.p, ins)
+		if err != nil {
+			return nil, err
+		}
+		for i, k := range judged {
+			results := out[i]
+			if !c.o.NoPlan && plans[k] == nil {
+				results = append([]policy.Result{c.planMissing(k)}, results...)
+			}
+			unit := Unit{
+				Model: k.model, ModelVersion: c.p.Models[k.model].Version, Environment: k.env,
+				Verdict: policy.Verdict(results), Results: results,
+				Evidence: evidence[k.model].ref(c.p, c.p.Models[k.model]),
+			}
+			if s := plans[k]; s != nil {
+				unit.Plan = s
+			}
+			verdicts[k] = unit.Verdict
+			res.Units = append(res.Units, unit)
+		}
+	}
+	for i, w := range c.p.Waivers {
+		res.Waivers = append(res.Waivers, WaiverState{Waiver: w, Status: policy.WaiverStatus(w, c.o.Now), Pos: c.p.Waivers[i].Pos})
+	}
+	sortUnits(res.Units, c.p)
+	for _, u := range res.Units {
+		switch {
+		case u.Verdict == policy.OutcomeDeny:
+			res.Verdict = policy.OutcomeDeny
+		case u.Verdict == policy.OutcomeWarn && res.Verdict == policy.OutcomePass:
+			res.Verdict = policy.OutcomeWarn
+		}
+	}
+	if err := c.write(res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// affected lists the units in scope without planning: every unit, or with
+// --base those whose stacks the change affects.
+func (c *checker) affected(ctx context.Context) ([]unitKey, error) {
+	if c.o.ChangedFiles != nil {
+		var keys []unitKey
+		for _, id := range c.changedStacks() {
+			env, name, _ := strings.Cut(id, "/")
+			if name != desired.SharedStack {
+				keys = append(keys, unitKey{name, env})
+			}
+		}
+		return keys, nil
+	}
+	if c.o.Base == "" {
+		return c.allUnits(), nil
+	}
+	stacks, err := reconcile.Affected(ctx, c.p, reconcile.Options{WorkDir: c.o.WorkDir, Envs: c.o.Envs, Base: c.o.Base, Log: c.o.Log})
+	if err != nil {
+		return nil, err
+	}
+	var keys []unitKey
+	for _, s := range stacks {
+		env, name, ok := strings.Cut(s.ID, "/")
+		if !ok || name == desired.SharedStack {
+			continue
+		}
+		keys = append(keys, unitKey{name, env})
+	}
+	return keys, nil
+}
+
+// changedStacks are the ids of the stacks in scope the pull request's
+// changed files affect.
+func (c *checker) changedStacks() []string {
+	set := changes.Classify(c.p, c.o.ChangedFiles, c.o.PathPrefix)
+	var ids []string
+	for _, s := range desired.Stacks(c.p, c.o.Envs...) {
+		if len(set.Reasons(s)) > 0 {
+			ids = append(ids, s.ID())
+		}
+	}
+	return ids
+}
+
+func (c *checker) allUnits() []unitKey {
+	var keys []unitKey
+	for _, name := range c.p.ModelNames() {
+		for _, env := range c.p.Models[name].Environments {
+			if c.inScope(env) {
+				keys = append(keys, unitKey{name, env})
+			}
+		}
+	}
+	return keys
+}
+
+func (c *checker) inScope(env string) bool {
+	if len(c.o.Envs) == 0 {
+		return true
+	}
+	for _, e := range c.o.Envs {
+		if e == env {
+			return true
+		}
+	}
+	return false
+}
+
+func mergeKeys(a, b []unitKey) []unitKey {
+	seen := map[unitKey]bool{}
+	var out []unitKey
+	for _, k := range append(a, b...) {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// depth is how many environments come before env in promotion order.
+func (c *checker) depth(env string) int {
+	d := 0
+	for cur := c.p.Environments[env].After; cur != "" && d <= len(c.p.Environments); cur = c.p.Environments[cur].After {
+		d++
+	}
+	return d
+}
+
+// releases is what the ledger records for the model, overlaid with the
+// units of this check that passed: during a check, a version that passes
+// in staging may go on to production in the same change.
+func (c *checker) releases(m spec.Model, fromLedger map[unitKey]policy.Release, verdicts map[unitKey]policy.Outcome) map[string]policy.Release {
+	out := map[string]policy.Release{}
+	for _, e := range m.Environments {
+		k := unitKey{m.Name, e}
+		if r, ok := fromLedger[k]; ok {
+			out[e] = r
+		}
+		if v, ok := verdicts[k]; ok && v != policy.OutcomeDeny {
+			if r, ok := out[e]; !ok || r.Version != m.Version {
+				out[e] = policy.Release{Version: m.Version, Decision: "pass", Verified: false}
+			}
+		} else if ok && v == policy.OutcomeDeny {
+			if r, ok := out[e]; !ok || r.Version != m.Version {
+				out[e] = policy.Release{Version: m.Version, Decision: "deny", Verified: false}
+			}
+		}
+	}
+	return out
+}
+
+// ledgerReleases reads the last recorded release of every model in every
+// environment; a repository without a ledger has none.
+func (c *checker) ledgerReleases() map[unitKey]policy.Release {
+	out := map[unitKey]policy.Release{}
+	entries, err := ledger.Open(c.p.Root).Entries()
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			c.o.Log.Warn("release ledger unreadable; promotion is judged from this check alone", "err", err)
+		}
+		return out
+	}
+	for _, e := range entries {
+		out[unitKey{e.Model, e.Environment}] = policy.Release{Version: e.Version, Decision: "pass", Verified: false}
+	}
+	return out
+}
+
+func (c *checker) planMissing(k unitKey) policy.Result {
+	r, _ := c.engine.Rule(policy.RulePlanMissing)
+	return policy.Result{
+		Rule: r.ID, Severity: r.Severity, Outcome: policy.OutcomeDeny,
+		Message: fmt.Sprintf("stack %s/%s has no plan summary: its infrastructure was not judged", k.env, k.model),
+		Model:   k.model, Environment: k.env, Pos: c.p.Pos(spec.ModelPath(k.model, "deployment")), Field: "deployment",
+		Controls: r.Controls,
+	}
+}
+
+// removedModel judges the stack of a model that left the specs or the
+// environment (an orphan stack): its plan destroys what it deployed, which a
+// protected environment refuses. The model's other rules do not apply.
+func (c *checker) removedModel(k unitKey, s *terraform.Summary) Unit {
+	r, _ := c.engine.Rule("infrastructure.no_destroy")
+	env := c.p.Environments[k.env]
+	res := policy.Result{Rule: r.ID, Severity: r.Severity, Outcome: policy.OutcomePass, Message: r.Title,
+		Model: k.model, Environment: k.env, Pos: c.p.Pos(fmt.Sprintf("environments.%q.protected", k.env)), Field: "environments", Controls: r.Controls}
+	if _, ok := c.p.Models[k.model]; ok {
+		res.Pos = c.p.Pos(spec.ModelPath(k.model, "environments"))
+	}
+	deletes := 0
+	if s != nil {
+		deletes = s.Changes.Delete + s.Changes.Replace
+	}
+	if env.Protected && deletes > 0 {
+		res.Outcome = policy.OutcomeDeny
+		res.Message = fmt.Sprintf("model %s no longer deploys to %s: the plan deletes %d resource(s) in this protected environment", k.model, k.env, deletes)
+	}
+	u := Unit{Model: k.model, ModelVersion: c.p.Models[k.model].Version, Environment: k.env,
+		Verdict: policy.Verdict([]policy.Result{res}), Results: []policy.Result{res}}
+	if s != nil {
+		u.Plan = s
+	}
+	return u
+}
+
+func (c *checker) write(res *Result) error {
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(filepath.Join(c.o.WorkDir, filepath.FromSlash(ResultFile)), append(b, '\n'), 0o644)
+}
+
+// headCommitArgs is the git command that names the checked-out commit.
+func headCommitArgs(dir string) []string {
+	return []string{"git", "-C", dir, "rev-parse", "--verify", "-q", "HEAD"}
+}
+
+// headCommit is the repository's HEAD commit, or empty outside git.
+func headCommit(ctx context.Context, dir string) string {
+	args := headCommitArgs(dir)
+	out, err := exec.CommandContext(ctx, args[0], args[1:]...).Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// sortUnits orders units deny first, then warn, then pass; within a
+// verdict by model and promotion order.
+func sortUnits(units []Unit, p *spec.Platform) {
+	order := map[string]int{}
+	for i, e := range p.EnvironmentNames() {
+		order[e] = i
+	}
+	rank := map[policy.Outcome]int{policy.OutcomeDeny: 0, policy.OutcomeWarn: 1, policy.OutcomePass: 2}
+	sort.SliceStable(units, func(i, j int) bool {
+		a, b := units[i], units[j]
+		if rank[a.Verdict] != rank[b.Verdict] {
+			return rank[a.Verdict] < rank[b.Verdict]
+		}
+		if a.Model != b.Model {
+			return a.Model < b.Model
+		}
+		return order[a.Environment] < order[b.Environment]
+	})
+}
+
+// fileDigest is the digest of a file, or empty when it cannot be read.
+func fileDigest(path string) string {
+	d, err := digest.File(path)
+	if err != nil {
+		return ""
+	}
+	return d
+}

@@ -1,0 +1,134 @@
+package check
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/slipway-ml/slipway/internal/spec"
+)
+
+// EvidenceDir is where evidence summaries are, relative to the work dir.
+const EvidenceDir = "evidence"
+
+// evidenceFile is one model's evidence summary as read from the work dir.
+type evidenceFile struct {
+	path   string // repo-relative
+	sha256 string
+	// doc is the summary as plain JSON values; nil when there is none,
+	// which the policy engine denies.
+	doc map[string]any
+}
+
+// readEvidence reads the evidence summary of every model in scope. A
+// summary that is absent or unreadable is left nil: the policy engine
+// turns that into a denial with the reason, and the reason is logged.
+func (c *checker) readEvidence(scope []unitKey) map[string]evidenceFile {
+	out := map[string]evidenceFile{}
+	for _, k := range scope {
+		if _, done := out[k.model]; done {
+			continue
+		}
+		full := filepath.Join(c.o.WorkDir, EvidenceDir, k.model+".json")
+		rel, err := filepath.Rel(c.p.Root, full)
+		if err != nil {
+			rel = full
+		}
+		ef := evidenceFile{path: filepath.ToSlash(rel)}
+		b, err := os.ReadFile(full)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			c.o.Log.Warn("no evidence summary: run `slipway evaluate`", "model", k.model, "path", ef.path)
+		case err != nil:
+			c.o.Log.Warn("evidence summary unreadable", "model", k.model, "err", err)
+		default:
+			dec := json.NewDecoder(bytes.NewReader(b))
+			dec.UseNumber()
+			var doc map[string]any
+			if err := dec.Decode(&doc); err != nil {
+				c.o.Log.Warn("evidence summary is not JSON", "model", k.model, "path", ef.path, "err", err)
+				break
+			}
+			ef.doc = doc
+			ef.sha256 = fileDigest(full)
+		}
+		out[k.model] = ef
+	}
+	return out
+}
+
+// headlineMetrics are shown for every model when the evidence has them.
+var headlineMetrics = []string{"accuracy", "balanced_accuracy", "roc_auc", "precision", "recall", "f1", "positive_rate", "rmse", "mae", "r2"}
+
+// ref summarises the evidence for the check result; nil without evidence.
+func (e evidenceFile) ref(p *spec.Platform, m spec.Model) *EvidenceRef {
+	if e.doc == nil {
+		return nil
+	}
+	r := &EvidenceRef{Path: e.path, SHA256: e.sha256, Headline: map[string]*float64{}, Baseline: map[string]float64{}, Fairness: map[string]map[string]FairnessFigure{}}
+	overall := lookup(e.doc, "evaluation", "overall")
+	names := append([]string(nil), headlineMetrics...)
+	for name := range m.Evaluation.Metrics {
+		names = append(names, name)
+	}
+	for _, name := range names {
+		if v, ok := overall[name]; ok {
+			r.Headline[name] = number(v)
+		}
+	}
+	if b := m.Evaluation.Baseline; b != nil {
+		for k, v := range b.Metrics {
+			r.Baseline[k] = v
+		}
+	}
+	if m.Fairness != nil {
+		fair := lookup(e.doc, "evaluation", "fairness")
+		for _, attr := range m.Fairness.Sensitive {
+			values, _ := fair[attr].(map[string]any)
+			figs := map[string]FairnessFigure{}
+			for metric, t := range fairnessThresholds(p, m) {
+				figs[metric] = FairnessFigure{Value: number(values[metric]), Threshold: t}
+			}
+			r.Fairness[attr] = figs
+		}
+	}
+	return r
+}
+
+// fairnessThresholds are the model's own or, when it sets none, the
+// platform's, as the fairness policy applies them.
+func fairnessThresholds(p *spec.Platform, m spec.Model) map[string]spec.Threshold {
+	if m.Fairness != nil && len(m.Fairness.Thresholds) > 0 {
+		return m.Fairness.Thresholds
+	}
+	return p.Policy.Fairness
+}
+
+func lookup(doc map[string]any, keys ...string) map[string]any {
+	cur := doc
+	for _, k := range keys {
+		next, _ := cur[k].(map[string]any)
+		if next == nil {
+			return map[string]any{}
+		}
+		cur = next
+	}
+	return cur
+}
+
+func number(v any) *float64 {
+	switch x := v.(type) {
+	case json.Number:
+		f, err := x.Float64()
+		if err != nil {
+			return nil
+		}
+		return &f
+	case float64:
+		return &x
+	}
+	return nil
+}
