@@ -118,6 +118,7 @@ func newRootCmd(o *options) *cobra.Command {
 		newDevCmd(o),
 		newGitHubCmd(o),
 		newPlanCmd(o), newApplyCmd(o), newDriftCmd(o),
+		newCheckCmd(o), newPolicyCmd(o),
 		newEvaluateCmd(o),
 	)
 	return root
