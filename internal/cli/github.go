@@ -36,7 +36,7 @@ func githubContext(o *options) (*gh.Context, error) {
 }
 
 func newGitHubReportCmd(o *options) *cobra.Command {
-	var repo, resultPath, markdownOut, format, sha string
+	var repo, resultPath, markdownOut, format, sha, commentKey string
 	var pr int
 	var dryRun bool
 	cmd := &cobra.Command{
@@ -56,7 +56,9 @@ post is logged and never changes the exit code, which is the check's verdict:
 1 when it denies, 0 otherwise.
 
 --pr and --sha report on a pull request from another event, such as a
-workflow_run job posting the result a fork's pull_request job uploaded.
+workflow_run job posting the result a fork's pull_request job uploaded. On
+push, the report goes to a separate "after merge" comment on the pull request
+merged as the commit, one per set of environments (--comment-key to choose).
 --dry-run prints the comment's Markdown and posts nothing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -90,6 +92,12 @@ workflow_run job posting the result a fork's pull_request job uploaded.
 			if sha != "" {
 				c.HeadSHA = sha
 			}
+			c.CommentKey = commentKey
+			if c.PR == 0 {
+				if err := c.ResolvePullRequest(cmd.Context()); err != nil {
+					o.log.Warn("github: no pull request to comment on", "error", err)
+				}
+			}
 			if err := atomicfile.WriteFile(markdownOut, []byte(c.Markdown(res)), 0o644); err != nil {
 				o.log.Warn("github: full report not saved", "path", markdownOut, "error", err)
 			}
@@ -115,6 +123,7 @@ workflow_run job posting the result a fork's pull_request job uploaded.
 	cmd.Flags().StringVar(&markdownOut, "markdown-out", "", "where to write the full comment Markdown (default: comment.md beside --result)")
 	cmd.Flags().IntVar(&pr, "pr", 0, "pull request `NUMBER` (default: from the event)")
 	cmd.Flags().StringVar(&sha, "sha", "", "commit to report on (default: the pull request head, else GITHUB_SHA)")
+	cmd.Flags().StringVar(&commentKey, "comment-key", "", "name of the sticky comment (default: the check's on pull requests, \"merged-ENVS\" after merge)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the comment Markdown instead of posting")
 	formatFlag(cmd, &format, "text", "json")
 	return cmd

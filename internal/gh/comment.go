@@ -14,7 +14,7 @@ import (
 // stickyComments finds Slipway's comments on the pull request by their
 // hidden marker, by part number; later duplicates of a part (from two runs
 // racing) are returned in extra.
-func (c *Context) stickyComments(ctx context.Context) (parts map[int]*github.IssueComment, extra []*github.IssueComment, err error) {
+func (c *Context) stickyComments(ctx context.Context, key string) (parts map[int]*github.IssueComment, extra []*github.IssueComment, err error) {
 	parts = map[int]*github.IssueComment{}
 	var all []*github.IssueComment
 	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
@@ -31,7 +31,7 @@ func (c *Context) stickyComments(ctx context.Context) (parts map[int]*github.Iss
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].GetID() < all[j].GetID() })
 	for _, cm := range all {
-		n, ok := prcomment.PartOf(cm.GetBody())
+		n, ok := prcomment.PartOf(cm.GetBody(), key)
 		if !ok || !c.ownComment(cm) {
 			continue
 		}
@@ -48,8 +48,8 @@ func (c *Context) stickyComments(ctx context.Context) (parts map[int]*github.Iss
 // existing parts are edited in place (only when their text changed), new
 // parts are created, and parts left over from a longer earlier report are
 // deleted. It returns the first part's web address.
-func (c *Context) upsertComment(ctx context.Context, bodies []string) (string, error) {
-	existing, extra, err := c.stickyComments(ctx)
+func (c *Context) upsertComment(ctx context.Context, key string, bodies []string) (string, error) {
+	existing, extra, err := c.stickyComments(ctx, key)
 	if err != nil {
 		return "", err
 	}

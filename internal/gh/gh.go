@@ -47,6 +47,10 @@ type Context struct {
 	ReadOnly bool
 	// RepoURL and RunURL are web addresses of the repository and this run.
 	RepoURL, RunURL string
+	// CommentKey names the sticky comment (prcomment.MarkerFor); empty
+	// picks the pull request check's comment on pull request events and a
+	// per-environment "after merge" comment otherwise.
+	CommentKey string
 	// CommentAuthor is the login whose comments may be Slipway's sticky
 	// comment (SLIPWAY_COMMENT_AUTHOR, for tokens of a user); when empty,
 	// only comments by bots count, so a person quoting the marker in a

@@ -669,3 +669,36 @@ func TestResolvePullRequestOnPush(t *testing.T) {
 		t.Errorf("a direct push: PR = %d, err = %v", c2.PR, err)
 	}
 }
+
+func TestAfterMergeCommentIsSeparate(t *testing.T) {
+	f := newFake(t)
+	f.addPull(12, mergeSHA, true)
+	e := newEnv(t, f, "acme/credit-risk")
+	c := e.context(t, f)
+	if _, err := c.Publish(context.Background(), readResult(t, "deny.json")); err != nil { // the pull request's check
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "push.json")
+	os.WriteFile(p, []byte(`{"ref":"refs/heads/main","after":"`+mergeSHA+`","repository":{"full_name":"acme/credit-risk"}}`), 0o644)
+	e.vars["GITHUB_EVENT_PATH"], e.vars["GITHUB_EVENT_NAME"] = p, "push"
+	c = e.context(t, f)
+	if err := c.ResolvePullRequest(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := c.Publish(context.Background(), readResult(t, "pass.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.comments) != 2 {
+		t.Fatalf("%d comments, want the check's and the release's", len(f.comments))
+	}
+	if b := f.comments[0]["body"].(string); !strings.Contains(b, "Slipway: deny") {
+		t.Error("the pull request check's comment was overwritten")
+	}
+	if b := f.comments[1]["body"].(string); !strings.Contains(b, prcomment.MarkerFor("merged-staging")) || !strings.Contains(b, "Slipway after merge (staging): pass") {
+		t.Errorf("release comment starts %q", b[:120])
+	}
+	if run := f.runs[rep.CheckRunID]; run["head_sha"] != mergeSHA {
+		t.Errorf("check run on %v, want the merge commit", run["head_sha"])
+	}
+}

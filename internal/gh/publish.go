@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -36,6 +37,29 @@ func (c *Context) renderOptions() prcomment.Options {
 	return prcomment.Options{RepoURL: c.RepoURL, Ref: c.HeadSHA, RunURL: c.RunURL, PathPrefix: c.PathPrefix}
 }
 
+// commentKey names the sticky comment a result goes to: the pull request
+// check's own on pull request events; after merge (push), one per set of
+// environments, so the release results of staging and production show
+// beside the check's comment instead of overwriting it.
+func (c *Context) commentKey(res *prcomment.Result) (key, title string) {
+	if c.CommentKey != "" || strings.HasPrefix(c.EventName, "pull_request") {
+		return c.CommentKey, ""
+	}
+	envs := map[string]bool{}
+	var names []string
+	for _, u := range res.Units {
+		if !envs[u.Environment] {
+			envs[u.Environment] = true
+			names = append(names, u.Environment)
+		}
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return "merged", "Slipway after merge"
+	}
+	return "merged-" + strings.Join(names, "-"), "Slipway after merge (" + strings.Join(names, ", ") + ")"
+}
+
 // Publish reports a check result document on the pull request: the sticky
 // comment (split when too long), a check run named slipway with
 // annotations, or a commit status when the token may not create check
@@ -51,6 +75,8 @@ func (c *Context) Publish(ctx context.Context, resultJSON []byte) (*Report, erro
 		return nil, err
 	}
 	opts := c.renderOptions()
+	key, title := c.commentKey(res)
+	opts.Title = title
 	md := prcomment.Markdown(res, opts)
 	rep := &Report{}
 	var errs []error
@@ -65,8 +91,8 @@ func (c *Context) Publish(ctx context.Context, resultJSON []byte) (*Report, erro
 	}
 
 	if c.PR != 0 {
-		bodies := prcomment.Split(md, prcomment.MaxCommentSize)
-		url, err := c.upsertComment(ctx, bodies)
+		bodies := prcomment.Split(md, prcomment.MaxCommentSize, key)
+		url, err := c.upsertComment(ctx, key, bodies)
 		switch {
 		case isForbidden(err):
 			c.degrade(rep, anns, "the token may not comment on pull requests (grant `pull-requests: write`)")

@@ -9,7 +9,7 @@ func BenchmarkRenderAndSplit(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		md := Markdown(r, testOptions)
-		if len(Split(md, MaxCommentSize)) < 2 {
+		if len(Split(md, MaxCommentSize, "")) < 2 {
 			b.Fatal("no split")
 		}
 	}

@@ -14,6 +14,16 @@ import (
 // comment on a pull request, so each run finds and updates it.
 const Marker = "<!-- slipway:sticky -->"
 
+// MarkerFor is the marker of the sticky comment named key: Marker for the
+// pull request check (key ""), another for, say, the results of the release
+// after merge, so one never overwrites the other.
+func MarkerFor(key string) string {
+	if key == "" {
+		return Marker
+	}
+	return "<!-- slipway:sticky:" + key + " -->"
+}
+
 // Options say where links in the comment point.
 type Options struct {
 	// RepoURL is the repository's web address (https://github.com/OWNER/REPO);
@@ -23,6 +33,8 @@ type Options struct {
 	Ref string
 	// RunURL is the workflow run whose artifacts hold the full report.
 	RunURL string
+	// Title names the report in its heading; "Slipway" when empty.
+	Title string
 	// PathPrefix is the platform repository's directory under the git
 	// repository's top level ("" when they are the same): spec positions are
 	// platform-relative, links and annotations need top-level paths.
@@ -49,7 +61,11 @@ func (o Options) ref(r *Result) string {
 // into comment bodies and adds the hidden markers.
 func Markdown(r *Result, o Options) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "## %s Slipway: %s\n\n", icon(r.Verdict), headline(r))
+	title := o.Title
+	if title == "" {
+		title = "Slipway"
+	}
+	fmt.Fprintf(&b, "## %s %s: %s\n\n", icon(r.Verdict), title, headline(r))
 	writeContext(&b, r)
 	writeOverview(&b, r)
 	for _, u := range r.Units {

@@ -16,10 +16,11 @@ const headerReserve = 256
 
 var partRE = regexp.MustCompile(`<!-- slipway:part (\d+)/(\d+) -->`)
 
-// PartOf reports whether body is one of Slipway's sticky comments and which
-// part it is (1-based); comments from before parts existed count as part 1.
-func PartOf(body string) (part int, ok bool) {
-	if !strings.Contains(body, Marker) {
+// PartOf reports whether body is one of the sticky comments named key
+// (see MarkerFor) and which part it is (1-based); comments from before
+// parts existed count as part 1.
+func PartOf(body, key string) (part int, ok bool) {
+	if !strings.Contains(body, MarkerFor(key)) {
 		return 0, false
 	}
 	m := partRE.FindStringSubmatch(body)
@@ -35,11 +36,11 @@ func PartOf(body string) (part int, ok bool) {
 
 // Split cuts a rendered report into comment bodies of at most limit bytes
 // (bytes bound GitHub's character count from above). Each body starts with
-// Marker and its part number. Cuts fall between blocks where possible; a
+// the marker of key (see MarkerFor) and its part number. Cuts fall between blocks where possible; a
 // table cut in two repeats its header, a code block is closed and reopened,
 // and an open <details> is closed and reopened, so every part renders on
 // its own.
-func Split(md string, limit int) []string {
+func Split(md string, limit int, key string) []string {
 	budget := limit - headerReserve
 	if budget < 1024 {
 		budget = 1024
@@ -74,7 +75,7 @@ func Split(md string, limit int) []string {
 	}
 	out := make([]string, len(chunks))
 	for i, c := range chunks {
-		head := fmt.Sprintf("%s\n<!-- slipway:part %d/%d -->\n", Marker, i+1, len(chunks))
+		head := fmt.Sprintf("%s\n<!-- slipway:part %d/%d -->\n", MarkerFor(key), i+1, len(chunks))
 		if len(chunks) > 1 {
 			head += fmt.Sprintf("**Slipway report, part %d of %d**\n\n", i+1, len(chunks))
 		}

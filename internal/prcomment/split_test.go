@@ -36,7 +36,7 @@ func TestSplitSeventyThousand(t *testing.T) {
 	if len(md) < 70000 {
 		t.Fatalf("report is %d bytes, want at least 70000", len(md))
 	}
-	parts := Split(md, MaxCommentSize)
+	parts := Split(md, MaxCommentSize, "")
 	if len(parts) < 2 {
 		t.Fatalf("got %d parts, want at least 2", len(parts))
 	}
@@ -44,7 +44,7 @@ func TestSplitSeventyThousand(t *testing.T) {
 		if len(p) > MaxCommentSize {
 			t.Errorf("part %d is %d bytes, over %d", i+1, len(p), MaxCommentSize)
 		}
-		if n, ok := PartOf(p); !ok || n != i+1 {
+		if n, ok := PartOf(p, ""); !ok || n != i+1 {
 			t.Errorf("part %d: PartOf = %d, %v", i+1, n, ok)
 		}
 		checkWellFormed(t, i+1, p)
@@ -64,7 +64,7 @@ func TestSplitInsideStructures(t *testing.T) {
 		fmt.Fprintf(&b, "resource \"terraform_data\" \"r%d\" {}\n", i)
 	}
 	b.WriteString("```\n\n</details>\n\nThe end.\n")
-	parts := Split(b.String(), 2048)
+	parts := Split(b.String(), 2048, "")
 	if len(parts) < 4 {
 		t.Fatalf("got %d parts, want several", len(parts))
 	}
@@ -85,7 +85,7 @@ func TestSplitInsideStructures(t *testing.T) {
 }
 
 func TestSplitSmallIsOnePart(t *testing.T) {
-	parts := Split("hello\n", MaxCommentSize)
+	parts := Split("hello\n", MaxCommentSize, "")
 	want := Marker + "\n<!-- slipway:part 1/1 -->\nhello\n"
 	if len(parts) != 1 || parts[0] != want {
 		t.Fatalf("Split = %q, want [%q]", parts, want)
@@ -119,5 +119,19 @@ func checkWellFormed(t *testing.T, n int, p string) {
 	}
 	if strings.Count(p, "<details") != strings.Count(p, "</details>") {
 		t.Errorf("part %d: unbalanced <details>", n)
+	}
+}
+
+func TestMarkersByKey(t *testing.T) {
+	check := Split("a\n", MaxCommentSize, "")[0]
+	rel := Split("b\n", MaxCommentSize, "merged-staging")[0]
+	if _, ok := PartOf(rel, ""); ok {
+		t.Error("the release comment was taken for the pull request check's")
+	}
+	if _, ok := PartOf(check, "merged-staging"); ok {
+		t.Error("the check comment was taken for the release's")
+	}
+	if n, ok := PartOf(rel, "merged-staging"); !ok || n != 1 {
+		t.Errorf("PartOf = %d, %v", n, ok)
 	}
 }
