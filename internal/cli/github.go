@@ -147,7 +147,8 @@ type githubScope struct {
 	Fork    bool        `json:"fork"`
 	// PathPrefix is the platform directory under the checkout, the prefix
 	// changes.Classify takes ("" when the platform is the checkout).
-	PathPrefix   string              `json:"path_prefix"`
+	PathPrefix string `json:"path_prefix"`
+	// ChangedFiles is nil when no pull request is known (a direct push).
 	ChangedFiles []string            `json:"changed_files"`
 	Approvals    []gh.Approval       `json:"approvals"`
 	CodeOwners   map[string][]string `json:"code_owners"`
@@ -180,6 +181,9 @@ func loadGitHubScope(ctx context.Context, o *options, repo string) (*githubScope
 		s.PR, s.BaseRef = c.PR, c.BaseRef
 	}
 	if c.PR == 0 {
+		// nil, not empty: nothing is known about the change, so the check
+		// falls back to --base or judges everything.
+		s.ChangedFiles = nil
 		s.Problems = append(s.Problems, "commit "+c.HeadSHA+" was pushed without a pull request: no changed files or approvals from GitHub")
 		return s, nil
 	}
