@@ -46,6 +46,9 @@ type Finding struct {
 	// Seq is the record's index sequence number, 0 when not indexed.
 	Seq     int    `json:"seq,omitempty"`
 	Message string `json:"message"`
+	// Index marks damage to the index itself, which puts every record's
+	// place in the ledger in doubt.
+	Index bool `json:"index,omitempty"`
 }
 
 func (f Finding) String() string { return fmt.Sprintf("%s: %s: %s", f.Kind, f.Path, f.Message) }
@@ -103,8 +106,12 @@ func (l *Ledger) Verify(ctx context.Context, check CheckFunc) (*Report, error) {
 		}
 		rep.Findings = append(rep.Findings, Finding{Kind: kind, Path: rel, Seq: seq, Message: msg})
 	}
+	addIndex := func(i int, kind, rel, msg string) {
+		add(i, kind, rel, msg)
+		rep.Findings[len(rep.Findings)-1].Index = true
+	}
 	for _, n := range ix.bad {
-		add(-1, KindEdited, path.Join(Dir, IndexFile), fmt.Sprintf("line %d is not an index entry", n))
+		addIndex(-1, KindEdited, path.Join(Dir, IndexFile), fmt.Sprintf("line %d is not an index entry", n))
 	}
 	if n := len(ix.lines); n > 0 {
 		rep.Head = digest.Bytes(ix.lines[n-1])
@@ -130,14 +137,14 @@ func (l *Ledger) Verify(ctx context.Context, check CheckFunc) (*Report, error) {
 				}
 			}
 			if len(missing) > 0 {
-				add(i, KindDeleted, e.Path, fmt.Sprintf("index entries %s before it are missing", strings.Join(missing, ", ")))
+				addIndex(i, KindDeleted, e.Path, fmt.Sprintf("index entries %s before it are missing", strings.Join(missing, ", ")))
 			} else {
-				add(i, KindReordered, e.Path, fmt.Sprintf("index entry %d comes before entry %s", e.Seq, seqRange(lastSeq+1, e.Seq-1)))
+				addIndex(i, KindReordered, e.Path, fmt.Sprintf("index entry %d comes before entry %s", e.Seq, seqRange(lastSeq+1, e.Seq-1)))
 			}
 		case e.Seq <= lastSeq:
-			add(i, KindReordered, e.Path, fmt.Sprintf("index entry %d comes after entry %d", e.Seq, lastSeq))
+			addIndex(i, KindReordered, e.Path, fmt.Sprintf("index entry %d comes after entry %d", e.Seq, lastSeq))
 		case e.PrevEntry != want:
-			add(i-1, KindEdited, ix.entries[i-1].Path, fmt.Sprintf("index entry %d changed after entry %d was appended", ix.entries[i-1].Seq, e.Seq))
+			addIndex(i-1, KindEdited, ix.entries[i-1].Path, fmt.Sprintf("index entry %d changed after entry %d was appended", ix.entries[i-1].Seq, e.Seq))
 		}
 		if e.Seq > lastSeq {
 			lastSeq = e.Seq

@@ -195,9 +195,9 @@ func Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 			rep.Records[i].Problems = append(rep.Records[i].Problems, f.Kind+": "+f.Message)
 			continue
 		}
-		if f.Seq != 0 && f.Kind != ledger.KindEdited {
-			// A finding about an out-of-scope record that is intact
-			// from the index's point of view stays out of this report.
+		if !f.Index && f.Seq != 0 {
+			// A record out of scope whose own bytes are the problem
+			// stays out of this report; damage to the index does not.
 			if env, model, ok := splitRecordPath(f.Path); ok && !inScope(env, model) {
 				continue
 			}
