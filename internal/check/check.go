@@ -22,6 +22,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/changes"
 	"github.com/slipway-ml/slipway/internal/desired"
 	"github.com/slipway-ml/slipway/internal/digest"
+	"github.com/slipway-ml/slipway/internal/evidence"
 	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/reconcile"
@@ -163,6 +164,9 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			scope = mergeKeys(scope, c.allUnits())
 		}
 	}
+	if err := c.evaluate(ctx, scope); err != nil {
+		return nil, err
+	}
 	evidence := c.readEvidence(scope)
 	ledgerReleases := c.ledgerReleases()
 
@@ -244,6 +248,30 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// evaluate writes the evidence summary of every model in scope, computed
+// from the files its spec names.
+func (c *checker) evaluate(ctx context.Context, scope []unitKey) error {
+	var models []string
+	seen := map[string]bool{}
+	for _, k := range scope {
+		if _, ok := c.p.Models[k.model]; ok && !seen[k.model] {
+			seen[k.model] = true
+			models = append(models, k.model)
+		}
+	}
+	if len(models) == 0 {
+		return nil
+	}
+	sort.Strings(models)
+	c.o.Log.Info("evaluating evidence", "models", len(models))
+	now := c.o.Now
+	_, err := evidence.WriteAll(ctx, c.p, c.o.WorkDir, models, evidence.Options{Now: func() time.Time { return now }, SlipwayVersion: c.o.Version})
+	if err != nil {
+		return fmt.Errorf("evaluate: %w", err)
+	}
+	return nil
 }
 
 // affected lists the units in scope without planning: every unit, or with

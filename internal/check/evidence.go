@@ -8,11 +8,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/slipway-ml/slipway/internal/evidence"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
-
-// EvidenceDir is where evidence summaries are, relative to the work dir.
-const EvidenceDir = "evidence"
 
 // evidenceFile is one model's evidence summary as read from the work dir.
 type evidenceFile struct {
@@ -23,16 +21,16 @@ type evidenceFile struct {
 	doc map[string]any
 }
 
-// readEvidence reads the evidence summary of every model in scope. A
-// summary that is absent or unreadable is left nil: the policy engine
-// turns that into a denial with the reason, and the reason is logged.
+// readEvidence reads back the evidence summary of every model in scope as
+// the JSON the policies read. A summary that is absent or unreadable is left
+// nil: the policy engine turns that into a denial, and the reason is logged.
 func (c *checker) readEvidence(scope []unitKey) map[string]evidenceFile {
 	out := map[string]evidenceFile{}
 	for _, k := range scope {
 		if _, done := out[k.model]; done {
 			continue
 		}
-		full := filepath.Join(c.o.WorkDir, EvidenceDir, k.model+".json")
+		full := evidence.Path(c.o.WorkDir, k.model)
 		rel, err := filepath.Rel(c.p.Root, full)
 		if err != nil {
 			rel = full
