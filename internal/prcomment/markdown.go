@@ -68,8 +68,9 @@ func Markdown(r *Result, o Options) string {
 	fmt.Fprintf(&b, "## %s %s: %s\n\n", icon(r.Verdict), title, headline(r))
 	writeContext(&b, r)
 	writeOverview(&b, r)
+	shown := map[string]string{} // evidence digest → the unit whose section shows it
 	for _, u := range r.Units {
-		writeUnit(&b, r, u, o)
+		writeUnit(&b, r, u, o, shown)
 	}
 	writeShared(&b, r)
 	writeWaivers(&b, r, o)
@@ -160,7 +161,7 @@ func writeOverview(b *strings.Builder, r *Result) {
 	b.WriteString("\n")
 }
 
-func writeUnit(b *strings.Builder, r *Result, u Unit, o Options) {
+func writeUnit(b *strings.Builder, r *Result, u Unit, o Options, evidenceShown map[string]string) {
 	fmt.Fprintf(b, "### %s %s → %s: %s\n\n", icon(u.Verdict), modelName(u), cell(u.Environment), u.Verdict)
 
 	if u.Plan != nil {
@@ -189,14 +190,26 @@ func writeUnit(b *strings.Builder, r *Result, u Unit, o Options) {
 		writeResultTable(b, r, shown, o)
 	}
 	if len(passed) > 0 {
+		// Passed rules stay short: with dozens per unit, links and controls
+		// would crowd out what needs attention.
 		fmt.Fprintf(b, "<details><summary>%s passed</summary>\n\n", plural(len(passed), "rule"))
-		writeResultTable(b, r, passed, o)
-		b.WriteString("</details>\n\n")
+		b.WriteString("| Rule | Result |\n|---|---|\n")
+		for _, p := range passed {
+			fmt.Fprintf(b, "| `%s` | %s |\n", p.Rule, cell(p.Message))
+		}
+		b.WriteString("\n</details>\n\n")
 	}
 
 	if e := u.Evidence; e != nil {
-		writeMetrics(b, e)
-		writeFairness(b, e)
+		// Evidence is per model, not per environment: show it once.
+		key := u.Model + "\x00" + e.SHA256
+		if first, ok := evidenceShown[key]; ok && e.SHA256 != "" {
+			fmt.Fprintf(b, "**Metrics and fairness**: the same evidence as %s above.\n\n", first)
+		} else {
+			evidenceShown[key] = modelName(u) + " → " + cell(u.Environment)
+			writeMetrics(b, e)
+			writeFairness(b, e)
+		}
 	}
 
 	if u.Plan != nil && len(u.Plan.Resources) > 0 {
@@ -553,7 +566,7 @@ func num(v float64) string {
 	if math.Abs(v) >= 1000 {
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
-	return strconv.FormatFloat(v, 'f', 3, 64)
+	return strconv.FormatFloat(v, 'f', 4, 64)
 }
 
 func numPtr(v *float64) string {
@@ -565,8 +578,8 @@ func numPtr(v *float64) string {
 
 func signed(d float64) string {
 	s := num(d)
-	if s == "0.000" || s == "-0.000" {
-		return "±0.000"
+	if s == "0.0000" || s == "-0.0000" {
+		return "±0.0000"
 	}
 	if d > 0 {
 		return "+" + s
