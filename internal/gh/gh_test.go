@@ -283,9 +283,6 @@ func TestPublishFirstCommentThenUpdate(t *testing.T) {
 	if !strings.HasPrefix(body, prcomment.Marker) || !strings.Contains(body, "✅ Slipway: pass") {
 		t.Errorf("comment body starts %q", body[:80])
 	}
-	if !strings.Contains(body, "blob/"+headSHA+"/models/credit-default/model.cue#L31") {
-		t.Error("spec links must point at the PR head, not the merge commit")
-	}
 	run := f.runs[rep.CheckRunID]
 	if run["head_sha"] != headSHA || run["conclusion"] != "success" || run["name"] != "slipway" {
 		t.Errorf("check run = head %v conclusion %v name %v", run["head_sha"], run["conclusion"], run["name"])
@@ -304,6 +301,9 @@ func TestPublishFirstCommentThenUpdate(t *testing.T) {
 	}
 	if !strings.Contains(f.comments[1]["body"].(string), "❌ Slipway: deny") {
 		t.Error("comment not updated to the new verdict")
+	}
+	if !strings.Contains(f.comments[1]["body"].(string), "blob/"+headSHA+"/environments.cue#L17") {
+		t.Error("spec links must point at the PR head, not the merge commit")
 	}
 	if got := f.runs[rep.CheckRunID]["conclusion"]; got != "failure" {
 		t.Errorf("conclusion = %v, want failure", got)
