@@ -101,7 +101,7 @@ pii := {f | some name in lib.data_source_names; some f in object.get(input.data_
 #   A field a data source marks as PII is not among the model's features
 #   unless a waiver says why it must be.
 # custom:
-#   id: data.pii_features
+#   id: data.pii_feature
 #   severity: deny
 #   controls:
 #     - {framework: EU AI Act, id: Annex IV 2(d)}
@@ -111,7 +111,7 @@ pii := {f | some name in lib.data_source_names; some f in object.get(input.data_
 deny contains r if {
 	some i, f in object.get(input.model, ["data", "features"], [])
 	f in pii
-	r := lib.result("data.pii_features", sprintf("feature %s is personal data (PII) in a data source it reads", [f]), sprintf("data.features[%d]", [i]))
+	r := lib.result("data.pii_feature", sprintf("feature %s is personal data (PII) in a data source it reads", [f]), sprintf("data.features[%d]", [i]))
 }
 
 drift := object.get(input.model, ["monitoring", "drift"], {})

@@ -50,7 +50,7 @@ test_quality_not_measured if {
 test_pii_feature if {
 	doc := fx.with_patch([{"op": "add", "path": "/model/data/features/-", "value": "email"}])
 	some r in data.deny with input as doc
-	r.id == "data.pii_features"
+	r.id == "data.pii_feature"
 	r.field == "data.features[3]"
 }
 

@@ -54,7 +54,15 @@ passed(rel) if {
 
 release_state(rel) := "no release recorded" if count(rel) == 0
 
-release_state(rel) := sprintf("last: version %v, decision %v", [object.get(rel, "version", null), object.get(rel, "decision", null)]) if count(rel) > 0
+release_state(rel) := "it was denied there" if {
+	rel.version == input.model.version
+	rel.decision == "deny"
+}
+
+release_state(rel) := sprintf("last: version %v, decision %v", [object.get(rel, "version", null), object.get(rel, "decision", null)]) if {
+	count(rel) > 0
+	not rel.version == input.model.version
+}
 
 # METADATA
 # title: Required approvals present

@@ -33,6 +33,12 @@ test_older_version_passed if {
 	r.msg == "version 1.4.0 has not passed in staging (last: version 1.3.0, decision pass)"
 }
 
+test_denied_in_previous if {
+	doc := fx.with_patch([{"op": "replace", "path": "/releases/staging/decision", "value": "deny"}])
+	some r in release.deny with input as doc
+	r.msg == "version 1.4.0 has not passed in staging (it was denied there)"
+}
+
 test_previous_environment_skipped if {
 	doc := fx.with_patch([{"op": "replace", "path": "/model/environments", "value": ["production"]}])
 	some r in release.deny with input as doc
