@@ -159,10 +159,14 @@ func Plan(ctx context.Context, p *spec.Platform, opts Options) (*PlanResult, err
 			return nil, err
 		}
 	}
+	findStart := time.Now()
 	bin, err := terraform.Find(ctx, opts.Terraform)
 	if err != nil {
 		return nil, err
 	}
+	// Asking Terraform its version is Terraform's time, not Slipway's.
+	findTime := time.Since(findStart)
+	res.Timing.Terraform += findTime
 	res.Terraform = bin.Name + " " + bin.Version
 	rendered, err := render.Write(l, want)
 	if err != nil {
@@ -189,7 +193,7 @@ func Plan(ctx context.Context, p *spec.Platform, opts Options) (*PlanResult, err
 	if err != nil {
 		return nil, err
 	}
-	res.Timing.Render = time.Since(start)
+	res.Timing.Render = time.Since(start) - findTime
 	summaries := make([]terraform.Summary, len(targets))
 	var mu sync.Mutex
 	err = each(ctx, opts, targets, "planning", func(ctx context.Context, i int, t target) error {
@@ -320,7 +324,8 @@ func newRunner(bin *terraform.Binary, l render.Layout, opts Options) (*terraform
 
 // tfStack is what the runner needs of a rendered stack.
 func tfStack(rs render.Stack, opts Options) terraform.Stack {
-	s := terraform.Stack{ID: rs.ID(), Dir: rs.Dir, Workspace: render.Workspace(rs.Stack), InitKey: rs.InitKey}
+	s := terraform.Stack{ID: rs.ID(), Dir: rs.Dir, Workspace: render.Workspace(rs.Stack), InitKey: rs.InitKey,
+		BuiltinOnly: rs.Target == "" || rs.Target == "local"}
 	if rs.Backend.Backend == "pg" {
 		s.Env = map[string]string{"PG_CONN_STR": opts.Getenv(rs.Backend.ConnEnv)}
 	}

@@ -348,11 +348,15 @@ func Orphan(l Layout, env, name string) (Stack, error) {
 		}
 	}
 	s := desired.Stack{Environment: env, Name: name}
+	s.Target = "local"
 	if tf, ok := doc["terraform"].(map[string]any); ok {
 		if b, ok := tf["backend"].(map[string]any); ok {
 			for k := range b {
 				s.Backend.Backend = k
 			}
+		}
+		if _, ok := tf["required_providers"]; ok {
+			s.Target = "kubernetes"
 		}
 	}
 	key, _ := json.Marshal(map[string]any{"terraform": doc["terraform"], "provider": doc["provider"], "sources": map[string]string{}})

@@ -152,9 +152,10 @@ func baseEnv(cliConfig, pluginCache string) map[string]string {
 	return env
 }
 
-// Runner runs Terraform on stacks. It is safe for concurrent use: init runs
-// one stack at a time because Terraform's plugin cache is not safe for
-// concurrent installs; plans and applies run in parallel.
+// Runner runs Terraform on stacks. It is safe for concurrent use: init of
+// stacks that need providers runs one at a time because Terraform's plugin
+// cache is not safe for concurrent installs; everything else runs in
+// parallel.
 type Runner struct {
 	bin         *Binary
 	cliConfig   string
@@ -199,6 +200,10 @@ type Stack struct {
 	InitKey string
 	// Env is added to Terraform's environment, e.g. PG_CONN_STR.
 	Env map[string]string
+	// BuiltinOnly says the stack uses no provider but Terraform's built-in
+	// one, so its init installs nothing into the shared plugin cache and
+	// may run beside other inits.
+	BuiltinOnly bool
 }
 
 func (r *Runner) tf(s Stack) (*tfexec.Terraform, error) {
@@ -222,8 +227,10 @@ const initMarker = ".terraform/slipway-init"
 // Init runs `terraform init` on the stack unless the last init used the same
 // init key, then selects (creating if needed) the stack's workspace.
 func (r *Runner) Init(ctx context.Context, s Stack) error {
-	r.initMu.Lock()
-	defer r.initMu.Unlock()
+	if !s.BuiltinOnly {
+		r.initMu.Lock()
+		defer r.initMu.Unlock()
+	}
 	marker := filepath.Join(s.Dir, initMarker)
 	want := s.InitKey + " " + s.Workspace + "\n"
 	if old, err := os.ReadFile(marker); err == nil && s.InitKey != "" && string(old) == want {
