@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -58,6 +59,15 @@ The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 			p, err := spec.Load(ctx, repo)
 			if err != nil {
 				return err
+			}
+			trusted, err := release.TrustedKeys(p)
+			if err != nil {
+				return err
+			}
+			if len(trusted) == 0 {
+				o.log.Warn("the platform lists no signing.trustedKeys: nothing will verify this release until its public key is added", "keyId", signer.KeyID)
+			} else if !slices.ContainsFunc(trusted, func(k *sign.PublicKey) bool { return k.Fingerprint == signer.KeyID }) {
+				return fmt.Errorf("key %s (%s) is not in signing.trustedKeys: its releases would not verify", keyFile, signer.KeyID)
 			}
 			wd := releaseWorkDir(p.Root, workDir)
 			in, err := release.ReadInput(filepath.Join(wd, filepath.FromSlash(release.CheckResultFile)))

@@ -258,10 +258,17 @@ func predicate(p *spec.Platform, in *Input, o Options, u Unit, shared []Plan) (a
 			r.Waivers = append(r.Waivers, *res.Waiver)
 		}
 	}
-	for _, w := range in.Waivers {
-		if w.Status == "active" && w.Model == u.Model && (w.Environment == u.Environment || w.Environment == "*") && !used[w.Waiver] {
-			used[w.Waiver] = true
-			r.Waivers = append(r.Waivers, w.Waiver)
+	// A waived result that does not carry its waiver names it through the
+	// check's list of active waivers.
+	for _, res := range u.Results {
+		if res.Outcome != "waived" || res.Waiver != nil {
+			continue
+		}
+		for _, w := range in.Waivers {
+			if w.Status == "active" && w.Rule == res.Rule && w.Model == u.Model && (w.Environment == u.Environment || w.Environment == "*") && !used[w.Waiver] {
+				used[w.Waiver] = true
+				r.Waivers = append(r.Waivers, w.Waiver)
+			}
 		}
 	}
 	approvals := u.Approvals
