@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -384,5 +385,72 @@ func TestParseInvocation(t *testing.T) {
 	}
 	if err := parseInvocation([]string{"github", "report", "extra"}); err == nil {
 		t.Error("positional argument accepted by a NoArgs command")
+	}
+}
+
+// TestWorkflowsUseTheActionsInputs checks every step that uses Slipway's
+// composite action passes only inputs the action declares, all the required
+// ones, and a mode the action handles.
+func TestWorkflowsUseTheActionsInputs(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", ".github", "actions", "slipway", "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var action struct {
+		Inputs map[string]struct {
+			Required bool   `yaml:"required"`
+			Default  string `yaml:"default"`
+		} `yaml:"inputs"`
+	}
+	if err := yaml.Unmarshal(data, &action); err != nil {
+		t.Fatal(err)
+	}
+	modes := map[string]bool{}
+	for _, m := range regexp.MustCompile(`inputs\.mode == '([a-z-]+)'`).FindAllStringSubmatch(string(data), -1) {
+		modes[m[1]] = true
+	}
+	modes["setup"] = true // installs only: no step of its own
+	uses := 0
+	for _, f := range workflowFiles(t) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wf struct {
+			Jobs map[string]struct {
+				Steps []struct {
+					Uses string            `yaml:"uses"`
+					With map[string]string `yaml:"with"`
+				} `yaml:"steps"`
+			} `yaml:"jobs"`
+		}
+		if err := yaml.Unmarshal(data, &wf); err != nil {
+			continue // not a workflow (the action itself); TestWorkflowsInvokeRealCommands checks YAML
+		}
+		for job, j := range wf.Jobs {
+			for i, st := range j.Steps {
+				if !strings.Contains(st.Uses, ".github/actions/slipway") {
+					continue
+				}
+				uses++
+				where := fmt.Sprintf("%s: jobs.%s.steps[%d]", f, job, i)
+				for k := range st.With {
+					if _, ok := action.Inputs[k]; !ok {
+						t.Errorf("%s: input %q is not declared by the action", where, k)
+					}
+				}
+				for k, in := range action.Inputs {
+					if _, ok := st.With[k]; in.Required && !ok {
+						t.Errorf("%s: required input %q missing", where, k)
+					}
+				}
+				if m := st.With["mode"]; !modes[m] {
+					t.Errorf("%s: mode %q is not one the action runs (%v)", where, m, modes)
+				}
+			}
+		}
+	}
+	if uses == 0 {
+		t.Fatal("no workflow uses the composite action")
 	}
 }
