@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -122,15 +121,13 @@ spec file and line. Exit status 1 when a rule denies.`,
 			}
 			var loc policy.Locator
 			if repo != "" {
-				p, err := spec.Load(cmd.Context(), repo)
-				var probs spec.Errors
-				switch {
-				case errors.As(err, &probs):
-					return err
-				case err != nil:
-					return err
+				// Positions are a help here, not a requirement: a policy
+				// directory without specs still evaluates.
+				if p, err := spec.Load(cmd.Context(), repo); err != nil {
+					o.log.Warn("specs not loaded; results carry no file and line", "repo", repo, "error", firstLine(err))
+				} else {
+					loc = p
 				}
-				loc = p
 			}
 			results := engine.Evaluate(cmd.Context(), loc, in)
 			if format == "json" {
@@ -151,6 +148,11 @@ spec file and line. Exit status 1 when a rule denies.`,
 	cmd.Flags().BoolVar(&all, "all", false, "list passing rules too")
 	formatFlag(cmd, &format, "text", "json")
 	return cmd
+}
+
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
 }
 
 func readInputFile(o *options, name string) ([]byte, error) {
