@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -46,6 +47,11 @@ refused a plan, 2 on any other failure.`,
 							fmt.Fprintf(o.stdout, " (%s)", counts(s.Changes))
 						}
 						fmt.Fprintln(o.stdout)
+						if s.Error != "" && (s.Status == reconcile.StatusRefused || s.Status == reconcile.StatusFailed) {
+							// Terraform's full message follows on stderr.
+							line, _, _ := strings.Cut(s.Error, "\n")
+							fmt.Fprintf(o.stdout, "  %s\n", line)
+						}
 					}
 				}
 			}

@@ -201,7 +201,7 @@ func Apply(ctx context.Context, p *spec.Platform, opts Options, gate Gate) (*App
 		case StatusFailed:
 			errs = append(errs, fmt.Errorf("stack %s: %s", r.Stack, strings.TrimPrefix(r.Error, "stack "+r.Stack+": ")))
 		case StatusRefused:
-			errs = append(errs, fmt.Errorf("stack %s: %w", r.Stack, ErrRefused))
+			errs = append(errs, fmt.Errorf("stack %s: %w: %s", r.Stack, ErrRefused, strings.TrimPrefix(r.Error, ErrRefused.Error()+": ")))
 		case "":
 			// Not reached: interrupted before this stack started.
 		}
