@@ -1,0 +1,203 @@
+package check
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"flag"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/slipway-ml/slipway/internal/policy"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+// copyDir copies the example trees into a fresh repository.
+func copyDir(t *testing.T, dst string, srcs ...string) {
+	t.Helper()
+	for _, src := range srcs {
+		err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(src, path)
+			if d.IsDir() {
+				if d.Name() == ".slipway" || d.Name() == "generate" {
+					return filepath.SkipDir
+				}
+				return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func run(t *testing.T, overlays ...string) *Result {
+	t.Helper()
+	repo := t.TempDir()
+	copyDir(t, repo, append([]string{"../../examples/credit-risk"}, overlays...)...)
+	res, err := Run(context.Background(), Options{Repo: repo, NoPlan: true, Now: now, Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Commit = ""
+	if _, err := os.Stat(filepath.Join(repo, ".slipway", "check", "result.json")); err != nil {
+		t.Errorf("result not saved: %v", err)
+	}
+	return res
+}
+
+// denies lists "rule file:line (model@env)" of every denial, sorted.
+func denies(r *Result) []string {
+	var out []string
+	for _, u := range r.Units {
+		for _, res := range u.Results {
+			if res.Outcome == policy.OutcomeDeny {
+				out = append(out, res.Rule+" "+res.Pos.File+" ("+u.Model+"@"+u.Environment+")")
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestExamplePasses(t *testing.T) {
+	res := run(t)
+	if res.Verdict != policy.OutcomeWarn {
+		t.Errorf("verdict %s, want warn; denies: %v", res.Verdict, denies(res))
+	}
+	if len(res.Units) != 6 {
+		t.Errorf("%d units, want 6", len(res.Units))
+	}
+	for _, u := range res.Units {
+		if u.Evidence == nil || u.Evidence.SHA256 == "" || u.Evidence.Headline["roc_auc"] == nil {
+			t.Errorf("%s@%s: evidence ref %+v", u.Model, u.Environment, u.Evidence)
+		}
+	}
+}
+
+func TestRejectedExample(t *testing.T) {
+	res := run(t, "../../examples/credit-risk-rejected")
+	want := []string{
+		"fairness.demographic_parity models/credit-default/model.cue (credit-default@production)",
+		"fairness.demographic_parity models/credit-default/model.cue (credit-default@production)",
+		"fairness.demographic_parity models/credit-default/model.cue (credit-default@staging)",
+		"fairness.demographic_parity models/credit-default/model.cue (credit-default@staging)",
+		"fairness.equalized_odds models/credit-default/model.cue (credit-default@production)",
+		"fairness.equalized_odds models/credit-default/model.cue (credit-default@staging)",
+		"handover.rollback_tested models/fraud/model.cue (fraud@production)",
+		"handover.rollback_tested models/fraud/model.cue (fraud@staging)",
+		"handover.runbook_sections models/churn/model.cue (churn@staging)",
+		"release.promotion_order models/credit-default/model.cue (credit-default@production)",
+		"release.promotion_order models/fraud/model.cue (fraud@production)",
+	}
+	if d := cmp.Diff(want, denies(res)); d != "" {
+		t.Errorf("denials (-want +got):\n%s", d)
+	}
+	if res.Verdict != policy.OutcomeDeny || res.Units[0].Verdict != policy.OutcomeDeny {
+		t.Errorf("verdict %s, first unit %s: denied units come first", res.Verdict, res.Units[0].Verdict)
+	}
+}
+
+// TestFormats compares every output format of the rejected example with
+// its golden file (go test ./internal/check -run TestFormats -update).
+func TestFormats(t *testing.T) {
+	res := run(t, "../../examples/credit-risk-rejected")
+	for _, format := range Formats {
+		t.Run(format, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := Write(&buf, res, format, res.Rules); err != nil {
+				t.Fatal(err)
+			}
+			ext := map[string]string{"text": "txt", "json": "json", "sarif": "sarif", "junit": "xml", "github": "github.txt"}[format]
+			golden := filepath.Join("testdata", "rejected."+ext)
+			if *update {
+				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(string(want), buf.String()); d != "" {
+				t.Errorf("%s differs from %s (-want +got):\n%s", format, golden, d)
+			}
+			switch format {
+			case "json", "sarif":
+				var v any
+				if err := json.Unmarshal(buf.Bytes(), &v); err != nil {
+					t.Errorf("invalid JSON: %v", err)
+				}
+			case "junit":
+				var v junitSuites
+				if err := xml.Unmarshal(buf.Bytes(), &v); err != nil {
+					t.Errorf("invalid XML: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestSARIFShape(t *testing.T) {
+	res := run(t, "../../examples/credit-risk-rejected")
+	var buf bytes.Buffer
+	if err := Write(&buf, res, "sarif", res.Rules); err != nil {
+		t.Fatal(err)
+	}
+	var log sarifLog
+	if err := json.Unmarshal(buf.Bytes(), &log); err != nil {
+		t.Fatal(err)
+	}
+	run := log.Runs[0]
+	for _, r := range run.Results {
+		if run.Tool.Driver.Rules[r.RuleIndex].ID != r.RuleID {
+			t.Errorf("result %s points at rule %d (%s)", r.RuleID, r.RuleIndex, run.Tool.Driver.Rules[r.RuleIndex].ID)
+		}
+		if len(r.Locations) == 0 || r.Locations[0].PhysicalLocation.Region == nil {
+			t.Errorf("result %s has no line", r.RuleID)
+		}
+	}
+}
+
+func TestGitHubEscaping(t *testing.T) {
+	r := &Result{Verdict: policy.OutcomeDeny, Units: []Unit{{Model: "m", Environment: "e", Results: []policy.Result{{
+		Rule: "x.y", Severity: policy.SeverityDeny, Outcome: policy.OutcomeDeny, Model: "m", Environment: "e",
+		Message: "100% bad\nsecond line",
+	}}}}}
+	r.Units[0].Results[0].Pos.File = "a,b:c.cue"
+	r.Units[0].Results[0].Pos.Line = 3
+	var buf bytes.Buffer
+	if err := Write(&buf, r, "github", nil); err != nil {
+		t.Fatal(err)
+	}
+	want := "::error file=a%2Cb%3Ac.cue,line=3,title=x.y (m @ e)::100%25 bad%0Asecond line\nslipway check: deny (1 unit(s))\n"
+	if got := buf.String(); got != want {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
+
+func TestHeadCommitArgs(t *testing.T) {
+	got := strings.Join(headCommitArgs("/repo"), " ")
+	if want := "git -C /repo rev-parse --verify -q HEAD"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
