@@ -36,17 +36,26 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// benchFile writes, once per run, a seeded predictions CSV with six
+// benchFile writes, once per run (or once, to SLIPWAY_BENCH_FILE), a seeded predictions CSV with six
 // columns (label, score, prediction, sex, age_band, weight); scores have
 // six decimals like a typical export.
 func benchFile(b *testing.B) string {
 	benchOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "slipway-bench-")
-		if err != nil {
-			b.Fatal(err)
+		if keep := os.Getenv("SLIPWAY_BENCH_FILE"); keep != "" {
+			// Keep the file for measuring the CLI (docs/benchmarks.md).
+			benchPath = keep
+			if st, err := os.Stat(keep); err == nil {
+				benchSize = st.Size()
+				return
+			}
+		} else {
+			dir, err := os.MkdirTemp("", "slipway-bench-")
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchDir = dir
+			benchPath = filepath.Join(dir, "predictions.csv")
 		}
-		benchDir = dir
-		benchPath = filepath.Join(dir, "predictions.csv")
 		f, err := os.Create(benchPath)
 		if err != nil {
 			b.Fatal(err)
@@ -135,4 +144,52 @@ func BenchmarkEvaluate(b *testing.B) {
 	weighted.Weight = "weight"
 	weighted.Intersectional = true
 	b.Run("auc+weights+intersectional", func(b *testing.B) { benchEvaluate(b, weighted) })
+}
+
+// BenchmarkBootstrap isolates the cost of 1,000 replicates over the cells
+// of the benchmark file's shape (2 x 5 sensitive values, 10M rows): it
+// does not depend on the number of rows.
+func BenchmarkBootstrap(b *testing.B) {
+	p, _, err := Config{Label: "y", Prediction: "p", Sensitive: []string{"sex", "age_band"}, MinGroupSize: 30, Bootstrap: 1000, Seed: 1}.plan()
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := newWorker(p)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, sex := range []string{"F", "M"} {
+		for _, age := range []string{"18-25", "26-35", "36-50", "51-65", "65+"} {
+			w.vals[0] = appendOnce(w.vals[0], sex)
+			w.vals[1] = appendOnce(w.vals[1], age)
+			c := w.newCell(uint64(index(w.vals[0], sex))<<16 | uint64(index(w.vals[1], age)))
+			for k := range w.cells[c].n {
+				n := int64(200_000 + rng.IntN(100_000))
+				w.cells[c].n[k] = n
+				w.cells[c].w[k] = float64(n)
+			}
+		}
+	}
+	rep := build(p, []*worker{w}, 10_000_000)
+	b.ResetTimer()
+	for range b.N {
+		ci := bootstrap(p, rep.cells, rep.groupDefs, rep, nil)
+		if len(ci.Overall) == 0 {
+			b.Fatal("no intervals")
+		}
+	}
+}
+
+func appendOnce(s []string, v string) []string {
+	if index(s, v) < 0 {
+		return append(s, v)
+	}
+	return s
+}
+
+func index(s []string, v string) int {
+	for i, x := range s {
+		if x == v {
+			return i
+		}
+	}
+	return -1
 }

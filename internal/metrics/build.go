@@ -3,6 +3,7 @@ package metrics
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -111,6 +112,30 @@ func build(p *plan, ws []*worker, rows int64) *Report {
 			}
 			cells[g].merge(&w.cells[c], cmap)
 			l2g[wi][c] = g
+		}
+	}
+
+	// Put the cells in the order of their values, so that the bootstrap
+	// draws the same numbers for the same cells however many workers read
+	// the file.
+	perm := make([]int32, len(cells)) // new position -> old
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	sort.Slice(perm, func(i, j int) bool {
+		return slices.Compare(cellVals[perm[i]], cellVals[perm[j]]) < 0
+	})
+	inv := make([]int32, len(cells))
+	sortedCells := make([]cellAcc, len(cells))
+	sortedVals := make([][]string, len(cells))
+	for pos, old := range perm {
+		inv[old] = int32(pos)
+		sortedCells[pos], sortedVals[pos] = cells[old], cellVals[old]
+	}
+	cells, cellVals = sortedCells, sortedVals
+	for _, m := range l2g {
+		for i, g := range m {
+			m[i] = inv[g]
 		}
 	}
 
@@ -288,6 +313,7 @@ func build(p *plan, ws []*worker, rows int64) *Report {
 	for _, attr := range fairAttrs {
 		rep.Fairness[attr] = FairnessOf(eligible(rep.groupConf[attr], p.cfg.MinGroupSize, nil), p.cfg.ReferenceGroup[attr])
 	}
+	rep.cells, rep.groupDefs = cells, groups
 	if p.cfg.Bootstrap > 0 {
 		rep.CI = bootstrap(p, cells, groups, rep, rank)
 	}

@@ -86,6 +86,8 @@ type Report struct {
 	CI             *CI                            `json:"ci,omitempty"`
 	Notes          []string                       `json:"notes,omitempty"`
 	groupConf      map[string]map[string]groupRaw `json:"-"`
+	cells          []cellAcc
+	groupDefs      []groupDef
 }
 
 // Settings echo what the report was computed with.

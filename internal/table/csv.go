@@ -76,7 +76,13 @@ func scanCSV(ctx context.Context, f io.Reader, gz bool, opts Options, fn RowFunc
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	work := make(chan *chunk, 2*opts.Workers)
+	// Chunk i always goes to worker i mod Workers, and each worker takes
+	// its chunks in file order, so what a worker accumulates (and the
+	// rounding of its floating-point sums) is the same on every run.
+	work := make([]chan *chunk, opts.Workers)
+	for w := range work {
+		work[w] = make(chan *chunk, 2)
+	}
 	var (
 		wg      sync.WaitGroup
 		rows    atomic.Int64
@@ -99,7 +105,7 @@ func scanCSV(ctx context.Context, f io.Reader, gz bool, opts Options, fn RowFunc
 		go func(w int) {
 			defer wg.Done()
 			cp := &csvParser{file: opts.Name, width: len(header), idx: idx, header: header, row: newRow(opts.Name, names)}
-			for c := range work {
+			for c := range work[w] {
 				if int64(c.idx) > stopAt.Load() || ctx.Err() != nil {
 					sp.release(c)
 					continue
@@ -115,7 +121,7 @@ func scanCSV(ctx context.Context, f io.Reader, gz bool, opts Options, fn RowFunc
 	}
 	feed := func(c *chunk) bool {
 		select {
-		case work <- c:
+		case work[c.idx%len(work)] <- c:
 			return true
 		case <-ctx.Done():
 			return false
@@ -137,7 +143,9 @@ func scanCSV(ctx context.Context, f io.Reader, gz bool, opts Options, fn RowFunc
 			}
 		}
 	}
-	close(work)
+	for _, ch := range work {
+		close(ch)
+	}
 	wg.Wait()
 	if firstEr != nil {
 		return Info{}, firstEr
