@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// TestCheckGitHub runs `slipway check --github` on a copy of the credit-risk
+// example against a small stand-in for GitHub (internal/gh's tests check the
+// API calls in depth): the pull request's files scope the check, its
+// approvals reach the policies, and the report is posted.
+func TestCheckGitHub(t *testing.T) {
+	if testing.Short() {
+		t.Skip("evaluates the example's evidence")
+	}
+	repo := t.TempDir()
+	if err := os.CopyFS(repo, os.DirFS(filepath.Join("..", "..", "examples", "credit-risk"))); err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(filepath.Join(repo, ".slipway"))
+
+	const token = "ghs_cliTestTOKEN42"
+	var mu sync.Mutex
+	var posted []string
+	var comment, checkRun map[string]any
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Header.Get("Authorization") != "Bearer "+token {
+			t.Errorf("%s %s: wrong Authorization", r.Method, r.URL.Path)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		body, _ := io.ReadAll(r.Body)
+		p := strings.TrimPrefix(r.URL.Path, "/api/v3/repos/acme/credit-risk")
+		switch r.Method + " " + p {
+		case "GET /pulls/12/files":
+			io.WriteString(w, `[{"filename":"models/credit-default/model.cue","status":"modified","additions":1,"deletions":1,"changes":2}]`)
+		case "GET /pulls/12/reviews":
+			io.WriteString(w, `[
+			 {"id":1,"user":{"login":"alice","type":"User"},"state":"APPROVED","submitted_at":"2026-11-20T10:00:00Z"},
+			 {"id":2,"user":{"login":"bob","type":"User"},"state":"APPROVED","submitted_at":"2026-11-20T11:00:00Z"},
+			 {"id":3,"user":{"login":"carol","type":"User"},"state":"DISMISSED","submitted_at":"2026-11-20T09:00:00Z"}]`)
+		case "GET /contents/.github/CODEOWNERS", "GET /contents/docs/CODEOWNERS":
+			w.WriteHeader(404)
+			io.WriteString(w, `{"message":"Not Found"}`)
+		case "GET /contents/CODEOWNERS":
+			io.WriteString(w, `{"type":"file","encoding":"base64","path":"CODEOWNERS","content":"bW9kZWxzLyBAYWxpY2UK"}`)
+		case "GET /issues/12/comments":
+			io.WriteString(w, `[]`)
+		case "POST /issues/12/comments":
+			json.Unmarshal(body, &comment)
+			w.WriteHeader(201)
+			io.WriteString(w, `{"id":7,"html_url":"https://github.com/acme/credit-risk/pull/12#issuecomment-7"}`)
+		case "POST /check-runs":
+			json.Unmarshal(body, &checkRun)
+			w.WriteHeader(201)
+			io.WriteString(w, `{"id":99,"name":"slipway"}`)
+		default:
+			t.Errorf("unexpected %s %s", r.Method, r.URL.Path)
+			w.WriteHeader(404)
+			io.WriteString(w, `{"message":"Not Found"}`)
+			return
+		}
+		posted = append(posted, r.Method+" "+p)
+	}))
+	defer srv.Close()
+
+	event := filepath.Join(t.TempDir(), "event.json")
+	os.WriteFile(event, []byte(`{"number":12,"pull_request":{"number":12,
+	  "head":{"sha":"6dcb09b5b57875f334f61aebed695e2e4193db5e","repo":{"full_name":"acme/credit-risk"}},
+	  "base":{"ref":"main","sha":"9049f1265b7d61be4a8904a9a27120d2064dab3b","repo":{"full_name":"acme/credit-risk"}}},
+	  "repository":{"full_name":"acme/credit-risk"}}`), 0o644)
+	env := map[string]string{
+		"GITHUB_TOKEN": token, "GITHUB_REPOSITORY": "acme/credit-risk", "GITHUB_EVENT_NAME": "pull_request",
+		"GITHUB_EVENT_PATH": event, "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567",
+		"GITHUB_API_URL": srv.URL + "/api/v3", "GITHUB_WORKSPACE": repo, "GITHUB_RUN_ID": "42",
+	}
+	var stdout, stderr bytes.Buffer
+	md := filepath.Join(t.TempDir(), "comment.md")
+	code := Run(context.Background(), []string{"check", "--repo", repo, "--github", "--no-plan", "--markdown-out", md, "--format", "json"},
+		&stdout, &stderr, func(k string) string { return env[k] })
+	if code == ExitError {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+	if strings.Contains(stdout.String()+stderr.String(), token) {
+		t.Fatal("the token was printed")
+	}
+	var res struct {
+		Units []struct {
+			Model, Environment string
+			Results            []struct{ Rule, Outcome string }
+		}
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		t.Fatalf("stdout is not the result: %v\n%s", err, stdout.String())
+	}
+	for _, u := range res.Units {
+		if u.Model != "credit-default" {
+			t.Errorf("unit %s/%s is outside the pull request's changes", u.Environment, u.Model)
+		}
+		for _, r := range u.Results {
+			if strings.HasPrefix(r.Rule, "release.approvals") && r.Outcome != "pass" {
+				t.Errorf("%s in %s: %s, but alice and bob approved", r.Rule, u.Environment, r.Outcome)
+			}
+		}
+	}
+	if len(res.Units) == 0 {
+		t.Fatal("no unit judged")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if body, _ := comment["body"].(string); !strings.Contains(body, "<!-- slipway:sticky -->") || !strings.Contains(body, "`credit-default`") {
+		t.Errorf("comment not posted: %v (requests %v)", comment, posted)
+	}
+	if checkRun["head_sha"] != "6dcb09b5b57875f334f61aebed695e2e4193db5e" || checkRun["name"] != "slipway" {
+		t.Errorf("check run = %v", checkRun)
+	}
+	if data, err := os.ReadFile(md); err != nil || !bytes.Contains(data, []byte("credit-default")) {
+		t.Errorf("--markdown-out: %v", err)
+	}
+}
