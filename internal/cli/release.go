@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/slipway-ml/slipway/internal/check"
 	"github.com/slipway-ml/slipway/internal/reconcile"
 	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/sign"
@@ -21,7 +22,7 @@ import (
 )
 
 func newReleaseCmd(o *options) *cobra.Command {
-	var repo, env, model, keyFile, workDir, format string
+	var repo, env, model, keyFile, workDir, format, checkMode string
 	cmd := &cobra.Command{
 		Use:   "release",
 		Short: "Sign a release attestation for what the check passed",
@@ -30,9 +31,12 @@ environment, in a DSSE envelope with a key in cosign's format, writes it to
 releases/ENV/MODEL/VERSION.intoto.json and appends it to the ledger
 releases/ledger.jsonl. Nothing is signed when any model has a deny.
 
-The check result is read from WORKDIR/check/result.json, as the last
-` + "`slipway check`" + ` left it; a result made at another commit, for other specs,
-or for plans or evidence that changed since is refused as stale.
+The check result is the one the last ` + "`slipway check`" + ` left in
+WORKDIR/check/result.json when it is fresh: made at this commit, for these
+specs, over saved plans and evidence that have not changed since, for the
+model versions the specs now name. Otherwise the check runs again for the
+environment (--check auto, the default). --check reuse refuses a missing or
+stale result instead; --check run always runs the check.
 
 The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 		Args: cobra.NoArgs,
@@ -43,6 +47,9 @@ The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 			}
 			if keyFile == "" {
 				return usagef("--key is required")
+			}
+			if !slices.Contains([]string{"auto", "reuse", "run"}, checkMode) {
+				return usagef("--check %q: want auto, reuse or run", checkMode)
 			}
 			password, err := sign.Password(o.getenv)
 			if err != nil {
@@ -70,18 +77,44 @@ The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 				return fmt.Errorf("key %s (%s) is not in signing.trustedKeys: its releases would not verify", keyFile, signer.KeyID)
 			}
 			wd := releaseWorkDir(p.Root, workDir)
-			in, err := release.ReadInput(filepath.Join(wd, filepath.FromSlash(release.CheckResultFile)))
-			if err != nil {
-				return err
-			}
 			now, err := releaseNow(o)
 			if err != nil {
 				return err
 			}
-			out, err := release.Release(ctx, release.Options{
+			resultPath := filepath.Join(wd, filepath.FromSlash(release.CheckResultFile))
+			ran := false
+			runCheck := func() (*release.Input, error) {
+				ran = true
+				o.log.Info("running the check", "env", env)
+				if _, err := check.Run(ctx, check.Options{Repo: repo, WorkDir: wd, Envs: []string{env}, Now: now, Version: Version, Getenv: o.getenv, Log: o.log}); err != nil {
+					return nil, err
+				}
+				return release.ReadInput(resultPath)
+			}
+			var in *release.Input
+			if checkMode == "run" {
+				in, err = runCheck()
+			} else {
+				in, err = release.ReadInput(resultPath)
+				if checkMode == "auto" && errors.Is(err, release.ErrNoCheck) {
+					in, err = runCheck()
+				}
+			}
+			if err != nil {
+				return err
+			}
+			ro := release.Options{
 				Platform: p, Input: in, WorkDir: wd, Environment: env, Model: model,
 				Signer: signer, Version: Version, Now: now, Source: release.SourceOf(ctx, p.Root),
-			})
+			}
+			out, err := release.Release(ctx, ro)
+			if checkMode == "auto" && !ran && errors.Is(err, release.ErrStale) {
+				o.log.Info("the saved check result is stale", "reason", err.Error())
+				if ro.Input, err = runCheck(); err != nil {
+					return err
+				}
+				out, err = release.Release(ctx, ro)
+			}
 			if out != nil {
 				if format == "json" {
 					if werr := writeJSON(o.stdout, out); werr != nil && err == nil {
@@ -105,6 +138,7 @@ The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 	cmd.Flags().StringVar(&model, "model", "", "release only this model")
 	cmd.Flags().StringVar(&keyFile, "key", "", "private key `FILE` in cosign's format")
 	cmd.Flags().StringVar(&workDir, "workdir", "", "work dir with the check result and saved plans (default REPO/.slipway)")
+	cmd.Flags().StringVar(&checkMode, "check", "auto", "auto: reuse the saved check result when fresh, else run the check; reuse: only the saved result; run: always run the check")
 	formatFlag(cmd, &format, "text", "json")
 	return cmd
 }
