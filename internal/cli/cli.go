@@ -120,6 +120,7 @@ func newRootCmd(o *options) *cobra.Command {
 		newPlanCmd(o), newApplyCmd(o), newDriftCmd(o),
 		newCheckCmd(o), newPolicyCmd(o),
 		newEvaluateCmd(o),
+		newReportCmd(o),
 	)
 	return root
 }

@@ -1,0 +1,354 @@
+package report
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/slipway-ml/slipway/internal/attest"
+	"github.com/slipway-ml/slipway/internal/digest"
+	"github.com/slipway-ml/slipway/internal/ledger"
+	"github.com/slipway-ml/slipway/internal/policy"
+	"github.com/slipway-ml/slipway/internal/release"
+	"github.com/slipway-ml/slipway/internal/sign"
+	"github.com/slipway-ml/slipway/internal/spec"
+)
+
+// Options say what to report on.
+type Options struct {
+	Platform *spec.Platform
+	// Keys verify the ledger's signatures; usually release.TrustedKeys.
+	Keys []*sign.PublicKey
+	// Rules is the policy catalogue (built-in and repository rules); the
+	// control coverage tables are built from its metadata.
+	Rules []policy.Rule
+	// Model and Environment narrow the report; empty means all.
+	Model, Environment string
+	// Since and Until bound the release history shown; zero means open.
+	// Current versions are those in force at Until.
+	Since, Until time.Time
+	// Now is the report's clock: waiver expiry, the generated-at stamp.
+	Now     time.Time
+	Version string
+}
+
+// ErrUnknownModel means --model names no model of the platform or ledger.
+var ErrUnknownModel = errors.New("unknown model")
+
+// ErrUnknownEnvironment means --env names no environment of the platform.
+var ErrUnknownEnvironment = errors.New("unknown environment")
+
+// record is one ledger record with its verdict and, when it verified,
+// its statement.
+type record struct {
+	row ReleaseRow
+	st  *attest.Statement
+	at  time.Time
+}
+
+func (r *record) verified() bool { return r.st != nil }
+
+// Build verifies the ledger and assembles the report.
+func Build(ctx context.Context, o Options) (*Report, error) {
+	p := o.Platform
+	if o.Environment != "" {
+		if _, ok := p.Environments[o.Environment]; !ok {
+			return nil, fmt.Errorf("%w %q: the platform has %s", ErrUnknownEnvironment, o.Environment, strings.Join(p.EnvironmentNames(), ", "))
+		}
+	}
+	recs, status, err := readLedger(ctx, p.Root, o.Keys, o.Now)
+	if err != nil {
+		return nil, err
+	}
+	models := modelNames(p, recs)
+	if o.Model != "" {
+		found := false
+		for _, m := range models {
+			found = found || m == o.Model
+		}
+		if !found {
+			return nil, fmt.Errorf("%w %q: not in the platform or the ledger", ErrUnknownModel, o.Model)
+		}
+		models = []string{o.Model}
+	}
+	envs := p.EnvironmentNames()
+	if o.Environment != "" {
+		envs = []string{o.Environment}
+	}
+	b := &builder{o: o, p: p, rules: map[string]policy.Rule{}, envs: envs}
+	for _, r := range o.Rules {
+		b.rules[r.ID] = r
+	}
+	rep := &Report{
+		Schema:         SchemaVersion,
+		GeneratedAt:    o.Now.UTC().Format(time.RFC3339),
+		SlipwayVersion: o.Version,
+		Platform:       p.Name,
+		Scope:          Scope{Model: o.Model, Environment: o.Environment, Since: day(o.Since), Until: day(o.Until)},
+		Environments:   envs,
+		Ledger:         status,
+		Portfolio:      []PortfolioRow{},
+		Waivers:        []WaiverRow{},
+		Failed:         []ReleaseRow{},
+		Coverage:       []Framework{},
+		Models:         []Dossier{},
+		Sources: []SourceLegend{
+			{SourceSigned, "read from a release record whose signature, ledger chain and content verified"},
+			{SourceEvidence, "read from an evidence file whose sha256 the verified release record pins, after checking the digest"},
+			{SourceSpec, "read from the platform spec as it is now (descriptions no release record carries, waivers not yet signed)"},
+		},
+	}
+	byModel := map[string][]*record{}
+	for _, r := range recs {
+		if b.inEnv(r.row.Environment) {
+			byModel[r.row.Model] = append(byModel[r.row.Model], r)
+		}
+	}
+	for _, m := range models {
+		d := b.dossier(m, byModel[m])
+		rep.Portfolio = append(rep.Portfolio, d.portfolio())
+		b.dossiers = append(b.dossiers, d)
+		for _, r := range d.history {
+			if !r.verified() {
+				rep.Failed = append(rep.Failed, r.row)
+			}
+		}
+	}
+	rep.Waivers = b.waivers()
+	rep.Coverage = b.coverage()
+	for i, d := range b.dossiers {
+		for _, f := range rep.Coverage {
+			col := Framework{Framework: f.Framework, Title: f.Title}
+			for _, it := range f.Items {
+				it.Models = []CoverageCell{it.Models[i]}
+				col.Items = append(col.Items, it)
+			}
+			d.coverage = append(d.coverage, col)
+		}
+		rep.Models = append(rep.Models, d.Dossier)
+	}
+	rep.Summary = b.summary(rep)
+	return rep, nil
+}
+
+func day(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02")
+}
+
+// readLedger verifies the whole ledger and returns every record in
+// ledger order; records that verified carry their statement.
+func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now time.Time) ([]*record, LedgerStatus, error) {
+	status := LedgerStatus{Keys: []string{}, Problems: []string{}}
+	for _, k := range keys {
+		status.Keys = append(status.Keys, k.ID)
+	}
+	sort.Strings(status.Keys)
+	entries, err := ledger.Open(root).Entries()
+	if err != nil {
+		return nil, status, fmt.Errorf("ledger: %w", err)
+	}
+	byPath := map[string]ledger.Entry{}
+	for _, e := range entries {
+		byPath[e.Path] = e
+	}
+	var recs []*record
+	if len(entries) == 0 {
+		status.OK = true
+		return recs, status, nil
+	}
+	if len(keys) == 0 {
+		// Without a trusted key nothing verifies; the records are still
+		// listed, each plainly failing.
+		status.Problems = append(status.Problems, "no trusted keys: add signing.trustedKeys to the platform or pass --key; no record could be verified")
+		for _, e := range entries {
+			recs = append(recs, &record{row: ReleaseRow{Seq: e.Seq, Environment: e.Environment, Model: e.Model, Version: e.Version,
+				Record: e.Path, ReleasedAt: e.RecordedAt, Problems: []string{"not verified: no trusted key"}, Notes: []string{}}, at: parseTime(e.RecordedAt)})
+		}
+		status.Records, status.Failed = len(recs), len(recs)
+		return recs, status, nil
+	}
+	vr, err := release.Verify(ctx, release.VerifyOptions{Root: root, Keys: keys, Now: now})
+	if err != nil {
+		return nil, status, fmt.Errorf("verify ledger: %w", err)
+	}
+	status.Head = vr.Head
+	status.Problems = append(status.Problems, vr.Problems...)
+	for _, rr := range vr.Records {
+		e := byPath[rr.Path]
+		row := ReleaseRow{Seq: rr.Seq, Environment: rr.Environment, Model: rr.Model, Version: rr.Version, Record: rr.Path,
+			ReleasedAt: e.RecordedAt, KeyID: rr.KeyID, Problems: nonNil(rr.Problems), Notes: nonNil(rr.Notes)}
+		r := &record{row: row}
+		if rr.OK {
+			st, err := reopen(root, rr.Path, e.Record)
+			if err != nil {
+				r.row.Problems = append(r.row.Problems, err.Error())
+			} else {
+				r.st = st
+				p := st.Predicate
+				r.row.Verified = true
+				r.row.ReleasedAt, r.row.Decision, r.row.Verdict, r.row.Commit = p.ReleasedAt, p.Decision, p.Verdict, p.Source.Commit
+			}
+		}
+		r.at = parseTime(r.row.ReleasedAt)
+		recs = append(recs, r)
+	}
+	sort.SliceStable(recs, func(i, j int) bool { return recs[i].row.Seq < recs[j].row.Seq })
+	for _, r := range recs {
+		status.Records++
+		if r.verified() {
+			status.Verified++
+		} else {
+			status.Failed++
+		}
+	}
+	status.OK = vr.OK && status.Failed == 0
+	return recs, status, nil
+}
+
+// reopen reads a record that verified and returns its statement, after
+// checking it is still the very file the ledger indexes (release.Verify
+// keeps the statements it checked to itself).
+func reopen(root, rel, want string) (*attest.Statement, error) {
+	b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", rel, err)
+	}
+	if d := digest.Bytes(b); d != want {
+		return nil, fmt.Errorf("%s changed while the report was built", rel)
+	}
+	e, err := sign.ParseEnvelope(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", rel, err)
+	}
+	return attest.Parse(e.Payload)
+}
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339, s)
+	return t
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// modelNames lists the platform's models and any model only the ledger
+// knows (one removed from the specs after release), sorted.
+func modelNames(p *spec.Platform, recs []*record) []string {
+	seen := map[string]bool{}
+	var out []string
+	for m := range p.Models {
+		seen[m] = true
+		out = append(out, m)
+	}
+	for _, r := range recs {
+		if !seen[r.row.Model] {
+			seen[r.row.Model] = true
+			out = append(out, r.row.Model)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+type builder struct {
+	o        Options
+	p        *spec.Platform
+	rules    map[string]policy.Rule
+	envs     []string
+	dossiers []*dossier
+}
+
+func (b *builder) inEnv(env string) bool {
+	return b.o.Environment == "" || env == b.o.Environment
+}
+
+func (b *builder) inPeriod(t time.Time) bool {
+	return (b.o.Since.IsZero() || !t.Before(b.o.Since)) && (b.o.Until.IsZero() || t.Before(b.o.Until))
+}
+
+// envRank orders environments by promotion; unknown ones go last.
+func (b *builder) envRank(env string) int {
+	for i, e := range b.p.EnvironmentNames() {
+		if e == env {
+			return i
+		}
+	}
+	return 1 << 20
+}
+
+// dossier is a Dossier with what the builder still needs.
+type dossier struct {
+	Dossier
+	history []*record
+	// current is the newest verified record per environment.
+	current map[string]*record
+	// currentOrdered is current in promotion order.
+	currentOrdered []*record
+	ref            *record
+	model          *spec.Model
+	ev             *evidenceDoc
+	// fairness says whether the release rests on fairness evidence.
+	fairness, handover bool
+	waiverRows         []WaiverRow
+}
+
+func (d *dossier) portfolio() PortfolioRow {
+	row := PortfolioRow{Model: d.Model, Owner: d.Owner, Current: []Current{}, Fairness: d.fairness, Handover: d.handover}
+	var latest *record
+	for _, r := range d.history {
+		if !r.verified() {
+			row.FailedReleases++
+		}
+	}
+	for _, c := range d.currentOrdered {
+		row.Current = append(row.Current, Current{Environment: c.row.Environment, Version: c.row.Version, ReleasedAt: c.row.ReleasedAt,
+			Decision: c.row.Decision, Verdict: c.row.Verdict, Record: c.row.Record})
+		if latest == nil || c.at.After(latest.at) || (c.at.Equal(latest.at) && c.row.Seq > latest.row.Seq) {
+			latest = c
+		}
+	}
+	if latest != nil {
+		row.LatestDecision, row.LatestVerdict = latest.row.Decision, latest.row.Verdict
+	}
+	for _, w := range d.waiverRows {
+		switch w.Status {
+		case WaiverActive:
+			row.OpenWaivers++
+		case WaiverExpiring:
+			row.OpenWaivers++
+			row.ExpiringWaivers++
+		}
+	}
+	return row
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// signedModel decodes the resolved model spec a release signed.
+func signedModel(st *attest.Statement) (*spec.Model, error) {
+	var m spec.Model
+	if err := json.Unmarshal(st.Predicate.Spec.Model, &m); err != nil {
+		return nil, fmt.Errorf("signed model spec: %w", err)
+	}
+	return &m, nil
+}

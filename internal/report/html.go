@@ -1,0 +1,170 @@
+package report
+
+import (
+	"bufio"
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"strings"
+
+	"github.com/slipway-ml/slipway/internal/svgchart"
+)
+
+// The HTML report is one file: inline CSS, inline SVG, no script at all,
+// so it opens offline, prints to PDF and cannot phone home.
+//
+//go:embed report.html.tmpl
+var htmlTemplate string
+
+var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
+	"scope": scopeText,
+	"join":  func(s []string) string { return strings.Join(s, ", ") },
+	"fp":    fp,
+	"ci":    ci,
+	"bound": bound,
+	"pass":  passMark,
+	"fails": func(p *bool) bool { return p != nil && !*p },
+	"delta": func(d *float64) string {
+		if d == nil {
+			return ""
+		}
+		return fmt.Sprintf("%+.4f", *d)
+	},
+	"rows":     rowsText,
+	"ok":       okMark,
+	"match":    matchMark,
+	"status":   statusMark,
+	"outcome":  outcomeMark,
+	"waiver":   waiverMark,
+	"verified": verifiedMark,
+	"yes":      yesNo,
+	"controls": controlsText,
+	"results":  resultsText,
+	"day": func(s string) string {
+		if len(s) >= 10 {
+			return s[:10]
+		}
+		return s
+	},
+	"statusClass": func(s string) string {
+		switch s {
+		case StatusCovered:
+			return ""
+		case StatusException:
+			return "warn"
+		}
+		return "bad"
+	},
+	"waiverClass": func(s string) string {
+		switch s {
+		case WaiverActive:
+			return ""
+		case WaiverExpiring:
+			return "warn"
+		}
+		return "bad"
+	},
+	"current": func(p PortfolioRow, env string) *Current {
+		for i := range p.Current {
+			if p.Current[i].Environment == env {
+				return &p.Current[i]
+			}
+		}
+		return nil
+	},
+	"coverage": func(d Dossier) []Framework { return d.coverage },
+	"dict": func(kv ...any) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	},
+	"gapbar":       gapBar,
+	"gapsPerModel": gapsPerModel,
+	"chart":        chartSVG,
+}).Parse(htmlTemplate))
+
+// HTML writes the report as one self-contained HTML file.
+func (r *Report) HTML(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	if err := htmlTmpl.Execute(bw, r); err != nil {
+		return fmt.Errorf("render html: %w", err)
+	}
+	return bw.Flush()
+}
+
+// gapBar draws a framework's covered/exception/gap shares as a stacked
+// bar of plain elements.
+func gapBar(g FrameworkGaps) template.HTML {
+	if g.Cells == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, p := range []struct {
+		class string
+		n     int
+	}{{"c", g.Covered}, {"e", g.Exception}, {"g", g.Gap}} {
+		if p.n > 0 {
+			fmt.Fprintf(&b, `<span class="%s" style="width:%s%%"></span>`, p.class, num(100*float64(p.n)/float64(g.Cells)))
+		}
+	}
+	return template.HTML(b.String())
+}
+
+// modelGaps is one model's standing on one framework.
+type modelGaps struct {
+	Model                   string
+	Covered, Exception, Gap int
+	Items                   []string
+}
+
+func gapsPerModel(f Framework) []modelGaps {
+	var out []modelGaps
+	index := map[string]int{}
+	for _, it := range f.Items {
+		for _, c := range it.Models {
+			i, ok := index[c.Model]
+			if !ok {
+				i = len(out)
+				index[c.Model] = i
+				out = append(out, modelGaps{Model: c.Model})
+			}
+			switch c.Status {
+			case StatusCovered:
+				out[i].Covered++
+			case StatusException:
+				out[i].Exception++
+			default:
+				out[i].Gap++
+				out[i].Items = append(out[i].Items, it.ID)
+			}
+		}
+	}
+	return out
+}
+
+// chartSVG draws one per-group chart of an attribute. The SVG is built
+// by svgchart from numbers and escaped labels only.
+func chartSVG(a FairnessAttribute, c Chart) template.HTML {
+	bars := svgchart.Bars{Title: c.Title, Threshold: c.Threshold, ThresholdLabel: c.ThresholdLabel, Max: 1}
+	for _, g := range a.Groups {
+		bar := svgchart.Bar{Label: g.Group, Note: fmt.Sprintf("n=%d", g.Count)}
+		var iv []float64
+		switch c.Metric {
+		case "selection_rate":
+			bar.Value, iv = g.SelectionRate, g.SelectionCI
+		case "tpr":
+			bar.Value, iv = g.TPR, g.TPRCI
+		case "fpr":
+			bar.Value, iv = g.FPR, g.FPRCI
+		}
+		if len(iv) == 2 {
+			lo, hi := iv[0], iv[1]
+			bar.Low, bar.High = &lo, &hi
+		}
+		bars.Bars = append(bars.Bars, bar)
+	}
+	return template.HTML(bars.SVG())
+}

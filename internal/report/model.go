@@ -1,0 +1,474 @@
+// Package report builds Slipway's audit report: for any model and period,
+// what is in production, on what evidence, judged by which rules, signed
+// and approved by whom, with which exceptions, and where the control gaps
+// are. Figures come only from verified release records ("signed") or from
+// evidence files whose digest the verified record pins ("evidence"); each
+// figure says which. The report renders as JSON (docs/report-schema.json),
+// GitHub Markdown and one self-contained HTML file, byte for byte the same
+// for the same repository, ledger and clock.
+package report
+
+// SchemaVersion names the JSON report's format; docs/report-schema.json
+// describes it.
+const SchemaVersion = "https://slipway.dev/report/v1"
+
+// Sources of a figure.
+const (
+	// SourceSigned: read from a verified, signed release record.
+	SourceSigned = "signed"
+	// SourceEvidence: read from an evidence file whose sha256 the
+	// verified release record pins.
+	SourceEvidence = "evidence"
+	// SourceSpec: read from the platform spec as it is now; used only for
+	// descriptions the release record does not carry (data source
+	// metadata, waivers not yet signed into a release).
+	SourceSpec = "spec"
+)
+
+// Coverage statuses.
+const (
+	// StatusCovered: a rule serving the item passed in a verified release.
+	StatusCovered = "covered"
+	// StatusException: the rules serving the item were waived or warned.
+	StatusException = "exception"
+	// StatusGap: no verified release holds a result of a rule serving the
+	// item, or no rule serves it.
+	StatusGap = "gap"
+)
+
+// Waiver statuses as the report shows them.
+const (
+	WaiverActive     = "active"
+	WaiverExpiring   = "expiring"
+	WaiverExpired    = "expired"
+	WaiverUnapproved = "unapproved"
+)
+
+// ExpiringWithinDays is how soon before its expiry a waiver is flagged.
+const ExpiringWithinDays = 30
+
+// Report is the whole audit report.
+type Report struct {
+	Schema         string `json:"schema"`
+	GeneratedAt    string `json:"generated_at"`
+	SlipwayVersion string `json:"slipway_version"`
+	Platform       string `json:"platform"`
+	Scope          Scope  `json:"scope"`
+	// Environments in promotion order.
+	Environments []string       `json:"environments"`
+	Ledger       LedgerStatus   `json:"ledger"`
+	Summary      Summary        `json:"summary"`
+	Portfolio    []PortfolioRow `json:"portfolio"`
+	Waivers      []WaiverRow    `json:"waivers"`
+	Failed       []ReleaseRow   `json:"failed_releases"`
+	Coverage     []Framework    `json:"coverage"`
+	Models       []Dossier      `json:"models"`
+	Sources      []SourceLegend `json:"sources"`
+}
+
+// Scope is what the report was asked for.
+type Scope struct {
+	Model       string `json:"model,omitempty"`
+	Environment string `json:"environment,omitempty"`
+	Since       string `json:"since,omitempty"`
+	Until       string `json:"until,omitempty"`
+}
+
+// SourceLegend explains one value of a figure's source.
+type SourceLegend struct {
+	Source  string `json:"source"`
+	Meaning string `json:"meaning"`
+}
+
+// LedgerStatus is the outcome of verifying the release ledger.
+type LedgerStatus struct {
+	OK bool `json:"ok"`
+	// Head is the digest of the index's last line.
+	Head     string   `json:"head,omitempty"`
+	Records  int      `json:"records"`
+	Verified int      `json:"verified"`
+	Failed   int      `json:"failed"`
+	Keys     []string `json:"keys"`
+	Problems []string `json:"problems"`
+}
+
+// Summary is the one-screen overview.
+type Summary struct {
+	Models            int      `json:"models"`
+	Releases          int      `json:"releases"`
+	FailedReleases    int      `json:"failed_releases"`
+	ActiveWaivers     int      `json:"active_waivers"`
+	ExpiringWaivers   int      `json:"expiring_waivers"`
+	ExpiredWaivers    int      `json:"expired_waivers"`
+	UnapprovedWaivers int      `json:"unapproved_waivers"`
+	LackingFairness   []string `json:"lacking_fairness"`
+	LackingHandover   []string `json:"lacking_handover"`
+	Unreleased        []string `json:"unreleased"`
+	// Gaps counts control items per framework that are a gap for at
+	// least one model.
+	Gaps []FrameworkGaps `json:"gaps"`
+	// Attention lists what a compliance officer should look at first.
+	Attention []string `json:"attention"`
+}
+
+// FrameworkGaps counts one framework's items and gaps.
+type FrameworkGaps struct {
+	Framework string `json:"framework"`
+	Items     int    `json:"items"`
+	Cells     int    `json:"cells"`
+	Covered   int    `json:"covered"`
+	Exception int    `json:"exception"`
+	Gap       int    `json:"gap"`
+}
+
+// PortfolioRow is one model in the portfolio view.
+type PortfolioRow struct {
+	Model string `json:"model"`
+	Owner string `json:"owner"`
+	// Current is the newest verified release per environment, in
+	// promotion order; environments without one are absent.
+	Current         []Current `json:"current"`
+	LatestDecision  string    `json:"latest_decision"`
+	LatestVerdict   string    `json:"latest_verdict"`
+	OpenWaivers     int       `json:"open_waivers"`
+	ExpiringWaivers int       `json:"expiring_waivers"`
+	Fairness        bool      `json:"fairness_evidence"`
+	Handover        bool      `json:"handover_evidence"`
+	FailedReleases  int       `json:"failed_releases"`
+}
+
+// Current is a model's current version in one environment.
+type Current struct {
+	Environment string `json:"environment"`
+	Version     string `json:"version"`
+	ReleasedAt  string `json:"released_at"`
+	Decision    string `json:"decision"`
+	Verdict     string `json:"verdict"`
+	Record      string `json:"record"`
+}
+
+// ReleaseRow is one ledger record.
+type ReleaseRow struct {
+	Seq         int    `json:"seq"`
+	Environment string `json:"environment"`
+	Model       string `json:"model"`
+	Version     string `json:"version"`
+	Record      string `json:"record"`
+	// ReleasedAt is the signed time; for a record that fails
+	// verification it is the index's unsigned recordedAt.
+	ReleasedAt string   `json:"released_at"`
+	Decision   string   `json:"decision,omitempty"`
+	Verdict    string   `json:"verdict,omitempty"`
+	KeyID      string   `json:"key_id,omitempty"`
+	Verified   bool     `json:"verified"`
+	Problems   []string `json:"problems"`
+	Notes      []string `json:"notes"`
+	Commit     string   `json:"commit,omitempty"`
+}
+
+// WaiverRow is one waiver and its standing at the report's clock.
+type WaiverRow struct {
+	Rule        string `json:"rule"`
+	Model       string `json:"model"`
+	Environment string `json:"environment"`
+	Reason      string `json:"reason"`
+	ApprovedBy  string `json:"approved_by"`
+	Expires     string `json:"expires"`
+	Ticket      string `json:"ticket"`
+	Status      string `json:"status"`
+	// DaysLeft is the days until the end of the expiry date; negative
+	// once expired.
+	DaysLeft int `json:"days_left"`
+	// Signed lists the release records that carry the waiver.
+	Signed []string `json:"signed"`
+	Source string   `json:"source"`
+}
+
+// Framework is the control coverage table of one framework.
+type Framework struct {
+	Framework string         `json:"framework"`
+	Title     string         `json:"title"`
+	Items     []CoverageItem `json:"items"`
+}
+
+// CoverageItem is one control item and its standing per model.
+type CoverageItem struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	// Detail marks items the report breaks down rule by rule.
+	Detail bool `json:"detail"`
+	// Rules are the rules whose metadata names the item.
+	Rules  []string       `json:"rules"`
+	Models []CoverageCell `json:"models"`
+}
+
+// CoverageCell is one model's standing on one control item.
+type CoverageCell struct {
+	Model  string `json:"model"`
+	Status string `json:"status"`
+	// Results are the signed results of the rules serving the item.
+	Results []RuleOutcome `json:"results"`
+	// Record is the verified release record the results come from.
+	Record   string `json:"record,omitempty"`
+	Evidence string `json:"evidence,omitempty"`
+	Note     string `json:"note,omitempty"`
+}
+
+// RuleOutcome is one rule's signed outcome.
+type RuleOutcome struct {
+	Rule    string `json:"rule"`
+	Outcome string `json:"outcome"`
+	Message string `json:"message,omitempty"`
+}
+
+// Dossier is everything about one model.
+type Dossier struct {
+	Model       string      `json:"model"`
+	Version     string      `json:"version"`
+	Owner       string      `json:"owner"`
+	Team        string      `json:"team,omitempty"`
+	Task        string      `json:"task"`
+	IntendedUse IntendedUse `json:"intended_use"`
+	Artifact    Artifact    `json:"artifact"`
+	// Identity says where identity, owners and intended use come from.
+	Identity string `json:"identity_source"`
+	// Reference is the verified release the dossier's figures come from:
+	// the newest in the furthest environment of the scope.
+	Reference      *ReleaseRow      `json:"reference"`
+	Releases       []ReleaseRow     `json:"releases"`
+	Lineage        Lineage          `json:"lineage"`
+	Evaluation     *Evaluation      `json:"evaluation"`
+	Fairness       *FairnessSection `json:"fairness"`
+	Tests          *Tests           `json:"tests"`
+	Handover       []ChecklistItem  `json:"handover"`
+	Results        []PolicyResult   `json:"results"`
+	Waivers        []WaiverRow      `json:"waivers"`
+	Approvals      []ApprovalRow    `json:"approvals"`
+	Signatures     []SignatureRow   `json:"signatures"`
+	Infrastructure []InfraRow       `json:"infrastructure"`
+	// Gaps are the model's problems in plain words.
+	Gaps []string `json:"gaps"`
+
+	// coverage is this model's column of the report's coverage tables;
+	// the JSON carries it once, in Report.Coverage.
+	coverage []Framework
+}
+
+// IntendedUse is what the model is for.
+type IntendedUse struct {
+	Summary       string   `json:"summary"`
+	AffectsPeople bool     `json:"affects_people"`
+	OutOfScope    []string `json:"out_of_scope"`
+}
+
+// Artifact is the released model file.
+type Artifact struct {
+	URI    string `json:"uri"`
+	Digest string `json:"digest"`
+	Format string `json:"format,omitempty"`
+}
+
+// Lineage is the model's data: sources, the evidence files the release
+// pins and their quality results.
+type Lineage struct {
+	Sources []DataSourceRow `json:"sources"`
+	Inputs  []InputRow      `json:"inputs"`
+	// EvidenceSummary is the pinned evidence summary and whether the file
+	// at hand still has the signed digest.
+	EvidenceSummary *InputRow `json:"evidence_summary"`
+	Source          string    `json:"source"`
+}
+
+// InputRow is one hashed evidence file.
+type InputRow struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+	// Match says whether the file at hand has the signed digest:
+	// "match", "changed" or "missing".
+	Match string `json:"match"`
+}
+
+// DataSourceRow is one data source the model uses.
+type DataSourceRow struct {
+	Name           string         `json:"name"`
+	Roles          []string       `json:"roles"`
+	Owner          string         `json:"owner"`
+	Classification string         `json:"classification"`
+	PII            []string       `json:"pii"`
+	Version        string         `json:"version"`
+	Snapshot       string         `json:"snapshot,omitempty"`
+	SnapshotSHA256 string         `json:"snapshot_sha256,omitempty"`
+	Rows           *int64         `json:"rows"`
+	Quality        []QualityCheck `json:"quality"`
+	Source         string         `json:"source"`
+	QualitySource  string         `json:"quality_source"`
+}
+
+// QualityCheck is one data quality result.
+type QualityCheck struct {
+	Check  string   `json:"check"`
+	Column string   `json:"column,omitempty"`
+	Value  *float64 `json:"value"`
+	Bound  string   `json:"bound,omitempty"`
+	OK     bool     `json:"ok"`
+	Detail string   `json:"detail,omitempty"`
+}
+
+// Evaluation is the model's metrics against their thresholds.
+type Evaluation struct {
+	Rows    int64       `json:"rows"`
+	Metrics []MetricRow `json:"metrics"`
+	Source  string      `json:"source"`
+	Note    string      `json:"note,omitempty"`
+}
+
+// MetricRow is one metric with its bounds and baseline.
+type MetricRow struct {
+	Name     string    `json:"name"`
+	Value    *float64  `json:"value"`
+	Min      *float64  `json:"min,omitempty"`
+	Max      *float64  `json:"max,omitempty"`
+	Baseline *float64  `json:"baseline,omitempty"`
+	Delta    *float64  `json:"delta,omitempty"`
+	CI       []float64 `json:"ci,omitempty"`
+	// Pass is nil when the metric has no bound or no value.
+	Pass   *bool  `json:"pass"`
+	Source string `json:"source"`
+}
+
+// FairnessSection is the per-group picture of a model.
+type FairnessSection struct {
+	Attributes []FairnessAttribute `json:"attributes"`
+	Excluded   []ExcludedGroup     `json:"excluded_groups"`
+	Source     string              `json:"source"`
+	// Missing says why there is no fairness evidence, when there is none.
+	Missing string `json:"missing,omitempty"`
+	// Unavailable says why the per-group figures of fairness evidence the
+	// release rests on cannot be shown.
+	Unavailable string `json:"unavailable,omitempty"`
+}
+
+// FairnessAttribute is one sensitive attribute.
+type FairnessAttribute struct {
+	Name      string      `json:"name"`
+	Reference string      `json:"reference_group"`
+	Groups    []GroupRow  `json:"groups"`
+	Metrics   []MetricRow `json:"metrics"`
+	// Charts are drawn in the HTML report from Groups and Metrics.
+	Charts []Chart `json:"charts"`
+}
+
+// GroupRow is one group's rates.
+type GroupRow struct {
+	Group         string    `json:"group"`
+	Count         int64     `json:"count"`
+	SelectionRate *float64  `json:"selection_rate"`
+	SelectionCI   []float64 `json:"selection_rate_ci,omitempty"`
+	TPR           *float64  `json:"tpr"`
+	TPRCI         []float64 `json:"tpr_ci,omitempty"`
+	FPR           *float64  `json:"fpr"`
+	FPRCI         []float64 `json:"fpr_ci,omitempty"`
+}
+
+// Chart describes one per-group bar chart: which rate, and the threshold
+// line derived from the spec's fairness bound.
+type Chart struct {
+	Metric    string   `json:"metric"`
+	Title     string   `json:"title"`
+	Threshold *float64 `json:"threshold"`
+	// ThresholdLabel says how the line follows from the bound.
+	ThresholdLabel string `json:"threshold_label"`
+}
+
+// ExcludedGroup is a group left out of the fairness aggregates.
+type ExcludedGroup struct {
+	Attribute string `json:"attribute"`
+	Group     string `json:"group"`
+	Count     int64  `json:"count"`
+	Reason    string `json:"reason"`
+}
+
+// Tests are the model's test suites.
+type Tests struct {
+	Suites   []Suite `json:"suites"`
+	Tests    int     `json:"tests"`
+	Failures int     `json:"failures"`
+	Errors   int     `json:"errors"`
+	Skipped  int     `json:"skipped"`
+	Source   string  `json:"source"`
+}
+
+// Suite is one JUnit suite.
+type Suite struct {
+	Name     string `json:"name"`
+	Required bool   `json:"required"`
+	Tests    int    `json:"tests"`
+	Failures int    `json:"failures"`
+	Errors   int    `json:"errors"`
+	Skipped  int    `json:"skipped"`
+	Passed   bool   `json:"passed"`
+}
+
+// ChecklistItem is one handover item with its evidence.
+type ChecklistItem struct {
+	Rule     string `json:"rule"`
+	Item     string `json:"item"`
+	Outcome  string `json:"outcome"`
+	Message  string `json:"message,omitempty"`
+	Evidence string `json:"evidence"`
+	Source   string `json:"source"`
+}
+
+// PolicyResult is one signed policy result.
+type PolicyResult struct {
+	Environment string    `json:"environment"`
+	Version     string    `json:"version"`
+	Rule        string    `json:"rule"`
+	Title       string    `json:"title"`
+	Severity    string    `json:"severity"`
+	Outcome     string    `json:"outcome"`
+	Message     string    `json:"message,omitempty"`
+	Controls    []Control `json:"controls"`
+	Waiver      string    `json:"waiver,omitempty"`
+	Source      string    `json:"source"`
+}
+
+// Control is one compliance control.
+type Control struct {
+	Framework string `json:"framework"`
+	ID        string `json:"id"`
+}
+
+// ApprovalRow is one approving review of a release.
+type ApprovalRow struct {
+	Environment string `json:"environment"`
+	Version     string `json:"version"`
+	User        string `json:"user"`
+	State       string `json:"state"`
+	SubmittedAt string `json:"submitted_at,omitempty"`
+	Source      string `json:"source"`
+}
+
+// SignatureRow is one release record's signature.
+type SignatureRow struct {
+	Environment string `json:"environment"`
+	Version     string `json:"version"`
+	Record      string `json:"record"`
+	KeyID       string `json:"key_id"`
+	SignedAt    string `json:"signed_at"`
+	Verified    bool   `json:"verified"`
+}
+
+// InfraRow is one stack a release applied.
+type InfraRow struct {
+	Environment string `json:"environment"`
+	Version     string `json:"version"`
+	Stack       string `json:"stack"`
+	Create      int    `json:"create"`
+	Update      int    `json:"update"`
+	Delete      int    `json:"delete"`
+	Replace     int    `json:"replace"`
+	PlanSHA256  string `json:"plan_sha256"`
+	Rendered    string `json:"rendered,omitempty"`
+	Source      string `json:"source"`
+}
