@@ -240,13 +240,15 @@ func selectStacks(ctx context.Context, p *spec.Platform, l render.Layout, opts O
 	for _, id := range opts.Stacks {
 		only[id] = true
 	}
+	named := len(only) > 0
+	found := map[string]bool{}
 	for _, s := range desired.Stacks(p, opts.Envs...) {
 		r := set.Reasons(s)
-		if len(only) > 0 {
+		if named {
 			if !only[s.ID()] {
 				continue
 			}
-			delete(only, s.ID())
+			found[s.ID()] = true
 			if len(r) == 0 {
 				r = []string{"named with --stack"}
 			}
@@ -263,19 +265,21 @@ func selectStacks(ctx context.Context, p *spec.Platform, l render.Layout, opts O
 		return nil, err
 	}
 	for _, o := range orphans {
-		if len(opts.Stacks) > 0 {
+		if named {
 			if !only[o.env+"/"+o.name] {
 				continue
 			}
-			delete(only, o.env+"/"+o.name)
+			found[o.env+"/"+o.name] = true
 		}
 		sel.orphans = append(sel.orphans, o)
 	}
-	if len(only) > 0 {
-		var unknown []string
-		for id := range only {
+	var unknown []string
+	for id := range only {
+		if !found[id] {
 			unknown = append(unknown, id)
 		}
+	}
+	if len(unknown) > 0 {
 		sort.Strings(unknown)
 		return nil, fmt.Errorf("unknown stack %s: stacks are <env>/<model> or <env>/%s", strings.Join(unknown, ", "), desired.SharedStack)
 	}

@@ -311,3 +311,24 @@ func TestApplyWithoutPlans(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestAffectedNamedStacks(t *testing.T) {
+	p := load(t, newPlatform(t))
+	o := opts(t)
+	o.Stacks = []string{"staging/scorer", "production/_shared"}
+	got, err := reconcile.Affected(context.Background(), p, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []reconcile.AffectedStack{
+		{ID: "staging/scorer", Reasons: []string{reconcile.FullPlanReason}},
+		{ID: "production/_shared", Reasons: []string{reconcile.FullPlanReason}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	o.Stacks = []string{"staging/scorer", "staging/nope"}
+	if _, err := reconcile.Affected(context.Background(), p, o); err == nil || !strings.Contains(err.Error(), "unknown stack staging/nope") {
+		t.Errorf("err = %v", err)
+	}
+}
