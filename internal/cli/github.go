@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -187,7 +188,12 @@ func loadGitHubScope(ctx context.Context, o *options, repo string) (*githubScope
 		s.Problems = append(s.Problems, "commit "+c.HeadSHA+" was pushed without a pull request: no changed files or approvals from GitHub")
 		return s, nil
 	}
-	if s.ChangedFiles, err = c.ChangedFiles(ctx); err != nil {
+	if s.ChangedFiles, err = c.ChangedFiles(ctx); errors.Is(err, gh.ErrTooManyFiles) {
+		// Judge everything rather than a partial list of changes.
+		s.ChangedFiles = nil
+		s.Problems = append(s.Problems, err.Error()+": judging every model")
+		o.log.Warn("github: "+err.Error()+"; judging every model", "pr", c.PR)
+	} else if err != nil {
 		return nil, err
 	}
 	if s.Approvals, err = c.Approvals(ctx); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -700,5 +701,16 @@ func TestAfterMergeCommentIsSeparate(t *testing.T) {
 	}
 	if run := f.runs[rep.CheckRunID]; run["head_sha"] != mergeSHA {
 		t.Errorf("check run on %v, want the merge commit", run["head_sha"])
+	}
+}
+
+func TestChangedFilesOverGitHubsLimit(t *testing.T) {
+	f := newFake(t)
+	for i := 0; i < 3000; i++ {
+		f.addFile(fmt.Sprintf("models/m%04d/model.cue", i), "modified", "")
+	}
+	c := newEnv(t, f, "acme/credit-risk").context(t, f)
+	if _, err := c.ChangedFiles(context.Background()); !errors.Is(err, ErrTooManyFiles) {
+		t.Fatalf("err = %v, want ErrTooManyFiles", err)
 	}
 }

@@ -14,11 +14,15 @@ import (
 // ErrNoPullRequest is returned by pull request calls outside a pull request event.
 var ErrNoPullRequest = errors.New("not a pull request event")
 
+// ErrTooManyFiles is returned by ChangedFiles when the pull request changes
+// more files than GitHub lists (3000): the scope is then unknown.
+var ErrTooManyFiles = errors.New("the pull request changes more files than GitHub lists (3000)")
+
 // ChangedFiles lists the repo-relative paths the pull request changes,
 // reading every page. A rename lists both the old and the new path, since
 // moving a file out of a model's directory changes that model too. GitHub
-// lists at most 3000 files; a larger pull request is an error rather than
-// a silently partial scope.
+// lists at most 3000 files; a larger pull request is ErrTooManyFiles rather
+// than a silently partial scope.
 func (c *Context) ChangedFiles(ctx context.Context) ([]string, error) {
 	if c.PR == 0 {
 		return nil, ErrNoPullRequest
@@ -47,7 +51,7 @@ func (c *Context) ChangedFiles(ctx context.Context) ([]string, error) {
 		opts.Page = resp.NextPage
 	}
 	if len(seen) >= 3000 {
-		return nil, fmt.Errorf("pull request #%d changes 3000 files or more, more than GitHub lists; use --base instead", c.PR)
+		return nil, fmt.Errorf("pull request #%d: %w", c.PR, ErrTooManyFiles)
 	}
 	sort.Strings(files)
 	return files, nil

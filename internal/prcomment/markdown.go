@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -619,9 +620,19 @@ func orDash(s string) string {
 	return s
 }
 
+// mentionRE finds @mentions, which would notify people and teams from a
+// bot's comment whenever a spec or message names them.
+var mentionRE = regexp.MustCompile(`(^|[^\w\x60])@([A-Za-z0-9])`)
+
+// quiet keeps an @mention readable but inert (a zero-width joiner after @).
+func quiet(s string) string {
+	return mentionRE.ReplaceAllString(s, "${1}@\u200d${2}")
+}
+
 // cell makes text safe inside a Markdown table cell: pipes would end the
 // cell and newlines the row.
 func cell(s string) string {
+	s = quiet(s)
 	s = strings.ReplaceAll(s, "|", `\|`)
 	s = strings.ReplaceAll(s, "\r\n", "<br>")
 	return strings.ReplaceAll(s, "\n", "<br>")
@@ -629,6 +640,7 @@ func cell(s string) string {
 
 // inline keeps a message on one list line.
 func inline(s string) string {
+	s = quiet(s)
 	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", " "), "\n", " ")
 }
 

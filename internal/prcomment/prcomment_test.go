@@ -106,3 +106,17 @@ func TestPathPrefix(t *testing.T) {
 		t.Error("links must use top-level paths and show platform paths")
 	}
 }
+
+func TestMentionsDoNotNotify(t *testing.T) {
+	r := load(t, "deny.json")
+	r.Units[0].Results[0].Message = "ask @risk-lead or @acme/model-risk; mail ops@acme.example"
+	md := Markdown(r, testOptions)
+	for _, bad := range []string{" @risk-lead", " @acme/model-risk"} {
+		if strings.Contains(md, bad) {
+			t.Errorf("%q would notify", bad)
+		}
+	}
+	if !strings.Contains(md, "@\u200drisk-lead") || !strings.Contains(md, "ops@acme.example") {
+		t.Error("mentions must stay readable")
+	}
+}
