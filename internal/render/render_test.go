@@ -187,3 +187,21 @@ func TestUnknownBackend(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// BenchmarkRoot renders every stack of the small platform (seven stacks)
+// per iteration: Slipway's rendering cost without Terraform.
+func BenchmarkRoot(b *testing.B) {
+	p, err := spec.Load(context.Background(), "../desired/testdata/small")
+	if err != nil {
+		b.Fatal(err)
+	}
+	stacks := desired.Stacks(p)
+	b.ReportAllocs()
+	for range b.N {
+		for _, s := range stacks {
+			if _, err := render.Root(s); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
