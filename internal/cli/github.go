@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -364,7 +365,7 @@ func clipIssue(body string) string {
 		return body
 	}
 	cut := body[:limit]
-	for !utf8Valid(cut) {
+	for !utf8.ValidString(cut) {
 		cut = cut[:len(cut)-1]
 	}
 	if strings.Count(cut, "```")%2 == 1 {
@@ -372,5 +373,3 @@ func clipIssue(body string) string {
 	}
 	return cut + "\n\n…cut to GitHub's size limit; the run's artifacts have the rest.\n"
 }
-
-func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
