@@ -304,7 +304,7 @@ const smallDict = 12
 const denseBits = 16
 
 func (w *worker) cell(r *table.Row) (int32, error) {
-	var key uint64
+	var key, d uint64
 	grew := false
 	for a, col := range w.p.iSens {
 		b := r.Bytes(col)
@@ -312,7 +312,9 @@ func (w *worker) cell(r *table.Row) (int32, error) {
 		vals := w.vals[a]
 		if len(vals) <= smallDict {
 			for i, v := range vals {
-				if v == string(b) {
+				// Length and first byte first: most mismatches end there
+				// without a call into the byte comparison.
+				if len(v) == len(b) && (len(b) == 0 || v[0] == b[0]) && v == string(b) {
 					id = int32(i)
 					break
 				}
@@ -331,15 +333,15 @@ func (w *worker) cell(r *table.Row) (int32, error) {
 			grew = true
 		}
 		key = key<<16 | uint64(id)
+		if !grew && w.dense != nil {
+			d |= uint64(id) << w.shift[a]
+		}
 	}
 	if grew {
 		w.reindex()
+		d = w.denseIndex(key)
 	}
 	if w.dense != nil {
-		var d uint64
-		for a := range w.p.iSens {
-			d |= (key >> (16 * uint(len(w.p.iSens)-1-a)) & 0xffff) << w.shift[a]
-		}
 		if c := w.dense[d]; c >= 0 {
 			return c, nil
 		}
@@ -352,6 +354,15 @@ func (w *worker) cell(r *table.Row) (int32, error) {
 		c = w.newCell(key)
 	}
 	return c, nil
+}
+
+// denseIndex is the position of a packed key in the dense table.
+func (w *worker) denseIndex(key uint64) uint64 {
+	var d uint64
+	for a := range w.vals {
+		d |= (key >> (16 * uint(len(w.vals)-1-a)) & 0xffff) << w.shift[a]
+	}
+	return d
 }
 
 func (w *worker) newCell(key uint64) int32 {
@@ -393,11 +404,7 @@ func (w *worker) reindex() {
 		w.dense[i] = -1
 	}
 	for c, key := range w.keys {
-		var d uint64
-		for a := range w.vals {
-			d |= (key >> (16 * uint(len(w.vals)-1-a)) & 0xffff) << w.shift[a]
-		}
-		w.dense[d] = int32(c)
+		w.dense[w.denseIndex(key)] = int32(c)
 	}
 }
 

@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,11 +10,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/slipway-ml/slipway/internal/table"
 )
@@ -439,5 +443,68 @@ func TestSetJSONRoundTrip(t *testing.T) {
 	}
 	if diff := cmp.Diff(s, back, cmpopts.EquateEmpty()); diff != "" {
 		t.Error(diff)
+	}
+}
+
+// TestFormatsAgree evaluates the same rows from CSV, gzip CSV, JSON Lines
+// and Parquet.
+func TestFormatsAgree(t *testing.T) {
+	type rec struct {
+		Label      int64   `parquet:"label"`
+		Score      float64 `parquet:"score"`
+		Prediction int64   `parquet:"prediction"`
+		Sex        string  `parquet:"sex"`
+		Weight     float64 `parquet:"weight"`
+	}
+	var rows []rec
+	var jsonl strings.Builder
+	for _, line := range strings.Split(strings.TrimSpace(seven), "\n")[1:] {
+		var r rec
+		parts := strings.Split(line, ",")
+		r.Label, _ = strconv.ParseInt(parts[0], 10, 64)
+		r.Score, _ = strconv.ParseFloat(parts[1], 64)
+		r.Prediction, _ = strconv.ParseInt(parts[2], 10, 64)
+		r.Sex = parts[3]
+		r.Weight, _ = strconv.ParseFloat(parts[4], 64)
+		rows = append(rows, r)
+		b, _ := json.Marshal(map[string]any{"label": r.Label, "score": r.Score, "prediction": r.Prediction, "sex": r.Sex, "weight": r.Weight})
+		jsonl.Write(append(b, '\n'))
+	}
+	dir := t.TempDir()
+	files := map[string]func(string) error{
+		"p.csv":   func(p string) error { return os.WriteFile(p, []byte(seven), 0o644) },
+		"p.jsonl": func(p string) error { return os.WriteFile(p, []byte(jsonl.String()), 0o644) },
+		"p.parquet": func(p string) error {
+			return parquet.WriteFile(p, rows)
+		},
+		"p.csv.gz": func(p string) error {
+			var buf bytes.Buffer
+			zw := gzip.NewWriter(&buf)
+			zw.Write([]byte(seven))
+			zw.Close()
+			return os.WriteFile(p, buf.Bytes(), 0o644)
+		},
+	}
+	cfg := Config{Label: "label", Prediction: "prediction", Score: "score", Weight: "weight", Sensitive: []string{"sex"}, MinGroupSize: 1}
+	var want []byte
+	for _, name := range []string{"p.csv", "p.csv.gz", "p.jsonl", "p.parquet"} {
+		p := filepath.Join(dir, name)
+		if err := files[name](p); err != nil {
+			t.Fatal(err)
+		}
+		cfg.Name = "preds"
+		rep, err := EvaluateFile(context.Background(), p, cfg)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		rep.Inputs = nil
+		got, _ := json.Marshal(rep)
+		if want == nil {
+			want = got
+			continue
+		}
+		if diff := cmp.Diff(string(want), string(got)); diff != "" {
+			t.Errorf("%s differs from CSV:\n%s", name, diff)
+		}
 	}
 }
