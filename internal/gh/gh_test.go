@@ -714,3 +714,19 @@ func TestChangedFilesOverGitHubsLimit(t *testing.T) {
 		t.Fatalf("err = %v, want ErrTooManyFiles", err)
 	}
 }
+
+func TestWorkflowRunPostsToTheChecksComment(t *testing.T) {
+	f := newFake(t)
+	e := newEnv(t, f, "acme/credit-risk")
+	p := filepath.Join(t.TempDir(), "run.json")
+	os.WriteFile(p, []byte(`{"action":"completed","workflow_run":{"id":1,"event":"pull_request","head_sha":"`+headSHA+`"},"repository":{"full_name":"acme/credit-risk"}}`), 0o644)
+	e.vars["GITHUB_EVENT_PATH"], e.vars["GITHUB_EVENT_NAME"] = p, "workflow_run"
+	c := e.context(t, f)
+	c.PR, c.HeadSHA = 12, headSHA // slipway github report --pr 12 --sha HEAD
+	if _, err := c.Publish(context.Background(), readResult(t, "deny.json")); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.comments) != 1 || !strings.Contains(f.comments[0]["body"].(string), prcomment.Marker) {
+		t.Error("a fork's report must go to the pull request check's comment")
+	}
+}

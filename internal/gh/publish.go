@@ -30,19 +30,22 @@ type Report struct {
 // Markdown renders a check result as the comment's Markdown with this
 // job's links, for the job's artifacts.
 func (c *Context) Markdown(res *prcomment.Result) string {
-	return prcomment.Markdown(res, c.renderOptions())
+	opts := c.renderOptions()
+	_, opts.Title = c.commentKey(res)
+	return prcomment.Markdown(res, opts)
 }
 
 func (c *Context) renderOptions() prcomment.Options {
 	return prcomment.Options{RepoURL: c.RepoURL, Ref: c.HeadSHA, RunURL: c.RunURL, PathPrefix: c.PathPrefix}
 }
 
-// commentKey names the sticky comment a result goes to: the pull request
-// check's own on pull request events; after merge (push), one per set of
-// environments, so the release results of staging and production show
-// beside the check's comment instead of overwriting it.
+// commentKey names the sticky comment a result goes to: after merge (a
+// push), one per set of environments, so the release results of staging and
+// production show beside the check's comment instead of overwriting it;
+// otherwise (pull request events, a workflow_run posting a fork's report)
+// the pull request check's own.
 func (c *Context) commentKey(res *prcomment.Result) (key, title string) {
-	if c.CommentKey != "" || strings.HasPrefix(c.EventName, "pull_request") {
+	if c.CommentKey != "" || c.EventName != "push" {
 		return c.CommentKey, ""
 	}
 	envs := map[string]bool{}
