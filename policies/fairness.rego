@@ -46,11 +46,16 @@ breaches contains [rule_id(metric), r] if {
 	some attr in lib.sensitive
 	some metric, _ in lib.fairness_thresholds
 	not is_number(value(attr, metric))
-	msg := sprintf("%s for %s was not computed%s", [metric, attr, reason(attr)])
+	msg := sprintf("%s for %s was not computed%s", [metric, attr, reason(attr, metric)])
 	r := lib.result(rule_id(metric), msg, threshold_field(metric))
 }
 
-reason(attr) := sprintf(": %d group(s) below the minimum size", [n]) if {
+# reason is why the evaluation left a fairness metric undefined: its own
+# words when it gives them, else the groups it excluded for their size.
+reason(attr, metric) := sprintf(" (%s)", [r]) if {
+	r := lib.evidence.evaluation.fairness[attr].undefined[metric]
+	is_string(r)
+} else := sprintf(": %d group(s) below the minimum size", [n]) if {
 	n := count([g | some g in object.get(lib.evidence, ["evaluation", "excluded_groups"], []); g.attribute == attr])
 	n > 0
 } else := ""

@@ -55,6 +55,15 @@ test_metric_not_computed_names_small_groups if {
 	r.msg == "equal_opportunity_difference for age_band was not computed: 1 group(s) below the minimum size"
 }
 
+test_metric_not_computed_gives_the_reason if {
+	doc := fx.with_patch([
+		{"op": "replace", "path": "/evidence/evaluation/fairness/sex/equal_opportunity_difference", "value": null},
+		{"op": "add", "path": "/evidence/evaluation/fairness/sex/undefined", "value": {"equal_opportunity_difference": "no positive labels in group f"}},
+	])
+	some r in fairness.deny with input as doc
+	r.msg == "equal_opportunity_difference for sex was not computed (no positive labels in group f)"
+}
+
 test_affects_people_needs_sensitive if {
 	doc := fx.with_patch([{"op": "remove", "path": "/model/fairness"}])
 	some r in fairness.deny with input as doc

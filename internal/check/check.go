@@ -47,6 +47,9 @@ type Options struct {
 	Envs []string
 	// NoPlan skips Terraform: the infrastructure rules then do not apply.
 	NoPlan bool
+	// SaveInputs writes each unit's policy input document to
+	// <work dir>/check/inputs/<env>/<model>.json, for slipway policy eval.
+	SaveInputs bool
 	// Terraform is an explicit binary (--terraform).
 	Terraform string
 	// ChangedFiles, when not nil, are the files a pull request changes,
@@ -210,6 +213,11 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			}
 			ins = append(ins, policy.NewInput(c.p, u))
 			judged = append(judged, k)
+		}
+		if c.o.SaveInputs {
+			if err := c.saveInputs(ins); err != nil {
+				return nil, err
+			}
 		}
 		out, err := c.engine.EvaluateAll(ctx, c.p, ins)
 		if err != nil {
@@ -438,6 +446,24 @@ func (c *checker) removedModel(k unitKey, s *terraform.Summary) Unit {
 		u.Plan = s
 	}
 	return u
+}
+
+// InputsDir is where --save-inputs writes input documents, relative to the
+// work dir.
+const InputsDir = "check/inputs"
+
+func (c *checker) saveInputs(ins []policy.Input) error {
+	for _, in := range ins {
+		b, err := json.MarshalIndent(in, "", "  ")
+		if err != nil {
+			return err
+		}
+		path := filepath.Join(c.o.WorkDir, filepath.FromSlash(InputsDir), in.Environment.Name, in.Model.Name+".json")
+		if err := atomicfile.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (c *checker) write(res *Result) error {

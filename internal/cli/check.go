@@ -75,6 +75,7 @@ Exit status: 0 when every unit passes (warnings and waived denials allowed),
 	cmd.Flags().StringVar(&opts.Base, "base", "", "judge only what the diff against git `REF` affects")
 	cmd.Flags().StringSliceVar(&opts.Envs, "env", nil, "only these `ENV`ironments (repeatable; default all)")
 	cmd.Flags().BoolVar(&opts.NoPlan, "no-plan", false, "skip Terraform; the infrastructure rules do not apply")
+	cmd.Flags().BoolVar(&opts.SaveInputs, "save-inputs", false, "also write each unit's policy input to <workdir>/check/inputs/<env>/<model>.json (for slipway policy eval)")
 	cmd.Flags().StringVar(&opts.Terraform, "terraform", "", "Terraform or OpenTofu binary `PATH`")
 	cmd.Flags().BoolVar(&github, "github", false, "in GitHub Actions: scope by the pull request's changed files, count its approvals and post the report")
 	cmd.Flags().StringVar(&markdownOut, "markdown-out", "", "with --github, also save the full Markdown report to `FILE`")
@@ -88,4 +89,3 @@ Exit status: 0 when every unit passes (warnings and waived denials allowed),
 	}
 	return cmd
 }
-
