@@ -250,6 +250,7 @@ func printReport(w io.Writer, r *metrics.Report) {
 		fmt.Fprintln(tw, line)
 	}
 	tw.Flush()
+	printClasses(w, r.Overall)
 	cols := groupColumns(r.Task)
 	attrs := make([]string, 0, len(r.Groups))
 	for a := range r.Groups {
@@ -332,4 +333,39 @@ func value(s metrics.Set, name string) string {
 	default:
 		return fmt.Sprintf("%.4f", *v)
 	}
+}
+
+// printClasses writes a multiclass report's per-class metrics and its
+// confusion matrix (rows are labels, columns predictions).
+func printClasses(w io.Writer, s metrics.Set) {
+	conf, ok := s.Extra["confusion"].(map[string]any)
+	if !ok {
+		return
+	}
+	labels, _ := conf["labels"].([]string)
+	matrix, _ := conf["matrix"].([][]float64)
+	perClass, _ := s.Extra["per_class"].(map[string]map[string]*float64)
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "class\tsupport\tprecision\trecall\tf1\t\t"+strings.Join(labels, "\t")+"\t")
+	for i, l := range labels {
+		row := []string{l}
+		for _, m := range []string{"support", "precision", "recall", "f1"} {
+			v := perClass[l][m]
+			switch {
+			case v == nil:
+				row = append(row, "null")
+			case m == "support":
+				row = append(row, fmt.Sprint(*v))
+			default:
+				row = append(row, fmt.Sprintf("%.4f", *v))
+			}
+		}
+		row = append(row, "")
+		for _, x := range matrix[i] {
+			row = append(row, fmt.Sprint(x))
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+	}
+	tw.Flush()
 }
