@@ -234,6 +234,11 @@ func TestTamper(t *testing.T) {
 			lines[1] = strings.Replace(lines[1], testNow.Format(time.RFC3339), "2020-01-01T00:00:00Z", 1)
 			f.writeIndexLines(t, lines)
 		}, []string{"edited " + mid}},
+		{"index path leads outside the ledger", func(t *testing.T, f *fixture, _ []Entry) {
+			lines := f.indexLines(t)
+			lines[1] = strings.Replace(lines[1], mid, "releases/../../outside.intoto.json", 1)
+			f.writeIndexLines(t, lines)
+		}, []string{"edited releases/../../outside.intoto.json", "edited releases/../../outside.intoto.json", "unlisted " + mid}},
 		{"unlisted record", func(t *testing.T, f *fixture, _ []Entry) {
 			b, _ := os.ReadFile(filepath.Join(f.root, mid))
 			os.WriteFile(filepath.Join(f.root, "releases/staging/m/9.9.9.intoto.json"), b, 0o644)

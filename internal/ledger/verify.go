@@ -169,8 +169,10 @@ func (l *Ledger) Verify(ctx context.Context, check CheckFunc) (*Report, error) {
 			for i := range next {
 				out[i] = func() outcome {
 					e := ix.entries[i]
-					if _, err := RecordPath(e.Environment, e.Model, e.Version); err != nil {
-						return outcome{err: err}
+					// Only read where the entry's own name says the record
+					// lives: an edited path must not lead outside the ledger.
+					if want, err := RecordPath(e.Environment, e.Model, e.Version); err != nil || want != e.Path {
+						return outcome{err: fmt.Errorf("index entry names no valid record path")}
 					}
 					b, err := os.ReadFile(l.abs(e.Path))
 					if errors.Is(err, fs.ErrNotExist) {

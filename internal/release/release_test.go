@@ -341,3 +341,17 @@ func TestReleaseChain(t *testing.T) {
 		t.Fatalf("verify %+v", rep)
 	}
 }
+
+func TestRedactURL(t *testing.T) {
+	tests := map[string]string{
+		"https://user:token@github.com/acme/platform.git": "https://github.com/acme/platform.git",
+		"https://github.com/acme/platform.git":            "https://github.com/acme/platform.git",
+		"git@github.com:acme/platform.git":                "git@github.com:acme/platform.git",
+		"":                                                "",
+	}
+	for in, want := range tests {
+		if got := redactURL(in); got != want {
+			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
