@@ -300,6 +300,8 @@ type dossier struct {
 	ref            *record
 	model          *spec.Model
 	ev             *evidenceDoc
+	// ciNote says where the confidence intervals come from.
+	ciNote string
 	// fairness says whether the release rests on fairness evidence.
 	fairness, handover bool
 	waiverRows         []WaiverRow

@@ -67,6 +67,9 @@ func (b *builder) dossier(name string, recs []*record) *dossier {
 	if d.ref != nil && d.ref.st.Predicate.Evidence != nil {
 		d.ev, evMatch = readEvidence(b.p.Root, d.ref.st.Predicate.Evidence)
 	}
+	if d.ev != nil {
+		d.ciNote = b.intervals(d)
+	}
 	d.Lineage = b.lineage(d, evMatch)
 	d.Evaluation = b.evaluation(d)
 	d.Fairness = b.fairnessSection(d)
@@ -259,6 +262,9 @@ func (b *builder) evaluation(d *dossier) *Evaluation {
 		}
 		e.Metrics = append(e.Metrics, row)
 	}
+	if ci != nil {
+		e.CINote = d.ciNote
+	}
 	if overall == nil {
 		e.Note = "the evidence summary is not at hand with its signed digest: only the signed headline metrics are shown"
 	}
@@ -339,6 +345,9 @@ func (b *builder) fairnessSection(d *dossier) *FairnessSection {
 			}
 		}
 		a.Charts = charts(a, thresholds)
+		if ev.CI != nil {
+			f.CINote = d.ciNote
+		}
 		f.Attributes = append(f.Attributes, a)
 	}
 	for _, g := range ev.ExcludedGroups {

@@ -34,11 +34,11 @@ var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"rows":     rowsText,
 	"ok":       okMark,
 	"match":    matchMark,
-	"status":   statusMark,
-	"outcome":  outcomeMark,
-	"waiver":   waiverMark,
-	"verified": verifiedMark,
-	"yes":      yesNo,
+	"status":   func(s string) template.HTML { return htmlMark(statusMark(s)) },
+	"outcome":  func(s string) template.HTML { return htmlMark(outcomeMark(s)) },
+	"waiver":   func(s string) template.HTML { return htmlMark(waiverMark(s)) },
+	"verified": func(ok bool) template.HTML { return htmlMark(verifiedMark(ok)) },
+	"yes":      func(ok bool) template.HTML { return htmlMark(yesNo(ok)) },
 	"controls": controlsText,
 	"results":  resultsText,
 	"day": func(s string) string {
@@ -93,6 +93,26 @@ func (r *Report) HTML(w io.Writer) error {
 		return fmt.Errorf("render html: %w", err)
 	}
 	return bw.Flush()
+}
+
+// htmlMark turns a Markdown mark ("✅ covered") into a coloured span
+// with a glyph common text fonts have, so the page and its PDF need no
+// emoji font.
+func htmlMark(m string) template.HTML {
+	class, glyph := "", ""
+	for _, g := range []struct{ emoji, class, glyph string }{
+		{"✅ ", "ok", "✔ "}, {"⚠️ ", "warn", "▲ "}, {"❌ ", "bad", "✘ "},
+	} {
+		if strings.HasPrefix(m, g.emoji) {
+			class, glyph, m = g.class, g.glyph, strings.TrimPrefix(m, g.emoji)
+			break
+		}
+	}
+	text := template.HTMLEscapeString(m)
+	if class == "" {
+		return template.HTML(text)
+	}
+	return template.HTML(`<span class="` + class + `">` + glyph + text + `</span>`)
 }
 
 // gapBar draws a framework's covered/exception/gap shares as a stacked

@@ -413,6 +413,9 @@ func (m *mdWriter) dossier(d Dossier) {
 			rows = append(rows, metricRow(r, true))
 		}
 		m.table([]string{"Metric", "Value", "95% CI", "Threshold", "Result", "Baseline", "Delta", "Source"}, rows)
+		if e.CINote != "" {
+			m.p("Confidence intervals: %s.\n", md(e.CINote))
+		}
 	} else {
 		m.p("_No verified release: no signed evaluation._\n")
 	}
@@ -451,6 +454,9 @@ func (m *mdWriter) dossier(d Dossier) {
 			m.table([]string{"Attribute", "Group", "Count", "Reason"}, rows)
 		}
 		m.p("Source: %s.\n", f.Source)
+		if f.CINote != "" {
+			m.p("Confidence intervals: %s.\n", md(f.CINote))
+		}
 	}
 
 	m.p("### Tests\n")

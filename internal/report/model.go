@@ -320,6 +320,8 @@ type Evaluation struct {
 	Metrics []MetricRow `json:"metrics"`
 	Source  string      `json:"source"`
 	Note    string      `json:"note,omitempty"`
+	// CINote says where the confidence intervals come from.
+	CINote string `json:"ci_note,omitempty"`
 }
 
 // MetricRow is one metric with its bounds and baseline.
@@ -346,6 +348,8 @@ type FairnessSection struct {
 	// Unavailable says why the per-group figures of fairness evidence the
 	// release rests on cannot be shown.
 	Unavailable string `json:"unavailable,omitempty"`
+	// CINote says where the confidence intervals come from.
+	CINote string `json:"ci_note,omitempty"`
 }
 
 // FairnessAttribute is one sensitive attribute.

@@ -37,12 +37,12 @@ type Bars struct {
 
 // Layout in user units; the SVG scales to its container through viewBox.
 const (
-	width      = 640
+	width      = 760
 	labelWidth = 150
-	valueWidth = 130
+	valueWidth = 230
 	rowHeight  = 26
 	barHeight  = 14
-	top        = 34
+	top        = 48
 	bottom     = 30
 )
 

@@ -1,0 +1,136 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// chromiumArgs are the flags of a headless, offline, throw-away browser.
+func chromiumArgs(profile string, extra ...string) []string {
+	args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir=" + profile}
+	return append(args, extra...)
+}
+
+// findChromium returns Debian's chromium, installing it when it is
+// missing and this process may (CI images run tests as root); it skips
+// the test with the reason otherwise.
+func findChromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Geteuid() == 0 {
+		if _, err := exec.LookPath("apt-get"); err == nil {
+			t.Log("chromium is missing: installing Debian's chromium package")
+			install := exec.Command("sh", "-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium")
+			if out, err := install.CombinedOutput(); err != nil {
+				t.Logf("apt-get install chromium: %v\n%s", err, out)
+			}
+			if p, err := exec.LookPath("chromium"); err == nil {
+				return p
+			}
+		}
+	}
+	t.Skip("chromium is not installed and could not be installed (scripts/install-tools installs it; CI runs it)")
+	return ""
+}
+
+// consoleLine matches what Chromium logs for a page's console messages
+// and uncaught errors.
+var consoleLine = regexp.MustCompile(`(?m)^.*(CONSOLE\(\d+\)|Uncaught|Refused to|net::ERR_).*$`)
+
+// TestHTMLInChromium opens the report in real headless Chromium: it
+// renders without console errors, the charts are in the DOM, it prints
+// to PDF, and a screenshot is kept as a test artifact.
+func TestHTMLInChromium(t *testing.T) {
+	bin := findChromium(t)
+	root := releasedExample(t)
+	tamper(t, root)
+	rep := build(t, root, time.Date(2027, 4, 15, 9, 0, 0, 0, time.UTC), nil)
+	dir := t.TempDir()
+	page := filepath.Join(dir, "report.html")
+	if err := os.WriteFile(page, render(t, rep, FormatHTML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	url := "file://" + page
+	artifacts := os.Getenv("SLIPWAY_TEST_ARTIFACTS")
+	if artifacts == "" {
+		artifacts = t.TempDir()
+	}
+	if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run := func(extra ...string) (stdout, stderr string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, chromiumArgs(t.TempDir(), extra...)...)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("chromium %s: %v\n%s", strings.Join(extra, " "), err, errb.String())
+		}
+		return out.String(), errb.String()
+	}
+
+	dom, logs := run("--enable-logging=stderr", "--v=0", "--virtual-time-budget=2000", "--dump-dom", url)
+	if bad := consoleLine.FindAllString(logs, -1); len(bad) > 0 {
+		t.Errorf("console errors:\n%s", strings.Join(bad, "\n"))
+	}
+	if n := strings.Count(dom, `<svg xmlns="http://www.w3.org/2000/svg" class="chart"`); n < 2 {
+		t.Errorf("DOM has %d chart(s), want the fairness charts", n)
+	}
+	for _, want := range []string{`class="threshold"`, `<g class="ci">`, "FAILS VERIFICATION", "EXPIRED", "No fairness evidence"} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("rendered DOM lacks %q", want)
+		}
+	}
+	if strings.Contains(dom, "<script") {
+		t.Error("the report carries a script")
+	}
+
+	shot := filepath.Join(artifacts, "report-summary.png")
+	run("--window-size=1280,2000", "--hide-scrollbars", "--screenshot="+shot, url)
+	png, err := os.ReadFile(shot)
+	if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) || len(png) < 20_000 {
+		t.Fatalf("screenshot %s: %d bytes, err %v", shot, len(png), err)
+	}
+	pdf := filepath.Join(artifacts, "report.pdf")
+	run("--no-pdf-header-footer", "--print-to-pdf="+pdf, url)
+	b, err := os.ReadFile(pdf)
+	if err != nil || !bytes.HasPrefix(b, []byte("%PDF")) {
+		t.Fatalf("print to PDF %s: err %v", pdf, err)
+	}
+	t.Logf("screenshot %s, PDF %s (%d bytes)", shot, pdf, len(b))
+}
+
+// tamper flips one character of the production credit-default record's
+// signature.
+func tamper(t *testing.T, root string) {
+	t.Helper()
+	rec := filepath.Join(root, "releases", "production", "credit-default", "2.3.0.intoto.json")
+	b, err := os.ReadFile(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(b, []byte(`"sig":"`)) + len(`"sig":"`) + 5
+	if b[i] == 'A' {
+		b[i] = 'B'
+	} else {
+		b[i] = 'A'
+	}
+	if err := os.WriteFile(rec, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
