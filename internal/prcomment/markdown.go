@@ -629,10 +629,14 @@ func quiet(s string) string {
 	return mentionRE.ReplaceAllString(s, "${1}@\u200d${2}")
 }
 
+// escapeHTML keeps text from specs and messages from opening HTML elements
+// (a stray <details> would fold the rest of the comment).
+func escapeHTML(s string) string { return strings.ReplaceAll(s, "<", "&lt;") }
+
 // cell makes text safe inside a Markdown table cell: pipes would end the
 // cell and newlines the row.
 func cell(s string) string {
-	s = quiet(s)
+	s = escapeHTML(quiet(s))
 	s = strings.ReplaceAll(s, "|", `\|`)
 	s = strings.ReplaceAll(s, "\r\n", "<br>")
 	return strings.ReplaceAll(s, "\n", "<br>")
@@ -640,7 +644,7 @@ func cell(s string) string {
 
 // inline keeps a message on one list line.
 func inline(s string) string {
-	s = quiet(s)
+	s = escapeHTML(quiet(s))
 	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", " "), "\n", " ")
 }
 

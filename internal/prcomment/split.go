@@ -125,6 +125,11 @@ func cutBlock(blk string, budget int) []string {
 			cur.WriteString(st.closing())
 			out = append(out, cur.String())
 			cur.Reset()
+			if len(st.reopening())+len(st.closing()) > budget/4 {
+				// Absurdly deep nesting: reopening it would crowd out
+				// the content, so the rest goes unfolded.
+				st.details = nil
+			}
 			cur.WriteString(st.reopening())
 			body = 0
 		}
@@ -181,10 +186,12 @@ func (s *mdState) advance(line string) {
 	} else {
 		s.tableHead = nil
 	}
-	for i := 0; i < strings.Count(t, "<details"); i++ {
+	// The renderer writes <details> and </details> at the start of their
+	// own lines; text inside cells has its < escaped.
+	switch {
+	case strings.HasPrefix(t, "<details"):
 		s.details = append(s.details, t)
-	}
-	for i := 0; i < strings.Count(t, "</details>") && len(s.details) > 0; i++ {
+	case strings.HasPrefix(t, "</details>") && len(s.details) > 0:
 		s.details = s.details[:len(s.details)-1]
 	}
 }

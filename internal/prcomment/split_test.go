@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // bigResult makes a failing result whose comment is about 70,000 characters:
@@ -133,5 +134,56 @@ func TestMarkersByKey(t *testing.T) {
 	}
 	if n, ok := PartOf(rel, "merged-staging"); !ok || n != 1 {
 		t.Errorf("PartOf = %d, %v", n, ok)
+	}
+}
+
+// FuzzSplit checks that any Markdown splits into parts within the limit
+// that lose no line of the input.
+func FuzzSplit(f *testing.F) {
+	f.Add("| a | b |\n|---|---|\n| 1 | 2 |\n\n```go\nx\n```\n<details><summary>s</summary>\n\nhi\n</details>\n", 1100)
+	f.Add(strings.Repeat("| row | é |\n", 400), 1500)
+	f.Fuzz(func(t *testing.T, md string, limit int) {
+		if limit < 1100 || limit > 1<<16 || !utf8.ValidString(md) {
+			return
+		}
+		parts := Split(md, limit, "")
+		var all strings.Builder
+		for i, p := range parts {
+			if len(p) > max(limit, 1024+headerReserve) {
+				t.Fatalf("part %d: %d bytes over %d", i+1, len(p), limit)
+			}
+			all.WriteString(p)
+		}
+		for _, line := range strings.Split(md, "\n") {
+			if len(line) < 200 && strings.TrimSpace(line) != "" && !strings.Contains(all.String(), line) {
+				t.Fatalf("line %q lost", line)
+			}
+		}
+	})
+}
+
+// TestSplitHostileInput keeps parts within the limit whatever the input,
+// such as thousands of nested <details>.
+func TestSplitHostileInput(t *testing.T) {
+	for name, md := range map[string]string{
+		"nested details":   strings.Repeat("<details>\n", 3000) + strings.Repeat("x\n", 3000),
+		"one line details": strings.Repeat("<details>", 5000) + "\n" + strings.Repeat("y\n", 5000),
+		"unclosed fences":  strings.Repeat("```\n", 5001),
+		"one long line":    strings.Repeat("é", 100000),
+	} {
+		for i, p := range Split(md, 2048, "") {
+			if len(p) > 2048 {
+				t.Errorf("%s: part %d is %d bytes", name, i+1, len(p))
+			}
+		}
+	}
+}
+
+func TestMessagesCannotOpenHTML(t *testing.T) {
+	r := load(t, "deny.json")
+	r.Units[0].Results[0].Message = "<details><summary>gotcha</summary>"
+	md := Markdown(r, testOptions)
+	if strings.Contains(md, "<details><summary>gotcha") || !strings.Contains(md, "&lt;details>&lt;summary>gotcha") {
+		t.Error("a message opened an HTML element")
 	}
 }
