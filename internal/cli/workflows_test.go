@@ -11,16 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 )
-
-// Until the other commands land, invocations of commands or flags that do
-// not exist yet are listed and the test skips; after this moment (or with
-// SLIPWAY_STRICT_WORKFLOWS=1) they fail. The github commands are always
-// checked strictly.
-var strictFrom = time.Date(2026, 11, 23, 13, 0, 0, 0, time.UTC)
 
 // workflowFiles lists every GitHub Actions workflow and action in the
 // repository and its examples.
@@ -43,13 +36,14 @@ func workflowFiles(t *testing.T) []string {
 	return files
 }
 
+// TestWorkflowsInvokeRealCommands parses every workflow and action YAML and
+// runs each slipway invocation in their scripts through the real command
+// tree's flag parser: the command must exist and take those flags.
 func TestWorkflowsInvokeRealCommands(t *testing.T) {
 	files := workflowFiles(t)
 	if len(files) < 2 {
 		t.Fatalf("found %d workflow files, want at least the action and the example workflow", len(files))
 	}
-	strict := time.Now().After(strictFrom) || os.Getenv("SLIPWAY_STRICT_WORKFLOWS") == "1"
-	var pending []string
 	calls := 0
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -67,22 +61,13 @@ func TestWorkflowsInvokeRealCommands(t *testing.T) {
 				calls++
 				where := f + ":" + strconv.Itoa(run.line)
 				if err := parseInvocation(args); err != nil {
-					msg := where + ": slipway " + strings.Join(args, " ") + ": " + err.Error()
-					if strict || (len(args) > 0 && args[0] == "github") {
-						t.Error(msg)
-					} else {
-						pending = append(pending, msg)
-					}
+					t.Errorf("%s: slipway %s: %v", where, strings.Join(args, " "), err)
 				}
 			}
 		}
 	}
 	if calls == 0 {
 		t.Fatal("no slipway invocation found in the workflows")
-	}
-	if len(pending) > 0 {
-		t.Skipf("%d invocation(s) use commands or flags not in the tree yet (strict from %s):\n%s",
-			len(pending), strictFrom.Format(time.RFC3339), strings.Join(pending, "\n"))
 	}
 }
 
