@@ -207,6 +207,7 @@ func build(p *plan, ws []*worker, rows int64) *Report {
 	if p.cfg.Task == Binary && p.iScore >= 0 {
 		var wg sync.WaitGroup
 		runs := make([][]scored, len(ws))
+		sides := make([][]float64, len(ws))
 		for wi, w := range ws {
 			wg.Add(1)
 			go func() {
@@ -217,7 +218,7 @@ func build(p *plan, ws []*worker, rows int64) *Report {
 					w.recs[i].tag = uint32(m[t>>1])<<1 | t&1
 				}
 				radixSort(w.recs)
-				runs[wi] = w.recs
+				runs[wi], sides[wi] = w.recs, w.side
 			}()
 		}
 		wg.Wait()
@@ -227,9 +228,9 @@ func build(p *plan, ws []*worker, rows int64) *Report {
 			pos[gi], neg[gi] = g.conf.TP+g.conf.FN, g.conf.FP+g.conf.TN
 			m[gi], n[gi] = g.n[0]+g.n[3], g.n[1]+g.n[2]
 		}
-		rank = rankWalk(runs, groupsOf, pos, neg, m, n)
+		rank = rankWalk(runs, sides, groupsOf, pos, neg, m, n)
 		for _, w := range ws {
-			w.recs = nil
+			w.recs, w.side = nil, nil
 		}
 	}
 

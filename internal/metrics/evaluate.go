@@ -260,6 +260,7 @@ type worker struct {
 	keys    []uint64
 	cells   []cellAcc
 	recs    []scored
+	side    []float64 // weights that are not exact float32s, see keepScore
 	lastNeg []byte
 	negs    map[string]negSeen
 	classes map[string]int32
@@ -505,7 +506,7 @@ func (w *worker) row(r *table.Row) error {
 	if y {
 		label, yf = 1, 1
 	}
-	w.recs = append(w.recs, scored{key: scoreKey(s), w: wt, tag: uint32(c)<<1 | label})
+	w.keepScore(scoreKey(s), uint32(c)<<1|label, wt)
 	if s < 0 || s > 1 {
 		acc.outOfRange++
 		return nil
@@ -679,4 +680,23 @@ func regressionSet(a regAcc) Set {
 	s.ratio("r2", a.m2-a.sq, a.m2, "labels are constant")
 	s.ratio("mape", a.ape, a.apeW, "every label is 0")
 	return s
+}
+
+// keepScore stores a row for the rank metrics. Its weight goes into the
+// record as a float32 while that is exact; at the first weight that is
+// not, every weight moves to the side slice and records keep its index.
+func (w *worker) keepScore(key uint64, tag uint32, wt float64) {
+	if w.side == nil && float64(float32(wt)) == wt {
+		w.recs = append(w.recs, scored{key: key, tag: tag, w: float32(wt)})
+		return
+	}
+	if w.side == nil {
+		w.side = make([]float64, len(w.recs), cap(w.recs))
+		for i := range w.recs {
+			w.side[i] = float64(w.recs[i].w)
+			w.recs[i].w = math.Float32frombits(uint32(i))
+		}
+	}
+	w.recs = append(w.recs, scored{key: key, tag: tag, w: math.Float32frombits(uint32(len(w.side)))})
+	w.side = append(w.side, wt)
 }

@@ -508,3 +508,19 @@ func TestFormatsAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestAUCInexactWeights takes the path where weights are not exact
+// float32s and move to the side slice mid-file.
+func TestAUCInexactWeights(t *testing.T) {
+	csv := "label,score,w\n1,0.9,1\n0,0.8,0.1\n1,0.7,0.3\n0,0.6,1\n"
+	rep, err := evalCSV(t, csv, Config{Label: "label", Score: "score", Threshold: ptr(0.5), Weight: "w", Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Positives 0.9 (w 1) and 0.7 (w 0.3); negatives 0.8 (w 0.1) and 0.6 (w 1):
+	// (1*(0.1+1) + 0.3*1) / ((1+0.3) * (0.1+1)).
+	want := (1*(0.1+1) + 0.3*1) / ((1 + 0.3) * (0.1 + 1))
+	if diff := cmp.Diff(map[string]any{"count": 4.0, "roc_auc": want}, view(rep.Overall, "roc_auc"), approx); diff != "" {
+		t.Error(diff)
+	}
+}

@@ -4,13 +4,24 @@ import (
 	"math"
 )
 
-// scored is one row kept for the rank metrics: its score as an
-// order-preserving integer, its weight, and its cell and label packed as
-// cell<<1 | label.
+// scored is one row kept for the rank metrics, in 16 bytes: its score as
+// an order-preserving integer, its cell and label packed as
+// cell<<1 | label, and its weight. Weights are stored as float32 while
+// every weight is exactly a float32 (1 when unweighted, and most weights
+// in practice); otherwise w holds the bits of an index into a side slice
+// of float64 weights (see worker.keepScore).
 type scored struct {
 	key uint64
-	w   float64
 	tag uint32
+	w   float32
+}
+
+// weight is the row's weight; side is the run's side slice or nil.
+func (r *scored) weight(side []float64) float64 {
+	if side == nil {
+		return float64(r.w)
+	}
+	return side[math.Float32bits(r.w)]
 }
 
 // scoreKey maps a float64 to a uint64 with the same order, so rows sort by
@@ -76,7 +87,7 @@ type rankStats struct {
 // the rows in descending score order. runs are each sorted ascending;
 // groupsOf lists the groups of a cell; pos/neg/m/n are each group's
 // weighted and unweighted class totals.
-func rankWalk(runs [][]scored, groupsOf [][]int32, pos, neg []float64, m, n []int64) []rankStats {
+func rankWalk(runs [][]scored, sides [][]float64, groupsOf [][]int32, pos, neg []float64, m, n []int64) []rankStats {
 	g := len(pos)
 	var (
 		bp, bn          = make([]float64, g), make([]float64, g)
@@ -131,11 +142,12 @@ func rankWalk(runs [][]scored, groupsOf [][]int32, pos, neg []float64, m, n []in
 			for e > 0 && r[e-1].key == best {
 				e--
 				rec := &r[e]
+				wt := rec.weight(sides[i])
 				for _, gi := range groupsOf[rec.tag>>1] {
 					if rec.tag&1 == 1 {
-						bp[gi] += rec.w
+						bp[gi] += wt
 					} else {
-						bn[gi] += rec.w
+						bn[gi] += wt
 					}
 					if !mark[gi] {
 						mark[gi] = true
