@@ -439,3 +439,26 @@ func TestWorkflowsUseTheActionsInputs(t *testing.T) {
 		t.Fatal("no workflow uses the composite action")
 	}
 }
+
+// TestDocsInvokeRealCommands runs the slipway commands in docs/github.md's
+// plain and shell code blocks through the command tree, so the page does
+// not drift from the CLI.
+func TestDocsInvokeRealCommands(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "github.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := regexp.MustCompile("(?ms)^```(sh|bash|shell)?\n(.*?)^```")
+	calls := 0
+	for _, m := range block.FindAllStringSubmatch(string(data), -1) {
+		for _, args := range slipwayCalls(m[2]) {
+			calls++
+			if err := parseInvocation(args); err != nil {
+				t.Errorf("docs/github.md: slipway %s: %v", strings.Join(args, " "), err)
+			}
+		}
+	}
+	if calls < 8 {
+		t.Fatalf("%d slipway commands found in docs/github.md, want at least 8", calls)
+	}
+}
