@@ -194,9 +194,9 @@ func allowUnreleasedFlag(cmd *cobra.Command, allow *bool) {
 // protected, and changes nothing in protected ones.
 func releaseGate(o *options, p *spec.Platform, allowUnreleased bool) reconcile.Gate {
 	var (
-		once    sync.Once
-		keys    []*sign.PublicKey
-		keysErr error
+		once sync.Once
+		gk   *release.Gatekeeper
+		err  error
 	)
 	return reconcile.GateFunc(func(ctx context.Context, s terraform.Summary) error {
 		env, ok := p.Environments[s.Environment]
@@ -204,17 +204,21 @@ func releaseGate(o *options, p *spec.Platform, allowUnreleased bool) reconcile.G
 			o.log.Warn("applying without a release check (--allow-unreleased)", "stack", s.Stack)
 			return nil
 		}
-		once.Do(func() { keys, keysErr = release.TrustedKeys(p) })
-		if keysErr != nil {
-			return keysErr
-		}
-		now, err := releaseNow(o)
+		once.Do(func() {
+			var keys []*sign.PublicKey
+			var now time.Time
+			if keys, err = release.TrustedKeys(p); err != nil {
+				return
+			}
+			if now, err = releaseNow(o); err != nil {
+				return
+			}
+			gk = release.NewGatekeeper(p.Root, keys, now)
+		})
 		if err != nil {
 			return err
 		}
-		c, err := release.Gate(ctx, release.GateQuery{
-			Root: p.Root, Keys: keys, Environment: s.Environment, Stack: path.Base(s.Stack), PlanSHA256: s.PlanSHA256, Now: now,
-		})
+		c, err := gk.Check(ctx, s.Environment, path.Base(s.Stack), s.PlanSHA256)
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slipway-ml/slipway/internal/sign"
@@ -35,30 +36,58 @@ type GateQuery struct {
 	Now        time.Time
 }
 
-// Gate answers whether the saved plan of a stack may be applied: only when
-// the newest release covering the stack verifies (signature by a trusted
-// key, ledger intact, decision pass) and pins this very plan. A model
-// stack is covered by the newest release of that model in the
-// environment; the shared stack by the newest release in the environment
-// that pins it. The error is for failures to look, never for "no".
+// Gate answers one query; see Gatekeeper.Check. It verifies the ledger
+// each time: apply asks a Gatekeeper, which verifies it once.
 func Gate(ctx context.Context, q GateQuery) (Coverage, error) {
-	id := q.Environment + "/" + q.Stack
-	if len(q.Keys) == 0 {
+	g := NewGatekeeper(q.Root, q.Keys, q.Now)
+	return g.Check(ctx, q.Environment, q.Stack, q.PlanSHA256)
+}
+
+// Gatekeeper answers the apply gate's question for many stacks from one
+// verification of the ledger.
+type Gatekeeper struct {
+	root string
+	keys []*sign.PublicKey
+	now  time.Time
+
+	once sync.Once
+	rep  *Report
+	err  error
+}
+
+// NewGatekeeper returns a gatekeeper over the ledger of the repository at
+// root, trusting keys. The ledger is verified on the first Check.
+func NewGatekeeper(root string, keys []*sign.PublicKey, now time.Time) *Gatekeeper {
+	return &Gatekeeper{root: root, keys: keys, now: now}
+}
+
+// Check answers whether the saved plan of a stack may be applied: only
+// when the newest release covering the stack verifies (signature by a
+// trusted key, ledger intact, decision pass) and pins this very plan. A
+// model stack is covered by the newest release of that model in the
+// environment; the shared stack ("_shared") by the newest release in the
+// environment that pins it. The error is for failures to look, never for
+// "no".
+func (g *Gatekeeper) Check(ctx context.Context, env, stack, planSHA256 string) (Coverage, error) {
+	id := env + "/" + stack
+	if len(g.keys) == 0 {
 		return Coverage{Reason: "no trusted keys: add signing.trustedKeys to the platform"}, nil
 	}
-	o := VerifyOptions{Root: q.Root, Keys: q.Keys, Environment: q.Environment, Now: q.Now}
-	if q.Stack != SharedStack {
-		o.Model = q.Stack
+	g.once.Do(func() {
+		g.rep, g.err = Verify(ctx, VerifyOptions{Root: g.root, Keys: g.keys, Now: g.now})
+	})
+	if g.err != nil {
+		return Coverage{}, g.err
 	}
-	rep, err := Verify(ctx, o)
-	if err != nil {
-		return Coverage{}, err
-	}
-	if len(rep.Problems) > 0 {
-		return Coverage{Reason: "the release ledger does not verify: " + rep.Problems[0]}, nil
+	rep := g.rep
+	if len(rep.indexDamage) > 0 {
+		return Coverage{Reason: "the release ledger does not verify: " + rep.indexDamage[0]}, nil
 	}
 	for i := len(rep.Records) - 1; i >= 0; i-- {
 		r := rep.Records[i]
+		if r.Environment != env || (stack != SharedStack && r.Model != stack) {
+			continue
+		}
 		var pinned string
 		found := false
 		if r.statement != nil {
@@ -68,7 +97,7 @@ func Gate(ctx context.Context, q GateQuery) (Coverage, error) {
 				}
 			}
 		}
-		if !found && q.Stack == SharedStack {
+		if !found && stack == SharedStack {
 			continue
 		}
 		c := Coverage{Record: r.Path, Version: r.Version, KeyID: r.KeyID}
@@ -77,10 +106,10 @@ func Gate(ctx context.Context, q GateQuery) (Coverage, error) {
 			c.Reason = fmt.Sprintf("release %s does not verify: %s", r.Path, strings.Join(r.Problems, "; "))
 		case !found:
 			c.Reason = fmt.Sprintf("release %s does not pin a plan for %s", r.Path, id)
-		case pinned != q.PlanSHA256:
+		case pinned != planSHA256:
 			// Checked before the record's other problems: a plan made
 			// after the release also shows there as "plan changed".
-			c.Reason = fmt.Sprintf("saved plan %s differs from the plan release %s pinned (%s): plan again from the released specs or release again", q.PlanSHA256, r.Path, pinned)
+			c.Reason = fmt.Sprintf("saved plan %s differs from the plan release %s pinned (%s): plan again from the released specs or release again", planSHA256, r.Path, pinned)
 		case !r.OK:
 			c.Reason = fmt.Sprintf("release %s does not verify: %s", r.Path, strings.Join(r.Problems, "; "))
 		default:
@@ -89,5 +118,5 @@ func Gate(ctx context.Context, q GateQuery) (Coverage, error) {
 		}
 		return c, nil
 	}
-	return Coverage{Reason: fmt.Sprintf("no release covers %s: run `slipway release --env %s`", id, q.Environment)}, nil
+	return Coverage{Reason: fmt.Sprintf("no release covers %s: run `slipway release --env %s`", id, env)}, nil
 }

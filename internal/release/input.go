@@ -74,6 +74,9 @@ type Plan struct {
 	Changes     attest.Changes `json:"changes"`
 	PlanFile    string         `json:"plan_file"`
 	PlanSHA256  string         `json:"plan_sha256"`
+	// ConfigSHA256 is the digest of the rendered main.tf.json that was
+	// planned.
+	ConfigSHA256 string `json:"config_sha256"`
 }
 
 // Evidence locates a model's evidence summary.

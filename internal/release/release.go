@@ -305,8 +305,8 @@ func stack(root, workDir, env string, pl Plan) (attest.Stack, error) {
 	if d != pl.PlanSHA256 {
 		return attest.Stack{}, fmt.Errorf("%w: saved plan %s changed since the check (%s, check saw %s)", ErrStale, pl.PlanFile, d, pl.PlanSHA256)
 	}
-	s := attest.Stack{ID: id, PlanFile: pl.PlanFile, PlanSHA256: pl.PlanSHA256, Changes: pl.Changes}
-	if workDir != "" {
+	s := attest.Stack{ID: id, PlanFile: pl.PlanFile, PlanSHA256: pl.PlanSHA256, Changes: pl.Changes, Rendered: pl.ConfigSHA256}
+	if s.Rendered == "" && workDir != "" {
 		name := path.Base(id)
 		if rd, err := digest.File(filepath.Join(workDir, "stacks", env, name, "main.tf.json")); err == nil {
 			s.Rendered = rd

@@ -355,3 +355,29 @@ func TestRedactURL(t *testing.T) {
 		}
 	}
 }
+
+// TestGateIndexDamage: damage to the index covers nothing anywhere, while a
+// damaged record only uncovers its own stack.
+func TestGateIndexDamage(t *testing.T) {
+	f := newFixture(t)
+	in := f.input(t, f.unit(t, "staging", "credit-default"), f.unit(t, "staging", "fraud"), f.unit(t, "production", "credit-default"))
+	for _, env := range []string{"staging", "production"} {
+		if _, err := f.release(t, in, env, "", signedAt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := GateQuery{Root: f.root, Keys: f.keys, Environment: "staging", Stack: "fraud", PlanSHA256: f.digest(t, ".slipway/plans/staging/fraud.tfplan"), Now: signedAt}
+	// A damaged record of another model leaves fraud covered.
+	f.write(t, "releases/production/credit-default/2.3.0.intoto.json", []byte(`{}`))
+	if c, err := Gate(context.Background(), q); err != nil || !c.Covered {
+		t.Fatalf("other record damaged: %+v %v", c, err)
+	}
+	// An index entry removed before another record uncovers everything.
+	idx := filepath.Join(f.root, "releases", "ledger.jsonl")
+	b, _ := os.ReadFile(idx)
+	lines := strings.SplitAfter(string(b), "\n")
+	f.write(t, "releases/ledger.jsonl", []byte(lines[0]+lines[2]))
+	if c, _ := Gate(context.Background(), q); c.Covered || !strings.Contains(c.Reason, "the release ledger does not verify") {
+		t.Fatalf("index damaged: %+v", c)
+	}
+}

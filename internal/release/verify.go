@@ -95,6 +95,10 @@ type Report struct {
 	// Problems not tied to one record in scope: damage to the index
 	// or to records the scope does not include.
 	Problems []string `json:"problems,omitempty"`
+
+	// indexDamage lists the findings against the index itself, wherever
+	// they are reported: they put every record's place in doubt.
+	indexDamage []string
 }
 
 // RecordReport is the verdict on one release record.
@@ -191,6 +195,9 @@ func Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 		rep.Records = append(rep.Records, rr)
 	}
 	for _, f := range lrep.Findings {
+		if f.Index || f.Seq == 0 {
+			rep.indexDamage = append(rep.indexDamage, f.String())
+		}
 		if i, ok := byPath[f.Path]; ok {
 			rep.Records[i].Problems = append(rep.Records[i].Problems, f.Kind+": "+f.Message)
 			continue
