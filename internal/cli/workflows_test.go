@@ -448,10 +448,26 @@ func TestDocsInvokeRealCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	block := regexp.MustCompile("(?ms)^```(sh|bash|shell)?\n(.*?)^```")
+	// Fenced blocks, paired in order: plain and shell ones hold commands.
+	var blocks []string
+	var cur *strings.Builder
+	lang := ""
+	for _, line := range strings.Split(string(data), "\n") {
+		switch {
+		case cur == nil && strings.HasPrefix(line, "```"):
+			cur, lang = &strings.Builder{}, strings.TrimPrefix(line, "```")
+		case cur != nil && strings.TrimSpace(line) == "```":
+			if lang == "" || lang == "sh" || lang == "bash" || lang == "shell" {
+				blocks = append(blocks, cur.String())
+			}
+			cur = nil
+		case cur != nil:
+			cur.WriteString(line + "\n")
+		}
+	}
 	calls := 0
-	for _, m := range block.FindAllStringSubmatch(string(data), -1) {
-		for _, args := range slipwayCalls(m[2]) {
+	for _, b := range blocks {
+		for _, args := range slipwayCalls(b) {
 			calls++
 			if err := parseInvocation(args); err != nil {
 				t.Errorf("docs/github.md: slipway %s: %v", strings.Join(args, " "), err)
