@@ -730,3 +730,30 @@ func TestWorkflowRunPostsToTheChecksComment(t *testing.T) {
 		t.Error("a fork's report must go to the pull request check's comment")
 	}
 }
+
+func TestStickyCommentOnALaterPage(t *testing.T) {
+	f := newFake(t)
+	for i := 0; i < 130; i++ {
+		human := f.comment(fmt.Sprintf("review remark %d", i))
+		human["user"] = user("reviewer", 7)
+		f.comments = append(f.comments, human)
+	}
+	e := newEnv(t, f, "acme/credit-risk")
+	c := e.context(t, f)
+	ctx := context.Background()
+	if _, err := c.Publish(ctx, readResult(t, "pass.json")); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 40; i++ {
+		f.comments = append(f.comments, f.comment(fmt.Sprintf("another bot's comment %d", i)))
+	}
+	if _, err := c.Publish(ctx, readResult(t, "deny.json")); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.requests("POST /issues/12/comments")); n != 1 {
+		t.Errorf("%d comments created, want 1: the second run must find it on page 2", n)
+	}
+	if n := len(f.requests("GET /issues/12/comments?page=2&per_page=100")); n != 2 {
+		t.Errorf("page 2 read %d times, want once per run", n)
+	}
+}
