@@ -222,6 +222,9 @@ func applied(l render.Layout, sum terraform.Summary) bool {
 }
 
 func stackName(sum terraform.Summary) string {
+	if sum.Name != "" {
+		return sum.Name
+	}
 	_, name, _ := strings.Cut(sum.Stack, "/")
 	return name
 }

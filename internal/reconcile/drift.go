@@ -90,7 +90,7 @@ func Drift(ctx context.Context, p *spec.Platform, opts Options) (*DriftResult, e
 			return err
 		}
 		ds := &DriftStack{Summary: terraform.Summary{
-			Stack: t.id(), Environment: t.rs.Environment, Model: t.rs.Model, Mode: "drift",
+			Stack: t.id(), Name: t.rs.Name, Environment: t.rs.Environment, Model: t.rs.Model, Mode: "drift",
 			Deployment: t.rs.Deployment(), ConfigSHA256: t.rs.SHA256,
 		}}
 		terraform.Summarize(&ds.Summary, recorded)

@@ -363,7 +363,7 @@ func planOne(ctx context.Context, r *terraform.Runner, l render.Layout, p *spec.
 	sumStart := time.Now()
 	defer func() { sumTime = time.Since(sumStart) }()
 	sum = &terraform.Summary{
-		Stack: t.id(), Environment: env, Model: t.rs.Model, Reasons: t.reasons, Mode: "plan",
+		Stack: t.id(), Name: name, Environment: env, Model: t.rs.Model, Reasons: t.reasons, Mode: "plan",
 		Deployment: t.rs.Deployment(), Orphan: t.orphan, ConfigSHA256: t.rs.SHA256,
 		PlanFile: repoRel(p, planFile),
 	}

@@ -22,12 +22,15 @@ const Unknown = "(known after apply)"
 // Summary is Slipway's plan summary of one stack (CONTRACTS.md): what the
 // policy engine reads as input.plan and what `slipway plan` prints.
 type Summary struct {
-	Stack       string   `json:"stack"`
+	Stack string `json:"stack"`
+	// Name is the stack's name within its environment: the model's name
+	// or "_shared".
+	Name        string   `json:"name"`
 	Environment string   `json:"environment"`
 	Model       string   `json:"model"`
 	Reasons     []string `json:"reasons"`
-	// Mode is "plan" for `slipway plan`, "refresh-only" and "no-refresh"
-	// for the two plans of `slipway drift`.
+	// Mode is "plan" for `slipway plan` and "drift" in `slipway drift`'s
+	// report.
 	Mode      string     `json:"mode"`
 	Changes   Counts     `json:"changes"`
 	Resources []Resource `json:"resources"`
