@@ -381,3 +381,24 @@ func TestGateIndexDamage(t *testing.T) {
 		t.Fatalf("index damaged: %+v", c)
 	}
 }
+
+func TestLedgerState(t *testing.T) {
+	f := newFixture(t)
+	in := f.input(t, f.unit(t, "staging", "credit-default"))
+	if _, err := f.release(t, in, "staging", "", signedAt); err != nil {
+		t.Fatal(err)
+	}
+	st, err := LedgerState(context.Background(), f.root, f.keys, signedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := State{Version: "2.3.0", Decision: "pass", Verified: true, Record: "releases/staging/credit-default/2.3.0.intoto.json"}
+	if got := st["credit-default"]["staging"]; got != want {
+		t.Fatalf("state %+v, want %+v", got, want)
+	}
+	f.write(t, "releases/staging/credit-default/2.3.0.intoto.json", []byte(`{}`))
+	st, _ = LedgerState(context.Background(), f.root, f.keys, signedAt)
+	if got := st["credit-default"]["staging"]; got.Verified || got.Version != "2.3.0" {
+		t.Fatalf("damaged record state %+v", got)
+	}
+}
