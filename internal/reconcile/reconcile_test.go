@@ -332,3 +332,34 @@ func TestAffectedNamedStacks(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestNamespaceChangeReplaces checks that moving an environment to another
+// namespace plans replacements, as a cluster would recreate the workloads.
+func TestNamespaceChangeReplaces(t *testing.T) {
+	needTerraform(t)
+	ctx := context.Background()
+	root := newPlatform(t)
+	o := opts(t)
+	o.Envs = []string{"staging"}
+	if _, err := reconcile.Plan(ctx, load(t, root), o); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reconcile.Apply(ctx, load(t, root), o, nil); err != nil {
+		t.Fatal(err)
+	}
+	edit(t, filepath.Join(root, "environments.cue"), `state: backend: "local"`, `state: backend: "local"
+		kubernetes: namespace: "ml-staging"`)
+	res, err := reconcile.Plan(ctx, load(t, root), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range res.Stacks {
+		if s.Changes.Replace != 1 || s.Changes.Create+s.Changes.Delete != 0 {
+			t.Errorf("%s: %+v, want one replace", s.Stack, s.Changes)
+		}
+	}
+	r := byStack(res.Stacks)["staging/scorer"].Resources
+	if len(r) == 0 || r[0].Address != "module.deployment.terraform_data.deployment" || !slices.Contains(r[0].Changed, "triggers_replace.namespace") {
+		t.Errorf("scorer resources = %+v", r)
+	}
+}

@@ -243,3 +243,20 @@ resource "terraform_data" "slow" {
 		t.Fatalf("plan after interrupt: %v", err)
 	}
 }
+
+// TestFindTofu falls back to tofu when there is no terraform on PATH.
+func TestFindTofu(t *testing.T) {
+	dir := t.TempDir()
+	script := "#!/bin/sh\necho '{\"terraform_version\":\"1.8.2\",\"platform\":\"linux_amd64\",\"provider_selections\":{},\"terraform_outdated\":false}'\n"
+	if err := os.WriteFile(filepath.Join(dir, "tofu"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir)
+	bin, err := terraform.Find(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bin.Name != "tofu" || bin.Version != "1.8.2" {
+		t.Errorf("found %v", bin)
+	}
+}
