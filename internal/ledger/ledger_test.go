@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,22 +39,30 @@ func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{root: t.TempDir()}
 	f.l = Open(f.root)
-	kp, err := sign.GenerateKeyPair([]byte("pw"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f.signer, err = sign.LoadPrivateKey(kp.Private, []byte("pw")); err != nil {
-		t.Fatal(err)
-	}
-	pub, err := sign.ParsePublicKey("release", kp.Public)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.trusted = []*sign.PublicKey{pub}
-	okp, _ := sign.GenerateKeyPair([]byte("pw"))
-	f.other, _ = sign.LoadPrivateKey(okp.Private, []byte("pw"))
+	// Key generation and decryption run scrypt: do them once per binary.
+	keysOnce.Do(func() {
+		kp, err := sign.GenerateKeyPair([]byte("pw"))
+		if err != nil {
+			panic(err)
+		}
+		if testSigner, err = sign.LoadPrivateKey(kp.Private, []byte("pw")); err != nil {
+			panic(err)
+		}
+		if testPub, err = sign.ParsePublicKey("release", kp.Public); err != nil {
+			panic(err)
+		}
+		okp, _ := sign.GenerateKeyPair([]byte("pw"))
+		testOther, _ = sign.LoadPrivateKey(okp.Private, []byte("pw"))
+	})
+	f.signer, f.other, f.trusted = testSigner, testOther, []*sign.PublicKey{testPub}
 	return f
 }
+
+var (
+	keysOnce              sync.Once
+	testSigner, testOther *sign.Signer
+	testPub               *sign.PublicKey
+)
 
 func statement(env, model, version, previous string) []byte {
 	st, err := attest.NewStatement(attest.Release{

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +21,12 @@ import (
 )
 
 var signedAt = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+var (
+	keyOnce    sync.Once
+	testKeys   sign.KeyPair
+	testSigner *sign.Signer
+)
 
 type fixture struct {
 	root    string
@@ -38,15 +45,19 @@ func newFixture(t testing.TB) *fixture {
 	if err := os.CopyFS(f.root, os.DirFS("../../examples/credit-risk")); err != nil {
 		t.Fatal(err)
 	}
-	kp, err := sign.GenerateKeyPair([]byte("pw"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.privPEM, f.pubPEM = kp.Private, kp.Public
-	f.write(t, "keys/release.pub", kp.Public)
-	if f.signer, err = sign.LoadPrivateKey(kp.Private, []byte("pw")); err != nil {
-		t.Fatal(err)
-	}
+	// Key generation and decryption run scrypt: do them once per binary.
+	keyOnce.Do(func() {
+		var err error
+		if testKeys, err = sign.GenerateKeyPair([]byte("pw")); err != nil {
+			panic(err)
+		}
+		if testSigner, err = sign.LoadPrivateKey(testKeys.Private, []byte("pw")); err != nil {
+			panic(err)
+		}
+	})
+	f.privPEM, f.pubPEM, f.signer = testKeys.Private, testKeys.Public, testSigner
+	f.write(t, "keys/release.pub", testKeys.Public)
+	var err error
 	if f.p, err = spec.Load(context.Background(), f.root); err != nil {
 		t.Fatal(err)
 	}
