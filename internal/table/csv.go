@@ -55,9 +55,27 @@ func scanCSV(ctx context.Context, f io.Reader, gz bool, opts Options, fn RowFunc
 	}
 	// The header is the first record of the first chunk.
 	var p csvParser
-	rec, rest, lines, perr := p.record(first.data)
-	if perr != nil {
-		return Info{}, &Error{File: opts.Name, Line: 1, Err: perr}
+	headerLine := int64(1)
+	var (
+		rec   [][]byte
+		rest  []byte
+		lines int64
+		perr  error
+	)
+	for {
+		rec, rest, lines, perr = p.record(first.data)
+		if perr != nil {
+			return Info{}, &Error{File: opts.Name, Line: headerLine, Err: perr}
+		}
+		if len(rec) == 1 && len(rec[0]) == 0 && len(rest) > 0 {
+			// Blank lines before the header are skipped and hold no row
+			// number.
+			first.data = rest
+			headerLine += lines
+			sp.row--
+			continue
+		}
+		break
 	}
 	header := make([]string, len(rec))
 	for i, b := range rec {
@@ -66,13 +84,13 @@ func scanCSV(ctx context.Context, f io.Reader, gz bool, opts Options, fn RowFunc
 	if len(header) > 0 {
 		header[0] = string(bytes.TrimPrefix([]byte(header[0]), []byte("\ufeff")))
 	}
-	names, idx, err := project(opts.Name, header, opts.Columns, 1)
+	names, idx, err := project(opts.Name, header, opts.Columns, headerLine)
 	if err != nil {
 		return Info{}, err
 	}
 	first.data = rest
 	first.firstRow = 1
-	first.firstLine = 1 + lines
+	first.firstLine = headerLine + lines
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -157,7 +175,7 @@ func scanCSV(ctx context.Context, f io.Reader, gz bool, opts Options, fn RowFunc
 		return Info{}, err
 	}
 	if rows.Load() == 0 {
-		return Info{}, &Error{File: opts.Name, Err: fmt.Errorf("%w: the file has a header (line 1) and nothing else", ErrNoRows)}
+		return Info{}, &Error{File: opts.Name, Err: fmt.Errorf("%w: the file has a header (line %d) and nothing else", ErrNoRows, headerLine)}
 	}
 	// Drain what the tee has not seen (a trailing gzip footer).
 	if _, err := io.Copy(io.Discard, tee); err != nil {
