@@ -38,6 +38,8 @@ type Set struct {
 	envs   map[string][]string
 	models map[string][]string
 	shared map[string][]string // env -> reasons for its shared stack only
+	// targets holds module changes by "<target>" and "<target>/<kind>".
+	targets map[string][]string
 }
 
 // Everything returns a Set that affects every stack with one reason, for
@@ -59,6 +61,14 @@ func (c *Set) Reasons(s desired.Stack) []string {
 		}
 	}
 	add(c.all)
+	target := s.Target
+	if target == "" {
+		target = "local"
+	}
+	add(c.targets[target])
+	for _, m := range s.Modules {
+		add(c.targets[target+"/"+m.Module])
+	}
 	add(c.envs[s.Environment])
 	if s.Model != "" {
 		add(c.models[s.Model])
@@ -231,13 +241,18 @@ func Classify(p *spec.Platform, topFiles []string, prefix string) *Set {
 // classify narrows a changed CUE file down to the parts whose lines
 // changed when hunks (keyed by top-level path) are known for it.
 func classify(p *spec.Platform, topFiles []string, prefix string, hunks map[string][]lineRange) *Set {
-	c := &Set{envs: map[string][]string{}, models: map[string][]string{}, shared: map[string][]string{}}
+	c := &Set{envs: map[string][]string{}, models: map[string][]string{}, shared: map[string][]string{}, targets: map[string][]string{}}
 	idx := newIndex(p)
 	for _, tf := range topFiles {
-		// Slipway's own modules are part of every stack, wherever the
-		// platform sits in the repository.
-		if strings.HasPrefix(tf, "modules/") {
-			c.all = append(c.all, "module changed: "+tf)
+		// Slipway's own modules (modules/<target>/<kind>/*.tf) are part of
+		// every stack calling them, wherever the platform sits in the
+		// repository.
+		if parts := strings.Split(tf, "/"); len(parts) >= 3 && parts[0] == "modules" && path.Ext(tf) == ".tf" {
+			key := parts[1] // a file of the whole target
+			if len(parts) > 3 {
+				key += "/" + parts[2]
+			}
+			c.targets[key] = append(c.targets[key], "module changed: "+tf)
 			continue
 		}
 		f := tf

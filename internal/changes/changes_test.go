@@ -54,11 +54,13 @@ func newRepo(t *testing.T) (top, root string) {
 	top = t.TempDir()
 	root = filepath.Join(top, "platform")
 	copyDir(t, "../desired/testdata/small", root)
-	if err := os.MkdirAll(filepath.Join(top, "modules"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(top, "modules", "README.md"), []byte("modules\n"), 0o644); err != nil {
-		t.Fatal(err)
+	for _, f := range []string{"modules/README.md", "modules/local/online/main.tf", "modules/kubernetes/online/main.tf"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(top, f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(top, f), []byte("modules\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	git(t, top, "init", "-q", "-b", "main")
 	git(t, top, "add", ".")
@@ -156,17 +158,28 @@ func TestDetect(t *testing.T) {
 			want: map[string][]string{},
 		},
 		{
-			name: "module",
+			name: "module documentation",
 			change: func(t *testing.T, top, _ string) {
 				edit(t, filepath.Join(top, "modules/README.md"), "modules", "Modules")
 			},
-			want: func() map[string][]string {
-				r := []string{"module changed: modules/README.md"}
-				return map[string][]string{
-					"staging/_shared": r, "staging/nightly": r, "staging/scorer": r, "staging/stream": r,
-					"production/_shared": r, "production/scorer": r, "production/stream": r,
-				}
-			}(),
+			want: map[string][]string{},
+		},
+		{
+			name: "module of another target",
+			change: func(t *testing.T, top, _ string) {
+				edit(t, filepath.Join(top, "modules/kubernetes/online/main.tf"), "modules", "Modules")
+			},
+			want: map[string][]string{},
+		},
+		{
+			name: "module",
+			change: func(t *testing.T, top, _ string) {
+				edit(t, filepath.Join(top, "modules/local/online/main.tf"), "modules", "Modules")
+			},
+			want: map[string][]string{
+				"staging/scorer":    {"module changed: modules/local/online/main.tf"},
+				"production/scorer": {"module changed: modules/local/online/main.tf"},
+			},
 		},
 		{
 			name: "committed on a branch",
