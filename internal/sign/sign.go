@@ -185,6 +185,31 @@ type Signature struct {
 
 // ParseEnvelope decodes envelope JSON without checking its signatures.
 func ParseEnvelope(b []byte) (*Envelope, error) {
+	// Decoding the base64 fields straight into []byte saves a copy of
+	// every payload; it takes standard base64, which cosign and Slipway
+	// write. DSSE also allows URL-safe base64, read the slower way.
+	var raw struct {
+		PayloadType string `json:"payloadType"`
+		Payload     []byte `json:"payload"`
+		Signatures  []struct {
+			KeyID string `json:"keyid"`
+			Sig   []byte `json:"sig"`
+		} `json:"signatures"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return parseEnvelopeURL(b)
+	}
+	if raw.PayloadType == "" || len(raw.Payload) == 0 {
+		return nil, fmt.Errorf("%w: payloadType and payload are required", ErrMalformed)
+	}
+	e := &Envelope{PayloadType: raw.PayloadType, Payload: raw.Payload}
+	for _, s := range raw.Signatures {
+		e.Signatures = append(e.Signatures, Signature{KeyID: s.KeyID, Sig: s.Sig})
+	}
+	return e, nil
+}
+
+func parseEnvelopeURL(b []byte) (*Envelope, error) {
 	var raw dsse.Envelope
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -200,7 +225,9 @@ func ParseEnvelope(b []byte) (*Envelope, error) {
 	for i, s := range raw.Signatures {
 		sig, err := base64.StdEncoding.DecodeString(s.Sig)
 		if err != nil {
-			return nil, fmt.Errorf("%w: signatures[%d]: %v", ErrMalformed, i, err)
+			if sig, err = base64.URLEncoding.DecodeString(s.Sig); err != nil {
+				return nil, fmt.Errorf("%w: signatures[%d]: %v", ErrMalformed, i, err)
+			}
 		}
 		e.Signatures = append(e.Signatures, Signature{KeyID: s.KeyID, Sig: sig})
 	}

@@ -158,3 +158,16 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+
+func TestParseEnvelopeURLSafe(t *testing.T) {
+	payload := []byte("\xfb\xff\xfe statement with bytes that need + and / in base64")
+	env := `{"payloadType":"` + PayloadType + `","payload":"` + base64.URLEncoding.EncodeToString(payload) +
+		`","signatures":[{"keyid":"k","sig":"` + base64.URLEncoding.EncodeToString([]byte{0xfb, 0xff}) + `"}]}`
+	e, err := ParseEnvelope([]byte(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(e.Payload) != string(payload) || string(e.Signatures[0].Sig) != "\xfb\xff" {
+		t.Fatalf("payload %q sig %q", e.Payload, e.Signatures[0].Sig)
+	}
+}
