@@ -54,7 +54,6 @@ deny contains r if {
 	r := lib.spec_result("data.source_metadata", sprintf("data source %s %s", [name, what]), source_path(name, field))
 }
 
-measured := object.get(lib.evidence, ["data", "sources"], {})
 
 # METADATA
 # title: Data quality expectations met
@@ -73,7 +72,7 @@ measured := object.get(lib.evidence, ["data", "sources"], {})
 #     - {framework: ISO/IEC 42001, id: A.7.4}
 deny contains r if {
 	some name in lib.data_source_names
-	some v in object.get(measured, [name, "violations"], [])
+	some v in object.get(input, ["evidence", "data", "sources", name, "violations"], [])
 	col := object.get(v, "column", "")
 	msg := sprintf("data source %s: %s%s: %s", [name, object.get(v, "check", "quality"), column_text(col), object.get(v, "message", "")])
 	r := lib.spec_result("data.quality", msg, source_path(name, "quality"))
@@ -84,7 +83,7 @@ deny contains r if {
 	ds := input.data_sources[name]
 	ds.quality
 	lib.nonempty(object.get(ds, "snapshot", ""))
-	not measured[name]
+	not input.evidence.data.sources[name]
 	msg := sprintf("data source %s declares quality expectations but its snapshot %s was not measured", [name, ds.snapshot])
 	r := lib.spec_result("data.quality", msg, source_path(name, "snapshot"))
 }
@@ -128,7 +127,6 @@ drift_checked if {
 	lib.nonempty(object.get(input.model, ["data", "current"], ""))
 }
 
-drift_features := object.get(lib.evidence, ["data", "drift", "features"], {})
 
 # METADATA
 # title: Feature drift within threshold
@@ -148,7 +146,7 @@ drift_features := object.get(lib.evidence, ["data", "drift", "features"], {})
 deny contains r if {
 	drift_checked
 	some i, f in object.get(drift, "features", [])
-	v := object.get(drift_features, [f, drift_metric], null)
+	v := object.get(input, ["evidence", "data", "drift", "features", f, drift_metric], null)
 	is_number(v)
 	v > drift_threshold
 	msg := sprintf("feature %s drifted: %s %v over threshold %v", [f, drift_metric, lib.num(v), drift_threshold])
@@ -158,7 +156,7 @@ deny contains r if {
 deny contains r if {
 	drift_checked
 	some i, f in object.get(drift, "features", [])
-	not is_number(object.get(drift_features, [f, drift_metric], null))
+	not is_number(object.get(input, ["evidence", "data", "drift", "features", f, drift_metric], null))
 	msg := sprintf("drift (%s) of feature %s was not computed", [drift_metric, f])
 	r := lib.result("data.drift", msg, sprintf("monitoring.drift.features[%d]", [i]))
 }

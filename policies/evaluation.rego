@@ -94,7 +94,10 @@ baseline_version := sprintf(" of version %s", [v]) if {
 	lib.nonempty(v)
 } else := ""
 
-gold := object.get(lib.evidence, "gold", {})
+gold := g if {
+	g := input.evidence.gold
+	is_object(g)
+} else := {}
 
 gold_source := object.get(input, ["data_sources", input.model.evaluation.data], {})
 
@@ -196,8 +199,7 @@ deny contains r if {
 #     - {framework: ISO/IEC 42001, id: A.6.2.4}
 #     - {framework: ISO/IEC 42001, id: A.6.2.7}
 deny contains r if {
-	ev := lib.evidence
-	got := [object.get(ev, "model", null), object.get(ev, "version", null)]
+	got := [object.get(input, ["evidence", "model"], null), object.get(input, ["evidence", "version"], null)]
 	got != [input.model.name, input.model.version]
 	msg := sprintf("evidence is for %v %v, the spec declares %s %s", [got[0], got[1], input.model.name, input.model.version])
 	r := lib.result("evaluation.evidence_current", msg, "version")

@@ -29,7 +29,7 @@ source := "spec" if lib.model_sets_fairness_thresholds
 
 source := "platform default" if not lib.model_sets_fairness_thresholds
 
-value(attr, metric) := object.get(lib.evidence, ["evaluation", "fairness", attr, metric], null)
+value(attr, metric) := object.get(input, ["evidence", "evaluation", "fairness", attr, metric], null)
 
 # breaches are [rule id, result] pairs, one per attribute and metric out of bounds.
 breaches contains [rule_id(metric), r] if {
@@ -53,10 +53,10 @@ breaches contains [rule_id(metric), r] if {
 # reason is why the evaluation left a fairness metric undefined: its own
 # words when it gives them, else the groups it excluded for their size.
 reason(attr, metric) := sprintf(" (%s)", [r]) if {
-	r := lib.evidence.evaluation.fairness[attr].undefined[metric]
+	r := input.evidence.evaluation.fairness[attr].undefined[metric]
 	is_string(r)
 } else := sprintf(": %d group(s) below the minimum size", [n]) if {
-	n := count([g | some g in object.get(lib.evidence, ["evaluation", "excluded_groups"], []); g.attribute == attr])
+	n := count([g | some g in object.get(input, ["evidence", "evaluation", "excluded_groups"], []); g.attribute == attr])
 	n > 0
 } else := ""
 
@@ -160,7 +160,7 @@ deny contains r if {
 }
 
 small_groups contains [attr, group, n] if {
-	some g in object.get(lib.evidence, ["evaluation", "excluded_groups"], [])
+	some g in object.get(input, ["evidence", "evaluation", "excluded_groups"], [])
 	attr := g.attribute
 	group := g.group
 	n := g.count
@@ -168,7 +168,7 @@ small_groups contains [attr, group, n] if {
 
 small_groups contains [attr, group, s.count] if {
 	some attr in lib.sensitive
-	some group, s in object.get(lib.evidence, ["evaluation", "groups", attr], {})
+	some group, s in object.get(input, ["evidence", "evaluation", "groups", attr], {})
 	s.count < lib.min_group_size
 }
 

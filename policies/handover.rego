@@ -9,9 +9,10 @@ package slipway.handover
 
 import data.slipway.lib
 
-handover := input.model.handover
-
-runbook := object.get(lib.evidence, "runbook", {})
+runbook := r if {
+	r := input.evidence.runbook
+	is_object(r)
+} else := {}
 
 # METADATA
 # title: Runbook exists
@@ -26,7 +27,7 @@ runbook := object.get(lib.evidence, "runbook", {})
 #     - {framework: ISO/IEC 42001, id: A.8.2}
 deny contains r if {
 	object.get(runbook, "exists", false) != true
-	r := lib.result("handover.runbook_exists", sprintf("runbook %s does not exist", [handover.runbook]), "handover.runbook")
+	r := lib.result("handover.runbook_exists", sprintf("runbook %s does not exist", [input.model.handover.runbook]), "handover.runbook")
 }
 
 required_sections := object.get(lib.policy, "runbookSections", ["Overview", "Alerts", "Rollback", "Contacts"])
@@ -51,7 +52,7 @@ deny contains r if {
 	object.get(runbook, "exists", false) == true
 	some s in required_sections
 	not lower(s) in present_sections
-	r := lib.result("handover.runbook_sections", sprintf("runbook %s has no %q section", [handover.runbook, s]), "handover.runbook")
+	r := lib.result("handover.runbook_sections", sprintf("runbook %s has no %q section", [input.model.handover.runbook, s]), "handover.runbook")
 }
 
 # METADATA
@@ -67,7 +68,7 @@ deny contains r if {
 #     - {framework: ISO/IEC 42001, id: A.3.2}
 #     - {framework: ISO/IEC 42001, id: A.6.2.6}
 deny contains r if {
-	not lib.nonempty(object.get(handover, ["onCall", "team"], ""))
+	not lib.nonempty(object.get(input.model.handover, ["onCall", "team"], ""))
 	r := lib.result("handover.on_call", "no on-call team is set", "handover.onCall.team")
 }
 
@@ -86,12 +87,12 @@ deny contains r if {
 #     - {framework: ISO/IEC 42001, id: A.6.2.6}
 deny contains r if {
 	some field in ["tier", "contact"]
-	not lib.nonempty(object.get(handover, ["supportPlan", field], ""))
+	not lib.nonempty(object.get(input.model.handover, ["supportPlan", field], ""))
 	r := lib.result("handover.support_plan", sprintf("the support plan has no %s", [field]), "handover.supportPlan")
 }
 
 deny contains r if {
-	until := handover.supportPlan.until
+	until := input.model.handover.supportPlan.until
 	lib.nonempty(until)
 	time.parse_ns("2006-01-02", until) < time.parse_rfc3339_ns(input.now)
 	r := lib.result("handover.support_plan", sprintf("the support plan ended on %s", [until]), "handover.supportPlan.until")
@@ -109,7 +110,7 @@ deny contains r if {
 #     - {framework: NIST AI RMF, id: MANAGE 4.1}
 #     - {framework: ISO/IEC 42001, id: A.6.2.6}
 deny contains r if {
-	count(object.get(handover, "slos", [])) == 0
+	count(object.get(input.model.handover, "slos", [])) == 0
 	r := lib.result("handover.slos", "no SLO is defined", "handover.slos")
 }
 
@@ -126,7 +127,7 @@ deny contains r if {
 #     - {framework: ISO/IEC 42001, id: A.6.2.6}
 #     - {framework: ISO/IEC 42001, id: A.8.4}
 deny contains r if {
-	count([a | some a in object.get(handover, "alerts", []); a.severity == "page"]) == 0
+	count([a | some a in object.get(input.model.handover, "alerts", []); a.severity == "page"]) == 0
 	r := lib.result("handover.paging_alert", "no alert has severity \"page\"", "handover.alerts")
 }
 
@@ -147,18 +148,18 @@ max_log_days := object.get(lib.policy, "maxPredictionLogDays", 400)
 #     - {framework: NIST AI RMF, id: MANAGE 4.1}
 #     - {framework: ISO/IEC 42001, id: A.6.2.8}
 deny contains r if {
-	object.get(handover, ["logging", "predictions"], false) != true
+	object.get(input.model.handover, ["logging", "predictions"], false) != true
 	r := lib.result("handover.prediction_logging", "predictions are not logged", "handover.logging.predictions")
 }
 
 deny contains r if {
-	days := object.get(handover, ["logging", "retentionDays"], 0)
+	days := object.get(input.model.handover, ["logging", "retentionDays"], 0)
 	days < 1
 	r := lib.result("handover.prediction_logging", "prediction logs have no retention (retentionDays is 0)", "handover.logging.retentionDays")
 }
 
 deny contains r if {
-	days := handover.logging.retentionDays
+	days := input.model.handover.logging.retentionDays
 	days > max_log_days
 	msg := sprintf("prediction logs are kept %v days, over the platform's maximum of %v", [days, max_log_days])
 	r := lib.result("handover.prediction_logging", msg, "handover.logging.retentionDays")
@@ -179,7 +180,7 @@ deny contains r if {
 #     - {framework: ISO/IEC 42001, id: A.6.2.7}
 #     - {framework: ISO/IEC 42001, id: A.8.4}
 deny contains r if {
-	count(object.get(handover, "errorTypes", [])) == 0
+	count(object.get(input.model.handover, "errorTypes", [])) == 0
 	r := lib.result("handover.error_types", "no error type is documented", "handover.errorTypes")
 }
 
@@ -196,8 +197,8 @@ deny contains r if {
 #     - {framework: ISO/IEC 42001, id: A.6.2.5}
 #     - {framework: ISO/IEC 42001, id: A.6.2.6}
 deny contains r if {
-	object.get(handover, ["rollback", "tested"], false) != true
-	msg := sprintf("rollback strategy %q was not tested", [object.get(handover, ["rollback", "strategy"], "")])
+	object.get(input.model.handover, ["rollback", "tested"], false) != true
+	msg := sprintf("rollback strategy %q was not tested", [object.get(input.model.handover, ["rollback", "strategy"], "")])
 	r := lib.result("handover.rollback_tested", msg, "handover.rollback.tested")
 }
 
@@ -216,21 +217,21 @@ deny contains r if {
 #     - {framework: ISO/IEC 42001, id: A.3.2}
 #     - {framework: ISO/IEC 42001, id: A.6.2.5}
 deny contains r if {
-	not handover.acceptance
+	not input.model.handover.acceptance
 	r := lib.result("handover.acceptance", "no acceptance by the operations team is recorded", "handover")
 }
 
 deny contains r if {
 	some field in ["team", "by", "date"]
-	not lib.nonempty(object.get(handover, ["acceptance", field], ""))
-	handover.acceptance
+	not lib.nonempty(object.get(input.model.handover, ["acceptance", field], ""))
+	input.model.handover.acceptance
 	r := lib.result("handover.acceptance", sprintf("the acceptance has no %s", [field]), "handover.acceptance")
 }
 
 placeholder := "TODO(slipway)"
 
-# Walking the whole spec is the costliest thing a pack does, so it only
-# happens when the serialized spec holds a placeholder at all.
+# Walking the whole spec with paths is costly, so it only happens when the
+# serialized spec holds a placeholder at all.
 has_placeholder if contains(json.marshal(input.model), placeholder)
 
 placeholders contains lib.field_path(path) if {

@@ -9,10 +9,13 @@ package slipway.infrastructure
 
 import data.slipway.lib
 
-deployment := object.get(lib.plan, "deployment", {})
+deployment := d if {
+	d := input.plan.deployment
+	is_object(d)
+} else := {}
 
 destroys contains [res.address, verb] if {
-	some res in lib.plan.resources
+	some res in input.plan.resources
 	"delete" in res.actions
 	verb := destroy_verb(res.actions)
 }

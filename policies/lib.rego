@@ -3,19 +3,11 @@
 # description: Helpers shared by the built-in packs. It has no rules of its own.
 package slipway.lib
 
-# evidence is the model's evidence summary, or an empty object when there is
-# none, so that rules reading it report "not computed" instead of silently
-# passing. The engine also denies a missing summary on its own.
-evidence := e if {
-	e := input.evidence
-	is_object(e)
-} else := {}
-
-# plan is the plan summary of the unit's stack, or null under --no-plan.
-plan := p if {
-	p := input.plan
-	is_object(p)
-} else := null
+# Rules read the evidence summary as object.get(input, ["evidence", ...],
+# fallback) or through input.evidence directly, so that a missing summary or
+# value reads as "not computed" instead of silently passing (the engine also
+# denies a missing summary on its own). No rule holds the whole summary: OPA
+# would copy that large value for every unit.
 
 policy := object.get(input, ["platform", "policy"], {})
 
@@ -28,7 +20,7 @@ result(id, msg, field) := {"id": id, "msg": msg, "field": field}
 spec_result(id, msg, path) := {"id": id, "msg": msg, "path": path}
 
 # metric is the named overall metric of the evaluation, or null.
-metric(name) := object.get(evidence, ["evaluation", "overall", name], null)
+metric(name) := object.get(input, ["evidence", "evaluation", "overall", name], null)
 
 # outside holds when number v breaks threshold t ({min?, max?}).
 outside(v, t) if v < t.min
@@ -48,7 +40,7 @@ num(x) := "null" if not is_number(x)
 
 # undefined_reason is why the evaluation left a metric undefined, if it says.
 undefined_reason(name) := sprintf(" (%s)", [r]) if {
-	r := evidence.evaluation.undefined[name]
+	r := input.evidence.evaluation.undefined[name]
 	is_string(r)
 } else := ""
 

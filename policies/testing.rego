@@ -7,11 +7,9 @@ package slipway.testing
 
 import data.slipway.lib
 
-tests := object.get(lib.evidence, "tests", {})
+suites := input.evidence.tests.suites
 
-suites := object.get(tests, "suites", {})
-
-read_reports := {r.path | some r in object.get(tests, "reports", [])}
+read_reports := {r.path | some r in object.get(input, ["evidence", "tests", "reports"], [])}
 
 # METADATA
 # title: JUnit reports present

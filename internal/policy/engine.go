@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"sort"
 	"strings"
@@ -314,13 +315,47 @@ func (e *Engine) evaluate(ctx context.Context, loc Locator, in Input, cache *val
 }
 
 // valueCache converts parts of input documents to OPA values once per
-// distinct JSON; a nil cache converts every time.
+// distinct JSON, or per distinct map for parts that already are plain JSON
+// values (an evidence summary read from its file); a nil cache converts
+// every time.
 type valueCache struct {
-	mu sync.Mutex
-	m  map[string]ast.Value
+	mu    sync.Mutex
+	m     map[string]ast.Value
+	byPtr map[uintptr]ast.Value
 }
 
 func (c *valueCache) value(v any) (ast.Value, error) {
+	switch x := v.(type) {
+	case nil:
+		return ast.Null{}, nil
+	case string:
+		return ast.String(x), nil
+	case map[string]any:
+		// Decoded JSON converts directly; a map is not changed while its
+		// units are judged, so its address identifies it.
+		ptr := reflect.ValueOf(x).Pointer()
+		if c != nil {
+			c.mu.Lock()
+			val, ok := c.byPtr[ptr]
+			c.mu.Unlock()
+			if ok {
+				return val, nil
+			}
+		}
+		val, err := ast.InterfaceToValue(x)
+		if err != nil {
+			return nil, err
+		}
+		if c != nil {
+			c.mu.Lock()
+			if c.byPtr == nil {
+				c.byPtr = map[uintptr]ast.Value{}
+			}
+			c.byPtr[ptr] = val
+			c.mu.Unlock()
+		}
+		return val, nil
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
