@@ -55,7 +55,7 @@ refused a plan, 2 on any other failure.`,
 					}
 				}
 			}
-			if errors.Is(err, reconcile.ErrRefused) {
+			if errors.Is(err, reconcile.ErrRefused) && !anyFailed(res) {
 				return fmt.Errorf("%w: %w", ErrDenied, err)
 			}
 			return err
@@ -65,4 +65,18 @@ refused a plan, 2 on any other failure.`,
 	allowUnreleasedFlag(cmd, &allowUnreleased)
 	formatFlag(cmd, &format, "text", "json")
 	return cmd
+}
+
+// anyFailed reports whether a stack failed outright: then the exit status
+// is 2 even if the gate also refused another stack.
+func anyFailed(res *reconcile.ApplyResult) bool {
+	if res == nil {
+		return true
+	}
+	for _, s := range res.Stacks {
+		if s.Status == reconcile.StatusFailed {
+			return true
+		}
+	}
+	return false
 }
