@@ -153,6 +153,9 @@ func printRelease(o *options, out *release.Outcome) {
 	for _, r := range out.Released {
 		fmt.Fprintf(o.stdout, "released  %s/%s %s  %s  (ledger entry %d, key %s)\n", out.Environment, r.Model, r.Version, r.Path, r.Seq, r.KeyID)
 	}
+	for _, m := range out.Removed {
+		fmt.Fprintf(o.stdout, "removed   %s/%s: the model no longer deploys here; the delete plan of its stack is not released\n", out.Environment, m)
+	}
 	for _, r := range out.Skipped {
 		fmt.Fprintf(o.stdout, "unchanged %s/%s %s  %s  (already released with the same plans)\n", out.Environment, r.Model, r.Version, r.Path)
 	}

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -48,6 +49,9 @@ type Outcome struct {
 	// Refused lists the denials that stopped the release; nothing is
 	// signed when it is not empty.
 	Refused []Denial `json:"refused,omitempty"`
+	// Removed are models the check judged whose model no longer deploys
+	// to the environment: their stacks' delete plans are not released.
+	Removed []string `json:"removed,omitempty"`
 }
 
 // Released is one signed release record.
@@ -85,11 +89,25 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 	if err := fresh(ctx, p, in); err != nil {
 		return nil, err
 	}
-	var units []Unit
+	var units, removed []Unit
 	for _, u := range in.Units {
 		if u.Environment == o.Environment && (o.Model == "" || u.Model == o.Model) {
+			if m, ok := p.Models[u.Model]; !ok || !slices.Contains(m.Environments, o.Environment) {
+				removed = append(removed, u)
+				continue
+			}
 			units = append(units, u)
 		}
+	}
+	out := &Outcome{Environment: o.Environment}
+	for _, u := range removed {
+		out.Removed = append(out.Removed, u.Model)
+		for _, d := range u.denials() {
+			out.Refused = append(out.Refused, Denial{Model: u.Model, Reason: d})
+		}
+	}
+	if len(units) == 0 && len(removed) > 0 {
+		return out, nil
 	}
 	if len(units) == 0 {
 		what := "any model"
@@ -99,7 +117,6 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 		return nil, fmt.Errorf("%w: the check did not judge %s in %s: run `slipway check --env %s`", ErrStale, what, o.Environment, o.Environment)
 	}
 	sort.Slice(units, func(i, j int) bool { return units[i].Model < units[j].Model })
-	out := &Outcome{Environment: o.Environment}
 	for _, u := range units {
 		for _, d := range u.denials() {
 			out.Refused = append(out.Refused, Denial{Model: u.Model, Reason: d})

@@ -413,3 +413,17 @@ func TestLedgerState(t *testing.T) {
 		t.Fatalf("damaged record state %+v", got)
 	}
 }
+
+func TestReleaseRemovedModel(t *testing.T) {
+	f := newFixture(t)
+	gone := f.unit(t, "staging", "fraud")
+	gone.Model = "retired"
+	in := f.input(t, f.unit(t, "staging", "credit-default"), gone)
+	out, err := f.release(t, in, "staging", "", signedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Released) != 1 || len(out.Removed) != 1 || out.Removed[0] != "retired" {
+		t.Fatalf("outcome %+v", out)
+	}
+}
