@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slipway-ml/slipway/internal/attest"
@@ -182,24 +184,46 @@ func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now ti
 	}
 	status.Head = vr.Head
 	status.Problems = append(status.Problems, vr.Problems...)
-	for _, rr := range vr.Records {
-		e := byPath[rr.Path]
-		row := ReleaseRow{Seq: rr.Seq, Environment: rr.Environment, Model: rr.Model, Version: rr.Version, Record: rr.Path,
-			ReleasedAt: e.RecordedAt, KeyID: rr.KeyID, Problems: nonNil(rr.Problems), Notes: nonNil(rr.Notes)}
-		r := &record{row: row}
-		if rr.OK {
-			st, err := reopen(root, rr.Path, e.Record)
-			if err != nil {
-				r.row.Problems = append(r.row.Problems, err.Error())
-			} else {
-				r.st = st
-				p := st.Predicate
-				r.row.Verified = true
-				r.row.ReleasedAt, r.row.Decision, r.row.Verdict, r.row.Commit = p.ReleasedAt, p.Decision, p.Verdict, p.Source.Commit
+	recs = make([]*record, len(vr.Records))
+	// Reading the statements back is as costly as verifying them: spread
+	// it over the CPUs like the verification.
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				rr := vr.Records[i]
+				e := byPath[rr.Path]
+				r := &record{row: ReleaseRow{Seq: rr.Seq, Environment: rr.Environment, Model: rr.Model, Version: rr.Version, Record: rr.Path,
+					ReleasedAt: e.RecordedAt, KeyID: rr.KeyID, Problems: nonNil(rr.Problems), Notes: nonNil(rr.Notes)}}
+				if rr.OK {
+					st, err := reopen(root, rr.Path, e.Record)
+					if err != nil {
+						r.row.Problems = append(r.row.Problems, err.Error())
+					} else {
+						r.st = st
+						p := st.Predicate
+						r.row.Verified = true
+						r.row.ReleasedAt, r.row.Decision, r.row.Verdict, r.row.Commit = p.ReleasedAt, p.Decision, p.Verdict, p.Source.Commit
+					}
+				}
+				r.at = parseTime(r.row.ReleasedAt)
+				recs[i] = r
 			}
+		}()
+	}
+	for i := range vr.Records {
+		if ctx.Err() != nil {
+			break
 		}
-		r.at = parseTime(r.row.ReleasedAt)
-		recs = append(recs, r)
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, status, err
 	}
 	sort.SliceStable(recs, func(i, j int) bool { return recs[i].row.Seq < recs[j].row.Seq })
 	for _, r := range recs {
@@ -300,6 +324,8 @@ type dossier struct {
 	ref            *record
 	model          *spec.Model
 	ev             *evidenceDoc
+	// outcomes are the reference release's results folded per rule.
+	outcomes map[string]RuleOutcome
 	// ciNote says where the confidence intervals come from.
 	ciNote string
 	// fairness says whether the release rests on fairness evidence.

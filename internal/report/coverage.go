@@ -132,7 +132,7 @@ func (b *builder) cell(d *dossier, framework, item string, serving map[string]bo
 		c.Note = "no rule's metadata names this item"
 		return c
 	}
-	outcomes := ruleOutcomes(p)
+	outcomes := d.outcomes
 	vacuous := false
 	covered, exception := false, false
 	for _, id := range sortedKeys(rules) {

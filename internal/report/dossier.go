@@ -34,6 +34,7 @@ func (b *builder) dossier(name string, recs []*record) *dossier {
 		d.ref = d.currentOrdered[n-1]
 		ref := d.ref.row
 		d.Reference = &ref
+		d.outcomes = ruleOutcomes(d.ref.st.Predicate)
 	}
 	d.Releases = []ReleaseRow{}
 	for _, r := range d.history {
@@ -479,10 +480,7 @@ func ruleOutcomes(p attest.Release) map[string]RuleOutcome {
 // in the catalogue, with its signed outcome and the evidence it judged.
 func (b *builder) handover(d *dossier) []ChecklistItem {
 	out := []ChecklistItem{}
-	var outcomes map[string]RuleOutcome
-	if d.ref != nil {
-		outcomes = ruleOutcomes(d.ref.st.Predicate)
-	}
+	outcomes := d.outcomes
 	for _, id := range sortedKeys(b.rules) {
 		r := b.rules[id]
 		if !strings.HasPrefix(id, "handover.") {

@@ -118,10 +118,9 @@ func yesNo(b bool) string {
 }
 
 // md escapes text for a GitHub Markdown table cell.
-func md(s string) string {
-	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", "", "<", "&lt;", ">", "&gt;", "*", `\*`, "_", `\_`, "`", "'")
-	return r.Replace(s)
-}
+func md(s string) string { return mdEscaper.Replace(s) }
+
+var mdEscaper = strings.NewReplacer("|", `\|`, "\n", " ", "\r", "", "<", "&lt;", ">", "&gt;", "*", `\*`, "_", `\_`, "`", "'")
 
 // code wraps s in a code span (digests, paths, ids).
 func code(s string) string {

@@ -67,6 +67,9 @@ func TestMain(m *testing.M) {
 	if released.dir != "" {
 		os.RemoveAll(filepath.Dir(released.dir))
 	}
+	if portfolio.dir != "" {
+		os.RemoveAll(portfolio.dir)
+	}
 	os.Exit(code)
 }
 
