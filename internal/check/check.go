@@ -52,6 +52,8 @@ type Options struct {
 	SaveInputs bool
 	// Terraform is an explicit binary (--terraform).
 	Terraform string
+	// Parallel is how many stacks Terraform plans at once; 0 means 2.
+	Parallel int
 	// ChangedFiles, when not nil, are the files a pull request changes,
 	// relative to the git top level (with PathPrefix the platform's
 	// directory under it): they replace --base for change detection.
@@ -78,6 +80,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		o.Now = time.Now()
 	}
 	o.Now = o.Now.UTC().Truncate(time.Second)
+	if o.Parallel == 0 {
+		o.Parallel = 2
+	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
@@ -139,7 +144,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 		c.o.Log.Info("planning affected stacks")
 		ro := reconcile.Options{
 			WorkDir: c.o.WorkDir, Envs: c.o.Envs, Base: c.o.Base, Terraform: c.o.Terraform,
-			Getenv: c.o.Getenv, Log: c.o.Log, Parallel: 2,
+			Getenv: c.o.Getenv, Log: c.o.Log, Parallel: max(c.o.Parallel, 1),
 		}
 		pr := &reconcile.PlanResult{}
 		if c.o.ChangedFiles != nil {

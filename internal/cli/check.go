@@ -77,6 +77,7 @@ Exit status: 0 when every unit passes (warnings and waived denials allowed),
 	cmd.Flags().BoolVar(&opts.NoPlan, "no-plan", false, "skip Terraform; the infrastructure rules do not apply")
 	cmd.Flags().BoolVar(&opts.SaveInputs, "save-inputs", false, "also write each unit's policy input to <workdir>/check/inputs/<env>/<model>.json (for slipway policy eval)")
 	cmd.Flags().StringVar(&opts.Terraform, "terraform", "", "Terraform or OpenTofu binary `PATH`")
+	cmd.Flags().IntVar(&opts.Parallel, "parallel", 2, "plan up to `N` stacks at once")
 	cmd.Flags().BoolVar(&github, "github", false, "in GitHub Actions: scope by the pull request's changed files, count its approvals and post the report")
 	cmd.Flags().StringVar(&markdownOut, "markdown-out", "", "with --github, also save the full Markdown report to `FILE`")
 	formatFlag(cmd, &format, check.Formats...)
@@ -84,6 +85,9 @@ Exit status: 0 when every unit passes (warnings and waived denials allowed),
 	cmd.PreRunE = func(c *cobra.Command, args []string) error {
 		if opts.Base != "" && github {
 			return usagef("--base and --github both choose what changed: give one")
+		}
+		if opts.Parallel < 1 {
+			return usagef("--parallel %d: want at least 1", opts.Parallel)
 		}
 		return prev(c, args)
 	}
