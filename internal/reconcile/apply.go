@@ -155,7 +155,7 @@ func Apply(ctx context.Context, p *spec.Platform, opts Options, gate Gate) (*App
 		if s, ok := desiredByID[sum.Stack]; ok {
 			rs.Stack = s
 		} else if e, ok := p.Environments[sum.Environment]; ok {
-			rs.Backend = e.State
+			rs.Backend, rs.Target, rs.Kubernetes = e.State, e.Target, e.K8s
 		}
 		if err := connEnv(rs.Stack, opts); err != nil {
 			r.Status, r.Error = StatusFailed, err.Error()
@@ -287,6 +287,9 @@ func applyOne(ctx context.Context, r *terraform.Runner, l render.Layout, t targe
 	}
 	if t.orphan {
 		// Its resources are gone: stop planning it.
+		if err := r.DeleteWorkspace(ctx, ts); err != nil {
+			return err
+		}
 		if err := os.RemoveAll(t.rs.Dir); err != nil {
 			return fmt.Errorf("stack %s: %w", sum.Stack, err)
 		}

@@ -81,4 +81,28 @@ func TestPGBackend(t *testing.T) {
 	if dr.Drifted != 0 || len(dr.Stacks) != 4 {
 		t.Errorf("drift: %d drifted of %d", dr.Drifted, len(dr.Stacks))
 	}
+
+	// On a fresh checkout (no work dir) a removed model is still found,
+	// from the backend's workspaces, and planned as a delete.
+	if err := os.RemoveAll(filepath.Join(root, ".slipway")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(root, "models", "nightly")); err != nil {
+		t.Fatal(err)
+	}
+	res, err = reconcile.Plan(ctx, withPG(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nightly := byStack(res.Stacks)["staging/nightly"]
+	if !nightly.Orphan || nightly.Changes.Delete == 0 {
+		t.Fatalf("removed model on pg: %+v", nightly)
+	}
+	if _, err := reconcile.Apply(ctx, withPG(), o, nil); err != nil {
+		t.Fatal(err)
+	}
+	got = pg.Query(t, "postgres", "select string_agg(name, ',' order by name) from slipway_staging.states")
+	if want := "staging._shared,staging.scorer,staging.stream"; got != want {
+		t.Errorf("workspaces after the delete = %s, want %s", got, want)
+	}
 }

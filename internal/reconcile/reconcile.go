@@ -176,22 +176,36 @@ func Plan(ctx context.Context, p *spec.Platform, opts Options) (*PlanResult, err
 	for _, rs := range rendered {
 		targets = append(targets, target{rs: rs, reasons: reasons[rs.ID()]})
 	}
-	for _, o := range orphans {
-		rs, err := render.Orphan(l, o.env, o.name)
-		if err != nil {
-			return nil, err
-		}
-		if e, ok := p.Environments[o.env]; ok {
-			rs.Backend = e.State
-		}
-		if err := connEnv(rs.Stack, opts); err != nil {
-			return nil, err
-		}
-		targets = append(targets, target{rs: rs, reasons: []string{o.reason}, orphan: true})
-	}
 	runner, err := newRunner(bin, l, opts)
 	if err != nil {
 		return nil, err
+	}
+	// A fresh checkout (CI) has no rendered stacks to tell what was
+	// deployed before; a pg backend knows from its workspaces.
+	known := map[string]bool{}
+	for _, s := range desired.Stacks(p) {
+		known[s.ID()] = true
+	}
+	for _, o := range orphans {
+		known[o.env+"/"+o.name] = true
+	}
+	extra, err := pgOrphans(ctx, p, l, runner, opts, known)
+	if err != nil {
+		return nil, err
+	}
+	orphans = append(orphans, extra...)
+	for _, o := range orphans {
+		e := p.Environments[o.env]
+		// An empty root module with the environment's backend: planning it
+		// deletes everything the stack's state holds.
+		ors, err := render.Write(l, []desired.Stack{{Environment: o.env, Name: o.name, Target: e.Target, Backend: e.State, Kubernetes: e.K8s}})
+		if err != nil {
+			return nil, err
+		}
+		if err := connEnv(ors[0].Stack, opts); err != nil {
+			return nil, err
+		}
+		targets = append(targets, target{rs: ors[0], reasons: []string{o.reason}, orphan: true})
 	}
 	res.Timing.Render = time.Since(start) - findTime
 	summaries := make([]terraform.Summary, len(targets))
@@ -435,6 +449,58 @@ func findOrphans(p *spec.Platform, l render.Layout, opts Options) ([]orphan, err
 			reason = "model " + name + " no longer deployed to " + env
 		}
 		out = append(out, orphan{env, name, reason})
+	}
+	return out, nil
+}
+
+// pgOrphans finds stacks the pg backends of the environments in scope hold
+// state for (workspaces "<env>.<stack>") that the specs no longer call for.
+// It asks the backend through each environment's shared stack, which the
+// specs always have. Stacks named with --stack limit the search.
+func pgOrphans(ctx context.Context, p *spec.Platform, l render.Layout, r *terraform.Runner, opts Options, known map[string]bool) ([]orphan, error) {
+	only := map[string]bool{}
+	for _, id := range opts.Stacks {
+		only[id] = true
+	}
+	var out []orphan
+	for _, env := range p.EnvironmentNames() {
+		e := p.Environments[env]
+		if !opts.inScope(env) || e.State.Backend != "pg" {
+			continue
+		}
+		var shared desired.Stack
+		for _, s := range desired.EnvironmentStacks(p, env) {
+			if s.Name == desired.SharedStack {
+				shared = s
+			}
+		}
+		if err := connEnv(shared, opts); err != nil {
+			return nil, err
+		}
+		rs, err := render.Write(l, []desired.Stack{shared})
+		if err != nil {
+			return nil, err
+		}
+		ts := tfStack(rs[0], opts)
+		if err := r.Init(ctx, ts); err != nil {
+			return nil, err
+		}
+		names, err := r.Workspaces(ctx, ts)
+		if err != nil {
+			return nil, err
+		}
+		for _, ws := range names {
+			name, ok := strings.CutPrefix(ws, env+".")
+			id := env + "/" + name
+			if !ok || name == "" || known[id] || (len(only) > 0 && !only[id]) {
+				continue
+			}
+			reason := "model " + name + " removed from the specs"
+			if _, ok := p.Models[name]; ok {
+				reason = "model " + name + " no longer deployed to " + env
+			}
+			out = append(out, orphan{env, name, reason})
+		}
 	}
 	return out, nil
 }

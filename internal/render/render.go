@@ -319,50 +319,6 @@ func Existing(l Layout) ([][2]string, error) {
 	return out, nil
 }
 
-// Orphan re-renders a stack that is no longer desired as an empty root
-// module with the backend and providers it had, so that planning it deletes
-// everything its state holds.
-func Orphan(l Layout, env, name string) (Stack, error) {
-	dir := l.StackDir(env, name)
-	file := filepath.Join(dir, "main.tf.json")
-	old, err := os.ReadFile(file)
-	if err != nil {
-		return Stack{}, fmt.Errorf("removed stack %s/%s: %w", env, name, err)
-	}
-	var doc map[string]any
-	if err := json.Unmarshal(old, &doc); err != nil {
-		return Stack{}, fmt.Errorf("removed stack %s/%s: %s: %w", env, name, file, err)
-	}
-	delete(doc, "module")
-	doc["//"] = "Rendered by Slipway: stack " + env + "/" + name + " left the specs; planning it deletes what it managed."
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(doc); err != nil {
-		return Stack{}, err
-	}
-	if !bytes.Equal(old, buf.Bytes()) {
-		if err := atomicfile.WriteFile(file, buf.Bytes(), 0o644); err != nil {
-			return Stack{}, fmt.Errorf("removed stack %s/%s: %w", env, name, err)
-		}
-	}
-	s := desired.Stack{Environment: env, Name: name}
-	s.Target = "local"
-	if tf, ok := doc["terraform"].(map[string]any); ok {
-		if b, ok := tf["backend"].(map[string]any); ok {
-			for k := range b {
-				s.Backend.Backend = k
-			}
-		}
-		if _, ok := tf["required_providers"]; ok {
-			s.Target = "kubernetes"
-		}
-	}
-	key, _ := json.Marshal(map[string]any{"terraform": doc["terraform"], "provider": doc["provider"], "sources": map[string]string{}})
-	return Stack{Stack: s, Dir: dir, File: file, SHA256: digest.Bytes(buf.Bytes()), InitKey: digest.Bytes(key)}, nil
-}
-
 // RootDigest is the digest Root's output would have, for checking that a
 // saved plan was made from the current specs.
 func RootDigest(s desired.Stack) (string, error) {

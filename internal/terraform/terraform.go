@@ -279,6 +279,26 @@ func (r *Runner) Workspaces(ctx context.Context, s Stack) ([]string, error) {
 	return list, nil
 }
 
+// DeleteWorkspace deletes the stack's workspace once its state holds
+// nothing, selecting the default workspace first. It does nothing for the
+// default workspace.
+func (r *Runner) DeleteWorkspace(ctx context.Context, s Stack) error {
+	if s.Workspace == "" || s.Workspace == "default" {
+		return nil
+	}
+	tf, err := r.tf(s)
+	if err != nil {
+		return err
+	}
+	if err := tf.WorkspaceSelect(ctx, "default"); err != nil {
+		return r.wrap(s, "workspace select default", err)
+	}
+	if err := tf.WorkspaceDelete(ctx, s.Workspace); err != nil {
+		return r.wrap(s, "workspace delete "+s.Workspace, err)
+	}
+	return nil
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
