@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -361,5 +362,48 @@ func TestNamespaceChangeReplaces(t *testing.T) {
 	r := byStack(res.Stacks)["staging/scorer"].Resources
 	if len(r) == 0 || r[0].Address != "module.deployment.terraform_data.deployment" || !slices.Contains(r[0].Changed, "triggers_replace.namespace") {
 		t.Errorf("scorer resources = %+v", r)
+	}
+}
+
+// cancelOn cancels a context when a log message is seen.
+type cancelOn struct {
+	slog.Handler
+	msg    string
+	cancel context.CancelFunc
+}
+
+func (h cancelOn) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.cancel()
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+// TestInterrupt cancels a plan after its first stack: the run stops with a
+// clear error, leaves no partial plan file, and the next run finds no lock.
+func TestInterrupt(t *testing.T) {
+	needTerraform(t)
+	root := newPlatform(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o := opts(t)
+	o.Parallel = 1
+	o.Log = slog.New(cancelOn{Handler: slog.NewTextHandler(testWriter{t}, nil), msg: "planned", cancel: cancel})
+	_, err := reconcile.Plan(ctx, load(t, root), o)
+	if err == nil || !strings.Contains(err.Error(), "interrupted") || !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want an interruption", err)
+	}
+	tmp, _ := filepath.Glob(filepath.Join(root, ".slipway/plans/*/.*tmp*"))
+	if len(tmp) > 0 {
+		t.Errorf("partial plan files left: %v", tmp)
+	}
+	summaries, _ := filepath.Glob(filepath.Join(root, ".slipway/plans/*/*.summary.json"))
+	if len(summaries) == 0 || len(summaries) == 7 {
+		t.Errorf("%d summaries written, want some but not all", len(summaries))
+	}
+	o.LockTimeout = time.Millisecond
+	o.Log = opts(t).Log
+	if _, err := reconcile.Plan(context.Background(), load(t, root), o); err != nil {
+		t.Fatalf("plan after the interrupt: %v", err)
 	}
 }
