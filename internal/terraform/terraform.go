@@ -144,6 +144,9 @@ func baseEnv(cliConfig, pluginCache string) map[string]string {
 	// A connection string of the caller's must never reach a stack that
 	// did not ask for it.
 	delete(env, "PG_CONN_STR")
+	// Each stack keeps its own .terraform; a shared data dir would mix
+	// their modules and backends.
+	delete(env, "TF_DATA_DIR")
 	env["CHECKPOINT_DISABLE"] = "1"
 	env["TF_CLI_CONFIG_FILE"] = cliConfig
 	if pluginCache != "" {
