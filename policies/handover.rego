@@ -21,7 +21,7 @@ runbook := r if {
 #   id: handover.runbook_exists
 #   severity: deny
 #   controls:
-#     - {framework: EU AI Act, id: Annex IV 1(h)}
+#     - {framework: EU AI Act, id: Annex IV 1}
 #     - {framework: NIST AI RMF, id: MANAGE 4.1}
 #     - {framework: ISO/IEC 42001, id: A.6.2.7}
 #     - {framework: ISO/IEC 42001, id: A.8.2}
@@ -44,7 +44,7 @@ present_sections := {lower(trim_space(s)) | some s in object.get(runbook, "secti
 #   id: handover.runbook_sections
 #   severity: deny
 #   controls:
-#     - {framework: EU AI Act, id: Annex IV 1(h)}
+#     - {framework: EU AI Act, id: Annex IV 1}
 #     - {framework: NIST AI RMF, id: MANAGE 4.1}
 #     - {framework: ISO/IEC 42001, id: A.6.2.7}
 #     - {framework: ISO/IEC 42001, id: A.8.2}
@@ -81,7 +81,7 @@ deny contains r if {
 #   id: handover.support_plan
 #   severity: deny
 #   controls:
-#     - {framework: EU AI Act, id: Annex IV 1(h)}
+#     - {framework: EU AI Act, id: Annex IV 1}
 #     - {framework: NIST AI RMF, id: GOVERN 2.1}
 #     - {framework: NIST AI RMF, id: MANAGE 4.1}
 #     - {framework: ISO/IEC 42001, id: A.6.2.6}

@@ -58,7 +58,7 @@ digest_pattern := `^sha256:[0-9a-f]{64}$`
 #   severity: deny
 #   requires: [plan]
 #   controls:
-#     - {framework: EU AI Act, id: Annex IV 1(c)}
+#     - {framework: EU AI Act, id: Annex IV 1}
 #     - {framework: EU AI Act, id: Annex IV 2(h)}
 #     - {framework: NIST AI RMF, id: MEASURE 2.7}
 #     - {framework: ISO/IEC 42001, id: A.6.2.5}
@@ -117,7 +117,7 @@ over_limit contains [what, v, limit] if {
 #   severity: deny
 #   requires: [plan]
 #   controls:
-#     - {framework: EU AI Act, id: Annex IV 1(e)}
+#     - {framework: EU AI Act, id: Annex IV 2(c)}
 #     - {framework: NIST AI RMF, id: MANAGE 2.2}
 #     - {framework: ISO/IEC 42001, id: A.4.5}
 #     - {framework: ISO/IEC 42001, id: A.6.2.5}
