@@ -19,7 +19,7 @@ terraform {
 }
 resource "terraform_data" "slow" {
   input = "VALUE"
-  provisioner "local-exec" { command = "sleep 2" }
+  provisioner "local-exec" { command = "sleep SLEEP" }
 }
 `
 
@@ -47,7 +47,7 @@ func TestPGLocking(t *testing.T) {
 		t.Helper()
 		plans := make([]string, 2)
 		for i, s := range stacks {
-			writeRoot(t, s.Dir, strings.ReplaceAll(pgRoot, "VALUE", value))
+			writeRoot(t, s.Dir, strings.NewReplacer("VALUE", value, "SLEEP", "2").Replace(pgRoot))
 			runners[i].LockTimeout = timeout
 			if err := runners[i].Init(ctx, s); err != nil {
 				t.Fatal(err)
@@ -108,4 +108,49 @@ func TestPGLocking(t *testing.T) {
 	// With a lock timeout the loser waits, then finds the state moved on.
 	check(round("two", 30*time.Second), terraform.ErrStalePlan)
 	consistent("two")
+}
+
+// TestPGInterruptReleasesLock interrupts an apply holding the PostgreSQL
+// state lock and checks that the next run gets the lock at once.
+func TestPGInterruptReleasesLock(t *testing.T) {
+	bin := realBinary(t)
+	pg := pgtest.Start(t)
+	ctx := context.Background()
+	work := t.TempDir()
+	r, err := terraform.NewRunner(bin, work)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.LockTimeout = 0
+	s := terraform.Stack{ID: "staging/slow", Dir: filepath.Join(work, "slow"), Workspace: "staging.slow",
+		Env: map[string]string{"PG_CONN_STR": pg.ConnString("postgres")}}
+	writeRoot(t, s.Dir, strings.NewReplacer("VALUE", "v", "SLEEP", "30").Replace(pgRoot))
+	if err := r.Init(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	plan := filepath.Join(work, "slow.tfplan")
+	if _, err := r.Plan(ctx, s, plan, terraform.Normal); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- r.Apply(cctx, s, plan) }()
+	// The pg backend locks with an advisory lock; wait until it is held.
+	deadline := time.Now().Add(20 * time.Second)
+	for pg.Query(t, "postgres", "select count(*) from pg_locks where locktype = 'advisory'") == "0" {
+		if time.Now().After(deadline) {
+			t.Fatal("apply never took the lock")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("apply err = %v, want cancellation", err)
+	}
+	if n := pg.Query(t, "postgres", "select count(*) from pg_locks where locktype = 'advisory'"); n != "0" {
+		t.Errorf("%s advisory locks still held after the interrupt", n)
+	}
+	if _, err := r.Plan(ctx, s, filepath.Join(work, "again.tfplan"), terraform.Normal); err != nil {
+		t.Fatalf("plan after the interrupt: %v", err)
+	}
 }
