@@ -32,8 +32,8 @@ type Options struct {
 	Rules []policy.Rule
 	// Model and Environment narrow the report; empty means all.
 	Model, Environment string
-	// Since and Until bound the release history shown; zero means open.
-	// Current versions are those in force at Until.
+	// Since and Until bound the release history shown, Until exclusive;
+	// zero means open. Current versions are those in force at Until.
 	Since, Until time.Time
 	// Now is the report's clock: waiver expiry, the generated-at stamp.
 	Now     time.Time
@@ -92,7 +92,7 @@ func Build(ctx context.Context, o Options) (*Report, error) {
 		GeneratedAt:    o.Now.UTC().Format(time.RFC3339),
 		SlipwayVersion: o.Version,
 		Platform:       p.Name,
-		Scope:          Scope{Model: o.Model, Environment: o.Environment, Since: day(o.Since), Until: day(o.Until)},
+		Scope:          Scope{Model: o.Model, Environment: o.Environment, Since: day(o.Since), Until: lastDay(o.Until)},
 		Environments:   envs,
 		Ledger:         status,
 		Portfolio:      []PortfolioRow{},
@@ -254,6 +254,14 @@ func reopen(root, rel, want string) (*attest.Statement, error) {
 		return nil, fmt.Errorf("%s: %w", rel, err)
 	}
 	return attest.Parse(e.Payload)
+}
+
+// lastDay is the last day an exclusive end includes.
+func lastDay(until time.Time) string {
+	if until.IsZero() {
+		return ""
+	}
+	return day(until.Add(-time.Nanosecond))
 }
 
 func parseTime(s string) time.Time {

@@ -350,6 +350,9 @@ func TestScope(t *testing.T) {
 	}
 	// Until the end of 2026-11-23: production had nothing yet.
 	rep = build(t, root, reportAt, func(o *Options) { o.Until = time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC) })
+	if rep.Scope.Until != "2026-11-23" {
+		t.Errorf("scope until = %q, want the last day included", rep.Scope.Until)
+	}
 	for _, p := range rep.Portfolio {
 		for _, c := range p.Current {
 			if c.Environment != "staging" {
