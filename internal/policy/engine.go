@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -244,6 +245,9 @@ type Locator interface {
 	Pos(path string) spec.Position
 }
 
+// gcBatch is the number of units from which EvaluateAll relaxes the GC.
+const gcBatch = 256
+
 // EvaluateAll judges every input concurrently and returns the results of
 // each, in the order of ins. The error is only ever the context's.
 func (e *Engine) EvaluateAll(ctx context.Context, loc Locator, ins []Input) ([][]Result, error) {
@@ -252,6 +256,14 @@ func (e *Engine) EvaluateAll(ctx context.Context, loc Locator, ins []Input) ([][
 	// environments, a model's spec and evidence in each environment), so
 	// each distinct part is converted for OPA once.
 	cache := &valueCache{m: map[string]ast.Value{}}
+	if len(ins) >= gcBatch {
+		// Judging allocates short-lived values at a high rate over a small
+		// live heap, so the default GC target collects very often; a
+		// larger target for the batch saves about a quarter of the CPU
+		// time (BenchmarkDecisions1000Models). Nothing else runs in the
+		// process while a check judges its units.
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
 	work := make(chan int)
 	var wg sync.WaitGroup
 	n := min(runtime.GOMAXPROCS(0), len(ins))
