@@ -54,7 +54,6 @@ deny contains r if {
 	r := lib.spec_result("data.source_metadata", sprintf("data source %s %s", [name, what]), source_path(name, field))
 }
 
-
 # METADATA
 # title: Data quality expectations met
 # description: >-
@@ -126,7 +125,6 @@ drift_checked if {
 	lib.nonempty(object.get(input.model, ["data", "reference"], ""))
 	lib.nonempty(object.get(input.model, ["data", "current"], ""))
 }
-
 
 # METADATA
 # title: Feature drift within threshold

@@ -58,7 +58,7 @@ func TestOPACLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{{"check", "--strict", dir}, {"test", dir}} {
+	for _, args := range [][]string{{"check", "--strict", dir}, {"test", dir}, {"fmt", "--fail", "-l", dir}} {
 		out, err := exec.Command(opa, args...).CombinedOutput()
 		if err != nil {
 			t.Errorf("opa %s: %v\n%s", strings.Join(args, " "), err, out)
