@@ -51,6 +51,7 @@ type Finding struct {
 	Index bool `json:"index,omitempty"`
 }
 
+// String is the finding as verify prints it: "kind: path: message".
 func (f Finding) String() string { return fmt.Sprintf("%s: %s: %s", f.Kind, f.Path, f.Message) }
 
 // Signed is what a record's signed predicate says about its place in the

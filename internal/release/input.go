@@ -143,7 +143,7 @@ func SpecDigest(p *spec.Platform) (string, error) {
 	return digest.Bytes([]byte(b.String())), nil
 }
 
-// denied reports whether the unit may not be released and why.
+// denials are the reasons the unit may not be released, none when it may.
 func (u Unit) denials() []string {
 	var out []string
 	if u.Verdict == "deny" {

@@ -245,6 +245,7 @@ type VerifyError struct {
 	NoSignatures bool
 }
 
+// Error says why the envelope did not verify.
 func (e *VerifyError) Error() string {
 	switch {
 	case e.NoSignatures:
