@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -127,6 +128,9 @@ func evaluateFile(cmd *cobra.Command, o *options, f *evaluateFlags) error {
 			attr, val, ok := strings.Cut(rg, "=")
 			if !ok || attr == "" {
 				return usagef("--reference-group %q: want ATTR=VALUE", rg)
+			}
+			if !slices.Contains(f.sensitive, attr) && !(f.intersectional && attr == strings.Join(f.sensitive, "|")) {
+				return usagef("--reference-group %q: %s is not a --sensitive attribute", rg, attr)
 			}
 			cfg.ReferenceGroup[attr] = val
 		}
