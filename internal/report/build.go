@@ -47,14 +47,34 @@ var ErrUnknownModel = errors.New("unknown model")
 var ErrUnknownEnvironment = errors.New("unknown environment")
 
 // record is one ledger record with its verdict and, when it verified,
-// its statement.
+// the parts of its predicate every record shows. The full statement is
+// read only for the records a dossier rests on: at ten thousand records,
+// decoding every resolved spec and result list again costs as much as
+// verifying them.
 type record struct {
-	row ReleaseRow
-	st  *attest.Statement
-	at  time.Time
+	row  ReleaseRow
+	lite *liteRelease
+	st   *attest.Statement
+	at   time.Time
+	// digest is the record's digest in the ledger index.
+	digest string
 }
 
-func (r *record) verified() bool { return r.st != nil }
+func (r *record) verified() bool { return r.lite != nil }
+
+// liteRelease is the part of the release predicate the history tables
+// show.
+type liteRelease struct {
+	Model       attest.ModelRef   `json:"model"`
+	Environment string            `json:"environment"`
+	Decision    string            `json:"decision"`
+	Verdict     string            `json:"verdict"`
+	Stacks      []attest.Stack    `json:"stacks"`
+	Waivers     []attest.Waiver   `json:"waivers"`
+	Approvals   []attest.Approval `json:"approvals"`
+	Source      attest.Source     `json:"source"`
+	ReleasedAt  string            `json:"releasedAt"`
+}
 
 // Build verifies the ledger and assembles the report.
 func Build(ctx context.Context, o Options) (*Report, error) {
@@ -112,10 +132,10 @@ func Build(ctx context.Context, o Options) (*Report, error) {
 			byModel[r.row.Model] = append(byModel[r.row.Model], r)
 		}
 	}
-	for _, m := range models {
-		d := b.dossier(m, byModel[m])
+	b.dossiers = make([]*dossier, len(models))
+	parallel(len(models), func(i int) { b.dossiers[i] = b.dossier(models[i], byModel[models[i]]) })
+	for _, d := range b.dossiers {
 		rep.Portfolio = append(rep.Portfolio, d.portfolio())
-		b.dossiers = append(b.dossiers, d)
 		for _, r := range d.history {
 			if !r.verified() {
 				rep.Failed = append(rep.Failed, r.row)
@@ -144,6 +164,26 @@ func day(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format("2006-01-02")
+}
+
+// parallel runs f(0..n-1) on every CPU; f must only write its own index.
+func parallel(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
 
 // readLedger verifies the whole ledger and returns every record in
@@ -197,14 +237,18 @@ func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now ti
 				rr := vr.Records[i]
 				e := byPath[rr.Path]
 				r := &record{row: ReleaseRow{Seq: rr.Seq, Environment: rr.Environment, Model: rr.Model, Version: rr.Version, Record: rr.Path,
-					ReleasedAt: e.RecordedAt, KeyID: rr.KeyID, Problems: nonNil(rr.Problems), Notes: nonNil(rr.Notes)}}
+					ReleasedAt: e.RecordedAt, KeyID: rr.KeyID, Problems: nonNil(rr.Problems), Notes: nonNil(rr.Notes)}, digest: e.Record}
 				if rr.OK {
-					st, err := reopen(root, rr.Path, e.Record)
-					if err != nil {
+					var lite struct {
+						Predicate liteRelease `json:"predicate"`
+					}
+					if payload, err := reopen(root, rr.Path, e.Record); err != nil {
 						r.row.Problems = append(r.row.Problems, err.Error())
+					} else if err := json.Unmarshal(payload, &lite); err != nil {
+						r.row.Problems = append(r.row.Problems, fmt.Sprintf("%s: %v", rr.Path, err))
 					} else {
-						r.st = st
-						p := st.Predicate
+						p := &lite.Predicate
+						r.lite = p
 						r.row.Verified = true
 						r.row.ReleasedAt, r.row.Decision, r.row.Verdict, r.row.Commit = p.ReleasedAt, p.Decision, p.Verdict, p.Source.Commit
 					}
@@ -238,10 +282,10 @@ func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now ti
 	return recs, status, nil
 }
 
-// reopen reads a record that verified and returns its statement, after
+// reopen reads a record that verified and returns its payload, after
 // checking it is still the very file the ledger indexes (release.Verify
 // keeps the statements it checked to itself).
-func reopen(root, rel, want string) (*attest.Statement, error) {
+func reopen(root, rel, want string) ([]byte, error) {
 	b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", rel, err)
@@ -253,7 +297,24 @@ func reopen(root, rel, want string) (*attest.Statement, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", rel, err)
 	}
-	return attest.Parse(e.Payload)
+	return e.Payload, nil
+}
+
+// full reads the whole statement of a verified record.
+func (b *builder) full(r *record) error {
+	if r.st != nil {
+		return nil
+	}
+	payload, err := reopen(b.p.Root, r.row.Record, r.digest)
+	if err != nil {
+		return err
+	}
+	st, err := attest.Parse(payload)
+	if err != nil {
+		return fmt.Errorf("%s: %w", r.row.Record, err)
+	}
+	r.st = st
+	return nil
 }
 
 // lastDay is the last day an exclusive end includes.

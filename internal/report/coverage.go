@@ -51,31 +51,49 @@ func controlMatches(control, item string) bool {
 // coverage builds one table per framework.
 func (b *builder) coverage() []Framework {
 	var out []Framework
+	type job struct {
+		fw      string
+		item    *CoverageItem
+		serving map[string]bool
+	}
+	var jobs []job
+	ruleIDs := sortedKeys(b.rules)
 	for _, fd := range frameworkDefs() {
 		items := fd.Items
 		if fd.Include == "cited" {
 			items = citedItems(fd, b)
 		}
-		f := Framework{Framework: fd.Framework, Title: fd.Title, Items: []CoverageItem{}}
-		for _, it := range items {
-			ci := CoverageItem{ID: it.ID, Title: it.Title, Detail: it.Detail, Rules: []string{}, Models: []CoverageCell{}}
+		f := Framework{Framework: fd.Framework, Title: fd.Title, Items: make([]CoverageItem, len(items))}
+		for i, it := range items {
+			f.Items[i] = CoverageItem{ID: it.ID, Title: it.Title, Detail: it.Detail, Rules: []string{}, Models: make([]CoverageCell, len(b.dossiers))}
 			serving := map[string]bool{}
-			for _, id := range sortedKeys(b.rules) {
+			for _, id := range ruleIDs {
 				for _, c := range b.rules[id].Controls {
 					if c.Framework == fd.Framework && controlMatches(c.ID, it.ID) {
 						serving[id] = true
-						ci.Rules = append(ci.Rules, id)
+						f.Items[i].Rules = append(f.Items[i].Rules, id)
 						break
 					}
 				}
 			}
-			for _, d := range b.dossiers {
-				ci.Models = append(ci.Models, b.cell(d, fd.Framework, it.ID, serving))
-			}
-			f.Items = append(f.Items, ci)
 		}
 		out = append(out, f)
 	}
+	for fi := range out {
+		for i := range out[fi].Items {
+			it := &out[fi].Items[i]
+			serving := map[string]bool{}
+			for _, id := range it.Rules {
+				serving[id] = true
+			}
+			jobs = append(jobs, job{out[fi].Framework, it, serving})
+		}
+	}
+	parallel(len(b.dossiers), func(m int) {
+		for _, j := range jobs {
+			j.item.Models[m] = b.cell(b.dossiers[m], j.fw, j.item.ID, j.serving)
+		}
+	})
 	return out
 }
 

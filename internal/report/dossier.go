@@ -25,6 +25,13 @@ func (b *builder) dossier(name string, recs []*record) *dossier {
 			}
 		}
 	}
+	for env, r := range d.current {
+		if err := b.full(r); err != nil {
+			r.lite, r.row.Verified = nil, false
+			r.row.Problems = append(r.row.Problems, err.Error())
+			delete(d.current, env)
+		}
+	}
 	envs := sortedKeys(d.current)
 	sort.SliceStable(envs, func(i, j int) bool { return b.envRank(envs[i]) < b.envRank(envs[j]) })
 	for _, env := range envs {
@@ -86,7 +93,7 @@ func (b *builder) dossier(name string, recs []*record) *dossier {
 		if !r.verified() {
 			continue
 		}
-		p := r.st.Predicate
+		p := r.lite
 		for _, a := range p.Approvals {
 			d.Approvals = append(d.Approvals, ApprovalRow{Environment: p.Environment, Version: p.Model.Version, User: a.User, State: a.State, SubmittedAt: a.SubmittedAt, Source: SourceSigned})
 		}
@@ -647,7 +654,7 @@ func (b *builder) modelWaivers(d *dossier) []WaiverRow {
 	}
 	for _, r := range d.history {
 		if r.verified() {
-			for _, w := range r.st.Predicate.Waivers {
+			for _, w := range r.lite.Waivers {
 				add(w, SourceSigned, r.row.Record)
 			}
 		}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	_ "embed"
 	"fmt"
 	"html/template"
@@ -92,6 +93,20 @@ func (r *Report) HTML(w io.Writer) error {
 	if err := htmlTmpl.Execute(bw, r); err != nil {
 		return fmt.Errorf("render html: %w", err)
 	}
+	// Dossiers are independent: render them on every CPU, write them in
+	// order.
+	parts := make([]bytes.Buffer, len(r.Models))
+	errs := make([]error, len(r.Models))
+	parallel(len(r.Models), func(i int) { errs[i] = htmlTmpl.ExecuteTemplate(&parts[i], "dossier", r.Models[i]) })
+	for i := range parts {
+		if errs[i] != nil {
+			return fmt.Errorf("render html: model %s: %w", r.Models[i].Model, errs[i])
+		}
+		if _, err := bw.Write(parts[i].Bytes()); err != nil {
+			return err
+		}
+	}
+	bw.WriteString("</body>\n</html>\n")
 	return bw.Flush()
 }
 

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -233,10 +234,21 @@ func (r *Report) Markdown(w io.Writer) error {
 		m.coverageMatrix(f, len(r.Models))
 	}
 
-	for _, d := range r.Models {
-		m.dossier(d)
+	if err := m.w.Flush(); err != nil {
+		return err
 	}
-	return m.w.Flush()
+	parts := make([]bytes.Buffer, len(r.Models))
+	parallel(len(r.Models), func(i int) {
+		dm := &mdWriter{w: bufio.NewWriter(&parts[i])}
+		dm.dossier(r.Models[i])
+		dm.w.Flush()
+	})
+	for i := range parts {
+		if _, err := w.Write(parts[i].Bytes()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func scopeText(s Scope) string {
