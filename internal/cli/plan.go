@@ -57,7 +57,12 @@ whose model left the specs are planned as deletes. Each stack says why it
 was planned.
 
 --list-stacks prints the affected stack ids without running Terraform.
-Progress goes to stderr; Ctrl-C stops Terraform cleanly, releasing locks.`,
+Progress goes to stderr; Ctrl-C stops Terraform cleanly, releasing locks.
+See docs/reconciler.md.
+
+Exit status: 0 when every affected stack was planned (or none was
+affected), 2 when the specs are invalid, Terraform is missing or fails, the
+base ref does not exist or the work dir cannot be written.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts, err := f.options(o)
