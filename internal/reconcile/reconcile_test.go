@@ -2,6 +2,7 @@ package reconcile_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
@@ -136,6 +137,8 @@ func TestLifecycle(t *testing.T) {
 			t.Error(err)
 		}
 	}
+
+	checkContract(t, filepath.Join(root, ".slipway/plans/staging/scorer.summary.json"))
 
 	// Apply, then apply again: nothing left to do.
 	ar, err := reconcile.Apply(ctx, load(t, root), o, nil)
@@ -405,5 +408,40 @@ func TestInterrupt(t *testing.T) {
 	o.Log = opts(t).Log
 	if _, err := reconcile.Plan(context.Background(), load(t, root), o); err != nil {
 		t.Fatalf("plan after the interrupt: %v", err)
+	}
+}
+
+// checkContract checks a saved summary against the keys CONTRACTS.md
+// promises the policy engine.
+func checkContract(t *testing.T, file string) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	has := func(m map[string]any, where string, keys ...string) {
+		for _, k := range keys {
+			if _, ok := m[k]; !ok {
+				t.Errorf("%s lacks %q", where, k)
+			}
+		}
+	}
+	has(doc, "summary", "stack", "environment", "model", "reasons", "changes", "resources", "deployment", "plan_file", "plan_sha256")
+	has(doc["changes"].(map[string]any), "changes", "create", "update", "delete", "replace")
+	res := doc["resources"].([]any)
+	if len(res) == 0 {
+		t.Fatal("no resources")
+	}
+	has(res[0].(map[string]any), "resource", "address", "type", "actions", "changed")
+	d := doc["deployment"].(map[string]any)
+	has(d, "deployment", "kind", "model", "model_version", "environment", "artifact_uri", "artifact_digest", "resources", "replicas", "alerts", "slos", "labels")
+	has(d["resources"].(map[string]any), "deployment.resources", "cpu", "memory_mib")
+	has(d["replicas"].(map[string]any), "deployment.replicas", "min", "max")
+	if _, ok := d["schedule"]; ok {
+		t.Errorf("online deployment has a schedule")
 	}
 }
