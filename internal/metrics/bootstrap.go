@@ -157,27 +157,18 @@ func bootstrap(p *plan, cells []cellAcc, groups []groupDef, rep *Report, rank []
 		if rank == nil {
 			continue
 		}
-		var sw, b, b2, l, l2 float64
-		var out int64
-		for _, c := range g.cells {
-			sw += cells[c].sw
-			b += cells[c].brier
-			b2 += cells[c].brier2
-			l += cells[c].logloss
-			l2 += cells[c].logloss2
-			out += cells[c].outOfRange
-		}
+		pr := rank[gi].prob
 		n := float64(g.count)
-		if out > 0 || sw == 0 || n < 2 {
+		if pr.out > 0 || pr.sw == 0 || n < 2 {
 			continue
 		}
 		for _, m := range []struct {
 			name    string
 			s1, s2  float64
 			lowZero bool
-		}{{"brier", b, b2, true}, {"log_loss", l, l2, true}} {
-			mean := m.s1 / sw
-			se := math.Sqrt(max(0, m.s2/sw-mean*mean) / (n - 1))
+		}{{"brier", pr.brier, pr.brier2, true}, {"log_loss", pr.ll, pr.ll2, true}} {
+			mean := m.s1 / pr.sw
+			se := math.Sqrt(max(0, m.s2/pr.sw-mean*mean) / (n - 1))
 			put(prefix+m.name, Interval{max(0, mean-z975*se), mean + z975*se})
 		}
 	}

@@ -30,17 +30,6 @@ func (a *cellAcc) merge(o *cellAcc, classMap []int32) {
 		a.n[k] += o.n[k]
 		a.w[k] += o.w[k]
 	}
-	a.sw += o.sw
-	a.brier += o.brier
-	a.brier2 += o.brier2
-	a.logloss += o.logloss
-	a.logloss2 += o.logloss2
-	for b := range a.bins {
-		for j := range a.bins[b] {
-			a.bins[b][j] += o.bins[b][j]
-		}
-	}
-	a.outOfRange += o.outOfRange
 	a.reg.merge(o.reg)
 	if o.mc != nil {
 		if a.mc == nil {
@@ -255,7 +244,7 @@ func build(p *plan, ws []*worker, rows int64) *Report {
 		default:
 			s = BinarySet(g.conf, g.count)
 			if p.iScore >= 0 {
-				scoreMetrics(s, rank[gi], g.cells, cells)
+				scoreMetrics(s, rank[gi])
 			}
 		}
 		if p.iWeigh >= 0 {
@@ -340,7 +329,7 @@ func eligible(gs map[string]groupRaw, min int, conf map[string]Confusion) []Grou
 }
 
 // scoreMetrics adds the score-based metrics of a group.
-func scoreMetrics(s Set, rk rankStats, ids []int32, cells []cellAcc) {
+func scoreMetrics(s Set, rk rankStats) {
 	switch {
 	case rk.auc.ok:
 		s.put("roc_auc", rk.auc.v)
@@ -354,42 +343,29 @@ func scoreMetrics(s Set, rk rankStats, ids []int32, cells []cellAcc) {
 	} else {
 		s.undefined("average_precision", reasonNoPositives)
 	}
-	var sw, brier, ll, out float64
-	var bins [eceBins][3]float64
-	for _, c := range ids {
-		a := &cells[c]
-		sw += a.sw
-		brier += a.brier
-		ll += a.logloss
-		out += float64(a.outOfRange)
-		for b := range bins {
-			for j := range bins[b] {
-				bins[b][j] += a.bins[b][j]
-			}
-		}
-	}
-	if out > 0 {
-		why := fmt.Sprintf("%d scores outside [0, 1] are not probabilities", int64(out))
+	pr := rk.prob
+	if pr.out > 0 {
+		why := fmt.Sprintf("%d scores outside [0, 1] are not probabilities", pr.out)
 		for _, k := range []string{"brier", "log_loss", "ece"} {
 			s.undefined(k, why)
 		}
 		return
 	}
-	if sw == 0 {
+	if pr.sw == 0 {
 		for _, k := range []string{"brier", "log_loss", "ece"} {
 			s.undefined(k, reasonNoRows)
 		}
 		return
 	}
-	s.put("brier", brier/sw)
-	s.put("log_loss", ll/sw)
+	s.put("brier", pr.brier/pr.sw)
+	s.put("log_loss", pr.ll/pr.sw)
 	// ECE = sum over bins of (W_b/W) |mean label - mean score|
 	//     = sum over bins of |sum w*y - sum w*s| / W.
 	var ece float64
-	for _, b := range bins {
+	for _, b := range pr.bins {
 		ece += math.Abs(b[2] - b[1])
 	}
-	s.put("ece", ece/sw)
+	s.put("ece", ece/pr.sw)
 }
 
 // multiclassSet computes multiclass metrics from a weighted confusion

@@ -281,14 +281,10 @@ func newWorker(p *plan) *worker {
 
 // cellAcc holds the sufficient statistics of one cell.
 type cellAcc struct {
-	n [4]int64 // tp, fp, tn, fn
-	w [4]float64
-	// Score statistics over rows with a score in [0, 1].
-	sw, brier, brier2, logloss, logloss2 float64
-	bins                                 [eceBins][3]float64 // weight, weighted score, weighted label
-	outOfRange                           int64
-	reg                                  regAcc
-	mc                                   map[[2]int32]*[2]float64 // (label, prediction) -> weight, count
+	n   [4]int64 // tp, fp, tn, fn
+	w   [4]float64
+	reg regAcc
+	mc  map[[2]int32]*[2]float64 // (label, prediction) -> weight, count
 }
 
 const eceBins = 10
@@ -502,33 +498,13 @@ func (w *worker) row(r *table.Row) error {
 		return nil
 	}
 	var label uint32
-	yf := 0.0
 	if y {
-		label, yf = 1, 1
+		label = 1
 	}
+	// Brier, log loss and calibration are summed per distinct score in
+	// the ranking pass, so the logarithm is taken once per distinct score
+	// rather than once per row.
 	w.keepScore(scoreKey(s), uint32(c)<<1|label, wt)
-	if s < 0 || s > 1 {
-		acc.outOfRange++
-		return nil
-	}
-	d := s - yf
-	acc.sw += wt
-	acc.brier += wt * d * d
-	acc.brier2 += wt * d * d * d * d
-	q := s
-	if !y {
-		q = 1 - s
-	}
-	ll := -math.Log(min(max(q, logLossEps), 1-logLossEps))
-	acc.logloss += wt * ll
-	acc.logloss2 += wt * ll * ll
-	b := int(s * eceBins)
-	if b == eceBins {
-		b--
-	}
-	acc.bins[b][0] += wt
-	acc.bins[b][1] += wt * s
-	acc.bins[b][2] += wt * yf
 	return nil
 }
 

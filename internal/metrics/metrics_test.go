@@ -364,28 +364,17 @@ func TestBootstrapReproducible(t *testing.T) {
 	if string(j1) != string(j2) {
 		t.Fatal("same seed and workers, different reports")
 	}
-	// Another worker count sums floating-point losses in another order:
-	// counts and every bootstrap interval are identical, brier and
-	// log_loss agree to rounding.
+	// Unweighted, another worker count gives the same bytes too: counts
+	// are integers, cells are ordered by value and the score sums are
+	// taken per distinct score in rank order.
 	cfg.Workers = 1
 	r2, err := evalCSV(t, b.String(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(r1.CI, r2.CI, cmpopts.EquateApprox(1e-12, 0)); diff != "" {
-		t.Errorf("intervals with 1 and 3 workers (-3 +1):\n%s", diff)
-	}
-	for _, m := range []string{"tp", "fp", "tn", "fn", "roc_auc", "average_precision"} {
-		a, _ := r1.Overall.Get(m)
-		b, _ := r2.Overall.Get(m)
-		if a != b {
-			t.Errorf("%s: %v with 3 workers, %v with 1", m, a, b)
-		}
-	}
-	for _, iv := range []string{"accuracy", "tpr", "selection_rate"} {
-		if r1.CI.Overall[iv] != r2.CI.Overall[iv] {
-			t.Errorf("%s interval differs: %v vs %v", iv, r1.CI.Overall[iv], r2.CI.Overall[iv])
-		}
+	j3, _ := json.Marshal(r2)
+	if diff := cmp.Diff(string(j1), string(j3)); diff != "" {
+		t.Errorf("1 and 3 workers differ:\n%s", diff)
 	}
 	for _, m := range []string{"accuracy", "recall", "roc_auc", "brier"} {
 		iv, ok := r1.CI.Overall[m]
@@ -402,8 +391,8 @@ func TestBootstrapReproducible(t *testing.T) {
 	}
 	cfg.Seed = 8
 	r3, _ := evalCSV(t, b.String(), cfg)
-	j3, _ := json.Marshal(r3.CI)
-	if j1, _ := json.Marshal(r2.CI); string(j1) == string(j3) {
+	c3, _ := json.Marshal(r3.CI)
+	if c2, _ := json.Marshal(r2.CI); string(c2) == string(c3) {
 		t.Error("different seeds, same intervals")
 	}
 }

@@ -73,8 +73,25 @@ func radixSort(a []scored) {
 	}
 }
 
+// keyScore inverts scoreKey.
+func keyScore(k uint64) float64 {
+	if k>>63 != 0 {
+		return math.Float64frombits(k &^ (1 << 63))
+	}
+	return math.Float64frombits(^k)
+}
+
+// probStats are the sums behind brier, log_loss and ece of one group, over
+// rows whose score is a probability.
+type probStats struct {
+	sw, brier, brier2, ll, ll2 float64
+	bins                       [eceBins][3]float64 // weight, weighted score, weighted label
+	out                        int64               // rows with a score outside [0, 1]
+}
+
 // rankStats are the rank metrics of one group.
 type rankStats struct {
+	prob     probStats
 	pos, neg float64 // weighted positives and negatives
 	m, n     int64   // unweighted positives and negatives
 	auc      rate
@@ -83,8 +100,9 @@ type rankStats struct {
 }
 
 // rankWalk computes ROC AUC (Mann–Whitney with midranks for ties), its
-// DeLong variance and average precision for every group in one pass over
-// the rows in descending score order. runs are each sorted ascending;
+// DeLong variance, average precision and the Brier, log-loss and
+// calibration sums for every group in one pass over the rows in
+// descending score order. runs are each sorted ascending;
 // groupsOf lists the groups of a cell; pos/neg/m/n are each group's
 // weighted and unweighted class totals.
 func rankWalk(runs [][]scored, sides [][]float64, groupsOf [][]int32, pos, neg []float64, m, n []int64) []rankStats {
@@ -95,6 +113,8 @@ func rankWalk(runs [][]scored, sides [][]float64, groupsOf [][]int32, pos, neg [
 		aucNum, ap      = make([]float64, g), make([]float64, g)
 		v10s, v10ss     = make([]float64, g), make([]float64, g)
 		v01s, v01ss     = make([]float64, g), make([]float64, g)
+		prob            = make([]probStats, g)
+		bc              = make([]int64, g)
 		touched         = make([]int32, 0, g)
 		mark            = make([]bool, g)
 		ends            = make([]int, len(runs))
@@ -102,9 +122,34 @@ func rankWalk(runs [][]scored, sides [][]float64, groupsOf [][]int32, pos, neg [
 	for i, r := range runs {
 		ends[i] = len(r)
 	}
-	flush := func() {
+	flush := func(score float64) {
+		// Per-row losses depend only on the score and the label, so a
+		// block of equal scores needs two logarithms in all.
+		inRange := score >= 0 && score <= 1
+		var lossPos, lossNeg float64
+		bin := 0
+		if inRange {
+			lossPos = -math.Log(min(max(score, logLossEps), 1-logLossEps))
+			lossNeg = -math.Log(min(max(1-score, logLossEps), 1-logLossEps))
+			bin = min(int(score*eceBins), eceBins-1)
+		}
+		dPos, dNeg := (1-score)*(1-score), score*score
 		for _, gi := range touched {
 			p, q := bp[gi], bn[gi]
+			pr := &prob[gi]
+			if !inRange {
+				pr.out += bc[gi]
+			} else {
+				pr.sw += p + q
+				pr.brier += p*dPos + q*dNeg
+				pr.brier2 += p*dPos*dPos + q*dNeg*dNeg
+				pr.ll += p*lossPos + q*lossNeg
+				pr.ll2 += p*lossPos*lossPos + q*lossNeg*lossNeg
+				pr.bins[bin][0] += p + q
+				pr.bins[bin][1] += (p + q) * score
+				pr.bins[bin][2] += p
+			}
+			bc[gi] = 0
 			below := neg[gi] - negAbove[gi] - q
 			aucNum[gi] += p * (below + 0.5*q)
 			if p > 0 && neg[gi] > 0 {
@@ -144,6 +189,7 @@ func rankWalk(runs [][]scored, sides [][]float64, groupsOf [][]int32, pos, neg [
 				rec := &r[e]
 				wt := rec.weight(sides[i])
 				for _, gi := range groupsOf[rec.tag>>1] {
+					bc[gi]++
 					if rec.tag&1 == 1 {
 						bp[gi] += wt
 					} else {
@@ -157,11 +203,11 @@ func rankWalk(runs [][]scored, sides [][]float64, groupsOf [][]int32, pos, neg [
 			}
 			ends[i] = e
 		}
-		flush()
+		flush(keyScore(best))
 	}
 	out := make([]rankStats, g)
 	for gi := range out {
-		st := rankStats{pos: pos[gi], neg: neg[gi], m: m[gi], n: n[gi]}
+		st := rankStats{prob: prob[gi], pos: pos[gi], neg: neg[gi], m: m[gi], n: n[gi]}
 		if pos[gi] > 0 {
 			st.ap = rate{ap[gi], true}
 		}
