@@ -48,8 +48,12 @@ type Subject struct {
 
 // Release is Slipway's release predicate.
 type Release struct {
-	Model       ModelRef `json:"model"`
-	Environment string   `json:"environment"`
+	Model ModelRef `json:"model"`
+	// Revision counts releases of this model version to this environment
+	// when it is released again (a changed plan, a rollback); omitted for
+	// the first.
+	Revision    int    `json:"revision,omitempty"`
+	Environment string `json:"environment"`
 	// Decision is "pass": a release is only signed when nothing denied.
 	Decision string `json:"decision"`
 	// Verdict is the check's verdict for this model and environment:

@@ -151,14 +151,22 @@ func printRelease(o *options, out *release.Outcome) {
 		fmt.Fprintf(o.stdout, "nothing was signed: fix or waive the denials and run the check again\n")
 	}
 	for _, r := range out.Released {
-		fmt.Fprintf(o.stdout, "released  %s/%s %s  %s  (ledger entry %d, key %s)\n", out.Environment, r.Model, r.Version, r.Path, r.Seq, r.KeyID)
+		fmt.Fprintf(o.stdout, "released  %s/%s %s%s  %s  (ledger entry %d, key %s)\n", out.Environment, r.Model, r.Version, revisionText(r.Revision), r.Path, r.Seq, r.KeyID)
 	}
 	for _, m := range out.Removed {
 		fmt.Fprintf(o.stdout, "removed   %s/%s: the model no longer deploys here; the delete plan of its stack is not released\n", out.Environment, m)
 	}
 	for _, r := range out.Skipped {
-		fmt.Fprintf(o.stdout, "unchanged %s/%s %s  %s  (already released with the same plans)\n", out.Environment, r.Model, r.Version, r.Path)
+		fmt.Fprintf(o.stdout, "unchanged %s/%s %s%s  %s  (already released; the plans are the same or change nothing)\n", out.Environment, r.Model, r.Version, revisionText(r.Revision), r.Path)
 	}
+}
+
+// revisionText shows a revision after the version; the first shows none.
+func revisionText(rev int) string {
+	if rev > 1 {
+		return fmt.Sprintf(" (revision %d)", rev)
+	}
+	return ""
 }
 
 // releaseWorkDir resolves --workdir against the repository.

@@ -98,7 +98,7 @@ func printVerify(o *options, rep *release.Report, isLedger bool) {
 			status = "ok"
 			ok++
 		}
-		fmt.Fprintf(w, "%-4s  %s/%s %s  %s", status, r.Environment, r.Model, r.Version, r.Path)
+		fmt.Fprintf(w, "%-4s  %s/%s %s%s  %s", status, r.Environment, r.Model, r.Version, revisionText(r.Revision), r.Path)
 		if r.OK {
 			fmt.Fprintf(w, "  signed %s by %s", r.ReleasedAt, r.KeyID)
 		}

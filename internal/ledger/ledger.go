@@ -59,6 +59,9 @@ type Entry struct {
 	Environment string `json:"environment"`
 	Model       string `json:"model"`
 	Version     string `json:"version"`
+	// Revision counts releases of the same version of the model in the
+	// environment (a changed plan, a rollback); 0 and 1 both mean the first.
+	Revision int `json:"revision,omitempty"`
 	// Path is the record's repo-relative, slash-separated path.
 	Path string `json:"path"`
 	// Record is the digest of the record file (the envelope's bytes).
@@ -76,14 +79,34 @@ type Entry struct {
 
 var namePart = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
 
-// RecordPath returns the repo-relative path of a release record.
+// RecordPath returns the repo-relative path of the first release record
+// of a model version in an environment.
 func RecordPath(env, model, version string) (string, error) {
+	return RevisionPath(env, model, version, 1)
+}
+
+// RevisionPath returns the path of a release record of a given revision:
+// VERSION.intoto.json for the first, VERSION_rN.intoto.json after. Semantic
+// versions never contain "_", so a revision never looks like a version.
+func RevisionPath(env, model, version string, revision int) (string, error) {
 	for _, p := range []string{env, model, version} {
-		if !namePart.MatchString(p) || strings.Contains(p, "..") {
-			return "", fmt.Errorf("release record name part %q: want letters, digits, '.', '_', '+', '-'", p)
+		if !namePart.MatchString(p) || strings.Contains(p, "..") || strings.Contains(p, "_") {
+			return "", fmt.Errorf("release record name part %q: want letters, digits, '.', '+', '-'", p)
 		}
 	}
-	return path.Join(Dir, env, model, version+RecordSuffix), nil
+	name := version
+	if revision > 1 {
+		name = fmt.Sprintf("%s_r%d", version, revision)
+	}
+	return path.Join(Dir, env, model, name+RecordSuffix), nil
+}
+
+// rev normalises a revision: 0 means the first.
+func rev(r int) int {
+	if r < 1 {
+		return 1
+	}
+	return r
 }
 
 // Ledger is the ledger of one repository.
@@ -164,18 +187,19 @@ func (l *Ledger) lock() (func(), error) {
 	}, nil
 }
 
-// BuildFunc makes the signed record of a release given the digest of the
-// previous release of the same model in the same environment. It returns
-// the envelope bytes and the envelope's payload.
-type BuildFunc func(ctx context.Context, previous string) (envelope, payload []byte, err error)
+// BuildFunc makes the signed record of a release given its place in the
+// ledger: the digest of the previous release of the same model in the same
+// environment, and the revision of this version (1 for the first). It
+// returns the envelope bytes and the envelope's payload.
+type BuildFunc func(ctx context.Context, previous string, revision int) (envelope, payload []byte, err error)
 
-// Append records a release of model version in env. build runs under the
+// Append records a release of model version in env, as the next revision
+// of that version when it was released there before. build runs under the
 // ledger's lock so two releases cannot claim the same predecessor. The
 // record is written before the index line; a crash in between leaves an
 // unlisted record that verification reports.
 func (l *Ledger) Append(ctx context.Context, env, model, version string, now time.Time, build BuildFunc) (Entry, error) {
-	rel, err := RecordPath(env, model, version)
-	if err != nil {
+	if _, err := RecordPath(env, model, version); err != nil {
 		return Entry{}, err
 	}
 	unlock, err := l.lock()
@@ -183,9 +207,6 @@ func (l *Ledger) Append(ctx context.Context, env, model, version string, now tim
 		return Entry{}, err
 	}
 	defer unlock()
-	if _, err := os.Lstat(l.abs(rel)); err == nil {
-		return Entry{}, fmt.Errorf("%s: %w", rel, ErrExists)
-	}
 	ix, err := l.readIndex()
 	if err != nil {
 		return Entry{}, err
@@ -193,14 +214,21 @@ func (l *Ledger) Append(ctx context.Context, env, model, version string, now tim
 	if err := ix.chainProblem(); err != nil {
 		return Entry{}, fmt.Errorf("%w: %v", ErrDamaged, err)
 	}
-	prev := ""
+	prev, revision := "", 1
 	for _, e := range ix.entries {
 		if e.Environment == env && e.Model == model {
 			prev = e.Record
+			if e.Version == version && rev(e.Revision) >= revision {
+				revision = rev(e.Revision) + 1
+			}
 		}
-		if e.Path == rel {
-			return Entry{}, fmt.Errorf("%s: %w (listed in the index)", rel, ErrExists)
-		}
+	}
+	rel, err := RevisionPath(env, model, version, revision)
+	if err != nil {
+		return Entry{}, err
+	}
+	if _, err := os.Lstat(l.abs(rel)); err == nil {
+		return Entry{}, fmt.Errorf("%s: %w (not in the index: run slipway verify)", rel, ErrExists)
 	}
 	if prev != "" {
 		// Chaining onto a record that changed would sign over the damage.
@@ -208,7 +236,7 @@ func (l *Ledger) Append(ctx context.Context, env, model, version string, now tim
 			return Entry{}, fmt.Errorf("%w: previous release %s does not match the index", ErrDamaged, ix.last(env, model).Path)
 		}
 	}
-	envelope, payload, err := build(ctx, prev)
+	envelope, payload, err := build(ctx, prev, revision)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -222,6 +250,9 @@ func (l *Ledger) Append(ctx context.Context, env, model, version string, now tim
 		Payload:     digest.Bytes(payload),
 		Previous:    prev,
 		RecordedAt:  now.UTC().Format(time.RFC3339),
+	}
+	if revision > 1 {
+		e.Revision = revision
 	}
 	if n := len(ix.lines); n > 0 {
 		e.PrevEntry = digest.Bytes(ix.lines[n-1])

@@ -64,9 +64,13 @@ var (
 	testPub               *sign.PublicKey
 )
 
-func statement(env, model, version, previous string) []byte {
+func statement(env, model, version, previous string, revision int) []byte {
+	if revision == 1 {
+		revision = 0
+	}
 	st, err := attest.NewStatement(attest.Release{
 		Model:       attest.ModelRef{Name: model, Version: version},
+		Revision:    revision,
 		Environment: env,
 		Decision:    attest.DecisionPass,
 		Artifact:    attest.Artifact{URI: "s3://m/" + model + ".onnx", Digest: testDigest},
@@ -80,8 +84,8 @@ func statement(env, model, version, previous string) []byte {
 }
 
 func (f *fixture) build(s *sign.Signer, env, model, version string) BuildFunc {
-	return func(ctx context.Context, previous string) ([]byte, []byte, error) {
-		p := statement(env, model, version, previous)
+	return func(ctx context.Context, previous string, revision int) ([]byte, []byte, error) {
+		p := statement(env, model, version, previous, revision)
 		e, err := s.Sign(ctx, p)
 		return e, p, err
 	}
@@ -113,7 +117,7 @@ func (f *fixture) check(ctx context.Context, _ string, envelope []byte) (Signed,
 		return Signed{}, err
 	}
 	p := st.Predicate
-	return Signed{Environment: p.Environment, Model: p.Model.Name, Version: p.Model.Version, Previous: p.Previous}, nil
+	return Signed{Environment: p.Environment, Model: p.Model.Name, Version: p.Model.Version, Revision: p.Revision, Previous: p.Previous}, nil
 }
 
 func TestAppendAndVerify(t *testing.T) {
@@ -134,9 +138,19 @@ func TestAppendAndVerify(t *testing.T) {
 	if !rep.OK() || len(rep.Records) != 3 {
 		t.Fatalf("findings %v, records %d", rep.Findings, len(rep.Records))
 	}
+	// Releasing 1.1.0 again makes a second revision, never an overwrite.
+	again := f.release(t, "staging", "m", "1.1.0")
+	if again.Revision != 2 || again.Path != "releases/staging/m/1.1.0_r2.intoto.json" || again.Previous != b.Record {
+		t.Fatalf("second release of 1.1.0: %+v", again)
+	}
+	if rep, _ := f.l.Verify(context.Background(), f.check); !rep.OK() {
+		t.Fatalf("findings after a revision: %v", rep.Findings)
+	}
+	// A record file the index does not know blocks its path.
+	os.WriteFile(filepath.Join(f.root, "releases/staging/m/1.1.0_r3.intoto.json"), []byte("{}"), 0o644)
 	_, err = f.l.Append(context.Background(), "staging", "m", "1.1.0", testNow, f.build(f.signer, "staging", "m", "1.1.0"))
 	if !errors.Is(err, ErrExists) {
-		t.Fatalf("second release of 1.1.0: got %v, want ErrExists", err)
+		t.Fatalf("release onto an unlisted file: got %v, want ErrExists", err)
 	}
 	if _, err := RecordPath("staging", "../x", "1"); err == nil {
 		t.Fatal("RecordPath accepted a path escape")
@@ -225,7 +239,7 @@ func TestTamper(t *testing.T) {
 			f.rewriteIndex(t, append(entries[:1:1], entries[2:]...))
 		}, []string{"deleted releases/staging/m/1.2.0.intoto.json"}},
 		{"replaced by untrusted key", func(t *testing.T, f *fixture, entries []Entry) {
-			p := statement("staging", "m", "1.1.0", entries[0].Record)
+			p := statement("staging", "m", "1.1.0", entries[0].Record, 0)
 			e, _ := f.other.Sign(context.Background(), p)
 			os.WriteFile(filepath.Join(f.root, mid), e, 0o644)
 		}, []string{"replaced " + mid}},
@@ -300,7 +314,7 @@ func writeLedger(b testing.TB, f *fixture, n int) {
 		model := fmt.Sprintf("model-%d", (i/3)%20)
 		version := fmt.Sprintf("1.%d.0", i)
 		k := env + "/" + model
-		p := statement(env, model, version, prevRec[k])
+		p := statement(env, model, version, prevRec[k], 0)
 		envl, err := f.signer.Sign(ctx, p)
 		if err != nil {
 			b.Fatal(err)

@@ -60,6 +60,8 @@ type Signed struct {
 	Environment string
 	Model       string
 	Version     string
+	// Revision is the predicate's revision; 0 and 1 both mean the first.
+	Revision int
 	// Previous is the predicate's digest of the previous record.
 	Previous string
 }
@@ -172,7 +174,7 @@ func (l *Ledger) Verify(ctx context.Context, check CheckFunc) (*Report, error) {
 					e := ix.entries[i]
 					// Only read where the entry's own name says the record
 					// lives: an edited path must not lead outside the ledger.
-					if want, err := RecordPath(e.Environment, e.Model, e.Version); err != nil || want != e.Path {
+					if want, err := RevisionPath(e.Environment, e.Model, e.Version, e.Revision); err != nil || want != e.Path {
 						return outcome{err: fmt.Errorf("index entry names no valid record path")}
 					}
 					b, err := os.ReadFile(l.abs(e.Path))
@@ -207,7 +209,7 @@ func (l *Ledger) Verify(ctx context.Context, check CheckFunc) (*Report, error) {
 	seen := map[string]int{}
 	for i, e := range ix.entries {
 		o := out[i]
-		want, _ := RecordPath(e.Environment, e.Model, e.Version)
+		want, _ := RevisionPath(e.Environment, e.Model, e.Version, e.Revision)
 		if j, dup := seen[e.Path]; dup {
 			add(i, KindReplaced, e.Path, fmt.Sprintf("listed again as entry %d (first as entry %d)", e.Seq, ix.entries[j].Seq))
 			continue
@@ -230,8 +232,9 @@ func (l *Ledger) Verify(ctx context.Context, check CheckFunc) (*Report, error) {
 			add(i, KindReplaced, e.Path, o.err.Error())
 		case o.err != nil:
 			add(i, KindInvalid, e.Path, o.err.Error())
-		case o.signed.Environment != e.Environment || o.signed.Model != e.Model || o.signed.Version != e.Version:
-			add(i, KindReplaced, e.Path, fmt.Sprintf("record is the release of %s/%s %s, not %s/%s %s", o.signed.Environment, o.signed.Model, o.signed.Version, e.Environment, e.Model, e.Version))
+		case o.signed.Environment != e.Environment || o.signed.Model != e.Model || o.signed.Version != e.Version || rev(o.signed.Revision) != rev(e.Revision):
+			add(i, KindReplaced, e.Path, fmt.Sprintf("record is the release of %s/%s %s (revision %d), not %s/%s %s (revision %d)",
+				o.signed.Environment, o.signed.Model, o.signed.Version, rev(o.signed.Revision), e.Environment, e.Model, e.Version, rev(e.Revision)))
 		}
 	}
 

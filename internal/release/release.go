@@ -58,10 +58,12 @@ type Outcome struct {
 type Released struct {
 	Model   string `json:"model"`
 	Version string `json:"version"`
-	Path    string `json:"path"`
-	Record  string `json:"record"`
-	Seq     int    `json:"seq,omitempty"`
-	KeyID   string `json:"keyId"`
+	// Revision is set when the version was released here before.
+	Revision int    `json:"revision,omitempty"`
+	Path     string `json:"path"`
+	Record   string `json:"record"`
+	Seq      int    `json:"seq,omitempty"`
+	KeyID    string `json:"keyId,omitempty"`
 }
 
 // Denial is one reason a model may not be released.
@@ -140,20 +142,32 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 		preds = append(preds, r)
 	}
 	l := ledger.Open(p.Root)
+	entries, err := l.Entries()
+	if err != nil {
+		return nil, err
+	}
 	for _, r := range preds {
-		rel, err := ledger.RecordPath(r.Environment, r.Model.Name, r.Model.Version)
-		if err != nil {
-			return nil, err
+		// The newest release of the model here is this version and pins
+		// these very plans, or the plans change nothing (apply skips
+		// those without asking the gate): releasing again would add
+		// nothing but noise to the ledger.
+		var last *ledger.Entry
+		for i := range entries {
+			if entries[i].Environment == r.Environment && entries[i].Model == r.Model.Name {
+				last = &entries[i]
+			}
 		}
-		if b, err := os.ReadFile(filepath.Join(p.Root, filepath.FromSlash(rel))); err == nil {
-			if samePlans(b, r) {
-				out.Skipped = append(out.Skipped, Released{Model: r.Model.Name, Version: r.Model.Version, Path: rel, Record: digest.Bytes(b)})
+		if last != nil && last.Version == r.Model.Version {
+			if b, err := os.ReadFile(filepath.Join(p.Root, filepath.FromSlash(last.Path))); err == nil && (samePlans(b, r) || noChanges(r)) {
+				out.Skipped = append(out.Skipped, Released{Model: r.Model.Name, Version: r.Model.Version, Revision: last.Revision, Path: last.Path, Record: digest.Bytes(b), Seq: last.Seq})
 				continue
 			}
-			return nil, fmt.Errorf("%s/%s %s is already released (%s) with other plans: bump the model version to release again", r.Environment, r.Model.Name, r.Model.Version, rel)
 		}
-		e, err := l.Append(ctx, r.Environment, r.Model.Name, r.Model.Version, o.Now, func(ctx context.Context, previous string) ([]byte, []byte, error) {
+		e, err := l.Append(ctx, r.Environment, r.Model.Name, r.Model.Version, o.Now, func(ctx context.Context, previous string, revision int) ([]byte, []byte, error) {
 			r.Previous = previous
+			if revision > 1 {
+				r.Revision = revision
+			}
 			st, err := attest.NewStatement(r)
 			if err != nil {
 				return nil, nil, err
@@ -168,9 +182,20 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 		if err != nil {
 			return out, fmt.Errorf("release %s/%s %s: %w", r.Environment, r.Model.Name, r.Model.Version, err)
 		}
-		out.Released = append(out.Released, Released{Model: r.Model.Name, Version: r.Model.Version, Path: e.Path, Record: e.Record, Seq: e.Seq, KeyID: o.Signer.KeyID})
+		out.Released = append(out.Released, Released{Model: r.Model.Name, Version: r.Model.Version, Revision: e.Revision, Path: e.Path, Record: e.Record, Seq: e.Seq, KeyID: o.Signer.KeyID})
 	}
 	return out, nil
+}
+
+// noChanges reports whether none of r's plans changes anything.
+func noChanges(r attest.Release) bool {
+	for _, s := range r.Stacks {
+		c := s.Changes
+		if c.Create+c.Update+c.Delete+c.Replace > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // samePlans reports whether an existing record pins the same plans as r,

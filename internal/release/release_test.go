@@ -427,3 +427,49 @@ func TestReleaseRemovedModel(t *testing.T) {
 		t.Fatalf("outcome %+v", out)
 	}
 }
+
+// TestReleaseRevision: the same model version with a changed plan (say the
+// environment's limits changed) is released again as a new revision, and
+// the gate then covers the new plan only.
+func TestReleaseRevision(t *testing.T) {
+	f := newFixture(t)
+	in := f.input(t, f.unit(t, "staging", "credit-default"))
+	if _, err := f.release(t, in, "staging", "", signedAt); err != nil {
+		t.Fatal(err)
+	}
+	old := f.digest(t, ".slipway/plans/staging/credit-default.tfplan")
+	f.write(t, ".slipway/plans/staging/credit-default.tfplan", []byte("plan with new limits"))
+	in = f.input(t, f.unit(t, "staging", "credit-default"))
+	out, err := f.release(t, in, "staging", "", signedAt.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Released) != 1 || out.Released[0].Revision != 2 || out.Released[0].Path != "releases/staging/credit-default/2.3.0_r2.intoto.json" {
+		t.Fatalf("outcome %+v", out)
+	}
+	rep := f.verify(t, VerifyOptions{})
+	if !rep.OK || len(rep.Records) != 2 || rep.Records[1].Revision != 2 {
+		t.Fatalf("verify %+v", rep)
+	}
+	q := GateQuery{Root: f.root, Keys: f.keys, Environment: "staging", Stack: "credit-default", PlanSHA256: f.digest(t, ".slipway/plans/staging/credit-default.tfplan"), Now: signedAt}
+	if c, _ := Gate(context.Background(), q); !c.Covered || c.Record != "releases/staging/credit-default/2.3.0_r2.intoto.json" {
+		t.Fatalf("gate new plan: %+v", c)
+	}
+	q.PlanSHA256 = old
+	if c, _ := Gate(context.Background(), q); c.Covered {
+		t.Fatalf("gate old plan: %+v", c)
+	}
+
+	// After apply, a new plan of the same version changes nothing: no
+	// third revision.
+	f.write(t, ".slipway/plans/staging/credit-default.tfplan", []byte("plan without changes"))
+	in = f.input(t, f.unit(t, "staging", "credit-default"))
+	in.Units[0].Plan.Changes = attest.Changes{}
+	for i := range in.Shared {
+		in.Shared[i].Changes = attest.Changes{}
+	}
+	out, err = f.release(t, in, "staging", "", signedAt.Add(2*time.Hour))
+	if err != nil || len(out.Released) != 0 || len(out.Skipped) != 1 {
+		t.Fatalf("no-change re-release: %+v %v", out, err)
+	}
+}

@@ -108,6 +108,7 @@ type RecordReport struct {
 	Environment string `json:"environment"`
 	Model       string `json:"model"`
 	Version     string `json:"version"`
+	Revision    int    `json:"revision,omitempty"`
 	OK          bool   `json:"ok"`
 	// KeyID is the trusted key that verified the signature.
 	KeyID      string   `json:"keyId,omitempty"`
@@ -162,7 +163,7 @@ func (c *checker) check(ctx context.Context, rel string, envelope []byte) (ledge
 	c.seen[rel] = v
 	c.mu.Unlock()
 	p := v.st.Predicate
-	return ledger.Signed{Environment: p.Environment, Model: p.Model.Name, Version: p.Model.Version, Previous: p.Previous}, nil
+	return ledger.Signed{Environment: p.Environment, Model: p.Model.Name, Version: p.Model.Version, Revision: p.Revision, Previous: p.Previous}, nil
 }
 
 // Verify checks the whole ledger and every record in scope: signature by
@@ -186,7 +187,7 @@ func Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 		if !inScope(r.Environment, r.Model) {
 			continue
 		}
-		rr := RecordReport{Path: r.Path, Seq: r.Seq, Environment: r.Environment, Model: r.Model, Version: r.Version}
+		rr := RecordReport{Path: r.Path, Seq: r.Seq, Environment: r.Environment, Model: r.Model, Version: r.Version, Revision: r.Revision}
 		if v, ok := c.seen[r.Path]; ok && r.OK {
 			rr.KeyID = v.keyID
 			rr.statement = v.st
@@ -378,7 +379,7 @@ func VerifyEnvelopes(ctx context.Context, o VerifyOptions, files []string) (*Rep
 			continue
 		}
 		p := v.st.Predicate
-		rr.Environment, rr.Model, rr.Version, rr.KeyID, rr.statement = p.Environment, p.Model.Name, p.Model.Version, v.keyID, v.st
+		rr.Environment, rr.Model, rr.Version, rr.Revision, rr.KeyID, rr.statement = p.Environment, p.Model.Name, p.Model.Version, p.Revision, v.keyID, v.st
 		if (o.Environment != "" && p.Environment != o.Environment) || (o.Model != "" && p.Model.Name != o.Model) {
 			rr.Problems = append(rr.Problems, fmt.Sprintf("scope: the attestation is for %s/%s", p.Environment, p.Model.Name))
 		}
