@@ -137,20 +137,17 @@ func (u *unit) pos(path string) spec.Position {
 	return u.loc.Pos(path)
 }
 
-// evalPack evaluates a query and records its findings. Without report, a
-// failing query records nothing and returns false, so the caller can find
-// the pack at fault by evaluating them one by one.
-func (u *unit) evalPack(ctx context.Context, p pack, input ast.Value, report bool) bool {
+// evalPack evaluates one pack's query and records its findings; an error
+// or an undefined decision is a denial.
+func (u *unit) evalPack(ctx context.Context, p pack, input ast.Value) {
 	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(input))
 	switch {
-	case err != nil && report:
+	case err != nil:
 		u.add(RulePolicyError, SeverityDeny, fmt.Sprintf("policy %s: %v", p.name, err), "", "")
-		return false
-	case len(rs) == 0 && err == nil && report:
+		return
+	case len(rs) == 0:
 		u.add(RulePolicyUndefined, SeverityDeny, fmt.Sprintf("policy %s: decision undefined", p.name), "", "")
-		return false
-	case err != nil || len(rs) == 0:
-		return false
+		return
 	}
 	for _, b := range p.sets {
 		items, ok := rs[0].Bindings[b.name].([]any)
@@ -171,7 +168,6 @@ func (u *unit) evalPack(ctx context.Context, p pack, input ast.Value, report boo
 			u.add(id, Severity(b.set), msg, field, path)
 		}
 	}
-	return true
 }
 
 // finish applies waivers, adds a pass for every rule that applies and found
