@@ -248,6 +248,18 @@ func EvaluateFile(ctx context.Context, path string, c Config) (*Report, error) {
 type negSeen struct {
 	row, line int64
 	col       string
+	colIdx    int
+}
+
+// before orders first appearances by row, then column, then value.
+func (a negSeen) before(b negSeen, av, bv string) bool {
+	if a.row != b.row {
+		return a.row < b.row
+	}
+	if a.colIdx != b.colIdx {
+		return a.colIdx < b.colIdx
+	}
+	return av < bv
 }
 
 // worker accumulates the rows one scan worker sees, per cell (one
@@ -545,9 +557,9 @@ func (w *worker) binary(r *table.Row, i int) (bool, error) {
 	}
 	if !bytes.Equal(b, w.lastNeg) {
 		w.lastNeg = append(w.lastNeg[:0], b...)
-		if seen, ok := w.negs[string(b)]; !ok || r.Num() < seen.row {
+		if seen, ok := w.negs[string(b)]; !ok || r.Num() < seen.row || (r.Num() == seen.row && i < seen.colIdx) {
 			if ok || len(w.negs) < 16 {
-				w.negs[string(b)] = negSeen{row: r.Num(), line: r.Line(), col: r.Name(i)}
+				w.negs[string(b)] = negSeen{row: r.Num(), line: r.Line(), col: r.Name(i), colIdx: i}
 			}
 		}
 	}
@@ -579,7 +591,7 @@ func checkClasses(p *plan, ws []*worker) error {
 	all := map[string]negSeen{}
 	for _, w := range ws {
 		for v, s := range w.negs {
-			if old, ok := all[v]; !ok || s.row < old.row {
+			if old, ok := all[v]; !ok || s.before(old, v, v) {
 				all[v] = s
 			}
 		}
@@ -591,7 +603,7 @@ func checkClasses(p *plan, ws []*worker) error {
 	for v := range all {
 		vals = append(vals, v)
 	}
-	sort.Slice(vals, func(i, j int) bool { return all[vals[i]].row < all[vals[j]].row })
+	sort.Slice(vals, func(i, j int) bool { return all[vals[i]].before(all[vals[j]], vals[i], vals[j]) })
 	s := all[vals[1]]
 	return &table.Error{File: p.cfg.Name, Row: s.row, Line: s.line, Column: s.col,
 		Err: fmt.Errorf("%w: %q is a third class; a binary task has two: %q (positive) and %q", ErrClass, vals[1], p.pos, vals[0])}

@@ -260,6 +260,8 @@ func TestBadInput(t *testing.T) {
 		{"label outside classes", "label,score,sex\n1,0.5,F\n2,0.5,F\n", cfg, `preds.csv: row 2 (line 3), column "label": value outside the declared classes: "2" is not one of 0, 1, true, false (name the positive class to use other values)`, ErrClass},
 		{"third class", "label,score,sex\ndefault,0.5,F\nrepaid,0.5,F\nunknown,0.1,F\nrepaid,0.5,F\n", Config{Label: "label", Score: "score", Threshold: ptr(0.5), Positive: "default"},
 			`preds.csv: row 3 (line 4), column "label": value outside the declared classes: "unknown" is a third class; a binary task has two: "default" (positive) and "repaid"`, ErrClass},
+		{"third class in two columns of one row", "label,prediction\n1,1\n2,0\n", Config{Label: "label", Prediction: "prediction", Positive: "1"},
+			`preds.csv: row 2 (line 3), column "prediction": value outside the declared classes: "0" is a third class; a binary task has two: "1" (positive) and "2"`, ErrClass},
 		{"non-numeric score", "label,score,sex\n1,high,F\n", cfg, `preds.csv: row 1 (line 2), column "score": not a number: "high"`, table.ErrNotNumber},
 		{"NaN score", "label,score,sex\n1,0.2,F\n0,NaN,M\n", cfg, `preds.csv: row 2 (line 3), column "score": not a number: "NaN" is not finite`, table.ErrNotNumber},
 		{"empty score", "label,score,sex\n1,,F\n", cfg, `preds.csv: row 1 (line 2), column "score": missing value`, table.ErrMissingValue},
@@ -511,5 +513,28 @@ func TestAUCInexactWeights(t *testing.T) {
 	want := (1*(0.1+1) + 0.3*1) / ((1 + 0.3) * (0.1 + 1))
 	if diff := cmp.Diff(map[string]any{"count": 4.0, "roc_auc": want}, view(rep.Overall, "roc_auc"), approx); diff != "" {
 		t.Error(diff)
+	}
+}
+
+// TestAsymptoticIntervals works DeLong's AUC interval and the Brier
+// normal interval out by hand.
+func TestAsymptoticIntervals(t *testing.T) {
+	csv := "label,score\n1,0.9\n1,0.4\n0,0.8\n0,0.3\n"
+	rep, err := evalCSV(t, csv, Config{Label: "label", Score: "score", Threshold: ptr(0.5), Bootstrap: 10, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Placements: positives 0.9 -> 1, 0.4 -> 1/2 (S10 = 1/8); negatives
+	// 0.8 -> 1/2, 0.3 -> 1 (S01 = 1/8). Var = 1/16 + 1/16.
+	se := math.Sqrt(0.125)
+	wantAUC := Interval{0.75 - z975*se, 1}
+	// Brier terms 0.01, 0.36, 0.64, 0.09: mean 0.275, sd^2 = E[x^2] - mean^2
+	// over n-1.
+	mean := 0.275
+	sdb := math.Sqrt(((0.0001+0.1296+0.4096+0.0081)/4 - mean*mean) / 3)
+	wantBrier := Interval{max(0, mean-z975*sdb), mean + z975*sdb}
+	got := map[string]Interval{"roc_auc": rep.CI.Overall["roc_auc"], "brier": rep.CI.Overall["brier"]}
+	if diff := cmp.Diff(map[string]Interval{"roc_auc": wantAUC, "brier": wantBrier}, got, approx); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
