@@ -112,7 +112,12 @@ func TestHTMLInChromium(t *testing.T) {
 	if err != nil || !bytes.HasPrefix(b, []byte("%PDF")) {
 		t.Fatalf("print to PDF %s: err %v", pdf, err)
 	}
-	t.Logf("screenshot %s, PDF %s (%d bytes)", shot, pdf, len(b))
+	// The summary ends its page and each dossier starts a new one.
+	pages := len(regexp.MustCompile(`/Type\s*/Page[^s]`).FindAll(b, -1))
+	if pages < 2+len(rep.Models) {
+		t.Errorf("PDF has %d page(s), want at least %d (summary, contents, one per dossier)", pages, 2+len(rep.Models))
+	}
+	t.Logf("screenshot %s, PDF %s (%d pages)", shot, pdf, pages)
 }
 
 // tamper flips one character of the production credit-default record's

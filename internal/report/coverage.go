@@ -158,6 +158,11 @@ func (b *builder) cell(d *dossier, framework, item string, serving map[string]bo
 		if !ok {
 			continue
 		}
+		if o.Outcome == "pass" {
+			// A pass's message is the rule's title; the dossier's policy
+			// results carry it.
+			o.Message = ""
+		}
 		c.Results = append(c.Results, o)
 		switch {
 		case o.Outcome == "pass" && strings.HasPrefix(id, "fairness.") && !d.fairness:
