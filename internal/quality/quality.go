@@ -7,6 +7,7 @@ package quality
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"hash/maphash"
 	"math"
@@ -82,9 +83,8 @@ func Check(ctx context.Context, path, name string, src spec.DataSource, now time
 		cols     []*column
 		byName   map[string]*column
 		keyIdx   []int
-		keys     = map[uint64]struct{}{}
-		rowsSeen = map[uint64]struct{}{}
-		seed     = maphash.MakeSeed()
+		keys     = map[[2]uint64]struct{}{}
+		rowsSeen = map[[2]uint64]struct{}{}
 		keyDups  int64
 		rowDups  int64
 		newest   time.Time
@@ -140,8 +140,11 @@ func Check(ctx context.Context, path, name string, src spec.DataSource, now time
 			}
 		}
 	}
-	var h maphash.Hash
-	h.SetSeed(seed)
+	// Keys and rows are compared by 128-bit hashes (two independent
+	// 64-bit ones): a false duplicate among 10^9 rows has odds below
+	// 10^-20, and the sets stay 16 bytes per row.
+	var h hash128
+	h.init()
 	info, err := table.Scan(ctx, path, table.Options{Workers: 1, Name: name}, func(_ int, r *table.Row) error {
 		if byName == nil {
 			setup(r)
@@ -162,24 +165,22 @@ func Check(ctx context.Context, path, name string, src spec.DataSource, now time
 			}
 		}
 		if len(keyIdx) == len(q.UniqueKeys) && len(keyIdx) > 0 {
-			h.Reset()
+			h.reset()
 			for _, i := range keyIdx {
-				h.Write(r.Bytes(i))
-				h.WriteByte(0)
+				h.write(r.Bytes(i))
 			}
-			k := h.Sum64()
+			k := h.sum()
 			if _, dup := keys[k]; dup {
 				keyDups++
 			} else {
 				keys[k] = struct{}{}
 			}
 		}
-		h.Reset()
+		h.reset()
 		for i := 0; i < r.Len(); i++ {
-			h.Write(r.Bytes(i))
-			h.WriteByte(0)
+			h.write(r.Bytes(i))
 		}
-		k := h.Sum64()
+		k := h.sum()
 		if _, dup := rowsSeen[k]; dup {
 			rowDups++
 		} else {
@@ -356,3 +357,25 @@ func ParseAge(s string) (time.Duration, error) {
 	}
 	return time.Duration(n) * unit, nil
 }
+
+// hash128 is two maphash hashes with independent seeds. Fields are
+// length-prefixed so ("ab","c") and ("a","bc") differ.
+type hash128 struct{ a, b maphash.Hash }
+
+func (h *hash128) init() {
+	h.a.SetSeed(maphash.MakeSeed())
+	h.b.SetSeed(maphash.MakeSeed())
+}
+
+func (h *hash128) reset() { h.a.Reset(); h.b.Reset() }
+
+func (h *hash128) write(p []byte) {
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], uint64(len(p)))
+	h.a.Write(n[:])
+	h.a.Write(p)
+	h.b.Write(n[:])
+	h.b.Write(p)
+}
+
+func (h *hash128) sum() [2]uint64 { return [2]uint64{h.a.Sum64(), h.b.Sum64()} }
