@@ -151,6 +151,7 @@ unit := {
 	"waivers": [],
 	"releases": {"staging": {"version": "1.4.0", "decision": "pass", "verified": true}},
 	"now": "2026-11-23T10:00:00Z",
+	"placeholders": [],
 }
 
 # with_patch returns unit with the JSON patch operations applied.

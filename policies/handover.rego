@@ -230,23 +230,13 @@ deny contains r if {
 
 placeholder := "TODO(slipway)"
 
-# Walking the whole spec with paths is costly, so it only happens when the
-# serialized spec holds a placeholder at all.
-has_placeholder if contains(json.marshal(input.model), placeholder)
-
-placeholders contains lib.field_path(path) if {
-	has_placeholder
-	walk(input.model, [path, value])
-	is_string(value)
-	contains(value, placeholder)
-	not array.slice(path, 0, 2) == ["deployment", "resolved"]
-}
-
 # METADATA
 # title: No scaffolding placeholders left
 # description: >-
 #   `slipway new model` marks what a person must fill in with TODO(slipway);
-#   none may remain in the model spec.
+#   none may remain in the model spec (input.placeholders, found by the
+#   engine) or in the runbook (evidence runbook.placeholders, when the
+#   evidence summary counts them).
 # custom:
 #   id: handover.placeholder
 #   severity: deny
@@ -256,6 +246,13 @@ placeholders contains lib.field_path(path) if {
 #     - {framework: NIST AI RMF, id: GOVERN 1.4}
 #     - {framework: ISO/IEC 42001, id: A.6.2.7}
 deny contains r if {
-	some field in placeholders
+	some field in object.get(input, "placeholders", [])
 	r := lib.result("handover.placeholder", sprintf("%s still holds the placeholder %s", [field, placeholder]), field)
+}
+
+deny contains r if {
+	n := object.get(runbook, "placeholders", 0)
+	n > 0
+	msg := sprintf("runbook %s still holds the placeholder %s on %v line(s)", [input.model.handover.runbook, placeholder, n])
+	r := lib.result("handover.placeholder", msg, "handover.runbook")
 }

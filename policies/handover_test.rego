@@ -95,11 +95,15 @@ test_acceptance_incomplete if {
 }
 
 test_placeholders if {
-	doc := fx.with_patch([
-		{"op": "replace", "path": "/model/handover/onCall/rotation", "value": "TODO(slipway): name the rotation"},
-		{"op": "replace", "path": "/model/handover/errorTypes/0/action", "value": "TODO(slipway)"},
-		{"op": "replace", "path": "/model/deployment/resolved/name", "value": "TODO(slipway)"},
-	])
+	doc := fx.with_patch([{"op": "add", "path": "/placeholders", "value": ["handover.errorTypes[0].action", "handover.onCall.rotation"]}])
 	fields := {r.field | some r in handover.deny with input as doc; r.id == "handover.placeholder"}
 	fields == {"handover.onCall.rotation", "handover.errorTypes[0].action"}
+}
+
+test_runbook_placeholders if {
+	doc := fx.with_patch([{"op": "add", "path": "/evidence/runbook/placeholders", "value": 3}])
+	some r in handover.deny with input as doc
+	r.id == "handover.placeholder"
+	r.field == "handover.runbook"
+	r.msg == "runbook models/credit-default/RUNBOOK.md still holds the placeholder TODO(slipway) on 3 line(s)"
 }

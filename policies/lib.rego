@@ -76,24 +76,6 @@ min_group_size := n if {
 # protected says whether the unit's environment is protected.
 protected if input.environment.protected == true
 
-# field_path renders a walk() path as a dotted spec path with [i] indexes.
-field_path(path) := concat("", [seg |
-	some i, p in path
-	seg := segment(i, p)
-])
-
-segment(_, p) := sprintf("[%v]", [p]) if is_number(p)
-
-segment(i, p) := p if {
-	is_string(p)
-	i == 0
-}
-
-segment(i, p) := concat("", [".", p]) if {
-	is_string(p)
-	i > 0
-}
-
 # environment_field is the model's entry for the unit's environment in its
 # environments list.
 environment_field := sprintf("environments[%d]", [i]) if {

@@ -401,7 +401,7 @@ func (c *valueCache) input(in Input) (ast.Object, error) {
 		{"environment", in.Environment}, {"environments", in.Environments},
 		{"data_sources", in.DataSources}, {"evidence", in.Evidence}, {"plan", in.Plan},
 		{"changed_files", in.ChangedFiles}, {"approvals", in.Approvals}, {"waivers", in.Waivers},
-		{"releases", in.Releases}, {"now", in.Now},
+		{"releases", in.Releases}, {"now", in.Now}, {"placeholders", in.Placeholders},
 	}
 	terms := make([][2]*ast.Term, 0, len(parts))
 	for _, p := range parts {
@@ -454,5 +454,7 @@ func ReadInput(b []byte) (Input, error) {
 	if in.Phase == "" {
 		in.Phase = PhaseCheck
 	}
+	// The document may have been edited: find the placeholders again.
+	in.Placeholders = FindPlaceholders(in.Model)
 	return in, nil
 }

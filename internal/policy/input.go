@@ -1,7 +1,11 @@
 package policy
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/slipway-ml/slipway/internal/spec"
@@ -35,6 +39,11 @@ type Input struct {
 	Releases     map[string]Release `json:"releases"`
 	// Now is the evaluation time, RFC 3339; injected so results reproduce.
 	Now string `json:"now"`
+	// Placeholders are the model fields (paths such as handover.onCall.team)
+	// whose strings still hold the placeholder `slipway new model` writes.
+	// NewInput and ReadInput fill them in: finding them in Go is far
+	// cheaper than walking the spec in Rego for every unit.
+	Placeholders []string `json:"placeholders"`
 
 	// waiverPos are the spec positions of Waivers, which do not marshal.
 	waiverPos []spec.Position
@@ -100,6 +109,7 @@ func NewInput(p *spec.Platform, u Unit) Input {
 	if in.Releases == nil {
 		in.Releases = map[string]Release{}
 	}
+	in.Placeholders = FindPlaceholders(m)
 	names := append([]string{m.Evaluation.Data}, m.Training.Data...)
 	for _, n := range names {
 		if ds, ok := p.DataSources[n]; ok {
@@ -120,6 +130,51 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
+}
+
+// Placeholder marks what a person must fill in after `slipway new model`.
+const Placeholder = "TODO(slipway)"
+
+// FindPlaceholders lists the paths of the model's string fields that hold
+// Placeholder, sorted; deployment.resolved repeats the template and is
+// skipped.
+func FindPlaceholders(m spec.Model) []string {
+	b, err := json.Marshal(m)
+	if err != nil || !bytes.Contains(b, []byte(Placeholder)) {
+		return []string{}
+	}
+	var doc any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return []string{}
+	}
+	out := []string{}
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch x := v.(type) {
+		case string:
+			if strings.Contains(x, Placeholder) {
+				out = append(out, path)
+			}
+		case []any:
+			for i, e := range x {
+				walk(fmt.Sprintf("%s[%d]", path, i), e)
+			}
+		case map[string]any:
+			for k, e := range x {
+				p := k
+				if path != "" {
+					p = path + "." + k
+				}
+				if p == "deployment.resolved" {
+					continue
+				}
+				walk(p, e)
+			}
+		}
+	}
+	walk("", doc)
 	sort.Strings(out)
 	return out
 }

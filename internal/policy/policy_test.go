@@ -517,3 +517,18 @@ func TestInputValue(t *testing.T) {
 		t.Errorf("input value differs from the JSON document:\n%v\n%v", want, got)
 	}
 }
+
+func TestFindPlaceholders(t *testing.T) {
+	m := fixture(t).Model
+	if got := FindPlaceholders(m); len(got) != 0 {
+		t.Errorf("a complete model has placeholders: %v", got)
+	}
+	m.Owner = "TODO(slipway)@example.com"
+	m.Handover.ErrorTypes = append([]spec.ErrorType(nil), m.Handover.ErrorTypes...)
+	m.Handover.ErrorTypes[0].Action = "TODO(slipway): what to do"
+	m.Deployment.Resolved.Name = "TODO(slipway)"
+	want := []string{"handover.errorTypes[0].action", "owner"}
+	if d := cmp.Diff(want, FindPlaceholders(m)); d != "" {
+		t.Errorf("placeholders (-want +got):\n%s", d)
+	}
+}
