@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -233,6 +234,7 @@ func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now ti
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var buf []byte // reused: records are read by the ten thousand
 			for i := range next {
 				rr := vr.Records[i]
 				e := byPath[rr.Path]
@@ -242,7 +244,9 @@ func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now ti
 					var lite struct {
 						Predicate liteRelease `json:"predicate"`
 					}
-					if payload, err := reopen(root, rr.Path, e.Record); err != nil {
+					var payload []byte
+					var err error
+					if payload, buf, err = reopenInto(root, rr.Path, e.Record, buf); err != nil {
 						r.row.Problems = append(r.row.Problems, err.Error())
 					} else if err := json.Unmarshal(payload, &lite); err != nil {
 						r.row.Problems = append(r.row.Problems, fmt.Sprintf("%s: %v", rr.Path, err))
@@ -286,10 +290,28 @@ func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now ti
 // checking it is still the very file the ledger indexes (release.Verify
 // keeps the statements it checked to itself).
 func reopen(root, rel, want string) ([]byte, error) {
-	b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
+	payload, _, err := reopenInto(root, rel, want, nil)
+	return payload, err
+}
+
+// reopenInto is reopen reading the file into buf, which it returns for
+// reuse.
+func reopenInto(root, rel, want string, buf []byte) (payload, reuse []byte, err error) {
+	f, err := os.Open(filepath.Join(root, filepath.FromSlash(rel)))
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", rel, err)
+		return nil, buf, fmt.Errorf("read %s: %w", rel, err)
 	}
+	b := bytes.NewBuffer(buf[:0])
+	_, err = b.ReadFrom(f)
+	f.Close()
+	if err != nil {
+		return nil, buf, fmt.Errorf("read %s: %w", rel, err)
+	}
+	payload, err = envelopePayload(b.Bytes(), rel, want)
+	return payload, b.Bytes(), err
+}
+
+func envelopePayload(b []byte, rel, want string) ([]byte, error) {
 	if d := digest.Bytes(b); d != want {
 		return nil, fmt.Errorf("%s changed while the report was built", rel)
 	}
