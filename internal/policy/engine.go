@@ -362,6 +362,18 @@ func (c *valueCache) value(v any) (ast.Value, error) {
 		}
 		return val, nil
 	}
+	// Other maps (the platform's environments, shared by every unit) are
+	// identified by address too, but convert through JSON.
+	var ptrKey uintptr
+	if rv := reflect.ValueOf(v); c != nil && rv.Kind() == reflect.Map && !rv.IsNil() {
+		ptrKey = rv.Pointer()
+		c.mu.Lock()
+		val, ok := c.byPtr[ptrKey]
+		c.mu.Unlock()
+		if ok {
+			return val, nil
+		}
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -385,6 +397,12 @@ func (c *valueCache) value(v any) (ast.Value, error) {
 	if c != nil && len(b) > 64 {
 		c.mu.Lock()
 		c.m[string(b)] = x
+		if ptrKey != 0 {
+			if c.byPtr == nil {
+				c.byPtr = map[uintptr]ast.Value{}
+			}
+			c.byPtr[ptrKey] = x
+		}
 		c.mu.Unlock()
 	}
 	return x, nil
