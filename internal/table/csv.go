@@ -92,11 +92,34 @@ func scanCSV(ctx context.Context, f io.Reader, gz bool, opts Options, fn RowFunc
 	first.firstRow = 1
 	first.firstLine = headerLine + lines
 
+	rows, err := runChunks(ctx, sp, first, opts, func(w int) chunkParser {
+		cp := &csvParser{file: opts.Name, width: len(header), idx: idx, header: header, row: newRow(opts.Name, names)}
+		return func(c *chunk) (int64, error) { return cp.parse(c, w, fn) }
+	})
+	if err != nil {
+		return Info{}, err
+	}
+	if rows == 0 {
+		return Info{}, &Error{File: opts.Name, Err: fmt.Errorf("%w: the file has a header (line %d) and nothing else", ErrNoRows, headerLine)}
+	}
+	// Drain what the tee has not seen (a trailing gzip footer).
+	if _, err := io.Copy(io.Discard, tee); err != nil {
+		return Info{}, err
+	}
+	return Info{Header: header, Columns: names, Rows: rows, SHA256: "sha256:" + hex.EncodeToString(h.Sum(nil)), Workers: opts.Workers}, nil
+}
+
+// chunkParser parses one chunk and returns the rows it delivered.
+type chunkParser func(c *chunk) (int64, error)
+
+// runChunks feeds first and every further chunk of sp to opts.Workers
+// parsers. Chunk i always goes to worker i mod Workers, and each worker
+// takes its chunks in file order, so what a worker accumulates (and the
+// rounding of its floating-point sums) is the same on every run. The
+// error of the earliest failing chunk wins; later chunks are skipped.
+func runChunks(ctx context.Context, sp *splitter, first *chunk, opts Options, newParser func(w int) chunkParser) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// Chunk i always goes to worker i mod Workers, and each worker takes
-	// its chunks in file order, so what a worker accumulates (and the
-	// rounding of its floating-point sums) is the same on every run.
 	work := make([]chan *chunk, opts.Workers)
 	for w := range work {
 		work[w] = make(chan *chunk, 2)
@@ -118,24 +141,24 @@ func scanCSV(ctx context.Context, f io.Reader, gz bool, opts Options, fn RowFunc
 			stopAt.Store(int64(idx))
 		}
 	}
-	for w := 0; w < opts.Workers; w++ {
+	for w := range work {
 		wg.Add(1)
-		go func(w int) {
+		parse := newParser(w)
+		go func() {
 			defer wg.Done()
-			cp := &csvParser{file: opts.Name, width: len(header), idx: idx, header: header, row: newRow(opts.Name, names)}
 			for c := range work[w] {
 				if int64(c.idx) > stopAt.Load() || ctx.Err() != nil {
 					sp.release(c)
 					continue
 				}
-				n, err := cp.parse(c, w, fn)
+				n, err := parse(c)
 				rows.Add(n)
 				if err != nil {
 					fail(c.idx, err)
 				}
 				sp.release(c)
 			}
-		}(w)
+		}()
 	}
 	feed := func(c *chunk) bool {
 		select {
@@ -166,22 +189,15 @@ func scanCSV(ctx context.Context, f io.Reader, gz bool, opts Options, fn RowFunc
 	}
 	wg.Wait()
 	if firstEr != nil {
-		return Info{}, firstEr
+		return 0, firstEr
 	}
 	if readErr != nil {
-		return Info{}, &Error{File: opts.Name, Row: sp.row, Err: readErr}
+		return 0, &Error{File: opts.Name, Row: sp.row, Err: readErr}
 	}
 	if err := ctx.Err(); err != nil {
-		return Info{}, err
+		return 0, err
 	}
-	if rows.Load() == 0 {
-		return Info{}, &Error{File: opts.Name, Err: fmt.Errorf("%w: the file has a header (line %d) and nothing else", ErrNoRows, headerLine)}
-	}
-	// Drain what the tee has not seen (a trailing gzip footer).
-	if _, err := io.Copy(io.Discard, tee); err != nil {
-		return Info{}, err
-	}
-	return Info{Header: header, Columns: names, Rows: rows.Load(), SHA256: "sha256:" + hex.EncodeToString(h.Sum(nil)), Workers: opts.Workers}, nil
+	return rows.Load(), nil
 }
 
 // rows is the number of record terminators in the chunk plus a final
@@ -213,13 +229,16 @@ func (c *chunk) rows() int64 {
 }
 
 type splitter struct {
-	r    io.Reader
-	buf  []byte // carried-over partial record
-	eof  bool
-	idx  int
-	row  int64
-	line int64
-	pool sync.Pool
+	r io.Reader
+	// lines cuts at every newline: JSON Lines records never span lines,
+	// and their quotes are not CSV quotes.
+	lines bool
+	buf   []byte // carried-over partial record
+	eof   bool
+	idx   int
+	row   int64
+	line  int64
+	pool  sync.Pool
 }
 
 func (s *splitter) release(c *chunk) {
@@ -254,11 +273,11 @@ func (s *splitter) next() (*chunk, error) {
 			}
 		}
 		if s.eof {
-			c := &chunk{idx: s.idx, data: data, quoted: bytes.IndexByte(data, '"') >= 0, firstRow: s.row, firstLine: s.line}
+			c := &chunk{idx: s.idx, data: data, quoted: !s.lines && bytes.IndexByte(data, '"') >= 0, firstRow: s.row, firstLine: s.line}
 			s.advance(c)
 			return c, nil
 		}
-		quoted := bytes.IndexByte(data, '"') >= 0
+		quoted := !s.lines && bytes.IndexByte(data, '"') >= 0
 		cut := lastRecordEnd(data, quoted)
 		if cut > 0 {
 			s.buf = append(s.buf, data[cut:]...)

@@ -68,3 +68,30 @@ func FuzzCSV(f *testing.F) {
 		}
 	})
 }
+
+// FuzzJSONLFlat checks that the allocation-free parser of flat JSON
+// objects agrees with encoding/json whenever it accepts a line.
+func FuzzJSONLFlat(f *testing.F) {
+	for _, s := range []string{`{"a": 1, "b": "x"}`, `{"a":-0.5e+3,"b":null}`, `{"a": 01}`, `{"a": "q\"x"}`, `{"a": [1]}`, `{"b": true, "a": false}`, `{ }`, `{"a":1,}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		names := []string{"a", "b"}
+		flat := &jsonlParser{file: "f", idx: map[string]int{"a": 0, "b": 1}, row: newRow("f", names)}
+		gen := &jsonlParser{file: "f", idx: map[string]int{"a": 0, "b": 1}, row: newRow("f", names)}
+		for k := range flat.row.fields {
+			flat.row.null[k], gen.row.null[k] = true, true
+		}
+		if !flat.flat([]byte(s)) {
+			return
+		}
+		if err := gen.general([]byte(s)); err != nil {
+			t.Fatalf("flat accepted %q, encoding/json: %v", s, err)
+		}
+		for k := range names {
+			if flat.row.null[k] != gen.row.null[k] || string(flat.row.fields[k]) != string(gen.row.fields[k]) {
+				t.Fatalf("%q field %s: flat %q (null %v), encoding/json %q (null %v)", s, names[k], flat.row.fields[k], flat.row.null[k], gen.row.fields[k], gen.row.null[k])
+			}
+		}
+	})
+}

@@ -192,7 +192,7 @@ func TestScanGzipAndJSONL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"1:1:F|1|0.5", "2:3:<null>|true|1e-3"}, got); diff != "" {
+	if diff := cmp.Diff([]string{"1:1:F|1|0.5", "3:3:<null>|true|1e-3"}, got); diff != "" {
 		t.Error(diff)
 	}
 	p = write(t, "t.jsonl", `{"label": 1}`+"\n"+`[1]`+"\n")
