@@ -160,6 +160,9 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			s := &pr.Stacks[i]
 			if s.Model == "" {
 				res.Shared = append(res.Shared, s)
+				if u, ok := c.sharedDestroy(s); ok {
+					res.Units = append(res.Units, u)
+				}
 				continue
 			}
 			k := unitKey{s.Model, s.Environment}
@@ -469,6 +472,23 @@ func (c *checker) saveInputs(ins []policy.Input) error {
 		}
 	}
 	return nil
+}
+
+// sharedDestroy judges an environment's _shared stack: it belongs to no
+// model, so only a destroy in a protected environment concerns the gate,
+// reported as a unit of its own (model "_shared").
+func (c *checker) sharedDestroy(s *terraform.Summary) (Unit, bool) {
+	env := c.p.Environments[s.Environment]
+	deletes := s.Changes.Delete + s.Changes.Replace
+	if !env.Protected || deletes == 0 {
+		return Unit{}, false
+	}
+	r, _ := c.engine.Rule("infrastructure.no_destroy")
+	res := policy.Result{Rule: r.ID, Severity: r.Severity, Outcome: policy.OutcomeDeny,
+		Message: fmt.Sprintf("plan of %s deletes or replaces %d shared resource(s) in protected environment %s", s.Stack, deletes, s.Environment),
+		Model:   desired.SharedStack, Environment: s.Environment, Pos: c.p.Pos(fmt.Sprintf("environments.%q.protected", s.Environment)),
+		Field: "environments", Controls: r.Controls}
+	return Unit{Model: desired.SharedStack, Environment: s.Environment, Verdict: policy.OutcomeDeny, Plan: s, Results: []policy.Result{res}}, true
 }
 
 func (c *checker) write(res *Result) error {
