@@ -43,6 +43,7 @@ type Error struct {
 	Err    error
 }
 
+// Error renders the place and the problem, as in: f.csv: row 3 (line 4), column "x": not a number.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
@@ -62,6 +63,7 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// Unwrap returns the sentinel or underlying error.
 func (e *Error) Unwrap() error { return e.Err }
 
 // Format is a file format Scan reads.
