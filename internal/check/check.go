@@ -447,6 +447,14 @@ func (c *checker) removedModel(k unitKey, s *terraform.Summary) Unit {
 	if env.Protected && deletes > 0 {
 		res.Outcome = policy.OutcomeDeny
 		res.Message = fmt.Sprintf("model %s no longer deploys to %s: the plan deletes %d resource(s) in this protected environment", k.model, k.env, deletes)
+		// Retiring a model on purpose is what a waiver is for.
+		for _, w := range c.p.Waivers {
+			if w.Rule == res.Rule && w.Model == k.model && (w.Environment == k.env || w.Environment == "*") && policy.WaiverStatus(w, c.o.Now) == policy.WaiverActive {
+				res.Outcome = policy.OutcomeWaived
+				res.Waiver = &policy.AppliedWaiver{Waiver: w, Pos: w.Pos}
+				break
+			}
+		}
 	}
 	u := Unit{Model: k.model, ModelVersion: c.p.Models[k.model].Version, Environment: k.env,
 		Verdict: policy.Verdict([]policy.Result{res}), Results: []policy.Result{res}}
