@@ -85,22 +85,8 @@ func Init(dir, name string) ([]string, error) {
 	}
 	files["policies/.keep"] = nil
 	files["data/snapshots/.keep"] = nil
-	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
-		return nil, err
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(abs), "."+filepath.Base(abs)+".init-*")
+	written, err := writeDir(abs, files)
 	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(tmp)
-	written, err := writeAll(tmp, files)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return nil, err
-	}
-	if err := os.Rename(tmp, abs); err != nil {
 		return nil, fmt.Errorf("init %s: %w", dir, err)
 	}
 	return written, nil
@@ -163,22 +149,8 @@ func NewModel(ctx context.Context, repo string, m Model) ([]string, error) {
 		}
 		files[dst] = b
 	}
-	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-		return nil, err
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(target), "."+m.Name+".new-*")
+	written, err := writeDir(target, files)
 	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(tmp)
-	written, err := writeAll(tmp, files)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return nil, err
-	}
-	if err := os.Rename(tmp, target); err != nil {
 		return nil, fmt.Errorf("new model %s: %w", m.Name, err)
 	}
 	// The new files must validate with the rest; if they do not, take
@@ -251,20 +223,36 @@ func render(name string, data any) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-func writeAll(root string, files map[string][]byte) ([]string, error) {
+// writeDir writes files into a temporary directory beside target and
+// renames it to target, so that target appears whole or not at all.
+func writeDir(target string, files map[string][]byte) ([]string, error) {
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(target), "."+filepath.Base(target)+".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
 	names := make([]string, 0, len(files))
 	for n := range files {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		p := filepath.Join(root, filepath.FromSlash(n))
+		p := filepath.Join(tmp, filepath.FromSlash(n))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return nil, err
 		}
 		if err := os.WriteFile(p, files[n], 0o644); err != nil {
 			return nil, err
 		}
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(tmp, target); err != nil {
+		return nil, err
 	}
 	return names, nil
 }
