@@ -110,7 +110,7 @@ func (b *builder) dossier(name string, recs []*record) *dossier {
 // lineage lists the data sources the model names and the files its
 // evidence was computed from.
 func (b *builder) lineage(d *dossier, evMatch string) Lineage {
-	l := Lineage{Sources: []DataSourceRow{}, Inputs: []InputRow{}, Source: SourceSigned}
+	l := Lineage{Sources: []DataSourceRow{}, Inputs: []InputRow{}, Drift: []DriftRow{}, Source: SourceSigned}
 	if d.ref == nil {
 		l.Source = SourceSpec
 	}
@@ -123,6 +123,31 @@ func (b *builder) lineage(d *dossier, evMatch string) Lineage {
 	}
 	if d.model == nil {
 		return l
+	}
+	if d.ev != nil && d.ev.Data != nil && d.ev.Data.Drift != nil {
+		dr := d.ev.Data.Drift
+		metric := d.model.Monitoring.Drift.Metric
+		if metric == "" {
+			metric = "psi"
+		}
+		var threshold *float64
+		if t := d.model.Monitoring.Drift.Threshold; t > 0 {
+			threshold = &t
+		}
+		for _, name := range sortedKeys(dr.Features) {
+			f := dr.Features[name]
+			row := DriftRow{Feature: name, Reference: dr.Reference, Current: dr.Current, Metric: metric, PSI: f.PSI, KS: f.KS, KSPValue: f.KSPValue,
+				Threshold: threshold, Source: SourceEvidence}
+			v := f.PSI
+			if metric == "ks" {
+				v = f.KS
+			}
+			if v != nil && threshold != nil {
+				pass := *v <= *threshold
+				row.Pass = &pass
+			}
+			l.Drift = append(l.Drift, row)
+		}
 	}
 	roles := map[string][]string{}
 	var names []string

@@ -43,6 +43,16 @@ type evidenceDoc struct {
 	} `json:"tests"`
 	Data *struct {
 		Sources map[string]sourceEvidence `json:"sources"`
+		Drift   *struct {
+			Reference string `json:"reference"`
+			Current   string `json:"current"`
+			Features  map[string]struct {
+				Kind     string   `json:"kind"`
+				PSI      *float64 `json:"psi"`
+				KS       *float64 `json:"ks"`
+				KSPValue *float64 `json:"ks_p_value"`
+			} `json:"features"`
+		} `json:"drift"`
 	} `json:"data"`
 	Runbook *struct {
 		Path     string   `json:"path"`

@@ -405,6 +405,15 @@ func (m *mdWriter) dossier(d Dossier) {
 		m.table([]string{"Source", "Check", "Column", "Value", "Bound", "Result", "Detail", "Source"}, rows)
 	}
 	rows = nil
+	for _, r := range d.Lineage.Drift {
+		rows = append(rows, []string{md(r.Feature), fp(r.PSI), fp(r.KS), fp(r.KSPValue), md(r.Metric), fp(r.Threshold), passMark(r.Pass), r.Source})
+	}
+	if len(rows) > 0 {
+		dr := d.Lineage.Drift[0]
+		m.p("Drift from %s to %s:\n", code(dr.Reference), code(dr.Current))
+		m.table([]string{"Feature", "PSI", "KS", "KS p-value", "Judged by", "Threshold", "Result", "Source"}, rows)
+	}
+	rows = nil
 	if e := d.Lineage.EvidenceSummary; e != nil {
 		rows = append(rows, []string{code(e.Path) + " (evidence summary)", code(e.SHA256), matchMark(e.Match)})
 	}

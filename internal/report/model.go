@@ -276,7 +276,25 @@ type Lineage struct {
 	// EvidenceSummary is the pinned evidence summary and whether the file
 	// at hand still has the signed digest.
 	EvidenceSummary *InputRow `json:"evidence_summary"`
-	Source          string    `json:"source"`
+	// Drift compares the reference and current snapshots per feature.
+	Drift  []DriftRow `json:"drift"`
+	Source string     `json:"source"`
+}
+
+// DriftRow is one feature's drift between the reference and current
+// snapshots, judged against the spec's monitoring threshold.
+type DriftRow struct {
+	Feature   string   `json:"feature"`
+	Reference string   `json:"reference"`
+	Current   string   `json:"current"`
+	Metric    string   `json:"metric"`
+	PSI       *float64 `json:"psi"`
+	KS        *float64 `json:"ks"`
+	KSPValue  *float64 `json:"ks_p_value"`
+	Threshold *float64 `json:"threshold"`
+	// Pass is nil when the metric is undefined or unbounded.
+	Pass   *bool  `json:"pass"`
+	Source string `json:"source"`
 }
 
 // InputRow is one hashed evidence file.
