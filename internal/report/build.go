@@ -240,7 +240,13 @@ func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now ti
 				e := byPath[rr.Path]
 				r := &record{row: ReleaseRow{Seq: rr.Seq, Environment: rr.Environment, Model: rr.Model, Version: rr.Version, Record: rr.Path,
 					ReleasedAt: e.RecordedAt, KeyID: rr.KeyID, Problems: nonNil(rr.Problems), Notes: nonNil(rr.Notes)}, digest: e.Record}
-				if rr.OK {
+				if st := verifiedStatement(rr); st != nil {
+					p := st.Predicate
+					r.st, r.lite = st, &liteRelease{Model: p.Model, Environment: p.Environment, Decision: p.Decision, Verdict: p.Verdict,
+						Stacks: p.Stacks, Waivers: p.Waivers, Approvals: p.Approvals, Source: p.Source, ReleasedAt: p.ReleasedAt}
+					r.row.Verified = true
+					r.row.ReleasedAt, r.row.Decision, r.row.Verdict, r.row.Commit = p.ReleasedAt, p.Decision, p.Verdict, p.Source.Commit
+				} else if rr.OK {
 					var lite struct {
 						Predicate liteRelease `json:"predicate"`
 					}
@@ -284,6 +290,19 @@ func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now ti
 	}
 	status.OK = vr.OK && status.Failed == 0
 	return recs, status, nil
+}
+
+// verifiedStatement returns the statement release.Verify decoded for a
+// record that verified, when the release package offers it
+// (RecordReport.Statement); otherwise the report reads the record back.
+func verifiedStatement(rr release.RecordReport) *attest.Statement {
+	if !rr.OK {
+		return nil
+	}
+	if s, ok := any(rr).(interface{ Statement() *attest.Statement }); ok {
+		return s.Statement()
+	}
+	return nil
 }
 
 // reopen reads a record that verified and returns its payload, after
