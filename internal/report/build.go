@@ -240,7 +240,7 @@ func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now ti
 				e := byPath[rr.Path]
 				r := &record{row: ReleaseRow{Seq: rr.Seq, Environment: rr.Environment, Model: rr.Model, Version: rr.Version, Record: rr.Path,
 					ReleasedAt: e.RecordedAt, KeyID: rr.KeyID, Problems: nonNil(rr.Problems), Notes: nonNil(rr.Notes)}, digest: e.Record}
-				if st := verifiedStatement(rr); st != nil {
+				if st := statementOf(rr.OK, rr); st != nil {
 					p := st.Predicate
 					r.st, r.lite = st, &liteRelease{Model: p.Model, Environment: p.Environment, Decision: p.Decision, Verdict: p.Verdict,
 						Stacks: p.Stacks, Waivers: p.Waivers, Approvals: p.Approvals, Source: p.Source, ReleasedAt: p.ReleasedAt}
@@ -292,14 +292,14 @@ func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now ti
 	return recs, status, nil
 }
 
-// verifiedStatement returns the statement release.Verify decoded for a
+// statementOf returns the statement release.Verify decoded for a
 // record that verified, when the release package offers it
 // (RecordReport.Statement); otherwise the report reads the record back.
-func verifiedStatement(rr release.RecordReport) *attest.Statement {
-	if !rr.OK {
+func statementOf(ok bool, rr any) *attest.Statement {
+	if !ok {
 		return nil
 	}
-	if s, ok := any(rr).(interface{ Statement() *attest.Statement }); ok {
+	if s, has := rr.(interface{ Statement() *attest.Statement }); has {
 		return s.Statement()
 	}
 	return nil
