@@ -25,7 +25,7 @@ func cpuTime() time.Duration {
 // (real specs, real evidence summaries computed from the example's files,
 // a plan summary per unit), each in staging and production: 2n inputs built
 // the way slipway check builds them.
-func generatedUnits(b *testing.B, n int) (*spec.Platform, []Input) {
+func generatedUnits(b testing.TB, n int) (*spec.Platform, []Input) {
 	ctx := context.Background()
 	p, err := spec.Load(ctx, "../../examples/credit-risk")
 	if err != nil {

@@ -55,6 +55,9 @@ type pack struct {
 	name  string // slipway.fairness
 	query rego.PreparedEvalQuery
 	sets  []binding
+	// reads are the top-level input keys the pack's rules read
+	// (inputReads); units that agree on them get the same findings.
+	reads []string
 }
 
 // binding is one document a query binds to a variable.
@@ -89,6 +92,7 @@ func New(ctx context.Context, repoDir string) (*Engine, error) {
 		if err != nil {
 			return nil, err
 		}
+		p.reads = inputReads(c, name)
 		e.packs = append(e.packs, p)
 	}
 	return e, nil
@@ -315,7 +319,7 @@ func (e *Engine) evaluate(ctx context.Context, loc Locator, in Input, cache *val
 		}
 	}
 	for _, p := range e.packs {
-		u.evalPack(ctx, p, value)
+		u.evalPack(ctx, p, value, cache)
 	}
 	return u.finish()
 }
@@ -328,6 +332,38 @@ type valueCache struct {
 	mu    sync.Mutex
 	m     map[string]ast.Value
 	byPtr map[uintptr]ast.Value
+	// memo holds each pack's findings by memoKey, so a pack that does not
+	// read the environment judges a model once for all its environments.
+	memo map[string][]finding
+}
+
+// finding is one element of a pack's deny or warn set, before the engine
+// adds positions, controls and waivers; a nil slice in memo is never
+// stored, so errors are not shared.
+type finding struct {
+	id, set, msg, field, path string
+}
+
+func (c *valueCache) memoGet(key string) ([]finding, bool) {
+	if c == nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, ok := c.memo[key]
+	return f, ok
+}
+
+func (c *valueCache) memoPut(key string, f []finding) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.memo == nil {
+		c.memo = map[string][]finding{}
+	}
+	c.memo[key] = f
 }
 
 func (c *valueCache) value(v any) (ast.Value, error) {

@@ -138,8 +138,21 @@ func (u *unit) pos(path string) spec.Position {
 }
 
 // evalPack evaluates one pack's query and records its findings; an error
-// or an undefined decision is a denial.
-func (u *unit) evalPack(ctx context.Context, p pack, input ast.Value) {
+// or an undefined decision is a denial. Findings of a pack that reads the
+// same values as a unit judged before in the batch are reused.
+func (u *unit) evalPack(ctx context.Context, p pack, input ast.Object, cache *valueCache) {
+	key, memo := "", false
+	if cache != nil {
+		key, memo = memoKey(p, input)
+	}
+	if memo {
+		if fs, ok := cache.memoGet(key); ok {
+			for _, f := range fs {
+				u.add(f.id, Severity(f.set), f.msg, f.field, f.path)
+			}
+			return
+		}
+	}
 	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(input))
 	switch {
 	case err != nil:
@@ -149,10 +162,13 @@ func (u *unit) evalPack(ctx context.Context, p pack, input ast.Value) {
 		u.add(RulePolicyUndefined, SeverityDeny, fmt.Sprintf("policy %s: decision undefined", p.name), "", "")
 		return
 	}
+	fs := []finding{}
+	clean := true
 	for _, b := range p.sets {
 		items, ok := rs[0].Bindings[b.name].([]any)
 		if !ok {
 			u.add(RulePolicyError, SeverityDeny, fmt.Sprintf("policy %s: %s is %T, want a set", b.pkg, b.set, rs[0].Bindings[b.name]), "", "")
+			clean = false
 			continue
 		}
 		for _, item := range items {
@@ -161,12 +177,17 @@ func (u *unit) evalPack(ctx context.Context, p pack, input ast.Value) {
 			msg, _ := obj["msg"].(string)
 			if id == "" || msg == "" {
 				u.add(RulePolicyError, SeverityDeny, fmt.Sprintf("policy %s: %s result %v lacks a string id or msg", b.pkg, b.set, item), "", "")
+				clean = false
 				continue
 			}
 			field, _ := obj["field"].(string)
 			path, _ := obj["path"].(string)
+			fs = append(fs, finding{id: id, set: b.set, msg: msg, field: field, path: path})
 			u.add(id, Severity(b.set), msg, field, path)
 		}
+	}
+	if memo && clean {
+		cache.memoPut(key, fs)
 	}
 }
 

@@ -1,0 +1,74 @@
+package policy
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/slipway-ml/slipway/internal/spec"
+)
+
+func writeFile(t *testing.T, dir, name, src string) {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestInputReads(t *testing.T) {
+	e := newEngine(t, "")
+	got := map[string][]string{}
+	for _, p := range e.packs {
+		got[p.name] = p.reads
+	}
+	want := map[string][]string{
+		"slipway.data":           {"data_sources", "evidence", "model", "platform"},
+		"slipway.evaluation":     {"data_sources", "evidence", "model", "platform"},
+		"slipway.fairness":       {"evidence", "model", "platform"},
+		"slipway.handover":       {"evidence", "model", "now", "placeholders", "platform"},
+		"slipway.infrastructure": {"environment", "model", "plan"},
+		"slipway.release":        {"approvals", "environment", "model", "phase", "releases"},
+		"slipway.testing":        {"evidence", "model"},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("input reads (-want +got):\n%s", d)
+	}
+}
+
+func TestInputReadsOfDynamicAccess(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "policies/dyn.rego", "package slipway.dyn\n\nk := \"model\"\n\ndeny contains {\"id\": \"dyn.x\", \"msg\": \"x\"} if not input[k]\n")
+	e := newEngine(t, dir)
+	for _, p := range e.packs {
+		if p.name == "slipway.dyn" && (len(p.reads) != 1 || p.reads[0] != readsAll) {
+			t.Errorf("dynamic input access reads %v, want everything", p.reads)
+		}
+	}
+}
+
+// TestBatchMatchesSingle checks that findings shared between the units of
+// one model in a batch are exactly those each unit gets on its own.
+func TestBatchMatchesSingle(t *testing.T) {
+	e := newEngine(t, "")
+	p, ins := generatedUnits(t, 6)
+	// Break one model in one environment only, and another everywhere.
+	ins[1].Model.Handover.Rollback.Tested = false
+	ins[4].Environment.Limits = &spec.Limits{CPU: 0.5}
+	batch, err := e.EvaluateAll(context.Background(), p, ins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, in := range ins {
+		single := e.Evaluate(context.Background(), p, in)
+		if d := cmp.Diff(single, batch[i]); d != "" {
+			t.Errorf("unit %d (%s@%s): batch differs from single (-single +batch):\n%s", i, in.Model.Name, in.Environment.Name, d)
+		}
+	}
+}
