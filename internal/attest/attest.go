@@ -250,6 +250,63 @@ func Parse(payload []byte) (*Statement, error) {
 	return &s, nil
 }
 
+// ParseSummary is Parse for verifying many records: it decodes everything
+// verification looks at and leaves out what it does not (the resolved
+// spec's body, the evidence, the results' controls and waivers, the
+// approvals), which saves most of the decoding work and allocations. The
+// signature covers the whole payload either way.
+func ParseSummary(payload []byte) (*Statement, error) {
+	var s struct {
+		Type          string    `json:"_type"`
+		Subject       []Subject `json:"subject"`
+		PredicateType string    `json:"predicateType"`
+		Predicate     struct {
+			Model       ModelRef `json:"model"`
+			Revision    int      `json:"revision"`
+			Environment string   `json:"environment"`
+			Decision    string   `json:"decision"`
+			Verdict     string   `json:"verdict"`
+			Artifact    Artifact `json:"artifact"`
+			Spec        struct {
+				Platform string `json:"platform"`
+				Digest   string `json:"digest"`
+			} `json:"spec"`
+			Stacks  []Stack `json:"stacks"`
+			Results []struct {
+				Rule     string `json:"rule"`
+				Severity string `json:"severity"`
+				Outcome  string `json:"outcome"`
+				Message  string `json:"message"`
+			} `json:"results"`
+			Waivers    []Waiver `json:"waivers"`
+			Source     Source   `json:"source"`
+			Check      CheckRef `json:"check"`
+			Slipway    Tool     `json:"slipway"`
+			ReleasedAt string   `json:"releasedAt"`
+			Previous   string   `json:"previous"`
+		} `json:"predicate"`
+	}
+	if err := json.Unmarshal(payload, &s); err != nil {
+		return Parse(payload) // for its clearer error
+	}
+	if s.Type != StatementV1 && s.Type != StatementV01 {
+		return nil, fmt.Errorf("%w: statement type %q", ErrNotRelease, s.Type)
+	}
+	if s.PredicateType != PredicateType {
+		return nil, fmt.Errorf("%w: predicate type %q, want %s", ErrNotRelease, s.PredicateType, PredicateType)
+	}
+	p := s.Predicate
+	st := &Statement{Type: s.Type, Subject: s.Subject, PredicateType: s.PredicateType, Predicate: Release{
+		Model: p.Model, Revision: p.Revision, Environment: p.Environment, Decision: p.Decision, Verdict: p.Verdict,
+		Artifact: p.Artifact, Spec: Spec{Platform: p.Spec.Platform, Digest: p.Spec.Digest}, Stacks: p.Stacks,
+		Waivers: p.Waivers, Source: p.Source, Check: p.Check, Slipway: p.Slipway, ReleasedAt: p.ReleasedAt, Previous: p.Previous,
+	}}
+	for _, r := range p.Results {
+		st.Predicate.Results = append(st.Predicate.Results, Result{Rule: r.Rule, Severity: r.Severity, Outcome: r.Outcome, Message: r.Message})
+	}
+	return st, nil
+}
+
 // SubjectDigest returns the "sha256:<hex>" digest of the subject named
 // name, or "" when there is none.
 func (s *Statement) SubjectDigest(name string) string {

@@ -77,3 +77,36 @@ func TestParse(t *testing.T) {
 		})
 	}
 }
+
+func TestParseSummary(t *testing.T) {
+	w := Waiver{Rule: "data.pii_feature", Model: "m", Environment: "*", Expires: "2027-03-31", Ticket: "T-1"}
+	r := Release{
+		Model: ModelRef{Name: "m", Version: "1.0.0"}, Revision: 2, Environment: "staging", Decision: DecisionPass, Verdict: "warn",
+		Artifact: Artifact{URI: "s3://x/model.onnx", Digest: artDigest},
+		Spec:     Spec{Platform: "p", Digest: planDigest, Model: []byte(`{"name":"m"}`)},
+		Stacks:   []Stack{{ID: "staging/m", PlanFile: "p.tfplan", PlanSHA256: planDigest}},
+		Results:  []Result{{Rule: "data.pii_feature", Severity: "deny", Outcome: "waived", Message: "pii", Controls: []Control{{Framework: "F", ID: "1"}}, Waiver: &w}},
+		Waivers:  []Waiver{w}, Approvals: []Approval{{User: "a", State: "APPROVED"}},
+		Source: Source{Commit: "c"}, Check: CheckRef{Verdict: "warn"}, Slipway: Tool{Version: "v"}, ReleasedAt: "2026-11-23T12:00:00Z", Previous: planDigest,
+	}
+	st, _ := NewStatement(r)
+	b, _ := st.Marshal()
+	got, err := ParseSummary(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Everything but the parts verification does not read.
+	want := r
+	want.Spec.Model = nil
+	want.Results = []Result{{Rule: "data.pii_feature", Severity: "deny", Outcome: "waived", Message: "pii"}}
+	want.Approvals = nil
+	if d := cmp.Diff(want, got.Predicate); d != "" {
+		t.Fatalf("predicate (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(st.Subject, got.Subject); d != "" {
+		t.Fatal(d)
+	}
+	if _, err := ParseSummary([]byte(`{"_type":"https://in-toto.io/Statement/v1","predicateType":"x","predicate":{"model":"str"}}`)); !errors.Is(err, ErrNotRelease) {
+		t.Fatalf("other predicate: %v", err)
+	}
+}

@@ -15,15 +15,22 @@ import (
 	"github.com/slipway-ml/slipway/internal/ledger"
 )
 
-// writeRecords writes n full release records (the example's resolved spec,
-// two stacks, evidence, results, a waiver) with their index, as n releases
-// in a row would have left them; going through Release would rewrite the
-// index n times.
+// writeRecords writes n full release records with their index, as n
+// releases in a row would have left them (going through Release would
+// rewrite the index n times). Each record is shaped like a real one of the
+// example: its resolved spec, stacks, evidence, 36 policy results with four
+// or five controls each, a waiver: ≈24 KB.
 func writeRecords(b *testing.B, f *fixture, n int) int {
 	ctx := context.Background()
-	w := attest.Waiver{Rule: "data.pii_feature", Model: "fraud", Environment: "*", Reason: "DPIA approved", Expires: "2027-03-31", Ticket: "PRIV-1207"}
-	in := f.input(b, f.unit(b, "staging", "fraud", Result{Rule: "data.pii_feature", Severity: "deny", Outcome: "waived", Message: "postcode is PII", Waiver: &w},
-		Result{Rule: "evaluation.min_metric", Severity: "deny", Outcome: "pass", Message: "roc_auc 0.91 >= 0.85", Controls: []attest.Control{{Framework: "EU AI Act", ID: "Art. 15"}}}))
+	w := attest.Waiver{Rule: "data.pii_feature", Model: "fraud", Environment: "*", Reason: "Postcode is a strong fraud signal; DPIA-2026-031 approved its use until the region feature ships.",
+		ApprovedBy: "privacy-office@example.com", Expires: "2027-03-31", Ticket: "PRIV-1207"}
+	results := []Result{{Rule: "data.pii_feature", Severity: "deny", Outcome: "waived", Message: "feature billing_postcode is personal data (PII) in a data source it reads", Waiver: &w,
+		Controls: []attest.Control{{Framework: "EU AI Act", ID: "Annex IV 2(d)"}, {Framework: "NIST AI RMF", ID: "MEASURE 2.10"}, {Framework: "ISO/IEC 42001", ID: "A.7.2"}, {Framework: "ISO/IEC 42001", ID: "A.5.4"}}}}
+	for i := 1; i < 36; i++ {
+		results = append(results, Result{Rule: fmt.Sprintf("evaluation.rule_%02d", i), Severity: "deny", Outcome: "pass", Message: "Evidence is for this model version",
+			Controls: []attest.Control{{Framework: "EU AI Act", ID: "Annex IV 2(g)"}, {Framework: "NIST AI RMF", ID: "MEASURE 2.1"}, {Framework: "ISO/IEC 42001", ID: "A.6.2.4"}, {Framework: "ISO/IEC 42001", ID: "A.6.2.7"}}})
+	}
+	in := f.input(b, f.unit(b, "staging", "fraud", results...))
 	base, err := predicate(f.p, in, Options{Now: signedAt, Version: "bench", WorkDir: filepath.Join(f.root, ".slipway")}, in.Units[0], in.Shared[:1])
 	if err != nil {
 		b.Fatal(err)

@@ -1,11 +1,15 @@
 package sign
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"testing"
+
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 )
 
 func mustKeys(t testing.TB, password string) (KeyPair, *Signer, *PublicKey) {
@@ -169,5 +173,69 @@ func TestParseEnvelopeURLSafe(t *testing.T) {
 	}
 	if string(e.Payload) != string(payload) || string(e.Signatures[0].Sig) != "\xfb\xff" {
 		t.Fatalf("payload %q sig %q", e.Payload, e.Signatures[0].Sig)
+	}
+}
+
+// TestParseCompact: the fast path reads exactly what the JSON decoder
+// reads, and leaves anything unusual to it.
+func TestParseCompact(t *testing.T) {
+	ctx := context.Background()
+	_, s, _ := mustKeys(t, "pw")
+	good, err := s.Sign(ctx, []byte(`{"a":"b"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast, ok := parseCompact(good)
+	if !ok {
+		t.Fatal("compact envelope not taken by the fast path")
+	}
+	slow, err := parseEnvelopeJSON(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(fast.Payload) != string(slow.Payload) || len(fast.Signatures) != 1 ||
+		fast.Signatures[0].KeyID != slow.Signatures[0].KeyID || string(fast.Signatures[0].Sig) != string(slow.Signatures[0].Sig) {
+		t.Fatalf("fast %+v, slow %+v", fast, slow)
+	}
+	prefix := `{"payloadType":"` + PayloadType + `","payload":"`
+	for _, bad := range []string{
+		prefix + `e30="}`,
+		prefix + `e30=","payload":"e30=","signatures":[]}`,
+		prefix + `e30=","payloadType":"x","signatures":[]}`,
+		prefix + `e3!=","signatures":[]}`,
+		prefix + `e30=" ,"signatures":[]}`,
+	} {
+		if _, ok := parseCompact([]byte(bad)); ok {
+			t.Errorf("fast path took %s", bad)
+		}
+	}
+}
+
+// TestPAE: the streamed pre-authentication encoding is DSSE's.
+func TestPAE(t *testing.T) {
+	ctx := context.Background()
+	_, s, pub := mustKeys(t, "pw")
+	payload := []byte(`{"x":"y"}`)
+	sig, err := s.sv.SignMessage(bytes.NewReader(dsse.PAE(PayloadType, payload)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Envelope{PayloadType: PayloadType, Payload: payload, Signatures: []Signature{{Sig: sig}}}
+	if _, err := Verify(ctx, e, []*PublicKey{pub}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPAEReader(t *testing.T) {
+	want := "DSSEv1 1 t 3 abc"
+	r := &paeReader{parts: [][]byte{[]byte("DSSEv1 1 t 3 "), []byte("abc")}}
+	got, err := io.ReadAll(struct{ io.Reader }{r})
+	if err != nil || string(got) != want {
+		t.Fatalf("Read: %q %v", got, err)
+	}
+	var buf bytes.Buffer
+	r = &paeReader{parts: [][]byte{[]byte("DSSEv1 1 t 3 "), []byte("abc")}}
+	if n, err := r.WriteTo(&buf); err != nil || n != int64(len(want)) || buf.String() != want {
+		t.Fatalf("WriteTo: %q %d %v", buf.String(), n, err)
 	}
 }
