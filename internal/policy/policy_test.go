@@ -257,6 +257,9 @@ func TestEvaluateFailClosed(t *testing.T) {
 			if Verdict(rs) != OutcomeDeny {
 				t.Fatalf("verdict %s, want deny", Verdict(rs))
 			}
+			if rs[0].Rule != tt.want {
+				t.Errorf("first result %s, want the engine's %s, which explains the rest", rs[0].Rule, tt.want)
+			}
 			found := false
 			for _, r := range rs {
 				if r.Rule == tt.want {

@@ -238,6 +238,11 @@ func (u *unit) finish() []Result {
 		if a.Outcome.rank() != b.Outcome.rank() {
 			return a.Outcome.rank() < b.Outcome.rank()
 		}
+		// The engine's own findings (missing evidence, a broken policy)
+		// explain the others, so they come first.
+		if ea, eb := !waivable(a.Rule), !waivable(b.Rule); ea != eb {
+			return ea
+		}
 		if a.Rule != b.Rule {
 			return a.Rule < b.Rule
 		}
