@@ -83,6 +83,8 @@ var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 		return m
 	},
 	"gapbar":       gapBar,
+	"resultRows":   resultRows,
+	"coverageRows": coverageRows,
 	"gapsPerModel": gapsPerModel,
 	"chart":        chartSVG,
 }).Parse(htmlTemplate))
@@ -202,4 +204,62 @@ func chartSVG(a FairnessAttribute, c Chart) template.HTML {
 		bars.Bars = append(bars.Bars, bar)
 	}
 	return template.HTML(bars.SVG())
+}
+
+// The two largest tables of a dossier are written in Go: at a thousand
+// dossiers, html/template's reflection and escaping per field cost more
+// than the rest of the rendering. Every text goes through
+// template.HTMLEscapeString.
+
+var esc = template.HTMLEscapeString
+
+func rowClass(outcome string) string {
+	switch outcome {
+	case "pass":
+		return ""
+	case "waived", "warn":
+		return ` class="warn"`
+	}
+	return ` class="bad"`
+}
+
+// resultRows are the rows of the policy results table.
+func resultRows(rs []PolicyResult) template.HTML {
+	var b strings.Builder
+	for _, r := range rs {
+		b.WriteString("<tr" + rowClass(r.Outcome) + "><td>" + esc(r.Environment) + "</td><td><code>" + esc(r.Rule) + "</code>")
+		if r.Title != "" {
+			b.WriteString(`<br><span class="src">` + esc(r.Title) + "</span>")
+		}
+		b.WriteString("</td><td>" + esc(r.Severity) + "</td><td>" + string(htmlMark(outcomeMark(r.Outcome))) + "</td><td>" + esc(r.Message) +
+			"</td><td>" + esc(controlsText(r.Controls)) + "</td><td>" + esc(r.Waiver) + "</td></tr>\n")
+	}
+	return template.HTML(b.String())
+}
+
+// coverageRows are the rows of one framework's table in a dossier: the
+// dossier's own column of the coverage table.
+func coverageRows(f Framework) template.HTML {
+	var b strings.Builder
+	for _, it := range f.Items {
+		for _, c := range it.Models {
+			class := ""
+			switch c.Status {
+			case StatusException:
+				class = "warn"
+			case StatusGap:
+				class = "bad"
+			}
+			b.WriteString(`<tr class="` + class + `"><td><b>` + esc(it.ID) + "</b></td><td>" + string(htmlMark(statusMark(c.Status))) +
+				"</td><td>" + esc(resultsText(c.Results, it.Detail)) + "</td><td>")
+			if c.Record != "" {
+				b.WriteString("<code>" + esc(c.Record) + "</code>")
+			}
+			if c.Evidence != "" {
+				b.WriteString("<br><code>" + esc(c.Evidence) + "</code>")
+			}
+			b.WriteString("</td><td>" + esc(c.Note) + "</td></tr>\n")
+		}
+	}
+	return template.HTML(b.String())
 }
