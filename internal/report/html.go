@@ -82,11 +82,15 @@ var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return m
 	},
-	"gapbar":       gapBar,
-	"resultRows":   resultRows,
-	"coverageRows": coverageRows,
-	"gapsPerModel": gapsPerModel,
-	"chart":        chartSVG,
+	"gapbar":        gapBar,
+	"resultRows":    resultRows,
+	"approvalRows":  approvalRows,
+	"signatureRows": signatureRows,
+	"infraRows":     infraRows,
+	"releaseRows":   releaseRows,
+	"coverageRows":  coverageRows,
+	"gapsPerModel":  gapsPerModel,
+	"chart":         chartSVG,
 }).Parse(htmlTemplate))
 
 // HTML writes the report as one self-contained HTML file.
@@ -260,6 +264,70 @@ func coverageRows(f Framework) template.HTML {
 			}
 			b.WriteString("</td><td>" + esc(c.Note) + "</td></tr>\n")
 		}
+	}
+	return template.HTML(b.String())
+}
+
+// approvalRows are the rows of a dossier's approvals table.
+func approvalRows(as []ApprovalRow) template.HTML {
+	var b strings.Builder
+	for _, a := range as {
+		b.WriteString("<tr><td>" + esc(a.Environment) + "</td><td>" + esc(a.Version) + "</td><td>" + esc(a.User) + "</td><td>" + esc(a.State) +
+			"</td><td>" + esc(a.SubmittedAt) + `</td><td class="src">` + esc(a.Source) + "</td></tr>\n")
+	}
+	return template.HTML(b.String())
+}
+
+// signatureRows are the rows of a dossier's signatures table.
+func signatureRows(ss []SignatureRow) template.HTML {
+	var b strings.Builder
+	for _, s := range ss {
+		class := ""
+		if !s.Verified {
+			class = ` class="bad"`
+		}
+		b.WriteString("<tr" + class + "><td>" + esc(s.Environment) + "</td><td>" + esc(s.Version) + "</td><td>" + esc(s.KeyID) + "</td><td>" +
+			esc(s.SignedAt) + "</td><td>" + string(htmlMark(verifiedMark(s.Verified))) + "</td><td><code>" + esc(s.Record) + "</code></td></tr>\n")
+	}
+	return template.HTML(b.String())
+}
+
+// infraRows are the rows of a dossier's infrastructure changes table.
+func infraRows(is []InfraRow) template.HTML {
+	var b strings.Builder
+	for _, i := range is {
+		fmt.Fprintf(&b, `<tr><td>%s</td><td>%s</td><td><code>%s</code></td><td class="num">%d</td><td class="num">%d</td><td class="num">%d</td><td class="num">%d</td><td><code>%s</code></td></tr>`+"\n",
+			esc(i.Environment), esc(i.Version), esc(i.Stack), i.Create, i.Update, i.Delete, i.Replace, esc(i.PlanSHA256))
+	}
+	return template.HTML(b.String())
+}
+
+// releaseRows are the rows of a releases table, with a model column when
+// it lists several models.
+func releaseRows(rs []ReleaseRow, withModel bool) template.HTML {
+	var b strings.Builder
+	for _, r := range rs {
+		class := ""
+		if !r.Verified {
+			class = ` class="bad"`
+		}
+		fmt.Fprintf(&b, `<tr%s><td class="num">%d</td>`, class, r.Seq)
+		if withModel {
+			b.WriteString("<td>" + esc(r.Model) + "</td>")
+		}
+		b.WriteString("<td>" + esc(r.Environment) + "</td><td>" + esc(r.Version) + "</td><td>" + esc(r.ReleasedAt) + "</td><td>" +
+			string(htmlMark(verifiedMark(r.Verified))) + "</td><td>" + esc(r.Decision))
+		if r.Verdict != "" {
+			b.WriteString(` <span class="src">verdict ` + esc(r.Verdict) + "</span>")
+		}
+		b.WriteString("</td><td>" + esc(r.KeyID) + "</td><td><code>" + esc(r.Record) + "</code></td><td>")
+		for _, p := range r.Problems {
+			b.WriteString(`<div class="bad">` + esc(p) + "</div>")
+		}
+		for _, n := range r.Notes {
+			b.WriteString(`<div class="src">` + esc(n) + "</div>")
+		}
+		b.WriteString("</td></tr>\n")
 	}
 	return template.HTML(b.String())
 }
