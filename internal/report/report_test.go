@@ -436,3 +436,28 @@ func TestStatementOf(t *testing.T) {
 		t.Errorf("statement of a record report without one: %v", got)
 	}
 }
+
+// TestHTMLEscapes: text from records (messages, reasons, problems) never
+// becomes markup, whether the template or Go writes the row.
+func TestHTMLEscapes(t *testing.T) {
+	evil := `<script>alert("x")</script>`
+	rep := &Report{Schema: SchemaVersion, Platform: evil, Environments: []string{"staging"},
+		Waivers: []WaiverRow{{Rule: evil, Reason: evil, Status: WaiverExpired}},
+		Failed:  []ReleaseRow{{Record: evil, Problems: []string{evil}}},
+		Models: []Dossier{{Model: "m", Releases: []ReleaseRow{{Record: evil, Problems: []string{evil}, Notes: []string{evil}}},
+			Results:        []PolicyResult{{Rule: evil, Title: evil, Message: evil, Outcome: "deny", Waiver: evil, Controls: []Control{{Framework: evil, ID: evil}}}},
+			Approvals:      []ApprovalRow{{User: evil}},
+			Signatures:     []SignatureRow{{KeyID: evil, Record: evil}},
+			Infrastructure: []InfraRow{{Stack: evil, PlanSHA256: evil}},
+			Gaps:           []string{evil},
+			coverage: []Framework{{Framework: evil, Items: []CoverageItem{{ID: evil, Models: []CoverageCell{{Model: "m", Status: StatusGap, Note: evil,
+				Results: []RuleOutcome{{Rule: evil, Outcome: "deny", Message: evil}}}}}}}}}},
+	}
+	out := string(render(t, rep, FormatHTML))
+	if strings.Contains(out, "<script") {
+		t.Fatalf("a record's text became markup:\n%s", out)
+	}
+	if n := strings.Count(out, "&lt;script&gt;"); n < 15 {
+		t.Errorf("escaped text appears %d times, want every field", n)
+	}
+}
