@@ -8,11 +8,13 @@ package slipway.release
 
 import data.slipway.lib
 
-phase := object.get(input, "phase", "check")
-
 after := input.environment.after
 
-approvers := {a.user | some a in object.get(input, "approvals", []); a.state == "APPROVED"}
+# approvals_known says whether the reviews are known: a check run with
+# --github, or a release. A local check does not know them (null).
+approvals_known if is_array(input.approvals)
+
+approvers := {a.user | some a in input.approvals; a.state == "APPROVED"}
 
 required_approvals := object.get(input.environment, "approvals", 0)
 
@@ -67,12 +69,13 @@ release_state(rel) := sprintf("last: version %v, decision %v", [object.get(rel, 
 # METADATA
 # title: Required approvals present
 # description: >-
-#   At release, the number of distinct approving reviews is at least the
-#   environment's `approvals`.
+#   When the reviews are known (slipway check --github, or a release), the
+#   number of distinct approving reviews is at least the environment's
+#   `approvals`.
 # custom:
 #   id: release.approvals
 #   severity: deny
-#   phases: [release]
+#   requires: [approvals]
 #   controls:
 #     - {framework: EU AI Act, id: Annex IV 2(g)}
 #     - {framework: NIST AI RMF, id: GOVERN 1.4}
@@ -80,28 +83,28 @@ release_state(rel) := sprintf("last: version %v, decision %v", [object.get(rel, 
 #     - {framework: ISO/IEC 42001, id: A.3.2}
 #     - {framework: ISO/IEC 42001, id: A.6.2.5}
 deny contains r if {
-	phase == "release"
+	approvals_known
 	count(approvers) < required_approvals
 	msg := sprintf("environment %s needs %d approval(s), %d recorded", [input.environment.name, required_approvals, count(approvers)])
 	r := lib.result("release.approvals", msg, lib.environment_field)
 }
 
 # METADATA
-# title: Approvals still needed before release
+# title: Approvals still to be checked
 # description: >-
-#   During a check, an environment that needs more approvals than the pull
-#   request has is reported, since the release will wait for them.
+#   When the reviews are not known (a check run without --github), an
+#   environment that needs approvals is reported: the pull request check in
+#   CI, or the release, enforces them.
 # custom:
 #   id: release.approvals_pending
 #   severity: warn
-#   phases: [check]
 #   controls:
 #     - {framework: EU AI Act, id: Annex IV 2(g)}
 #     - {framework: NIST AI RMF, id: GOVERN 1.4}
 #     - {framework: ISO/IEC 42001, id: A.6.2.5}
 warn contains r if {
-	phase != "release"
-	count(approvers) < required_approvals
-	msg := sprintf("environment %s needs %d approval(s) before release, %d so far", [input.environment.name, required_approvals, count(approvers)])
+	not approvals_known
+	required_approvals > 0
+	msg := sprintf("environment %s needs %d approval(s); the reviews are not known here (slipway check --github counts them)", [input.environment.name, required_approvals])
 	r := lib.result("release.approvals_pending", msg, lib.environment_field)
 }

@@ -46,28 +46,37 @@ test_previous_environment_skipped if {
 	r.msg == "environment production comes after staging, which the model does not deploy to"
 }
 
-test_approvals_at_release if {
-	doc := fx.with_patch([
-		{"op": "replace", "path": "/phase", "value": "release"},
-		{"op": "replace", "path": "/approvals/1/user", "value": "alice"},
-	])
+test_approvals_known_and_missing if {
+	doc := fx.with_patch([{"op": "replace", "path": "/approvals/1/user", "value": "alice"}])
 	some r in release.deny with input as doc
 	r.id == "release.approvals"
 	r.msg == "environment production needs 2 approval(s), 1 recorded"
 }
 
 test_changes_requested_do_not_count if {
-	doc := fx.with_patch([
-		{"op": "replace", "path": "/phase", "value": "release"},
-		{"op": "replace", "path": "/approvals/1/state", "value": "CHANGES_REQUESTED"},
-	])
+	doc := fx.with_patch([{"op": "replace", "path": "/approvals/1/state", "value": "CHANGES_REQUESTED"}])
+	ids(release.deny) == {"release.approvals"} with input as doc
+	count(release.warn) == 0 with input as doc
+}
+
+test_no_approvals_yet if {
+	doc := fx.with_patch([{"op": "replace", "path": "/approvals", "value": []}])
 	ids(release.deny) == {"release.approvals"} with input as doc
 }
 
-test_approvals_pending_during_check if {
-	doc := fx.with_patch([{"op": "replace", "path": "/approvals", "value": []}])
+test_approvals_unknown_warns if {
+	doc := fx.with_patch([{"op": "replace", "path": "/approvals", "value": null}])
 	count(release.deny) == 0 with input as doc
 	some r in release.warn with input as doc
 	r.id == "release.approvals_pending"
-	r.msg == "environment production needs 2 approval(s) before release, 0 so far"
+	r.msg == "environment production needs 2 approval(s); the reviews are not known here (slipway check --github counts them)"
+}
+
+test_approvals_unknown_none_needed if {
+	doc := fx.with_patch([
+		{"op": "replace", "path": "/approvals", "value": null},
+		{"op": "replace", "path": "/environment", "value": fx.staging},
+		{"op": "replace", "path": "/releases", "value": {}},
+	])
+	count(release.warn) == 0 with input as doc
 }

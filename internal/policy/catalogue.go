@@ -44,8 +44,9 @@ type Rule struct {
 	// Package is the Rego package, such as slipway.fairness; "engine" for
 	// checks the engine makes itself.
 	Package string `json:"package"`
-	// Requires lists what the input must hold for the rule to apply; "plan"
-	// means a plan summary (so not under --no-plan).
+	// Requires lists the top-level input keys that must not be null for
+	// the rule to apply: "plan" (not under --no-plan), "approvals" (the
+	// reviews are known: check --github, or a release).
 	Requires []string `json:"requires,omitempty"`
 	// Phases lists the phases ("check", "release") the rule applies in;
 	// empty means every phase.
@@ -58,10 +59,10 @@ type Rule struct {
 }
 
 // applies reports whether the rule judges a unit with the given phase and
-// plan; a rule that does not apply is neither a pass nor a finding.
-func (r Rule) applies(phase string, hasPlan bool) bool {
+// input; a rule that does not apply is neither a pass nor a finding.
+func (r Rule) applies(phase string, present func(key string) bool) bool {
 	for _, req := range r.Requires {
-		if req == "plan" && !hasPlan {
+		if !present(req) {
 			return false
 		}
 	}

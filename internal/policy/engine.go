@@ -305,7 +305,7 @@ func (e *Engine) evaluate(ctx context.Context, loc Locator, in Input, cache *val
 		u.add(RulePolicyError, SeverityDeny, fmt.Sprintf("input document: %v", err), "", "")
 		return u.finish()
 	}
-	u.hasPlan = value.Get(ast.InternedTerm("plan")).Value.Compare(ast.Null{}) != 0
+	u.value = value
 	evidence, ok := value.Get(ast.InternedTerm("evidence")).Value.(ast.Object)
 	if !ok {
 		u.add(RuleEvidenceMissing, SeverityDeny, fmt.Sprintf("no evidence summary for model %s: run `slipway evaluate`", in.Model.Name), "evaluation.predictions", "")

@@ -32,11 +32,13 @@ type Input struct {
 	// to the evidence JSON); nil means none was found, which is a denial.
 	Evidence any `json:"evidence"`
 	// Plan is the plan summary of the unit's stack; nil under --no-plan.
-	Plan         any                `json:"plan"`
-	ChangedFiles []string           `json:"changed_files"`
-	Approvals    []Approval         `json:"approvals"`
-	Waivers      []spec.Waiver      `json:"waivers"`
-	Releases     map[string]Release `json:"releases"`
+	Plan         any      `json:"plan"`
+	ChangedFiles []string `json:"changed_files"`
+	// Approvals are the reviews, or nil when they are not known (a check
+	// without --github): release.approvals then does not apply.
+	Approvals []Approval         `json:"approvals"`
+	Waivers   []spec.Waiver      `json:"waivers"`
+	Releases  map[string]Release `json:"releases"`
 	// Now is the evaluation time, RFC 3339; injected so results reproduce.
 	Now string `json:"now"`
 	// Placeholders are the model fields (paths such as handover.onCall.team)
@@ -77,9 +79,10 @@ type Unit struct {
 	Evidence     any
 	Plan         any
 	ChangedFiles []string
-	Approvals    []Approval
-	Releases     map[string]Release
-	Now          time.Time
+	// Approvals nil means the reviews are not known.
+	Approvals []Approval
+	Releases  map[string]Release
+	Now       time.Time
 }
 
 // NewInput builds the input document of one unit from the loaded platform.
@@ -102,9 +105,6 @@ func NewInput(p *spec.Platform, u Unit) Input {
 	}
 	if in.Phase == "" {
 		in.Phase = PhaseCheck
-	}
-	if in.Approvals == nil {
-		in.Approvals = []Approval{}
 	}
 	if in.Releases == nil {
 		in.Releases = map[string]Release{}

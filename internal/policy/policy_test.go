@@ -227,15 +227,29 @@ func TestEvaluatePassingUnit(t *testing.T) {
 			continue
 		}
 		want := OutcomePass
-		if r.ID == "release.approvals" { // only at release
-			if _, ok := got[r.ID]; ok {
-				t.Errorf("%s reported during a check", r.ID)
-			}
-			continue
-		}
 		if got[r.ID] != want {
 			t.Errorf("%s: %s, want %s", r.ID, got[r.ID], want)
 		}
+	}
+}
+
+// TestApprovalsKnownOrNot checks that release.approvals applies only when
+// the reviews are known, and release.approvals_pending only when not.
+func TestApprovalsKnownOrNot(t *testing.T) {
+	e := newEngine(t, "")
+	in := fixture(t)
+	in.Approvals = nil
+	got := outcomes(e.Evaluate(context.Background(), nil, in))
+	if _, ok := got["release.approvals"]; ok {
+		t.Errorf("release.approvals reported without reviews: %s", got["release.approvals"])
+	}
+	if got["release.approvals_pending"] != OutcomeWarn {
+		t.Errorf("release.approvals_pending: %s, want warn", got["release.approvals_pending"])
+	}
+	in.Approvals = []Approval{}
+	got = outcomes(e.Evaluate(context.Background(), nil, in))
+	if got["release.approvals"] != OutcomeDeny || got["release.approvals_pending"] != OutcomePass {
+		t.Errorf("no approvals: release.approvals %s, pending %s; want deny, pass", got["release.approvals"], got["release.approvals_pending"])
 	}
 }
 

@@ -98,10 +98,12 @@ func Verdict(results []Result) Outcome {
 
 // unit collects the results of one evaluation.
 type unit struct {
-	e       *Engine
-	loc     Locator
-	in      Input
-	hasPlan bool
+	e   *Engine
+	loc Locator
+	in  Input
+	// value is the unit's input as OPA reads it; nil when it could not
+	// be built.
+	value   ast.Object
 	results []Result
 	// judged are the rule ids with a finding, so the rest can pass.
 	judged map[string]bool
@@ -226,7 +228,7 @@ func (u *unit) finish() []Result {
 		}
 	}
 	for _, rule := range u.e.rules {
-		if rule.Package == "engine" || u.judged[rule.ID] || !rule.applies(u.in.Phase, u.hasPlan) {
+		if rule.Package == "engine" || u.judged[rule.ID] || !rule.applies(u.in.Phase, u.present) {
 			continue
 		}
 		u.results = append(u.results, Result{Rule: rule.ID, Severity: rule.Severity, Outcome: OutcomePass,
@@ -252,6 +254,19 @@ func (u *unit) finish() []Result {
 		return a.Message < b.Message
 	})
 	return u.results
+}
+
+// present says whether the input has a non-null value at key.
+func (u *unit) present(key string) bool {
+	if u.value == nil {
+		return false
+	}
+	t := u.value.Get(ast.InternedTerm(key))
+	if t == nil {
+		return false
+	}
+	_, null := t.Value.(ast.Null)
+	return !null
 }
 
 func (u *unit) addAt(id, msg string, pos spec.Position) {
