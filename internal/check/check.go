@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -175,10 +176,16 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			scope = mergeKeys(scope, c.allUnits())
 		}
 	}
-	if err := c.evaluate(ctx, scope); err != nil {
+	// A unit in an environment with `after` needs to know whether the same
+	// version passes there; when that unit is outside the scope (--base,
+	// --env) it is judged too, as context: it decides the promotion but is
+	// not reported.
+	context := c.contextUnits(scope)
+	all := append(append([]unitKey(nil), scope...), keysOf(context)...)
+	if err := c.evaluate(ctx, all); err != nil {
 		return nil, err
 	}
-	evidence := c.readEvidence(scope)
+	evidence := c.readEvidence(all)
 	ledgerReleases := c.ledgerReleases()
 
 	// Units are judged environment by environment in promotion order, so
@@ -186,7 +193,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 	// version passed there in this check.
 	byDepth := map[int][]unitKey{}
 	maxDepth := 0
-	for _, k := range scope {
+	for _, k := range all {
 		d := c.depth(k.env)
 		byDepth[d] = append(byDepth[d], k)
 		maxDepth = max(maxDepth, d)
@@ -204,7 +211,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 		var judged []unitKey
 		for _, k := range keys {
 			m, ok := c.p.Models[k.model]
-			if s := plans[k]; !ok || (s != nil && s.Orphan) {
+			if s := plans[k]; !context[k] && (!ok || (s != nil && s.Orphan)) {
 				res.Units = append(res.Units, c.removedModel(k, plans[k]))
 				continue
 			}
@@ -223,7 +230,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			judged = append(judged, k)
 		}
 		if c.o.SaveInputs {
-			if err := c.saveInputs(ins); err != nil {
+			if err := c.saveInputs(ins, judged, context); err != nil {
 				return nil, err
 			}
 		}
@@ -233,6 +240,10 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 		}
 		for i, k := range judged {
 			results := out[i]
+			if context[k] {
+				verdicts[k] = policy.Verdict(results)
+				continue
+			}
 			if !c.o.NoPlan && plans[k] == nil {
 				results = append([]policy.Result{c.planMissing(k)}, results...)
 			}
@@ -319,6 +330,47 @@ func (c *checker) affected(ctx context.Context) ([]unitKey, error) {
 		keys = append(keys, unitKey{name, env})
 	}
 	return keys, nil
+}
+
+// contextUnits are the units outside scope that units in scope are
+// promoted from, transitively, for models that deploy there.
+func (c *checker) contextUnits(scope []unitKey) map[unitKey]bool {
+	in := map[unitKey]bool{}
+	for _, k := range scope {
+		in[k] = true
+	}
+	out := map[unitKey]bool{}
+	queue := append([]unitKey(nil), scope...)
+	for len(queue) > 0 {
+		k := queue[0]
+		queue = queue[1:]
+		m, ok := c.p.Models[k.model]
+		after := c.p.Environments[k.env].After
+		if !ok || after == "" || !slices.Contains(m.Environments, after) {
+			continue
+		}
+		prev := unitKey{k.model, after}
+		if in[prev] || out[prev] {
+			continue
+		}
+		out[prev] = true
+		queue = append(queue, prev)
+	}
+	return out
+}
+
+func keysOf(m map[unitKey]bool) []unitKey {
+	out := make([]unitKey, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].model != out[j].model {
+			return out[i].model < out[j].model
+		}
+		return out[i].env < out[j].env
+	})
+	return out
 }
 
 // changedStacks are the ids of the stacks in scope the pull request's
@@ -468,8 +520,11 @@ func (c *checker) removedModel(k unitKey, s *terraform.Summary) Unit {
 // work dir.
 const InputsDir = "check/inputs"
 
-func (c *checker) saveInputs(ins []policy.Input) error {
-	for _, in := range ins {
+func (c *checker) saveInputs(ins []policy.Input, keys []unitKey, context map[unitKey]bool) error {
+	for i, in := range ins {
+		if context[keys[i]] {
+			continue
+		}
 		b, err := json.MarshalIndent(in, "", "  ")
 		if err != nil {
 			return err
