@@ -45,12 +45,10 @@ type Engine struct {
 	// over all packs.
 	packs []pack
 	rules map[string]Rule
-	// Modules are the compiled modules by name, tests excluded.
-	modules map[string]*ast.Module
 }
 
-// pack is a query over one slipway.* package with deny or warn rules, or
-// over all of them.
+// pack is the prepared query over one slipway.* package's deny and warn
+// rules.
 type pack struct {
 	name  string // slipway.fairness
 	query rego.PreparedEvalQuery
@@ -85,10 +83,9 @@ func New(ctx context.Context, repoDir string) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrLoad, err)
 	}
-	e := &Engine{compiler: c, rules: rules, modules: mods}
-	names := packNames(mods)
-	for _, name := range names {
-		p, err := e.prepare(ctx, name, []string{name})
+	e := &Engine{compiler: c, rules: rules}
+	for _, name := range packNames(mods) {
+		p, err := e.prepare(ctx, name)
 		if err != nil {
 			return nil, err
 		}
@@ -120,29 +117,24 @@ func packNames(mods map[string]*ast.Module) []string {
 	return names
 }
 
-func (e *Engine) prepare(ctx context.Context, name string, pkgs []string) (pack, error) {
-	p := pack{name: name}
+func (e *Engine) prepare(ctx context.Context, pkg string) (pack, error) {
+	p := pack{name: pkg}
 	var exprs []string
-	for _, pkg := range pkgs {
-		for _, set := range []string{"deny", "warn"} {
-			ref := ast.MustParseRef("data." + pkg + "." + set)
-			if len(e.compiler.GetRulesExact(ref)) == 0 {
-				continue
-			}
-			b := binding{pkg: pkg, set: set, name: fmt.Sprintf("x%d", len(p.sets))}
-			p.sets = append(p.sets, b)
-			exprs = append(exprs, fmt.Sprintf("%s := data.%s.%s", b.name, pkg, set))
+	for _, set := range []string{"deny", "warn"} {
+		ref := ast.MustParseRef("data." + pkg + "." + set)
+		if len(e.compiler.GetRulesExact(ref)) == 0 {
+			continue
 		}
-	}
-	if len(exprs) == 0 {
-		exprs = []string{"true"}
+		b := binding{pkg: pkg, set: set, name: set}
+		p.sets = append(p.sets, b)
+		exprs = append(exprs, fmt.Sprintf("%s := data.%s.%s", b.name, pkg, set))
 	}
 	q, err := rego.New(
 		rego.Compiler(e.compiler),
 		rego.Query(strings.Join(exprs, "; ")),
 	).PrepareForEval(ctx)
 	if err != nil {
-		return p, fmt.Errorf("%w: prepare %s: %v", ErrLoad, name, err)
+		return p, fmt.Errorf("%w: prepare %s: %v", ErrLoad, pkg, err)
 	}
 	p.query = q
 	return p, nil
