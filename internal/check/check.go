@@ -180,8 +180,8 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 	// version passes there; when that unit is outside the scope (--base,
 	// --env) it is judged too, as context: it decides the promotion but is
 	// not reported.
-	context := c.contextUnits(scope)
-	all := append(append([]unitKey(nil), scope...), keysOf(context)...)
+	contextual := c.contextUnits(scope)
+	all := append(append([]unitKey(nil), scope...), keysOf(contextual)...)
 	if err := c.evaluate(ctx, all); err != nil {
 		return nil, err
 	}
@@ -211,7 +211,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 		var judged []unitKey
 		for _, k := range keys {
 			m, ok := c.p.Models[k.model]
-			if s := plans[k]; !context[k] && (!ok || (s != nil && s.Orphan)) {
+			if s := plans[k]; !contextual[k] && (!ok || (s != nil && s.Orphan)) {
 				res.Units = append(res.Units, c.removedModel(k, plans[k]))
 				continue
 			}
@@ -230,7 +230,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			judged = append(judged, k)
 		}
 		if c.o.SaveInputs {
-			if err := c.saveInputs(ins, judged, context); err != nil {
+			if err := c.saveInputs(ins, judged, contextual); err != nil {
 				return nil, err
 			}
 		}
@@ -240,7 +240,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 		}
 		for i, k := range judged {
 			results := out[i]
-			if context[k] {
+			if contextual[k] {
 				verdicts[k] = policy.Verdict(results)
 				continue
 			}
