@@ -520,9 +520,9 @@ func (c *checker) removedModel(k unitKey, s *terraform.Summary) Unit {
 // work dir.
 const InputsDir = "check/inputs"
 
-func (c *checker) saveInputs(ins []policy.Input, keys []unitKey, context map[unitKey]bool) error {
+func (c *checker) saveInputs(ins []policy.Input, keys []unitKey, contextual map[unitKey]bool) error {
 	for i, in := range ins {
-		if context[keys[i]] {
+		if contextual[keys[i]] {
 			continue
 		}
 		b, err := json.MarshalIndent(in, "", "  ")
