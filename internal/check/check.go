@@ -187,6 +187,10 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 	}
 	evidence := c.readEvidence(all)
 	ledgerReleases := c.ledgerReleases()
+	changed, err := c.changedFiles(ctx)
+	if err != nil {
+		return nil, err
+	}
 
 	// Units are judged environment by environment in promotion order, so
 	// that a unit in an environment with `after` can see whether the same
@@ -219,6 +223,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			u := policy.Unit{
 				Model: k.model, Environment: k.env, Phase: policy.PhaseCheck,
 				Approvals: c.o.Approvals, Releases: c.releases(m, ledgerReleases, verdicts), Now: c.o.Now,
+				ChangedFiles: changed,
 			}
 			if ev.doc != nil {
 				u.Evidence = ev.doc
@@ -330,6 +335,32 @@ func (c *checker) affected(ctx context.Context) ([]unitKey, error) {
 		keys = append(keys, unitKey{name, env})
 	}
 	return keys, nil
+}
+
+// changedFiles are the files the change touches, relative to the
+// platform repository: the pull request's under --github, the diff against
+// --base, none otherwise.
+func (c *checker) changedFiles(ctx context.Context) ([]string, error) {
+	switch {
+	case c.o.ChangedFiles != nil:
+		var out []string
+		prefix := strings.Trim(c.o.PathPrefix, "/")
+		for _, f := range c.o.ChangedFiles {
+			if prefix == "" || prefix == "." {
+				out = append(out, f)
+			} else if rest, ok := strings.CutPrefix(f, prefix+"/"); ok {
+				out = append(out, rest)
+			}
+		}
+		return out, nil
+	case c.o.Base != "":
+		set, err := changes.Detect(ctx, c.p, c.o.Base)
+		if err != nil {
+			return nil, err
+		}
+		return set.Files, nil
+	}
+	return nil, nil
 }
 
 // contextUnits are the units outside scope that units in scope are
