@@ -282,6 +282,11 @@ func cuePath(sels []string) string {
 			b.WriteString(s)
 			continue
 		}
+		if isIndex(s) {
+			// CUE error paths name list elements by their index alone.
+			b.WriteString("[" + s + "]")
+			continue
+		}
 		if i > 0 {
 			b.WriteByte('.')
 		}
@@ -707,7 +712,18 @@ func (l *loader) missing(v cue.Value, sels []string) {
 			return
 		}
 		for it.Next() {
-			l.missing(it.Value(), append(append([]string(nil), sels...), it.Selector().Unquoted()))
+			// A list in error can present itself as a struct, so its
+			// elements arrive here with index selectors.
+			var label string
+			switch sel := it.Selector(); sel.Type() {
+			case cue.StringLabel:
+				label = sel.Unquoted()
+			case cue.IndexLabel:
+				label = "[" + sel.String() + "]"
+			default:
+				continue
+			}
+			l.missing(it.Value(), append(append([]string(nil), sels...), label))
 		}
 	case cue.ListKind:
 		it, err := v.List()
@@ -768,4 +784,16 @@ func isPlatformRef(f *ast.File, x ast.Expr) bool {
 	id, ok := sel.X.(*ast.Ident)
 	name, _, _ := ast.LabelName(sel.Sel)
 	return ok && id.Name == alias && name == "#Platform"
+}
+
+func isIndex(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -44,7 +44,9 @@ func (l *loader) message(e cueerrors.Error, path string) string {
 		}
 		return "missing required field"
 	case disjunctionRE.MatchString(msg) || strings.HasPrefix(msg, "conflicting values"):
-		if want := l.allowed(path); want != "" {
+		// Only a choice of literals says more than CUE's own message; two
+		// files setting a free-form field differently need both values.
+		if want := l.allowed(path); strings.HasPrefix(want, "one of ") {
 			return fmt.Sprintf("invalid value: want %s", want)
 		}
 	case strings.Contains(msg, "field not allowed"):
