@@ -144,14 +144,28 @@ func SpecDigest(p *spec.Platform) (string, error) {
 }
 
 // denials are the reasons the unit may not be released, none when it may.
+// The release policy's rule ids: the check warns with approvalsPending
+// while approvals are missing; a release refuses under approvalsRule.
+const (
+	approvalsPending = "release.approvals_pending"
+	approvalsRule    = "release.approvals"
+)
+
 func (u Unit) denials() []string {
 	var out []string
 	if u.Verdict == "deny" {
 		out = append(out, "verdict is deny")
 	}
 	for _, r := range u.Results {
-		if r.Outcome == "deny" {
+		switch {
+		case r.Outcome == "deny":
 			out = append(out, fmt.Sprintf("%s: %s", r.Rule, r.Message))
+		case r.Rule == approvalsPending && r.Outcome == "warn":
+			// During a pull request a missing approval is a warning;
+			// a release fails closed: it counts only the reviews the
+			// check saw, which `slipway check --github` reads from the
+			// merged pull request.
+			out = append(out, fmt.Sprintf("%s: %s", approvalsRule, r.Message))
 		}
 	}
 	if len(out) > 1 && out[0] == "verdict is deny" {
