@@ -576,6 +576,12 @@ func (l *loader) resolveDeployments(p *Platform, schemaV cue.Value) {
 		if !ok {
 			continue // reported by checkReferences
 		}
+		if len(m.Deployment.Parameters) == 0 {
+			// The template itself was validated with the platform.
+			m.Deployment.Resolved = t
+			p.Models[name] = m
+			continue
+		}
 		var base map[string]any
 		b, _ := json.Marshal(t)
 		_ = json.Unmarshal(b, &base)
