@@ -238,22 +238,10 @@ func (b *builder) evaluation(m spec.Model, opts Options) *metrics.Report {
 	if abs == "" {
 		return nil
 	}
-	cfg := metrics.Config{
-		Task: m.Task, Label: e.Columns.Label, Prediction: e.Columns.Prediction, Score: e.Columns.Score, Weight: e.Columns.Weight,
-		Positive: positive(e.Positive), Threshold: e.Threshold,
-		MinGroupSize: b.p.Policy.MinGroupSize,
-		Bootstrap:    opts.Bootstrap, Seed: opts.Seed, Workers: opts.Workers, Name: e.Predictions,
-	}
+	cfg := MetricsConfig(m, b.p.Policy.MinGroupSize)
+	cfg.Bootstrap, cfg.Seed, cfg.Workers = opts.Bootstrap, opts.Seed, opts.Workers
 	if m.Task != metrics.Binary {
 		cfg.Bootstrap = 0
-	}
-	if f := m.Fairness; f != nil {
-		cfg.Sensitive = f.Sensitive
-		cfg.Intersectional = f.Intersectional
-		cfg.ReferenceGroup = f.ReferenceGroup
-		if f.MinGroupSize > 0 {
-			cfg.MinGroupSize = f.MinGroupSize
-		}
 	}
 	rep, err := metrics.EvaluateFile(b.ctx, abs, cfg)
 	if err != nil {
@@ -261,6 +249,25 @@ func (b *builder) evaluation(m spec.Model, opts Options) *metrics.Report {
 		return nil
 	}
 	return rep
+}
+
+// MetricsConfig is how a model's evaluation and fairness settings read its
+// predictions file; minGroupSize is the platform's default. Bootstrap
+// settings are left to the caller.
+func MetricsConfig(m spec.Model, minGroupSize int) metrics.Config {
+	e := m.Evaluation
+	cfg := metrics.Config{
+		Task: m.Task, Label: e.Columns.Label, Prediction: e.Columns.Prediction, Score: e.Columns.Score, Weight: e.Columns.Weight,
+		Positive: positive(e.Positive), Threshold: e.Threshold,
+		MinGroupSize: minGroupSize, Name: e.Predictions,
+	}
+	if f := m.Fairness; f != nil {
+		cfg.Sensitive, cfg.Intersectional, cfg.ReferenceGroup = f.Sensitive, f.Intersectional, f.ReferenceGroup
+		if f.MinGroupSize > 0 {
+			cfg.MinGroupSize = f.MinGroupSize
+		}
+	}
+	return cfg
 }
 
 // positive renders the spec's positive class as the text of a CSV field.

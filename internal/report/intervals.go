@@ -3,8 +3,8 @@ package report
 import (
 	"context"
 	"fmt"
-	"strconv"
 
+	"github.com/slipway-ml/slipway/internal/evidence"
 	"github.com/slipway-ml/slipway/internal/metrics"
 )
 
@@ -40,18 +40,8 @@ func (b *builder) intervals(d *dossier) string {
 	if sha == "" || fileMatch(b.p.Root, pred, sha) != matchOK {
 		return ""
 	}
-	e := m.Evaluation
-	cfg := metrics.Config{
-		Task: m.Task, Label: e.Columns.Label, Prediction: e.Columns.Prediction, Score: e.Columns.Score, Weight: e.Columns.Weight,
-		Positive: positiveText(e.Positive), Threshold: e.Threshold, MinGroupSize: b.p.Policy.MinGroupSize,
-		Bootstrap: ciReplicates, Seed: ciSeed, Workers: 1, Name: pred,
-	}
-	if f := m.Fairness; f != nil {
-		cfg.Sensitive, cfg.Intersectional, cfg.ReferenceGroup = f.Sensitive, f.Intersectional, f.ReferenceGroup
-		if f.MinGroupSize > 0 {
-			cfg.MinGroupSize = f.MinGroupSize
-		}
-	}
+	cfg := evidence.MetricsConfig(*m, b.p.Policy.MinGroupSize)
+	cfg.Bootstrap, cfg.Seed, cfg.Workers = ciReplicates, ciSeed, 1
 	re, err := metrics.EvaluateFile(context.Background(), abs(b.p.Root, pred), cfg)
 	if err != nil || re.CI == nil || !sameCounts(ev, re) {
 		return ""
@@ -74,24 +64,4 @@ func sameCounts(signed, re *metrics.Report) bool {
 		}
 	}
 	return true
-}
-
-// positiveText renders the spec's positive class as the text of a CSV
-// field, as the evidence engine does.
-func positiveText(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case bool:
-		return strconv.FormatBool(x)
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case int:
-		return strconv.Itoa(x)
-	case int64:
-		return strconv.FormatInt(x, 10)
-	}
-	return fmt.Sprint(v)
 }
