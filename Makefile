@@ -15,11 +15,11 @@ build:
 
 ## demo: build Slipway and run the main job on examples/credit-risk
 demo: build
-	scripts/demo examples/credit-risk
+	.ci/demo examples/credit-risk
 
 ## tools: the real cosign and opa CLIs the interoperability tests use
 tools:
-	scripts/install-tools
+	.ci/install-tools
 
 ## test: formatting, vet, every Go test (CUE, Rego, Terraform, PostgreSQL, cosign: all real)
 test: tools fmt-check vet
@@ -34,7 +34,7 @@ vet:
 ## bench: every Go benchmark, then slipway validate against cue vet
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
-	scripts/bench-cue-vet 1000 5
+	.ci/bench-cue-vet 1000 5
 
 clean:
 	rm -rf $(BIN) .tools examples/*/.slipway

@@ -42,7 +42,7 @@ func findChromium(t *testing.T) string {
 			}
 		}
 	}
-	t.Skip("chromium is not installed and could not be installed (scripts/install-tools installs it; CI runs it)")
+	t.Skip("chromium is not installed and could not be installed (.ci/install-tools installs it; CI runs it)")
 	return ""
 }
 

@@ -9,7 +9,7 @@ import (
 
 // BenchmarkLoad1000Models loads and validates a synthetic repository of
 // 1,000 models, one directory each. Compare with `cue vet -c` on the same
-// files: see docs/benchmarks.md and scripts/bench-cue-vet.
+// files: see docs/benchmarks.md and .ci/bench-cue-vet.
 func BenchmarkLoad1000Models(b *testing.B) {
 	dir := b.TempDir()
 	if err := synth.Repo(dir, 1000); err != nil {
