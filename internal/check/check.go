@@ -55,6 +55,9 @@ type Options struct {
 	Terraform string
 	// Parallel is how many stacks Terraform plans at once; 0 means 2.
 	Parallel int
+	// ReusePlans takes saved plans that still hold instead of planning
+	// again (reconcile.Options.Reuse).
+	ReusePlans bool
 	// ChangedFiles, when not nil, are the files a pull request changes,
 	// relative to the git top level (with PathPrefix the platform's
 	// directory under it): they replace --base for change detection.
@@ -145,7 +148,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 		c.o.Log.Info("planning affected stacks")
 		ro := reconcile.Options{
 			WorkDir: c.o.WorkDir, Envs: c.o.Envs, Base: c.o.Base, Terraform: c.o.Terraform,
-			Getenv: c.o.Getenv, Log: c.o.Log, Parallel: max(c.o.Parallel, 1),
+			Getenv: c.o.Getenv, Log: c.o.Log, Parallel: max(c.o.Parallel, 1), Reuse: c.o.ReusePlans,
 		}
 		pr := &reconcile.PlanResult{}
 		if c.o.ChangedFiles != nil {

@@ -63,6 +63,11 @@ type Options struct {
 	Getenv func(string) string
 	// Log receives progress: which stacks start, finish and fail.
 	Log *slog.Logger
+	// Reuse takes a saved plan instead of planning again when its plan
+	// file is the one its summary names and the specs still render the
+	// stack it planned: how a job gathers plans made in parallel by other
+	// jobs (a workflow's matrix) without planning them twice.
+	Reuse bool
 }
 
 func (o *Options) defaults(p *spec.Platform) error {
@@ -211,6 +216,14 @@ func Plan(ctx context.Context, p *spec.Platform, opts Options) (*PlanResult, err
 	summaries := make([]terraform.Summary, len(targets))
 	var mu sync.Mutex
 	err = each(ctx, opts, targets, "planning", func(ctx context.Context, i int, t target) error {
+		if opts.Reuse {
+			if sum, ok := reusable(l, t); ok {
+				sum.Reasons = t.reasons
+				summaries[i] = sum
+				opts.Log.Info("reusing saved plan", "stack", t.id(), "plan_sha256", sum.PlanSHA256)
+				return nil
+			}
+		}
 		sum, tfTime, sumTime, err := planOne(ctx, runner, l, p, t, opts)
 		mu.Lock()
 		res.Timing.Terraform += tfTime
@@ -359,6 +372,25 @@ func connEnv(s desired.Stack, opts Options) error {
 		return fmt.Errorf("stack %s: environment %s keeps state in PostgreSQL: set $%s to the connection string", s.ID(), s.Environment, s.Backend.ConnEnv)
 	}
 	return nil
+}
+
+// reusable returns the saved plan of t when it still holds: the summary
+// names this stack, the plan file has the summary's digest, and the stack
+// as rendered now is the one that was planned.
+func reusable(l render.Layout, t target) (terraform.Summary, bool) {
+	env, name := t.rs.Environment, t.rs.Name
+	b, err := os.ReadFile(l.PlanPath(env, name, ".summary.json"))
+	if err != nil {
+		return terraform.Summary{}, false
+	}
+	var sum terraform.Summary
+	if json.Unmarshal(b, &sum) != nil || sum.Stack != t.id() || sum.Orphan != t.orphan || sum.Mode != "plan" || sum.ConfigSHA256 != t.rs.SHA256 {
+		return terraform.Summary{}, false
+	}
+	if d, err := digest.File(l.PlanPath(env, name, ".tfplan")); err != nil || d != sum.PlanSHA256 {
+		return terraform.Summary{}, false
+	}
+	return sum, true
 }
 
 func planOne(ctx context.Context, r *terraform.Runner, l render.Layout, p *spec.Platform, t target, opts Options) (sum *terraform.Summary, tfTime, sumTime time.Duration, err error) {

@@ -445,3 +445,46 @@ func checkContract(t *testing.T, file string) {
 		t.Errorf("online deployment has a schedule")
 	}
 }
+
+// TestPlanReuse takes saved plans that still hold, as a job gathering a
+// planning matrix's artifacts does, and plans again what changed. Terraform
+// writes a new plan file, with a new digest, every time it plans, so an
+// unchanged digest proves the plan was reused.
+func TestPlanReuse(t *testing.T) {
+	needTerraform(t)
+	ctx := context.Background()
+	root := newPlatform(t)
+	o := opts(t)
+	o.Envs = []string{"staging"}
+	first, err := reconcile.Plan(ctx, load(t, root), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(t, filepath.Join(root, "models/scorer/model.cue"), `version: "1.0.0"`, `version: "1.0.1"`)
+	o.Reuse = true
+	second, err := reconcile.Plan(ctx, load(t, root), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, after := byStack(first.Stacks), byStack(second.Stacks)
+	if len(after) != len(before) {
+		t.Fatalf("second plan has %d stacks, want %d", len(after), len(before))
+	}
+	for id, s := range after {
+		reused := s.PlanSHA256 == before[id].PlanSHA256
+		if want := id != "staging/scorer"; reused != want {
+			t.Errorf("%s: reused = %v, want %v", id, reused, want)
+		}
+	}
+	// A plan file that no longer matches its summary is planned again.
+	if err := os.WriteFile(filepath.Join(root, ".slipway/plans/staging/nightly.tfplan"), []byte("tampered"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	third, err := reconcile.Plan(ctx, load(t, root), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := byStack(third.Stacks)["staging/nightly"].PlanSHA256; got == after["staging/nightly"].PlanSHA256 {
+		t.Error("staging/nightly: a plan file that differs from its summary was reused")
+	}
+}
