@@ -108,3 +108,26 @@ warn contains r if {
 	msg := sprintf("environment %s needs %d approval(s); the reviews are not known here (slipway check --github counts them)", [input.environment.name, required_approvals])
 	r := lib.result("release.approvals_pending", msg, lib.environment_field)
 }
+
+# METADATA
+# title: Code owners approved their files
+# description: >-
+#   When the pull request's reviews and CODEOWNERS are known, every changed
+#   file of the model that CODEOWNERS assigns to owners has an approval from
+#   one of them (a member, for a team), as GitHub's "Require review from
+#   Code Owners" asks.
+# custom:
+#   id: release.code_owners
+#   severity: deny
+#   requires: [code_owners]
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
+#     - {framework: NIST AI RMF, id: GOVERN 2.1}
+#     - {framework: ISO/IEC 42001, id: A.3.2}
+deny contains r if {
+	some f in input.code_owners
+	count(f.owners) > 0
+	count(f.approved_by) == 0
+	msg := sprintf("%s is owned by %s (CODEOWNERS), and none of them approved", [f.file, concat(", ", f.owners)])
+	r := lib.result("release.code_owners", msg, "version")
+}

@@ -80,3 +80,26 @@ test_approvals_unknown_none_needed if {
 	])
 	count(release.warn) == 0 with input as doc
 }
+
+test_code_owner_approved if {
+	doc := fx.with_patch([{"op": "add", "path": "/code_owners", "value": [
+		{"file": "models/credit-default/model.cue", "owners": ["@risk-ml"], "approved_by": ["@risk-ml"]},
+	]}])
+	not "release.code_owners" in ids(release.deny) with input as doc
+}
+
+test_code_owner_missing if {
+	doc := fx.with_patch([{"op": "add", "path": "/code_owners", "value": [
+		{"file": "models/credit-default/model.cue", "owners": ["@risk-ml", "@org/credit-team"], "approved_by": []},
+		{"file": "models/credit-default/RUNBOOK.md", "owners": [], "approved_by": []},
+	]}])
+	some r in release.deny with input as doc
+	r.id == "release.code_owners"
+	r.msg == "models/credit-default/model.cue is owned by @risk-ml, @org/credit-team (CODEOWNERS), and none of them approved"
+	count({r | some r in release.deny with input as doc; r.id == "release.code_owners"}) == 1
+}
+
+test_code_owners_unknown if {
+	doc := fx.with_patch([{"op": "add", "path": "/code_owners", "value": null}])
+	not "release.code_owners" in ids(release.deny) with input as doc
+}

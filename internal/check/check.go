@@ -65,6 +65,10 @@ type Options struct {
 	PathPrefix   string
 	// Approvals are the reviews of the pull request, when known.
 	Approvals []policy.Approval
+	// CodeOwners are the pull request's changed files that CODEOWNERS
+	// assigns, paths relative to the repository, with their owners'
+	// approvals; nil when not known. Each unit gets its model's files.
+	CodeOwners []policy.CodeOwnedFile
 	// Now is the evaluation time; zero means time.Now.
 	Now time.Time
 	// Version is Slipway's version, recorded in the result.
@@ -225,7 +229,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			ev := evidence[k.model]
 			u := policy.Unit{
 				Model: k.model, Environment: k.env, Phase: policy.PhaseCheck,
-				Approvals: c.o.Approvals, Releases: c.releases(m, ledgerReleases, verdicts), Now: c.o.Now,
+				Approvals: c.o.Approvals, CodeOwners: c.codeOwners(m.Dir), Releases: c.releases(m, ledgerReleases, verdicts), Now: c.o.Now,
 				ChangedFiles: changed,
 			}
 			if ev.doc != nil {
@@ -638,4 +642,20 @@ func fileDigest(path string) string {
 		return ""
 	}
 	return d
+}
+
+// codeOwners returns the owned files under a model's directory among the
+// pull request's, nil when they are not known.
+func (c *checker) codeOwners(modelDir string) []policy.CodeOwnedFile {
+	if c.o.CodeOwners == nil {
+		return nil
+	}
+	dir := modelDir + "/"
+	out := []policy.CodeOwnedFile{}
+	for _, f := range c.o.CodeOwners {
+		if strings.HasPrefix(f.File, dir) {
+			out = append(out, f)
+		}
+	}
+	return out
 }

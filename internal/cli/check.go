@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -49,6 +50,17 @@ Exit status: 0 when every unit passes (warnings and waived denials allowed),
 				opts.ChangedFiles, opts.PathPrefix = scope.ChangedFiles, scope.PathPrefix
 				for _, a := range scope.Approvals {
 					opts.Approvals = append(opts.Approvals, policy.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt})
+				}
+				if scope.OwnedFiles != nil {
+					opts.CodeOwners = []policy.CodeOwnedFile{}
+					for _, f := range scope.OwnedFiles {
+						// Paths from GitHub are relative to the git top
+						// level; the platform may sit in a subdirectory.
+						if rel, ok := strings.CutPrefix(f.File, scope.PathPrefix); ok {
+							f.File = rel
+							opts.CodeOwners = append(opts.CodeOwners, f)
+						}
+					}
 				}
 			}
 			res, err := check.Run(cmd.Context(), opts)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/slipway-ml/slipway/internal/atomicfile"
 	"github.com/slipway-ml/slipway/internal/gh"
+	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/prcomment"
 )
 
@@ -156,7 +157,10 @@ type githubScope struct {
 	CodeOwners   map[string][]string `json:"code_owners"`
 	// OwnerApprovals lists the owners of changed files who approved.
 	OwnerApprovals []string `json:"owner_approvals"`
-	Problems       []string `json:"problems,omitempty"`
+	// OwnedFiles are the changed files with owners and those owners'
+	// approvals, for the policy input; nil when CODEOWNERS was not read.
+	OwnedFiles []policy.CodeOwnedFile `json:"owned_files"`
+	Problems   []string               `json:"problems,omitempty"`
 }
 
 // loadGitHubScope reads the pull request a GitHub Actions job runs for (on
@@ -228,8 +232,18 @@ func loadGitHubScope(ctx context.Context, o *options, repo string) (*githubScope
 		}
 	}
 	seen := map[string]bool{}
-	for _, owners := range s.CodeOwners {
+	s.OwnedFiles = []policy.CodeOwnedFile{}
+	files := make([]string, 0, len(s.CodeOwners))
+	for f := range s.CodeOwners {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		owners := s.CodeOwners[f]
 		approved, _ := gh.ApprovedBy(owners, s.Approvals, teams)
+		if len(owners) > 0 {
+			s.OwnedFiles = append(s.OwnedFiles, policy.CodeOwnedFile{File: f, Owners: owners, ApprovedBy: append([]string{}, approved...)})
+		}
 		for _, a := range approved {
 			if !seen[a] {
 				seen[a] = true

@@ -107,10 +107,18 @@ func TestCheckGitHub(t *testing.T) {
 		if u.Model != "credit-default" {
 			t.Errorf("unit %s/%s is outside the pull request's changes", u.Environment, u.Model)
 		}
+		// release.code_owners applies only when CODEOWNERS reached the
+		// policy input: its pass shows that alice, owner of models/,
+		// was counted.
+		owners := false
 		for _, r := range u.Results {
-			if strings.HasPrefix(r.Rule, "release.approvals") && r.Outcome != "pass" {
+			if (strings.HasPrefix(r.Rule, "release.approvals") || r.Rule == "release.code_owners") && r.Outcome != "pass" {
 				t.Errorf("%s in %s: %s, but alice and bob approved", r.Rule, u.Environment, r.Outcome)
 			}
+			owners = owners || r.Rule == "release.code_owners"
+		}
+		if !owners {
+			t.Errorf("%s: release.code_owners was not judged: CODEOWNERS did not reach the policy input", u.Environment)
 		}
 	}
 	if len(res.Units) == 0 {

@@ -446,7 +446,7 @@ func (c *valueCache) input(in Input) (ast.Object, error) {
 		{"phase", in.Phase}, {"platform", in.Platform}, {"model", in.Model},
 		{"environment", in.Environment}, {"environments", in.Environments},
 		{"data_sources", in.DataSources}, {"evidence", in.Evidence}, {"plan", in.Plan},
-		{"changed_files", in.ChangedFiles}, {"approvals", in.Approvals}, {"waivers", in.Waivers},
+		{"changed_files", in.ChangedFiles}, {"approvals", in.Approvals}, {"code_owners", in.CodeOwners}, {"waivers", in.Waivers},
 		{"releases", in.Releases}, {"now", in.Now}, {"placeholders", in.Placeholders},
 	}
 	terms := make([][2]*ast.Term, 0, len(parts))

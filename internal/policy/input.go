@@ -36,8 +36,12 @@ type Input struct {
 	ChangedFiles []string `json:"changed_files"`
 	// Approvals are the reviews, or nil when they are not known (a check
 	// without --github): release.approvals then does not apply.
-	Approvals []Approval         `json:"approvals"`
-	Waivers   []spec.Waiver      `json:"waivers"`
+	Approvals []Approval `json:"approvals"`
+	// CodeOwners are the model's changed files that CODEOWNERS assigns to
+	// owners, with the owners' approvals; nil when not known (a check
+	// without --github): release.code_owners then does not apply.
+	CodeOwners []CodeOwnedFile `json:"code_owners"`
+	Waivers    []spec.Waiver   `json:"waivers"`
 	Releases  map[string]Release `json:"releases"`
 	// Now is the evaluation time, RFC 3339; injected so results reproduce.
 	Now string `json:"now"`
@@ -64,6 +68,14 @@ type Approval struct {
 	SubmittedAt string `json:"submitted_at,omitempty"`
 }
 
+// CodeOwnedFile is a changed file with owners in CODEOWNERS, and those of
+// its owners (users, or members of owning teams) who approved.
+type CodeOwnedFile struct {
+	File       string   `json:"file"`
+	Owners     []string `json:"owners"`
+	ApprovedBy []string `json:"approved_by"`
+}
+
 // Release is the ledger's last decision for the model in an environment.
 type Release struct {
 	Version  string `json:"version"`
@@ -81,7 +93,9 @@ type Unit struct {
 	ChangedFiles []string
 	// Approvals nil means the reviews are not known.
 	Approvals []Approval
-	Releases  map[string]Release
+	// CodeOwners nil means CODEOWNERS and the reviews are not known.
+	CodeOwners []CodeOwnedFile
+	Releases   map[string]Release
 	Now       time.Time
 }
 
@@ -99,6 +113,7 @@ func NewInput(p *spec.Platform, u Unit) Input {
 		Plan:         u.Plan,
 		ChangedFiles: nonNil(u.ChangedFiles),
 		Approvals:    u.Approvals,
+		CodeOwners:   u.CodeOwners,
 		Waivers:      []spec.Waiver{},
 		Releases:     u.Releases,
 		Now:          u.Now.UTC().Format(time.RFC3339),

@@ -34,7 +34,7 @@ func TestInputReads(t *testing.T) {
 		"slipway.fairness":       {"evidence", "model", "platform"},
 		"slipway.handover":       {"evidence", "model", "now", "placeholders", "platform"},
 		"slipway.infrastructure": {"environment", "model", "plan"},
-		"slipway.release":        {"approvals", "environment", "model", "releases"},
+		"slipway.release":        {"approvals", "code_owners", "environment", "model", "releases"},
 		"slipway.testing":        {"evidence", "model"},
 	}
 	if d := cmp.Diff(want, got); d != "" {
