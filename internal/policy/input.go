@@ -40,9 +40,9 @@ type Input struct {
 	// CodeOwners are the model's changed files that CODEOWNERS assigns to
 	// owners, with the owners' approvals; nil when not known (a check
 	// without --github): release.code_owners then does not apply.
-	CodeOwners []CodeOwnedFile `json:"code_owners"`
-	Waivers    []spec.Waiver   `json:"waivers"`
-	Releases  map[string]Release `json:"releases"`
+	CodeOwners []CodeOwnedFile    `json:"code_owners"`
+	Waivers    []spec.Waiver      `json:"waivers"`
+	Releases   map[string]Release `json:"releases"`
 	// Now is the evaluation time, RFC 3339; injected so results reproduce.
 	Now string `json:"now"`
 	// Placeholders are the model fields (paths such as handover.onCall.team)
@@ -96,7 +96,7 @@ type Unit struct {
 	// CodeOwners nil means CODEOWNERS and the reviews are not known.
 	CodeOwners []CodeOwnedFile
 	Releases   map[string]Release
-	Now       time.Time
+	Now        time.Time
 }
 
 // NewInput builds the input document of one unit from the loaded platform.
