@@ -13,9 +13,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -147,7 +148,7 @@ func Evaluate(ctx context.Context, p *spec.Platform, model string, opts Options)
 		return nil, err
 	}
 	s.Problems = append(s.Problems, b.problems...)
-	for _, path := range sortedKeys(b.inputs) {
+	for _, path := range slices.Sorted(maps.Keys(b.inputs)) {
 		s.Inputs = append(s.Inputs, Input{Path: path, SHA256: b.inputs[path]})
 	}
 	if s.Inputs == nil {
@@ -329,7 +330,7 @@ func (b *builder) data(m spec.Model, now time.Time) Data {
 	for _, n := range m.Training.Data {
 		names[n] = true
 	}
-	for _, name := range sortedKeys(names) {
+	for _, name := range slices.Sorted(maps.Keys(names)) {
 		src, ok := b.p.DataSources[name]
 		if !ok || src.Snapshot == "" {
 			continue
@@ -361,7 +362,7 @@ func (b *builder) data(m spec.Model, now time.Time) Data {
 		return d
 	}
 	types := map[string]string{}
-	for _, n := range sortedKeys(names) {
+	for _, n := range slices.Sorted(maps.Keys(names)) {
 		for _, f := range b.p.DataSources[n].Schema {
 			types[f.Name] = f.Type
 		}
@@ -446,13 +447,4 @@ func Headings(path string) ([]string, error) {
 		}
 	}
 	return out, sc.Err()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"encoding/json"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -56,7 +57,7 @@ func bootstrap(p *plan, cells []cellAcc, groups []groupDef, rep *Report, rank []
 	vals := make([]float64, len(binaryNames))
 	conf := make([]Confusion, len(cells))
 	cnt := make([]int64, len(cells))
-	fairAttrs := sortedKeys(rep.Fairness)
+	fairAttrs := slices.Sorted(maps.Keys(rep.Fairness))
 	refs := map[string]string{}
 	for _, a := range fairAttrs {
 		refs[a] = rep.Fairness[a].ReferenceGroup

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -146,7 +147,7 @@ func build(p *plan, ws []*worker, rows int64) *Report {
 		for c, vals := range cellVals {
 			byVal[vals[a]] = append(byVal[vals[a]], int32(c))
 		}
-		for _, v := range sortedKeys(byVal) {
+		for _, v := range slices.Sorted(maps.Keys(byVal)) {
 			groups = append(groups, groupDef{attr: attr, value: display(v), cells: byVal[v]})
 		}
 	}
@@ -314,7 +315,7 @@ func build(p *plan, ws []*worker, rows int64) *Report {
 // their confusion matrices (or the replicate's, when conf is set).
 func eligible(gs map[string]groupRaw, min int, conf map[string]Confusion) []GroupRates {
 	var out []GroupRates
-	for _, name := range sortedKeys(gs) {
+	for _, name := range slices.Sorted(maps.Keys(gs)) {
 		g := gs[name]
 		if g.count < int64(min) {
 			continue
@@ -431,13 +432,4 @@ func multiclassSet(count int64, classes []string, mc map[[2]int32]float64) Set {
 		"confusion": map[string]any{"labels": labels, "matrix": matrix},
 	}
 	return s
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -3,8 +3,10 @@ package prcomment
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -235,7 +237,7 @@ func writeMetrics(b *strings.Builder, e *Evidence) {
 	b.WriteString("**Metrics**\n\n")
 	b.WriteString("| Metric | Value | Baseline | Change |\n")
 	b.WriteString("|---|---:|---:|---:|\n")
-	for _, name := range sortedKeys(e.Headline) {
+	for _, name := range slices.Sorted(maps.Keys(e.Headline)) {
 		v := e.Headline[name]
 		base, change := "—", "—"
 		if bv, ok := e.Baseline[name]; ok && bv != nil {
@@ -256,9 +258,9 @@ func writeFairness(b *strings.Builder, e *Evidence) {
 	b.WriteString("**Fairness**\n\n")
 	b.WriteString("| Attribute | Metric | Value | Threshold | |\n")
 	b.WriteString("|---|---|---:|---|---|\n")
-	for _, attr := range sortedKeys(e.Fairness) {
+	for _, attr := range slices.Sorted(maps.Keys(e.Fairness)) {
 		figs := e.Fairness[attr]
-		for _, m := range sortedKeys(figs) {
+		for _, m := range slices.Sorted(maps.Keys(figs)) {
 			f := figs[m]
 			fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", cell(attr), cell(m), numPtr(f.Value), thresholdText(f.Threshold), withinIcon(f))
 		}
@@ -646,13 +648,4 @@ func cell(s string) string {
 func inline(s string) string {
 	s = escapeHTML(quiet(s))
 	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", " "), "\n", " ")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

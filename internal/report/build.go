@@ -473,15 +473,6 @@ func (d *dossier) portfolio() PortfolioRow {
 	return row
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // signedModel decodes the resolved model spec a release signed.
 func signedModel(st *attest.Statement) (*spec.Model, error) {
 	var m spec.Model

@@ -4,6 +4,8 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -57,7 +59,7 @@ func (b *builder) coverage() []Framework {
 		serving map[string]bool
 	}
 	var jobs []job
-	ruleIDs := sortedKeys(b.rules)
+	ruleIDs := slices.Sorted(maps.Keys(b.rules))
 	for _, fd := range frameworkDefs() {
 		items := fd.Items
 		if fd.Include == "cited" {
@@ -115,7 +117,7 @@ func citedItems(fd frameworkDef, b *builder) []itemDef {
 			delete(cited, it.ID)
 		}
 	}
-	for _, id := range sortedKeys(cited) {
+	for _, id := range slices.Sorted(maps.Keys(cited)) {
 		out = append(out, itemDef{ID: id, Title: "(no title recorded)"})
 	}
 	return out
@@ -153,7 +155,7 @@ func (b *builder) cell(d *dossier, framework, item string, serving map[string]bo
 	outcomes := d.outcomes
 	vacuous := false
 	covered, exception := false, false
-	for _, id := range sortedKeys(rules) {
+	for _, id := range slices.Sorted(maps.Keys(rules)) {
 		o, ok := outcomes[id]
 		if !ok {
 			continue

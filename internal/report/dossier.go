@@ -2,7 +2,9 @@ package report
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -32,7 +34,7 @@ func (b *builder) dossier(name string, recs []*record) *dossier {
 			delete(d.current, env)
 		}
 	}
-	envs := sortedKeys(d.current)
+	envs := slices.Sorted(maps.Keys(d.current))
 	sort.SliceStable(envs, func(i, j int) bool { return b.envRank(envs[i]) < b.envRank(envs[j]) })
 	for _, env := range envs {
 		d.currentOrdered = append(d.currentOrdered, d.current[env])
@@ -134,7 +136,7 @@ func (b *builder) lineage(d *dossier, evMatch string) Lineage {
 		if t := d.model.Monitoring.Drift.Threshold; t > 0 {
 			threshold = &t
 		}
-		for _, name := range sortedKeys(dr.Features) {
+		for _, name := range slices.Sorted(maps.Keys(dr.Features)) {
 			f := dr.Features[name]
 			row := DriftRow{Feature: name, Reference: dr.Reference, Current: dr.Current, Metric: metric, PSI: f.PSI, KS: f.KS, KSPValue: f.KSPValue,
 				Threshold: threshold, Source: SourceEvidence}
@@ -192,7 +194,7 @@ func (b *builder) lineage(d *dossier, evMatch string) Lineage {
 
 func quality(se sourceEvidence, q *spec.Quality) []QualityCheck {
 	out := []QualityCheck{}
-	for _, col := range sortedKeys(se.Completeness) {
+	for _, col := range slices.Sorted(maps.Keys(se.Completeness)) {
 		v := se.Completeness[col]
 		c := QualityCheck{Check: "completeness", Column: col, Value: &v, OK: true}
 		if q != nil {
@@ -263,7 +265,7 @@ func (b *builder) evaluation(d *dossier) *Evaluation {
 	for n := range headline {
 		names[n] = true
 	}
-	for _, n := range sortedKeys(names) {
+	for _, n := range slices.Sorted(maps.Keys(names)) {
 		row := MetricRow{Name: n, Source: SourceSigned}
 		if v, ok := headline[n]; ok && v != nil {
 			row.Value = v
@@ -340,7 +342,7 @@ func (b *builder) fairnessSection(d *dossier) *FairnessSection {
 	if len(d.model.Fairness.Thresholds) > 0 {
 		thresholds = d.model.Fairness.Thresholds
 	}
-	for _, attr := range sortedKeys(ev.Groups) {
+	for _, attr := range slices.Sorted(maps.Keys(ev.Groups)) {
 		a := FairnessAttribute{Name: attr, Groups: []GroupRow{}, Metrics: []MetricRow{}, Charts: []Chart{}}
 		fm, hasFM := ev.Fairness[attr]
 		if hasFM {
@@ -350,7 +352,7 @@ func (b *builder) fairnessSection(d *dossier) *FairnessSection {
 		if ev.CI != nil {
 			gci = ev.CI.Groups[attr]
 		}
-		for _, g := range sortedKeys(ev.Groups[attr]) {
+		for _, g := range slices.Sorted(maps.Keys(ev.Groups[attr])) {
 			s := ev.Groups[attr][g]
 			row := GroupRow{Group: g, Count: s.Count}
 			row.SelectionRate, row.SelectionCI = value(s, "selection_rate"), interval(gci[g], "selection_rate")
@@ -364,7 +366,7 @@ func (b *builder) fairnessSection(d *dossier) *FairnessSection {
 			if ev.CI != nil {
 				fci = ev.CI.Fairness[attr]
 			}
-			for _, n := range sortedKeys(thresholds) {
+			for _, n := range slices.Sorted(maps.Keys(thresholds)) {
 				t := thresholds[n]
 				row := MetricRow{Name: n, Value: vals[n], Min: t.Min, Max: t.Max, Source: SourceEvidence}
 				if iv, ok := fci[n]; ok {
@@ -465,12 +467,12 @@ func (b *builder) tests(d *dossier) *Tests {
 			required[s] = true
 		}
 	}
-	for _, n := range sortedKeys(tt.Suites) {
+	for _, n := range slices.Sorted(maps.Keys(tt.Suites)) {
 		s := tt.Suites[n]
 		t.Suites = append(t.Suites, Suite{Name: n, Required: required[n], Tests: s.Tests, Failures: s.Failures, Errors: s.Errors, Skipped: s.Skipped, Passed: s.Passed})
 		delete(required, n)
 	}
-	for _, n := range sortedKeys(required) {
+	for _, n := range slices.Sorted(maps.Keys(required)) {
 		t.Suites = append(t.Suites, Suite{Name: n, Required: true})
 	}
 	return t
@@ -513,7 +515,7 @@ func ruleOutcomes(p attest.Release) map[string]RuleOutcome {
 func (b *builder) handover(d *dossier) []ChecklistItem {
 	out := []ChecklistItem{}
 	outcomes := d.outcomes
-	for _, id := range sortedKeys(b.rules) {
+	for _, id := range slices.Sorted(maps.Keys(b.rules)) {
 		r := b.rules[id]
 		if !strings.HasPrefix(id, "handover.") {
 			continue

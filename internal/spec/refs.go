@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -154,7 +156,7 @@ func names[V any](m map[string]V) string {
 // checkReferences reports every name that points at nothing, and cycles in
 // the promotion order of environments.
 func (l *loader) checkReferences(p *Platform) {
-	for _, name := range sortedKeys(p.Environments) {
+	for _, name := range slices.Sorted(maps.Keys(p.Environments)) {
 		env := p.Environments[name]
 		if env.After != "" {
 			if _, ok := p.Environments[env.After]; !ok {
@@ -166,7 +168,7 @@ func (l *loader) checkReferences(p *Platform) {
 		}
 	}
 	l.checkAfterCycles(p)
-	for _, name := range sortedKeys(p.DataSources) {
+	for _, name := range slices.Sorted(maps.Keys(p.DataSources)) {
 		ds := p.DataSources[name]
 		fields := map[string]bool{}
 		for _, f := range ds.Schema {
@@ -196,7 +198,7 @@ func (l *loader) checkReferences(p *Platform) {
 			}
 		}
 	}
-	for _, name := range sortedKeys(p.Templates) {
+	for _, name := range slices.Sorted(maps.Keys(p.Templates)) {
 		t := p.Templates[name]
 		if t.WaitFor != "" {
 			if _, ok := p.DataSources[t.WaitFor]; !ok {
@@ -204,7 +206,7 @@ func (l *loader) checkReferences(p *Platform) {
 			}
 		}
 	}
-	for _, name := range sortedKeys(p.Models) {
+	for _, name := range slices.Sorted(maps.Keys(p.Models)) {
 		m := p.Models[name]
 		for i, ds := range m.Training.Data {
 			if _, ok := p.DataSources[ds]; !ok {
@@ -253,7 +255,7 @@ func (l *loader) checkReferences(p *Platform) {
 
 func (l *loader) checkAfterCycles(p *Platform) {
 	reported := map[string]bool{}
-	for _, start := range sortedKeys(p.Environments) {
+	for _, start := range slices.Sorted(maps.Keys(p.Environments)) {
 		seen := map[string]bool{}
 		chain := []string{}
 		for cur := start; cur != ""; cur = p.Environments[cur].After {
@@ -290,10 +292,10 @@ func (l *loader) checkPaths(p *Platform) {
 			l.ref(p, path, err.Error())
 		}
 	}
-	for _, name := range sortedKeys(p.DataSources) {
+	for _, name := range slices.Sorted(maps.Keys(p.DataSources)) {
 		check(cuePath([]string{"dataSources", name, "snapshot"}), p.DataSources[name].Snapshot)
 	}
-	for _, name := range sortedKeys(p.Models) {
+	for _, name := range slices.Sorted(maps.Keys(p.Models)) {
 		m := p.Models[name]
 		check(ModelPath(name, "evaluation", "predictions"), m.Evaluation.Predictions)
 		for i, r := range m.Tests.Reports {
@@ -361,17 +363,8 @@ func (p *Platform) ResolvePath(rel string) (string, error) {
 	return filepath.Join(p.Root, filepath.FromSlash(rel)), nil
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // ModelNames returns the platform's model names, sorted.
-func (p *Platform) ModelNames() []string { return sortedKeys(p.Models) }
+func (p *Platform) ModelNames() []string { return slices.Sorted(maps.Keys(p.Models)) }
 
 // EnvironmentNames returns the platform's environments in promotion order:
 // an environment comes after the one its `after` names, ties by name.
@@ -383,7 +376,7 @@ func (p *Platform) EnvironmentNames() []string {
 		}
 		return d
 	}
-	names := sortedKeys(p.Environments)
+	names := slices.Sorted(maps.Keys(p.Environments))
 	sort.SliceStable(names, func(i, j int) bool { return depth(names[i]) < depth(names[j]) })
 	return names
 }
