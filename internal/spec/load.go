@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -47,7 +48,13 @@ func Load(ctx context.Context, dir string) (*Platform, error) {
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("platform repository %s: not a directory", dir)
 	}
-	l := &loader{root: root, cctx: cuecontext.New(), paths: map[string]bool{}}
+	return loadWith(ctx, root, false)
+}
+
+// loadWith loads the repository at root (absolute); viaJSON decodes through
+// CUE's JSON instead of decode, for the test that keeps the two equal.
+func loadWith(ctx context.Context, root string, viaJSON bool) (*Platform, error) {
+	l := &loader{root: root, cctx: cuecontext.New(), paths: map[string]bool{}, viaJSON: viaJSON}
 	l.idx = &posIndex{rel: l.rel}
 	return l.load(ctx)
 }
@@ -65,6 +72,8 @@ type loader struct {
 	paths map[string]bool
 	// idx locates the fields the repository's files write.
 	idx *posIndex
+	// viaJSON decodes through CUE's JSON (see loadWith).
+	viaJSON bool
 }
 
 func (l *loader) load(ctx context.Context) (*Platform, error) {
@@ -122,11 +131,13 @@ func (l *loader) load(ctx context.Context) (*Platform, error) {
 		return nil, l.probs.sorted()
 	}
 	var raw rawPlatform
-	// Going through JSON is several times faster than Value.Decode's
-	// reflection over a large platform.
-	js, err := v.MarshalJSON()
-	if err == nil {
-		err = json.Unmarshal(js, &raw)
+	if l.viaJSON {
+		var js []byte
+		if js, err = v.MarshalJSON(); err == nil {
+			err = json.Unmarshal(js, &raw)
+		}
+	} else {
+		err = decode(v, reflect.ValueOf(&raw))
 	}
 	if err != nil {
 		l.addCUE(err)

@@ -1,0 +1,104 @@
+package spec
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"cuelang.org/go/cue"
+)
+
+// decode fills the Go value rv points at from v, following the json tags of
+// the spec types. It looks struct fields up by name rather than iterating
+// them: CUE's field iteration (and so MarshalJSON and Decode) sorts every
+// struct's fields into source order first, which is most of the cost of
+// decoding a large platform and of no use for filling Go structs. Only
+// maps iterate. Values typed any go through JSON.
+func decode(v cue.Value, rv reflect.Value) error {
+	if d, ok := v.Default(); ok {
+		v = d
+	}
+	switch rv.Kind() {
+	case reflect.Pointer:
+		if rv.IsNil() {
+			rv.Set(reflect.New(rv.Type().Elem()))
+		}
+		return decode(v, rv.Elem())
+	case reflect.Struct:
+		t := rv.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if !f.IsExported() || name == "-" || name == "" {
+				continue
+			}
+			fv := v.LookupPath(cue.MakePath(cue.Str(name)))
+			if !fv.Exists() {
+				continue
+			}
+			if err := decode(fv, rv.Field(i)); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+		}
+		return nil
+	case reflect.Map:
+		it, err := v.Fields()
+		if err != nil {
+			return err
+		}
+		m := reflect.MakeMap(rv.Type())
+		for it.Next() {
+			ev := reflect.New(rv.Type().Elem()).Elem()
+			if err := decode(it.Value(), ev); err != nil {
+				return fmt.Errorf("%s: %w", it.Selector().Unquoted(), err)
+			}
+			m.SetMapIndex(reflect.ValueOf(it.Selector().Unquoted()), ev)
+		}
+		rv.Set(m)
+		return nil
+	case reflect.Slice:
+		it, err := v.List()
+		if err != nil {
+			return err
+		}
+		s := reflect.MakeSlice(rv.Type(), 0, 0)
+		for it.Next() {
+			ev := reflect.New(rv.Type().Elem()).Elem()
+			if err := decode(it.Value(), ev); err != nil {
+				return err
+			}
+			s = reflect.Append(s, ev)
+		}
+		rv.Set(s)
+		return nil
+	case reflect.String:
+		s, err := v.String()
+		rv.SetString(s)
+		return err
+	case reflect.Bool:
+		b, err := v.Bool()
+		rv.SetBool(b)
+		return err
+	case reflect.Int, reflect.Int64:
+		n, err := v.Int64()
+		rv.SetInt(n)
+		return err
+	case reflect.Float64:
+		f, err := v.Float64()
+		rv.SetFloat(f)
+		return err
+	case reflect.Interface:
+		b, err := v.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		x := reflect.New(rv.Type())
+		if err := json.Unmarshal(b, x.Interface()); err != nil {
+			return err
+		}
+		rv.Set(x.Elem())
+		return nil
+	}
+	return fmt.Errorf("cannot decode into %s", rv.Type())
+}
