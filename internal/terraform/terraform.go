@@ -256,7 +256,10 @@ func (r *Runner) Init(ctx context.Context, s Stack) error {
 		case contains(list, ws):
 			err = tf.WorkspaceSelect(ctx, ws)
 		default:
-			err = tf.WorkspaceNew(ctx, ws)
+			// The pg backend takes one lock to create any workspace, so
+			// stacks initialised in parallel wait their turn rather than
+			// fail, as plan and apply wait for a state lock.
+			err = tf.WorkspaceNew(ctx, ws, tfexec.LockTimeout(r.LockTimeout.String()))
 		}
 		if err != nil {
 			return r.wrap(s, "workspace "+ws, err)
