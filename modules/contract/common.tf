@@ -1,0 +1,111 @@
+# Variables every deployment module declares, whatever its kind. Each
+# modules/<target>/<kind>/variables.tf is this file followed by
+# contract/<kind>.tf; go test ./modules -update writes them.
+
+variable "kind" {
+  description = "Template kind of the deployment."
+  type        = string
+}
+
+variable "model" {
+  description = "Model name; names the workload."
+  type        = string
+}
+
+variable "model_version" {
+  description = "Semantic version of the model being deployed."
+  type        = string
+}
+
+variable "environment" {
+  description = "Environment the model is deployed to."
+  type        = string
+}
+
+variable "namespace" {
+  description = "Namespace the workload lives in."
+  type        = string
+}
+
+variable "owner" {
+  description = "Owner's e-mail address."
+  type        = string
+}
+
+variable "artifact_uri" {
+  description = "Where the trained model artifact is stored."
+  type        = string
+}
+
+variable "artifact_digest" {
+  description = "sha256 digest the artifact must match."
+  type        = string
+}
+
+variable "artifact_format" {
+  description = "Serialization format of the artifact."
+  type        = string
+}
+
+variable "resources" {
+  description = "CPU and memory one replica or job requests."
+  type = object({
+    cpu        = number
+    memory_mib = number
+  })
+}
+
+variable "labels" {
+  description = "Labels put on every object: owner, model, version, environment."
+  type        = map(string)
+}
+
+variable "data_sources" {
+  description = "Data sources the model reads, pinned to their versions."
+  type = list(object({
+    name    = string
+    version = string
+  }))
+}
+
+variable "alerts" {
+  description = "Alert rules from the model's handover."
+  type = list(object({
+    name      = string
+    condition = string
+    severity  = string
+  }))
+}
+
+variable "slos" {
+  description = "Service level objectives from the model's handover."
+  type = list(object({
+    name      = string
+    objective = number
+    window    = string
+  }))
+}
+
+variable "monitoring" {
+  description = "Drift monitoring of the model's features."
+  type = object({
+    schedule        = string
+    drift_features  = list(string)
+    drift_metric    = string
+    drift_threshold = number
+  })
+}
+
+variable "logging" {
+  description = "Prediction logging and its retention."
+  type = object({
+    predictions    = bool
+    retention_days = number
+    sample_rate    = number
+  })
+}
+
+variable "on_call" {
+  description = "Team paged for this model."
+  type        = string
+}
