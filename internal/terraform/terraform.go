@@ -230,7 +230,11 @@ const initMarker = ".terraform/slipway-init"
 // Init runs `terraform init` on the stack unless the last init used the same
 // init key, then selects (creating if needed) the stack's workspace.
 func (r *Runner) Init(ctx context.Context, s Stack) error {
-	if !s.BuiltinOnly {
+	// Stacks with provider downloads share the plugin cache; stacks with a
+	// workspace share a pg backend, whose init and workspace creation take
+	// one lock that Terraform does not wait for ("Already locked for
+	// workspace creation"). Either kind inits one at a time.
+	if !s.BuiltinOnly || s.Workspace != "" {
 		r.initMu.Lock()
 		defer r.initMu.Unlock()
 	}
@@ -256,10 +260,7 @@ func (r *Runner) Init(ctx context.Context, s Stack) error {
 		case contains(list, ws):
 			err = tf.WorkspaceSelect(ctx, ws)
 		default:
-			// The pg backend takes one lock to create any workspace, so
-			// stacks initialised in parallel wait their turn rather than
-			// fail, as plan and apply wait for a state lock.
-			err = tf.WorkspaceNew(ctx, ws, tfexec.LockTimeout(r.LockTimeout.String()))
+			err = tf.WorkspaceNew(ctx, ws)
 		}
 		if err != nil {
 			return r.wrap(s, "workspace "+ws, err)
