@@ -12,7 +12,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -32,6 +34,42 @@ const PackageName = "platform"
 
 // schemaDir is where the schemas appear to the CUE loader inside a repository.
 var schemaDir = filepath.Join("cue.mod", "pkg", filepath.FromSlash(schemas.ImportPath))
+
+// schemaFile is the file, overlaid at the repository root, through which
+// every instance takes the schema. platformFiles leaves out names with a
+// leading underscore, so no file of the repository's is taken for it.
+const schemaFile = "_slipway_schema.cue"
+
+// platformFields are #Platform's fields, in the order rawPlatform has them.
+var platformFields = jsonFields(reflect.TypeFor[rawPlatform]())
+
+// schemaFileSource unifies each of the platform's fields with the schema's.
+// It does not embed schema.#Platform: an embedding evaluates the same, but
+// leaves open the structs the repository's other files contribute (a
+// misspelt field inside a model would pass), while each field taken from
+// the definition stays closed. Top-level fields are checked by
+// checkTopLevel. The schema and the repository are then evaluated together
+// once, as `cue vet` does, rather than the repository first and the two
+// unified after.
+var schemaFileSource = func() string {
+	var b strings.Builder
+	b.WriteString("package " + PackageName + "\n\nimport \"" + schemas.ImportPath + "\"\n\n")
+	for _, f := range platformFields {
+		fmt.Fprintf(&b, "%s: schema.#Platform.%s\n", f, f)
+	}
+	return b.String()
+}()
+
+// jsonFields lists the json names of a struct type's fields.
+func jsonFields(t reflect.Type) []string {
+	var names []string
+	for f := range t.Fields() {
+		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+			names = append(names, name)
+		}
+	}
+	return names
+}
 
 // defaultModule is overlaid when a repository has no cue.mod/module.cue.
 const defaultModule = "module: \"slipway.local/platform@v0\"\nlanguage: version: \"v0.17.0\"\n"
@@ -54,22 +92,27 @@ func Load(ctx context.Context, dir string) (*Platform, error) {
 // loadWith loads the repository at root (absolute); viaJSON decodes through
 // CUE's JSON instead of decode, for the test that keeps the two equal.
 func loadWith(ctx context.Context, root string, viaJSON bool) (*Platform, error) {
+	return newLoader(root, viaJSON).load(ctx)
+}
+
+func newLoader(root string, viaJSON bool) *loader {
 	l := &loader{root: root, cctx: cuecontext.New(), paths: map[string]bool{}, viaJSON: viaJSON}
 	l.idx = &posIndex{rel: l.rel}
-	return l.load(ctx)
+	return l
 }
 
 type loader struct {
 	root  string
 	cctx  *cue.Context
 	probs Errors
-	// user is the repository's own files unified, without the schema; it
-	// locates fields the schema requires but the repository lacks.
-	user cue.Value
-	// defs are the schema's definitions, for friendlier messages.
+	// defs are the schema's definitions, compiled on first use by
+	// schemaDefs.
 	defs  cue.Value
 	files []string
-	paths map[string]bool
+	// waiverPos are where the elements of the first waivers list are
+	// written.
+	waiverPos []Position
+	paths     map[string]bool
 	// idx locates the fields the repository's files write.
 	idx *posIndex
 	// viaJSON decodes through CUE's JSON (see loadWith).
@@ -88,19 +131,14 @@ func (l *loader) load(ctx context.Context) (*Platform, error) {
 	if len(files) == 0 {
 		return nil, Errors{{Pos: Position{File: "."}, Message: "no CUE files: a platform repository holds .cue files of package " + PackageName}}
 	}
-	schemaV := l.cctx.CompileBytes(mustReadSchema(), cue.Filename(filepath.Join(l.root, schemaDir, "platform.cue")))
-	if err := schemaV.Err(); err != nil {
-		return nil, fmt.Errorf("embedded schema: %w", err)
-	}
-	l.defs = schemaV
 	// All files load as one instance, whatever directory they are in: the
 	// same as `cue vet` given the file list, and one evaluation instead of
-	// one per directory.
+	// one per directory. schemaFile brings the schema into the instance.
 	if l.checkPackages(files); len(l.probs) > 0 {
 		return nil, l.probs.sorted()
 	}
 	cfg := &load.Config{Dir: l.root, Overlay: overlay}
-	inst := load.Instances(files, cfg)[0]
+	inst := load.Instances(append(files, "./"+schemaFile), cfg)[0]
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -110,16 +148,18 @@ func (l *loader) load(ctx context.Context) (*Platform, error) {
 	}
 	owners := map[string]map[string]ownerSite{}
 	for _, f := range inst.Files {
-		l.noteFile(f, owners)
+		if l.rel(f.Filename) != schemaFile {
+			l.noteFile(f, owners)
+		}
 	}
-	// Errors inside the instance surface, all of them, from Validate below;
-	// Err here would report only the first.
-	l.user = l.cctx.BuildInstance(inst)
 	l.checkDuplicates(owners)
 	if len(l.probs) > 0 {
 		return nil, l.probs.sorted()
 	}
-	v := schemaV.LookupPath(cue.ParsePath("#Platform")).Unify(l.user)
+	// Errors inside the instance surface, all of them, from Validate below;
+	// Err here would report only the first.
+	v := l.cctx.BuildInstance(inst)
+	l.checkTopLevel(v)
 	// CUE leaves incomplete (missing) fields out of its report when other
 	// errors are present, so the concrete pass runs as well: all problems
 	// are reported at once.
@@ -152,9 +192,14 @@ func (l *loader) load(ctx context.Context) (*Platform, error) {
 		p.Models[name] = m
 	}
 	for i := range p.Waivers {
-		p.Waivers[i].Pos = l.pos(l.user.LookupPath(cue.MakePath(cue.Str("waivers"), cue.Index(i))).Pos())
+		if i < len(l.waiverPos) {
+			p.Waivers[i].Pos = l.waiverPos[i]
+		} else {
+			// A list that is not a literal: its field will do.
+			p.Waivers[i].Pos = closestPos(l.idx.get(), []string{"waivers", fmt.Sprintf("[%d]", i)})
+		}
 	}
-	l.resolveDeployments(p, schemaV)
+	l.resolveDeployments(p)
 	l.checkReferences(p)
 	l.checkPaths(p)
 	if len(l.probs) > 0 {
@@ -192,6 +237,16 @@ func (r rawPlatform) platform(root string) *Platform {
 	}
 }
 
+// schemaDefs returns the schema's definitions, for friendlier messages and
+// for checking deployments with parameters. The instance evaluates its own
+// copy; this one is compiled only when one of those needs it.
+func (l *loader) schemaDefs() cue.Value {
+	if !l.defs.Exists() {
+		l.defs = l.cctx.CompileBytes(mustReadSchema(), cue.Filename(filepath.Join(l.root, schemaDir, "platform.cue")))
+	}
+	return l.defs
+}
+
 func mustReadSchema() []byte {
 	b, err := fs.ReadFile(schemas.FS, "platform.cue")
 	if err != nil {
@@ -201,7 +256,8 @@ func mustReadSchema() []byte {
 }
 
 // overlay makes the embedded schema importable as slipway.dev/schema, in
-// place of any vendored copy, so that an edited copy cannot weaken it.
+// place of any vendored copy, so that an edited copy cannot weaken it, and
+// adds schemaFile.
 func (l *loader) overlay() (map[string]load.Source, error) {
 	ov := map[string]load.Source{}
 	entries, err := fs.ReadDir(schemas.FS, ".")
@@ -215,11 +271,29 @@ func (l *loader) overlay() (map[string]load.Source, error) {
 		}
 		ov[filepath.Join(l.root, schemaDir, e.Name())] = load.FromBytes(b)
 	}
+	ov[filepath.Join(l.root, schemaFile)] = load.FromString(schemaFileSource)
 	mod := filepath.Join(l.root, "cue.mod", "module.cue")
 	if _, err := os.Stat(mod); os.IsNotExist(err) {
 		ov[mod] = load.FromString(defaultModule)
 	}
 	return ov, nil
+}
+
+// checkTopLevel reports top-level fields the schema does not have, which
+// nothing in the instance closes (see schemaFileSource). Definitions and
+// hidden fields are the repository's own business.
+func (l *loader) checkTopLevel(v cue.Value) {
+	it, err := v.Fields()
+	if err != nil {
+		return // Validate reports it
+	}
+	for it.Next() {
+		name := it.Selector().Unquoted()
+		if !slices.Contains(platformFields, name) {
+			path := cuePath([]string{name})
+			l.add(closestPos(l.idx.get(), []string{name}), path, "unknown field (not in the schema; check the spelling)")
+		}
+	}
 }
 
 // rel makes an absolute file name relative to the repository root.
@@ -248,16 +322,13 @@ func (l *loader) isUserFile(p token.Pos) bool {
 		return false
 	}
 	r := l.rel(p.Filename())
-	return !strings.HasPrefix(r, "cue.mod/") && !filepath.IsAbs(r)
+	return !strings.HasPrefix(r, "cue.mod/") && !filepath.IsAbs(r) && r != schemaFile
 }
 
 // addCUE turns a CUE error into problems, one for each error it holds.
 func (l *loader) addCUE(err error) {
 	for _, e := range cueerrors.Errors(err) {
-		sels := e.Path()
-		if len(sels) > 0 && sels[0] == "#Platform" {
-			sels = sels[1:]
-		}
+		sels := errorPath(e)
 		path := cuePath(sels)
 		pos := l.userPos(e, sels)
 		l.add(pos, path, l.message(e, path))
@@ -285,11 +356,26 @@ func (l *loader) userPos(e cueerrors.Error, sels []string) Position {
 	return Position{File: "."}
 }
 
-// cuePath renders selectors as a CUE path, quoting labels that need it.
+// errorPath returns the path of a CUE error as cuePath takes it: CUE
+// quotes the labels that are not identifiers, such as a model's name.
+func errorPath(e cueerrors.Error) []string {
+	sels := e.Path()
+	for i, s := range sels {
+		if strings.HasPrefix(s, `"`) {
+			if label, err := strconv.Unquote(s); err == nil {
+				sels[i] = label
+			}
+		}
+	}
+	return sels
+}
+
+// cuePath renders selectors (labels, and list indexes as "[N]" or N) as a
+// CUE path, quoting labels that need it.
 func cuePath(sels []string) string {
 	var b strings.Builder
 	for i, s := range sels {
-		if strings.HasPrefix(s, "[") || strings.HasPrefix(s, "\"") {
+		if strings.HasPrefix(s, "[") {
 			b.WriteString(s)
 			continue
 		}
@@ -387,6 +473,11 @@ func (l *loader) noteFile(f *ast.File, owners map[string]map[string]ownerSite) {
 			continue
 		}
 		top, _, _ := ast.LabelName(field.Label)
+		if list, ok := field.Value.(*ast.ListLit); ok && top == "waivers" && l.waiverPos == nil {
+			for _, e := range list.Elts {
+				l.waiverPos = append(l.waiverPos, l.pos(e.Pos()))
+			}
+		}
 		switch top {
 		case "models", "dataSources", "environments", "templates":
 		default:
@@ -580,7 +671,7 @@ func ModelPath(model string, field ...string) string {
 // validates the results against the template schema again, so that a
 // parameter cannot produce a deployment no template could describe. All
 // models are checked in one evaluation.
-func (l *loader) resolveDeployments(p *Platform, schemaV cue.Value) {
+func (l *loader) resolveDeployments(p *Platform) {
 	merged := map[string]any{}
 	for name, m := range p.Models {
 		t, ok := p.Templates[m.Deployment.Template]
@@ -601,11 +692,11 @@ func (l *loader) resolveDeployments(p *Platform, schemaV cue.Value) {
 	if len(merged) == 0 {
 		return
 	}
-	tmplDef := schemaV.LookupPath(cue.ParsePath("#Template"))
+	tmplDef := l.schemaDefs().LookupPath(cue.ParsePath("#Template"))
 	v := l.cctx.CompileString("{}").FillPath(cue.MakePath(cue.AnyString), tmplDef).Unify(l.cctx.Encode(merged))
 	if err := v.Validate(cue.Concrete(true), cue.All()); err != nil {
 		for _, e := range cueerrors.Errors(err) {
-			sels := e.Path()
+			sels := errorPath(e)
 			if len(sels) == 0 {
 				continue
 			}
@@ -718,7 +809,7 @@ func (l *loader) missing(v cue.Value, sels []string) {
 	if len(sels) > 0 && (kind == cue.StructKind || kind == cue.ListKind) {
 		// A whole block nobody wrote is one problem, not one per field.
 		if _, written := l.idx.get()[cuePath(sels)]; !written && v.Validate(cue.Concrete(true)) != nil {
-			l.add(closestPos(l.idx.get(), sels), cuePath(sels), "missing required field")
+			l.missingBlock(sels)
 			return
 		}
 	}
@@ -764,11 +855,26 @@ func (l *loader) missing(v cue.Value, sels []string) {
 	}
 }
 
+// missingBlock reports a struct or list nobody wrote, in place of what CUE
+// reports missing inside it: one problem, not one per field.
+func (l *loader) missingBlock(sels []string) {
+	path := cuePath(sels)
+	l.probs = slices.DeleteFunc(l.probs, func(p Problem) bool {
+		inside := strings.HasPrefix(p.Path, path+".") || strings.HasPrefix(p.Path, path+"[")
+		return inside && strings.HasPrefix(p.Message, "missing required field")
+	})
+	pos := closestPos(l.idx.get(), sels)
+	if !pos.IsValid() {
+		pos = Position{File: "."} // a top-level block: the repository lacks it
+	}
+	l.add(pos, path, "missing required field")
+}
+
 // disarmEmbed turns a file's embedding of schema.#Platform, which `slipway
-// init` writes for editors and cue vet, into an unused hidden field. Slipway
-// unifies the whole platform with the embedded schema itself; evaluating the
-// user's embedding as well would double the cost of validation, and it does
-// not close the structs other files contribute anyway.
+// init` writes for editors and cue vet, into an unused hidden field.
+// schemaFile brings the schema into every instance; the user's embedding
+// would only add the same constraints again, and it does not close the
+// structs other files contribute anyway.
 func disarmEmbed(f *ast.File) {
 	for i, d := range f.Decls {
 		if e, ok := d.(*ast.EmbedDecl); ok && isPlatformRef(f, e.Expr) {

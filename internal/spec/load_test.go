@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"cuelang.org/go/cue"
 	"github.com/google/go-cmp/cmp"
 	"github.com/rogpeppe/go-internal/txtar"
 )
@@ -207,6 +208,24 @@ func TestLoadExample(t *testing.T) {
 	}
 	if got := p.Models["fraud"].Deployment.Resolved.Parallelism; got != 6 {
 		t.Errorf("fraud parallelism = %d, want 6", got)
+	}
+}
+
+// TestPlatformFields keeps rawPlatform, from which schemaFile and
+// checkTopLevel take the platform's fields, in step with #Platform: a field
+// the schema gained would otherwise be neither decoded nor closed.
+func TestPlatformFields(t *testing.T) {
+	def := newLoader(t.TempDir(), false).schemaDefs().LookupPath(cue.ParsePath("#Platform"))
+	it, err := def.Fields(cue.Optional(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for it.Next() {
+		want = append(want, it.Selector().Unquoted())
+	}
+	if diff := cmp.Diff(want, platformFields); diff != "" {
+		t.Errorf("#Platform's fields (-schema +rawPlatform):\n%s", diff)
 	}
 }
 

@@ -70,7 +70,7 @@ func (l *loader) allowed(path string) string {
 	if def == "" {
 		return ""
 	}
-	v := l.defs.LookupPath(cue.ParsePath(def))
+	v := l.schemaDefs().LookupPath(cue.ParsePath(def))
 	if !v.Exists() {
 		return ""
 	}
