@@ -47,13 +47,24 @@ func decode(v cue.Value, rv reflect.Value) error {
 		if err != nil {
 			return err
 		}
-		m := reflect.MakeMap(rv.Type())
+		var keys []string
+		var vals []cue.Value
 		for it.Next() {
-			ev := reflect.New(rv.Type().Elem()).Elem()
-			if err := decode(it.Value(), ev); err != nil {
-				return fmt.Errorf("%s: %w", it.Selector().Unquoted(), err)
+			keys = append(keys, it.Selector().Unquoted())
+			vals = append(vals, it.Value())
+		}
+		elems := make([]reflect.Value, len(vals))
+		errs := make([]error, len(vals))
+		forEach(len(vals), func(i int) {
+			elems[i] = reflect.New(rv.Type().Elem()).Elem()
+			errs[i] = decode(vals[i], elems[i])
+		})
+		m := reflect.MakeMapWithSize(rv.Type(), len(vals))
+		for i, k := range keys {
+			if errs[i] != nil {
+				return fmt.Errorf("%s: %w", k, errs[i])
 			}
-			m.SetMapIndex(reflect.ValueOf(it.Selector().Unquoted()), ev)
+			m.SetMapIndex(reflect.ValueOf(k), elems[i])
 		}
 		rv.Set(m)
 		return nil

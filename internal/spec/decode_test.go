@@ -16,7 +16,7 @@ import (
 // small base repository.
 func TestDecodeMatchesJSON(t *testing.T) {
 	synthetic := t.TempDir()
-	if err := synth.Repo(synthetic, 30); err != nil {
+	if err := synth.Repo(synthetic, 2*parallelMin); err != nil {
 		t.Fatal(err)
 	}
 	for _, dir := range []string{"../../examples/credit-risk", synthetic, readBase(t).write(t)} {
@@ -37,3 +37,4 @@ func TestDecodeMatchesJSON(t *testing.T) {
 		}
 	}
 }
+
