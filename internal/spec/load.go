@@ -7,6 +7,7 @@ package spec
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -115,12 +116,14 @@ type loader struct {
 	paths     map[string]bool
 	// idx locates the fields the repository's files write.
 	idx *posIndex
+	// parse reads and parses the files ahead of cue/load.
+	parse *parseAhead
 	// viaJSON decodes through CUE's JSON (see loadWith).
 	viaJSON bool
 }
 
 func (l *loader) load(ctx context.Context) (*Platform, error) {
-	overlay, err := l.overlay()
+	overlay, modFile, err := l.overlay()
 	if err != nil {
 		return nil, err
 	}
@@ -131,16 +134,26 @@ func (l *loader) load(ctx context.Context) (*Platform, error) {
 	if len(files) == 0 {
 		return nil, Errors{{Pos: Position{File: "."}, Message: "no CUE files: a platform repository holds .cue files of package " + PackageName}}
 	}
+	names := make([]string, len(files))
+	for i, rel := range files {
+		names[i] = filepath.Join(l.root, filepath.FromSlash(rel))
+	}
+	pa := startParse(names, modFile)
+	defer pa.wait()
+	pa.addTo(overlay)
+	l.parse = pa
 	// All files load as one instance, whatever directory they are in: the
 	// same as `cue vet` given the file list, and one evaluation instead of
 	// one per directory. schemaFile brings the schema into the instance.
-	if l.checkPackages(files); len(l.probs) > 0 {
-		return nil, l.probs.sorted()
-	}
-	cfg := &load.Config{Dir: l.root, Overlay: overlay}
+	cfg := &load.Config{Dir: l.root, Overlay: overlay, ParseFile: pa.ParseFile}
 	inst := load.Instances(append(files, "./"+schemaFile), cfg)[0]
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	// Files of another package are reported alone: CUE would say only
+	// that packages differ.
+	if l.checkPackages(pa, names); len(l.probs) > 0 {
+		return nil, l.probs.sorted()
 	}
 	if inst.Err != nil {
 		l.addCUE(inst.Err)
@@ -257,26 +270,30 @@ func mustReadSchema() []byte {
 
 // overlay makes the embedded schema importable as slipway.dev/schema, in
 // place of any vendored copy, so that an edited copy cannot weaken it, and
-// adds schemaFile.
-func (l *loader) overlay() (map[string]load.Source, error) {
+// adds schemaFile. It returns the module file too, which it overlays with
+// defaultModule when the repository has none.
+func (l *loader) overlay() (map[string]load.Source, []byte, error) {
 	ov := map[string]load.Source{}
 	entries, err := fs.ReadDir(schemas.FS, ".")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, e := range entries {
 		b, err := fs.ReadFile(schemas.FS, e.Name())
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		ov[filepath.Join(l.root, schemaDir, e.Name())] = load.FromBytes(b)
 	}
 	ov[filepath.Join(l.root, schemaFile)] = load.FromString(schemaFileSource)
 	mod := filepath.Join(l.root, "cue.mod", "module.cue")
-	if _, err := os.Stat(mod); os.IsNotExist(err) {
-		ov[mod] = load.FromString(defaultModule)
+	modFile, err := os.ReadFile(mod)
+	if errors.Is(err, fs.ErrNotExist) {
+		modFile = []byte(defaultModule)
+		ov[mod] = load.FromBytes(modFile)
 	}
-	return ov, nil
+	// Any other read error is cue/load's to report.
+	return ov, modFile, nil
 }
 
 // checkTopLevel reports top-level fields the schema does not have, which
@@ -742,14 +759,20 @@ func deepMerge(base, over map[string]any) map[string]any {
 	return out
 }
 
-// checkPackages reports every file that is not of package platform; CUE
-// would report only that packages differ.
-func (l *loader) checkPackages(files []string) {
-	for _, rel := range files {
-		name := filepath.Join(l.root, filepath.FromSlash(rel))
-		f, err := parser.ParseFile(name, nil, parser.PackageClauseOnly)
+// checkPackages reports every file that is not of package platform.
+func (l *loader) checkPackages(pa *parseAhead, names []string) {
+	for _, name := range names {
+		p := pa.get(name)
+		f, err := p.file, p.err
+		if p.src == nil {
+			continue // the loader reports what it could not read
+		}
 		if err != nil {
-			continue // the loader reports syntax errors with positions
+			// A syntax error after the package clause still leaves the
+			// clause to check; the loader reports the error itself.
+			if f, err = parser.ParseFile(name, p.src, parser.PackageClauseOnly); err != nil {
+				continue
+			}
 		}
 		if pkg := f.PackageName(); pkg != PackageName {
 			pos := l.pos(f.Pos())

@@ -1,0 +1,116 @@
+package spec
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/load"
+	"cuelang.org/go/cue/parser"
+	"cuelang.org/go/mod/modfile"
+)
+
+// parseAhead reads the repository's files on every processor, then parses
+// them in the background while cue/load, which parses one file at a time,
+// lists the instance; cue/load reads the files from its overlay and takes
+// the trees from its ParseFile. Reading and parsing are a fifth of loading
+// a large repository, and the part of it that parallelises.
+type parseAhead struct {
+	// cfg is the parser configuration cue/load asks for when it parses a
+	// file whole. A request with another one (its imports-only pass, or a
+	// future cue/load's own choice) is parsed on the spot.
+	cfg   parser.Config
+	names []string
+	files map[string]*parsed
+	// done is closed when every file is parsed.
+	done chan struct{}
+	// hits counts the requests answered from files, for the test that
+	// keeps cfg in step with cue/load.
+	hits atomic.Int64
+}
+
+// parsed is one file's source and syntax, ready once done is closed; src
+// is nil when the file could not be read, which cue/load reports itself.
+type parsed struct {
+	done chan struct{}
+	src  []byte
+	file *ast.File
+	err  error
+}
+
+// startParse reads the files (absolute names) and starts parsing them with
+// the language version of the repository's module file modFile.
+func startParse(names []string, modFile []byte) *parseAhead {
+	pa := &parseAhead{
+		cfg:   parser.NewConfig(parser.ParseComments).Apply(parser.Version(languageVersion(modFile))),
+		names: names,
+		files: make(map[string]*parsed, len(names)),
+		done:  make(chan struct{}),
+	}
+	ps := make([]*parsed, len(names))
+	for i, name := range names {
+		ps[i] = &parsed{done: make(chan struct{})}
+		pa.files[name] = ps[i]
+	}
+	forEach(len(names), func(i int) {
+		ps[i].src, _ = os.ReadFile(names[i])
+	})
+	go func() {
+		defer close(pa.done)
+		forEach(len(names), func(i int) {
+			if p := ps[i]; p.src != nil {
+				p.file, p.err = parser.ParseFile(names[i], p.src, pa.cfg)
+			}
+			close(ps[i].done)
+		})
+	}()
+	return pa
+}
+
+// languageVersion is the module file's language version, as cue/load reads
+// it; "" when the file does not parse, which cue/load reports itself.
+func languageVersion(modFile []byte) string {
+	mf, err := modfile.ParseNonStrict(modFile, "module.cue")
+	if err != nil || mf.Language == nil {
+		return ""
+	}
+	return mf.Language.Version
+}
+
+// addTo puts the files read into a cue/load overlay, so that cue/load does
+// not read them again.
+func (pa *parseAhead) addTo(ov map[string]load.Source) {
+	for name, p := range pa.files {
+		if p.src != nil {
+			ov[name] = load.FromBytes(p.src)
+		}
+	}
+}
+
+// get waits for the named file and returns it, or nil when it is not one
+// of the files being parsed.
+func (pa *parseAhead) get(name string) *parsed {
+	p, ok := pa.files[name]
+	if !ok {
+		return nil
+	}
+	<-p.done
+	return p
+}
+
+// ParseFile is cue/load's parse hook.
+func (pa *parseAhead) ParseFile(name string, src any, cfg parser.Config) (*ast.File, error) {
+	if b, ok := src.([]byte); ok && cfg == pa.cfg {
+		if p := pa.get(filepath.Clean(name)); p != nil && p.src != nil && bytes.Equal(p.src, b) {
+			pa.hits.Add(1)
+			return p.file, p.err
+		}
+	}
+	return parser.ParseFile(name, src, cfg)
+}
+
+// wait returns when every file is parsed, so that no work outlives the
+// load.
+func (pa *parseAhead) wait() { <-pa.done }
