@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"cuelang.org/go/cue"
@@ -247,20 +249,68 @@ func TestVendoredSchemaMatches(t *testing.T) {
 
 func TestInsideRepo(t *testing.T) {
 	root := t.TempDir()
-	for _, tc := range []struct {
+	outside := t.TempDir()
+	for _, d := range []string{"models/a/evidence", "data"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(outside, "key"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{
+		"models/in":       filepath.Join(root, "models", "a"),
+		"models/out":      outside,
+		"data/up":         "..",
+		"data/dangling":   filepath.Join(root, "nowhere"),
+		"models/a/secret": filepath.Join(outside, "key"),
+	} {
+		if err := os.Symlink(target, filepath.Join(root, filepath.FromSlash(link))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
 		rel  string
 		want error
 	}{
 		{"models/a/p.csv", nil},
+		{"models/a/evidence/missing/deeper/p.csv", nil},
 		{"../x", ErrOutsideRepo},
 		{"a/../../x", ErrOutsideRepo},
 		{"/etc/passwd", ErrOutsideRepo},
 		{"a/./b", nil},
-	} {
+		{"models/in/evidence/p.csv", nil},
+		{"models/out/p.csv", ErrOutsideRepo},
+		{"models/out", ErrOutsideRepo},
+		{"data/up/models/a/p.csv", nil},
+		{"models/a/secret", ErrOutsideRepo},
+		{"data/dangling/p.csv", fs.ErrNotExist},
+	}
+	// One resolver remembers what it resolved: the answers must not
+	// depend on what was asked before, in either order, nor on what is
+	// being asked at the same time.
+	forward, backward, shared := newResolver(root), newResolver(root), newResolver(root)
+	for i := range cases {
+		backward.inside(cases[len(cases)-1-i].rel)
+	}
+	concurrent := make([]error, len(cases))
+	var wg sync.WaitGroup
+	for i, tc := range cases {
+		wg.Go(func() { concurrent[i] = shared.inside(tc.rel) })
+	}
+	wg.Wait()
+	for i, tc := range cases {
 		t.Run(tc.rel, func(t *testing.T) {
-			err := insideRepo(root, tc.rel)
-			if !errors.Is(err, tc.want) && !(err == nil && tc.want == nil) {
-				t.Errorf("insideRepo(%q) = %v, want %v", tc.rel, err, tc.want)
+			for name, check := range map[string]func(string) error{
+				"fresh":      func(rel string) error { return insideRepo(root, rel) },
+				"forward":    forward.inside,
+				"backward":   backward.inside,
+				"concurrent": func(string) error { return concurrent[i] },
+			} {
+				err := check(tc.rel)
+				if !errors.Is(err, tc.want) && !(err == nil && tc.want == nil) {
+					t.Errorf("%s: inside(%q) = %v, want %v", name, tc.rel, err, tc.want)
+				}
 			}
 		})
 	}

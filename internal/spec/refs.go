@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"cuelang.org/go/cue"
 	cueerrors "cuelang.org/go/cue/errors"
@@ -280,16 +281,11 @@ func (l *loader) checkAfterCycles(p *Platform) {
 // checkPaths makes sure every file a spec names stays inside the
 // repository, including through symlinks.
 func (l *loader) checkPaths(p *Platform) {
-	root, err := filepath.EvalSymlinks(p.Root)
-	if err != nil {
-		root = p.Root
-	}
+	type named struct{ path, rel string }
+	var paths []named
 	check := func(path, rel string) {
-		if rel == "" {
-			return
-		}
-		if err := insideRepo(root, rel); err != nil {
-			l.ref(p, path, err.Error())
+		if rel != "" {
+			paths = append(paths, named{path, rel})
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(p.DataSources)) {
@@ -310,15 +306,45 @@ func (l *loader) checkPaths(p *Platform) {
 	for i, k := range p.TrustedKeys {
 		check(fmt.Sprintf("signing.trustedKeys[%d].path", i), k.Path)
 	}
+	r := newResolver(p.Root)
+	errs := make([]error, len(paths))
+	forEach(len(paths), func(i int) { errs[i] = r.inside(paths[i].rel) })
+	for i, err := range errs {
+		if err != nil {
+			l.ref(p, paths[i].path, err.Error())
+		}
+	}
 }
 
 // ErrOutsideRepo is wrapped by errors for paths that leave the repository.
 var ErrOutsideRepo = errors.New("path leaves the repository")
 
+// resolver resolves paths of a repository through symlinks. It remembers
+// every path it has resolved: the evidence paths of a platform share most
+// of their directories, and resolving each path whole (filepath.EvalSymlinks)
+// would look at every directory of it, up to /, again. It is safe for
+// concurrent use.
+type resolver struct {
+	root string // symlinks resolved
+	mu   sync.Mutex
+	// memo maps a path under root to the resolved form of its longest
+	// existing prefix, "" when that prefix is above root.
+	memo map[string]string
+}
+
+func newResolver(root string) *resolver {
+	if r, err := filepath.EvalSymlinks(root); err == nil {
+		root = r
+	}
+	return &resolver{root: root, memo: map[string]string{root: root}}
+}
+
 // insideRepo resolves rel against root, following symlinks as far as the
 // path exists, and fails when the result is outside root. A path that does
 // not exist yet is fine: policies, not the schema, require evidence.
-func insideRepo(root, rel string) error {
+func insideRepo(root, rel string) error { return newResolver(root).inside(rel) }
+
+func (r *resolver) inside(rel string) error {
 	if filepath.IsAbs(rel) || strings.HasPrefix(rel, "/") {
 		return fmt.Errorf("%q: %w (absolute path)", rel, ErrOutsideRepo)
 	}
@@ -326,38 +352,58 @@ func insideRepo(root, rel string) error {
 	if clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
 		return fmt.Errorf("%q: %w", rel, ErrOutsideRepo)
 	}
-	full := filepath.Join(root, clean)
-	existing := full
-	for {
-		if _, err := os.Lstat(existing); err == nil {
-			break
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("%q: %w", rel, err)
-		}
-		parent := filepath.Dir(existing)
-		if parent == existing || len(parent) < len(root) {
-			return nil
-		}
-		existing = parent
-	}
-	resolved, err := filepath.EvalSymlinks(existing)
+	resolved, err := r.existing(filepath.Join(r.root, clean))
 	if err != nil {
 		return fmt.Errorf("%q: %w", rel, err)
 	}
-	if resolved != root && !strings.HasPrefix(resolved, root+string(filepath.Separator)) {
+	if resolved != "" && resolved != r.root && !strings.HasPrefix(resolved, r.root+string(filepath.Separator)) {
 		return fmt.Errorf("%q: %w (through a symlink to %s)", rel, ErrOutsideRepo, resolved)
 	}
 	return nil
 }
 
+// existing returns the resolved form of path's longest existing prefix.
+func (r *resolver) existing(path string) (string, error) {
+	r.mu.Lock()
+	res, ok := r.memo[path]
+	r.mu.Unlock()
+	if ok {
+		return res, nil
+	}
+	parent := filepath.Dir(path)
+	if parent == path || len(parent) < len(r.root) {
+		return "", nil
+	}
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if res, err = r.existing(parent); err != nil {
+			return "", err
+		}
+	case err != nil:
+		return "", err
+	case fi.Mode()&fs.ModeSymlink != 0:
+		if res, err = filepath.EvalSymlinks(path); err != nil {
+			return "", err
+		}
+	default:
+		// Not a link itself: it resolves wherever its directory does.
+		dir, err := r.existing(parent)
+		if err != nil {
+			return "", err
+		}
+		res = filepath.Join(dir, filepath.Base(path))
+	}
+	r.mu.Lock()
+	r.memo[path] = res
+	r.mu.Unlock()
+	return res, nil
+}
+
 // ResolvePath returns the absolute path of a repo-relative path a spec
 // names, after checking that it stays inside the repository.
 func (p *Platform) ResolvePath(rel string) (string, error) {
-	root, err := filepath.EvalSymlinks(p.Root)
-	if err != nil {
-		root = p.Root
-	}
-	if err := insideRepo(root, rel); err != nil {
+	if err := insideRepo(p.Root, rel); err != nil {
 		return "", err
 	}
 	return filepath.Join(p.Root, filepath.FromSlash(rel)), nil
