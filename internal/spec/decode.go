@@ -4,10 +4,22 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"runtime/debug"
 	"strings"
 
 	"cuelang.org/go/cue"
 )
+
+// decodeUncollected decodes v into x with the garbage collector paused.
+// Decoding reads a large evaluated value and makes garbage of about its
+// size, most of it the contexts CUE allocates for every call; a collection
+// started meanwhile would mark the whole value again, on the processors
+// decoding needs, to free little. The collector resumes when decoding is
+// done; a memory limit (GOMEMLIMIT) holds throughout.
+func decodeUncollected(v cue.Value, x any) error {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	return decode(v, reflect.ValueOf(x))
+}
 
 // decode fills the Go value rv points at from v, following the json tags of
 // the spec types. It looks struct fields up by name rather than iterating

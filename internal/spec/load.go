@@ -190,7 +190,7 @@ func (l *loader) load(ctx context.Context) (*Platform, error) {
 			err = json.Unmarshal(js, &raw)
 		}
 	} else {
-		err = decode(v, reflect.ValueOf(&raw))
+		err = decodeUncollected(v, &raw)
 	}
 	if err != nil {
 		l.addCUE(err)
