@@ -21,9 +21,11 @@ demo: build
 tools:
 	.ci/install-tools
 
-## test: formatting, vet, every Go test (CUE, Rego, Terraform, PostgreSQL, cosign: all real)
+## test: formatting, vet, every Go test (CUE, Rego, Terraform, PostgreSQL, cosign: all real),
+## and the race detector on the spec loader, which shares CUE values between goroutines
 test: tools fmt-check vet
 	$(GO) test -count=1 ./...
+	$(GO) test -race -count=1 ./internal/spec
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
