@@ -36,7 +36,7 @@ vet:
 ## bench: every Go benchmark, then slipway validate against cue vet
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
-	.ci/bench-cue-vet 1000 5
+	.ci/bench-cue-vet 1000 11
 
 clean:
 	rm -rf $(BIN) .tools examples/*/.slipway
