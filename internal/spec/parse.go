@@ -22,7 +22,6 @@ type parseAhead struct {
 	// file whole. A request with another one (its imports-only pass, or a
 	// future cue/load's own choice) is parsed on the spot.
 	cfg   parser.Config
-	names []string
 	files map[string]*parsed
 	// done is closed when every file is parsed.
 	done chan struct{}
@@ -45,7 +44,6 @@ type parsed struct {
 func startParse(names []string, modFile []byte) *parseAhead {
 	pa := &parseAhead{
 		cfg:   parser.NewConfig(parser.ParseComments).Apply(parser.Version(languageVersion(modFile))),
-		names: names,
 		files: make(map[string]*parsed, len(names)),
 		done:  make(chan struct{}),
 	}
@@ -55,7 +53,9 @@ func startParse(names []string, modFile []byte) *parseAhead {
 		pa.files[name] = ps[i]
 	}
 	forEach(len(names), func(i int) {
-		ps[i].src, _ = os.ReadFile(names[i])
+		if src, err := os.ReadFile(names[i]); err == nil {
+			ps[i].src = src
+		}
 	})
 	go func() {
 		defer close(pa.done)
