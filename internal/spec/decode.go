@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"cuelang.org/go/cue"
 )
@@ -17,8 +18,33 @@ import (
 // decoding needs, to free little. The collector resumes when decoding is
 // done; a memory limit (GOMEMLIMIT) holds throughout.
 func decodeUncollected(v cue.Value, x any) error {
-	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	defer pauseGC()()
 	return decode(v, reflect.ValueOf(x))
+}
+
+// gcPause counts the decodes under way, so that loads running at the same
+// time restore the collector's setting only when the last one is done.
+var gcPause struct {
+	sync.Mutex
+	n       int
+	percent int
+}
+
+// pauseGC turns the collector off until the returned func is called.
+func pauseGC() (resume func()) {
+	gcPause.Lock()
+	defer gcPause.Unlock()
+	if gcPause.n == 0 {
+		gcPause.percent = debug.SetGCPercent(-1)
+	}
+	gcPause.n++
+	return func() {
+		gcPause.Lock()
+		defer gcPause.Unlock()
+		if gcPause.n--; gcPause.n == 0 {
+			debug.SetGCPercent(gcPause.percent)
+		}
+	}
 }
 
 // decode fills the Go value rv points at from v, following the json tags of

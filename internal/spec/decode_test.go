@@ -3,6 +3,7 @@ package spec
 import (
 	"context"
 	"path/filepath"
+	"runtime/debug"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -51,5 +52,25 @@ func TestParseAhead(t *testing.T) {
 	}
 	if got, want := l.parse.hits.Load(), int64(len(l.files)); got != want {
 		t.Errorf("cue/load took %d of %d files from parseAhead", got, want)
+	}
+}
+
+// TestPauseGC keeps the collector's setting through loads that overlap:
+// the last one to finish restores it, whatever the order.
+func TestPauseGC(t *testing.T) {
+	before := debug.SetGCPercent(123)
+	defer debug.SetGCPercent(before)
+	first := pauseGC()
+	second := pauseGC()
+	if got := debug.SetGCPercent(-1); got != -1 {
+		t.Fatalf("while paused: GC percent %d, want -1", got)
+	}
+	first()
+	if got := debug.SetGCPercent(-1); got != -1 {
+		t.Fatalf("with one decode left: GC percent %d, want -1", got)
+	}
+	second()
+	if got := debug.SetGCPercent(123); got != 123 {
+		t.Errorf("after both: GC percent %d, want 123", got)
 	}
 }
