@@ -240,6 +240,7 @@ func (b *builder) summary(rep *Report) Summary {
 	for _, f := range rep.Coverage {
 		g := FrameworkGaps{Framework: f.Framework, Items: len(f.Items)}
 		for _, it := range f.Items {
+			gap := false
 			for _, c := range it.Models {
 				g.Cells++
 				switch c.Status {
@@ -249,7 +250,11 @@ func (b *builder) summary(rep *Report) Summary {
 					g.Exception++
 				default:
 					g.Gap++
+					gap = true
 				}
+			}
+			if gap {
+				g.GapItems++
 			}
 		}
 		s.Gaps = append(s.Gaps, g)

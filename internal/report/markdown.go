@@ -181,9 +181,12 @@ func (r *Report) Markdown(w io.Writer) error {
 	})
 	var gaps [][]string
 	for _, g := range s.Gaps {
-		gaps = append(gaps, []string{md(g.Framework), fmt.Sprint(g.Items), fmt.Sprint(g.Covered), fmt.Sprint(g.Exception), fmt.Sprint(g.Gap)})
+		gaps = append(gaps, []string{md(g.Framework), fmt.Sprint(g.Items), fmt.Sprint(g.GapItems), fmt.Sprint(g.Covered), fmt.Sprint(g.Exception), fmt.Sprint(g.Gap)})
 	}
-	m.table([]string{"Framework", "Items", "Covered", "Exceptions", "Gaps"}, gaps)
+	m.table([]string{"Framework", "Items", "Items with a gap", "Covered cells", "Exception cells", "Gap cells"}, gaps)
+	if len(gaps) > 0 {
+		m.p("A cell is one model against one item: each framework has as many as its items times the models in scope.\n")
+	}
 	if len(s.Attention) > 0 {
 		m.p("**Needs attention**\n")
 		for _, a := range s.Attention {

@@ -104,21 +104,25 @@ type Summary struct {
 	LackingFairness   []string `json:"lacking_fairness"`
 	LackingHandover   []string `json:"lacking_handover"`
 	Unreleased        []string `json:"unreleased"`
-	// Gaps counts control items per framework that are a gap for at
-	// least one model.
+	// Gaps is each framework's standing: its items, those that are a gap
+	// for at least one model, and its model × item cells by status.
 	Gaps []FrameworkGaps `json:"gaps"`
 	// Attention lists what a compliance officer should look at first.
 	Attention []string `json:"attention"`
 }
 
-// FrameworkGaps counts one framework's items and gaps.
+// FrameworkGaps counts one framework's items, and its cells: one for each
+// model in scope and item. Covered, Exception and Gap count cells, so they
+// add up to Cells, not to Items.
 type FrameworkGaps struct {
 	Framework string `json:"framework"`
 	Items     int    `json:"items"`
-	Cells     int    `json:"cells"`
-	Covered   int    `json:"covered"`
-	Exception int    `json:"exception"`
-	Gap       int    `json:"gap"`
+	// GapItems counts the items that are a gap for at least one model.
+	GapItems  int `json:"gap_items"`
+	Cells     int `json:"cells"`
+	Covered   int `json:"covered"`
+	Exception int `json:"exception"`
+	Gap       int `json:"gap"`
 }
 
 // PortfolioRow is one model in the portfolio view.

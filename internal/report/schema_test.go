@@ -32,6 +32,8 @@ var descriptions = map[string]string{
 	"Report.models":           "One dossier per model in scope.",
 	"WaiverRow.status":        "active, expiring (within 30 days), expired or unapproved, at the report's clock.",
 	"WaiverRow.days_left":     "Days until the end of the expiry date; negative once expired.",
+	"FrameworkGaps.gap_items": "Items that are a gap for at least one model.",
+	"FrameworkGaps.cells":     "Model × item cells: the framework's items times the models in scope. covered, exception and gap count cells and add up to it.",
 	"CoverageCell.status":     "covered (a serving rule passed in the model's verified reference release), exception (only waived or warned) or gap.",
 	"Dossier.reference":       "The verified release the dossier's figures come from: the newest in the furthest environment in scope; null when there is none.",
 	"InputRow.match":          "Whether the file at hand has the signed digest: match, changed or missing.",
