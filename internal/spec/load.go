@@ -376,7 +376,7 @@ func (l *loader) userPos(e cueerrors.Error, sels []string) Position {
 // errorPath returns the path of a CUE error as cuePath takes it: CUE
 // quotes the labels that are not identifiers, such as a model's name.
 func errorPath(e cueerrors.Error) []string {
-	sels := e.Path()
+	sels := slices.Clone(e.Path()) // the error's own, which may be shared
 	for i, s := range sels {
 		if strings.HasPrefix(s, `"`) {
 			if label, err := strconv.Unquote(s); err == nil {
