@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/cuecontext"
+	"cuelang.org/go/cue/load"
 	"github.com/google/go-cmp/cmp"
 	"github.com/rogpeppe/go-internal/txtar"
 )
@@ -228,6 +230,47 @@ func TestPlatformFields(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, platformFields); diff != "" {
 		t.Errorf("#Platform's fields (-schema +rawPlatform):\n%s", diff)
+	}
+}
+
+// TestExampleClosedForCueVet loads the example as plain `cue vet` does,
+// with its vendored schema and no file of Slipway's, and checks that the
+// way its platform.cue (and so `slipway init`'s) takes the schema rejects
+// a misspelt field in a model file, as docs/spec.md says.
+func TestExampleClosedForCueVet(t *testing.T) {
+	root, err := filepath.Abs("../../examples/credit-risk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := platformFiles(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(root, "models", "churn", "model.cue")
+	src, err := os.ReadFile(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, old, new, want string
+	}{
+		{"valid", "", "", ""},
+		{"misspelt", "\towner:", "\townr: \"x@example.com\"\n\towner:", "models.churn.ownr: field not allowed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ov := map[string]load.Source{model: load.FromString(strings.Replace(string(src), tc.old, tc.new, 1))}
+			inst := load.Instances(files, &load.Config{Dir: root, Overlay: ov})[0]
+			if inst.Err != nil {
+				t.Fatal(inst.Err)
+			}
+			err := cuecontext.New().BuildInstance(inst).Validate(cue.Concrete(true))
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("cue vet: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("cue vet: %v, want %q", err, tc.want)
+			}
+		})
 	}
 }
 
