@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"runtime/debug"
-	"strings"
 	"sync"
 
 	"cuelang.org/go/cue"
@@ -67,8 +66,8 @@ func decode(v cue.Value, rv reflect.Value) error {
 		t := rv.Type()
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if !f.IsExported() || name == "-" || name == "" {
+			name, ok := jsonName(f)
+			if !ok {
 				continue
 			}
 			fv := v.LookupPath(cue.MakePath(cue.Str(name)))

@@ -65,11 +65,18 @@ var schemaFileSource = func() string {
 func jsonFields(t reflect.Type) []string {
 	var names []string
 	for f := range t.Fields() {
-		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+		if name, ok := jsonName(f); ok {
 			names = append(names, name)
 		}
 	}
 	return names
+}
+
+// jsonName is the name a struct field's json tag gives it; false when the
+// field is unexported, untagged or left out.
+func jsonName(f reflect.StructField) (string, bool) {
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	return name, f.IsExported() && name != "" && name != "-"
 }
 
 // defaultModule is overlaid when a repository has no cue.mod/module.cue.
@@ -110,10 +117,7 @@ type loader struct {
 	// schemaDefs.
 	defs  cue.Value
 	files []string
-	// waiverPos are where the elements of the first waivers list are
-	// written.
-	waiverPos []Position
-	paths     map[string]bool
+	paths map[string]bool
 	// idx locates the fields the repository's files write.
 	idx *posIndex
 	// parse reads and parses the files ahead of cue/load.
@@ -205,12 +209,9 @@ func (l *loader) load(ctx context.Context) (*Platform, error) {
 		p.Models[name] = m
 	}
 	for i := range p.Waivers {
-		if i < len(l.waiverPos) {
-			p.Waivers[i].Pos = l.waiverPos[i]
-		} else {
-			// A list that is not a literal: its field will do.
-			p.Waivers[i].Pos = closestPos(l.idx.get(), []string{"waivers", fmt.Sprintf("[%d]", i)})
-		}
+		// A list that is not a literal has no elements in the index: its
+		// field will do.
+		p.Waivers[i].Pos = closestPos(l.idx.get(), []string{"waivers", fmt.Sprintf("[%d]", i)})
 	}
 	l.resolveDeployments(p)
 	l.checkReferences(p)
@@ -490,11 +491,6 @@ func (l *loader) noteFile(f *ast.File, owners map[string]map[string]ownerSite) {
 			continue
 		}
 		top, _, _ := ast.LabelName(field.Label)
-		if list, ok := field.Value.(*ast.ListLit); ok && top == "waivers" && l.waiverPos == nil {
-			for _, e := range list.Elts {
-				l.waiverPos = append(l.waiverPos, l.pos(e.Pos()))
-			}
-		}
 		switch top {
 		case "models", "dataSources", "environments", "templates":
 		default:
