@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -230,6 +231,19 @@ func TestPlatformFields(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, platformFields); diff != "" {
 		t.Errorf("#Platform's fields (-schema +rawPlatform):\n%s", diff)
+	}
+	// The example and `slipway init` take the same fields one by one, so
+	// that plain cue vet keeps them closed (TestExampleClosedForCueVet).
+	for _, file := range []string{"../../examples/credit-risk/platform.cue", "../scaffold/skeleton/platform/platform.cue.tmpl"} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range want {
+			if !regexp.MustCompile(`(?m)^` + f + `:\s+schema\.#Platform\.` + f + `$`).Match(b) {
+				t.Errorf("%s does not take %s from schema.#Platform", file, f)
+			}
+		}
 	}
 }
 
