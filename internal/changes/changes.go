@@ -205,11 +205,11 @@ func Detect(ctx context.Context, p *spec.Platform, base string) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	prefix, err := filepath.Rel(topDir, root)
+	rel, err := filepath.Rel(topDir, root)
 	if err != nil {
 		return nil, err
 	}
-	prefix = filepath.ToSlash(prefix)
+	prefix := NewPrefix(rel)
 	hunks := map[string][]lineRange{}
 	tracked := map[string]bool{}
 	if out, err := g.run(ctx, "ls-files", "-z", "--full-name"); err == nil {
@@ -231,16 +231,21 @@ func Detect(ctx context.Context, p *spec.Platform, base string) (*Set, error) {
 	return c, nil
 }
 
-// Classify maps changed files (relative to the git top level) to reasons,
-// file by file. prefix is the platform repository's path under the top
-// level ("." when they are the same).
-func Classify(p *spec.Platform, topFiles []string, prefix string) *Set {
-	return classify(p, topFiles, prefix, nil)
+// Classify maps changed files to reasons, file by file: files relative to
+// the platform repository and outside, relative to the git top level, the
+// changed files outside the platform (only Slipway's own modules count
+// there). prefix is the platform's directory under the top level.
+func Classify(p *spec.Platform, prefix Prefix, files, outside []string) *Set {
+	top := make([]string, 0, len(files)+len(outside))
+	for _, f := range files {
+		top = append(top, prefix.Top(f))
+	}
+	return classify(p, append(top, outside...), prefix, nil)
 }
 
 // classify narrows a changed CUE file down to the parts whose lines
 // changed when hunks (keyed by top-level path) are known for it.
-func classify(p *spec.Platform, topFiles []string, prefix string, hunks map[string][]lineRange) *Set {
+func classify(p *spec.Platform, topFiles []string, prefix Prefix, hunks map[string][]lineRange) *Set {
 	c := &Set{envs: map[string][]string{}, models: map[string][]string{}, shared: map[string][]string{}, targets: map[string][]string{}}
 	idx := newIndex(p)
 	for _, tf := range topFiles {
@@ -255,12 +260,9 @@ func classify(p *spec.Platform, topFiles []string, prefix string, hunks map[stri
 			c.targets[key] = append(c.targets[key], "module changed: "+tf)
 			continue
 		}
-		f := tf
-		if prefix != "." && prefix != "" {
-			if !strings.HasPrefix(tf, prefix+"/") {
-				continue
-			}
-			f = strings.TrimPrefix(tf, prefix+"/")
+		f, ok := prefix.Rel(tf)
+		if !ok {
+			continue
 		}
 		c.Files = append(c.Files, f)
 		h, ok := hunks[tf]

@@ -257,3 +257,31 @@ func TestEverything(t *testing.T) {
 		t.Error(diff)
 	}
 }
+
+func TestPrefix(t *testing.T) {
+	for _, tc := range []struct {
+		dir, top string
+		want     changes.Prefix
+		rel      string
+		ok       bool
+	}{
+		{".", "models/m/model.cue", "", "models/m/model.cue", true},
+		{"", "models/m/model.cue", "", "models/m/model.cue", true},
+		{"examples/credit-risk", "examples/credit-risk/models/m/model.cue", "examples/credit-risk", "models/m/model.cue", true},
+		// The trailing slash PlatformPrefix once left off made the cut
+		// leave "/models/...", which matched no model directory.
+		{"examples/credit-risk/", "examples/credit-risk/models/m/model.cue", "examples/credit-risk", "models/m/model.cue", true},
+		{"./examples/credit-risk", "examples/credit-risk-rejected/models/m/model.cue", "examples/credit-risk", "", false},
+		{"examples/credit-risk", "modules/local/x/main.tf", "examples/credit-risk", "", false},
+		{"../elsewhere", "models/m/model.cue", "", "models/m/model.cue", true},
+	} {
+		p := changes.NewPrefix(tc.dir)
+		rel, ok := p.Rel(tc.top)
+		if p != tc.want || rel != tc.rel || ok != tc.ok {
+			t.Errorf("NewPrefix(%q) = %q; Rel(%q) = %q, %v; want %q; %q, %v", tc.dir, p, tc.top, rel, ok, tc.want, tc.rel, tc.ok)
+		}
+		if ok && p.Top(rel) != tc.top {
+			t.Errorf("%q.Top(%q) = %q, want %q", p, rel, p.Top(rel), tc.top)
+		}
+	}
+}

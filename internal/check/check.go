@@ -59,15 +59,19 @@ type Options struct {
 	// again (reconcile.Options.Reuse).
 	ReusePlans bool
 	// ChangedFiles, when not nil, are the files a pull request changes,
-	// relative to the git top level (with PathPrefix the platform's
-	// directory under it): they replace --base for change detection.
+	// relative to the platform repository; OutsideFiles those outside it,
+	// relative to the git top level, and PathPrefix the platform's
+	// directory there (gh.Scope has all three). They replace --base for
+	// change detection.
 	ChangedFiles []string
-	PathPrefix   string
+	OutsideFiles []string
+	PathPrefix   changes.Prefix
 	// Approvals are the reviews of the pull request, when known.
 	Approvals []policy.Approval
 	// CodeOwners are the pull request's changed files that CODEOWNERS
-	// assigns, paths relative to the repository, with their owners'
-	// approvals; nil when not known. Each unit gets its model's files.
+	// assigns, paths relative to the platform repository, with their
+	// owners' approvals; nil when not known. Each unit gets its model's
+	// files.
 	CodeOwners []policy.CodeOwnedFile
 	// Now is the evaluation time; zero means time.Now.
 	Now time.Time
@@ -350,16 +354,7 @@ func (c *checker) affected(ctx context.Context) ([]unitKey, error) {
 func (c *checker) changedFiles(ctx context.Context) ([]string, error) {
 	switch {
 	case c.o.ChangedFiles != nil:
-		var out []string
-		prefix := strings.Trim(c.o.PathPrefix, "/")
-		for _, f := range c.o.ChangedFiles {
-			if prefix == "" || prefix == "." {
-				out = append(out, f)
-			} else if rest, ok := strings.CutPrefix(f, prefix+"/"); ok {
-				out = append(out, rest)
-			}
-		}
-		return out, nil
+		return c.o.ChangedFiles, nil
 	case c.o.Base != "":
 		set, err := changes.Detect(ctx, c.p, c.o.Base)
 		if err != nil {
@@ -414,7 +409,7 @@ func keysOf(m map[unitKey]bool) []unitKey {
 // changedStacks are the ids of the stacks in scope the pull request's
 // changed files affect.
 func (c *checker) changedStacks() []string {
-	set := changes.Classify(c.p, c.o.ChangedFiles, c.o.PathPrefix)
+	set := changes.Classify(c.p, c.o.PathPrefix, c.o.ChangedFiles, c.o.OutsideFiles)
 	var ids []string
 	for _, s := range desired.Stacks(c.p, c.o.Envs...) {
 		if len(set.Reasons(s)) > 0 {
@@ -653,7 +648,7 @@ func (c *checker) codeOwners(modelDir string) []policy.CodeOwnedFile {
 	dir := modelDir + "/"
 	out := []policy.CodeOwnedFile{}
 	for _, f := range c.o.CodeOwners {
-		if strings.HasPrefix(f.File, dir) {
+		if modelDir == "" || modelDir == "." || strings.HasPrefix(f.File, dir) {
 			out = append(out, f)
 		}
 	}

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/slipway-ml/slipway/internal/check"
+	"github.com/slipway-ml/slipway/internal/gh"
 	"github.com/slipway-ml/slipway/internal/policy"
 )
 
@@ -16,6 +17,7 @@ func newCheckCmd(o *options) *cobra.Command {
 	var opts check.Options
 	var repo, workdir, format string
 	var github bool
+	var githubTimeout time.Duration
 	var markdownOut string
 	cmd := &cobra.Command{
 		Use:   "check",
@@ -42,26 +44,17 @@ Exit status: 0 when every unit passes (warnings and waived denials allowed),
 			if workdir != "" {
 				opts.WorkDir = releaseWorkDir(repo, workdir)
 			}
-			var scope *githubScope
+			var ghc *gh.Context
 			if github {
-				if scope, err = loadGitHubScope(cmd.Context(), o, repo); err != nil {
+				if ghc, err = githubContext(o, repo, githubTimeout); err != nil {
 					return err
 				}
-				opts.ChangedFiles, opts.PathPrefix = scope.ChangedFiles, scope.PathPrefix
-				for _, a := range scope.Approvals {
-					opts.Approvals = append(opts.Approvals, policy.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt})
+				scope, err := ghc.Scope(cmd.Context())
+				if err != nil {
+					return err
 				}
-				if scope.OwnedFiles != nil {
-					opts.CodeOwners = []policy.CodeOwnedFile{}
-					for _, f := range scope.OwnedFiles {
-						// Paths from GitHub are relative to the git top
-						// level; the platform may sit in a subdirectory.
-						if rel, ok := strings.CutPrefix(f.File, scope.PathPrefix); ok {
-							f.File = rel
-							opts.CodeOwners = append(opts.CodeOwners, f)
-						}
-					}
-				}
+				opts.ChangedFiles, opts.OutsideFiles, opts.PathPrefix = scope.ChangedFiles, scope.OutsideFiles, scope.PathPrefix
+				opts.Approvals, opts.CodeOwners = scope.Approvals, scope.OwnedFiles
 			}
 			res, err := check.Run(cmd.Context(), opts)
 			if err != nil {
@@ -70,10 +63,10 @@ Exit status: 0 when every unit passes (warnings and waived denials allowed),
 			if err := check.Write(o.stdout, res, format, res.Rules); err != nil {
 				return err
 			}
-			if scope != nil {
+			if ghc != nil {
 				var buf bytes.Buffer
 				if err := json.NewEncoder(&buf).Encode(res); err == nil {
-					publishGitHub(cmd.Context(), o, scope, buf.Bytes(), markdownOut)
+					publishGitHub(cmd.Context(), o, ghc, buf.Bytes(), markdownOut)
 				}
 			}
 			if res.Verdict == policy.OutcomeDeny {
@@ -93,6 +86,7 @@ Exit status: 0 when every unit passes (warnings and waived denials allowed),
 	cmd.Flags().BoolVar(&opts.ReusePlans, "reuse-plans", false, "take saved plans (e.g. from a workflow's planning matrix) whose plan file and rendered stack are unchanged, instead of planning again")
 	cmd.Flags().BoolVar(&github, "github", false, "in GitHub Actions: scope by the pull request's changed files, count its approvals and post the report")
 	cmd.Flags().StringVar(&markdownOut, "markdown-out", "", "with --github, also save the full Markdown report to `FILE`")
+	githubTimeoutFlag(cmd, &githubTimeout)
 	formatFlag(cmd, &format, check.Formats...)
 	prev := cmd.PreRunE
 	cmd.PreRunE = func(c *cobra.Command, args []string) error {

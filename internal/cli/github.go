@@ -2,19 +2,17 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
 	"github.com/slipway-ml/slipway/internal/atomicfile"
 	"github.com/slipway-ml/slipway/internal/gh"
-	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/prcomment"
 )
 
@@ -32,16 +30,28 @@ GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_EVENT_PATH, GITHUB_SHA and GITHUB_API_UR
 	return cmd
 }
 
-// githubContext reads the job's environment; logs go to o.log and workflow
-// commands to stderr, keeping stdout for results.
-func githubContext(o *options) (*gh.Context, error) {
-	return gh.FromEnv(o.getenv, gh.WithOutput(o.stderr), gh.WithLogger(o.log))
+// githubContext reads the job's environment for the platform at repo; logs
+// go to o.log and workflow commands to stderr, keeping stdout for results.
+// timeout bounds the GitHub calls (--github-timeout).
+func githubContext(o *options, repo string, timeout time.Duration) (*gh.Context, error) {
+	c, err := gh.FromEnv(o.getenv, gh.WithOutput(o.stderr), gh.WithLogger(o.log), gh.WithTimeout(timeout))
+	if err != nil {
+		return nil, err
+	}
+	c.PathPrefix = gh.PlatformPrefix(o.getenv, repo)
+	return c, nil
+}
+
+// githubTimeoutFlag adds --github-timeout.
+func githubTimeoutFlag(cmd *cobra.Command, d *time.Duration) {
+	cmd.Flags().DurationVar(d, "github-timeout", gh.DefaultTimeout, "longest `DURATION` to spend on GitHub in all; past it the verdict stands and the report goes to the job summary")
 }
 
 func newGitHubReportCmd(o *options) *cobra.Command {
 	var repo, resultPath, markdownOut, format, sha, commentKey string
 	var pr int
 	var dryRun bool
+	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "report",
 		Short: "Post a check result on the pull request: sticky comment, check run, annotations",
@@ -77,18 +87,17 @@ merged as the commit, one per set of environments (--comment-key to choose).
 				markdownOut = filepath.Join(filepath.Dir(resultPath), "comment.md")
 			}
 			if dryRun {
-				opts := prcomment.Options{}
-				if c, err := githubContext(o); err == nil {
-					opts = prcomment.Options{RepoURL: c.RepoURL, Ref: c.HeadSHA, RunURL: c.RunURL, PathPrefix: gh.PlatformPrefix(o.getenv, repo)}
+				md := prcomment.Markdown(res, prcomment.Options{})
+				if c, err := githubContext(o, repo, timeout); err == nil {
+					md = c.Markdown(res)
 				}
-				fmt.Fprint(o.stdout, prcomment.Markdown(res, opts))
+				fmt.Fprint(o.stdout, md)
 				return verdictErr(res)
 			}
-			c, err := githubContext(o)
+			c, err := githubContext(o, repo, timeout)
 			if err != nil {
 				return err
 			}
-			c.PathPrefix = gh.PlatformPrefix(o.getenv, repo)
 			if cmd.Flags().Changed("pr") {
 				c.PR = pr
 			}
@@ -128,6 +137,7 @@ merged as the commit, one per set of environments (--comment-key to choose).
 	cmd.Flags().StringVar(&sha, "sha", "", "commit to report on (default: the pull request head, else GITHUB_SHA)")
 	cmd.Flags().StringVar(&commentKey, "comment-key", "", "name of the sticky comment (default: the check's on pull requests, \"merged-ENVS\" after merge)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the comment Markdown instead of posting")
+	githubTimeoutFlag(cmd, &timeout)
 	formatFlag(cmd, &format, "text", "json")
 	return cmd
 }
@@ -139,127 +149,10 @@ func verdictErr(res *prcomment.Result) error {
 	return nil
 }
 
-// githubScope is what a pull request contributes to a check: the files it
-// changes (the same role as --base) and its standing approvals, with the
-// CODEOWNERS owners of each changed file.
-type githubScope struct {
-	Context *gh.Context `json:"-"`
-	PR      int         `json:"pr"`
-	HeadSHA string      `json:"head_sha"`
-	BaseRef string      `json:"base_ref"`
-	Fork    bool        `json:"fork"`
-	// PathPrefix is the platform directory under the checkout, the prefix
-	// changes.Classify takes ("" when the platform is the checkout).
-	PathPrefix string `json:"path_prefix"`
-	// ChangedFiles is nil when no pull request is known (a direct push).
-	ChangedFiles []string            `json:"changed_files"`
-	Approvals    []gh.Approval       `json:"approvals"`
-	CodeOwners   map[string][]string `json:"code_owners"`
-	// OwnerApprovals lists the owners of changed files who approved.
-	OwnerApprovals []string `json:"owner_approvals"`
-	// OwnedFiles are the changed files with owners and those owners'
-	// approvals, for the policy input; nil when CODEOWNERS was not read.
-	OwnedFiles []policy.CodeOwnedFile `json:"owned_files"`
-	Problems   []string               `json:"problems,omitempty"`
-}
-
-// loadGitHubScope reads the pull request a GitHub Actions job runs for (on
-// push, the pull request merged as the commit; none for a direct push, with
-// a problem saying so);
-// repo is the platform directory (--repo). The check command calls it for
-// --github: ChangedFiles and PathPrefix go to changes.Classify (paths are
-// relative to the git top level) and Approvals into the policy input's
-// "approvals".
-func loadGitHubScope(ctx context.Context, o *options, repo string) (*githubScope, error) {
-	c, err := githubContext(o)
-	if err != nil {
-		return nil, err
-	}
-	c.PathPrefix = gh.PlatformPrefix(o.getenv, repo)
-	s := &githubScope{Context: c, PR: c.PR, HeadSHA: c.HeadSHA, BaseRef: c.BaseRef, Fork: c.Fork, PathPrefix: c.PathPrefix,
-		ChangedFiles: []string{}, Approvals: []gh.Approval{}, CodeOwners: map[string][]string{}, OwnerApprovals: []string{}}
-	if c.PR == 0 {
-		// On push to main: the pull request merged as this commit, whose
-		// reviews a release is judged on.
-		if err := c.ResolvePullRequest(ctx); err != nil {
-			return nil, err
-		}
-		s.PR, s.BaseRef = c.PR, c.BaseRef
-	}
-	if c.PR == 0 {
-		// nil, not empty: nothing is known about the change, so the check
-		// falls back to --base or judges everything.
-		s.ChangedFiles = nil
-		s.Problems = append(s.Problems, "commit "+c.HeadSHA+" was pushed without a pull request: no changed files or approvals from GitHub")
-		return s, nil
-	}
-	if s.ChangedFiles, err = c.ChangedFiles(ctx); errors.Is(err, gh.ErrTooManyFiles) {
-		// Judge everything rather than a partial list of changes.
-		s.ChangedFiles = nil
-		s.Problems = append(s.Problems, err.Error()+": judging every model")
-		o.log.Warn("github: "+err.Error()+"; judging every model", "pr", c.PR)
-	} else if err != nil {
-		return nil, err
-	}
-	if s.Approvals, err = c.Approvals(ctx); err != nil {
-		return nil, err
-	}
-	if s.Approvals == nil {
-		s.Approvals = []gh.Approval{}
-	}
-	co, err := c.CodeOwners(ctx)
-	if err != nil {
-		// Approvals still count without owners; say what is missing.
-		s.Problems = append(s.Problems, err.Error())
-		o.log.Warn("github: CODEOWNERS not read", "error", err)
-		return s, nil
-	}
-	s.Problems = append(s.Problems, co.Problems...)
-	s.CodeOwners = co.OwnersOf(s.ChangedFiles)
-	// Team owners count through their members' approvals when the token
-	// may read the team (a job's GITHUB_TOKEN may not).
-	teams := map[string][]string{}
-	for _, owners := range s.CodeOwners {
-		for _, owner := range owners {
-			if _, done := teams[owner]; done || !strings.Contains(owner, "/") {
-				continue
-			}
-			members, err := c.TeamMembers(ctx, owner)
-			if err != nil {
-				o.log.Info("github: team owner not resolved; its members' approvals do not count for it", "team", owner, "error", err)
-			}
-			teams[owner] = members
-		}
-	}
-	seen := map[string]bool{}
-	s.OwnedFiles = []policy.CodeOwnedFile{}
-	files := make([]string, 0, len(s.CodeOwners))
-	for f := range s.CodeOwners {
-		files = append(files, f)
-	}
-	sort.Strings(files)
-	for _, f := range files {
-		owners := s.CodeOwners[f]
-		approved, _ := gh.ApprovedBy(owners, s.Approvals, teams)
-		if len(owners) > 0 {
-			s.OwnedFiles = append(s.OwnedFiles, policy.CodeOwnedFile{File: f, Owners: owners, ApprovedBy: append([]string{}, approved...)})
-		}
-		for _, a := range approved {
-			if !seen[a] {
-				seen[a] = true
-				s.OwnerApprovals = append(s.OwnerApprovals, a)
-			}
-		}
-	}
-	sort.Strings(s.OwnerApprovals)
-	return s, nil
-}
-
 // publishGitHub posts a check result from the check command's --github.
 // Failures are logged, never returned: the check's exit code stays the
 // policy verdict.
-func publishGitHub(ctx context.Context, o *options, s *githubScope, resultJSON []byte, markdownOut string) {
-	c := s.Context
+func publishGitHub(ctx context.Context, o *options, c *gh.Context, resultJSON []byte, markdownOut string) {
 	if res, err := prcomment.Decode(resultJSON); err == nil && markdownOut != "" {
 		if err := atomicfile.WriteFile(markdownOut, []byte(c.Markdown(res)), 0o644); err != nil {
 			o.log.Warn("github: full report not saved", "path", markdownOut, "error", err)
@@ -276,6 +169,7 @@ func publishGitHub(ctx context.Context, o *options, s *githubScope, resultJSON [
 
 func newGitHubContextCmd(o *options) *cobra.Command {
 	var repo, format string
+	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "context",
 		Short: "Print the pull request's changed files, approvals and code owners",
@@ -285,7 +179,11 @@ reviewer; dismissed approvals do not count) and the CODEOWNERS owners of each
 changed file, read from the base commit.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := loadGitHubScope(cmd.Context(), o, repo)
+			c, err := githubContext(o, repo, timeout)
+			if err != nil {
+				return err
+			}
+			s, err := c.Scope(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -307,6 +205,7 @@ changed file, read from the base commit.`,
 		},
 	}
 	repoFlag(cmd, &repo)
+	githubTimeoutFlag(cmd, &timeout)
 	formatFlag(cmd, &format, "text", "json")
 	return cmd
 }
@@ -323,7 +222,7 @@ its body, and --close closes it (when drift is gone). The nightly drift workflow
 uses it. A .md body file is used as is; any other file is shown as a code block.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := githubContext(o)
+			c, err := githubContext(o, ".", 0)
 			if err != nil {
 				return err
 			}

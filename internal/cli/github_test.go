@@ -3,7 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,16 +19,36 @@ import (
 // TestCheckGitHub runs `slipway check --github` on a copy of the credit-risk
 // example against a small stand-in for GitHub (internal/gh's tests check the
 // API calls in depth): the pull request's files scope the check, its
-// approvals reach the policies, and the report is posted.
+// approvals reach the policies, and the report is posted. The platform sits
+// at the checkout's root or, as the composite action's `repo` input allows,
+// in a subdirectory, where GitHub's paths carry the directory in front.
 func TestCheckGitHub(t *testing.T) {
 	if testing.Short() {
 		t.Skip("evaluates the example's evidence")
 	}
-	repo := t.TempDir()
+	for _, tc := range []struct {
+		name, sub, owner string
+		// ownersPass is whether release.code_owners passes: alice
+		// approved, dave did not.
+		ownersPass bool
+	}{
+		{"root", "", "alice", true},
+		{"subdirectory", "examples/credit-risk", "alice", true},
+		{"subdirectory, owner did not approve", "examples/credit-risk", "dave", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testCheckGitHub(t, tc.sub, tc.owner, tc.ownersPass) })
+	}
+}
+
+func testCheckGitHub(t *testing.T, sub, owner string, ownersPass bool) {
+	ws := t.TempDir()
+	repo := filepath.Join(ws, filepath.FromSlash(sub))
 	if err := os.CopyFS(repo, os.DirFS(filepath.Join("..", "..", "examples", "credit-risk"))); err != nil {
 		t.Fatal(err)
 	}
 	os.RemoveAll(filepath.Join(repo, ".slipway"))
+	top := func(f string) string { return strings.TrimPrefix(sub+"/"+f, "/") }
+	codeowners := base64.StdEncoding.EncodeToString([]byte("/" + top("models/") + " @" + owner + "\n"))
 
 	const token = "ghs_cliTestTOKEN42"
 	var mu sync.Mutex
@@ -43,7 +65,7 @@ func TestCheckGitHub(t *testing.T) {
 		p := strings.TrimPrefix(r.URL.Path, "/api/v3/repos/acme/credit-risk")
 		switch r.Method + " " + p {
 		case "GET /pulls/12/files":
-			io.WriteString(w, `[{"filename":"models/credit-default/model.cue","status":"modified","additions":1,"deletions":1,"changes":2}]`)
+			fmt.Fprintf(w, `[{"filename":%q,"status":"modified","additions":1,"deletions":1,"changes":2}]`, top("models/credit-default/model.cue"))
 		case "GET /pulls/12/reviews":
 			io.WriteString(w, `[
 			 {"id":1,"user":{"login":"alice","type":"User"},"state":"APPROVED","submitted_at":"2026-11-20T10:00:00Z"},
@@ -53,7 +75,7 @@ func TestCheckGitHub(t *testing.T) {
 			w.WriteHeader(404)
 			io.WriteString(w, `{"message":"Not Found"}`)
 		case "GET /contents/CODEOWNERS":
-			io.WriteString(w, `{"type":"file","encoding":"base64","path":"CODEOWNERS","content":"bW9kZWxzLyBAYWxpY2UK"}`)
+			fmt.Fprintf(w, `{"type":"file","encoding":"base64","path":"CODEOWNERS","content":%q}`, codeowners)
 		case "GET /issues/12/comments":
 			io.WriteString(w, `[]`)
 		case "POST /issues/12/comments":
@@ -82,7 +104,7 @@ func TestCheckGitHub(t *testing.T) {
 	env := map[string]string{
 		"GITHUB_TOKEN": token, "GITHUB_REPOSITORY": "acme/credit-risk", "GITHUB_EVENT_NAME": "pull_request",
 		"GITHUB_EVENT_PATH": event, "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567",
-		"GITHUB_API_URL": srv.URL + "/api/v3", "GITHUB_WORKSPACE": repo, "GITHUB_RUN_ID": "42",
+		"GITHUB_API_URL": srv.URL + "/api/v3", "GITHUB_WORKSPACE": ws, "GITHUB_RUN_ID": "42",
 	}
 	var stdout, stderr bytes.Buffer
 	md := filepath.Join(t.TempDir(), "comment.md")
@@ -109,13 +131,18 @@ func TestCheckGitHub(t *testing.T) {
 		}
 		// release.code_owners applies only when CODEOWNERS reached the
 		// policy input: its pass shows that alice, owner of models/,
-		// was counted.
+		// was counted; its denial that dave's approval is missing.
 		owners := false
 		for _, r := range u.Results {
-			if (strings.HasPrefix(r.Rule, "release.approvals") || r.Rule == "release.code_owners") && r.Outcome != "pass" {
+			if strings.HasPrefix(r.Rule, "release.approvals") && r.Outcome != "pass" {
 				t.Errorf("%s in %s: %s, but alice and bob approved", r.Rule, u.Environment, r.Outcome)
 			}
-			owners = owners || r.Rule == "release.code_owners"
+			if r.Rule == "release.code_owners" {
+				owners = true
+				if (r.Outcome == "pass") != ownersPass {
+					t.Errorf("release.code_owners in %s: %s, but %s owns models/ (approved: alice, bob)", u.Environment, r.Outcome, owner)
+				}
+			}
 		}
 		if !owners {
 			t.Errorf("%s: release.code_owners was not judged: CODEOWNERS did not reach the policy input", u.Environment)
@@ -131,6 +158,14 @@ func TestCheckGitHub(t *testing.T) {
 	}
 	if checkRun["head_sha"] != "6dcb09b5b57875f334f61aebed695e2e4193db5e" || checkRun["name"] != "slipway" {
 		t.Errorf("check run = %v", checkRun)
+	}
+	// Annotations point at the file in the git repository.
+	if out, _ := checkRun["output"].(map[string]any); out != nil {
+		if anns, _ := out["annotations"].([]any); len(anns) > 0 {
+			if a, _ := anns[0].(map[string]any); !strings.HasPrefix(fmt.Sprint(a["path"]), top("models/")) {
+				t.Errorf("annotation path %v, want it under %s", a["path"], top("models/"))
+			}
+		}
 	}
 	if data, err := os.ReadFile(md); err != nil || !bytes.Contains(data, []byte("credit-default")) {
 		t.Errorf("--markdown-out: %v", err)

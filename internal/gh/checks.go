@@ -2,6 +2,8 @@ package gh
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/google/go-github/v60/github"
@@ -50,7 +52,20 @@ func (c *Context) createCheckRun(ctx context.Context, res *prcomment.Result, sum
 	if c.RunURL != "" {
 		opts.DetailsURL = github.String(c.RunURL)
 	}
-	run, _, err := c.client.Checks.CreateCheckRun(ctx, c.Owner, c.Repo, opts)
+	// external_id tells this run's check run from any other, so a retry
+	// after a failed answer can find the one the failed try created.
+	opts.ExternalID = github.String(externalID())
+	var run *github.CheckRun
+	err := c.retryWrite(ctx, "create check run", func() (err error) {
+		run, _, err = c.client.Checks.CreateCheckRun(ctx, c.Owner, c.Repo, opts)
+		return err
+	}, func() (bool, error) {
+		found, err := c.findCheckRun(ctx, opts.GetExternalID())
+		if found != nil {
+			run = found
+		}
+		return found != nil, err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("create check run: %w", err)
 	}
@@ -70,6 +85,34 @@ func (c *Context) createCheckRun(ctx context.Context, res *prcomment.Result, sum
 	return run.GetID(), nil
 }
 
+// findCheckRun looks for Slipway's check run on the head commit with the
+// given external_id.
+func (c *Context) findCheckRun(ctx context.Context, externalID string) (*github.CheckRun, error) {
+	opts := &github.ListCheckRunsOptions{CheckName: github.String(CheckName), Filter: github.String("all"), ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		page, resp, err := c.client.Checks.ListCheckRunsForRef(ctx, c.Owner, c.Repo, c.HeadSHA, opts)
+		if err != nil {
+			return nil, fmt.Errorf("list check runs of %s: %w", c.HeadSHA, err)
+		}
+		for _, r := range page.CheckRuns {
+			if r.GetExternalID() == externalID {
+				return r, nil
+			}
+		}
+		if resp.NextPage == 0 {
+			return nil, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// externalID is a fresh identifier for one check run.
+func externalID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return "slipway-" + hex.EncodeToString(b[:])
+}
+
 // createStatus sets the commit status that stands in for the check run when
 // the token may not create check runs. Statuses have no neutral state, so
 // warnings pass and say so.
@@ -86,7 +129,11 @@ func (c *Context) createStatus(ctx context.Context, res *prcomment.Result) error
 	if c.RunURL != "" {
 		st.TargetURL = github.String(c.RunURL)
 	}
-	if _, _, err := c.client.Repositories.CreateStatus(ctx, c.Owner, c.Repo, c.HeadSHA, st); err != nil {
+	// A status is the latest per context: repeating one is harmless.
+	if err := c.retryWrite(ctx, "create commit status", func() error {
+		_, _, err := c.client.Repositories.CreateStatus(ctx, c.Owner, c.Repo, c.HeadSHA, st)
+		return err
+	}, nil); err != nil {
 		return fmt.Errorf("create commit status: %w", err)
 	}
 	return nil

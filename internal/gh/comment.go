@@ -60,14 +60,28 @@ func (c *Context) upsertComment(ctx context.Context, key string, bodies []string
 		if old, ok := existing[n]; ok {
 			cm = old
 			if old.GetBody() != body {
-				cm, _, err = c.client.Issues.EditComment(ctx, c.Owner, c.Repo, old.GetID(), &github.IssueComment{Body: github.String(body)})
+				err = c.retryWrite(ctx, "update comment", func() (err error) {
+					cm, _, err = c.client.Issues.EditComment(ctx, c.Owner, c.Repo, old.GetID(), &github.IssueComment{Body: github.String(body)})
+					return err
+				}, nil)
 				if err != nil {
 					return first, fmt.Errorf("update comment %d (part %d): %w", old.GetID(), n, err)
 				}
 			}
 			delete(existing, n)
 		} else {
-			cm, _, err = c.client.Issues.CreateComment(ctx, c.Owner, c.Repo, c.PR, &github.IssueComment{Body: github.String(body)})
+			err = c.retryWrite(ctx, "create comment", func() (err error) {
+				cm, _, err = c.client.Issues.CreateComment(ctx, c.Owner, c.Repo, c.PR, &github.IssueComment{Body: github.String(body)})
+				return err
+			}, func() (bool, error) {
+				// The part was missing before this try: one there now is
+				// the try's own.
+				parts, _, err := c.stickyComments(ctx, key)
+				if p, ok := parts[n]; ok {
+					cm = p
+				}
+				return parts[n] != nil, err
+			})
 			if err != nil {
 				return first, fmt.Errorf("create comment (part %d): %w", n, err)
 			}

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/google/go-github/v60/github"
+
+	"github.com/slipway-ml/slipway/internal/changes"
 )
 
 // ErrNotActions is returned by FromEnv outside a GitHub Actions job.
@@ -57,14 +59,47 @@ type Context struct {
 	// comment of their own never has it overwritten.
 	CommentAuthor string
 	// PathPrefix is the platform repository's directory under the git
-	// repository's top level, for links and annotations; see PlatformPrefix.
-	PathPrefix string
+	// repository's top level; see PlatformPrefix.
+	PathPrefix changes.Prefix
 
 	client      *github.Client
 	out         io.Writer
 	log         *slog.Logger
 	stepSummary string
 	now         func() time.Time
+	retry       retryPolicy
+	// budget is what is left of --github-timeout for Scope and Publish
+	// together; timed is false when there is no bound.
+	budget time.Duration
+	timed  bool
+}
+
+// ErrDeadline is the cause of a context whose --github-timeout passed.
+var ErrDeadline = errors.New("GitHub did not answer within --github-timeout")
+
+// DefaultTimeout is --github-timeout's default: how long a check spends on
+// GitHub in all, reading the pull request and posting the report.
+const DefaultTimeout = 2 * time.Minute
+
+// withDeadline bounds ctx by what is left of the time for GitHub; the
+// time until cancel is called is spent. The budget counts only time spent
+// talking to GitHub, not the check's planning in between.
+func (c *Context) withDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if !c.timed {
+		return context.WithCancel(ctx)
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeoutCause(ctx, max(c.budget, 0), ErrDeadline)
+	return ctx, func() {
+		cancel()
+		c.budget -= time.Since(start)
+	}
+}
+
+// pastDeadline reports whether err came from the overall deadline rather
+// than from the caller giving up.
+func pastDeadline(ctx context.Context) bool {
+	return errors.Is(context.Cause(ctx), ErrDeadline)
 }
 
 // Option adjusts FromEnv, mostly for tests.
@@ -76,7 +111,17 @@ type config struct {
 	log        *slog.Logger
 	retry      retryPolicy
 	now        func() time.Time
+	timeout    time.Duration
 }
+
+// WithTimeout bounds the time Scope and Publish spend on GitHub together
+// (--github-timeout); 0 means no bound. Each request
+// also has its own timeout (perRequestTimeout), so one that never answers
+// is abandoned and, when safe, retried.
+func WithTimeout(d time.Duration) Option { return func(cf *config) { cf.timeout = d } }
+
+// withRequestTimeout sets the per-request timeout; tests shorten it.
+func withRequestTimeout(d time.Duration) Option { return func(cf *config) { cf.retry.perTry = d } }
 
 // WithHTTPClient sets the HTTP client whose transport requests go through
 // (wrapped by the retrying transport).
@@ -159,6 +204,10 @@ func FromEnv(getenv func(string) string, opts ...Option) (*Context, error) {
 		stepSummary:   getenv("GITHUB_STEP_SUMMARY"),
 		CommentAuthor: getenv("SLIPWAY_COMMENT_AUTHOR"),
 		now:           cf.now,
+		retry:         cf.retry,
+	}
+	if cf.timeout > 0 {
+		c.budget, c.timed = cf.timeout, true
 	}
 	server := strings.TrimRight(getenv("GITHUB_SERVER_URL"), "/")
 	if server == "" {
@@ -183,6 +232,7 @@ func FromEnv(getenv func(string) string, opts ...Option) (*Context, error) {
 		next = http.DefaultTransport
 	}
 	hc.Transport = &retryTransport{next: next, policy: cf.retry}
+	hc.CheckRedirect = sameHostRedirects(hc.CheckRedirect)
 	client := github.NewClient(hc)
 	token := getenv("GITHUB_TOKEN")
 	if token != "" {
@@ -207,10 +257,31 @@ func FromEnv(getenv func(string) string, opts ...Option) (*Context, error) {
 	return c, nil
 }
 
+// sameHostRedirects keeps the token on the host it was meant for: a
+// redirect to another host (or from https to http) goes without
+// Authorization. Go's client drops the header it sets itself on such
+// redirects, but go-github sets Authorization on the request, which Go
+// copies to every redirect. next is the client's own policy, if any.
+func sameHostRedirects(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		first := via[0].URL
+		if !strings.EqualFold(req.URL.Host, first.Host) || (first.Scheme == "https" && req.URL.Scheme != "https") {
+			req.Header.Del("Authorization")
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		return nil
+	}
+}
+
 // PlatformPrefix is the platform directory dir relative to the job's
 // checkout (GITHUB_WORKSPACE), or "" when it is the checkout itself or
 // outside it.
-func PlatformPrefix(getenv func(string) string, dir string) string {
+func PlatformPrefix(getenv func(string) string, dir string) changes.Prefix {
 	ws := getenv("GITHUB_WORKSPACE")
 	if ws == "" {
 		return ""
@@ -226,10 +297,10 @@ func PlatformPrefix(getenv func(string) string, dir string) string {
 		ws = r
 	}
 	rel, err := filepath.Rel(ws, abs)
-	if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
+	if err != nil {
 		return ""
 	}
-	return filepath.ToSlash(rel)
+	return changes.NewPrefix(rel)
 }
 
 func (c *Context) readEvent(path string) error {

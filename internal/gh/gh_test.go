@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/slipway-ml/slipway/internal/changes"
 	"github.com/slipway-ml/slipway/internal/prcomment"
 )
 
@@ -581,7 +582,7 @@ func TestPlatformPrefix(t *testing.T) {
 		t.Fatal(err)
 	}
 	getenv := func(k string) string { return map[string]string{"GITHUB_WORKSPACE": ws}[k] }
-	for dir, want := range map[string]string{sub: "examples/credit-risk", ws: "", t.TempDir(): ""} {
+	for dir, want := range map[string]changes.Prefix{sub: "examples/credit-risk", ws: "", t.TempDir(): ""} {
 		if got := PlatformPrefix(getenv, dir); got != want {
 			t.Errorf("PlatformPrefix(%s) = %q, want %q", dir, got, want)
 		}

@@ -77,6 +77,8 @@ func (c *Context) Publish(ctx context.Context, resultJSON []byte) (*Report, erro
 	if err != nil {
 		return nil, err
 	}
+	ctx, cancel := c.withDeadline(ctx)
+	defer cancel()
 	opts := c.renderOptions()
 	key, title := c.commentKey(res)
 	opts.Title = title
@@ -131,6 +133,10 @@ func (c *Context) Publish(ctx context.Context, resultJSON []byte) (*Report, erro
 		rep.Annotations = c.workflowAnnotations(anns)
 	default:
 		errs = append(errs, err)
+	}
+	if pastDeadline(ctx) && !rep.Degraded {
+		// The job summary has the report already; say where it is.
+		c.degrade(rep, anns, ErrDeadline.Error())
 	}
 	return rep, errors.Join(errs...)
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-github/v60/github"
+
+	"github.com/slipway-ml/slipway/internal/policy"
 )
 
 // ErrNoPullRequest is returned by pull request calls outside a pull request event.
@@ -57,13 +59,8 @@ func (c *Context) ChangedFiles(ctx context.Context) ([]string, error) {
 	return files, nil
 }
 
-// Approval is a reviewer's standing approval, as the policy input's
-// "approvals" list has it.
-type Approval struct {
-	User        string `json:"user"`
-	State       string `json:"state"`
-	SubmittedAt string `json:"submitted_at"`
-}
+// Approval is a reviewer's standing approval, the policy input's.
+type Approval = policy.Approval
 
 // Approvals lists the pull request's standing approvals: for each reviewer
 // the latest review that decides (approved, changes requested, dismissed),

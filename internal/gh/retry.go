@@ -21,14 +21,17 @@ type retryPolicy struct {
 	// pace is the least time between two writes: GitHub asks for a second
 	// between POST, PATCH, PUT and DELETE requests to stay clear of
 	// secondary rate limits.
-	pace  time.Duration
-	sleep func(ctx context.Context, d time.Duration) error
+	pace time.Duration
+	// perTry bounds each try: a request GitHub never answers is abandoned
+	// after it (the wait for a response's body included).
+	perTry time.Duration
+	sleep  func(ctx context.Context, d time.Duration) error
 	now   func() time.Time
 	log   *slog.Logger
 }
 
 func defaultRetry() retryPolicy {
-	return retryPolicy{attempts: 5, maxWait: 5 * time.Minute, base: time.Second, pace: time.Second, sleep: sleepCtx, now: time.Now}
+	return retryPolicy{attempts: 5, maxWait: 5 * time.Minute, base: time.Second, pace: time.Second, perTry: perRequestTimeout, sleep: sleepCtx, now: time.Now}
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -40,6 +43,21 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// perRequestTimeout is how long one request may take.
+const perRequestTimeout = 30 * time.Second
+
+// cancelBody ends a try's context once its body is read and closed.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // retryTransport retries requests GitHub refused for rate limits or could
@@ -105,16 +123,33 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err := t.paceWrites(r); err != nil {
 			return nil, err
 		}
+		cancel := context.CancelFunc(func() {})
+		if p.perTry > 0 {
+			var ctx context.Context
+			ctx, cancel = context.WithTimeout(r.Context(), p.perTry)
+			r = r.WithContext(ctx)
+		}
 		resp, err := t.next.RoundTrip(r)
+		if err != nil {
+			cancel()
+		} else {
+			resp.Body = cancelBody{resp.Body, cancel}
+		}
 		var wait time.Duration
 		var retry bool
 		if err != nil {
 			// The request may have reached GitHub; only repeat what is
-			// safe to repeat.
+			// safe to repeat. A POST is retried by its caller, which
+			// first looks for what it may have created (retryWrite).
 			retry = idempotent(req.Method) && req.Context().Err() == nil
 			wait = p.backoff(attempt)
 		} else {
 			wait, retry = p.retryAfter(resp, attempt)
+			if retry && resp.StatusCode >= 500 && !idempotent(req.Method) {
+				// GitHub may have done the work before failing (a 502
+				// after creating the comment): the caller decides.
+				retry = false
+			}
 		}
 		if !retry || attempt >= p.attempts || wait > p.maxWait {
 			return resp, err

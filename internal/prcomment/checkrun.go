@@ -121,7 +121,7 @@ func Annotations(r *Result, o Options) []Annotation {
 			level = LevelWarning
 		}
 		out = append(out, Annotation{
-			Path: o.repoPath(k.file), StartLine: line, EndLine: line, Level: level,
+			Path: o.PathPrefix.Top(k.file), StartLine: line, EndLine: line, Level: level,
 			Title:   k.outcome + ": " + k.rule,
 			Message: k.msg + "\n\nApplies to: " + strings.Join(envs[k], ", "),
 		})

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/slipway-ml/slipway/internal/changes"
 )
 
 // Marker is the hidden HTML comment that identifies Slipway's sticky
@@ -41,16 +43,7 @@ type Options struct {
 	// PathPrefix is the platform repository's directory under the git
 	// repository's top level ("" when they are the same): spec positions are
 	// platform-relative, links and annotations need top-level paths.
-	PathPrefix string
-}
-
-// repoPath turns a platform-relative path into a top-level one.
-func (o Options) repoPath(file string) string {
-	p := strings.Trim(o.PathPrefix, "/")
-	if p == "" || p == "." {
-		return file
-	}
-	return p + "/" + file
+	PathPrefix changes.Prefix
 }
 
 func (o Options) ref(r *Result) string {
@@ -488,7 +481,7 @@ func posLink(r *Result, p *Pos, field string, o Options) string {
 	}
 	s := "`" + text + "`"
 	if ref := o.ref(r); o.RepoURL != "" && ref != "" {
-		u := strings.TrimRight(o.RepoURL, "/") + "/blob/" + ref + "/" + o.repoPath(p.File)
+		u := strings.TrimRight(o.RepoURL, "/") + "/blob/" + ref + "/" + o.PathPrefix.Top(p.File)
 		if p.Line > 0 {
 			u += "#L" + strconv.Itoa(p.Line)
 		}
