@@ -34,7 +34,10 @@ func (p Prefix) Rel(top string) (rel string, ok bool) {
 	if p == "" {
 		return top, true
 	}
-	return strings.CutPrefix(top, string(p)+"/")
+	if rel, ok := strings.CutPrefix(top, string(p)+"/"); ok {
+		return rel, true
+	}
+	return "", false
 }
 
 // Top turns a platform-relative path into a top-level one.
