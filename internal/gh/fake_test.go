@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -55,6 +56,11 @@ type injected struct {
 	status int
 	header map[string]string
 	body   string
+	// hang answers nothing until the client gives up.
+	hang bool
+	// after carries the request out first, then answers status: GitHub
+	// creating the comment and its proxy answering 502.
+	after bool
 }
 
 func newFake(t *testing.T) *fakeGitHub {
@@ -104,6 +110,7 @@ var routes = []route{
 	{"PATCH", `/issues/comments/(\d+)`, nil, (*fakeGitHub).editComment},
 	{"DELETE", `/issues/comments/(\d+)`, nil, (*fakeGitHub).deleteComment},
 	{"POST", `/check-runs`, nil, (*fakeGitHub).createCheckRun},
+	{"GET", `/commits/([0-9a-f]{40})/check-runs`, []string{"check_name", "filter", "status", "app_id", "per_page", "page"}, (*fakeGitHub).listCheckRuns},
 	{"PATCH", `/check-runs/(\d+)`, nil, (*fakeGitHub).updateCheckRun},
 	{"POST", `/statuses/([0-9a-f]{40})`, nil, (*fakeGitHub).createStatus},
 	{"GET", `/issues`, []string{"state", "per_page", "page"}, (*fakeGitHub).listIssues},
@@ -185,6 +192,15 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 			in := q[0]
 			f.inject[key] = q[1:]
 			f.mu.Unlock()
+			if in.hang {
+				<-r.Context().Done()
+				return
+			}
+			if in.after {
+				f.mu.Lock()
+				rt.handle(f, httptest.NewRecorder(), r, m[1:], body)
+				f.mu.Unlock()
+			}
 			for k, v := range in.header {
 				w.Header().Set(k, v)
 			}
@@ -454,7 +470,7 @@ func (f *fakeGitHub) checkOutput(w http.ResponseWriter, id int64, out any) bool 
 
 func (f *fakeGitHub) checkRunBody(id int64, body map[string]any) map[string]any {
 	run := map[string]any{
-		"id": id, "node_id": "MDg6Q2hlY2tSdW40", "external_id": "", "head_sha": body["head_sha"], "name": body["name"],
+		"id": id, "node_id": "MDg6Q2hlY2tSdW40", "external_id": body["external_id"], "head_sha": body["head_sha"], "name": body["name"],
 		"url":         fmt.Sprintf("https://api.github.com/repos/acme/credit-risk/check-runs/%d", id),
 		"html_url":    fmt.Sprintf("https://github.com/acme/credit-risk/runs/%d", id),
 		"details_url": body["details_url"], "status": body["status"], "conclusion": body["conclusion"],
@@ -492,6 +508,17 @@ func (f *fakeGitHub) createCheckRun(w http.ResponseWriter, r *http.Request, _ []
 	run["output"] = map[string]any{"title": o["title"], "summary": o["summary"], "text": nil,
 		"annotations_count": len(f.anns[id]), "annotations_url": fmt.Sprintf("https://api.github.com/repos/acme/credit-risk/check-runs/%d/annotations", id)}
 	f.json(w, 201, run)
+}
+
+func (f *fakeGitHub) listCheckRuns(w http.ResponseWriter, r *http.Request, ids []string, _ map[string]any) {
+	var runs []map[string]any
+	for _, id := range slices.Sorted(maps.Keys(f.runs)) {
+		run := f.runs[id]
+		if run["head_sha"] == ids[0] && (r.URL.Query().Get("check_name") == "" || run["name"] == r.URL.Query().Get("check_name")) {
+			runs = append(runs, run)
+		}
+	}
+	f.json(w, 200, map[string]any{"total_count": len(runs), "check_runs": runs})
 }
 
 func (f *fakeGitHub) updateCheckRun(w http.ResponseWriter, r *http.Request, ids []string, body map[string]any) {

@@ -231,13 +231,10 @@ func FromEnv(getenv func(string) string, opts ...Option) (*Context, error) {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	hc.Transport = &retryTransport{next: next, policy: cf.retry}
-	hc.CheckRedirect = sameHostRedirects(hc.CheckRedirect)
+	auth := &authTransport{next: &retryTransport{next: next, policy: cf.retry}, token: getenv("GITHUB_TOKEN")}
+	hc.Transport = auth
 	client := github.NewClient(hc)
-	token := getenv("GITHUB_TOKEN")
-	if token != "" {
-		client = client.WithAuthToken(token)
-	} else {
+	if auth.token == "" {
 		c.ReadOnly = true
 	}
 	api := strings.TrimRight(getenv("GITHUB_API_URL"), "/")
@@ -253,29 +250,32 @@ func FromEnv(getenv func(string) string, opts ...Option) (*Context, error) {
 			return nil, fmt.Errorf("GITHUB_API_URL %q: %w", api, err)
 		}
 	}
+	auth.allowed = map[string]bool{}
+	for _, u := range []*url.URL{client.BaseURL, client.UploadURL} {
+		auth.allowed[u.Scheme+"://"+strings.ToLower(u.Host)] = true
+	}
 	c.client = client
 	return c, nil
 }
 
-// sameHostRedirects keeps the token on the host it was meant for: a
-// redirect to another host (or from https to http) goes without
-// Authorization. Go's client drops the header it sets itself on such
-// redirects, but go-github sets Authorization on the request, which Go
-// copies to every redirect. next is the client's own policy, if any.
-func sameHostRedirects(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
-	return func(req *http.Request, via []*http.Request) error {
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		first := via[0].URL
-		if !strings.EqualFold(req.URL.Host, first.Host) || (first.Scheme == "https" && req.URL.Scheme != "https") {
-			req.Header.Del("Authorization")
-		}
-		if next != nil {
-			return next(req, via)
-		}
-		return nil
+// authTransport adds the token to requests for GitHub's API and upload
+// hosts only. go-github's WithAuthToken sets it on every request its
+// client sends, redirects to other hosts included (Go's client drops the
+// headers of the first request on a cross-host redirect, not those a
+// transport adds), so a redirect elsewhere would carry the token there.
+type authTransport struct {
+	next  http.RoundTripper
+	token string
+	// allowed are the scheme://host origins of the API and uploads.
+	allowed map[string]bool
+}
+
+func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.token != "" && t.allowed[req.URL.Scheme+"://"+strings.ToLower(req.URL.Host)] {
+		req = req.Clone(req.Context())
+		req.Header.Set("Authorization", "Bearer "+t.token)
 	}
+	return t.next.RoundTrip(req)
 }
 
 // PlatformPrefix is the platform directory dir relative to the job's
