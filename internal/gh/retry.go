@@ -26,8 +26,8 @@ type retryPolicy struct {
 	// after it (the wait for a response's body included).
 	perTry time.Duration
 	sleep  func(ctx context.Context, d time.Duration) error
-	now   func() time.Time
-	log   *slog.Logger
+	now    func() time.Time
+	log    *slog.Logger
 }
 
 func defaultRetry() retryPolicy {
