@@ -73,6 +73,10 @@ type Options struct {
 	// owners' approvals; nil when not known. Each unit gets its model's
 	// files.
 	CodeOwners []policy.CodeOwnedFile
+	// DirOwners stands in for CodeOwners when the pull request's files are
+	// unknown (gh.Scope.DirOwners): each unit gets its model directory's
+	// owners, so CODEOWNERS is still enforced.
+	DirOwners func(dir string) *policy.CodeOwnedFile
 	// Now is the evaluation time; zero means time.Now.
 	Now time.Time
 	// Version is Slipway's version, recorded in the result.
@@ -642,6 +646,12 @@ func fileDigest(path string) string {
 // codeOwners returns the owned files under a model's directory among the
 // pull request's, nil when they are not known.
 func (c *checker) codeOwners(modelDir string) []policy.CodeOwnedFile {
+	if c.o.CodeOwners == nil && c.o.DirOwners != nil {
+		if f := c.o.DirOwners(modelDir); f != nil {
+			return []policy.CodeOwnedFile{*f}
+		}
+		return []policy.CodeOwnedFile{}
+	}
 	if c.o.CodeOwners == nil {
 		return nil
 	}

@@ -54,7 +54,7 @@ Exit status: 0 when every unit passes (warnings and waived denials allowed),
 					return err
 				}
 				opts.ChangedFiles, opts.OutsideFiles, opts.PathPrefix = scope.ChangedFiles, scope.OutsideFiles, scope.PathPrefix
-				opts.Approvals, opts.CodeOwners = scope.Approvals, scope.OwnedFiles
+				opts.Approvals, opts.CodeOwners, opts.DirOwners = scope.Approvals, scope.OwnedFiles, scope.DirOwners
 			}
 			res, err := check.Run(cmd.Context(), opts)
 			if err != nil {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestCheckGitHub runs `slipway check --github` on a copy of the credit-risk
@@ -31,16 +32,20 @@ func TestCheckGitHub(t *testing.T) {
 		// ownersPass is whether release.code_owners passes: alice
 		// approved, dave did not.
 		ownersPass bool
+		// rateLimited makes GitHub refuse the list of changed files: the
+		// check judges every model instead, CODEOWNERS still enforced.
+		rateLimited bool
 	}{
-		{"root", "", "alice", true},
-		{"subdirectory", "examples/credit-risk", "alice", true},
-		{"subdirectory, owner did not approve", "examples/credit-risk", "dave", false},
+		{"root", "", "alice", true, false},
+		{"subdirectory", "examples/credit-risk", "alice", true, false},
+		{"subdirectory, owner did not approve", "examples/credit-risk", "dave", false, false},
+		{"files rate limited", "", "dave", false, true},
 	} {
-		t.Run(tc.name, func(t *testing.T) { testCheckGitHub(t, tc.sub, tc.owner, tc.ownersPass) })
+		t.Run(tc.name, func(t *testing.T) { testCheckGitHub(t, tc.sub, tc.owner, tc.ownersPass, tc.rateLimited) })
 	}
 }
 
-func testCheckGitHub(t *testing.T, sub, owner string, ownersPass bool) {
+func testCheckGitHub(t *testing.T, sub, owner string, ownersPass, rateLimited bool) {
 	ws := t.TempDir()
 	repo := filepath.Join(ws, filepath.FromSlash(sub))
 	if err := os.CopyFS(repo, os.DirFS(filepath.Join("..", "..", "examples", "credit-risk"))); err != nil {
@@ -65,6 +70,13 @@ func testCheckGitHub(t *testing.T, sub, owner string, ownersPass bool) {
 		p := strings.TrimPrefix(r.URL.Path, "/api/v3/repos/acme/credit-risk")
 		switch r.Method + " " + p {
 		case "GET /pulls/12/files":
+			if rateLimited {
+				w.Header().Set("X-RateLimit-Remaining", "0")
+				w.Header().Set("X-RateLimit-Reset", fmt.Sprint(time.Now().Add(time.Hour).Unix()))
+				w.WriteHeader(403)
+				io.WriteString(w, `{"message":"API rate limit exceeded for installation ID 1."}`)
+				break
+			}
 			fmt.Fprintf(w, `[{"filename":%q,"status":"modified","additions":1,"deletions":1,"changes":2}]`, top("models/credit-default/model.cue"))
 		case "GET /pulls/12/reviews":
 			io.WriteString(w, `[
@@ -125,8 +137,10 @@ func testCheckGitHub(t *testing.T, sub, owner string, ownersPass bool) {
 	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
 		t.Fatalf("stdout is not the result: %v\n%s", err, stdout.String())
 	}
+	models := map[string]bool{}
 	for _, u := range res.Units {
-		if u.Model != "credit-default" {
+		models[u.Model] = true
+		if u.Model != "credit-default" && !rateLimited {
 			t.Errorf("unit %s/%s is outside the pull request's changes", u.Environment, u.Model)
 		}
 		// release.code_owners applies only when CODEOWNERS reached the
@@ -134,7 +148,7 @@ func testCheckGitHub(t *testing.T, sub, owner string, ownersPass bool) {
 		// was counted; its denial that dave's approval is missing.
 		owners := false
 		for _, r := range u.Results {
-			if strings.HasPrefix(r.Rule, "release.approvals") && r.Outcome != "pass" {
+			if strings.HasPrefix(r.Rule, "release.approvals") && r.Outcome != "pass" && !rateLimited {
 				t.Errorf("%s in %s: %s, but alice and bob approved", r.Rule, u.Environment, r.Outcome)
 			}
 			if r.Rule == "release.code_owners" {
@@ -151,8 +165,16 @@ func testCheckGitHub(t *testing.T, sub, owner string, ownersPass bool) {
 	if len(res.Units) == 0 {
 		t.Fatal("no unit judged")
 	}
+	if rateLimited && (len(models) < 2 || !strings.Contains(stderr.String(), "judging every model")) {
+		t.Errorf("without the pull request's files every model is judged, and the log says so: models %v\n%s", models, stderr.String())
+	}
 	mu.Lock()
 	defer mu.Unlock()
+	if rateLimited {
+		// GitHub refuses everything until the reset: the report is not
+		// posted, and the verdict stands.
+		return
+	}
 	if body, _ := comment["body"].(string); !strings.Contains(body, "<!-- slipway:sticky -->") || !strings.Contains(body, "`credit-default`") {
 		t.Errorf("comment not posted: %v (requests %v)", comment, posted)
 	}

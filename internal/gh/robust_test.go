@@ -183,8 +183,17 @@ func TestScopeWithoutGitHubsAnswers(t *testing.T) {
 			if (s.ChangedFiles != nil) != tc.files {
 				t.Errorf("changed files = %v, known: want %v", s.ChangedFiles, tc.files)
 			}
-			if !tc.files && len(s.Approvals) != 1 {
-				t.Errorf("approvals = %v, want alice's", s.Approvals)
+			if !tc.files {
+				if len(s.Approvals) != 1 {
+					t.Errorf("approvals = %v, want alice's", s.Approvals)
+				}
+				// CODEOWNERS still holds, on each model's directory.
+				if s.DirOwners == nil {
+					t.Fatal("no owners for models' directories: CODEOWNERS would not be enforced")
+				}
+				if o := s.DirOwners("models/credit-default"); o == nil || len(o.ApprovedBy) != 1 || o.Owners[0] != "@alice" {
+					t.Errorf("DirOwners = %+v, want @alice, approved", o)
+				}
 			}
 			if tc.files && (len(s.Approvals) != 0 || len(s.OwnedFiles) != 1 || len(s.OwnedFiles[0].ApprovedBy) != 0) {
 				t.Errorf("approvals %v, owned files %v: with the reviews unknown no approval counts", s.Approvals, s.OwnedFiles)
@@ -194,6 +203,25 @@ func TestScopeWithoutGitHubsAnswers(t *testing.T) {
 			}
 		})
 	}
+	t.Run("CODEOWNERS unreadable", func(t *testing.T) {
+		f := newFake(t)
+		f.addFile("models/credit-default/model.cue", "modified", "")
+		for range 5 {
+			f.failNext("GET /contents/.github/CODEOWNERS", injected{status: 500, body: `{"message":"Server Error"}`})
+		}
+		e := newEnv(t, f, "acme/credit-risk")
+		s, err := e.context(t, f).Scope(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Unknown owners have not approved: the rule denies, not passes.
+		if s.OwnedFiles != nil || s.DirOwners == nil {
+			t.Fatalf("owned files %v, dir owners set %v", s.OwnedFiles, s.DirOwners != nil)
+		}
+		if o := s.DirOwners("models/credit-default"); o == nil || len(o.Owners) == 0 || len(o.ApprovedBy) != 0 {
+			t.Errorf("DirOwners = %+v, want unknown owners without approval", o)
+		}
+	})
 	t.Run("cancelled", func(t *testing.T) {
 		f := newFake(t)
 		e := newEnv(t, f, "acme/credit-risk")

@@ -37,6 +37,12 @@ type Scope struct {
 	// OwnedFiles are the changed files with owners and those owners'
 	// approvals, for the policy input; nil when CODEOWNERS was not read.
 	OwnedFiles []policy.CodeOwnedFile `json:"owned_files"`
+	// DirOwners stands in for OwnedFiles when the changed files are not
+	// known: the owners of a model's directory (platform-relative) and
+	// their approvals, so CODEOWNERS is enforced on every model judged
+	// rather than on none. Nil when the files are known or CODEOWNERS was
+	// not read.
+	DirOwners func(dir string) *policy.CodeOwnedFile `json:"-"`
 	// Problems say what could not be read and what was assumed instead.
 	Problems []string `json:"problems,omitempty"`
 }
@@ -105,29 +111,23 @@ func (c *Context) Scope(ctx context.Context) (*Scope, error) {
 	if approvals != nil {
 		s.Approvals = approvals
 	}
-	if s.ChangedFiles == nil {
-		// Without the changed files there is nothing to match owners to;
-		// release.code_owners is then not judged, and says so.
-		return s, nil
-	}
 	co, err := c.CodeOwners(ctx)
 	if err != nil {
-		// Approvals still count without owners; say what is missing.
-		s.Problems = append(s.Problems, err.Error())
-		c.log.Warn("github: CODEOWNERS not read", "error", err)
+		if err := fallback(err, "CODEOWNERS not read: each model's owners are unknown and have not approved"); err != nil {
+			return nil, err
+		}
+		// Unknown owners cannot have approved: release.code_owners
+		// denies rather than passing on nothing.
+		s.DirOwners = func(dir string) *policy.CodeOwnedFile {
+			return &policy.CodeOwnedFile{File: dir + "/", Owners: []string{"(unknown: CODEOWNERS not read)"}, ApprovedBy: []string{}}
+		}
 		return s, nil
 	}
 	s.Problems = append(s.Problems, co.Problems...)
-	// CODEOWNERS patterns match top-level paths.
-	for _, f := range s.ChangedFiles {
-		if owners := co.Owners(c.PathPrefix.Top(f)); len(owners) > 0 {
-			s.CodeOwners[f] = owners
-		}
-	}
 	// Team owners count through their members' approvals when the token
 	// may read the team (a job's GITHUB_TOKEN may not).
 	teams := map[string][]string{}
-	for _, owners := range s.CodeOwners {
+	resolve := func(ctx context.Context, owners []string) {
 		for _, owner := range owners {
 			if _, done := teams[owner]; done || !strings.Contains(owner, "/") {
 				continue
@@ -137,6 +137,29 @@ func (c *Context) Scope(ctx context.Context) (*Scope, error) {
 				c.log.Info("github: team owner not resolved; its members' approvals do not count for it", "team", owner, "error", err)
 			}
 			teams[owner] = members
+		}
+	}
+	if s.ChangedFiles == nil {
+		// CODEOWNERS patterns match top-level paths. Teams are resolved
+		// now, while GitHub's time lasts; a team owner of a directory
+		// no changed file named stays pending.
+		for _, r := range co.Rules {
+			resolve(ctx, r.Owners)
+		}
+		s.DirOwners = func(dir string) *policy.CodeOwnedFile {
+			owners := co.Owners(c.PathPrefix.Top(dir))
+			if len(owners) == 0 {
+				return nil
+			}
+			approved, _ := ApprovedBy(owners, approvals, teams)
+			return &policy.CodeOwnedFile{File: dir + "/ (every file: the pull request's files are unknown)", Owners: owners, ApprovedBy: append([]string{}, approved...)}
+		}
+		return s, nil
+	}
+	for _, f := range s.ChangedFiles {
+		if owners := co.Owners(c.PathPrefix.Top(f)); len(owners) > 0 {
+			s.CodeOwners[f] = owners
+			resolve(ctx, owners)
 		}
 	}
 	seen := map[string]bool{}
