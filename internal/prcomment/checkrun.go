@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/slipway-ml/slipway/internal/markdown"
 )
 
 // MaxSummarySize is GitHub's limit on a check run's output.summary.
@@ -61,8 +63,8 @@ func Summary(r *Result, o Options) string {
 			if l := posLink(r, p.Pos, p.Field, o); l != "—" {
 				where = " — " + l
 			}
-			lines = append(lines, fmt.Sprintf("- %s `%s` (%s → %s): %s%s\n",
-				icon(p.Outcome), p.Rule, u.Model, u.Environment, inline(p.Message), where))
+			lines = append(lines, fmt.Sprintf("- %s %s (%s → %s): %s%s\n",
+				icon(p.Outcome), markdown.Code(p.Rule), inline(u.Model), inline(u.Environment), inline(p.Message), where))
 		}
 	}
 	if len(lines) > 0 {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"regexp"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/slipway-ml/slipway/internal/changes"
+	"github.com/slipway-ml/slipway/internal/markdown"
 )
 
 // Marker is the hidden HTML comment that identifies Slipway's sticky
@@ -103,13 +104,13 @@ func writeContext(b *strings.Builder, r *Result) {
 	models, envs := scope(r)
 	var parts []string
 	if r.Platform != "" {
-		parts = append(parts, "Platform **"+cell(r.Platform)+"**")
+		parts = append(parts, "Platform **"+markdown.Text(r.Platform)+"**")
 	}
 	if r.Commit != "" {
-		parts = append(parts, "commit `"+short(r.Commit)+"`")
+		parts = append(parts, "commit "+markdown.Code(short(r.Commit)))
 	}
 	if r.Base != "" {
-		parts = append(parts, "base `"+r.Base+"`")
+		parts = append(parts, "base "+markdown.Code(r.Base))
 	}
 	d, w, wv := tally(r)
 	parts = append(parts, fmt.Sprintf("%s, %s, %s", plural(d, "denial"), plural(w, "warning"), plural(wv, "waived rule")))
@@ -152,16 +153,16 @@ func writeOverview(b *strings.Builder, r *Result) {
 			}
 		}
 		fmt.Fprintf(b, "| %s | %s | %s %s | %s | %d | %d |\n",
-			modelName(u), cell(u.Environment), icon(u.Verdict), u.Verdict, planCell(u.Plan), d, w)
+			modelName(u), cell(u.Environment), icon(u.Verdict), cell(u.Verdict), planCell(u.Plan), d, w)
 	}
 	b.WriteString("\n")
 }
 
 func writeUnit(b *strings.Builder, r *Result, u Unit, o Options, evidenceShown map[string]string) {
-	fmt.Fprintf(b, "### %s %s → %s: %s\n\n", icon(u.Verdict), modelName(u), cell(u.Environment), u.Verdict)
+	fmt.Fprintf(b, "### %s %s → %s: %s\n\n", icon(u.Verdict), modelName(u), cell(u.Environment), cell(u.Verdict))
 
 	if u.Plan != nil {
-		fmt.Fprintf(b, "**Plan** `%s`: %s\n\n", u.Plan.Stack, changesText(u.Plan.Changes))
+		fmt.Fprintf(b, "**Plan** %s: %s\n\n", markdown.Code(u.Plan.Stack), changesText(u.Plan.Changes))
 		for _, reason := range u.Plan.Reasons {
 			fmt.Fprintf(b, "- %s\n", inline(reason))
 		}
@@ -191,7 +192,7 @@ func writeUnit(b *strings.Builder, r *Result, u Unit, o Options, evidenceShown m
 		fmt.Fprintf(b, "<details><summary>%s passed</summary>\n\n", plural(len(passed), "rule"))
 		b.WriteString("| Rule | Result |\n|---|---|\n")
 		for _, p := range passed {
-			fmt.Fprintf(b, "| `%s` | %s |\n", p.Rule, cell(p.Message))
+			fmt.Fprintf(b, "| %s | %s |\n", markdown.CodeCell(p.Rule), cell(p.Message))
 		}
 		b.WriteString("\n</details>\n\n")
 	}
@@ -217,8 +218,8 @@ func writeResultTable(b *strings.Builder, r *Result, ps []PolicyResult, o Option
 	b.WriteString("| | Rule | Message | Spec | Controls |\n")
 	b.WriteString("|---|---|---|---|---|\n")
 	for _, p := range ps {
-		fmt.Fprintf(b, "| %s %s | `%s` | %s | %s | %s |\n",
-			icon(p.Outcome), p.Outcome, p.Rule, cell(p.Message), posLink(r, p.Pos, p.Field, o), controls(p.Controls))
+		fmt.Fprintf(b, "| %s %s | %s | %s | %s | %s |\n",
+			icon(p.Outcome), cell(p.Outcome), markdown.CodeCell(p.Rule), cell(p.Message), posLink(r, p.Pos, p.Field, o), controls(p.Controls))
 	}
 	b.WriteString("\n")
 }
@@ -262,11 +263,11 @@ func writeFairness(b *strings.Builder, e *Evidence) {
 }
 
 func writeResources(b *strings.Builder, p *Plan) {
-	fmt.Fprintf(b, "<details><summary>Planned resources of <code>%s</code> (%d)</summary>\n\n", p.Stack, len(p.Resources))
+	fmt.Fprintf(b, "<details><summary>Planned resources of <code>%s</code> (%d)</summary>\n\n", markdown.HTML(p.Stack), len(p.Resources))
 	b.WriteString("| Address | Actions | Changed attributes |\n")
 	b.WriteString("|---|---|---|\n")
 	for _, res := range p.Resources {
-		fmt.Fprintf(b, "| `%s` | %s | %s |\n", res.Address, actionsText(res.Actions), codeList(res.Changed))
+		fmt.Fprintf(b, "| %s | %s | %s |\n", markdown.CodeCell(res.Address), cell(actionsText(res.Actions)), codeList(res.Changed))
 	}
 	b.WriteString("\n</details>\n\n")
 }
@@ -284,7 +285,7 @@ func writeShared(b *strings.Builder, r *Result) {
 	b.WriteString("### Shared stacks\n\n")
 	b.WriteString("| Stack | Plan changes |\n|---|---|\n")
 	for _, p := range changed {
-		fmt.Fprintf(b, "| `%s` | %s |\n", p.Stack, changesShort(p.Changes))
+		fmt.Fprintf(b, "| %s | %s |\n", markdown.CodeCell(p.Stack), changesShort(p.Changes))
 	}
 	b.WriteString("\n")
 	for _, p := range changed {
@@ -305,10 +306,10 @@ func writeWaivers(b *strings.Builder, r *Result, o Options) {
 	for _, w := range r.Waivers {
 		approver := "—"
 		if w.ApprovedBy != "" {
-			approver = "`" + w.ApprovedBy + "`"
+			approver = markdown.CodeCell(w.ApprovedBy)
 		}
-		fmt.Fprintf(b, "| `%s` | %s | %s | %s %s | %s | %s | %s | %s | %s |\n",
-			w.Rule, cell(w.Model), cell(w.Environment), waiverIcon(w.Status), w.Status, expiry(w.Expires, now),
+		fmt.Fprintf(b, "| %s | %s | %s | %s %s | %s | %s | %s | %s | %s |\n",
+			markdown.CodeCell(w.Rule), cell(w.Model), cell(w.Environment), waiverIcon(w.Status), cell(w.Status), expiry(w.Expires, now),
 			approver, cell(orDash(w.Ticket)), cell(w.Reason), posLink(r, w.Pos, "", o))
 	}
 	b.WriteString("\n")
@@ -417,9 +418,9 @@ func waiverIcon(status string) string {
 
 func modelName(u Unit) string {
 	if u.ModelVersion == "" {
-		return "`" + u.Model + "`"
+		return markdown.CodeCell(u.Model)
 	}
-	return "`" + u.Model + "` " + u.ModelVersion
+	return markdown.CodeCell(u.Model) + " " + cell(u.ModelVersion)
 }
 
 func planCell(p *Plan) string {
@@ -471,7 +472,7 @@ func actionsText(actions []string) string {
 func posLink(r *Result, p *Pos, field string, o Options) string {
 	if p == nil || p.File == "" {
 		if field != "" {
-			return "`" + field + "`"
+			return markdown.CodeCell(field)
 		}
 		return "—"
 	}
@@ -479,16 +480,18 @@ func posLink(r *Result, p *Pos, field string, o Options) string {
 	if p.Line > 0 {
 		text += ":" + strconv.Itoa(p.Line)
 	}
-	s := "`" + text + "`"
+	s := markdown.CodeCell(text)
 	if ref := o.ref(r); o.RepoURL != "" && ref != "" {
-		u := strings.TrimRight(o.RepoURL, "/") + "/blob/" + ref + "/" + o.PathPrefix.Top(p.File)
+		// The path comes from the result: escaped, it cannot end the link
+		// destination and start markup of its own.
+		u := strings.TrimRight(o.RepoURL, "/") + "/blob/" + url.PathEscape(ref) + "/" + pathEscape(o.PathPrefix.Top(p.File))
 		if p.Line > 0 {
 			u += "#L" + strconv.Itoa(p.Line)
 		}
 		s = "[" + s + "](" + u + ")"
 	}
 	if field != "" {
-		s += " `" + field + "`"
+		s += " " + markdown.CodeCell(field)
 	}
 	return s
 }
@@ -596,7 +599,7 @@ func codeList(xs []string) string {
 	}
 	parts := make([]string, len(xs))
 	for i, x := range xs {
-		parts[i] = "`" + strings.ReplaceAll(x, "`", "'") + "`"
+		parts[i] = markdown.CodeCell(x)
 	}
 	return strings.Join(parts, ", ")
 }
@@ -615,30 +618,17 @@ func orDash(s string) string {
 	return s
 }
 
-// mentionRE finds @mentions, which would notify people and teams from a
-// bot's comment whenever a spec or message names them.
-var mentionRE = regexp.MustCompile(`(^|[^\w\x60])@([A-Za-z0-9])`)
+// cell makes text literal inside a Markdown table cell (markdown.Cell).
+func cell(s string) string { return markdown.Cell(s) }
 
-// quiet keeps an @mention readable but inert (a zero-width joiner after @).
-func quiet(s string) string {
-	return mentionRE.ReplaceAllString(s, "${1}@\u200d${2}")
-}
+// inline keeps a message literal and on one list line (markdown.Text).
+func inline(s string) string { return markdown.Text(s) }
 
-// escapeHTML keeps text from specs and messages from opening HTML elements
-// (a stray <details> would fold the rest of the comment).
-func escapeHTML(s string) string { return strings.ReplaceAll(s, "<", "&lt;") }
-
-// cell makes text safe inside a Markdown table cell: pipes would end the
-// cell and newlines the row.
-func cell(s string) string {
-	s = escapeHTML(quiet(s))
-	s = strings.ReplaceAll(s, "|", `\|`)
-	s = strings.ReplaceAll(s, "\r\n", "<br>")
-	return strings.ReplaceAll(s, "\n", "<br>")
-}
-
-// inline keeps a message on one list line.
-func inline(s string) string {
-	s = escapeHTML(quiet(s))
-	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", " "), "\n", " ")
+// pathEscape escapes each segment of a slash-separated path for a URL.
+func pathEscape(p string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return strings.Join(segs, "/")
 }

@@ -120,3 +120,91 @@ func TestMentionsDoNotNotify(t *testing.T) {
 		t.Error("mentions must stay readable")
 	}
 }
+
+// TestHostileNames puts names and messages a pull request's author
+// controls into every part of the comment: none may leave its code span
+// or cell, open HTML, or become a link or an image.
+func TestHostileNames(t *testing.T) {
+	r := load(t, "deny.json")
+	const img = "`<img src=x onerror=alert(1)>`"
+	u := &r.Units[0]
+	u.Model = "credit" + img
+	u.Environment = "prod|uction" + img
+	u.ModelVersion = "1.0 ![v](https://evil.example/v.png)"
+	u.Results[0].Message = "![pixel](https://evil.example/p.png) [click](https://evil.example) " + img
+	u.Results[0].Rule = "rule``" + img
+	u.Results[0].Pos.File = "x) ![i](https://evil.example/i.png"
+	if u.Evidence != nil {
+		for name, v := range u.Evidence.Headline {
+			u.Evidence.Headline["latency_slo"+img+"|"] = v
+			delete(u.Evidence.Headline, name)
+			break
+		}
+	}
+	if u.Plan != nil {
+		u.Plan.Stack = "s</code></summary><img src=x>"
+	}
+	for name, md := range map[string]string{"comment": Markdown(r, testOptions), "summary": Summary(r, testOptions)} {
+		// Inside a code span nothing is markup; outside, nothing may be.
+		md := withoutCodeSpans(md)
+		for _, bad := range []string{"<img", "![", "](https://evil", "</code></summary><"} {
+			if strings.Contains(md, bad) {
+				i := strings.Index(md, bad)
+				t.Errorf("%s: %q got through: …%s…", name, bad, md[max(0, i-80):min(len(md), i+80)])
+			}
+		}
+		// Every table row keeps its column count.
+		for _, line := range strings.Split(md, "\n") {
+			if strings.HasPrefix(line, "| ") && strings.Count(strings.ReplaceAll(line, `\|`, ""), "|") > 10 {
+				t.Errorf("%s: a pipe split a cell: %s", name, line)
+			}
+		}
+	}
+}
+
+// withoutCodeSpans drops code spans as CommonMark reads them: a run of n
+// backticks not escaped by a backslash opens one, the next run of exactly
+// n closes it.
+func withoutCodeSpans(md string) string {
+	var b strings.Builder
+	run := func(i int) int {
+		j := i
+		for j < len(md) && md[j] == '`' {
+			j++
+		}
+		return j - i
+	}
+	for i := 0; i < len(md); {
+		switch {
+		case md[i] == '\\' && i+1 < len(md):
+			b.WriteString(md[i : i+2])
+			i += 2
+		case md[i] == '`':
+			n := run(i)
+			end := -1
+			for j := i + n; j < len(md); {
+				if md[j] == '`' {
+					m := run(j)
+					if m == n {
+						end = j + m
+						break
+					}
+					j += m
+					continue
+				}
+				j++
+			}
+			if end < 0 {
+				b.WriteString(md[i : i+n])
+				i += n
+				continue
+			}
+			b.WriteString("CODE")
+			i = end
+		default:
+			b.WriteByte(md[i])
+			i++
+		}
+	}
+	return b.String()
+}

@@ -183,7 +183,7 @@ func TestMessagesCannotOpenHTML(t *testing.T) {
 	r := load(t, "deny.json")
 	r.Units[0].Results[0].Message = "<details><summary>gotcha</summary>"
 	md := Markdown(r, testOptions)
-	if strings.Contains(md, "<details><summary>gotcha") || !strings.Contains(md, "&lt;details>&lt;summary>gotcha") {
+	if strings.Contains(md, "<details><summary>gotcha") || !strings.Contains(md, "&lt;details&gt;&lt;summary&gt;gotcha") {
 		t.Error("a message opened an HTML element")
 	}
 }

@@ -1,0 +1,129 @@
+// Package markdown escapes text for GitHub-flavoured Markdown, the way
+// GitHub renders it: the PR comment, the check run summary, the job
+// summary and the audit report's Markdown all put names and messages from
+// specs, evidence and policies (which a pull request's author writes) into
+// Markdown, and none of it may turn into a link, an image, HTML, a
+// mention or a broken table.
+package markdown
+
+import (
+	"html"
+	"regexp"
+	"strings"
+)
+
+// escape backslash-escapes the ASCII punctuation that starts Markdown
+// syntax inside a line (CommonMark lets any ASCII punctuation be escaped,
+// and an escaped character is always literal), and turns the characters
+// that start HTML and entities into entities, which GitHub never
+// re-interprets. "$" keeps GitHub's math from starting, "|" keeps table
+// cells whole, the ":" of "://" keeps a URL from becoming an autolink. An
+// underscore between letters or digits (roc_auc) starts nothing and is
+// left alone, so names stay readable.
+func escape(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/8)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '<':
+			b.WriteString("&lt;")
+			continue
+		case '>':
+			b.WriteString("&gt;")
+			continue
+		case '&':
+			b.WriteString("&amp;")
+			continue
+		case '\\', '`', '*', '[', ']', '!', '|', '~', '$':
+			b.WriteByte('\\')
+		case '_':
+			if i == 0 || i == len(s)-1 || !alnum(s[i-1]) || !alnum(s[i+1]) {
+				b.WriteByte('\\')
+			}
+		case ':':
+			if strings.HasPrefix(s[i:], "://") {
+				b.WriteByte('\\')
+			}
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func alnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// mentionRE finds @mentions, which would notify people and teams from a
+// bot's comment whenever a spec or message names them.
+var mentionRE = regexp.MustCompile(`(^|[^\w\x60])@([A-Za-z0-9])`)
+
+// wwwRE finds www. autolinks, which GitHub links without a scheme.
+var wwwRE = regexp.MustCompile(`(?i)\bwww\.`)
+
+// Text makes s literal inline text: no emphasis, code, link, image, HTML,
+// entity, autolink, math, mention or table cell boundary; line breaks
+// become spaces, so s stays on its line.
+func Text(s string) string {
+	s = escape(oneLine(s, " "))
+	s = wwwRE.ReplaceAllStringFunc(s, func(w string) string { return w[:3] + `\.` })
+	// A zero-width joiner after @ keeps the mention readable and inert.
+	return mentionRE.ReplaceAllString(s, "${1}@\u200d${2}")
+}
+
+// Cell is Text for a table cell, keeping line breaks as <br>.
+func Cell(s string) string {
+	parts := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	for i, p := range parts {
+		parts[i] = Text(p)
+	}
+	return strings.Join(parts, "<br>")
+}
+
+// Code puts s in a code span whose fence is longer than any run of
+// backticks in s, so s cannot close it early; inside a code span nothing
+// else is interpreted. Empty s gives "".
+func Code(s string) string {
+	return code(s, false)
+}
+
+// CodeCell is Code inside a table cell, where GitHub splits cells on "|"
+// before it reads code spans: the pipe is escaped, and shows as "|".
+func CodeCell(s string) string {
+	return code(s, true)
+}
+
+func code(s string, cell bool) string {
+	s = oneLine(s, " ")
+	if s == "" {
+		return ""
+	}
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") || (strings.HasPrefix(s, " ") && strings.HasSuffix(s, " ") && strings.TrimSpace(s) != "") {
+		// CommonMark strips one space on each side when both are there.
+		s = " " + s + " "
+	}
+	if cell {
+		s = strings.ReplaceAll(s, "|", `\|`)
+	}
+	return fence + s + fence
+}
+
+// HTML escapes s for text inside raw HTML (a <summary>, a <code>).
+func HTML(s string) string {
+	return html.EscapeString(oneLine(s, " "))
+}
+
+func oneLine(s, sep string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", sep), "\n", sep), "\r", sep)
+}
