@@ -127,3 +127,50 @@ func HTML(s string) string {
 func oneLine(s, sep string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", sep), "\n", sep), "\r", sep)
 }
+
+// WithoutCodeSpans replaces each code span with CODE, as CommonMark
+// reads them, for tests that check what can render as markup: a run of n
+// backticks not escaped by a backslash opens one, the next run of exactly
+// n closes it.
+func WithoutCodeSpans(md string) string {
+	var b strings.Builder
+	run := func(i int) int {
+		j := i
+		for j < len(md) && md[j] == '`' {
+			j++
+		}
+		return j - i
+	}
+	for i := 0; i < len(md); {
+		switch {
+		case md[i] == '\\' && i+1 < len(md):
+			b.WriteString(md[i : i+2])
+			i += 2
+		case md[i] == '`':
+			n, end := run(i), -1
+			for j := i + n; j < len(md); {
+				if md[j] != '`' {
+					j++
+					continue
+				}
+				m := run(j)
+				if m == n {
+					end = j + m
+					break
+				}
+				j += m
+			}
+			if end < 0 {
+				b.WriteString(md[i : i+n])
+				i += n
+				continue
+			}
+			b.WriteString("CODE")
+			i = end
+		default:
+			b.WriteByte(md[i])
+			i++
+		}
+	}
+	return b.String()
+}

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/slipway-ml/slipway/internal/markdown"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -146,7 +148,7 @@ func TestHostileNames(t *testing.T) {
 	}
 	for name, md := range map[string]string{"comment": Markdown(r, testOptions), "summary": Summary(r, testOptions)} {
 		// Inside a code span nothing is markup; outside, nothing may be.
-		md := withoutCodeSpans(md)
+		md := markdown.WithoutCodeSpans(md)
 		for _, bad := range []string{"<img", "![", "](https://evil", "</code></summary><"} {
 			if strings.Contains(md, bad) {
 				i := strings.Index(md, bad)
@@ -160,51 +162,4 @@ func TestHostileNames(t *testing.T) {
 			}
 		}
 	}
-}
-
-// withoutCodeSpans drops code spans as CommonMark reads them: a run of n
-// backticks not escaped by a backslash opens one, the next run of exactly
-// n closes it.
-func withoutCodeSpans(md string) string {
-	var b strings.Builder
-	run := func(i int) int {
-		j := i
-		for j < len(md) && md[j] == '`' {
-			j++
-		}
-		return j - i
-	}
-	for i := 0; i < len(md); {
-		switch {
-		case md[i] == '\\' && i+1 < len(md):
-			b.WriteString(md[i : i+2])
-			i += 2
-		case md[i] == '`':
-			n := run(i)
-			end := -1
-			for j := i + n; j < len(md); {
-				if md[j] == '`' {
-					m := run(j)
-					if m == n {
-						end = j + m
-						break
-					}
-					j += m
-					continue
-				}
-				j++
-			}
-			if end < 0 {
-				b.WriteString(md[i : i+n])
-				i += n
-				continue
-			}
-			b.WriteString("CODE")
-			i = end
-		default:
-			b.WriteByte(md[i])
-			i++
-		}
-	}
-	return b.String()
 }

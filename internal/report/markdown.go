@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/slipway-ml/slipway/internal/markdown"
 )
 
 // Formats Render writes.
@@ -118,18 +120,13 @@ func yesNo(b bool) string {
 	return "❌ no"
 }
 
-// md escapes text for a GitHub Markdown table cell.
-func md(s string) string { return mdEscaper.Replace(s) }
+// md makes text literal on one line of GitHub Markdown, table cells
+// included (markdown.Text): names, messages and reasons come from specs
+// and evidence, which a pull request's author writes.
+func md(s string) string { return markdown.Text(s) }
 
-var mdEscaper = strings.NewReplacer("|", `\|`, "\n", " ", "\r", "", "<", "&lt;", ">", "&gt;", "*", `\*`, "_", `\_`, "`", "'")
-
-// code wraps s in a code span (digests, paths, ids).
-func code(s string) string {
-	if s == "" {
-		return ""
-	}
-	return "`" + strings.ReplaceAll(strings.ReplaceAll(s, "`", "'"), "|", `\|`) + "`"
-}
+// code wraps s in a code span (digests, paths, ids) that s cannot close.
+func code(s string) string { return markdown.CodeCell(s) }
 
 type mdWriter struct {
 	w *bufio.Writer
@@ -161,7 +158,7 @@ func (m *mdWriter) table(head []string, rows [][]string) {
 func (r *Report) Markdown(w io.Writer) error {
 	m := &mdWriter{w: bufio.NewWriter(w)}
 	m.p("# Audit report: %s\n", md(r.Platform))
-	m.p("Generated %s by Slipway %s. %s\n", r.GeneratedAt, md(r.SlipwayVersion), md(scopeText(r.Scope)))
+	m.p("Generated %s by Slipway %s. %s\n", md(r.GeneratedAt), md(r.SlipwayVersion), md(scopeText(r.Scope)))
 	m.p("Every figure names its source: **signed** (a verified release record), **evidence** (a file whose sha256 the verified record pins) or **spec** (the platform spec as it is now).\n")
 
 	m.p("## Summary\n")
@@ -203,14 +200,14 @@ func (r *Report) Markdown(w io.Writer) error {
 			cell := "—"
 			for _, c := range p.Current {
 				if c.Environment == env {
-					cell = fmt.Sprintf("%s (%s)", md(c.Version), c.ReleasedAt[:min(10, len(c.ReleasedAt))])
+					cell = fmt.Sprintf("%s (%s)", md(c.Version), md(c.ReleasedAt[:min(10, len(c.ReleasedAt))]))
 				}
 			}
 			row = append(row, cell)
 		}
 		decision := "—"
 		if p.LatestDecision != "" {
-			decision = fmt.Sprintf("%s (verdict %s)", p.LatestDecision, p.LatestVerdict)
+			decision = fmt.Sprintf("%s (verdict %s)", md(p.LatestDecision), md(p.LatestVerdict))
 		}
 		failed := "0"
 		if p.FailedReleases > 0 {
@@ -220,7 +217,9 @@ func (r *Report) Markdown(w io.Writer) error {
 		rows = append(rows, row)
 	}
 	head := []string{"Model", "Owner"}
-	head = append(head, r.Environments...)
+	for _, env := range r.Environments {
+		head = append(head, md(env))
+	}
 	head = append(head, "Latest decision", "Open waivers", "Fairness evidence", "Handover evidence", "Failing releases")
 	m.table(head, rows)
 
@@ -281,7 +280,7 @@ func (m *mdWriter) waiverTable(ws []WaiverRow, withModel bool) {
 		if withModel {
 			row = append(row, md(w.Model))
 		}
-		row = append(row, code(w.Rule), md(w.Environment), md(w.Reason), md(w.ApprovedBy), md(w.Expires), waiverMark(w.Status), fmt.Sprint(w.DaysLeft), md(w.Ticket), w.Source)
+		row = append(row, code(w.Rule), md(w.Environment), md(w.Reason), md(w.ApprovedBy), md(w.Expires), waiverMark(w.Status), fmt.Sprint(w.DaysLeft), md(w.Ticket), md(w.Source))
 		rows = append(rows, row)
 	}
 	head := []string{}
@@ -385,7 +384,7 @@ func (m *mdWriter) dossier(d Dossier) {
 		{"Out of scope", md(orNone(d.IntendedUse.OutOfScope))},
 		{"Artifact", fmt.Sprintf("%s %s", md(d.Artifact.URI), code(d.Artifact.Digest))},
 		{"Reference release", ref},
-		{"Source", d.Identity},
+		{"Source", md(d.Identity)},
 	})
 
 	m.p("### Releases\n")
@@ -394,13 +393,13 @@ func (m *mdWriter) dossier(d Dossier) {
 	m.p("### Data lineage\n")
 	var rows [][]string
 	for _, s := range d.Lineage.Sources {
-		rows = append(rows, []string{md(s.Name), md(strings.Join(s.Roles, ", ")), md(s.Owner), md(s.Classification), md(orNone(s.PII)), code(s.Version), md(s.Snapshot), code(s.SnapshotSHA256), rowsText(s.Rows), s.Source})
+		rows = append(rows, []string{md(s.Name), md(strings.Join(s.Roles, ", ")), md(s.Owner), md(s.Classification), md(orNone(s.PII)), code(s.Version), md(s.Snapshot), code(s.SnapshotSHA256), rowsText(s.Rows), md(s.Source)})
 	}
 	m.table([]string{"Source", "Role", "Owner", "Classification", "PII", "Version", "Snapshot", "Snapshot sha256", "Rows", "Source"}, rows)
 	rows = nil
 	for _, s := range d.Lineage.Sources {
 		for _, q := range s.Quality {
-			rows = append(rows, []string{md(s.Name), md(q.Check), md(q.Column), fp(q.Value), md(q.Bound), okMark(q.OK), md(q.Detail), s.QualitySource})
+			rows = append(rows, []string{md(s.Name), md(q.Check), md(q.Column), fp(q.Value), md(q.Bound), okMark(q.OK), md(q.Detail), md(s.QualitySource)})
 		}
 	}
 	if len(rows) > 0 {
@@ -409,7 +408,7 @@ func (m *mdWriter) dossier(d Dossier) {
 	}
 	rows = nil
 	for _, r := range d.Lineage.Drift {
-		rows = append(rows, []string{md(r.Feature), fp(r.PSI), fp(r.KS), fp(r.KSPValue), md(r.Metric), fp(r.Threshold), passMark(r.Pass), r.Source})
+		rows = append(rows, []string{md(r.Feature), fp(r.PSI), fp(r.KS), fp(r.KSPValue), md(r.Metric), fp(r.Threshold), passMark(r.Pass), md(r.Source)})
 	}
 	if len(rows) > 0 {
 		dr := d.Lineage.Drift[0]
@@ -476,7 +475,7 @@ func (m *mdWriter) dossier(d Dossier) {
 			m.p("Groups left out of the fairness aggregates:\n")
 			m.table([]string{"Attribute", "Group", "Count", "Reason"}, rows)
 		}
-		m.p("Source: %s.\n", f.Source)
+		m.p("Source: %s.\n", md(f.Source))
 		if f.CINote != "" {
 			m.p("Confidence intervals: %s.\n", md(f.CINote))
 		}
@@ -489,7 +488,7 @@ func (m *mdWriter) dossier(d Dossier) {
 			rows = append(rows, []string{md(s.Name), fmt.Sprint(s.Required), fmt.Sprint(s.Tests), fmt.Sprint(s.Failures), fmt.Sprint(s.Errors), fmt.Sprint(s.Skipped), okMark(s.Passed)})
 		}
 		m.table([]string{"Suite", "Required", "Tests", "Failures", "Errors", "Skipped", "Result"}, rows)
-		m.p("Total %d tests, %d failures, %d errors, %d skipped. Source: %s.\n", t.Tests, t.Failures, t.Errors, t.Skipped, t.Source)
+		m.p("Total %d tests, %d failures, %d errors, %d skipped. Source: %s.\n", t.Tests, t.Failures, t.Errors, t.Skipped, md(t.Source))
 	} else {
 		m.p("_No test evidence at hand with its signed digest._\n")
 	}
@@ -497,7 +496,7 @@ func (m *mdWriter) dossier(d Dossier) {
 	m.p("### Handover checklist\n")
 	rows = nil
 	for _, h := range d.Handover {
-		rows = append(rows, []string{md(h.Item), code(h.Rule), outcomeMark(h.Outcome), md(h.Evidence), md(h.Message), h.Source})
+		rows = append(rows, []string{md(h.Item), code(h.Rule), outcomeMark(h.Outcome), md(h.Evidence), md(h.Message), md(h.Source)})
 	}
 	m.table([]string{"Item", "Rule", "Outcome", "Evidence", "Finding", "Source"}, rows)
 
@@ -514,7 +513,7 @@ func (m *mdWriter) dossier(d Dossier) {
 	m.p("### Approvals\n")
 	rows = nil
 	for _, a := range d.Approvals {
-		rows = append(rows, []string{md(a.Environment), md(a.Version), md(a.User), md(a.State), md(a.SubmittedAt), a.Source})
+		rows = append(rows, []string{md(a.Environment), md(a.Version), md(a.User), md(a.State), md(a.SubmittedAt), md(a.Source)})
 	}
 	m.table([]string{"Env", "Version", "User", "State", "Submitted at", "Source"}, rows)
 
@@ -580,7 +579,7 @@ func metricRow(r MetricRow, baseline bool) []string {
 		}
 		row = append(row, b, dl)
 	}
-	return append(row, r.Source)
+	return append(row, md(r.Source))
 }
 
 func controlsText(cs []Control) string {
