@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/slipway-ml/slipway/internal/policy"
+	"github.com/slipway-ml/slipway/internal/workflowcmd"
 )
 
 // Formats `slipway check` prints.
@@ -111,33 +112,29 @@ func findings(r *Result) []policy.Result {
 	return out
 }
 
-// GitHub workflow commands escape their data and property values.
-var (
-	ghData     = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
-	ghProperty = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
-)
-
 // writeGitHub prints workflow commands that annotate the spec lines:
 // errors for denials, warnings for warnings, notices for waived results.
 func writeGitHub(w io.Writer, r *Result) error {
 	for _, res := range findings(r) {
 		cmd := map[policy.Outcome]string{policy.OutcomeDeny: "error", policy.OutcomeWarn: "warning", policy.OutcomeWaived: "notice"}[res.Outcome]
-		var props []string
+		var props []workflowcmd.Prop
 		if res.Pos.File != "" {
-			props = append(props, "file="+ghProperty.Replace(res.Pos.File))
+			props = append(props, workflowcmd.Prop{Key: "file", Value: res.Pos.File})
 			if res.Pos.Line > 0 {
-				props = append(props, fmt.Sprintf("line=%d", res.Pos.Line))
+				props = append(props, workflowcmd.Prop{Key: "line", Value: fmt.Sprint(res.Pos.Line)})
 			}
 			if res.Pos.Column > 0 {
-				props = append(props, fmt.Sprintf("col=%d", res.Pos.Column))
+				props = append(props, workflowcmd.Prop{Key: "col", Value: fmt.Sprint(res.Pos.Column)})
 			}
 		}
-		props = append(props, "title="+ghProperty.Replace(fmt.Sprintf("%s (%s @ %s)", res.Rule, res.Model, res.Environment)))
+		props = append(props, workflowcmd.Prop{Key: "title", Value: fmt.Sprintf("%s (%s @ %s)", res.Rule, res.Model, res.Environment)})
 		msg := res.Message
 		if res.Waiver != nil {
 			msg = fmt.Sprintf("waived by %s until %s: %s", res.Waiver.Ticket, res.Waiver.Expires, msg)
 		}
-		fmt.Fprintf(w, "::%s %s::%s\n", cmd, strings.Join(props, ","), ghData.Replace(msg))
+		if err := workflowcmd.Write(w, cmd, props, msg); err != nil {
+			return err
+		}
 	}
 	_, err := fmt.Fprintf(w, "slipway check: %s (%d unit(s))\n", r.Verdict, len(r.Units))
 	return err

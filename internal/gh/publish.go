@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/slipway-ml/slipway/internal/prcomment"
+	"github.com/slipway-ml/slipway/internal/workflowcmd"
 )
 
 // Report says where a check result was published.
@@ -152,7 +153,8 @@ func (c *Context) readOnlyReason() string {
 // puts the denials and warnings there as workflow-command annotations.
 func (c *Context) degrade(rep *Report, anns []prcomment.Annotation, reason string) {
 	rep.Degraded, rep.Reason = true, reason
-	fmt.Fprintf(c.out, "::warning title=Slipway report not posted::Slipway could not post its comment or check run: %s. The full report is in the job summary and the job's artifacts; denials and warnings are annotated below.\n", escapeData(reason))
+	workflowcmd.Write(c.out, "warning", []workflowcmd.Prop{{Key: "title", Value: "Slipway report not posted"}},
+		"Slipway could not post its comment or check run: "+reason+". The full report is in the job summary and the job's artifacts; denials and warnings are annotated below.")
 	rep.Annotations = c.workflowAnnotations(anns)
 }
 
@@ -164,8 +166,7 @@ func (c *Context) workflowAnnotations(anns []prcomment.Annotation) int {
 		if cmd == "" {
 			cmd = "notice"
 		}
-		fmt.Fprintf(c.out, "::%s file=%s,line=%d,endLine=%d,title=%s::%s\n",
-			cmd, escapeProperty(a.Path), a.StartLine, a.EndLine, escapeProperty(a.Title), escapeData(a.Message))
+		workflowcmd.Annotation(c.out, cmd, a.Path, a.StartLine, a.EndLine, a.Title, a.Message)
 	}
 	return len(anns)
 }
@@ -188,16 +189,6 @@ func (c *Context) appendStepSummary(md string) error {
 		return fmt.Errorf("job summary: %w", err)
 	}
 	return nil
-}
-
-// escapeData and escapeProperty follow the runner's workflow command
-// encoding, so a message cannot end a command early or inject another.
-func escapeData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
-}
-
-func escapeProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }
 
 // String describes where the report went, for the job log.
