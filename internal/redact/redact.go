@@ -268,3 +268,20 @@ func cut(s string) (string, bool) {
 	}
 	return s[:n], true
 }
+
+// Err returns err with its text masked, still matching errors.Is and
+// errors.As as err does; nil stays nil.
+func (r *Redactor) Err(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &maskedError{msg: r.String(err.Error()), err: err}
+}
+
+type maskedError struct {
+	msg string
+	err error
+}
+
+func (e *maskedError) Error() string { return e.msg }
+func (e *maskedError) Unwrap() error { return e.err }

@@ -124,3 +124,17 @@ func TestClipAndQuote(t *testing.T) {
 		}
 	}
 }
+
+func TestErr(t *testing.T) {
+	base := fmt.Errorf("init: %w", context.Canceled)
+	err := redact.New("init").Err(base)
+	if err.Error() != "[REDACTED]: context canceled" {
+		t.Errorf("Err text = %q", err.Error())
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Err lost the wrapped error")
+	}
+	if redact.New().Err(nil) != nil {
+		t.Errorf("Err(nil) != nil")
+	}
+}
