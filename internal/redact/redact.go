@@ -239,7 +239,7 @@ const maxQuoted = 256
 // on a rune boundary, saying how long it was: an error must not repeat a
 // 50 MB string or a 1 GB CSV header.
 func Clip(s string) string {
-	head, ok := cut(s)
+	head, ok := cut(s, maxQuoted)
 	if !ok {
 		return s
 	}
@@ -249,20 +249,75 @@ func Clip(s string) string {
 // Quote is what an error's %q shows of an input value: strconv.Quote of
 // the value, clipped like Clip.
 func Quote(s string) string {
-	head, ok := cut(s)
+	head, ok := cut(s, maxQuoted)
 	if !ok {
 		return strconv.Quote(s)
 	}
 	return fmt.Sprintf("%s… (%d bytes)", strconv.Quote(head), len(s))
 }
 
-// cut returns the first maxQuoted bytes of s, ending on a rune boundary,
-// and whether that is shorter than s.
-func cut(s string) (string, bool) {
+// maxMessage is the longest message Message lets through.
+const maxMessage = 2048
+
+// Message bounds a message made from input, such as a CUE error or a
+// policy's result: every double-quoted value in it is clipped like Quote,
+// and what is still too long is cut. The message's own words around the
+// quoted values survive.
+func Message(s string) string {
 	if len(s) <= maxQuoted {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(s, '"')
+		if i < 0 {
+			break
+		}
+		j := closingQuote(s, i)
+		if j < 0 {
+			break
+		}
+		b.WriteString(s[:i])
+		if q := s[i : j+1]; len(q) > maxQuoted+2 {
+			if v, err := strconv.Unquote(q); err == nil {
+				b.WriteString(Quote(v))
+			} else {
+				b.WriteString(Clip(q))
+			}
+		} else {
+			b.WriteString(q)
+		}
+		s = s[j+1:]
+	}
+	b.WriteString(s)
+	out := b.String()
+	if head, ok := cut(out, maxMessage); ok {
+		return fmt.Sprintf("%s… (%d bytes)", head, len(out))
+	}
+	return out
+}
+
+// closingQuote is the index of the quote closing the one at s[i], skipping
+// backslash escapes, or -1.
+func closingQuote(s string, i int) int {
+	for j := i + 1; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			j++
+		case '"':
+			return j
+		}
+	}
+	return -1
+}
+
+// cut returns the first max bytes of s, ending on a rune boundary, and
+// whether that is shorter than s.
+func cut(s string, max int) (string, bool) {
+	if len(s) <= max {
 		return s, false
 	}
-	n := maxQuoted
+	n := max
 	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}

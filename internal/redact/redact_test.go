@@ -111,7 +111,7 @@ func TestClipAndQuote(t *testing.T) {
 	if got := redact.Quote("short"); got != `"short"` {
 		t.Errorf("Quote(short) = %s", got)
 	}
-	big := strings.Repeat("é", 50<<20/2) // 50 MB of two-byte runes
+	big := strings.Repeat("é", 5<<20/2) // 5 MB of two-byte runes
 	for name, got := range map[string]string{"Clip": redact.Clip(big), "Quote": redact.Quote(big)} {
 		if len(got) > 400 {
 			t.Errorf("%s kept %d bytes", name, len(got))
@@ -136,5 +136,26 @@ func TestErr(t *testing.T) {
 	}
 	if redact.New().Err(nil) != nil {
 		t.Errorf("Err(nil) != nil")
+	}
+}
+
+func TestMessage(t *testing.T) {
+	huge := strings.Repeat("x", 5<<20)
+	msg := fmt.Sprintf("invalid value %q (does not satisfy =~%q): want an e-mail address", huge, "^[^@]+@.+$")
+	got := redact.Message(msg)
+	if len(got) > 1024 {
+		t.Fatalf("Message kept %d bytes", len(got))
+	}
+	for _, want := range []string{`invalid value "xxx`, `(5242880 bytes) (does not satisfy =~"^[^@]+@.+$"): want an e-mail address`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Message lost %q: %s", want, got)
+		}
+	}
+	if got := redact.Message("short " + `"q"`); got != `short "q"` {
+		t.Errorf("short message changed: %s", got)
+	}
+	unquoted := redact.Message(huge)
+	if len(unquoted) > 4096 || !strings.HasSuffix(unquoted, "(5242880 bytes)") {
+		t.Errorf("unquoted message: %d bytes, ends %q", len(unquoted), unquoted[len(unquoted)-30:])
 	}
 }
