@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/slipway-ml/slipway/internal/digest"
+	"github.com/slipway-ml/slipway/internal/redact"
 )
 
 // In-toto statement types. Slipway writes v1; cosign attest-blob writes
@@ -200,6 +201,9 @@ func NewStatement(r Release) (Statement, error) {
 		}
 		subj = append(subj, ps)
 	}
+	// Whatever the caller found in the git config, credentials and
+	// query tokens in the remote URL are never signed into a record.
+	r.Source.Repository = redact.RemoteURL(r.Source.Repository)
 	return Statement{Type: StatementV1, Subject: subj, PredicateType: PredicateType, Predicate: r}, nil
 }
 

@@ -110,3 +110,28 @@ func TestParseSummary(t *testing.T) {
 		t.Fatalf("other predicate: %v", err)
 	}
 }
+
+// TestStatementStripsRemoteCredentials: a remote URL with credentials is
+// signed without them, whatever the caller passed.
+func TestStatementStripsRemoteCredentials(t *testing.T) {
+	r := Release{
+		Artifact: Artifact{URI: "s3://models/m/1/model.onnx", Digest: artDigest},
+		Source:   Source{Repository: "https://x:TOKEN-77a1@host.example/acme/repo.git?access_token=T2-9f0e", Commit: strings.Repeat("c", 40)},
+	}
+	st, err := NewStatement(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := st.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"TOKEN-77a1", "T2-9f0e"} {
+		if strings.Contains(string(b), secret) {
+			t.Errorf("signed statement holds %q: %s", secret, b)
+		}
+	}
+	if got := st.Predicate.Source.Repository; got != "https://host.example/acme/repo.git" {
+		t.Errorf("repository = %q", got)
+	}
+}

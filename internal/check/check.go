@@ -27,6 +27,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/reconcile"
+	"github.com/slipway-ml/slipway/internal/redact"
 	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/spec"
 	"github.com/slipway-ml/slipway/internal/terraform"
@@ -260,6 +261,11 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 		}
 		for i, k := range judged {
 			results := out[i]
+			// Messages quote specs, evidence and repository rules: clip
+			// what they repeat, so result.json stays small.
+			for j := range results {
+				results[j].Message = redact.Message(results[j].Message)
+			}
 			if contextual[k] {
 				verdicts[k] = policy.Verdict(results)
 				continue

@@ -225,3 +225,46 @@ func TestHeadCommitArgs(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// TestHugeMessageClipped: a policy message built from unbounded input
+// (here a repository rule's 2 MB message) is clipped, so result.json stays
+// small.
+func TestHugeMessageClipped(t *testing.T) {
+	repo := t.TempDir()
+	copyDir(t, repo, "../../examples/credit-risk")
+	rule := `package slipway.team
+
+deny contains {"id": "team.huge", "msg": msg} if {
+	msg := concat("", [x | some i in numbers.range(1, 200000); x := "0123456789"])
+}
+`
+	if err := os.MkdirAll(filepath.Join(repo, "policies"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(repo, "policies", "huge.rego"), []byte(rule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), Options{Repo: repo, NoPlan: true, Now: now, Version: "test", Envs: []string{"staging"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, u := range res.Units {
+		for _, r := range u.Results {
+			if len(r.Message) > 4096 {
+				t.Errorf("%s: message is %d bytes", r.Rule, len(r.Message))
+			}
+			found = found || r.Rule == "team.huge"
+		}
+	}
+	if !found {
+		t.Errorf("the repository rule did not deny")
+	}
+	fi, err := os.Stat(filepath.Join(repo, ".slipway", "check", "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() > 1<<20 {
+		t.Errorf("result.json is %d bytes", fi.Size())
+	}
+}

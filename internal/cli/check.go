@@ -40,7 +40,7 @@ Exit status: 0 when every unit passes (warnings and waived denials allowed),
 			if err != nil {
 				return err
 			}
-			opts.Repo, opts.Now, opts.Version, opts.Getenv, opts.Log = repo, now, Version, o.getenv, o.log
+			opts.Repo, opts.Now, opts.Version, opts.Getenv, opts.Log = repo, now, Version, o.connGetenv, o.log
 			if workdir != "" {
 				opts.WorkDir = releaseWorkDir(repo, workdir)
 			}

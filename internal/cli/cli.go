@@ -15,6 +15,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/slipway-ml/slipway/internal/redact"
 )
 
 // Exit codes shared by every command.
@@ -57,7 +59,15 @@ type options struct {
 	log    *slog.Logger
 	// getenv is os.Getenv outside tests.
 	getenv func(string) string
+	// secrets masks secret values and connection strings in every error
+	// and log line.
+	secrets *redact.Redactor
 }
+
+// connGetenv is the getenv handed to the code that reads the variables a
+// spec names for connection strings (pg backends' connEnv): every value it
+// returns is masked in errors and logs from then on.
+func (o *options) connGetenv(name string) string { return o.secrets.Getenv(o.getenv)(name) }
 
 // Main runs the command line and returns the process exit code.
 func Main() int {
@@ -73,11 +83,13 @@ func Main() int {
 
 // Run runs one command line with the given streams; tests call it directly.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	secrets := redact.FromEnv(getenv)
 	o := &options{
-		stdout: stdout,
-		stderr: stderr,
-		getenv: getenv,
-		log:    slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel(getenv("SLIPWAY_LOG"))})),
+		stdout:  stdout,
+		stderr:  stderr,
+		getenv:  getenv,
+		secrets: secrets,
+		log:     slog.New(secrets.Handler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel(getenv("SLIPWAY_LOG"))}))),
 	}
 	root := newRootCmd(o)
 	root.SetArgs(args)
@@ -85,7 +97,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
 	if err != nil && !errors.Is(err, ErrDenied) {
-		fmt.Fprintf(stderr, "slipway: %v\n", err)
+		fmt.Fprintf(stderr, "slipway: %s\n", secrets.String(err.Error()))
 	}
 	return exitCode(err)
 }

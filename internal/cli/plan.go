@@ -32,7 +32,7 @@ func (f *reconcileFlags) options(o *options) (reconcile.Options, error) {
 	if f.parallel < 1 {
 		return reconcile.Options{}, usagef("--parallel %d: want at least 1", f.parallel)
 	}
-	return reconcile.Options{WorkDir: f.workdir, Envs: f.envs, Parallel: f.parallel, Terraform: f.terraform, Getenv: o.getenv, Log: o.log}, nil
+	return reconcile.Options{WorkDir: f.workdir, Envs: f.envs, Parallel: f.parallel, Terraform: f.terraform, Getenv: o.connGetenv, Log: o.log}, nil
 }
 
 func newPlanCmd(o *options) *cobra.Command {

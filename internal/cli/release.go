@@ -86,7 +86,7 @@ The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 			runCheck := func() (*release.Input, error) {
 				ran = true
 				o.log.Info("running the check", "env", env)
-				if _, err := check.Run(ctx, check.Options{Repo: repo, WorkDir: wd, Envs: []string{env}, Now: now, Version: Version, Getenv: o.getenv, Log: o.log}); err != nil {
+				if _, err := check.Run(ctx, check.Options{Repo: repo, WorkDir: wd, Envs: []string{env}, Now: now, Version: Version, Getenv: o.connGetenv, Log: o.log}); err != nil {
 					return nil, err
 				}
 				return release.ReadInput(resultPath)

@@ -27,7 +27,7 @@ Every problem is reported with its file, line, column and field.`,
 				if format == "json" {
 					_ = writeJSON(o.stdout, validateResult{Valid: false, Problems: probs})
 				} else {
-					fmt.Fprintln(o.stderr, probs.Error())
+					fmt.Fprintln(o.stderr, o.secrets.String(probs.Error()))
 				}
 				return fmt.Errorf("%s: %d problem(s)", repo, len(probs))
 			}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"os/exec"
 	"path"
@@ -396,17 +395,8 @@ func gitOutput(ctx context.Context, dir string, args []string) string {
 }
 
 // SourceOf returns the commit and repository of the git work tree at dir.
-// Credentials in the remote URL are dropped: they must never be signed
-// into a record.
+// attest.NewStatement strips credentials from the remote URL: they must
+// never be signed into a record.
 func SourceOf(ctx context.Context, dir string) attest.Source {
-	return attest.Source{Commit: gitOutput(ctx, dir, headArgs()), Repository: redactURL(gitOutput(ctx, dir, originArgs()))}
-}
-
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	u.User = nil
-	return u.String()
+	return attest.Source{Commit: gitOutput(ctx, dir, headArgs()), Repository: gitOutput(ctx, dir, originArgs())}
 }

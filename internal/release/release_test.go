@@ -353,20 +353,6 @@ func TestReleaseChain(t *testing.T) {
 	}
 }
 
-func TestRedactURL(t *testing.T) {
-	tests := map[string]string{
-		"https://user:token@github.com/acme/platform.git": "https://github.com/acme/platform.git",
-		"https://github.com/acme/platform.git":            "https://github.com/acme/platform.git",
-		"git@github.com:acme/platform.git":                "git@github.com:acme/platform.git",
-		"":                                                "",
-	}
-	for in, want := range tests {
-		if got := redactURL(in); got != want {
-			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestGateIndexDamage: damage to the index covers nothing anywhere, while a
 // damaged record only uncovers its own stack.
 func TestGateIndexDamage(t *testing.T) {

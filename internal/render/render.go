@@ -16,6 +16,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/slipway-ml/slipway/internal/atomicfile"
@@ -197,7 +198,7 @@ func root(s desired.Stack) (doc []byte, initKey string, err error) {
 		}}
 		prov := map[string]any{}
 		if s.Kubernetes != nil && s.Kubernetes.Context != "" {
-			prov["config_context"] = s.Kubernetes.Context
+			prov["config_context"] = literal(s.Kubernetes.Context)
 		}
 		out["provider"] = map[string]any{"kubernetes": prov}
 	default:
@@ -247,8 +248,50 @@ func inputs(v any) (map[string]any, error) {
 	if _, ok := m["source"]; ok {
 		return nil, errors.New(`input "source" clashes with the module source`)
 	}
+	// The top-level names are the module's variable names, which Terraform
+	// reads as names, not templates; everything below them is a value.
+	for k, x := range m {
+		m[k] = literal(x)
+	}
 	return m, nil
 }
+
+// literal escapes every string of a value that comes from a spec, and every
+// object key inside it, so that Terraform takes the spec's bytes as they
+// are. Terraform's JSON syntax reads each string value (and each key of an
+// object value) as a template: unescaped, a spec string such as
+// ${file("/proc/self/environ")} would be evaluated, putting CI secrets into
+// the saved plan while policies judge the literal text. Escaping "${" as
+// "$${" and "%{" as "%%{" is the inverse of the template parser's only two
+// escapes, so the planned value equals the spec's string byte for byte.
+//
+// It is the one place spec strings enter a rendered file; everything else
+// the renderer writes (module sources, backend settings, comments) is
+// Slipway's own text or a #Name the schema restricts to [a-z0-9-].
+func literal(v any) any {
+	switch v := v.(type) {
+	case string:
+		return escapeTemplate(v)
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = literal(x)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[escapeTemplate(k)] = literal(x)
+		}
+		return out
+	default:
+		return v
+	}
+}
+
+var templateEscaper = strings.NewReplacer("${", "$${", "%{", "%%{")
+
+func escapeTemplate(s string) string { return templateEscaper.Replace(s) }
 
 // Write extracts the modules and writes each stack's main.tf.json, leaving
 // files whose content is unchanged untouched.

@@ -27,6 +27,7 @@ import (
 	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/cue/token"
 
+	"github.com/slipway-ml/slipway/internal/redact"
 	"github.com/slipway-ml/slipway/schemas"
 )
 
@@ -330,7 +331,8 @@ func (l *loader) pos(p token.Pos) Position {
 }
 
 func (l *loader) add(pos Position, path, msg string) {
-	l.probs = append(l.probs, Problem{Pos: pos, Path: path, Message: msg})
+	// Messages quote spec values; a 50 MB string is named, not repeated.
+	l.probs = append(l.probs, Problem{Pos: pos, Path: path, Message: redact.Message(msg)})
 }
 
 // isUserFile reports whether a position is in the repository's own files

@@ -372,3 +372,27 @@ func TestInsideRepo(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadHugeValueClipped: a 50 MB string in a spec is named in the error,
+// not repeated: the whole error stays within a few KB.
+func TestLoadHugeValueClipped(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads a 50 MB spec")
+	}
+	fs := readBase(t)
+	huge := strings.Repeat("A", 50<<20)
+	fs["models/a/model.cue"] = strings.Replace(fs["models/a/model.cue"], `owner:   "ml@example.com"`, `owner:   "`+huge+`"`, 1)
+	_, err := Load(context.Background(), fs.write(t))
+	if err == nil {
+		t.Fatal("huge invalid owner loaded")
+	}
+	msg := err.Error()
+	if len(msg) > 4096 {
+		t.Errorf("error is %d bytes", len(msg))
+	}
+	for _, want := range []string{"models/a/model.cue:5:11: models.a.owner: invalid value", "(52428800 bytes)", "want an email address"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%.600s", want, msg)
+		}
+	}
+}

@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"unsafe"
+
+	"github.com/slipway-ml/slipway/internal/redact"
 )
 
 // Sentinel errors wrapped by *Error so callers can branch on the kind of
@@ -56,7 +58,7 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, ": header (line %d)", e.Line)
 	}
 	if e.Column != "" {
-		fmt.Fprintf(&b, ", column %q", e.Column)
+		fmt.Fprintf(&b, ", column %s", redact.Quote(e.Column))
 	}
 	b.WriteString(": ")
 	b.WriteString(e.Err.Error())
@@ -176,7 +178,7 @@ func project(file string, header []string, want []string, line int64) ([]string,
 	for i, c := range want {
 		j, ok := pos[c]
 		if !ok {
-			return nil, nil, &Error{File: file, Line: line, Column: c, Err: fmt.Errorf("%w (columns: %s)", ErrMissingColumn, strings.Join(header, ", "))}
+			return nil, nil, &Error{File: file, Line: line, Column: c, Err: fmt.Errorf("%w (columns: %s)", ErrMissingColumn, redact.Clip(strings.Join(header, ", ")))}
 		}
 		idx[j] = i
 	}
@@ -227,10 +229,10 @@ func (r *Row) Float(i int) (float64, error) {
 	}
 	v, ok := ParseFloat(r.fields[i])
 	if !ok {
-		return 0, r.Errorf(i, fmt.Errorf("%w: %q", ErrNotNumber, r.fields[i]))
+		return 0, r.Errorf(i, fmt.Errorf("%w: %s", ErrNotNumber, redact.Quote(string(r.fields[i]))))
 	}
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, r.Errorf(i, fmt.Errorf("%w: %q is not finite", ErrNotNumber, r.fields[i]))
+		return 0, r.Errorf(i, fmt.Errorf("%w: %s is not finite", ErrNotNumber, redact.Quote(string(r.fields[i]))))
 	}
 	return v, nil
 }

@@ -240,3 +240,48 @@ func TestParseFloat(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorsClipHugeInput: errors name a huge header or cell without
+// repeating it, so a 1 GB header cannot make a 1 GB message.
+func TestErrorsClipHugeInput(t *testing.T) {
+	big := strings.Repeat("h", 4<<20)
+	var many strings.Builder
+	for i := range 1 << 17 {
+		fmt.Fprintf(&many, "col%d,", i)
+	}
+	many.WriteString("label")
+	tests := []struct {
+		name, content string
+		cols          []string
+	}{
+		{"huge column name, column missing", big + ",label\n1,0\n", []string{"score"}},
+		{"huge header of many columns", many.String() + "\n" + strings.Repeat("1,", 1<<17) + "0\n", []string{"score"}},
+		{"huge duplicate column", big + "," + big + "\n1,0\n", nil},
+		{"huge column of a short row", "a," + big + "\n1\n", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := write(t, "p.csv", tt.content)
+			_, _, err := collect(t, p, Options{Columns: tt.cols, Name: "p.csv"})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if n := len(err.Error()); n > 2048 {
+				t.Errorf("error is %d bytes: %.300s", n, err.Error())
+			}
+		})
+	}
+	t.Run("huge cell not a number", func(t *testing.T) {
+		p := write(t, "p.csv", "score\n"+big+"\n")
+		_, err := Scan(context.Background(), p, Options{Name: "p.csv"}, func(_ int, r *Row) error {
+			_, err := r.Float(0)
+			return err
+		})
+		if err == nil || !errors.Is(err, ErrNotNumber) {
+			t.Fatalf("err = %.300v, want ErrNotNumber", err)
+		}
+		if n := len(err.Error()); n > 2048 {
+			t.Errorf("error is %d bytes: %.300s", n, err.Error())
+		}
+	})
+}

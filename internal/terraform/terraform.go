@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +25,7 @@ import (
 	tfjson "github.com/hashicorp/terraform-json"
 
 	"github.com/slipway-ml/slipway/internal/atomicfile"
+	mask "github.com/slipway-ml/slipway/internal/redact"
 )
 
 // MinVersion is the oldest Terraform or OpenTofu Slipway runs: rendered
@@ -399,6 +401,8 @@ func (r *Runner) State(ctx context.Context, s Stack) (*tfjson.State, error) {
 // wrap names the stack and the command in Terraform's error, keeps
 // Terraform's own message, and marks lock and stale-plan failures.
 func (r *Runner) wrap(s Stack, op string, err error) error {
+	// Terraform quotes a malformed PG_CONN_STR whole in its error.
+	err = mask.New(slices.Collect(maps.Values(s.Env))...).Err(err)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("stack %s: %s %s: interrupted: %w", s.ID, r.bin.Name, op, err)
 	}
