@@ -181,7 +181,11 @@ func loadModules(repoDir string, tests bool) (map[string]*ast.Module, map[string
 					return err
 				}
 				rel, _ := filepath.Rel(repoDir, path)
-				add(filepath.ToSlash(rel), src)
+				name := filepath.ToSlash(rel)
+				add(name, src)
+				if m, ok := mods[name]; ok {
+					problems = append(problems, checkRepoModule(name, m)...)
+				}
 				return nil
 			})
 			if err != nil {
