@@ -111,7 +111,7 @@ var engineRules = []Rule{
 		Description: "A waiver without approvedBy waives nothing and is itself a denial.",
 		Controls:    []Control{{FrameworkEUAIAct, "Annex IV 5"}, nistGovern14}},
 	{ID: RulePolicyError, Title: "Policies evaluate without error", Severity: SeverityDeny,
-		Description: "A policy pack that fails to evaluate, or returns a malformed result, denies the unit with the error: a broken policy is never a pass.",
+		Description: "A policy pack that fails to evaluate (a conflict, a builtin's error, running past platform.policy.timeout), or returns a malformed result, denies the unit with the error: a broken policy is never a pass.",
 		Controls:    []Control{nistGovern14}},
 	{ID: RulePolicyUndefined, Title: "Policy decisions defined", Severity: SeverityDeny,
 		Description: "A policy pack whose decision is undefined denies the unit.",

@@ -74,7 +74,7 @@ func New(ctx context.Context, repoDir string) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := ast.NewCompiler()
+	c := ast.NewCompiler().WithCapabilities(capabilities())
 	c.Compile(mods)
 	if c.Failed() {
 		return nil, fmt.Errorf("%w: %v", ErrLoad, c.Errors)
@@ -132,6 +132,9 @@ func (e *Engine) prepare(ctx context.Context, pkg string) (pack, error) {
 	q, err := rego.New(
 		rego.Compiler(e.compiler),
 		rego.Query(strings.Join(exprs, "; ")),
+		// A builtin's error (to_number("abc")) would otherwise leave its
+		// expression undefined, and a deny rule silently not fire.
+		rego.StrictBuiltinErrors(true),
 	).PrepareForEval(ctx)
 	if err != nil {
 		return p, fmt.Errorf("%w: prepare %s: %v", ErrLoad, pkg, err)
@@ -153,6 +156,7 @@ func loadModules(repoDir string, tests bool) (map[string]*ast.Module, map[string
 			return
 		}
 		mods[name] = m
+		problems = append(problems, checkBuiltins(name, m)...)
 	}
 	err := fs.WalkDir(policies.FS, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !isRego(path, tests) {
@@ -302,6 +306,9 @@ func (e *Engine) evaluate(ctx context.Context, loc Locator, in Input, cache *val
 		return u.finish()
 	}
 	u.value = value
+	// The deadline is the unit's, so one slow unit cannot hold the batch.
+	ctx, cancel := context.WithTimeout(ctx, in.timeout())
+	defer cancel()
 	evidence, ok := value.Get(ast.InternedTerm("evidence")).Value.(ast.Object)
 	if !ok {
 		u.add(RuleEvidenceMissing, SeverityDeny, fmt.Sprintf("no evidence summary for model %s: run `slipway evaluate`", in.Model.Name), "evaluation.predictions", "")
@@ -315,7 +322,9 @@ func (e *Engine) evaluate(ctx context.Context, loc Locator, in Input, cache *val
 		}
 	}
 	for _, p := range e.packs {
-		u.evalPack(ctx, p, value, cache)
+		if !u.evalPack(ctx, p, value, cache) {
+			break
+		}
 	}
 	return u.finish()
 }

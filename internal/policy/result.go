@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -141,8 +142,10 @@ func (u *unit) pos(path string) spec.Position {
 
 // evalPack evaluates one pack's query and records its findings; an error
 // or an undefined decision is a denial. Findings of a pack that reads the
-// same values as a unit judged before in the batch are reused.
-func (u *unit) evalPack(ctx context.Context, p pack, input ast.Object, cache *valueCache) {
+// same values as a unit judged before in the batch are reused. It returns
+// false when the unit's deadline passed, which leaves no time for the
+// other packs.
+func (u *unit) evalPack(ctx context.Context, p pack, input ast.Object, cache *valueCache) bool {
 	key, memo := "", false
 	if cache != nil {
 		key, memo = memoKey(p, input)
@@ -152,17 +155,20 @@ func (u *unit) evalPack(ctx context.Context, p pack, input ast.Object, cache *va
 			for _, f := range fs {
 				u.add(f.id, Severity(f.set), f.msg, f.field, f.path)
 			}
-			return
+			return true
 		}
 	}
 	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(input))
 	switch {
+	case err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
+		u.add(RulePolicyError, SeverityDeny, fmt.Sprintf("policy %s: evaluation exceeded policy.timeout (%s)", p.name, u.in.timeout()), "", "")
+		return false
 	case err != nil:
 		u.add(RulePolicyError, SeverityDeny, fmt.Sprintf("policy %s: %v", p.name, err), "", "")
-		return
+		return true
 	case len(rs) == 0:
 		u.add(RulePolicyUndefined, SeverityDeny, fmt.Sprintf("policy %s: decision undefined", p.name), "", "")
-		return
+		return true
 	}
 	fs := []finding{}
 	clean := true
@@ -191,6 +197,7 @@ func (u *unit) evalPack(ctx context.Context, p pack, input ast.Object, cache *va
 	if memo && clean {
 		cache.memoPut(key, fs)
 	}
+	return true
 }
 
 // finish applies waivers, adds a pass for every rule that applies and found

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
@@ -65,4 +66,77 @@ func checkRepoModule(name string, m *ast.Module) []string {
 		}
 	}
 	return problems
+}
+
+// clockReaders are builtins OPA does not mark non-deterministic that read
+// the clock all the same: they check expiry against the current time.
+var clockReaders = map[string]bool{
+	"io.jwt.decode_verify":                                   true,
+	"crypto.x509.parse_and_verify_certificates":              true,
+	"crypto.x509.parse_and_verify_certificates_with_options": true,
+}
+
+// refused says whether a builtin is withheld from policies: every builtin
+// OPA marks non-deterministic (http.send, net.lookup_ip_addr, opa.runtime,
+// time.now_ns, rand.intn, uuid.rfc4122, io.jwt.encode_sign), the rest of
+// net.*, and the clock readers. A verdict must follow from the input alone.
+func refused(b *ast.Builtin) bool {
+	return b.Nondeterministic || strings.HasPrefix(b.Name, "net.") || clockReaders[b.Name]
+}
+
+// capabilities are OPA's builtins less the refused ones; the compiler then
+// rejects a call to a refused builtin as an undefined function.
+var capabilities = sync.OnceValue(func() *ast.Capabilities {
+	caps := ast.CapabilitiesForThisVersion()
+	kept := caps.Builtins[:0:0]
+	for _, b := range caps.Builtins {
+		if !refused(b) {
+			kept = append(kept, b)
+		}
+	}
+	caps.Builtins = kept
+	return caps
+})
+
+// refusedNames are the names of the refused builtins.
+var refusedNames = sync.OnceValue(func() map[string]bool {
+	out := map[string]bool{}
+	for _, b := range ast.CapabilitiesForThisVersion().Builtins {
+		if refused(b) {
+			out[b.Name] = true
+		}
+	}
+	return out
+})
+
+// checkBuiltins names each use of a refused builtin in a module, with a
+// clearer message than the compiler's "undefined function".
+func checkBuiltins(name string, m *ast.Module) []string {
+	var problems []string
+	ast.WalkRefs(m, func(r ast.Ref) bool {
+		if _, ok := r[0].Value.(ast.Var); !ok {
+			return false
+		}
+		if s := r.String(); refusedNames()[s] {
+			row := 0
+			if r[0].Location != nil {
+				row = r[0].Location.Row
+			}
+			problems = append(problems, fmt.Sprintf("%s:%d: %s is not allowed: policies run without network, clock or randomness, so that a verdict follows from the input alone (use input.now for the time)", name, row, s))
+		}
+		return false
+	})
+	return problems
+}
+
+// DefaultTimeout bounds one unit's evaluation when platform.policy.timeout
+// is not set.
+const DefaultTimeout = 10 * time.Second
+
+// timeout is the unit's evaluation deadline, platform.policy.timeout.
+func (in Input) timeout() time.Duration {
+	if d, err := time.ParseDuration(in.Platform.Policy.Timeout); err == nil && d > 0 {
+		return d
+	}
+	return DefaultTimeout
 }
