@@ -539,7 +539,7 @@ func (c *checker) removedModel(k unitKey, s *terraform.Summary) Unit {
 		res.Message = fmt.Sprintf("model %s no longer deploys to %s: the plan deletes %d resource(s) in this protected environment", k.model, k.env, deletes)
 		// Retiring a model on purpose is what a waiver is for.
 		for _, w := range c.p.Waivers {
-			if w.Rule == res.Rule && w.Model == k.model && (w.Environment == k.env || w.Environment == "*") && policy.WaiverStatus(w, c.o.Now) == policy.WaiverActive {
+			if policy.Waives(w, res.Rule, k.model, k.env) && policy.WaiverStatus(w, c.o.Now) == policy.WaiverActive {
 				res.Outcome = policy.OutcomeWaived
 				res.Waiver = &policy.AppliedWaiver{Waiver: w, Pos: w.Pos}
 				break

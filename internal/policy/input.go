@@ -132,7 +132,7 @@ func NewInput(p *spec.Platform, u Unit) Input {
 		}
 	}
 	for _, w := range p.Waivers {
-		if w.Model == m.Name && (w.Environment == u.Environment || w.Environment == "*") {
+		if Waives(w, "", u.Model, u.Environment) {
 			in.Waivers = append(in.Waivers, w)
 			in.waiverPos = append(in.waiverPos, w.Pos)
 		}

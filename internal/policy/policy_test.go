@@ -549,3 +549,30 @@ func TestFindPlaceholders(t *testing.T) {
 		t.Errorf("placeholders (-want +got):\n%s", d)
 	}
 }
+
+func TestWaives(t *testing.T) {
+	w := spec.Waiver{Rule: "handover.slos", Model: "churn", Environment: "production"}
+	any := spec.Waiver{Rule: "handover.slos", Model: "churn", Environment: "*"}
+	tests := []struct {
+		name             string
+		w                spec.Waiver
+		rule, model, env string
+		want             bool
+	}{
+		{"exact", w, "handover.slos", "churn", "production", true},
+		{"other rule", w, "handover.on_call", "churn", "production", false},
+		{"other model", w, "handover.slos", "fraud", "production", false},
+		{"other environment", w, "handover.slos", "churn", "staging", false},
+		{"any environment", any, "handover.slos", "churn", "staging", true},
+		{"unit listing: any rule", w, "", "churn", "production", true},
+		{"unit listing: any environment", w, "", "churn", "", true},
+		{"unit listing: other model", w, "", "fraud", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Waives(tt.w, tt.rule, tt.model, tt.env); got != tt.want {
+				t.Errorf("Waives = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

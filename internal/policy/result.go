@@ -82,6 +82,15 @@ func WaiverStatus(w spec.Waiver, now time.Time) string {
 	return WaiverActive
 }
 
+// Waives says whether waiver w covers rule for the unit (model, env): it
+// names the rule and the model, and the environment or "*". An empty rule
+// or env stands for any, for callers that list a unit's waivers. Every
+// match of a waiver to a unit or a result goes through here.
+func Waives(w spec.Waiver, rule, model, env string) bool {
+	return (rule == "" || w.Rule == rule) && w.Model == model &&
+		(env == "" || w.Environment == env || w.Environment == "*")
+}
+
 // Verdict folds outcomes: deny if any result denies, warn if any warns,
 // else pass.
 func Verdict(results []Result) Outcome {
@@ -207,7 +216,7 @@ func (u *unit) finish() []Result {
 	if err != nil {
 		now = time.Now()
 	}
-	active := map[string]AppliedWaiver{}
+	var active []AppliedWaiver
 	for i, w := range u.in.Waivers {
 		var wpos spec.Position
 		if i < len(u.in.waiverPos) {
@@ -219,9 +228,7 @@ func (u *unit) finish() []Result {
 		case WaiverExpired:
 			u.addAt(RuleWaiverExpired, fmt.Sprintf("waiver of %s (%s) expired on %s, so it waives nothing", w.Rule, w.Ticket, w.Expires), wpos)
 		default:
-			if _, ok := active[w.Rule]; !ok {
-				active[w.Rule] = AppliedWaiver{Waiver: w, Pos: wpos}
-			}
+			active = append(active, AppliedWaiver{Waiver: w, Pos: wpos})
 		}
 	}
 	for i := range u.results {
@@ -229,9 +236,13 @@ func (u *unit) finish() []Result {
 		if r.Outcome != OutcomeDeny || !waivable(r.Rule) {
 			continue
 		}
-		if w, ok := active[r.Rule]; ok {
-			r.Outcome = OutcomeWaived
-			r.Waiver = &w
+		// The first active waiver that covers the result applies.
+		for _, w := range active {
+			if Waives(w.Waiver, r.Rule, r.Model, r.Environment) {
+				r.Outcome = OutcomeWaived
+				r.Waiver = &w
+				break
+			}
 		}
 	}
 	for _, rule := range u.e.rules {
