@@ -115,6 +115,8 @@ type unit struct {
 	// be built.
 	value   ast.Object
 	results []Result
+	// kind is the unit's kind, KindModel by default.
+	kind string
 	// judged are the rule ids with a finding, so the rest can pass.
 	judged map[string]bool
 }
@@ -246,7 +248,7 @@ func (u *unit) finish() []Result {
 		}
 	}
 	for _, rule := range u.e.rules {
-		if rule.Package == "engine" || u.judged[rule.ID] || !rule.applies(u.in.Phase, u.present) {
+		if rule.Package == "engine" || u.judged[rule.ID] || !rule.applies(u.in.Phase, u.kind, u.present) {
 			continue
 		}
 		u.results = append(u.results, Result{Rule: rule.ID, Severity: rule.Severity, Outcome: OutcomePass,
@@ -274,7 +276,8 @@ func (u *unit) finish() []Result {
 	return u.results
 }
 
-// present says whether the input has a non-null value at key.
+// present says whether the input has a value other than null or false at
+// key.
 func (u *unit) present(key string) bool {
 	if u.value == nil {
 		return false
@@ -283,8 +286,13 @@ func (u *unit) present(key string) bool {
 	if t == nil {
 		return false
 	}
-	_, null := t.Value.(ast.Null)
-	return !null
+	switch v := t.Value.(type) {
+	case ast.Null:
+		return false
+	case ast.Boolean:
+		return bool(v)
+	}
+	return true
 }
 
 func (u *unit) addAt(id, msg string, pos spec.Position) {
