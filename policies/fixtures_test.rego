@@ -136,6 +136,8 @@ plan := {
 # unit is a production unit that passes every built-in rule.
 unit := {
 	"phase": "check",
+	"kind": "model",
+	"plan_expected": true,
 	"platform": platform,
 	"model": model,
 	"environment": production,

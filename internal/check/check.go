@@ -177,9 +177,6 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			s := &pr.Stacks[i]
 			if s.Model == "" {
 				res.Shared = append(res.Shared, s)
-				if u, ok := c.sharedDestroy(s); ok {
-					res.Units = append(res.Units, u)
-				}
 				continue
 			}
 			k := unitKey{s.Model, s.Environment}
@@ -229,10 +226,20 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 		})
 		var ins []policy.Input
 		var judged []unitKey
+		orphans := map[unitKey]bool{}
 		for _, k := range keys {
 			m, ok := c.p.Models[k.model]
 			if s := plans[k]; !contextual[k] && (!ok || (s != nil && s.Orphan)) {
-				res.Units = append(res.Units, c.removedModel(k, plans[k]))
+				// The model left the specs or the environment: its
+				// stack is judged as an orphan, by the rules that
+				// judge orphans (a destroy in a protected one).
+				orphans[k] = true
+				u := policy.Unit{Model: k.model, Environment: k.env, Phase: policy.PhaseCheck, Kind: policy.KindOrphan, Now: c.o.Now}
+				if s != nil {
+					u.Plan = s
+				}
+				ins = append(ins, policy.NewInput(c.p, u))
+				judged = append(judged, k)
 				continue
 			}
 			ev := evidence[k.model]
@@ -240,6 +247,8 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 				Model: k.model, Environment: k.env, Phase: policy.PhaseCheck,
 				Approvals: c.o.Approvals, CodeOwners: c.codeOwners(m.Dir), Releases: c.releases(m, ledgerReleases, verdicts), Now: c.o.Now,
 				ChangedFiles: changed,
+				// A unit in scope was to be planned unless --no-plan.
+				PlanExpected: !c.o.NoPlan && !contextual[k],
 			}
 			if ev.doc != nil {
 				u.Evidence = ev.doc
@@ -270,13 +279,12 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 				verdicts[k] = policy.Verdict(results)
 				continue
 			}
-			if !c.o.NoPlan && plans[k] == nil {
-				results = append([]policy.Result{c.planMissing(k)}, results...)
-			}
 			unit := Unit{
 				Model: k.model, ModelVersion: c.p.Models[k.model].Version, Environment: k.env,
 				Verdict: policy.Verdict(results), Results: results,
-				Evidence: evidence[k.model].ref(c.p, c.p.Models[k.model]),
+			}
+			if !orphans[k] {
+				unit.Evidence = evidence[k.model].ref(c.p, c.p.Models[k.model])
 			}
 			if s := plans[k]; s != nil {
 				unit.Plan = s
@@ -285,6 +293,11 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			res.Units = append(res.Units, unit)
 		}
 	}
+	shared, err := c.sharedUnits(ctx, res.Shared)
+	if err != nil {
+		return nil, err
+	}
+	res.Units = append(res.Units, shared...)
 	for i, w := range c.p.Waivers {
 		res.Waivers = append(res.Waivers, WaiverState{Waiver: w, Status: policy.WaiverStatus(w, c.o.Now), Pos: c.p.Waivers[i].Pos})
 	}
@@ -514,51 +527,6 @@ func (c *checker) ledgerReleases() map[unitKey]policy.Release {
 	return out
 }
 
-func (c *checker) planMissing(k unitKey) policy.Result {
-	r, _ := c.engine.Rule(policy.RulePlanMissing)
-	return policy.Result{
-		Rule: r.ID, Severity: r.Severity, Outcome: policy.OutcomeDeny,
-		Message: fmt.Sprintf("stack %s/%s has no plan summary: its infrastructure was not judged", k.env, k.model),
-		Model:   k.model, Environment: k.env, Pos: c.p.Pos(spec.ModelPath(k.model, "deployment")), Field: "deployment",
-		Controls: r.Controls,
-	}
-}
-
-// removedModel judges the stack of a model that left the specs or the
-// environment (an orphan stack): its plan destroys what it deployed, which a
-// protected environment refuses. The model's other rules do not apply.
-func (c *checker) removedModel(k unitKey, s *terraform.Summary) Unit {
-	r, _ := c.engine.Rule("infrastructure.no_destroy")
-	env := c.p.Environments[k.env]
-	res := policy.Result{Rule: r.ID, Severity: r.Severity, Outcome: policy.OutcomePass, Message: r.Title,
-		Model: k.model, Environment: k.env, Pos: c.p.Pos(fmt.Sprintf("environments.%q.protected", k.env)), Field: "environments", Controls: r.Controls}
-	if _, ok := c.p.Models[k.model]; ok {
-		res.Pos = c.p.Pos(spec.ModelPath(k.model, "environments"))
-	}
-	deletes := 0
-	if s != nil {
-		deletes = s.Changes.Delete + s.Changes.Replace
-	}
-	if env.Protected && deletes > 0 {
-		res.Outcome = policy.OutcomeDeny
-		res.Message = fmt.Sprintf("model %s no longer deploys to %s: the plan deletes %d resource(s) in this protected environment", k.model, k.env, deletes)
-		// Retiring a model on purpose is what a waiver is for.
-		for _, w := range c.p.Waivers {
-			if w.Rule == res.Rule && w.Model == k.model && (w.Environment == k.env || w.Environment == "*") && policy.WaiverStatus(w, c.o.Now) == policy.WaiverActive {
-				res.Outcome = policy.OutcomeWaived
-				res.Waiver = &policy.AppliedWaiver{Waiver: w, Pos: w.Pos}
-				break
-			}
-		}
-	}
-	u := Unit{Model: k.model, ModelVersion: c.p.Models[k.model].Version, Environment: k.env,
-		Verdict: policy.Verdict([]policy.Result{res}), Results: []policy.Result{res}}
-	if s != nil {
-		u.Plan = s
-	}
-	return u
-}
-
 // InputsDir is where --save-inputs writes input documents, relative to the
 // work dir.
 const InputsDir = "check/inputs"
@@ -580,21 +548,29 @@ func (c *checker) saveInputs(ins []policy.Input, keys []unitKey, contextual map[
 	return nil
 }
 
-// sharedDestroy judges an environment's _shared stack: it belongs to no
-// model, so only a destroy in a protected environment concerns the gate,
-// reported as a unit of its own (model "_shared").
-func (c *checker) sharedDestroy(s *terraform.Summary) (Unit, bool) {
-	env := c.p.Environments[s.Environment]
-	deletes := s.Changes.Delete + s.Changes.Replace
-	if !env.Protected || deletes == 0 {
-		return Unit{}, false
+// sharedUnits judges the environments' _shared stacks: they belong to no
+// model, so only the rules that judge shared stacks (a destroy in a
+// protected environment) apply. A stack is reported as a unit of its own
+// (model "_shared") when a rule found something.
+func (c *checker) sharedUnits(ctx context.Context, stacks []*terraform.Summary) ([]Unit, error) {
+	ins := make([]policy.Input, len(stacks))
+	for i, s := range stacks {
+		ins[i] = policy.NewInput(c.p, policy.Unit{Model: desired.SharedStack, Environment: s.Environment,
+			Phase: policy.PhaseCheck, Kind: policy.KindShared, Plan: s, Now: c.o.Now})
 	}
-	r, _ := c.engine.Rule("infrastructure.no_destroy")
-	res := policy.Result{Rule: r.ID, Severity: r.Severity, Outcome: policy.OutcomeDeny,
-		Message: fmt.Sprintf("plan of %s deletes or replaces %d shared resource(s) in protected environment %s", s.Stack, deletes, s.Environment),
-		Model:   desired.SharedStack, Environment: s.Environment, Pos: c.p.Pos(fmt.Sprintf("environments.%q.protected", s.Environment)),
-		Field: "environments", Controls: r.Controls}
-	return Unit{Model: desired.SharedStack, Environment: s.Environment, Verdict: policy.OutcomeDeny, Plan: s, Results: []policy.Result{res}}, true
+	out, err := c.engine.EvaluateAll(ctx, c.p, ins)
+	if err != nil {
+		return nil, err
+	}
+	var units []Unit
+	for i, results := range out {
+		if !slices.ContainsFunc(results, func(r policy.Result) bool { return r.Outcome != policy.OutcomePass }) {
+			continue
+		}
+		units = append(units, Unit{Model: desired.SharedStack, Environment: stacks[i].Environment,
+			Verdict: policy.Verdict(results), Plan: stacks[i], Results: results})
+	}
+	return units, nil
 }
 
 func (c *checker) write(res *Result) error {

@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -44,13 +45,17 @@ type Rule struct {
 	// Package is the Rego package, such as slipway.fairness; "engine" for
 	// checks the engine makes itself.
 	Package string `json:"package"`
-	// Requires lists the top-level input keys that must not be null for
+	// Requires lists the top-level input keys that must not be null (or
+	// false) for
 	// the rule to apply: "plan" (not under --no-plan), "approvals" (the
 	// reviews are known: check --github, or a release).
 	Requires []string `json:"requires,omitempty"`
 	// Phases lists the phases ("check", "release") the rule applies in;
 	// empty means every phase.
 	Phases []string `json:"phases,omitempty"`
+	// Units lists the unit kinds (model, orphan, shared) the rule judges;
+	// empty means model only.
+	Units []string `json:"units,omitempty"`
 	// Builtin is true for Slipway's own rules, false for a repository's.
 	Builtin bool `json:"builtin"`
 	// Location is where the rule's annotation is, such as
@@ -60,7 +65,10 @@ type Rule struct {
 
 // applies reports whether the rule judges a unit with the given phase and
 // input; a rule that does not apply is neither a pass nor a finding.
-func (r Rule) applies(phase string, present func(key string) bool) bool {
+func (r Rule) applies(phase, kind string, present func(key string) bool) bool {
+	if kind != KindModel && !slices.Contains(r.Units, kind) {
+		return false
+	}
 	for _, req := range r.Requires {
 		if !present(req) {
 			return false
@@ -86,7 +94,6 @@ const (
 	RuleWaiverUnapproved   = "waiver.unapproved"
 	RulePolicyError        = "policy.error"
 	RulePolicyUndefined    = "policy.undefined"
-	RulePlanMissing        = "infrastructure.plan_missing"
 )
 
 var (
@@ -111,14 +118,11 @@ var engineRules = []Rule{
 		Description: "A waiver without approvedBy waives nothing and is itself a denial.",
 		Controls:    []Control{{FrameworkEUAIAct, "Annex IV 5"}, nistGovern14}},
 	{ID: RulePolicyError, Title: "Policies evaluate without error", Severity: SeverityDeny,
-		Description: "A policy pack that fails to evaluate, or returns a malformed result, denies the unit with the error: a broken policy is never a pass.",
+		Description: "A policy pack that fails to evaluate (a conflict, a builtin's error, running past platform.policy.timeout), or returns a malformed result, denies the unit with the error: a broken policy is never a pass.",
 		Controls:    []Control{nistGovern14}},
 	{ID: RulePolicyUndefined, Title: "Policy decisions defined", Severity: SeverityDeny,
 		Description: "A policy pack whose decision is undefined denies the unit.",
 		Controls:    []Control{nistGovern14}},
-	{ID: RulePlanMissing, Title: "Affected stacks planned", Severity: SeverityDeny, Requires: nil,
-		Description: "When planning was requested (no --no-plan) and a unit's stack has no plan summary, the unit is denied: its infrastructure was not judged.",
-		Controls:    []Control{{FrameworkEUAIAct, "Annex IV 6"}, nistGovern14, {FrameworkISO42001, "A.6.2.5"}}},
 }
 
 var ruleIDPattern = regexp.MustCompile(`^[a-z]+\.[a-z0-9_]+$`)
@@ -203,6 +207,12 @@ func ruleFromAnnotation(a *ast.Annotations, name, pkg, loc string) (Rule, error)
 	}
 	r.Requires = stringList(a.Custom["requires"])
 	r.Phases = stringList(a.Custom["phases"])
+	r.Units = stringList(a.Custom["units"])
+	for _, k := range r.Units {
+		if k != KindModel && k != KindOrphan && k != KindShared {
+			return r, fmt.Errorf("rule %s: custom.units: unknown kind %q: want model, orphan or shared", id, k)
+		}
+	}
 	return r, nil
 }
 

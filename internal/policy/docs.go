@@ -35,7 +35,8 @@ func CatalogueMarkdown(rules []Rule) string {
 	b.WriteString("Annex A controls. The audit report builds its control-coverage tables from the same metadata.\n")
 	b.WriteString("A `deny` finding fails the check (exit 1) unless an approved, unexpired waiver covers it; a `warn` is reported\n")
 	b.WriteString("and does not fail. Rules marked *plan* apply only when the stack was planned (not under `--no-plan`); rules\n")
-	b.WriteString("marked *approvals* only when the reviews are known (`slipway check --github`, or a release).\n")
+	b.WriteString("marked *approvals* only when the reviews are known (`slipway check --github`, or a release); rules marked\n")
+	b.WriteString("*plan_expected* only when planning was requested.\n")
 	packs := map[string][]Rule{}
 	var names []string
 	for _, r := range rules {

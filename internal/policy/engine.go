@@ -56,6 +56,8 @@ type pack struct {
 	// reads are the top-level input keys the pack's rules read
 	// (inputReads); units that agree on them get the same findings.
 	reads []string
+	// kinds are the unit kinds the pack's catalogued rules judge.
+	kinds map[string]bool
 }
 
 // binding is one document a query binds to a variable.
@@ -74,7 +76,7 @@ func New(ctx context.Context, repoDir string) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := ast.NewCompiler()
+	c := ast.NewCompiler().WithCapabilities(capabilities())
 	c.Compile(mods)
 	if c.Failed() {
 		return nil, fmt.Errorf("%w: %v", ErrLoad, c.Errors)
@@ -90,6 +92,14 @@ func New(ctx context.Context, repoDir string) (*Engine, error) {
 			return nil, err
 		}
 		p.reads = inputReads(c, name)
+		p.kinds = map[string]bool{KindModel: true}
+		for _, r := range rules {
+			if r.Package == name {
+				for _, k := range r.Units {
+					p.kinds[k] = true
+				}
+			}
+		}
 		e.packs = append(e.packs, p)
 	}
 	return e, nil
@@ -132,6 +142,9 @@ func (e *Engine) prepare(ctx context.Context, pkg string) (pack, error) {
 	q, err := rego.New(
 		rego.Compiler(e.compiler),
 		rego.Query(strings.Join(exprs, "; ")),
+		// A builtin's error (to_number("abc")) would otherwise leave its
+		// expression undefined, and a deny rule silently not fire.
+		rego.StrictBuiltinErrors(true),
 	).PrepareForEval(ctx)
 	if err != nil {
 		return p, fmt.Errorf("%w: prepare %s: %v", ErrLoad, pkg, err)
@@ -153,6 +166,7 @@ func loadModules(repoDir string, tests bool) (map[string]*ast.Module, map[string
 			return
 		}
 		mods[name] = m
+		problems = append(problems, checkBuiltins(name, m)...)
 	}
 	err := fs.WalkDir(policies.FS, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !isRego(path, tests) {
@@ -181,7 +195,11 @@ func loadModules(repoDir string, tests bool) (map[string]*ast.Module, map[string
 					return err
 				}
 				rel, _ := filepath.Rel(repoDir, path)
-				add(filepath.ToSlash(rel), src)
+				name := filepath.ToSlash(rel)
+				add(name, src)
+				if m, ok := mods[name]; ok {
+					problems = append(problems, checkRepoModule(name, m)...)
+				}
 				return nil
 			})
 			if err != nil {
@@ -298,10 +316,22 @@ func (e *Engine) evaluate(ctx context.Context, loc Locator, in Input, cache *val
 		return u.finish()
 	}
 	u.value = value
+	kind := in.Kind
+	if kind == "" {
+		kind = KindModel
+	}
+	u.kind = kind
+	// The deadline is the unit's, so one slow unit cannot hold the batch.
+	ctx, cancel := context.WithTimeout(ctx, in.timeout())
+	defer cancel()
 	evidence, ok := value.Get(ast.InternedTerm("evidence")).Value.(ast.Object)
-	if !ok {
+	switch {
+	case kind != KindModel:
+		// A stack without a model of its own has no evidence to judge.
+	case !ok:
 		u.add(RuleEvidenceMissing, SeverityDeny, fmt.Sprintf("no evidence summary for model %s: run `slipway evaluate`", in.Model.Name), "evaluation.predictions", "")
-	} else if probs := evidence.Get(ast.InternedTerm("problems")); probs != nil {
+	case evidence.Get(ast.InternedTerm("problems")) != nil:
+		probs := evidence.Get(ast.InternedTerm("problems"))
 		var list []map[string]any
 		if err := ast.As(probs.Value, &list); err == nil {
 			for _, pm := range list {
@@ -311,7 +341,12 @@ func (e *Engine) evaluate(ctx context.Context, loc Locator, in Input, cache *val
 		}
 	}
 	for _, p := range e.packs {
-		u.evalPack(ctx, p, value, cache)
+		if !p.kinds[kind] {
+			continue
+		}
+		if !u.evalPack(ctx, p, value, cache) {
+			break
+		}
 	}
 	return u.finish()
 }
@@ -443,7 +478,7 @@ func (c *valueCache) input(in Input) (ast.Object, error) {
 		key string
 		v   any
 	}{
-		{"phase", in.Phase}, {"platform", in.Platform}, {"model", in.Model},
+		{"phase", in.Phase}, {"kind", in.Kind}, {"plan_expected", in.PlanExpected}, {"platform", in.Platform}, {"model", in.Model},
 		{"environment", in.Environment}, {"environments", in.Environments},
 		{"data_sources", in.DataSources}, {"evidence", in.Evidence}, {"plan", in.Plan},
 		{"changed_files", in.ChangedFiles}, {"approvals", in.Approvals}, {"code_owners", in.CodeOwners}, {"waivers", in.Waivers},
@@ -499,6 +534,9 @@ func ReadInput(b []byte) (Input, error) {
 	}
 	if in.Phase == "" {
 		in.Phase = PhaseCheck
+	}
+	if in.Kind == "" {
+		in.Kind = KindModel
 	}
 	// The document may have been edited: find the placeholders again.
 	in.Placeholders = FindPlaceholders(in.Model)

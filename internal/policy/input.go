@@ -19,10 +19,23 @@ const (
 	PhaseRelease = "release"
 )
 
+// Kinds of unit. Most units are a model in an environment; a check also
+// judges stacks that belong to no model the environment deploys: an orphan
+// (the model left the specs or the environment, so its plan destroys what
+// it deployed) and the environment's shared stack. Only rules whose
+// METADATA lists the kind in custom.units judge it (default: model).
+const (
+	KindModel  = "model"
+	KindOrphan = "orphan"
+	KindShared = "shared"
+)
+
 // Input is the document every Rego rule reads as `input`, one per (model,
 // environment). Its JSON form is documented in docs/policy-input.md.
 type Input struct {
-	Phase        string                      `json:"phase"`
+	Phase string `json:"phase"`
+	// Kind is KindModel, KindOrphan or KindShared.
+	Kind         string                      `json:"kind"`
 	Platform     PlatformInput               `json:"platform"`
 	Model        spec.Model                  `json:"model"`
 	Environment  spec.Environment            `json:"environment"`
@@ -32,7 +45,10 @@ type Input struct {
 	// to the evidence JSON); nil means none was found, which is a denial.
 	Evidence any `json:"evidence"`
 	// Plan is the plan summary of the unit's stack; nil under --no-plan.
-	Plan         any      `json:"plan"`
+	Plan any `json:"plan"`
+	// PlanExpected says the stack was to be planned (a check without
+	// --no-plan), so a missing plan is a denial.
+	PlanExpected bool     `json:"plan_expected"`
 	ChangedFiles []string `json:"changed_files"`
 	// Approvals are the reviews, or nil when they are not known (a check
 	// without --github): release.approvals then does not apply.
@@ -85,9 +101,12 @@ type Release struct {
 
 // Unit names what the builder needs beyond the platform spec.
 type Unit struct {
-	Model        string
-	Environment  string
-	Phase        string
+	Model       string
+	Environment string
+	Phase       string
+	// Kind is KindModel when empty.
+	Kind         string
+	PlanExpected bool
 	Evidence     any
 	Plan         any
 	ChangedFiles []string
@@ -101,9 +120,15 @@ type Unit struct {
 
 // NewInput builds the input document of one unit from the loaded platform.
 func NewInput(p *spec.Platform, u Unit) Input {
-	m := p.Models[u.Model]
+	m, ok := p.Models[u.Model]
+	if !ok {
+		// A model that left the specs: its orphan stack is judged by name.
+		m.Name = u.Model
+	}
 	in := Input{
 		Phase:        u.Phase,
+		Kind:         u.Kind,
+		PlanExpected: u.PlanExpected,
 		Platform:     PlatformInput{Name: p.Name, Policy: p.Policy},
 		Model:        m,
 		Environment:  p.Environments[u.Environment],
@@ -121,6 +146,9 @@ func NewInput(p *spec.Platform, u Unit) Input {
 	if in.Phase == "" {
 		in.Phase = PhaseCheck
 	}
+	if in.Kind == "" {
+		in.Kind = KindModel
+	}
 	if in.Releases == nil {
 		in.Releases = map[string]Release{}
 	}
@@ -132,7 +160,7 @@ func NewInput(p *spec.Platform, u Unit) Input {
 		}
 	}
 	for _, w := range p.Waivers {
-		if w.Model == m.Name && (w.Environment == u.Environment || w.Environment == "*") {
+		if Waives(w, "", u.Model, u.Environment) {
 			in.Waivers = append(in.Waivers, w)
 			in.waiverPos = append(in.waiverPos, w.Pos)
 		}

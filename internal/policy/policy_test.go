@@ -549,3 +549,56 @@ func TestFindPlaceholders(t *testing.T) {
 		t.Errorf("placeholders (-want +got):\n%s", d)
 	}
 }
+
+func TestWaives(t *testing.T) {
+	w := spec.Waiver{Rule: "handover.slos", Model: "churn", Environment: "production"}
+	any := spec.Waiver{Rule: "handover.slos", Model: "churn", Environment: "*"}
+	tests := []struct {
+		name             string
+		w                spec.Waiver
+		rule, model, env string
+		want             bool
+	}{
+		{"exact", w, "handover.slos", "churn", "production", true},
+		{"other rule", w, "handover.on_call", "churn", "production", false},
+		{"other model", w, "handover.slos", "fraud", "production", false},
+		{"other environment", w, "handover.slos", "churn", "staging", false},
+		{"any environment", any, "handover.slos", "churn", "staging", true},
+		{"unit listing: any rule", w, "", "churn", "production", true},
+		{"unit listing: any environment", w, "", "churn", "", true},
+		{"unit listing: other model", w, "", "fraud", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Waives(tt.w, tt.rule, tt.model, tt.env); got != tt.want {
+				t.Errorf("Waives = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestOrphanAndSharedUnits checks that a stack without a model is judged
+// by the rules that list its kind only, without evidence, and that a
+// waiver governs the verdict as for any other unit.
+func TestOrphanAndSharedUnits(t *testing.T) {
+	e := newEngine(t, "")
+	base := fixture(t)
+	plan := map[string]any{"stack": "production/credit-default", "changes": map[string]any{"create": 0, "update": 0, "delete": 2, "replace": 0}, "resources": []any{}}
+	for _, kind := range []string{KindOrphan, KindShared} {
+		t.Run(kind, func(t *testing.T) {
+			in := base
+			in.Kind = kind
+			in.Evidence = nil
+			in.Plan = plan
+			got := outcomes(e.Evaluate(context.Background(), nil, in))
+			if d := cmp.Diff(map[string]Outcome{"infrastructure.no_destroy": OutcomeDeny}, got); d != "" {
+				t.Errorf("results (-want +got):\n%s", d)
+			}
+			in.Waivers = []spec.Waiver{{Rule: "infrastructure.no_destroy", Model: in.Model.Name, Environment: "production", ApprovedBy: "ops@example.com", Expires: "2026-12-31", Ticket: "CHG-1"}}
+			got = outcomes(e.Evaluate(context.Background(), nil, in))
+			if got["infrastructure.no_destroy"] != OutcomeWaived {
+				t.Errorf("waived: %v", got)
+			}
+		})
+	}
+}

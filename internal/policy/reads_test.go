@@ -33,7 +33,7 @@ func TestInputReads(t *testing.T) {
 		"slipway.evaluation":     {"data_sources", "evidence", "model", "platform"},
 		"slipway.fairness":       {"evidence", "model", "platform"},
 		"slipway.handover":       {"evidence", "model", "now", "placeholders", "platform"},
-		"slipway.infrastructure": {"environment", "model", "plan"},
+		"slipway.infrastructure": {"environment", "kind", "model", "plan", "plan_expected"},
 		"slipway.release":        {"approvals", "code_owners", "environment", "model", "releases"},
 		"slipway.testing":        {"evidence", "model"},
 	}

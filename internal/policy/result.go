@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -81,6 +82,15 @@ func WaiverStatus(w spec.Waiver, now time.Time) string {
 	return WaiverActive
 }
 
+// Waives says whether waiver w covers rule for the unit (model, env): it
+// names the rule and the model, and the environment or "*". An empty rule
+// or env stands for any, for callers that list a unit's waivers. Every
+// match of a waiver to a unit or a result goes through here.
+func Waives(w spec.Waiver, rule, model, env string) bool {
+	return (rule == "" || w.Rule == rule) && w.Model == model &&
+		(env == "" || w.Environment == env || w.Environment == "*")
+}
+
 // Verdict folds outcomes: deny if any result denies, warn if any warns,
 // else pass.
 func Verdict(results []Result) Outcome {
@@ -105,6 +115,8 @@ type unit struct {
 	// be built.
 	value   ast.Object
 	results []Result
+	// kind is the unit's kind, KindModel by default.
+	kind string
 	// judged are the rule ids with a finding, so the rest can pass.
 	judged map[string]bool
 }
@@ -141,8 +153,10 @@ func (u *unit) pos(path string) spec.Position {
 
 // evalPack evaluates one pack's query and records its findings; an error
 // or an undefined decision is a denial. Findings of a pack that reads the
-// same values as a unit judged before in the batch are reused.
-func (u *unit) evalPack(ctx context.Context, p pack, input ast.Object, cache *valueCache) {
+// same values as a unit judged before in the batch are reused. It returns
+// false when the unit's deadline passed, which leaves no time for the
+// other packs.
+func (u *unit) evalPack(ctx context.Context, p pack, input ast.Object, cache *valueCache) bool {
 	key, memo := "", false
 	if cache != nil {
 		key, memo = memoKey(p, input)
@@ -152,17 +166,20 @@ func (u *unit) evalPack(ctx context.Context, p pack, input ast.Object, cache *va
 			for _, f := range fs {
 				u.add(f.id, Severity(f.set), f.msg, f.field, f.path)
 			}
-			return
+			return true
 		}
 	}
 	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(input))
 	switch {
+	case err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
+		u.add(RulePolicyError, SeverityDeny, fmt.Sprintf("policy %s: evaluation exceeded policy.timeout (%s)", p.name, u.in.timeout()), "", "")
+		return false
 	case err != nil:
 		u.add(RulePolicyError, SeverityDeny, fmt.Sprintf("policy %s: %v", p.name, err), "", "")
-		return
+		return true
 	case len(rs) == 0:
 		u.add(RulePolicyUndefined, SeverityDeny, fmt.Sprintf("policy %s: decision undefined", p.name), "", "")
-		return
+		return true
 	}
 	fs := []finding{}
 	clean := true
@@ -191,6 +208,7 @@ func (u *unit) evalPack(ctx context.Context, p pack, input ast.Object, cache *va
 	if memo && clean {
 		cache.memoPut(key, fs)
 	}
+	return true
 }
 
 // finish applies waivers, adds a pass for every rule that applies and found
@@ -200,7 +218,7 @@ func (u *unit) finish() []Result {
 	if err != nil {
 		now = time.Now()
 	}
-	active := map[string]AppliedWaiver{}
+	var active []AppliedWaiver
 	for i, w := range u.in.Waivers {
 		var wpos spec.Position
 		if i < len(u.in.waiverPos) {
@@ -212,9 +230,7 @@ func (u *unit) finish() []Result {
 		case WaiverExpired:
 			u.addAt(RuleWaiverExpired, fmt.Sprintf("waiver of %s (%s) expired on %s, so it waives nothing", w.Rule, w.Ticket, w.Expires), wpos)
 		default:
-			if _, ok := active[w.Rule]; !ok {
-				active[w.Rule] = AppliedWaiver{Waiver: w, Pos: wpos}
-			}
+			active = append(active, AppliedWaiver{Waiver: w, Pos: wpos})
 		}
 	}
 	for i := range u.results {
@@ -222,13 +238,17 @@ func (u *unit) finish() []Result {
 		if r.Outcome != OutcomeDeny || !waivable(r.Rule) {
 			continue
 		}
-		if w, ok := active[r.Rule]; ok {
-			r.Outcome = OutcomeWaived
-			r.Waiver = &w
+		// The first active waiver that covers the result applies.
+		for _, w := range active {
+			if Waives(w.Waiver, r.Rule, r.Model, r.Environment) {
+				r.Outcome = OutcomeWaived
+				r.Waiver = &w
+				break
+			}
 		}
 	}
 	for _, rule := range u.e.rules {
-		if rule.Package == "engine" || u.judged[rule.ID] || !rule.applies(u.in.Phase, u.present) {
+		if rule.Package == "engine" || u.judged[rule.ID] || !rule.applies(u.in.Phase, u.kind, u.present) {
 			continue
 		}
 		u.results = append(u.results, Result{Rule: rule.ID, Severity: rule.Severity, Outcome: OutcomePass,
@@ -256,7 +276,8 @@ func (u *unit) finish() []Result {
 	return u.results
 }
 
-// present says whether the input has a non-null value at key.
+// present says whether the input has a value other than null or false at
+// key.
 func (u *unit) present(key string) bool {
 	if u.value == nil {
 		return false
@@ -265,8 +286,13 @@ func (u *unit) present(key string) bool {
 	if t == nil {
 		return false
 	}
-	_, null := t.Value.(ast.Null)
-	return !null
+	switch v := t.Value.(type) {
+	case ast.Null:
+		return false
+	case ast.Boolean:
+		return bool(v)
+	}
+	return true
 }
 
 func (u *unit) addAt(id, msg string, pos spec.Position) {

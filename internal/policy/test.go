@@ -63,7 +63,7 @@ func RunTests(ctx context.Context, repoDir string) (TestReport, error) {
 	defer store.Abort(ctx, txn)
 	cov := cover.New()
 	runner := tester.NewRunner().
-		SetCompiler(ast.NewCompiler().WithEnablePrintStatements(true)).
+		SetCompiler(ast.NewCompiler().WithEnablePrintStatements(true).WithCapabilities(capabilities())).
 		SetStore(store).
 		SetModules(mods).
 		SetCoverageQueryTracer(cov).

@@ -18,6 +18,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/ledger"
+	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
@@ -306,7 +307,8 @@ func predicate(p *spec.Platform, in *Input, o Options, u Unit, shared []Plan) (a
 			continue
 		}
 		for _, w := range in.Waivers {
-			if w.Status == "active" && w.Rule == res.Rule && w.Model == u.Model && (w.Environment == u.Environment || w.Environment == "*") && !used[w.Waiver] {
+			sw := spec.Waiver{Rule: w.Rule, Model: w.Model, Environment: w.Environment}
+			if w.Status == policy.WaiverActive && policy.Waives(sw, res.Rule, u.Model, u.Environment) && !used[w.Waiver] {
 				used[w.Waiver] = true
 				r.Waivers = append(r.Waivers, w.Waiver)
 			}

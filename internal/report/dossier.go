@@ -11,6 +11,7 @@ import (
 
 	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/metrics"
+	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
 
@@ -687,7 +688,7 @@ func (b *builder) modelWaivers(d *dossier) []WaiverRow {
 		}
 	}
 	for _, w := range b.p.Waivers {
-		if w.Model == d.Model && (b.o.Environment == "" || w.Environment == "*" || w.Environment == b.o.Environment) {
+		if policy.Waives(w, "", d.Model, b.o.Environment) {
 			add(attest.Waiver{Rule: w.Rule, Model: w.Model, Environment: w.Environment, Reason: w.Reason, ApprovedBy: w.ApprovedBy, Expires: w.Expires, Ticket: w.Ticket}, SourceSpec, "")
 		}
 	}

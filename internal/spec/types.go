@@ -30,6 +30,9 @@ type PolicyDefaults struct {
 	DriftThreshold         float64              `json:"driftThreshold"`
 	RunbookSections        []string             `json:"runbookSections"`
 	MaxPredictionLogDays   int                  `json:"maxPredictionLogDays"`
+	// Timeout bounds the policy evaluation of one unit, a Go duration
+	// such as "10s"; running past it is a policy.error denial.
+	Timeout string `json:"timeout"`
 }
 
 // Environment is a deployment target a model version is promoted through.
