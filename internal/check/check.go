@@ -21,19 +21,19 @@ import (
 
 	"github.com/slipway-ml/slipway/internal/atomicfile"
 	"github.com/slipway-ml/slipway/internal/changes"
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/desired"
 	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/evidence"
 	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/reconcile"
-	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/spec"
 	"github.com/slipway-ml/slipway/internal/terraform"
 )
 
 // ResultFile is where the last result is written, relative to the work dir.
-const ResultFile = "check/result.json"
+const ResultFile = checkresult.File
 
 // Options configure a check.
 type Options struct {
@@ -124,7 +124,7 @@ type checker struct {
 type unitKey struct{ model, env string }
 
 func (c *checker) run(ctx context.Context) (*Result, error) {
-	res := &Result{
+	res := &Result{Result: checkresult.Result{
 		Verdict:        policy.OutcomePass,
 		Platform:       c.p.Name,
 		Commit:         headCommit(ctx, c.p.Root),
@@ -132,12 +132,11 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 		GeneratedAt:    c.o.Now.Format(time.RFC3339),
 		SlipwayVersion: c.o.Version,
 		Units:          []Unit{},
-		Shared:         []*terraform.Summary{},
+		Shared:         []*checkresult.Plan{},
 		Waivers:        []WaiverState{},
 		Errors:         []string{},
-		Rules:          c.engine.Rules(),
-	}
-	if d, err := release.SpecDigest(c.p); err == nil {
+	}, Rules: c.engine.Rules()}
+	if d, err := c.p.Digest(); err == nil {
 		res.SpecDigest = d
 	}
 	plans := map[unitKey]*terraform.Summary{}
@@ -167,7 +166,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 		for i := range pr.Stacks {
 			s := &pr.Stacks[i]
 			if s.Model == "" {
-				res.Shared = append(res.Shared, s)
+				res.Shared = append(res.Shared, plan(s))
 				if u, ok := c.sharedDestroy(s); ok {
 					res.Units = append(res.Units, u)
 				}
@@ -261,18 +260,18 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			}
 			unit := Unit{
 				Model: k.model, ModelVersion: c.p.Models[k.model].Version, Environment: k.env,
-				Verdict: policy.Verdict(results), Results: results,
+				Verdict: policy.Verdict(results), Results: record(results),
 				Evidence: evidence[k.model].ref(c.p, c.p.Models[k.model]),
 			}
 			if s := plans[k]; s != nil {
-				unit.Plan = s
+				unit.Plan = plan(s)
 			}
 			verdicts[k] = unit.Verdict
 			res.Units = append(res.Units, unit)
 		}
 	}
 	for i, w := range c.p.Waivers {
-		res.Waivers = append(res.Waivers, WaiverState{Waiver: w, Status: policy.WaiverStatus(w, c.o.Now), Pos: c.p.Waivers[i].Pos})
+		res.Waivers = append(res.Waivers, WaiverState{Waiver: waiver(w), Status: policy.WaiverStatus(w, c.o.Now), Pos: c.p.Waivers[i].Pos})
 	}
 	sortUnits(res.Units, c.p)
 	for _, u := range res.Units {
@@ -547,9 +546,9 @@ func (c *checker) removedModel(k unitKey, s *terraform.Summary) Unit {
 		}
 	}
 	u := Unit{Model: k.model, ModelVersion: c.p.Models[k.model].Version, Environment: k.env,
-		Verdict: policy.Verdict([]policy.Result{res}), Results: []policy.Result{res}}
+		Verdict: policy.Verdict([]policy.Result{res}), Results: record([]policy.Result{res})}
 	if s != nil {
-		u.Plan = s
+		u.Plan = plan(s)
 	}
 	return u
 }
@@ -589,15 +588,11 @@ func (c *checker) sharedDestroy(s *terraform.Summary) (Unit, bool) {
 		Message: fmt.Sprintf("plan of %s deletes or replaces %d shared resource(s) in protected environment %s", s.Stack, deletes, s.Environment),
 		Model:   desired.SharedStack, Environment: s.Environment, Pos: c.p.Pos(fmt.Sprintf("environments.%q.protected", s.Environment)),
 		Field: "environments", Controls: r.Controls}
-	return Unit{Model: desired.SharedStack, Environment: s.Environment, Verdict: policy.OutcomeDeny, Plan: s, Results: []policy.Result{res}}, true
+	return Unit{Model: desired.SharedStack, Environment: s.Environment, Verdict: policy.OutcomeDeny, Plan: plan(s), Results: record([]policy.Result{res})}, true
 }
 
 func (c *checker) write(res *Result) error {
-	b, err := json.MarshalIndent(res, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(filepath.Join(c.o.WorkDir, filepath.FromSlash(ResultFile)), append(b, '\n'), 0o644)
+	return checkresult.Write(filepath.Join(c.o.WorkDir, filepath.FromSlash(ResultFile)), &res.Result)
 }
 
 // headCommitArgs is the git command that names the checked-out commit.

@@ -1,7 +1,6 @@
 package prcomment
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -86,7 +85,7 @@ func Markdown(r *Result, o Options) string {
 func headline(r *Result) string {
 	models, envs := scope(r)
 	if len(r.Units) == 0 {
-		return r.Verdict + " — no model is affected by this change"
+		return string(r.Verdict) + " — no model is affected by this change"
 	}
 	return fmt.Sprintf("%s — %s in %s", r.Verdict, plural(len(models), "model"), plural(len(envs), "environment"))
 }
@@ -240,10 +239,10 @@ func writeMetrics(b *strings.Builder, e *Evidence) {
 	for _, name := range slices.Sorted(maps.Keys(e.Headline)) {
 		v := e.Headline[name]
 		base, change := "—", "—"
-		if bv, ok := e.Baseline[name]; ok && bv != nil {
-			base = num(*bv)
+		if bv, ok := e.Baseline[name]; ok {
+			base = num(bv)
 			if v != nil {
-				change = signed(*v - *bv)
+				change = signed(*v - bv)
 			}
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", cell(name), numPtr(v), base, change)
@@ -327,7 +326,7 @@ func writeErrors(b *strings.Builder, r *Result) {
 	}
 	b.WriteString("### Errors\n\n")
 	for _, e := range r.Errors {
-		fmt.Fprintf(b, "- %s\n", inline(errorText(e)))
+		fmt.Fprintf(b, "- %s\n", inline(e))
 	}
 	b.WriteString("\n")
 }
@@ -348,32 +347,7 @@ func writeFooter(b *strings.Builder, r *Result, o Options) {
 	b.WriteString("<sub>" + strings.Join(parts, " · ") + "</sub>\n")
 }
 
-// errorText shows an error entry whatever its shape: a string, an object
-// with a message, or compact JSON.
-func errorText(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var m struct {
-		Message string `json:"message"`
-		Path    string `json:"path"`
-		File    string `json:"file"`
-	}
-	if json.Unmarshal(raw, &m) == nil && m.Message != "" {
-		where := m.Path
-		if where == "" {
-			where = m.File
-		}
-		if where != "" {
-			return where + ": " + m.Message
-		}
-		return m.Message
-	}
-	return string(raw)
-}
-
-var outcomeOrder = map[string]int{Deny: 0, Warn: 1, Waived: 2, Pass: 3}
+var outcomeOrder = map[Outcome]int{Deny: 0, Warn: 1, Waived: 2, Pass: 3}
 
 // sortedResults puts denials first, then warnings, waived and passed rules,
 // each by rule id, so the reason a change cannot ship is read first.
@@ -389,14 +363,14 @@ func sortedResults(ps []PolicyResult) []PolicyResult {
 	return out
 }
 
-func rank(outcome string) int {
+func rank(outcome Outcome) int {
 	if r, ok := outcomeOrder[outcome]; ok {
 		return r
 	}
 	return len(outcomeOrder)
 }
 
-func icon(v string) string {
+func icon(v Outcome) string {
 	switch v {
 	case Pass:
 		return "✅"
@@ -475,8 +449,8 @@ func actionsText(actions []string) string {
 	return strings.Join(actions, ", ")
 }
 
-func posLink(r *Result, p *Pos, field string, o Options) string {
-	if p == nil || p.File == "" {
+func posLink(r *Result, p Pos, field string, o Options) string {
+	if p.File == "" {
 		if field != "" {
 			return "`" + field + "`"
 		}

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/slipway-ml/slipway/internal/checkresult"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -24,7 +26,7 @@ func load(t testing.TB, name string) *Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Decode(data)
+	r, err := checkresult.Decode(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +77,7 @@ func TestDecodeRejects(t *testing.T) {
 		"unit no model": `{"verdict":"pass","units":[{"environment":"staging"}]}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := Decode([]byte(doc)); err == nil {
+			if _, err := checkresult.Decode([]byte(doc)); err == nil {
 				t.Fatal("Decode succeeded, want an error")
 			}
 		})

@@ -17,6 +17,7 @@ import (
 
 	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/check"
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/sign"
@@ -112,7 +113,7 @@ func buildReleased(root string) error {
 		if err != nil {
 			return err
 		}
-		in, err := release.ReadInput(filepath.Join(root, ".slipway", filepath.FromSlash(release.CheckResultFile)))
+		in, err := checkresult.Read(filepath.Join(root, ".slipway", filepath.FromSlash(checkresult.File)))
 		if err != nil {
 			return err
 		}
