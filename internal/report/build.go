@@ -92,7 +92,7 @@ func Build(ctx context.Context, o Options) (*Report, error) {
 	if o.Environment != "" {
 		envs = []string{o.Environment}
 	}
-	b := &builder{o: o, p: p, rules: map[string]policy.Rule{}, envs: envs}
+	b := &builder{ctx: ctx, o: o, p: p, rules: map[string]policy.Rule{}, envs: envs}
 	for _, r := range o.Rules {
 		b.rules[r.ID] = r
 	}
@@ -314,6 +314,9 @@ func modelNames(p *spec.Platform, recs []*record) []string {
 }
 
 type builder struct {
+	// ctx is Build's context, for the work a dossier starts (re-evaluating
+	// predictions for confidence intervals).
+	ctx      context.Context
 	o        Options
 	p        *spec.Platform
 	rules    map[string]policy.Rule
