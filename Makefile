@@ -24,6 +24,7 @@ tools:
 ## test: formatting, vet, every Go test (CUE, Rego, Terraform, PostgreSQL, cosign: all real),
 ## and the race detector on the spec loader, which shares CUE values between goroutines
 test: tools fmt-check vet
+	$(GO) mod tidy -diff
 	$(GO) test -count=1 ./...
 	$(GO) test -race -count=1 ./internal/spec
 

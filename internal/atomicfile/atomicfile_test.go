@@ -39,16 +39,36 @@ func TestCreateNewNeverReplaces(t *testing.T) {
 	assertNoTemp(t, filepath.Dir(path))
 }
 
+// TestWriteFileUnwritable uses places no one can write a file to, root
+// included (CI runs as root, which ignores permission bits): under a regular
+// file, and over a directory, where the rename fails after the temporary
+// file was written and the temporary file must not stay behind.
 func TestWriteFileUnwritable(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root writes anywhere")
-	}
 	dir := t.TempDir()
-	if err := os.Chmod(dir, 0o500); err != nil {
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFile(filepath.Join(dir, "x"), []byte("x"), 0o644); err == nil {
-		t.Fatal("write into a read-only directory succeeded")
+	if err := os.MkdirAll(filepath.Join(dir, "taken", "child"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, path := range map[string]string{
+		"parent is a file":    filepath.Join(file, "x"),
+		"target is a dir":     filepath.Join(dir, "taken"),
+		"grandparent is file": filepath.Join(file, "sub", "x"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := WriteFile(path, []byte("new"), 0o644); err == nil {
+				t.Fatalf("WriteFile(%s) succeeded", path)
+			}
+			if err := CreateNew(path, []byte("new"), 0o644); err == nil {
+				t.Fatalf("CreateNew(%s) succeeded", path)
+			}
+			assertNoTemp(t, dir)
+		})
+	}
+	if got, _ := os.ReadFile(file); string(got) != "x" {
+		t.Errorf("file changed to %q", got)
 	}
 }
 

@@ -255,9 +255,9 @@ func Parse(payload []byte) (*Statement, error) {
 }
 
 // ParseSummary is Parse for verifying many records: it decodes everything
-// verification looks at and leaves out what it does not (the resolved
-// spec's body, the evidence, the results' controls and waivers, the
-// approvals), which saves most of the decoding work and allocations. The
+// verification and the audit report's history look at and leaves out what
+// they do not (the resolved spec's body, the evidence, the results' controls
+// and waivers), which saves most of the decoding work and allocations. The
 // signature covers the whole payload either way.
 func ParseSummary(payload []byte) (*Statement, error) {
 	var s struct {
@@ -282,12 +282,13 @@ func ParseSummary(payload []byte) (*Statement, error) {
 				Outcome  string `json:"outcome"`
 				Message  string `json:"message"`
 			} `json:"results"`
-			Waivers    []Waiver `json:"waivers"`
-			Source     Source   `json:"source"`
-			Check      CheckRef `json:"check"`
-			Slipway    Tool     `json:"slipway"`
-			ReleasedAt string   `json:"releasedAt"`
-			Previous   string   `json:"previous"`
+			Waivers    []Waiver   `json:"waivers"`
+			Approvals  []Approval `json:"approvals"`
+			Source     Source     `json:"source"`
+			Check      CheckRef   `json:"check"`
+			Slipway    Tool       `json:"slipway"`
+			ReleasedAt string     `json:"releasedAt"`
+			Previous   string     `json:"previous"`
 		} `json:"predicate"`
 	}
 	if err := json.Unmarshal(payload, &s); err != nil {
@@ -303,7 +304,7 @@ func ParseSummary(payload []byte) (*Statement, error) {
 	st := &Statement{Type: s.Type, Subject: s.Subject, PredicateType: s.PredicateType, Predicate: Release{
 		Model: p.Model, Revision: p.Revision, Environment: p.Environment, Decision: p.Decision, Verdict: p.Verdict,
 		Artifact: p.Artifact, Spec: Spec{Platform: p.Spec.Platform, Digest: p.Spec.Digest}, Stacks: p.Stacks,
-		Waivers: p.Waivers, Source: p.Source, Check: p.Check, Slipway: p.Slipway, ReleasedAt: p.ReleasedAt, Previous: p.Previous,
+		Waivers: p.Waivers, Approvals: p.Approvals, Source: p.Source, Check: p.Check, Slipway: p.Slipway, ReleasedAt: p.ReleasedAt, Previous: p.Previous,
 	}}
 	for _, r := range p.Results {
 		st.Predicate.Results = append(st.Predicate.Results, Result{Rule: r.Rule, Severity: r.Severity, Outcome: r.Outcome, Message: r.Message})

@@ -21,6 +21,7 @@ import (
 
 	"github.com/slipway-ml/slipway/internal/atomicfile"
 	"github.com/slipway-ml/slipway/internal/changes"
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/desired"
 	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/evidence"
@@ -28,13 +29,12 @@ import (
 	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/reconcile"
 	"github.com/slipway-ml/slipway/internal/redact"
-	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/spec"
 	"github.com/slipway-ml/slipway/internal/terraform"
 )
 
 // ResultFile is where the last result is written, relative to the work dir.
-const ResultFile = "check/result.json"
+const ResultFile = checkresult.File
 
 // Options configure a check.
 type Options struct {
@@ -133,7 +133,7 @@ type checker struct {
 type unitKey struct{ model, env string }
 
 func (c *checker) run(ctx context.Context) (*Result, error) {
-	res := &Result{
+	res := &Result{Result: checkresult.Result{
 		Verdict:        policy.OutcomePass,
 		Platform:       c.p.Name,
 		Commit:         headCommit(ctx, c.p.Root),
@@ -141,15 +141,15 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 		GeneratedAt:    c.o.Now.Format(time.RFC3339),
 		SlipwayVersion: c.o.Version,
 		Units:          []Unit{},
-		Shared:         []*terraform.Summary{},
+		Shared:         []*checkresult.Plan{},
 		Waivers:        []WaiverState{},
 		Errors:         []string{},
-		Rules:          c.engine.Rules(),
-	}
-	if d, err := release.SpecDigest(c.p); err == nil {
+	}, Rules: c.engine.Rules()}
+	if d, err := c.p.Digest(); err == nil {
 		res.SpecDigest = d
 	}
 	plans := map[unitKey]*terraform.Summary{}
+	var sharedStacks []*terraform.Summary
 	var scope []unitKey
 	if c.o.NoPlan {
 		keys, err := c.affected(ctx)
@@ -176,7 +176,8 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 		for i := range pr.Stacks {
 			s := &pr.Stacks[i]
 			if s.Model == "" {
-				res.Shared = append(res.Shared, s)
+				res.Shared = append(res.Shared, plan(s))
+				sharedStacks = append(sharedStacks, s)
 				continue
 			}
 			k := unitKey{s.Model, s.Environment}
@@ -281,25 +282,25 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			}
 			unit := Unit{
 				Model: k.model, ModelVersion: c.p.Models[k.model].Version, Environment: k.env,
-				Verdict: policy.Verdict(results), Results: results,
+				Verdict: policy.Verdict(results), Results: record(results),
 			}
 			if !orphans[k] {
 				unit.Evidence = evidence[k.model].ref(c.p, c.p.Models[k.model])
 			}
 			if s := plans[k]; s != nil {
-				unit.Plan = s
+				unit.Plan = plan(s)
 			}
 			verdicts[k] = unit.Verdict
 			res.Units = append(res.Units, unit)
 		}
 	}
-	shared, err := c.sharedUnits(ctx, res.Shared)
+	shared, err := c.sharedUnits(ctx, sharedStacks)
 	if err != nil {
 		return nil, err
 	}
 	res.Units = append(res.Units, shared...)
 	for i, w := range c.p.Waivers {
-		res.Waivers = append(res.Waivers, WaiverState{Waiver: w, Status: policy.WaiverStatus(w, c.o.Now), Pos: c.p.Waivers[i].Pos})
+		res.Waivers = append(res.Waivers, WaiverState{Waiver: waiver(w), Status: policy.WaiverStatus(w, c.o.Now), Pos: c.p.Waivers[i].Pos})
 	}
 	sortUnits(res.Units, c.p)
 	for _, u := range res.Units {
@@ -568,17 +569,13 @@ func (c *checker) sharedUnits(ctx context.Context, stacks []*terraform.Summary) 
 			continue
 		}
 		units = append(units, Unit{Model: desired.SharedStack, Environment: stacks[i].Environment,
-			Verdict: policy.Verdict(results), Plan: stacks[i], Results: results})
+			Verdict: policy.Verdict(results), Plan: plan(stacks[i]), Results: record(results)})
 	}
 	return units, nil
 }
 
 func (c *checker) write(res *Result) error {
-	b, err := json.MarshalIndent(res, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(filepath.Join(c.o.WorkDir, filepath.FromSlash(ResultFile)), append(b, '\n'), 0o644)
+	return checkresult.Write(filepath.Join(c.o.WorkDir, filepath.FromSlash(ResultFile)), &res.Result)
 }
 
 // headCommitArgs is the git command that names the checked-out commit.

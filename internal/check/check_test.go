@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/policy"
 )
 
@@ -203,10 +204,10 @@ func TestSARIFShape(t *testing.T) {
 }
 
 func TestGitHubEscaping(t *testing.T) {
-	r := &Result{Verdict: policy.OutcomeDeny, Units: []Unit{{Model: "m", Environment: "e", Results: []policy.Result{{
+	r := &Result{Result: checkresult.Result{Verdict: policy.OutcomeDeny, Units: []Unit{{Model: "m", Environment: "e", Results: []checkresult.Finding{{
 		Rule: "x.y", Severity: policy.SeverityDeny, Outcome: policy.OutcomeDeny, Model: "m", Environment: "e",
 		Message: "100% bad\nsecond line",
-	}}}}}
+	}}}}}}
 	r.Units[0].Results[0].Pos.File = "a,b:c.cue"
 	r.Units[0].Results[0].Pos.Line = 3
 	var buf bytes.Buffer

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/evidence"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
@@ -66,7 +67,7 @@ func (e evidenceFile) ref(p *spec.Platform, m spec.Model) *EvidenceRef {
 	if e.doc == nil {
 		return nil
 	}
-	r := &EvidenceRef{Path: e.path, SHA256: e.sha256, Headline: map[string]*float64{}, Baseline: map[string]float64{}, Fairness: map[string]map[string]FairnessFigure{}}
+	r := &EvidenceRef{Path: e.path, SHA256: e.sha256, Headline: map[string]*float64{}, Baseline: map[string]float64{}, Fairness: map[string]map[string]checkresult.FairnessFigure{}}
 	overall := lookup(e.doc, "evaluation", "overall")
 	names := append([]string(nil), headlineMetrics...)
 	for name := range m.Evaluation.Metrics {
@@ -86,9 +87,9 @@ func (e evidenceFile) ref(p *spec.Platform, m spec.Model) *EvidenceRef {
 		fair := lookup(e.doc, "evaluation", "fairness")
 		for _, attr := range m.Fairness.Sensitive {
 			values, _ := fair[attr].(map[string]any)
-			figs := map[string]FairnessFigure{}
+			figs := map[string]checkresult.FairnessFigure{}
 			for metric, t := range fairnessThresholds(p, m) {
-				figs[metric] = FairnessFigure{Value: number(values[metric]), Threshold: t}
+				figs[metric] = checkresult.FairnessFigure{Value: number(values[metric]), Threshold: checkresult.Threshold(t)}
 			}
 			r.Fairness[attr] = figs
 		}

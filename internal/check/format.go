@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/workflowcmd"
 )
@@ -23,10 +24,7 @@ func Write(w io.Writer, r *Result, format string, rules []policy.Rule) error {
 	case "text":
 		return writeText(w, r)
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(r)
+		return checkresult.Encode(w, &r.Result)
 	case "sarif":
 		return writeSARIF(w, r, rules)
 	case "junit":
@@ -100,8 +98,8 @@ func planText(u Unit) string {
 }
 
 // findings are every non-pass result, in unit order.
-func findings(r *Result) []policy.Result {
-	var out []policy.Result
+func findings(r *Result) []checkresult.Finding {
+	var out []checkresult.Finding
 	for _, u := range r.Units {
 		for _, res := range u.Results {
 			if res.Outcome != policy.OutcomePass {
@@ -326,7 +324,11 @@ func writeSARIF(w io.Writer, r *Result, rules []policy.Rule) error {
 		OriginalURIBaseIDs: map[string]sarifLocationURI{"PLATFORM": {URI: "./"}}}
 	for _, res := range findings(r) {
 		if _, ok := index[res.Rule]; !ok {
-			addRule(policy.Rule{ID: res.Rule, Title: res.Rule, Severity: res.Severity, Controls: res.Controls})
+			ru := policy.Rule{ID: res.Rule, Title: res.Rule, Severity: res.Severity}
+			for _, c := range res.Controls {
+				ru.Controls = append(ru.Controls, policy.Control(c))
+			}
+			addRule(ru)
 			run.Tool.Driver = driver
 		}
 		sr := sarifResult{

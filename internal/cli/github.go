@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slipway-ml/slipway/internal/atomicfile"
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/gh"
 	"github.com/slipway-ml/slipway/internal/prcomment"
 )
@@ -79,7 +80,7 @@ merged as the commit, one per set of environments (--comment-key to choose).
 			if err != nil {
 				return fmt.Errorf("read check result: %w", err)
 			}
-			res, err := prcomment.Decode(data)
+			res, err := checkresult.Decode(data)
 			if err != nil {
 				return fmt.Errorf("%s: %w", resultPath, err)
 			}
@@ -153,7 +154,7 @@ func verdictErr(res *prcomment.Result) error {
 // Failures are logged, never returned: the check's exit code stays the
 // policy verdict.
 func publishGitHub(ctx context.Context, o *options, c *gh.Context, resultJSON []byte, markdownOut string) {
-	if res, err := prcomment.Decode(resultJSON); err == nil && markdownOut != "" {
+	if res, err := checkresult.Decode(resultJSON); err == nil && markdownOut != "" {
 		if err := atomicfile.WriteFile(markdownOut, []byte(c.Markdown(res)), 0o644); err != nil {
 			o.log.Warn("github: full report not saved", "path", markdownOut, "error", err)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slipway-ml/slipway/internal/check"
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/reconcile"
 	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/sign"
@@ -81,22 +82,22 @@ The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 			if err != nil {
 				return err
 			}
-			resultPath := filepath.Join(wd, filepath.FromSlash(release.CheckResultFile))
+			resultPath := filepath.Join(wd, filepath.FromSlash(checkresult.File))
 			ran := false
-			runCheck := func() (*release.Input, error) {
+			runCheck := func() (*checkresult.Result, error) {
 				ran = true
 				o.log.Info("running the check", "env", env)
 				if _, err := check.Run(ctx, check.Options{Repo: repo, WorkDir: wd, Envs: []string{env}, Now: now, Version: Version, Getenv: o.connGetenv, Log: o.log}); err != nil {
 					return nil, err
 				}
-				return release.ReadInput(resultPath)
+				return checkresult.Read(resultPath)
 			}
-			var in *release.Input
+			var in *checkresult.Result
 			if checkMode == "run" {
 				in, err = runCheck()
 			} else {
-				in, err = release.ReadInput(resultPath)
-				if checkMode == "auto" && errors.Is(err, release.ErrNoCheck) {
+				in, err = checkresult.Read(resultPath)
+				if checkMode == "auto" && errors.Is(err, checkresult.ErrNoCheck) {
 					in, err = runCheck()
 				}
 			}

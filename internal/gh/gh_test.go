@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/slipway-ml/slipway/internal/changes"
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/prcomment"
 )
 
@@ -366,7 +367,7 @@ func TestPublishSplitsLongReport(t *testing.T) {
 	f := newFake(t)
 	c := newEnv(t, f, "acme/credit-risk").context(t, f)
 	data := bigResult(t, 3, 70000)
-	res, _ := prcomment.Decode(data)
+	res, _ := checkresult.Decode(data)
 	if n := len(c.Markdown(res)); n < 70000 {
 		t.Fatalf("report is %d characters, want over 70000", n)
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/prcomment"
 	"github.com/slipway-ml/slipway/internal/workflowcmd"
 )
@@ -74,7 +75,7 @@ func (c *Context) commentKey(res *prcomment.Result) (key, title string) {
 // Errors are about publishing only; callers keep their exit code the
 // policy verdict.
 func (c *Context) Publish(ctx context.Context, resultJSON []byte) (*Report, error) {
-	res, err := prcomment.Decode(resultJSON)
+	res, err := checkresult.Decode(resultJSON)
 	if err != nil {
 		return nil, err
 	}

@@ -8,16 +8,18 @@ import (
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/slipway-ml/slipway/internal/checkresult"
 )
 
 // Severity is what a rule's finding does to a unit: deny blocks, warn
 // reports.
-type Severity string
+type Severity = checkresult.Severity
 
 // Severities.
 const (
-	SeverityDeny Severity = "deny"
-	SeverityWarn Severity = "warn"
+	SeverityDeny = checkresult.SeverityDeny
+	SeverityWarn = checkresult.SeverityWarn
 )
 
 // Control is one compliance item a rule serves, such as

@@ -13,21 +13,23 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
 
-// Outcome is what a rule decided for a unit.
-type Outcome string
+// Outcome is what a rule decided for a unit; the check result document
+// defines the vocabulary.
+type Outcome = checkresult.Outcome
 
 // Outcomes, in the order results are listed.
 const (
-	OutcomeDeny   Outcome = "deny"
-	OutcomeWarn   Outcome = "warn"
-	OutcomeWaived Outcome = "waived"
-	OutcomePass   Outcome = "pass"
+	OutcomeDeny   = checkresult.Deny
+	OutcomeWarn   = checkresult.Warn
+	OutcomeWaived = checkresult.Waived
+	OutcomePass   = checkresult.Pass
 )
 
-func (o Outcome) rank() int {
+func rank(o Outcome) int {
 	switch o {
 	case OutcomeDeny:
 		return 0
@@ -64,9 +66,9 @@ type AppliedWaiver struct {
 
 // Waiver statuses.
 const (
-	WaiverActive     = "active"
-	WaiverExpired    = "expired"
-	WaiverUnapproved = "unapproved"
+	WaiverActive     = checkresult.WaiverActive
+	WaiverExpired    = checkresult.WaiverExpired
+	WaiverUnapproved = checkresult.WaiverUnapproved
 )
 
 // WaiverStatus says whether w waives anything at now: a waiver expires at
@@ -257,8 +259,8 @@ func (u *unit) finish() []Result {
 	}
 	sort.SliceStable(u.results, func(i, j int) bool {
 		a, b := u.results[i], u.results[j]
-		if a.Outcome.rank() != b.Outcome.rank() {
-			return a.Outcome.rank() < b.Outcome.rank()
+		if rank(a.Outcome) != rank(b.Outcome) {
+			return rank(a.Outcome) < rank(b.Outcome)
 		}
 		// The engine's own findings (missing evidence, a broken policy)
 		// explain the others, so they come first.

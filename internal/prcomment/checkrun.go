@@ -30,7 +30,7 @@ type Annotation struct {
 
 // Conclusion maps a verdict to a check run conclusion: warnings alone are
 // neutral so they show without blocking a required check.
-func Conclusion(verdict string) string {
+func Conclusion(verdict Outcome) string {
 	switch verdict {
 	case Pass:
 		return "success"
@@ -94,14 +94,16 @@ func Summary(r *Result, o Options) string {
 // paths (o.PathPrefix applied), as GitHub requires.
 func Annotations(r *Result, o Options) []Annotation {
 	type key struct {
-		rule, outcome, file, msg string
-		line                     int
+		rule      string
+		outcome   Outcome
+		file, msg string
+		line      int
 	}
 	var order []key
 	envs := map[key][]string{}
 	for _, u := range r.Units {
 		for _, p := range u.Results {
-			if p.Outcome == Pass || p.Pos == nil || p.Pos.File == "" {
+			if p.Outcome == Pass || p.Pos.File == "" {
 				continue
 			}
 			k := key{p.Rule, p.Outcome, p.Pos.File, p.Message, p.Pos.Line}
@@ -124,7 +126,7 @@ func Annotations(r *Result, o Options) []Annotation {
 		}
 		out = append(out, Annotation{
 			Path: o.PathPrefix.Top(k.file), StartLine: line, EndLine: line, Level: level,
-			Title:   k.outcome + ": " + k.rule,
+			Title:   string(k.outcome) + ": " + k.rule,
 			Message: k.msg + "\n\nApplies to: " + strings.Join(envs[k], ", "),
 		})
 	}

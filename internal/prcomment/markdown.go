@@ -1,7 +1,6 @@
 package prcomment
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -80,7 +79,7 @@ func Markdown(r *Result, o Options) string {
 func headline(r *Result) string {
 	models, envs := scope(r)
 	if len(r.Units) == 0 {
-		return r.Verdict + " — no model is affected by this change"
+		return string(r.Verdict) + " — no model is affected by this change"
 	}
 	return fmt.Sprintf("%s — %s in %s", r.Verdict, plural(len(models), "model"), plural(len(envs), "environment"))
 }
@@ -153,13 +152,13 @@ func writeOverview(b *strings.Builder, r *Result) {
 			}
 		}
 		fmt.Fprintf(b, "| %s | %s | %s %s | %s | %d | %d |\n",
-			modelName(u), cell(u.Environment), icon(u.Verdict), cell(u.Verdict), planCell(u.Plan), d, w)
+			modelName(u), cell(u.Environment), icon(u.Verdict), cell(string(u.Verdict)), planCell(u.Plan), d, w)
 	}
 	b.WriteString("\n")
 }
 
 func writeUnit(b *strings.Builder, r *Result, u Unit, o Options, evidenceShown map[string]string) {
-	fmt.Fprintf(b, "### %s %s → %s: %s\n\n", icon(u.Verdict), modelName(u), cell(u.Environment), cell(u.Verdict))
+	fmt.Fprintf(b, "### %s %s → %s: %s\n\n", icon(u.Verdict), modelName(u), cell(u.Environment), cell(string(u.Verdict)))
 
 	if u.Plan != nil {
 		fmt.Fprintf(b, "**Plan** %s: %s\n\n", markdown.Code(u.Plan.Stack), changesText(u.Plan.Changes))
@@ -219,7 +218,7 @@ func writeResultTable(b *strings.Builder, r *Result, ps []PolicyResult, o Option
 	b.WriteString("|---|---|---|---|---|\n")
 	for _, p := range ps {
 		fmt.Fprintf(b, "| %s %s | %s | %s | %s | %s |\n",
-			icon(p.Outcome), cell(p.Outcome), markdown.CodeCell(p.Rule), cell(p.Message), posLink(r, p.Pos, p.Field, o), controls(p.Controls))
+			icon(p.Outcome), cell(string(p.Outcome)), markdown.CodeCell(p.Rule), cell(p.Message), posLink(r, p.Pos, p.Field, o), controls(p.Controls))
 	}
 	b.WriteString("\n")
 }
@@ -234,10 +233,10 @@ func writeMetrics(b *strings.Builder, e *Evidence) {
 	for _, name := range slices.Sorted(maps.Keys(e.Headline)) {
 		v := e.Headline[name]
 		base, change := "—", "—"
-		if bv, ok := e.Baseline[name]; ok && bv != nil {
-			base = num(*bv)
+		if bv, ok := e.Baseline[name]; ok {
+			base = num(bv)
 			if v != nil {
-				change = signed(*v - *bv)
+				change = signed(*v - bv)
 			}
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", cell(name), numPtr(v), base, change)
@@ -321,7 +320,7 @@ func writeErrors(b *strings.Builder, r *Result) {
 	}
 	b.WriteString("### Errors\n\n")
 	for _, e := range r.Errors {
-		fmt.Fprintf(b, "- %s\n", inline(errorText(e)))
+		fmt.Fprintf(b, "- %s\n", inline(e))
 	}
 	b.WriteString("\n")
 }
@@ -342,32 +341,7 @@ func writeFooter(b *strings.Builder, r *Result, o Options) {
 	b.WriteString("<sub>" + strings.Join(parts, " · ") + "</sub>\n")
 }
 
-// errorText shows an error entry whatever its shape: a string, an object
-// with a message, or compact JSON.
-func errorText(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var m struct {
-		Message string `json:"message"`
-		Path    string `json:"path"`
-		File    string `json:"file"`
-	}
-	if json.Unmarshal(raw, &m) == nil && m.Message != "" {
-		where := m.Path
-		if where == "" {
-			where = m.File
-		}
-		if where != "" {
-			return where + ": " + m.Message
-		}
-		return m.Message
-	}
-	return string(raw)
-}
-
-var outcomeOrder = map[string]int{Deny: 0, Warn: 1, Waived: 2, Pass: 3}
+var outcomeOrder = map[Outcome]int{Deny: 0, Warn: 1, Waived: 2, Pass: 3}
 
 // sortedResults puts denials first, then warnings, waived and passed rules,
 // each by rule id, so the reason a change cannot ship is read first.
@@ -383,14 +357,14 @@ func sortedResults(ps []PolicyResult) []PolicyResult {
 	return out
 }
 
-func rank(outcome string) int {
+func rank(outcome Outcome) int {
 	if r, ok := outcomeOrder[outcome]; ok {
 		return r
 	}
 	return len(outcomeOrder)
 }
 
-func icon(v string) string {
+func icon(v Outcome) string {
 	switch v {
 	case Pass:
 		return "✅"
@@ -469,8 +443,8 @@ func actionsText(actions []string) string {
 	return strings.Join(actions, ", ")
 }
 
-func posLink(r *Result, p *Pos, field string, o Options) string {
-	if p == nil || p.File == "" {
+func posLink(r *Result, p Pos, field string, o Options) string {
+	if p.File == "" {
 		if field != "" {
 			return markdown.CodeCell(field)
 		}

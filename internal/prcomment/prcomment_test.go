@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/markdown"
 )
 
@@ -26,7 +27,7 @@ func load(t testing.TB, name string) *Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Decode(data)
+	r, err := checkresult.Decode(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func TestDecodeRejects(t *testing.T) {
 		"unit no model": `{"verdict":"pass","units":[{"environment":"staging"}]}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := Decode([]byte(doc)); err == nil {
+			if _, err := checkresult.Decode([]byte(doc)); err == nil {
 				t.Fatal("Decode succeeded, want an error")
 			}
 		})
@@ -85,14 +86,28 @@ func TestDecodeRejects(t *testing.T) {
 }
 
 func TestSecretsNeverRendered(t *testing.T) {
-	// The plan summary redacts sensitive values; the comment shows only
+	// The check result carries a plan's attribute values (redacted by the
+	// plan summary) and the rendered deployment; the comment shows only
 	// attribute names, never values, so a value that slipped through the
 	// summary still does not reach the pull request.
+	const secret = "tok-9f8e7d6c5b4a-SECRET"
 	r := load(t, "deny.json")
-	r.Units[0].Plan.Resources[3].Changed = []string{"input.token"}
+	res := &r.Units[0].Plan.Resources[3]
+	res.Changed = []string{"input.token"}
+	res.Diff = []checkresult.AttrDiff{{Path: "input.token", Before: []byte(`"old-` + secret + `"`), After: []byte(`"` + secret + `"`)}}
+	r.Units[0].Plan.Deployment = []byte(`{"env":{"API_TOKEN":"` + secret + `"}}`)
 	md := Markdown(r, testOptions)
 	if !strings.Contains(md, "input.token") {
 		t.Fatal("changed attribute name missing")
+	}
+	rendered := map[string]string{"comment": md, "summary": Summary(r, testOptions)}
+	for i, a := range Annotations(r, testOptions) {
+		rendered[fmt.Sprintf("annotation %d", i)] = a.Title + "\n" + a.Message
+	}
+	for what, text := range rendered {
+		if strings.Contains(text, secret) {
+			t.Errorf("%s shows the secret value", what)
+		}
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/slipway-ml/slipway/internal/checkresult"
 )
 
 // bigResult makes a failing result whose comment is about 70,000 characters:
@@ -21,7 +23,7 @@ func bigResult(t testing.TB) *Result {
 		p.Stack = u.Environment + "/credit-default"
 		p.Resources = nil
 		for j := 0; j < 40; j++ {
-			p.Resources = append(p.Resources, Resource{
+			p.Resources = append(p.Resources, checkresult.Resource{
 				Address: fmt.Sprintf("module.deployment.terraform_data.shard[%d]", j),
 				Type:    "terraform_data", Actions: []string{"update"}, Changed: []string{"input.artifact_digest"},
 			})

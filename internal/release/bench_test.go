@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/slipway-ml/slipway/internal/attest"
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/ledger"
 )
@@ -25,11 +26,11 @@ func writeRecords(b *testing.B, f *fixture, n int) int {
 	ctx := context.Background()
 	w := attest.Waiver{Rule: "data.pii_feature", Model: "fraud", Environment: "*", Reason: "Postcode is a strong fraud signal; DPIA-2026-031 approved its use until the region feature ships.",
 		ApprovedBy: "privacy-office@example.com", Expires: "2027-03-31", Ticket: "PRIV-1207"}
-	results := []Result{{Rule: "data.pii_feature", Severity: "deny", Outcome: "waived", Message: "feature billing_postcode is personal data (PII) in a data source it reads", Waiver: &w,
-		Controls: []attest.Control{{Framework: "EU AI Act", ID: "Annex IV 2(d)"}, {Framework: "NIST AI RMF", ID: "MEASURE 2.10"}, {Framework: "ISO/IEC 42001", ID: "A.7.2"}, {Framework: "ISO/IEC 42001", ID: "A.5.4"}}}}
+	results := []checkresult.Finding{{Rule: "data.pii_feature", Severity: "deny", Outcome: "waived", Message: "feature billing_postcode is personal data (PII) in a data source it reads", Waiver: &checkresult.AppliedWaiver{Waiver: checkresult.Waiver(w)},
+		Controls: []checkresult.Control{{Framework: "EU AI Act", ID: "Annex IV 2(d)"}, {Framework: "NIST AI RMF", ID: "MEASURE 2.10"}, {Framework: "ISO/IEC 42001", ID: "A.7.2"}, {Framework: "ISO/IEC 42001", ID: "A.5.4"}}}}
 	for i := 1; i < 36; i++ {
-		results = append(results, Result{Rule: fmt.Sprintf("evaluation.rule_%02d", i), Severity: "deny", Outcome: "pass", Message: "Evidence is for this model version",
-			Controls: []attest.Control{{Framework: "EU AI Act", ID: "Annex IV 2(g)"}, {Framework: "NIST AI RMF", ID: "MEASURE 2.1"}, {Framework: "ISO/IEC 42001", ID: "A.6.2.4"}, {Framework: "ISO/IEC 42001", ID: "A.6.2.7"}}})
+		results = append(results, checkresult.Finding{Rule: fmt.Sprintf("evaluation.rule_%02d", i), Severity: "deny", Outcome: "pass", Message: "Evidence is for this model version",
+			Controls: []checkresult.Control{{Framework: "EU AI Act", ID: "Annex IV 2(g)"}, {Framework: "NIST AI RMF", ID: "MEASURE 2.1"}, {Framework: "ISO/IEC 42001", ID: "A.6.2.4"}, {Framework: "ISO/IEC 42001", ID: "A.6.2.7"}}})
 	}
 	in := f.input(b, f.unit(b, "staging", "fraud", results...))
 	base, err := predicate(f.p, in, Options{Now: signedAt, Version: "bench", WorkDir: filepath.Join(f.root, ".slipway")}, in.Units[0], in.Shared[:1])

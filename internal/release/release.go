@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/slipway-ml/slipway/internal/attest"
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/policy"
@@ -26,7 +27,7 @@ import (
 // Options say what to release.
 type Options struct {
 	Platform *spec.Platform
-	Input    *Input
+	Input    *checkresult.Result
 	// WorkDir is the work dir holding rendered stacks (absolute).
 	WorkDir     string
 	Environment string
@@ -77,7 +78,7 @@ type Denial struct {
 // deny it signs nothing and returns the denials in Outcome.Refused.
 func Release(ctx context.Context, o Options) (*Outcome, error) {
 	p, in := o.Platform, o.Input
-	if hasErrors(in.Errors) {
+	if len(in.Errors) > 0 {
 		return nil, fmt.Errorf("check result reports errors: run `slipway check` again and fix them first")
 	}
 	if _, ok := p.Environments[o.Environment]; !ok {
@@ -91,7 +92,7 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 	if err := fresh(ctx, p, in); err != nil {
 		return nil, err
 	}
-	var units, removed []Unit
+	var units, removed []checkresult.Unit
 	for _, u := range in.Units {
 		if u.Environment == o.Environment && (o.Model == "" || u.Model == o.Model) {
 			if m, ok := p.Models[u.Model]; !ok || !slices.Contains(m.Environments, o.Environment) {
@@ -104,7 +105,7 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 	out := &Outcome{Environment: o.Environment}
 	for _, u := range removed {
 		out.Removed = append(out.Removed, u.Model)
-		for _, d := range u.denials() {
+		for _, d := range u.Denials() {
 			out.Refused = append(out.Refused, Denial{Model: u.Model, Reason: d})
 		}
 	}
@@ -120,14 +121,14 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 	}
 	sort.Slice(units, func(i, j int) bool { return units[i].Model < units[j].Model })
 	for _, u := range units {
-		for _, d := range u.denials() {
+		for _, d := range u.Denials() {
 			out.Refused = append(out.Refused, Denial{Model: u.Model, Reason: d})
 		}
 	}
 	if len(out.Refused) > 0 {
 		return out, nil
 	}
-	var shared []Plan
+	var shared []*checkresult.Plan
 	for _, s := range in.Shared {
 		if s.Environment == o.Environment || strings.HasPrefix(s.Stack, o.Environment+"/") {
 			shared = append(shared, s)
@@ -218,7 +219,7 @@ func samePlans(envelope []byte, r attest.Release) bool {
 }
 
 // fresh refuses a check result that no longer describes the repository.
-func fresh(ctx context.Context, p *spec.Platform, in *Input) error {
+func fresh(ctx context.Context, p *spec.Platform, in *checkresult.Result) error {
 	if in.Platform != "" && in.Platform != p.Name {
 		return fmt.Errorf("%w: it is for platform %q, not %q", ErrStale, in.Platform, p.Name)
 	}
@@ -228,7 +229,7 @@ func fresh(ctx context.Context, p *spec.Platform, in *Input) error {
 		}
 	}
 	if in.SpecDigest != "" {
-		d, err := SpecDigest(p)
+		d, err := p.Digest()
 		if err != nil {
 			return err
 		}
@@ -248,7 +249,7 @@ func short(s string) string {
 
 // predicate builds the release predicate of one unit, checking that every
 // file the check judged is still the file it judged.
-func predicate(p *spec.Platform, in *Input, o Options, u Unit, shared []Plan) (attest.Release, error) {
+func predicate(p *spec.Platform, in *checkresult.Result, o Options, u checkresult.Unit, shared []*checkresult.Plan) (attest.Release, error) {
 	m, ok := p.Models[u.Model]
 	if !ok {
 		return attest.Release{}, fmt.Errorf("%w: model %q is no longer in the platform", ErrStale, u.Model)
@@ -264,21 +265,21 @@ func predicate(p *spec.Platform, in *Input, o Options, u Unit, shared []Plan) (a
 		Model:       attest.ModelRef{Name: m.Name, Version: m.Version},
 		Environment: u.Environment,
 		Decision:    attest.DecisionPass,
-		Verdict:     u.Verdict,
+		Verdict:     string(u.Verdict),
 		Artifact:    attest.Artifact{URI: m.Artifact.URI, Digest: m.Artifact.Digest, Format: m.Artifact.Format},
 		Spec:        attest.Spec{Platform: p.Name, Digest: digest.Bytes(modelJSON), Model: modelJSON},
 		Results:     []attest.Result{},
 		Waivers:     []attest.Waiver{},
 		Approvals:   []attest.Approval{},
 		Source:      o.Source,
-		Check:       attest.CheckRef{Verdict: in.Verdict, GeneratedAt: in.GeneratedAt, Digest: in.Digest},
+		Check:       attest.CheckRef{Verdict: string(in.Verdict), GeneratedAt: in.GeneratedAt, Digest: in.Digest},
 		Slipway:     attest.Tool{Version: o.Version},
 		ReleasedAt:  o.Now.UTC().Format(time.RFC3339),
 	}
 	if r.Source.Commit == "" {
 		r.Source.Commit = in.Commit
 	}
-	for _, pl := range append([]Plan{*u.Plan}, shared...) {
+	for _, pl := range append([]*checkresult.Plan{u.Plan}, shared...) {
 		s, err := stack(p.Root, o.WorkDir, u.Environment, pl)
 		if err != nil {
 			return attest.Release{}, err
@@ -294,23 +295,32 @@ func predicate(p *spec.Platform, in *Input, o Options, u Unit, shared []Plan) (a
 	}
 	used := map[attest.Waiver]bool{}
 	for _, res := range u.Results {
-		r.Results = append(r.Results, attest.Result{Rule: res.Rule, Severity: res.Severity, Outcome: res.Outcome, Message: res.Message, Controls: res.Controls, Waiver: res.Waiver})
-		if res.Waiver != nil && !used[*res.Waiver] {
-			used[*res.Waiver] = true
-			r.Waivers = append(r.Waivers, *res.Waiver)
+		ar := attest.Result{Rule: res.Rule, Severity: string(res.Severity), Outcome: string(res.Outcome), Message: res.Message}
+		for _, c := range res.Controls {
+			ar.Controls = append(ar.Controls, attest.Control(c))
 		}
+		if res.Waiver != nil {
+			w := attest.Waiver(res.Waiver.Waiver)
+			ar.Waiver = &w
+			if !used[w] {
+				used[w] = true
+				r.Waivers = append(r.Waivers, w)
+			}
+		}
+		r.Results = append(r.Results, ar)
 	}
 	// A waived result that does not carry its waiver names it through the
 	// check's list of active waivers.
 	for _, res := range u.Results {
-		if res.Outcome != "waived" || res.Waiver != nil {
+		if res.Outcome != checkresult.Waived || res.Waiver != nil {
 			continue
 		}
 		for _, w := range in.Waivers {
+			aw := attest.Waiver(w.Waiver)
 			sw := spec.Waiver{Rule: w.Rule, Model: w.Model, Environment: w.Environment}
-			if w.Status == policy.WaiverActive && policy.Waives(sw, res.Rule, u.Model, u.Environment) && !used[w.Waiver] {
-				used[w.Waiver] = true
-				r.Waivers = append(r.Waivers, w.Waiver)
+			if w.Status == checkresult.WaiverActive && policy.Waives(sw, res.Rule, u.Model, u.Environment) && !used[aw] {
+				used[aw] = true
+				r.Waivers = append(r.Waivers, aw)
 			}
 		}
 	}
@@ -333,7 +343,7 @@ func resolve(root, rel string) string {
 	return filepath.Join(root, filepath.FromSlash(rel))
 }
 
-func stack(root, workDir, env string, pl Plan) (attest.Stack, error) {
+func stack(root, workDir, env string, pl *checkresult.Plan) (attest.Stack, error) {
 	id := pl.Stack
 	if !strings.Contains(id, "/") {
 		id = env + "/" + id
@@ -348,7 +358,7 @@ func stack(root, workDir, env string, pl Plan) (attest.Stack, error) {
 	if d != pl.PlanSHA256 {
 		return attest.Stack{}, fmt.Errorf("%w: saved plan %s changed since the check (%s, check saw %s)", ErrStale, pl.PlanFile, d, pl.PlanSHA256)
 	}
-	s := attest.Stack{ID: id, PlanFile: pl.PlanFile, PlanSHA256: pl.PlanSHA256, Changes: pl.Changes, Rendered: pl.ConfigSHA256}
+	s := attest.Stack{ID: id, PlanFile: pl.PlanFile, PlanSHA256: pl.PlanSHA256, Changes: attest.Changes(pl.Changes), Rendered: pl.ConfigSHA256}
 	if s.Rendered == "" && workDir != "" {
 		name := path.Base(id)
 		if rd, err := digest.File(filepath.Join(workDir, "stacks", env, name, "main.tf.json")); err == nil {
@@ -360,7 +370,7 @@ func stack(root, workDir, env string, pl Plan) (attest.Stack, error) {
 	return s, nil
 }
 
-func evidence(root string, ev Evidence) (*attest.Evidence, error) {
+func evidence(root string, ev checkresult.EvidenceRef) (*attest.Evidence, error) {
 	full := resolve(root, ev.Path)
 	b, err := os.ReadFile(full)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/slipway-ml/slipway/internal/attest"
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/sign"
@@ -96,33 +97,33 @@ func (f *fixture) digest(t testing.TB, rel string) string {
 	return d
 }
 
-func (f *fixture) plan(t testing.TB, env, stack string) Plan {
+func (f *fixture) plan(t testing.TB, env, stack string) *checkresult.Plan {
 	rel := ".slipway/plans/" + env + "/" + stack + ".tfplan"
-	return Plan{Stack: env + "/" + stack, Environment: env, Model: strings.TrimPrefix(stack, "_shared"), PlanFile: rel, PlanSHA256: f.digest(t, rel), Changes: attest.Changes{Create: 1}}
+	return &checkresult.Plan{Stack: env + "/" + stack, Environment: env, Model: strings.TrimPrefix(stack, "_shared"), PlanFile: rel, PlanSHA256: f.digest(t, rel), Changes: checkresult.Changes{Create: 1}}
 }
 
-func (f *fixture) unit(t testing.TB, env, model string, results ...Result) Unit {
+func (f *fixture) unit(t testing.TB, env, model string, results ...checkresult.Finding) checkresult.Unit {
 	pl := f.plan(t, env, model)
 	ev := ".slipway/evidence/" + model + ".json"
 	auc := 0.91
 	if results == nil {
-		results = []Result{{Rule: "evaluation.min_metric", Severity: "deny", Outcome: "pass", Message: "roc_auc 0.91 >= 0.85",
-			Controls: []attest.Control{{Framework: "EU AI Act", ID: "Art. 15"}}}}
+		results = []checkresult.Finding{{Rule: "evaluation.min_metric", Severity: "deny", Outcome: "pass", Message: "roc_auc 0.91 >= 0.85",
+			Controls: []checkresult.Control{{Framework: "EU AI Act", ID: "Art. 15"}}}}
 	}
-	return Unit{Model: model, ModelVersion: f.p.Models[model].Version, Environment: env, Verdict: "pass", Plan: &pl,
-		Evidence: &Evidence{Path: ev, SHA256: f.digest(t, ev), Headline: map[string]*float64{"roc_auc": &auc}}, Results: results}
+	return checkresult.Unit{Model: model, ModelVersion: f.p.Models[model].Version, Environment: env, Verdict: "pass", Plan: pl,
+		Evidence: &checkresult.EvidenceRef{Path: ev, SHA256: f.digest(t, ev), Headline: map[string]*float64{"roc_auc": &auc}}, Results: results}
 }
 
-func (f *fixture) input(t testing.TB, units ...Unit) *Input {
-	in := &Input{Verdict: "pass", Platform: "credit-risk", GeneratedAt: signedAt.Format(time.RFC3339), Units: units,
-		Approvals: []Approval{{User: "alice", State: "APPROVED", SubmittedAt: "2026-11-23T10:00:00Z"}}}
+func (f *fixture) input(t testing.TB, units ...checkresult.Unit) *checkresult.Result {
+	in := &checkresult.Result{Verdict: "pass", Platform: "credit-risk", GeneratedAt: signedAt.Format(time.RFC3339), Units: units,
+		Approvals: []checkresult.Approval{{User: "alice", State: "APPROVED", SubmittedAt: "2026-11-23T10:00:00Z"}}}
 	for _, env := range []string{"staging", "production"} {
 		in.Shared = append(in.Shared, f.plan(t, env, "_shared"))
 	}
 	return in
 }
 
-func (f *fixture) release(t *testing.T, in *Input, env, model string, at time.Time) (*Outcome, error) {
+func (f *fixture) release(t *testing.T, in *checkresult.Result, env, model string, at time.Time) (*Outcome, error) {
 	t.Helper()
 	return Release(context.Background(), Options{Platform: f.p, Input: in, WorkDir: filepath.Join(f.root, ".slipway"),
 		Environment: env, Model: model, Signer: f.signer, Version: "test", Now: at})
@@ -206,7 +207,7 @@ func TestReleaseVerifyGate(t *testing.T) {
 
 func TestReleaseRefusesDeny(t *testing.T) {
 	f := newFixture(t)
-	deny := f.unit(t, "staging", "fraud", Result{Rule: "fairness.demographic_parity", Severity: "deny", Outcome: "deny", Message: "gap 0.12 > 0.05"})
+	deny := f.unit(t, "staging", "fraud", checkresult.Finding{Rule: "fairness.demographic_parity", Severity: "deny", Outcome: "deny", Message: "gap 0.12 > 0.05"})
 	deny.Verdict = "deny"
 	in := f.input(t, f.unit(t, "staging", "credit-default"), deny)
 	out, err := f.release(t, in, "staging", "", signedAt)
@@ -224,17 +225,17 @@ func TestReleaseRefusesDeny(t *testing.T) {
 func TestReleaseStale(t *testing.T) {
 	tests := []struct {
 		name string
-		mod  func(t *testing.T, f *fixture, in *Input)
+		mod  func(t *testing.T, f *fixture, in *checkresult.Result)
 	}{
-		{"plan changed after check", func(t *testing.T, f *fixture, _ *Input) {
+		{"plan changed after check", func(t *testing.T, f *fixture, _ *checkresult.Result) {
 			f.write(t, ".slipway/plans/staging/credit-default.tfplan", []byte("changed"))
 		}},
-		{"evidence changed after check", func(t *testing.T, f *fixture, _ *Input) {
+		{"evidence changed after check", func(t *testing.T, f *fixture, _ *checkresult.Result) {
 			f.write(t, ".slipway/evidence/credit-default.json", []byte(`{"inputs":[]}`))
 		}},
-		{"other model version", func(t *testing.T, f *fixture, in *Input) { in.Units[0].ModelVersion = "2.2.0" }},
-		{"specs changed", func(t *testing.T, f *fixture, in *Input) { in.SpecDigest = digest.Bytes(nil) }},
-		{"environment not judged", func(t *testing.T, f *fixture, in *Input) { in.Units[0].Environment = "production" }},
+		{"other model version", func(t *testing.T, f *fixture, in *checkresult.Result) { in.Units[0].ModelVersion = "2.2.0" }},
+		{"specs changed", func(t *testing.T, f *fixture, in *checkresult.Result) { in.SpecDigest = digest.Bytes(nil) }},
+		{"environment not judged", func(t *testing.T, f *fixture, in *checkresult.Result) { in.Units[0].Environment = "production" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -249,7 +250,7 @@ func TestReleaseStale(t *testing.T) {
 	}
 	f := newFixture(t)
 	in := f.input(t, f.unit(t, "staging", "credit-default"))
-	d, _ := SpecDigest(f.p)
+	d, _ := f.p.Digest()
 	in.SpecDigest = d
 	if _, err := f.release(t, in, "staging", "", signedAt); err != nil {
 		t.Fatalf("matching spec digest: %v", err)
@@ -313,7 +314,7 @@ func TestVerifyTamper(t *testing.T) {
 func TestWaiverExpiredAfterSigning(t *testing.T) {
 	f := newFixture(t)
 	w := attest.Waiver{Rule: "data.pii_feature", Model: "fraud", Environment: "*", Reason: "DPIA approved", ApprovedBy: "privacy-office@example.com", Expires: "2027-03-31", Ticket: "PRIV-1207"}
-	in := f.input(t, f.unit(t, "staging", "fraud", Result{Rule: "data.pii_feature", Severity: "deny", Outcome: "waived", Message: "postcode is PII", Waiver: &w}))
+	in := f.input(t, f.unit(t, "staging", "fraud", checkresult.Finding{Rule: "data.pii_feature", Severity: "deny", Outcome: "waived", Message: "postcode is PII", Waiver: &checkresult.AppliedWaiver{Waiver: checkresult.Waiver(w)}}))
 	if _, err := f.release(t, in, "staging", "fraud", signedAt); err != nil {
 		t.Fatal(err)
 	}
@@ -450,9 +451,9 @@ func TestReleaseRevision(t *testing.T) {
 	// third revision.
 	f.write(t, ".slipway/plans/staging/credit-default.tfplan", []byte("plan without changes"))
 	in = f.input(t, f.unit(t, "staging", "credit-default"))
-	in.Units[0].Plan.Changes = attest.Changes{}
+	in.Units[0].Plan.Changes = checkresult.Changes{}
 	for i := range in.Shared {
-		in.Shared[i].Changes = attest.Changes{}
+		in.Shared[i].Changes = checkresult.Changes{}
 	}
 	out, err = f.release(t, in, "staging", "", signedAt.Add(2*time.Hour))
 	if err != nil || len(out.Released) != 0 || len(out.Skipped) != 1 {

@@ -120,6 +120,18 @@ type RecordReport struct {
 	statement *attest.Statement
 }
 
+// Statement is the statement of a record that verified, as verification
+// decoded it (attest.ParseSummary: everything but the resolved spec's body,
+// the evidence and the results' controls and waivers); nil when the record
+// did not verify. The audit report builds its history from it instead of
+// reading every record again.
+func (r RecordReport) Statement() *attest.Statement {
+	if !r.OK {
+		return nil
+	}
+	return r.statement
+}
+
 // verified is what the signature check learnt about a record.
 type verified struct {
 	st    *attest.Statement

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/digest"
+	"github.com/slipway-ml/slipway/internal/evidence"
 	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/release"
@@ -48,13 +48,15 @@ var ErrUnknownModel = errors.New("unknown model")
 var ErrUnknownEnvironment = errors.New("unknown environment")
 
 // record is one ledger record with its verdict and, when it verified,
-// the parts of its predicate every record shows. The full statement is
-// read only for the records a dossier rests on: at ten thousand records,
-// decoding every resolved spec and result list again costs as much as
-// verifying them.
+// the predicate as verification decoded it (RecordReport.Statement), which
+// every record shows. The full statement is read only for the records a
+// dossier rests on: at ten thousand records, decoding every resolved spec
+// and result list again costs as much as verifying them.
 type record struct {
-	row  ReleaseRow
-	lite *liteRelease
+	row ReleaseRow
+	// lite is the verified predicate without the parts ParseSummary
+	// leaves out; nil when the record did not verify.
+	lite *attest.Release
 	st   *attest.Statement
 	at   time.Time
 	// digest is the record's digest in the ledger index.
@@ -62,20 +64,6 @@ type record struct {
 }
 
 func (r *record) verified() bool { return r.lite != nil }
-
-// liteRelease is the part of the release predicate the history tables
-// show.
-type liteRelease struct {
-	Model       attest.ModelRef   `json:"model"`
-	Environment string            `json:"environment"`
-	Decision    string            `json:"decision"`
-	Verdict     string            `json:"verdict"`
-	Stacks      []attest.Stack    `json:"stacks"`
-	Waivers     []attest.Waiver   `json:"waivers"`
-	Approvals   []attest.Approval `json:"approvals"`
-	Source      attest.Source     `json:"source"`
-	ReleasedAt  string            `json:"releasedAt"`
-}
 
 // Build verifies the ledger and assembles the report.
 func Build(ctx context.Context, o Options) (*Report, error) {
@@ -104,7 +92,7 @@ func Build(ctx context.Context, o Options) (*Report, error) {
 	if o.Environment != "" {
 		envs = []string{o.Environment}
 	}
-	b := &builder{o: o, p: p, rules: map[string]policy.Rule{}, envs: envs}
+	b := &builder{ctx: ctx, o: o, p: p, rules: map[string]policy.Rule{}, envs: envs}
 	for _, r := range o.Rules {
 		b.rules[r.ID] = r
 	}
@@ -226,58 +214,18 @@ func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now ti
 	status.Head = vr.Head
 	status.Problems = append(status.Problems, vr.Problems...)
 	recs = make([]*record, len(vr.Records))
-	// Reading the statements back is as costly as verifying them: spread
-	// it over the CPUs like the verification.
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var buf []byte // reused: records are read by the ten thousand
-			for i := range next {
-				rr := vr.Records[i]
-				e := byPath[rr.Path]
-				r := &record{row: ReleaseRow{Seq: rr.Seq, Environment: rr.Environment, Model: rr.Model, Version: rr.Version, Record: rr.Path,
-					ReleasedAt: e.RecordedAt, KeyID: rr.KeyID, Problems: nonNil(rr.Problems), Notes: nonNil(rr.Notes)}, digest: e.Record}
-				if st := statementOf(rr.OK, rr); st != nil {
-					p := st.Predicate
-					r.st, r.lite = st, &liteRelease{Model: p.Model, Environment: p.Environment, Decision: p.Decision, Verdict: p.Verdict,
-						Stacks: p.Stacks, Waivers: p.Waivers, Approvals: p.Approvals, Source: p.Source, ReleasedAt: p.ReleasedAt}
-					r.row.Verified = true
-					r.row.ReleasedAt, r.row.Decision, r.row.Verdict, r.row.Commit = p.ReleasedAt, p.Decision, p.Verdict, p.Source.Commit
-				} else if rr.OK {
-					var lite struct {
-						Predicate liteRelease `json:"predicate"`
-					}
-					var payload []byte
-					var err error
-					if payload, buf, err = reopenInto(root, rr.Path, e.Record, buf); err != nil {
-						r.row.Problems = append(r.row.Problems, err.Error())
-					} else if err := json.Unmarshal(payload, &lite); err != nil {
-						r.row.Problems = append(r.row.Problems, fmt.Sprintf("%s: %v", rr.Path, err))
-					} else {
-						p := &lite.Predicate
-						r.lite = p
-						r.row.Verified = true
-						r.row.ReleasedAt, r.row.Decision, r.row.Verdict, r.row.Commit = p.ReleasedAt, p.Decision, p.Verdict, p.Source.Commit
-					}
-				}
-				r.at = parseTime(r.row.ReleasedAt)
-				recs[i] = r
-			}
-		}()
-	}
-	for i := range vr.Records {
-		if ctx.Err() != nil {
-			break
+	for i, rr := range vr.Records {
+		e := byPath[rr.Path]
+		r := &record{row: ReleaseRow{Seq: rr.Seq, Environment: rr.Environment, Model: rr.Model, Version: rr.Version, Record: rr.Path,
+			ReleasedAt: e.RecordedAt, KeyID: rr.KeyID, Problems: nonNil(rr.Problems), Notes: nonNil(rr.Notes)}, digest: e.Record}
+		if st := rr.Statement(); st != nil {
+			p := &st.Predicate
+			r.lite = p
+			r.row.Verified = true
+			r.row.ReleasedAt, r.row.Decision, r.row.Verdict, r.row.Commit = p.ReleasedAt, p.Decision, p.Verdict, p.Source.Commit
 		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, status, err
+		r.at = parseTime(r.row.ReleasedAt)
+		recs[i] = r
 	}
 	sort.SliceStable(recs, func(i, j int) bool { return recs[i].row.Seq < recs[j].row.Seq })
 	for _, r := range recs {
@@ -292,45 +240,13 @@ func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now ti
 	return recs, status, nil
 }
 
-// statementOf returns the statement release.Verify decoded for a
-// record that verified, when the release package offers it
-// (RecordReport.Statement); otherwise the report reads the record back.
-func statementOf(ok bool, rr any) *attest.Statement {
-	if !ok {
-		return nil
-	}
-	if s, has := rr.(interface{ Statement() *attest.Statement }); has {
-		return s.Statement()
-	}
-	return nil
-}
-
 // reopen reads a record that verified and returns its payload, after
-// checking it is still the very file the ledger indexes (release.Verify
-// keeps the statements it checked to itself).
+// checking it is still the very file the ledger indexes.
 func reopen(root, rel, want string) ([]byte, error) {
-	payload, _, err := reopenInto(root, rel, want, nil)
-	return payload, err
-}
-
-// reopenInto is reopen reading the file into buf, which it returns for
-// reuse.
-func reopenInto(root, rel, want string, buf []byte) (payload, reuse []byte, err error) {
-	f, err := os.Open(filepath.Join(root, filepath.FromSlash(rel)))
+	b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
 	if err != nil {
-		return nil, buf, fmt.Errorf("read %s: %w", rel, err)
+		return nil, fmt.Errorf("read %s: %w", rel, err)
 	}
-	b := bytes.NewBuffer(buf[:0])
-	_, err = b.ReadFrom(f)
-	f.Close()
-	if err != nil {
-		return nil, buf, fmt.Errorf("read %s: %w", rel, err)
-	}
-	payload, err = envelopePayload(b.Bytes(), rel, want)
-	return payload, b.Bytes(), err
-}
-
-func envelopePayload(b []byte, rel, want string) ([]byte, error) {
 	if d := digest.Bytes(b); d != want {
 		return nil, fmt.Errorf("%s changed while the report was built", rel)
 	}
@@ -398,6 +314,9 @@ func modelNames(p *spec.Platform, recs []*record) []string {
 }
 
 type builder struct {
+	// ctx is Build's context, for the work a dossier starts (re-evaluating
+	// predictions for confidence intervals).
+	ctx      context.Context
 	o        Options
 	p        *spec.Platform
 	rules    map[string]policy.Rule
@@ -433,7 +352,7 @@ type dossier struct {
 	currentOrdered []*record
 	ref            *record
 	model          *spec.Model
-	ev             *evidenceDoc
+	ev             *evidence.Summary
 	// outcomes are the reference release's results folded per rule.
 	outcomes map[string]RuleOutcome
 	// ciNote says where the confidence intervals come from.

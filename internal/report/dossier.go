@@ -12,6 +12,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/metrics"
 	"github.com/slipway-ml/slipway/internal/policy"
+	qualitypkg "github.com/slipway-ml/slipway/internal/quality"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
 
@@ -127,7 +128,7 @@ func (b *builder) lineage(d *dossier, evMatch string) Lineage {
 	if d.model == nil {
 		return l
 	}
-	if d.ev != nil && d.ev.Data != nil && d.ev.Data.Drift != nil {
+	if d.ev != nil && d.ev.Data.Drift != nil {
 		dr := d.ev.Data.Drift
 		metric := d.model.Monitoring.Drift.Metric
 		if metric == "" {
@@ -172,10 +173,11 @@ func (b *builder) lineage(d *dossier, evMatch string) Lineage {
 		if ok {
 			row.Owner, row.Classification, row.PII, row.Version, row.Snapshot = ds.Owner, ds.Classification, nonNil(ds.PII), ds.Version, ds.Snapshot
 		}
-		if d.ev != nil && d.ev.Data != nil {
-			if se, ok := d.ev.Data.Sources[n]; ok {
+		if d.ev != nil {
+			if se, ok := d.ev.Data.Sources[n]; ok && se != nil {
 				row.QualitySource = SourceEvidence
-				row.SnapshotSHA256, row.Rows = se.SHA256, se.Rows
+				rows := se.Rows
+				row.SnapshotSHA256, row.Rows = se.SHA256, &rows
 				if se.Snapshot != "" {
 					row.Snapshot = se.Snapshot
 				}
@@ -193,7 +195,7 @@ func (b *builder) lineage(d *dossier, evMatch string) Lineage {
 	return l
 }
 
-func quality(se sourceEvidence, q *spec.Quality) []QualityCheck {
+func quality(se *qualitypkg.Report, q *spec.Quality) []QualityCheck {
 	out := []QualityCheck{}
 	for _, col := range slices.Sorted(maps.Keys(se.Completeness)) {
 		v := se.Completeness[col]
@@ -218,14 +220,13 @@ func quality(se sourceEvidence, q *spec.Quality) []QualityCheck {
 		age := f.AgeSeconds
 		out = append(out, QualityCheck{Check: "freshness", Column: f.Field, Value: &age, Bound: fmt.Sprintf("<= %s s", num(f.MaxAgeSeconds)), OK: f.Fresh, Detail: "newest " + f.Newest})
 	}
-	if se.DuplicateRows != nil {
-		c := QualityCheck{Check: "duplicate rows", Value: se.DuplicateRows, OK: true}
-		if q != nil && q.MaxDuplicateRows != nil {
-			c.Bound = fmt.Sprintf("<= %s", num(*q.MaxDuplicateRows))
-			c.OK = *se.DuplicateRows <= *q.MaxDuplicateRows
-		}
-		out = append(out, c)
+	dup := se.DuplicateRows
+	c := QualityCheck{Check: "duplicate rows", Value: &dup, OK: true}
+	if q != nil && q.MaxDuplicateRows != nil {
+		c.Bound = fmt.Sprintf("<= %s", num(*q.MaxDuplicateRows))
+		c.OK = dup <= *q.MaxDuplicateRows
 	}
+	out = append(out, c)
 	for _, v := range se.Violations {
 		out = append(out, QualityCheck{Check: v.Check, Column: v.Column, OK: false, Detail: v.Message})
 	}
@@ -456,7 +457,7 @@ func charts(a FairnessAttribute, th map[string]spec.Threshold) []Chart {
 }
 
 func (b *builder) tests(d *dossier) *Tests {
-	if d.ev == nil || d.ev.Tests == nil {
+	if d.ev == nil {
 		return nil
 	}
 	t := &Tests{Suites: []Suite{}, Source: SourceEvidence}
@@ -556,7 +557,7 @@ func handoverEvidence(rule string, d *dossier) string {
 				}
 			}
 		}
-		if d.ev != nil && d.ev.Runbook != nil && len(d.ev.Runbook.Sections) > 0 {
+		if d.ev != nil && len(d.ev.Runbook.Sections) > 0 {
 			s += "; sections: " + strings.Join(d.ev.Runbook.Sections, ", ")
 		}
 		return s

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/slipway-ml/slipway/internal/evidence"
@@ -42,7 +41,7 @@ func (b *builder) intervals(d *dossier) string {
 	}
 	cfg := evidence.MetricsConfig(*m, b.p.Policy.MinGroupSize)
 	cfg.Bootstrap, cfg.Seed, cfg.Workers = ciReplicates, ciSeed, 1
-	re, err := metrics.EvaluateFile(context.Background(), abs(b.p.Root, pred), cfg)
+	re, err := metrics.EvaluateFile(b.ctx, abs(b.p.Root, pred), cfg)
 	if err != nil || re.CI == nil || !sameCounts(ev, re) {
 		return ""
 	}

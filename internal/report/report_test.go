@@ -15,8 +15,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/check"
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/sign"
@@ -112,7 +112,7 @@ func buildReleased(root string) error {
 		if err != nil {
 			return err
 		}
-		in, err := release.ReadInput(filepath.Join(root, ".slipway", filepath.FromSlash(release.CheckResultFile)))
+		in, err := checkresult.Read(filepath.Join(root, ".slipway", filepath.FromSlash(checkresult.File)))
 		if err != nil {
 			return err
 		}
@@ -415,26 +415,6 @@ func hasPrefix(list []string, prefix string) bool {
 		}
 	}
 	return false
-}
-
-type withStatement struct{ st *attest.Statement }
-
-func (w withStatement) Statement() *attest.Statement { return w.st }
-
-// TestStatementOf: the report takes the statement release.Verify decoded
-// when the record report offers it, and only for records that verified.
-func TestStatementOf(t *testing.T) {
-	st := &attest.Statement{Type: attest.StatementV1}
-	if got := statementOf(true, withStatement{st}); got != st {
-		t.Errorf("offered statement not used: %v", got)
-	}
-	if got := statementOf(false, withStatement{st}); got != nil {
-		t.Errorf("statement of a failing record used: %v", got)
-	}
-	// Today's RecordReport offers none: the report reads records back.
-	if got := statementOf(true, release.RecordReport{OK: true}); got != nil {
-		t.Errorf("statement of a record report without one: %v", got)
-	}
 }
 
 // TestHTMLEscapes: text from records (messages, reasons, problems) never

@@ -4,27 +4,13 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/slipway-ml/slipway/internal/checkresult"
 )
 
-// Position is a place in a platform file, relative to the repository root.
-type Position struct {
-	File   string `json:"file"`
-	Line   int    `json:"line"`
-	Column int    `json:"column"`
-}
-
-// IsValid reports whether p names a file.
-func (p Position) IsValid() bool { return p.File != "" }
-
-func (p Position) String() string {
-	switch {
-	case p.File == "":
-		return "-"
-	case p.Line == 0:
-		return p.File
-	}
-	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Column)
-}
+// Position is a place in a platform file, relative to the repository root;
+// the check result document records positions in this shape.
+type Position = checkresult.Position
 
 // Problem is one thing wrong with a platform repository.
 type Problem struct {

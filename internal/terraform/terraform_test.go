@@ -203,7 +203,7 @@ terraform {
 }
 resource "terraform_data" "slow" {
   input = "x"
-  provisioner "local-exec" { command = "sleep 30" }
+  provisioner "local-exec" { command = "touch provisioning && sleep 30" }
 }
 `)
 	s := terraform.Stack{ID: "test/slow", Dir: dir}
@@ -218,18 +218,19 @@ resource "terraform_data" "slow" {
 	cctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- r.Apply(cctx, s, planFile) }()
-	// Wait until Terraform holds the lock, then interrupt it.
-	deadline := time.Now().Add(20 * time.Second)
+	// Wait until Terraform holds the lock and runs the provisioner (it
+	// touches a file first), then interrupt it.
+	deadline := time.Now().Add(60 * time.Second)
 	for {
-		if m, _ := filepath.Glob(filepath.Join(dir, "*.lock.info")); len(m) > 0 {
+		locked, _ := filepath.Glob(filepath.Join(dir, "*.lock.info"))
+		if _, err := os.Stat(filepath.Join(dir, "provisioning")); err == nil && len(locked) > 0 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("apply never took the lock")
+			t.Fatal("apply never reached the provisioner holding the lock")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	time.Sleep(500 * time.Millisecond)
 	cancel()
 	err = <-done
 	if !errors.Is(err, context.Canceled) {

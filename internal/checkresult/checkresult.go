@@ -1,0 +1,364 @@
+// Package checkresult is the check result document (docs/contracts.md): what
+// `slipway check --format json` prints and <work dir>/check/result.json
+// holds. `slipway check` produces it; the release, the pull request comment
+// and the audit report consume it.
+//
+// It is a leaf: it imports no SDK and of Slipway's only the leaves
+// atomicfile and digest, so a consumer depends on the document and not on
+// the packages that produce it. The types here are the only Go description
+// of the document.
+package checkresult
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/slipway-ml/slipway/internal/atomicfile"
+	"github.com/slipway-ml/slipway/internal/digest"
+)
+
+// File is where `slipway check` leaves its last result, relative to the
+// work dir.
+const File = "check/result.json"
+
+// Outcome is what a rule decided for a unit, and a unit's or a check's
+// verdict (pass, warn or deny).
+type Outcome string
+
+// Outcomes, in the order results are listed.
+const (
+	Deny   Outcome = "deny"
+	Warn   Outcome = "warn"
+	Waived Outcome = "waived"
+	Pass   Outcome = "pass"
+)
+
+// Severity is what a rule's finding does to a unit: deny blocks, warn
+// reports.
+type Severity string
+
+// Severities.
+const (
+	SeverityDeny Severity = "deny"
+	SeverityWarn Severity = "warn"
+)
+
+// Waiver statuses at check time.
+const (
+	WaiverActive     = "active"
+	WaiverExpired    = "expired"
+	WaiverUnapproved = "unapproved"
+)
+
+// ErrNoCheck means there is no check result to read.
+var ErrNoCheck = errors.New("no check result")
+
+// Result is the whole document.
+type Result struct {
+	// Verdict is deny if any unit denies, warn if any warns, else pass.
+	Verdict        Outcome `json:"verdict"`
+	Platform       string  `json:"platform"`
+	Commit         string  `json:"commit"`
+	Base           string  `json:"base"`
+	GeneratedAt    string  `json:"generated_at"`
+	SlipwayVersion string  `json:"slipway_version"`
+	// SpecDigest digests every spec file judged (spec.Digest), so a
+	// release can tell a stale result.
+	SpecDigest string `json:"spec_digest,omitempty"`
+	// Units are the (model, environment) pairs in scope, deny first.
+	Units []Unit `json:"units"`
+	// Shared are the plan summaries of the environments' _shared stacks.
+	Shared  []*Plan       `json:"shared"`
+	Waivers []WaiverState `json:"waivers"`
+	// Approvals are the pull request's reviews, when the producer
+	// reports them.
+	Approvals []Approval `json:"approvals,omitempty"`
+	Errors    []string   `json:"errors"`
+
+	// Digest is the digest of the bytes the result was read from; empty
+	// for a result built in memory.
+	Digest string `json:"-"`
+}
+
+// Unit is the decision for one model in one environment.
+type Unit struct {
+	Model        string  `json:"model"`
+	ModelVersion string  `json:"model_version"`
+	Environment  string  `json:"environment"`
+	Verdict      Outcome `json:"verdict"`
+	// Plan is the stack's plan summary; null under --no-plan.
+	Plan     *Plan        `json:"plan"`
+	Evidence *EvidenceRef `json:"evidence"`
+	Results  []Finding    `json:"results"`
+	// Approvals are the reviews of this unit, when the producer reports
+	// them per unit.
+	Approvals []Approval `json:"approvals,omitempty"`
+}
+
+// Plan is the plan summary of one stack, as `slipway plan` writes it
+// (terraform.Summary).
+type Plan struct {
+	Stack string `json:"stack"`
+	// Name is the stack's name within its environment: the model's name
+	// or "_shared".
+	Name        string     `json:"name"`
+	Environment string     `json:"environment"`
+	Model       string     `json:"model"`
+	Reasons     []string   `json:"reasons"`
+	Mode        string     `json:"mode"`
+	Changes     Changes    `json:"changes"`
+	Resources   []Resource `json:"resources"`
+	Drift       []Resource `json:"drift,omitempty"`
+	// Deployment is the module inputs rendered for the model; null for a
+	// shared or removed stack. It is kept as written: no consumer of the
+	// check result reads into it.
+	Deployment json.RawMessage `json:"deployment"`
+	Orphan     bool            `json:"orphan,omitempty"`
+	// PlanFile is relative to the platform repository.
+	PlanFile   string `json:"plan_file"`
+	PlanSHA256 string `json:"plan_sha256"`
+	// ConfigSHA256 is the digest of the rendered main.tf.json planned.
+	ConfigSHA256     string `json:"config_sha256"`
+	TerraformVersion string `json:"terraform_version"`
+}
+
+// Changes counts a plan's resource actions.
+type Changes struct {
+	Create  int `json:"create"`
+	Update  int `json:"update"`
+	Delete  int `json:"delete"`
+	Replace int `json:"replace"`
+}
+
+// Resource is one planned resource change.
+type Resource struct {
+	Address string   `json:"address"`
+	Type    string   `json:"type"`
+	Actions []string `json:"actions"`
+	// Changed lists the attribute paths that change.
+	Changed []string `json:"changed"`
+	// Diff gives old and new values, sensitive ones already redacted.
+	Diff []AttrDiff `json:"diff,omitempty"`
+}
+
+// AttrDiff is one changed attribute; the values are kept as written.
+type AttrDiff struct {
+	Path   string          `json:"path"`
+	Before json.RawMessage `json:"before"`
+	After  json.RawMessage `json:"after"`
+}
+
+// EvidenceRef locates the evidence summary a unit was judged on and
+// carries the figures a reviewer looks at first.
+type EvidenceRef struct {
+	Path     string              `json:"path"`
+	SHA256   string              `json:"sha256"`
+	Headline map[string]*float64 `json:"headline"`
+	// Baseline are the baseline metrics the spec records, for deltas.
+	Baseline map[string]float64 `json:"baseline"`
+	// Fairness is, per sensitive attribute and bounded metric, the value
+	// measured and the threshold applied.
+	Fairness map[string]map[string]FairnessFigure `json:"fairness"`
+}
+
+// FairnessFigure is one fairness metric of one attribute.
+type FairnessFigure struct {
+	Value     *float64  `json:"value"`
+	Threshold Threshold `json:"threshold"`
+}
+
+// Threshold bounds a value; nil ends are open.
+type Threshold struct {
+	Min *float64 `json:"min,omitempty"`
+	Max *float64 `json:"max,omitempty"`
+}
+
+// Finding is one rule's decision for one unit.
+type Finding struct {
+	Rule        string   `json:"rule"`
+	Severity    Severity `json:"severity"`
+	Outcome     Outcome  `json:"outcome"`
+	Message     string   `json:"message"`
+	Model       string   `json:"model"`
+	Environment string   `json:"environment"`
+	Pos         Position `json:"pos"`
+	// Field is the path inside the model spec the result concerns, or a
+	// platform path for results about other parts of the spec.
+	Field    string         `json:"field,omitempty"`
+	Controls []Control      `json:"controls"`
+	Waiver   *AppliedWaiver `json:"waiver"`
+}
+
+// Position is a place in a platform file, relative to the repository root.
+type Position struct {
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Column int    `json:"column"`
+}
+
+// IsValid reports whether p names a file.
+func (p Position) IsValid() bool { return p.File != "" }
+
+func (p Position) String() string {
+	switch {
+	case p.File == "":
+		return "-"
+	case p.Line == 0:
+		return p.File
+	}
+	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Column)
+}
+
+// Control is one compliance item a rule serves, such as
+// {"EU AI Act", "Annex IV 2(g)"}.
+type Control struct {
+	Framework string `json:"framework"`
+	ID        string `json:"id"`
+}
+
+// Waiver excuses a model from a rule in an environment until it expires.
+type Waiver struct {
+	Rule        string `json:"rule"`
+	Model       string `json:"model"`
+	Environment string `json:"environment"`
+	Reason      string `json:"reason"`
+	ApprovedBy  string `json:"approvedBy,omitempty"`
+	Expires     string `json:"expires"`
+	Ticket      string `json:"ticket"`
+}
+
+// AppliedWaiver is the waiver that turned a denial into a waived result.
+type AppliedWaiver struct {
+	Waiver
+	Pos Position `json:"pos"`
+}
+
+// WaiverState is a waiver of the platform with its status at check time.
+type WaiverState struct {
+	Waiver
+	// Status is active, expired or unapproved.
+	Status string   `json:"status"`
+	Pos    Position `json:"pos"`
+}
+
+// Approval is one review.
+type Approval struct {
+	User        string `json:"user"`
+	State       string `json:"state"`
+	SubmittedAt string `json:"submitted_at"`
+}
+
+// Counts tallies results by outcome.
+type Counts struct {
+	Deny, Warn, Waived, Pass int
+}
+
+// Count tallies the results of a unit.
+func (u Unit) Count() Counts {
+	var c Counts
+	for _, r := range u.Results {
+		switch r.Outcome {
+		case Deny:
+			c.Deny++
+		case Warn:
+			c.Warn++
+		case Waived:
+			c.Waived++
+		case Pass:
+			c.Pass++
+		}
+	}
+	return c
+}
+
+// The release policy's rule ids: the check warns with approvalsPending
+// while approvals are missing; a release refuses under approvalsRule.
+const (
+	approvalsPending = "release.approvals_pending"
+	approvalsRule    = "release.approvals"
+)
+
+// Denials are the reasons the unit may not be released, none when it may.
+func (u Unit) Denials() []string {
+	var out []string
+	if u.Verdict == Deny {
+		out = append(out, "verdict is deny")
+	}
+	for _, r := range u.Results {
+		switch {
+		case r.Outcome == Deny:
+			out = append(out, fmt.Sprintf("%s: %s", r.Rule, r.Message))
+		case r.Rule == approvalsPending && r.Outcome == Warn:
+			// During a pull request a missing approval is a warning;
+			// a release fails closed: it counts only the reviews the
+			// check saw, which `slipway check --github` reads from the
+			// merged pull request.
+			out = append(out, fmt.Sprintf("%s: %s", approvalsRule, r.Message))
+		}
+	}
+	if len(out) > 1 && out[0] == "verdict is deny" {
+		out = out[1:]
+	}
+	return out
+}
+
+// Decode parses a check result document and checks the fields every
+// consumer relies on.
+func Decode(data []byte) (*Result, error) {
+	var r Result
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("decode check result: %w", err)
+	}
+	switch r.Verdict {
+	case Pass, Warn, Deny:
+	default:
+		return nil, fmt.Errorf("decode check result: verdict %q: want pass, warn or deny", r.Verdict)
+	}
+	for i, u := range r.Units {
+		if u.Model == "" || u.Environment == "" {
+			return nil, fmt.Errorf("decode check result: units[%d]: model and environment are required", i)
+		}
+	}
+	r.Digest = digest.Bytes(data)
+	return &r, nil
+}
+
+// Read reads the check result document at path. A missing file wraps
+// ErrNoCheck.
+func Read(path string) (*Result, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s does not exist: run `slipway check` first", ErrNoCheck, path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r, err := Decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
+// Encode writes r as indented JSON, the one encoding of the document on
+// stdout and on disk.
+func Encode(w io.Writer, r *Result) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(r)
+}
+
+// Write writes r to path, replacing the file atomically.
+func Write(path string, r *Result) error {
+	var b bytes.Buffer
+	if err := Encode(&b, r); err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(path, b.Bytes(), 0o644)
+}

@@ -1,0 +1,77 @@
+package checkresult
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestRoundTrip decodes a check result `slipway check` wrote (the check's
+// golden file) and encodes it again: the bytes must not change, so the
+// document's types hold every field the producer writes.
+func TestRoundTrip(t *testing.T) {
+	for _, path := range []string{
+		"../check/testdata/rejected.json",
+	} {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := Decode(want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got bytes.Buffer
+			if err := Encode(&got, r); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(string(want), got.String()); diff != "" {
+				t.Errorf("re-encoded document differs (-read +written):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDecodeRejects(t *testing.T) {
+	for name, doc := range map[string]string{
+		"verdict":     `{"verdict":"maybe","units":[]}`,
+		"unit model":  `{"verdict":"pass","units":[{"environment":"e"}]}`,
+		"not json":    `{`,
+		"wrong field": `{"verdict":"pass","units":"x"}`,
+	} {
+		if _, err := Decode([]byte(doc)); err == nil {
+			t.Errorf("%s: decoded %s", name, doc)
+		}
+	}
+}
+
+func TestReadMissing(t *testing.T) {
+	_, err := Read(filepath.Join(t.TempDir(), File))
+	if !errors.Is(err, ErrNoCheck) {
+		t.Fatalf("got %v, want ErrNoCheck", err)
+	}
+}
+
+func TestDenials(t *testing.T) {
+	tests := []struct {
+		name string
+		unit Unit
+		want []string
+	}{
+		{"pass", Unit{Verdict: Pass, Results: []Finding{{Rule: "a", Outcome: Pass}}}, nil},
+		{"deny", Unit{Verdict: Deny, Results: []Finding{{Rule: "a", Outcome: Deny, Message: "bad"}, {Rule: "b", Outcome: Waived}}}, []string{"a: bad"}},
+		{"deny without finding", Unit{Verdict: Deny}, []string{"verdict is deny"}},
+		{"approvals pending", Unit{Verdict: Warn, Results: []Finding{{Rule: "release.approvals_pending", Outcome: Warn, Message: "1 of 2"}}}, []string{"release.approvals: 1 of 2"}},
+		{"other warning", Unit{Verdict: Warn, Results: []Finding{{Rule: "x", Outcome: Warn}}}, nil},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, tt.unit.Denials()); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}

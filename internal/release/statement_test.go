@@ -1,0 +1,42 @@
+package release
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/slipway-ml/slipway/internal/attest"
+)
+
+// TestRecordStatement: a record that verified offers the statement
+// verification decoded, approvals included (the report's history shows
+// them); a record that failed offers none.
+func TestRecordStatement(t *testing.T) {
+	f := newFixture(t)
+	in := f.input(t, f.unit(t, "staging", "credit-default"), f.unit(t, "staging", "fraud"))
+	if _, err := f.release(t, in, "staging", "", signedAt); err != nil {
+		t.Fatal(err)
+	}
+	// Saved plans changing after the release fail credit-default's record.
+	f.write(t, ".slipway/plans/staging/credit-default.tfplan", []byte("tampered plan"))
+	rep := f.verify(t, VerifyOptions{})
+	got := map[string]bool{}
+	for _, r := range rep.Records {
+		st := r.Statement()
+		got[r.Model] = st != nil
+		if st == nil {
+			continue
+		}
+		p := st.Predicate
+		if p.Model.Name != r.Model || p.Environment != "staging" || p.Decision != attest.DecisionPass {
+			t.Errorf("%s: statement of another record: %+v", r.Path, p.Model)
+		}
+		want := []attest.Approval{{User: "alice", State: "APPROVED", SubmittedAt: "2026-11-23T10:00:00Z"}}
+		if diff := cmp.Diff(want, p.Approvals); diff != "" {
+			t.Errorf("%s: approvals (-want +got):\n%s", r.Path, diff)
+		}
+	}
+	if diff := cmp.Diff(map[string]bool{"credit-default": false, "fraud": true}, got); diff != "" {
+		t.Errorf("records offering a statement (-want +got):\n%s", diff)
+	}
+}
