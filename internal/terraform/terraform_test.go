@@ -55,14 +55,24 @@ func TestFindTooOld(t *testing.T) {
 	}
 }
 
-// realBinary finds the terraform on PATH; these tests run the real thing.
-func realBinary(t testing.TB) *terraform.Binary {
+// eachBinary runs fn once per binary on PATH, terraform and tofu, as a
+// subtest named after it: these tests run the real thing, and Slipway
+// supports both.
+func eachBinary(t *testing.T, fn func(t *testing.T, bin *terraform.Binary)) {
 	t.Helper()
-	bin, err := terraform.Find(context.Background(), "")
-	if err != nil {
-		t.Skipf("no terraform: %v", err)
+	if testing.Short() {
+		t.Skip("runs Terraform; skipped with -short")
 	}
-	return bin
+	bins, err := terraform.FindAll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bins) == 0 {
+		t.Skip("no terraform or tofu on PATH")
+	}
+	for _, bin := range bins {
+		t.Run(bin.Name, func(t *testing.T) { fn(t, bin) })
+	}
 }
 
 func writeRoot(t *testing.T, dir, body string) {
@@ -93,8 +103,9 @@ resource "terraform_data" "d" {
 }
 `
 
-func TestPlanApplySummary(t *testing.T) {
-	bin := realBinary(t)
+func TestPlanApplySummary(t *testing.T) { eachBinary(t, testPlanApplySummary) }
+
+func testPlanApplySummary(t *testing.T, bin *terraform.Binary) {
 	ctx := context.Background()
 	work := t.TempDir()
 	r, err := terraform.NewRunner(bin, work)
@@ -165,8 +176,9 @@ func TestPlanApplySummary(t *testing.T) {
 	}
 }
 
-func TestTerraformErrorNamesStack(t *testing.T) {
-	bin := realBinary(t)
+func TestTerraformErrorNamesStack(t *testing.T) { eachBinary(t, testTerraformErrorNamesStack) }
+
+func testTerraformErrorNamesStack(t *testing.T, bin *terraform.Binary) {
 	work := t.TempDir()
 	r, err := terraform.NewRunner(bin, work)
 	if err != nil {
@@ -178,7 +190,7 @@ func TestTerraformErrorNamesStack(t *testing.T) {
 	if err == nil {
 		_, err = r.Plan(context.Background(), terraform.Stack{ID: "prod/broken", Dir: dir}, filepath.Join(work, "x.tfplan"), terraform.Normal)
 	}
-	if err == nil || !strings.Contains(err.Error(), "stack prod/broken: terraform") || !strings.Contains(err.Error(), "missing") {
+	if err == nil || !strings.Contains(err.Error(), "stack prod/broken: "+bin.Name) || !strings.Contains(err.Error(), "missing") {
 		t.Fatalf("err = %v, want the stack name and Terraform's message", err)
 	}
 	if _, statErr := os.Stat(filepath.Join(work, "x.tfplan")); statErr == nil {
@@ -188,8 +200,9 @@ func TestTerraformErrorNamesStack(t *testing.T) {
 
 // TestInterruptReleasesLock cancels an apply while Terraform runs a slow
 // provisioner and checks that the state lock was released.
-func TestInterruptReleasesLock(t *testing.T) {
-	bin := realBinary(t)
+func TestInterruptReleasesLock(t *testing.T) { eachBinary(t, testInterruptReleasesLock) }
+
+func testInterruptReleasesLock(t *testing.T, bin *terraform.Binary) {
 	work := t.TempDir()
 	r, err := terraform.NewRunner(bin, work)
 	if err != nil {
