@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"sort"
@@ -13,12 +14,18 @@ import (
 	tfjson "github.com/hashicorp/terraform-json"
 )
 
-// Slipway runs `terraform show -json` itself rather than through
-// terraform-exec: each terraform-exec instance asks Terraform its version
-// (`terraform version -json`, one more process) before its first show, so
-// planning eight stacks started eight extra processes. Find has asked the
-// version once for the whole process, and every binary it accepts has
-// `show -json`.
+// Slipway runs `terraform init` and `terraform show -json` itself rather
+// than through terraform-exec: each terraform-exec instance asks Terraform
+// its version (`terraform version -json`, one more process) before its
+// first init or show, so planning eight stacks started eight to sixteen
+// extra processes. Find has asked the version once for the whole process,
+// and every binary it accepts has these commands and flags.
+
+// init runs `init -reconfigure` on the stack, as terraform-exec's Init with
+// Upgrade(false) and Reconfigure(true) does.
+func (r *Runner) init(ctx context.Context, s Stack) error {
+	return r.run(ctx, s, io.Discard, "init", "-no-color", "-input=false", "-backend=true", "-get=true", "-upgrade=false", "-reconfigure")
+}
 
 // showPlan reads a saved plan file as JSON, decoded as terraform-exec's
 // ShowPlanFile decodes it (numbers as float64).
@@ -47,12 +54,21 @@ func (r *Runner) showState(ctx context.Context, s Stack) (*tfjson.State, error) 
 	return &st, nil
 }
 
-// showJSON runs `show -json [file]` in the stack's directory with the
-// stack's environment and decodes stdout into v. On failure the error
-// carries Terraform's stderr, as terraform-exec's errors do, so wrap can
-// read it; on cancellation it wraps the context's error.
+// showJSON runs `show -json [file]` and decodes its output into v.
 func (r *Runner) showJSON(ctx context.Context, s Stack, v json.Unmarshaler, args ...string) error {
-	cmd := exec.CommandContext(ctx, r.bin.Path, append([]string{"show", "-json", "-no-color"}, args...)...)
+	var stdout bytes.Buffer
+	if err := r.run(ctx, s, &stdout, append([]string{"show", "-json", "-no-color"}, args...)...); err != nil {
+		return err
+	}
+	return v.UnmarshalJSON(stdout.Bytes())
+}
+
+// run runs the binary with args in the stack's directory and environment,
+// stdout to w. On failure the error carries Terraform's stderr, as
+// terraform-exec's errors do, so wrap can read it; on cancellation it
+// wraps the context's error.
+func (r *Runner) run(ctx context.Context, s Stack, w io.Writer, args ...string) error {
+	cmd := exec.CommandContext(ctx, r.bin.Path, args...)
 	cmd.Dir = s.Dir
 	cmd.Env = runEnv(r.env(s))
 	// As terraform-exec does: an interrupt lets Terraform stop cleanly, and
@@ -60,15 +76,15 @@ func (r *Runner) showJSON(ctx context.Context, s Stack, v json.Unmarshaler, args
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = r.WaitDelay
 	ownProcessGroup(cmd)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = w, &stderr
 	if err := cmd.Run(); err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return fmt.Errorf("%w: %w", err, ctxErr)
 		}
 		return fmt.Errorf("%w\n\n%s", err, strings.TrimSpace(stderr.String()))
 	}
-	return v.UnmarshalJSON(stdout.Bytes())
+	return nil
 }
 
 // runEnv is the process environment for env, with what terraform-exec sets

@@ -310,7 +310,7 @@ func (r *Runner) Init(ctx context.Context, s Stack) error {
 	if err != nil {
 		return err
 	}
-	if err := tf.Init(ctx, tfexec.Upgrade(false), tfexec.Reconfigure(true)); err != nil {
+	if err := r.init(ctx, s); err != nil {
 		return r.wrap(s, "init", err)
 	}
 	if ws := s.Workspace; ws != "" && ws != "default" {
