@@ -12,13 +12,14 @@ import (
 	"github.com/slipway-ml/slipway/internal/reconcile"
 	"github.com/slipway-ml/slipway/internal/spec"
 	"github.com/slipway-ml/slipway/internal/terraform"
+	"github.com/slipway-ml/slipway/internal/terraform/tftest"
 )
 
 // TestPGBackend plans and applies an environment whose state lives in a
 // real PostgreSQL: every stack gets its own workspace in the
 // environment's schema, and the connection string only travels through
 // the environment variable the spec names.
-func TestPGBackend(t *testing.T) { eachTerraform(t, testPGBackend) }
+func TestPGBackend(t *testing.T) { tftest.Each(t, testPGBackend) }
 
 func testPGBackend(t *testing.T, bin *terraform.Binary) {
 	pg := pgtest.Start(t)

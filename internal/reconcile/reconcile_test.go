@@ -17,6 +17,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/reconcile"
 	"github.com/slipway-ml/slipway/internal/spec"
 	"github.com/slipway-ml/slipway/internal/terraform"
+	"github.com/slipway-ml/slipway/internal/terraform/tftest"
 )
 
 func copyDir(t testing.TB, src, dst string) {
@@ -90,25 +91,6 @@ func needTerraform(t testing.TB) {
 	}
 }
 
-// eachTerraform runs fn once per binary on PATH, terraform and tofu, as a
-// subtest named after it: Slipway supports both, and CI has both.
-func eachTerraform(t *testing.T, fn func(t *testing.T, bin *terraform.Binary)) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("runs Terraform; skipped with -short")
-	}
-	bins, err := terraform.FindAll(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(bins) == 0 {
-		t.Skip("no terraform or tofu on PATH")
-	}
-	for _, bin := range bins {
-		t.Run(bin.Name, func(t *testing.T) { fn(t, bin) })
-	}
-}
-
 func byStack(sums []terraform.Summary) map[string]terraform.Summary {
 	m := map[string]terraform.Summary{}
 	for _, s := range sums {
@@ -119,7 +101,7 @@ func byStack(sums []terraform.Summary) map[string]terraform.Summary {
 
 // TestLifecycle plans and applies the small platform, then changes a spec,
 // removes a model, and changes state behind Slipway's back.
-func TestLifecycle(t *testing.T) { eachTerraform(t, testLifecycle) }
+func TestLifecycle(t *testing.T) { tftest.Each(t, testLifecycle) }
 
 func testLifecycle(t *testing.T, bin *terraform.Binary) {
 	ctx := context.Background()
@@ -360,7 +342,7 @@ func TestAffectedNamedStacks(t *testing.T) {
 
 // TestNamespaceChangeReplaces checks that moving an environment to another
 // namespace plans replacements, as a cluster would recreate the workloads.
-func TestNamespaceChangeReplaces(t *testing.T) { eachTerraform(t, testNamespaceChangeReplaces) }
+func TestNamespaceChangeReplaces(t *testing.T) { tftest.Each(t, testNamespaceChangeReplaces) }
 
 func testNamespaceChangeReplaces(t *testing.T, bin *terraform.Binary) {
 	ctx := context.Background()
@@ -407,7 +389,7 @@ func (h cancelOn) Handle(ctx context.Context, r slog.Record) error {
 
 // TestInterrupt cancels a plan after its first stack: the run stops with a
 // clear error, leaves no partial plan file, and the next run finds no lock.
-func TestInterrupt(t *testing.T) { eachTerraform(t, testInterrupt) }
+func TestInterrupt(t *testing.T) { tftest.Each(t, testInterrupt) }
 
 func testInterrupt(t *testing.T, bin *terraform.Binary) {
 	root := newPlatform(t)
@@ -475,7 +457,7 @@ func checkContract(t *testing.T, file string) {
 // planning matrix's artifacts does, and plans again what changed. Terraform
 // writes a new plan file, with a new digest, every time it plans, so an
 // unchanged digest proves the plan was reused.
-func TestPlanReuse(t *testing.T) { eachTerraform(t, testPlanReuse) }
+func TestPlanReuse(t *testing.T) { tftest.Each(t, testPlanReuse) }
 
 func testPlanReuse(t *testing.T, bin *terraform.Binary) {
 	ctx := context.Background()

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/slipway-ml/slipway/internal/terraform"
+	"github.com/slipway-ml/slipway/internal/terraform/tftest"
 )
 
 // spy is a shell script standing in for the real binary: it records each
@@ -29,7 +30,7 @@ exit $rc
 // HOME: every run must get Slipway's own existing CLI configuration, none
 // may warn about any, and the version is asked once.
 func TestEveryRunGetsSlipwayCLIConfig(t *testing.T) {
-	eachBinary(t, func(t *testing.T, bin *terraform.Binary) {
+	tftest.Each(t, func(t *testing.T, bin *terraform.Binary) {
 		home, logDir := t.TempDir(), t.TempDir()
 		broken := []byte("provider_installation {\n  this is not HCL\n")
 		for _, rc := range []string{".terraformrc", ".tofurc"} {

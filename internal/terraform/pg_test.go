@@ -11,6 +11,7 @@ import (
 
 	"github.com/slipway-ml/slipway/internal/pgtest"
 	"github.com/slipway-ml/slipway/internal/terraform"
+	"github.com/slipway-ml/slipway/internal/terraform/tftest"
 )
 
 const pgRoot = `
@@ -27,7 +28,7 @@ resource "terraform_data" "slow" {
 // PostgreSQL state backend, from two working directories as two CI runners
 // would: without a lock timeout one fails with a lock error, with one it
 // waits and then finds its plan stale. Either way the state stays whole.
-func TestPGLocking(t *testing.T) { eachBinary(t, testPGLocking) }
+func TestPGLocking(t *testing.T) { tftest.Each(t, testPGLocking) }
 
 func testPGLocking(t *testing.T, bin *terraform.Binary) {
 	pg := pgtest.Start(t)
@@ -113,7 +114,7 @@ func testPGLocking(t *testing.T, bin *terraform.Binary) {
 
 // TestPGInterruptReleasesLock interrupts an apply holding the PostgreSQL
 // state lock and checks that the next run gets the lock at once.
-func TestPGInterruptReleasesLock(t *testing.T) { eachBinary(t, testPGInterruptReleasesLock) }
+func TestPGInterruptReleasesLock(t *testing.T) { tftest.Each(t, testPGInterruptReleasesLock) }
 
 func testPGInterruptReleasesLock(t *testing.T, bin *terraform.Binary) {
 	pg := pgtest.Start(t)

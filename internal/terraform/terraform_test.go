@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/slipway-ml/slipway/internal/terraform"
+	"github.com/slipway-ml/slipway/internal/terraform/tftest"
 )
 
 func TestCandidates(t *testing.T) {
@@ -55,26 +56,6 @@ func TestFindTooOld(t *testing.T) {
 	}
 }
 
-// eachBinary runs fn once per binary on PATH, terraform and tofu, as a
-// subtest named after it: these tests run the real thing, and Slipway
-// supports both.
-func eachBinary(t *testing.T, fn func(t *testing.T, bin *terraform.Binary)) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("runs Terraform; skipped with -short")
-	}
-	bins, err := terraform.FindAll(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(bins) == 0 {
-		t.Skip("no terraform or tofu on PATH")
-	}
-	for _, bin := range bins {
-		t.Run(bin.Name, func(t *testing.T) { fn(t, bin) })
-	}
-}
-
 func writeRoot(t *testing.T, dir, body string) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -103,7 +84,7 @@ resource "terraform_data" "d" {
 }
 `
 
-func TestPlanApplySummary(t *testing.T) { eachBinary(t, testPlanApplySummary) }
+func TestPlanApplySummary(t *testing.T) { tftest.Each(t, testPlanApplySummary) }
 
 func testPlanApplySummary(t *testing.T, bin *terraform.Binary) {
 	ctx := context.Background()
@@ -176,7 +157,7 @@ func testPlanApplySummary(t *testing.T, bin *terraform.Binary) {
 	}
 }
 
-func TestTerraformErrorNamesStack(t *testing.T) { eachBinary(t, testTerraformErrorNamesStack) }
+func TestTerraformErrorNamesStack(t *testing.T) { tftest.Each(t, testTerraformErrorNamesStack) }
 
 func testTerraformErrorNamesStack(t *testing.T, bin *terraform.Binary) {
 	work := t.TempDir()
@@ -200,7 +181,7 @@ func testTerraformErrorNamesStack(t *testing.T, bin *terraform.Binary) {
 
 // TestInterruptReleasesLock cancels an apply while Terraform runs a slow
 // provisioner and checks that the state lock was released.
-func TestInterruptReleasesLock(t *testing.T) { eachBinary(t, testInterruptReleasesLock) }
+func TestInterruptReleasesLock(t *testing.T) { tftest.Each(t, testInterruptReleasesLock) }
 
 func testInterruptReleasesLock(t *testing.T, bin *terraform.Binary) {
 	work := t.TempDir()
