@@ -6,7 +6,7 @@ BIN      := $(CURDIR)/bin
 export PATH := $(TOOLS):$(BIN):$(PATH)
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: all build demo test tools fmt-check vet bench clean
+.PHONY: all build demo test tools opentofu fmt-check vet bench bench-terraform clean
 
 all: build
 
@@ -14,10 +14,16 @@ build:
 	$(GO) build -o $(BIN)/slipway ./cmd/slipway
 
 ## demo: build Slipway and run the main job on examples/credit-risk
-demo: build
+demo: build opentofu
 	.ci/demo examples/credit-risk
 
-## tools: the real cosign and opa CLIs the interoperability tests use
+## opentofu: OpenTofu built from source into .tools/bin (version in .ci/versions)
+## when neither terraform nor tofu is on PATH, and in CI always
+opentofu:
+	.ci/install-opentofu
+
+## tools: OpenTofu as above, and the real cosign and opa CLIs the
+## interoperability tests use
 tools:
 	.ci/install-tools
 
@@ -34,10 +40,15 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-## bench: every Go benchmark, then slipway validate against cue vet
+## bench: every Go benchmark, slipway validate against cue vet, and
+## slipway plan against terraform plan + show in a shell loop
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
 	.ci/bench-cue-vet 1000 11
+	.ci/bench-terraform 5
+
+bench-terraform:
+	.ci/bench-terraform 5
 
 clean:
 	rm -rf $(BIN) .tools examples/*/.slipway

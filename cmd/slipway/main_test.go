@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/slipway-ml/slipway/internal/cli"
+	"github.com/slipway-ml/slipway/internal/terraform"
 )
 
 func TestMain(m *testing.M) {
@@ -18,21 +20,64 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// TestScript runs the end-to-end scripts in testdata/script. Scripts find
-// the repository's examples through $EXAMPLES.
+// bothBinaries are the scripts that run Terraform end to end (plan, apply,
+// drift, release, the apply gate): they run once per binary on PATH,
+// terraform and tofu. The others run with the first binary only.
+var bothBinaries = []string{"plan_*.txtar", "release_*.txtar"}
+
+// TestScript runs the end-to-end scripts in testdata/script, as a subtest
+// per Terraform binary. Scripts find the repository's examples through
+// $EXAMPLES; slipway finds the binary through $SLIPWAY_TERRAFORM, which
+// scripts also use to run it directly; $TF_NAME is its name.
 func TestScript(t *testing.T) {
-	testscript.Run(t, testscript.Params{
+	bins, err := terraform.FindAll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bins) == 0 {
+		// The scripts that need Terraform fail and say so.
+		testscript.Run(t, scriptParams(t, nil, nil))
+		return
+	}
+	for i, bin := range bins {
+		t.Run(bin.Name, func(t *testing.T) {
+			var files []string
+			if i > 0 {
+				for _, pattern := range bothBinaries {
+					m, err := filepath.Glob(filepath.Join("testdata/script", pattern))
+					if err != nil {
+						t.Fatal(err)
+					}
+					files = append(files, m...)
+				}
+			}
+			testscript.Run(t, scriptParams(t, bin, files))
+		})
+	}
+}
+
+// scriptParams runs files (all scripts when nil) with bin (none when nil).
+func scriptParams(t *testing.T, bin *terraform.Binary, files []string) testscript.Params {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		UpdateScripts:       os.Getenv("UPDATE_SCRIPTS") != "",
 		Setup: func(env *testscript.Env) error {
-			wd, err := os.Getwd()
-			if err != nil {
-				return err
-			}
 			env.Setenv("EXAMPLES", wd+"/../../examples")
 			env.Setenv("CHECKPOINT_DISABLE", "1")
+			if bin != nil {
+				env.Setenv(terraform.BinaryEnv, bin.Path)
+				env.Setenv("TF_NAME", bin.Name)
+			}
 			return nil
 		},
-	})
+	}
+	if files != nil {
+		p.Dir, p.Files = "", files
+	}
+	return p
 }

@@ -81,7 +81,7 @@ Exit status: 0 when every unit passes (warnings and waived denials allowed),
 	cmd.Flags().StringSliceVar(&opts.Envs, "env", nil, "only these `ENV`ironments (repeatable; default all)")
 	cmd.Flags().BoolVar(&opts.NoPlan, "no-plan", false, "skip Terraform; the infrastructure rules do not apply")
 	cmd.Flags().BoolVar(&opts.SaveInputs, "save-inputs", false, "also write each unit's policy input to <workdir>/check/inputs/<env>/<model>.json (for slipway policy eval)")
-	cmd.Flags().StringVar(&opts.Terraform, "terraform", "", "Terraform or OpenTofu binary `PATH`")
+	cmd.Flags().StringVar(&opts.Terraform, "terraform", "", "Terraform or OpenTofu binary `PATH` (default $SLIPWAY_TERRAFORM, else terraform, else tofu, on PATH)")
 	cmd.Flags().IntVar(&opts.Parallel, "parallel", 2, "plan up to `N` stacks at once")
 	cmd.Flags().BoolVar(&opts.ReusePlans, "reuse-plans", false, "take saved plans (e.g. from a workflow's planning matrix) whose plan file and rendered stack are unchanged, instead of planning again")
 	cmd.Flags().BoolVar(&github, "github", false, "in GitHub Actions: scope by the pull request's changed files, count its approvals and post the report")

@@ -25,7 +25,7 @@ func (f *reconcileFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.workdir, "workdir", "", "work `DIR` for rendered stacks, plans and local state (default <repo>/.slipway)")
 	cmd.Flags().StringSliceVar(&f.envs, "env", nil, "only these `ENV`ironments (repeatable; default all)")
 	cmd.Flags().IntVar(&f.parallel, "parallel", 1, "run Terraform on up to `N` stacks at once")
-	cmd.Flags().StringVar(&f.terraform, "terraform", "", "Terraform or OpenTofu binary `PATH` (default terraform, else tofu, on PATH)")
+	cmd.Flags().StringVar(&f.terraform, "terraform", "", "Terraform or OpenTofu binary `PATH` (default $SLIPWAY_TERRAFORM, else terraform, else tofu, on PATH)")
 }
 
 func (f *reconcileFlags) options(o *options) (reconcile.Options, error) {

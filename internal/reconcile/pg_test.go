@@ -11,14 +11,17 @@ import (
 	"github.com/slipway-ml/slipway/internal/pgtest"
 	"github.com/slipway-ml/slipway/internal/reconcile"
 	"github.com/slipway-ml/slipway/internal/spec"
+	"github.com/slipway-ml/slipway/internal/terraform"
+	"github.com/slipway-ml/slipway/internal/terraform/tftest"
 )
 
 // TestPGBackend plans and applies an environment whose state lives in a
 // real PostgreSQL: every stack gets its own workspace in the
 // environment's schema, and the connection string only travels through
 // the environment variable the spec names.
-func TestPGBackend(t *testing.T) {
-	needTerraform(t)
+func TestPGBackend(t *testing.T) { tftest.Each(t, testPGBackend) }
+
+func testPGBackend(t *testing.T, bin *terraform.Binary) {
 	pg := pgtest.Start(t)
 	ctx := context.Background()
 	root := newPlatform(t)
@@ -30,6 +33,7 @@ func TestPGBackend(t *testing.T) {
 		return p
 	}
 	o := opts(t)
+	o.Terraform = bin.Path
 	o.Envs = []string{"staging"}
 	o.Getenv = func(k string) string {
 		if k == "SLIPWAY_TEST_PG" {

@@ -53,7 +53,8 @@ type Options struct {
 	Stacks []string
 	// Parallel is how many stacks run Terraform at once (at least 1).
 	Parallel int
-	// Terraform is an explicit binary path (--terraform).
+	// Terraform is an explicit binary path (--terraform); when empty,
+	// $SLIPWAY_TERRAFORM (through Getenv), else terraform, else tofu on PATH.
 	Terraform string
 	// LockTimeout is how long Terraform waits for a state lock; 0 means
 	// the default of 30s.
@@ -84,6 +85,9 @@ func (o *Options) defaults(p *spec.Platform) error {
 	}
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
+	}
+	if o.Terraform == "" {
+		o.Terraform = o.Getenv(terraform.BinaryEnv)
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))

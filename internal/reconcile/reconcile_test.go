@@ -17,6 +17,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/reconcile"
 	"github.com/slipway-ml/slipway/internal/spec"
 	"github.com/slipway-ml/slipway/internal/terraform"
+	"github.com/slipway-ml/slipway/internal/terraform/tftest"
 )
 
 func copyDir(t testing.TB, src, dst string) {
@@ -100,11 +101,13 @@ func byStack(sums []terraform.Summary) map[string]terraform.Summary {
 
 // TestLifecycle plans and applies the small platform, then changes a spec,
 // removes a model, and changes state behind Slipway's back.
-func TestLifecycle(t *testing.T) {
-	needTerraform(t)
+func TestLifecycle(t *testing.T) { tftest.Each(t, testLifecycle) }
+
+func testLifecycle(t *testing.T, bin *terraform.Binary) {
 	ctx := context.Background()
 	root := newPlatform(t)
 	o := opts(t)
+	o.Terraform = bin.Path
 
 	// First plan: everything is created.
 	res, err := reconcile.Plan(ctx, load(t, root), o)
@@ -339,11 +342,13 @@ func TestAffectedNamedStacks(t *testing.T) {
 
 // TestNamespaceChangeReplaces checks that moving an environment to another
 // namespace plans replacements, as a cluster would recreate the workloads.
-func TestNamespaceChangeReplaces(t *testing.T) {
-	needTerraform(t)
+func TestNamespaceChangeReplaces(t *testing.T) { tftest.Each(t, testNamespaceChangeReplaces) }
+
+func testNamespaceChangeReplaces(t *testing.T, bin *terraform.Binary) {
 	ctx := context.Background()
 	root := newPlatform(t)
 	o := opts(t)
+	o.Terraform = bin.Path
 	o.Envs = []string{"staging"}
 	if _, err := reconcile.Plan(ctx, load(t, root), o); err != nil {
 		t.Fatal(err)
@@ -384,12 +389,14 @@ func (h cancelOn) Handle(ctx context.Context, r slog.Record) error {
 
 // TestInterrupt cancels a plan after its first stack: the run stops with a
 // clear error, leaves no partial plan file, and the next run finds no lock.
-func TestInterrupt(t *testing.T) {
-	needTerraform(t)
+func TestInterrupt(t *testing.T) { tftest.Each(t, testInterrupt) }
+
+func testInterrupt(t *testing.T, bin *terraform.Binary) {
 	root := newPlatform(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	o := opts(t)
+	o.Terraform = bin.Path
 	o.Parallel = 1
 	o.Log = slog.New(cancelOn{Handler: slog.NewTextHandler(testWriter{t}, nil), msg: "planned", cancel: cancel})
 	_, err := reconcile.Plan(ctx, load(t, root), o)
@@ -450,11 +457,13 @@ func checkContract(t *testing.T, file string) {
 // planning matrix's artifacts does, and plans again what changed. Terraform
 // writes a new plan file, with a new digest, every time it plans, so an
 // unchanged digest proves the plan was reused.
-func TestPlanReuse(t *testing.T) {
-	needTerraform(t)
+func TestPlanReuse(t *testing.T) { tftest.Each(t, testPlanReuse) }
+
+func testPlanReuse(t *testing.T, bin *terraform.Binary) {
 	ctx := context.Background()
 	root := newPlatform(t)
 	o := opts(t)
+	o.Terraform = bin.Path
 	o.Envs = []string{"staging"}
 	first, err := reconcile.Plan(ctx, load(t, root), o)
 	if err != nil {

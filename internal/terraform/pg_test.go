@@ -11,6 +11,7 @@ import (
 
 	"github.com/slipway-ml/slipway/internal/pgtest"
 	"github.com/slipway-ml/slipway/internal/terraform"
+	"github.com/slipway-ml/slipway/internal/terraform/tftest"
 )
 
 const pgRoot = `
@@ -27,8 +28,9 @@ resource "terraform_data" "slow" {
 // PostgreSQL state backend, from two working directories as two CI runners
 // would: without a lock timeout one fails with a lock error, with one it
 // waits and then finds its plan stale. Either way the state stays whole.
-func TestPGLocking(t *testing.T) {
-	bin := realBinary(t)
+func TestPGLocking(t *testing.T) { tftest.Each(t, testPGLocking) }
+
+func testPGLocking(t *testing.T, bin *terraform.Binary) {
 	pg := pgtest.Start(t)
 	ctx := context.Background()
 	work := t.TempDir()
@@ -112,8 +114,9 @@ func TestPGLocking(t *testing.T) {
 
 // TestPGInterruptReleasesLock interrupts an apply holding the PostgreSQL
 // state lock and checks that the next run gets the lock at once.
-func TestPGInterruptReleasesLock(t *testing.T) {
-	bin := realBinary(t)
+func TestPGInterruptReleasesLock(t *testing.T) { tftest.Each(t, testPGInterruptReleasesLock) }
+
+func testPGInterruptReleasesLock(t *testing.T, bin *terraform.Binary) {
 	pg := pgtest.Start(t)
 	ctx := context.Background()
 	work := t.TempDir()

@@ -53,6 +53,10 @@ type Binary struct {
 
 func (b *Binary) String() string { return fmt.Sprintf("%s %s (%s)", b.Name, b.Version, b.Path) }
 
+// BinaryEnv names the environment variable that chooses the binary when no
+// --terraform is given (reconcile.Options reads it through Getenv).
+const BinaryEnv = "SLIPWAY_TERRAFORM"
+
 // Candidates returns the binaries Find tries, in order: the explicit path
 // when given, else terraform then tofu on PATH.
 func Candidates(explicit string) []string {
@@ -72,25 +76,48 @@ func Find(ctx context.Context, explicit string) (*Binary, error) {
 			tried = append(tried, c)
 			continue
 		}
-		abs, err := filepath.Abs(p)
+		return check(ctx, p)
+	}
+	hint := "install Terraform >= " + MinVersion + " or OpenTofu (make tools builds it), or pass --terraform PATH"
+	return nil, fmt.Errorf("%w (tried %s); %s", ErrNotFound, strings.Join(tried, ", "), hint)
+}
+
+// FindAll returns every binary on PATH that Find would accept: terraform,
+// then tofu. Tests run their Terraform suites once per binary it returns.
+func FindAll(ctx context.Context) ([]*Binary, error) {
+	var bins []*Binary
+	for _, c := range Candidates("") {
+		p, err := exec.LookPath(c)
+		if err != nil {
+			continue
+		}
+		b, err := check(ctx, p)
 		if err != nil {
 			return nil, err
 		}
-		v, err := versionOf(ctx, abs)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", abs, err)
-		}
-		name := "terraform"
-		if strings.Contains(filepath.Base(abs), "tofu") {
-			name = "tofu"
-		}
-		if err := checkVersion(v); err != nil {
-			return nil, fmt.Errorf("%s %s: %w", abs, v, err)
-		}
-		return &Binary{Path: abs, Name: name, Version: v}, nil
+		bins = append(bins, b)
 	}
-	hint := "install Terraform >= " + MinVersion + " or OpenTofu, or pass --terraform PATH"
-	return nil, fmt.Errorf("%w (tried %s); %s", ErrNotFound, strings.Join(tried, ", "), hint)
+	return bins, nil
+}
+
+// check asks the binary at p its version and checks it.
+func check(ctx context.Context, p string) (*Binary, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return nil, err
+	}
+	v, err := versionOf(ctx, abs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", abs, err)
+	}
+	name := "terraform"
+	if strings.Contains(filepath.Base(abs), "tofu") {
+		name = "tofu"
+	}
+	if err := checkVersion(v); err != nil {
+		return nil, fmt.Errorf("%s %s: %w", abs, v, err)
+	}
+	return &Binary{Path: abs, Name: name, Version: v}, nil
 }
 
 func checkVersion(v string) error {
@@ -104,33 +131,64 @@ func checkVersion(v string) error {
 	return nil
 }
 
+// versions caches each binary's version for the life of the process: the
+// version is asked once, not once per command (plan, apply and drift each
+// Find the binary). Keyed by path, size and modification time, so a binary
+// replaced in place is asked again.
+var versions sync.Map // versionKey -> string
+
+type versionKey struct {
+	path  string
+	size  int64
+	mtime time.Time
+}
+
 func versionOf(ctx context.Context, path string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	key := versionKey{path, fi.Size(), fi.ModTime()}
+	if v, ok := versions.Load(key); ok {
+		return v.(string), nil
+	}
 	dir, err := os.MkdirTemp("", "slipway-tfversion-")
 	if err != nil {
 		return "", err
 	}
 	defer os.RemoveAll(dir)
+	// Even `version` reads the CLI configuration: it gets Slipway's, never
+	// the machine's ~/.terraformrc. The file must exist: OpenTofu warns
+	// about a TF_CLI_CONFIG_FILE that does not.
+	cfg := filepath.Join(dir, "terraform.rc")
+	if err := os.WriteFile(cfg, CLIConfig(""), 0o644); err != nil {
+		return "", err
+	}
 	tf, err := tfexec.NewTerraform(dir, path)
 	if err != nil {
 		return "", err
 	}
-	if err := tf.SetEnv(baseEnv(filepath.Join(dir, "none.rc"), "")); err != nil {
+	if err := tf.SetEnv(baseEnv(cfg, "")); err != nil {
 		return "", err
 	}
 	v, _, err := tf.Version(ctx, true)
 	if err != nil {
 		return "", fmt.Errorf("version: %w", err)
 	}
+	versions.Store(key, v.String())
 	return v.String(), nil
 }
 
 // CLIConfig is the content of Slipway's own Terraform CLI configuration: a
 // shared provider plugin cache and no checkpoint calls. The user's
 // ~/.terraformrc is never read.
+// An empty pluginCache leaves the cache out (the version probe needs none).
 func CLIConfig(pluginCache string) []byte {
-	return []byte("# Written by Slipway for the Terraform runs it starts; edits are overwritten.\n" +
-		"plugin_cache_dir   = " + strconv.Quote(pluginCache) + "\n" +
-		"disable_checkpoint = true\n")
+	b := []byte("# Written by Slipway for the Terraform runs it starts; edits are overwritten.\n")
+	if pluginCache != "" {
+		b = append(b, "plugin_cache_dir   = "+strconv.Quote(pluginCache)+"\n"...)
+	}
+	return append(b, "disable_checkpoint = true\n"...)
 }
 
 // baseEnv is the environment every Terraform run gets: the caller's,
@@ -216,15 +274,20 @@ func (r *Runner) tf(s Stack) (*tfexec.Terraform, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := baseEnv(r.cliConfig, r.pluginCache)
-	maps.Copy(env, s.Env)
-	if err := tf.SetEnv(env); err != nil {
+	if err := tf.SetEnv(r.env(s)); err != nil {
 		return nil, err
 	}
 	if err := tf.SetWaitDelay(r.WaitDelay); err != nil {
 		return nil, err
 	}
 	return tf, nil
+}
+
+// env is the environment of every Terraform run on the stack.
+func (r *Runner) env(s Stack) map[string]string {
+	env := baseEnv(r.cliConfig, r.pluginCache)
+	maps.Copy(env, s.Env)
+	return env
 }
 
 const initMarker = ".terraform/slipway-init"
@@ -249,7 +312,7 @@ func (r *Runner) Init(ctx context.Context, s Stack) error {
 	if err != nil {
 		return err
 	}
-	if err := tf.Init(ctx, tfexec.Upgrade(false), tfexec.Reconfigure(true)); err != nil {
+	if err := r.init(ctx, s); err != nil {
 		return r.wrap(s, "init", err)
 	}
 	if ws := s.Workspace; ws != "" && ws != "default" {
@@ -360,7 +423,7 @@ func (r *Runner) Plan(ctx context.Context, s Stack, planFile string, mode PlanMo
 	if _, err := tf.Plan(ctx, r.planOptions(tmp, mode)...); err != nil {
 		return nil, r.wrap(s, "plan", err)
 	}
-	plan, err := tf.ShowPlanFile(ctx, tmp)
+	plan, err := r.showPlan(ctx, s, tmp)
 	if err != nil {
 		return nil, r.wrap(s, "show", err)
 	}
@@ -387,11 +450,7 @@ func (r *Runner) Apply(ctx context.Context, s Stack, planFile string) error {
 
 // State reads the stack's current state.
 func (r *Runner) State(ctx context.Context, s Stack) (*tfjson.State, error) {
-	tf, err := r.tf(s)
-	if err != nil {
-		return nil, err
-	}
-	st, err := tf.Show(ctx)
+	st, err := r.showState(ctx, s)
 	if err != nil {
 		return nil, r.wrap(s, "show state", err)
 	}

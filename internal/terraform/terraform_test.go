@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/slipway-ml/slipway/internal/terraform"
+	"github.com/slipway-ml/slipway/internal/terraform/tftest"
 )
 
 func TestCandidates(t *testing.T) {
@@ -55,16 +56,6 @@ func TestFindTooOld(t *testing.T) {
 	}
 }
 
-// realBinary finds the terraform on PATH; these tests run the real thing.
-func realBinary(t testing.TB) *terraform.Binary {
-	t.Helper()
-	bin, err := terraform.Find(context.Background(), "")
-	if err != nil {
-		t.Skipf("no terraform: %v", err)
-	}
-	return bin
-}
-
 func writeRoot(t *testing.T, dir, body string) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -93,8 +84,9 @@ resource "terraform_data" "d" {
 }
 `
 
-func TestPlanApplySummary(t *testing.T) {
-	bin := realBinary(t)
+func TestPlanApplySummary(t *testing.T) { tftest.Each(t, testPlanApplySummary) }
+
+func testPlanApplySummary(t *testing.T, bin *terraform.Binary) {
 	ctx := context.Background()
 	work := t.TempDir()
 	r, err := terraform.NewRunner(bin, work)
@@ -165,8 +157,9 @@ func TestPlanApplySummary(t *testing.T) {
 	}
 }
 
-func TestTerraformErrorNamesStack(t *testing.T) {
-	bin := realBinary(t)
+func TestTerraformErrorNamesStack(t *testing.T) { tftest.Each(t, testTerraformErrorNamesStack) }
+
+func testTerraformErrorNamesStack(t *testing.T, bin *terraform.Binary) {
 	work := t.TempDir()
 	r, err := terraform.NewRunner(bin, work)
 	if err != nil {
@@ -178,7 +171,7 @@ func TestTerraformErrorNamesStack(t *testing.T) {
 	if err == nil {
 		_, err = r.Plan(context.Background(), terraform.Stack{ID: "prod/broken", Dir: dir}, filepath.Join(work, "x.tfplan"), terraform.Normal)
 	}
-	if err == nil || !strings.Contains(err.Error(), "stack prod/broken: terraform") || !strings.Contains(err.Error(), "missing") {
+	if err == nil || !strings.Contains(err.Error(), "stack prod/broken: "+bin.Name) || !strings.Contains(err.Error(), "missing") {
 		t.Fatalf("err = %v, want the stack name and Terraform's message", err)
 	}
 	if _, statErr := os.Stat(filepath.Join(work, "x.tfplan")); statErr == nil {
@@ -188,8 +181,9 @@ func TestTerraformErrorNamesStack(t *testing.T) {
 
 // TestInterruptReleasesLock cancels an apply while Terraform runs a slow
 // provisioner and checks that the state lock was released.
-func TestInterruptReleasesLock(t *testing.T) {
-	bin := realBinary(t)
+func TestInterruptReleasesLock(t *testing.T) { tftest.Each(t, testInterruptReleasesLock) }
+
+func testInterruptReleasesLock(t *testing.T, bin *terraform.Binary) {
 	work := t.TempDir()
 	r, err := terraform.NewRunner(bin, work)
 	if err != nil {
