@@ -165,10 +165,13 @@ type Runner struct {
 	pluginCache string
 	// LockTimeout is how long plan and apply wait for a state lock.
 	LockTimeout time.Duration
-	// WaitDelay is how long a cancelled Terraform gets, after its
-	// interrupt, to stop and release its lock before it is killed.
+	// WaitDelay is how long a cancelled apply gets, after its interrupt,
+	// to save the state and release its lock before it is killed.
 	WaitDelay time.Duration
-	initMu    sync.Mutex
+	// ReadWaitDelay is the same for every other command (init, plan,
+	// show): they write no state, and their locks go with the process.
+	ReadWaitDelay time.Duration
+	initMu        sync.Mutex
 }
 
 // NewRunner writes Slipway's CLI config under dir (the work dir) and returns
@@ -185,7 +188,7 @@ func NewRunner(bin *Binary, dir string) (*Runner, error) {
 			return nil, fmt.Errorf("terraform CLI config: %w", err)
 		}
 	}
-	return &Runner{bin: bin, cliConfig: cfg, pluginCache: cache, LockTimeout: 30 * time.Second, WaitDelay: time.Minute}, nil
+	return &Runner{bin: bin, cliConfig: cfg, pluginCache: cache, LockTimeout: 30 * time.Second, WaitDelay: time.Minute, ReadWaitDelay: 500 * time.Millisecond}, nil
 }
 
 // Binary is the binary the runner runs.
@@ -203,6 +206,9 @@ type Stack struct {
 	InitKey string
 	// Env is added to Terraform's environment, e.g. PG_CONN_STR.
 	Env map[string]string
+	// StateFile is the state file of a stack on the local backend; empty
+	// for remote backends.
+	StateFile string
 	// BuiltinOnly says the stack uses no provider but Terraform's built-in
 	// one, so its init installs nothing into the shared plugin cache and
 	// may run beside other inits.
@@ -219,7 +225,9 @@ func (r *Runner) tf(s Stack) (*tfexec.Terraform, error) {
 	if err := tf.SetEnv(env); err != nil {
 		return nil, err
 	}
-	if err := tf.SetWaitDelay(r.WaitDelay); err != nil {
+	// Only applies write state; everything else is stopped soon after an
+	// interrupt, even when it hangs on an unanswering backend.
+	if err := tf.SetWaitDelay(r.ReadWaitDelay); err != nil {
 		return nil, err
 	}
 	return tf, nil
@@ -353,7 +361,14 @@ func (r *Runner) Plan(ctx context.Context, s Stack, planFile string, mode PlanMo
 	if err := os.MkdirAll(filepath.Dir(planFile), 0o755); err != nil {
 		return nil, fmt.Errorf("stack %s: %w", s.ID, err)
 	}
-	tmp := filepath.Join(filepath.Dir(planFile), "."+filepath.Base(planFile)+".tmp")
+	// A name of its own: two runs planning one stack must not write into
+	// each other's plan.
+	f, err := os.CreateTemp(filepath.Dir(planFile), "."+filepath.Base(planFile)+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("stack %s: %w", s.ID, err)
+	}
+	tmp := f.Name()
+	f.Close()
 	defer os.Remove(tmp)
 	if _, err := tf.Plan(ctx, r.planOptions(tmp, mode)...); err != nil {
 		return nil, r.wrap(s, "plan", err)
@@ -373,14 +388,29 @@ func (r *Runner) Apply(ctx context.Context, s Stack, planFile string) error {
 	if _, err := os.Stat(planFile); err != nil {
 		return fmt.Errorf("stack %s: saved plan: %w", s.ID, err)
 	}
+	if err := CheckState(s); err != nil {
+		return err
+	}
 	tf, err := r.tf(s)
 	if err != nil {
 		return err
 	}
-	if err := tf.Apply(ctx, tfexec.DirOrPlan(planFile), tfexec.LockTimeout(r.LockTimeout.String())); err != nil {
-		return r.wrap(s, "apply", err)
+	// Applies write state: an interrupted one gets the long wait to save
+	// it and release its lock.
+	if err := tf.SetWaitDelay(r.WaitDelay); err != nil {
+		return err
 	}
-	return nil
+	// The serial before the run tells, if the run fails, whether it
+	// changed anything.
+	before, err := r.StateMeta(ctx, s)
+	if err != nil {
+		return err
+	}
+	err = tf.Apply(ctx, tfexec.DirOrPlan(planFile), tfexec.LockTimeout(r.LockTimeout.String()))
+	if err == nil || finished(err) {
+		return nil
+	}
+	return r.afterApply(ctx, s, before, r.wrap(s, "apply", err))
 }
 
 // State reads the stack's current state.
@@ -400,10 +430,25 @@ func (r *Runner) State(ctx context.Context, s Stack) (*tfjson.State, error) {
 // Terraform's own message, and marks lock and stale-plan failures.
 func (r *Runner) wrap(s Stack, op string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		if errors.Unwrap(err) == nil {
+			// terraform-exec's error for a run that ended with its
+			// context has no message of its own (its Error panics).
+			if errors.Is(err, context.Canceled) {
+				err = context.Canceled
+			} else {
+				err = context.DeadlineExceeded
+			}
+		}
 		return fmt.Errorf("stack %s: %s %s: interrupted: %w", s.ID, r.bin.Name, op, err)
 	}
 	msg := strings.TrimSpace(err.Error())
+	// Terraform wraps its messages' lines.
+	flat := strings.Join(strings.Fields(msg), " ")
 	switch {
+	case strings.Contains(flat, "permission denied") || strings.Contains(flat, "operation not permitted") || strings.Contains(flat, "read-only file system"):
+		// Terraform words a lock file it cannot create as a lock it
+		// could not acquire: the cause is the file system, not a run.
+		return fmt.Errorf("stack %s: %s %s: %w: the work dir or the state is not writable\n%s", s.ID, r.bin.Name, op, fs.ErrPermission, msg)
 	case strings.Contains(msg, "Error acquiring the state lock"):
 		return fmt.Errorf("stack %s: %s %s: %w (waited %s)\n%s", s.ID, r.bin.Name, op, ErrLocked, r.LockTimeout, msg)
 	case strings.Contains(msg, "Saved plan is stale"):
