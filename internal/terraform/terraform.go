@@ -172,6 +172,8 @@ type Runner struct {
 	// show): they write no state, and their locks go with the process.
 	ReadWaitDelay time.Duration
 	initMu        sync.Mutex
+	tfsMu         sync.Mutex
+	tfs           map[string]*tfexec.Terraform
 }
 
 // NewRunner writes Slipway's CLI config under dir (the work dir) and returns
@@ -216,10 +218,24 @@ type Stack struct {
 }
 
 func (r *Runner) tf(s Stack) (*tfexec.Terraform, error) {
-	tf, err := tfexec.NewTerraform(s.Dir, r.bin.Path)
-	if err != nil {
-		return nil, err
+	// terraform-exec asks the binary its version (`terraform version
+	// -json`) before most commands and caches the answer per instance:
+	// one instance per stack directory asks once per stack, not before
+	// every plan and show.
+	r.tfsMu.Lock()
+	tf, ok := r.tfs[s.Dir]
+	if !ok {
+		var err error
+		if tf, err = tfexec.NewTerraform(s.Dir, r.bin.Path); err != nil {
+			r.tfsMu.Unlock()
+			return nil, err
+		}
+		if r.tfs == nil {
+			r.tfs = map[string]*tfexec.Terraform{}
+		}
+		r.tfs[s.Dir] = tf
 	}
+	r.tfsMu.Unlock()
 	env := baseEnv(r.cliConfig, r.pluginCache)
 	maps.Copy(env, s.Env)
 	if err := tf.SetEnv(env); err != nil {
