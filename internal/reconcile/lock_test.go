@@ -23,6 +23,7 @@ func TestConcurrentPlans(t *testing.T) {
 	root := newPlatform(t)
 	o := opts(t)
 	o.Envs = []string{"staging"}
+	o.WorkDirWait = 10 * time.Minute // a slow machine's first plan
 	errs := make([]error, 2)
 	var wg sync.WaitGroup
 	for i := range errs {

@@ -150,11 +150,6 @@ func Plan(ctx context.Context, p *spec.Platform, opts Options) (*PlanResult, err
 	if err := opts.defaults(p); err != nil {
 		return nil, err
 	}
-	ctx, unlock, err := LockWorkDir(ctx, opts.WorkDir, opts.WorkDirWait)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
 	start := time.Now()
 	l := render.Layout{Root: opts.WorkDir}
 	sel, err := selectStacks(ctx, p, l, opts)
@@ -179,6 +174,13 @@ func Plan(ctx context.Context, p *spec.Platform, opts Options) (*PlanResult, err
 	}
 	// Asking Terraform its version is Terraform's time, not Slipway's.
 	findTime := time.Since(findStart)
+	// Nothing is written before Terraform is found; from here on, this
+	// run owns the work dir.
+	ctx, unlock, err := LockWorkDir(ctx, opts.WorkDir, opts.WorkDirWait)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	res.Timing.Terraform += findTime
 	res.Terraform = bin.Name + " " + bin.Version
 	rendered, err := render.Write(l, want)
