@@ -110,6 +110,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.WorkDir == "" {
 		o.WorkDir = filepath.Join(p.Root, ".slipway")
 	}
+	// Check writes evidence, plans and its result into the work dir: one
+	// run at a time.
+	ctx, unlock, err := reconcile.LockWorkDir(ctx, o.WorkDir, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	for _, e := range o.Envs {
 		if _, ok := p.Environments[e]; !ok {
 			return nil, fmt.Errorf("--env %q: %w (known: %s)", e, ErrUnknownEnv, strings.Join(p.EnvironmentNames(), ", "))

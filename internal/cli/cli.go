@@ -129,7 +129,7 @@ func newRootCmd(o *options) *cobra.Command {
 		newNewCmd(o),
 		newDevCmd(o),
 		newGitHubCmd(o),
-		newPlanCmd(o), newApplyCmd(o), newDriftCmd(o),
+		newPlanCmd(o), newApplyCmd(o), newDriftCmd(o), newStateCmd(o),
 		newCheckCmd(o), newPolicyCmd(o),
 		newEvaluateCmd(o),
 		newReportCmd(o),

@@ -78,6 +78,13 @@ The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 				return fmt.Errorf("key %s (%s) is not in signing.trustedKeys: its releases would not verify", keyFile, signer.KeyID)
 			}
 			wd := releaseWorkDir(p.Root, workDir)
+			// The check it may run and the plans it signs stay this run's
+			// until the release is recorded.
+			ctx, unlock, err := reconcile.LockWorkDir(ctx, wd, 0)
+			if err != nil {
+				return err
+			}
+			defer unlock()
 			now, err := releaseNow(o)
 			if err != nil {
 				return err

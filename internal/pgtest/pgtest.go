@@ -25,6 +25,8 @@ type Server struct {
 	// User is the superuser, trusted without a password on loopback.
 	User string
 	asPG bool
+	data string
+	opts string
 }
 
 // ConnString returns a libpq URL for database db on the server.
@@ -95,17 +97,41 @@ func Start(t testing.TB) *Server {
 		t.Fatal(err)
 	}
 	s.Port = port
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off", port, dir)
-	if _, err := s.run("pg_ctl", "-D", data, "-o", opts, "-l", filepath.Join(dir, "log"), "-w", "-t", "60", "start"); err != nil {
-		log, _ := os.ReadFile(filepath.Join(dir, "log"))
-		t.Fatalf("%v\nserver log:\n%s", err, log)
-	}
+	s.data = data
+	s.opts = fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off", port, dir)
+	s.start(t)
 	t.Cleanup(func() {
+		if _, err := s.run("pg_ctl", "-D", data, "status"); err != nil {
+			return // stopped by the test
+		}
 		if _, err := s.run("pg_ctl", "-D", data, "-m", "fast", "-w", "stop"); err != nil {
 			t.Errorf("stop PostgreSQL: %v", err)
 		}
 	})
 	return s
+}
+
+func (s *Server) start(t testing.TB) {
+	t.Helper()
+	if _, err := s.run("pg_ctl", "-D", s.data, "-o", s.opts, "-l", filepath.Join(s.Dir, "log"), "-w", "-t", "60", "start"); err != nil {
+		log, _ := os.ReadFile(filepath.Join(s.Dir, "log"))
+		t.Fatalf("%v\nserver log:\n%s", err, log)
+	}
+}
+
+// Kill stops the server at once, as a crash would: open connections
+// break mid-statement.
+func (s *Server) Kill(t testing.TB) {
+	t.Helper()
+	if _, err := s.run("pg_ctl", "-D", s.data, "-m", "immediate", "-w", "stop"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Restart starts a server stopped with Kill again, on the same port.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.start(t)
 }
 
 // Query runs SQL with psql on database db and returns its unaligned,

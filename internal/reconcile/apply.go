@@ -77,6 +77,8 @@ type Applied struct {
 	Stack      string    `json:"stack"`
 	PlanSHA256 string    `json:"plan_sha256"`
 	AppliedAt  time.Time `json:"applied_at"`
+	// State is the local state the apply left; empty for other backends.
+	State terraform.StateMeta `json:"state,omitzero"`
 }
 
 // SavedPlans reads the summaries of the saved plans of the environments in
@@ -120,11 +122,18 @@ func Apply(ctx context.Context, p *spec.Platform, opts Options, gate Gate) (*App
 	if gate == nil {
 		gate = AllowAll
 	}
+	if err := opts.defaults(p); err != nil {
+		return nil, err
+	}
+	ctx, unlock, err := LockWorkDir(ctx, opts.WorkDir, opts.WorkDirWait)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	plans, err := SavedPlans(p, opts)
 	if err != nil {
 		return nil, err
 	}
-	_ = opts.defaults(p)
 	l := render.Layout{Root: opts.WorkDir}
 	if len(plans) == 0 {
 		return nil, fmt.Errorf("%w under %s: run slipway plan first", ErrNoPlans, filepath.Join(l.Root, "plans"))
@@ -134,6 +143,9 @@ func Apply(ctx context.Context, p *spec.Platform, opts Options, gate Gate) (*App
 		desiredByID[s.ID()] = s
 	}
 	res := &ApplyResult{Stacks: make([]StackResult, len(plans))}
+	// failures keeps Terraform's errors whole, for callers that branch on
+	// them (errors.Is).
+	failures := make([]error, len(plans))
 	var targets []target
 	var idx []int
 	for i, sum := range plans {
@@ -182,23 +194,31 @@ func Apply(ctx context.Context, p *spec.Platform, opts Options, gate Gate) (*App
 		var mu sync.Mutex
 		runErr = each(ctx, opts, targets, "applying", func(ctx context.Context, i int, t target) error {
 			sum := plans[idx[i]]
-			err := applyOne(ctx, runner, l, t, sum, opts)
+			recovered, err := applyOne(ctx, runner, l, t, sum, opts)
 			mu.Lock()
 			defer mu.Unlock()
 			r := &res.Stacks[idx[i]]
 			if err != nil {
 				r.Status, r.Error = StatusFailed, err.Error()
+				failures[idx[i]] = err
 				return err
 			}
 			r.Status = StatusApplied
+			if recovered {
+				r.Status = StatusAlreadyApplied
+			}
 			opts.Log.Info("applied", "stack", t.id())
 			return nil
 		})
 	}
 	var errs []error
-	for _, r := range res.Stacks {
+	for i, r := range res.Stacks {
 		switch r.Status {
 		case StatusFailed:
+			if failures[i] != nil {
+				errs = append(errs, failures[i])
+				continue
+			}
 			errs = append(errs, fmt.Errorf("stack %s: %s", r.Stack, strings.TrimPrefix(r.Error, "stack "+r.Stack+": ")))
 		case StatusRefused:
 			errs = append(errs, fmt.Errorf("stack %s: %w: %s", r.Stack, ErrRefused, strings.TrimPrefix(r.Error, ErrRefused.Error()+": ")))
@@ -270,29 +290,81 @@ func checkFresh(l render.Layout, sum terraform.Summary, want map[string]desired.
 	return rs, nil
 }
 
-func applyOne(ctx context.Context, r *terraform.Runner, l render.Layout, t target, sum terraform.Summary, opts Options) error {
-	ts := tfStack(t.rs, opts)
+func applyOne(ctx context.Context, r *terraform.Runner, l render.Layout, t target, sum terraform.Summary, opts Options) (recovered bool, err error) {
+	ts := tfStack(l, t.rs, opts)
 	ts.InitKey = ""
+	if err := checkState(ts, t); err != nil {
+		return false, err
+	}
 	if !terraform.IsInitialized(ts.Dir) {
 		if err := r.Init(ctx, ts); err != nil {
-			return err
+			return false, err
 		}
 	}
-	if err := r.Apply(ctx, ts, l.PlanPath(sum.Environment, stackName(sum), ".tfplan")); err != nil {
-		return err
+	err = r.Apply(ctx, ts, l.PlanPath(sum.Environment, stackName(sum), ".tfplan"))
+	switch {
+	case errors.Is(err, terraform.ErrStalePlan):
+		// A run that applied this plan but lost its record (a full disk
+		// while writing .applied.json) left a state that already holds
+		// the configuration: then the plan was applied.
+		done, derr := holdsConfig(ctx, r, l, ts)
+		if derr != nil || !done {
+			return false, fmt.Errorf("%w\nnext: %s", err, replanHint(t))
+		}
+		opts.Log.Info("the state already holds this plan's configuration: it was applied by an earlier run", "stack", t.id())
+		recovered, err = true, nil
+	case errors.Is(err, terraform.ErrPartlyApplied):
+		return false, fmt.Errorf("%w\nnext: %s", err, replanHint(t))
+	case errors.Is(err, terraform.ErrStateNotSaved):
+		return false, fmt.Errorf("%w\nnext: %s", err, recoverHint(t))
+	case err != nil:
+		return false, err
 	}
 	a := Applied{Stack: sum.Stack, PlanSHA256: sum.PlanSHA256, AppliedAt: time.Now().UTC()}
+	if ts.StateFile != "" {
+		// What state the apply left, so that recovering from a broken
+		// state file can check its backup against it.
+		a.State, _ = terraform.ReadStateFile(ts.StateFile)
+	}
 	if err := writeJSON(l.PlanPath(sum.Environment, stackName(sum), ".applied.json"), a); err != nil {
-		return fmt.Errorf("stack %s: applied, but recording it failed: %w", sum.Stack, err)
+		return recovered, fmt.Errorf("stack %s: applied, but recording it failed: %w\nnext: fix the cause and run slipway apply again; it finds the plan applied in the state", sum.Stack, err)
 	}
 	if t.orphan {
 		// Its resources are gone: stop planning it.
 		if err := r.DeleteWorkspace(ctx, ts); err != nil {
-			return err
+			return recovered, err
 		}
 		if err := os.RemoveAll(t.rs.Dir); err != nil {
-			return fmt.Errorf("stack %s: %w", sum.Stack, err)
+			return recovered, fmt.Errorf("stack %s: %w", sum.Stack, err)
 		}
 	}
-	return nil
+	return recovered, nil
+}
+
+// holdsConfig reports whether the stack's state already matches its
+// configuration: a plan against the recorded state (no refresh) has no
+// changes.
+func holdsConfig(ctx context.Context, r *terraform.Runner, l render.Layout, ts terraform.Stack) (bool, error) {
+	scratch, err := os.MkdirTemp(l.Root, ".recheck-")
+	if err != nil {
+		return false, err
+	}
+	defer os.RemoveAll(scratch)
+	plan, err := r.Plan(ctx, ts, filepath.Join(scratch, "recheck.tfplan"), terraform.NoRefresh)
+	if err != nil {
+		return false, err
+	}
+	var sum terraform.Summary
+	terraform.Summarize(&sum, plan)
+	return sum.Changes.Total() == 0, nil
+}
+
+// lastApplied reads the record of the stack's last apply.
+func lastApplied(l render.Layout, t target) (Applied, bool) {
+	b, err := os.ReadFile(l.PlanPath(t.rs.Environment, t.rs.Name, ".applied.json"))
+	if err != nil {
+		return Applied{}, false
+	}
+	var a Applied
+	return a, json.Unmarshal(b, &a) == nil
 }

@@ -41,6 +41,11 @@ func Drift(ctx context.Context, p *spec.Platform, opts Options) (*DriftResult, e
 	if err := opts.defaults(p); err != nil {
 		return nil, err
 	}
+	ctx, unlock, err := LockWorkDir(ctx, opts.WorkDir, opts.WorkDirWait)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	l := render.Layout{Root: opts.WorkDir}
 	stacks := desired.Stacks(p, opts.Envs...)
 	for _, s := range stacks {
@@ -73,7 +78,11 @@ func Drift(ctx context.Context, p *spec.Platform, opts Options) (*DriftResult, e
 	}
 	defer os.RemoveAll(scratch)
 	err = each(ctx, opts, targets, "checking drift", func(ctx context.Context, i int, t target) error {
-		ts := tfStack(t.rs, opts)
+		ts := tfStack(l, t.rs, opts)
+		// An empty state would read as "not deployed".
+		if err := checkState(ts, t); err != nil {
+			return err
+		}
 		if err := runner.Init(ctx, ts); err != nil {
 			return err
 		}

@@ -59,6 +59,9 @@ type Options struct {
 	// LockTimeout is how long Terraform waits for a state lock; 0 means
 	// the default of 30s.
 	LockTimeout time.Duration
+	// WorkDirWait is how long to wait for another run's work-dir lock; 0
+	// means WorkDirWait.
+	WorkDirWait time.Duration
 	// Getenv reads the variables named by pg backends' connEnv; nil means
 	// os.Getenv.
 	Getenv func(string) string
@@ -175,6 +178,13 @@ func Plan(ctx context.Context, p *spec.Platform, opts Options) (*PlanResult, err
 	}
 	// Asking Terraform its version is Terraform's time, not Slipway's.
 	findTime := time.Since(findStart)
+	// Nothing is written before Terraform is found; from here on, this
+	// run owns the work dir.
+	ctx, unlock, err := LockWorkDir(ctx, opts.WorkDir, opts.WorkDirWait)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	res.Timing.Terraform += findTime
 	res.Terraform = bin.Name + " " + bin.Version
 	rendered, err := render.Write(l, want)
@@ -358,11 +368,14 @@ func newRunner(bin *terraform.Binary, l render.Layout, opts Options) (*terraform
 }
 
 // tfStack is what the runner needs of a rendered stack.
-func tfStack(rs render.Stack, opts Options) terraform.Stack {
+func tfStack(l render.Layout, rs render.Stack, opts Options) terraform.Stack {
 	s := terraform.Stack{ID: rs.ID(), Dir: rs.Dir, Workspace: render.Workspace(rs.Stack), InitKey: rs.InitKey,
 		BuiltinOnly: rs.Target == "" || rs.Target == "local"}
-	if rs.Backend.Backend == "pg" {
-		s.Env = map[string]string{"PG_CONN_STR": opts.Getenv(rs.Backend.ConnEnv)}
+	switch rs.Backend.Backend {
+	case "pg":
+		s.Env = map[string]string{"PG_CONN_STR": pgConnString(opts.Getenv(rs.Backend.ConnEnv), rs.Backend)}
+	case "", "local":
+		s.StateFile = l.StatePath(rs.Environment, rs.Name)
 	}
 	return s
 }
@@ -398,8 +411,11 @@ func reusable(l render.Layout, t target) (terraform.Summary, bool) {
 }
 
 func planOne(ctx context.Context, r *terraform.Runner, l render.Layout, p *spec.Platform, t target, opts Options) (sum *terraform.Summary, tfTime, sumTime time.Duration, err error) {
-	ts := tfStack(t.rs, opts)
+	ts := tfStack(l, t.rs, opts)
 	env, name := t.rs.Environment, t.rs.Name
+	if err := checkState(ts, t); err != nil {
+		return nil, 0, 0, err
+	}
 	tfStart := time.Now()
 	if err := r.Init(ctx, ts); err != nil {
 		return nil, time.Since(tfStart), 0, err
@@ -517,7 +533,7 @@ func pgOrphans(ctx context.Context, p *spec.Platform, l render.Layout, r *terraf
 		if err != nil {
 			return nil, err
 		}
-		ts := tfStack(rs[0], opts)
+		ts := tfStack(l, rs[0], opts)
 		if err := r.Init(ctx, ts); err != nil {
 			return nil, err
 		}

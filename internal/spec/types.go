@@ -52,6 +52,10 @@ type State struct {
 	Backend    string `json:"backend"`
 	ConnEnv    string `json:"connEnv,omitempty"`
 	SchemaName string `json:"schemaName,omitempty"`
+	// ConnectTimeout and StatementTimeout bound the pg backend's
+	// connections and statements (Go durations, e.g. "10s").
+	ConnectTimeout   string `json:"connectTimeout,omitempty"`
+	StatementTimeout string `json:"statementTimeout,omitempty"`
 }
 
 // Limits bound what one deployment may request in an environment.

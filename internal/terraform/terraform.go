@@ -225,10 +225,15 @@ type Runner struct {
 	pluginCache string
 	// LockTimeout is how long plan and apply wait for a state lock.
 	LockTimeout time.Duration
-	// WaitDelay is how long a cancelled Terraform gets, after its
-	// interrupt, to stop and release its lock before it is killed.
+	// WaitDelay is how long a cancelled apply gets, after its interrupt,
+	// to save the state and release its lock before it is killed.
 	WaitDelay time.Duration
-	initMu    sync.Mutex
+	// ReadWaitDelay is the same for every other command (init, plan,
+	// show): they write no state, and their locks go with the process.
+	ReadWaitDelay time.Duration
+	initMu        sync.Mutex
+	tfsMu         sync.Mutex
+	tfs           map[string]*tfexec.Terraform
 }
 
 // NewRunner writes Slipway's CLI config under dir (the work dir) and returns
@@ -245,7 +250,7 @@ func NewRunner(bin *Binary, dir string) (*Runner, error) {
 			return nil, fmt.Errorf("terraform CLI config: %w", err)
 		}
 	}
-	return &Runner{bin: bin, cliConfig: cfg, pluginCache: cache, LockTimeout: 30 * time.Second, WaitDelay: time.Minute}, nil
+	return &Runner{bin: bin, cliConfig: cfg, pluginCache: cache, LockTimeout: 30 * time.Second, WaitDelay: time.Minute, ReadWaitDelay: 500 * time.Millisecond}, nil
 }
 
 // Binary is the binary the runner runs.
@@ -263,6 +268,9 @@ type Stack struct {
 	InitKey string
 	// Env is added to Terraform's environment, e.g. PG_CONN_STR.
 	Env map[string]string
+	// StateFile is the state file of a stack on the local backend; empty
+	// for remote backends.
+	StateFile string
 	// BuiltinOnly says the stack uses no provider but Terraform's built-in
 	// one, so its init installs nothing into the shared plugin cache and
 	// may run beside other inits.
@@ -270,14 +278,30 @@ type Stack struct {
 }
 
 func (r *Runner) tf(s Stack) (*tfexec.Terraform, error) {
-	tf, err := tfexec.NewTerraform(s.Dir, r.bin.Path)
-	if err != nil {
-		return nil, err
+	// terraform-exec asks the binary its version (`terraform version
+	// -json`) before most commands and caches the answer per instance:
+	// one instance per stack directory asks once per stack, not before
+	// every plan and show.
+	r.tfsMu.Lock()
+	tf, ok := r.tfs[s.Dir]
+	if !ok {
+		var err error
+		if tf, err = tfexec.NewTerraform(s.Dir, r.bin.Path); err != nil {
+			r.tfsMu.Unlock()
+			return nil, err
+		}
+		if r.tfs == nil {
+			r.tfs = map[string]*tfexec.Terraform{}
+		}
+		r.tfs[s.Dir] = tf
 	}
+	r.tfsMu.Unlock()
 	if err := tf.SetEnv(r.env(s)); err != nil {
 		return nil, err
 	}
-	if err := tf.SetWaitDelay(r.WaitDelay); err != nil {
+	// Only applies write state; everything else is stopped soon after an
+	// interrupt, even when it hangs on an unanswering backend.
+	if err := tf.SetWaitDelay(r.ReadWaitDelay); err != nil {
 		return nil, err
 	}
 	return tf, nil
@@ -418,7 +442,14 @@ func (r *Runner) Plan(ctx context.Context, s Stack, planFile string, mode PlanMo
 	if err := os.MkdirAll(filepath.Dir(planFile), 0o755); err != nil {
 		return nil, fmt.Errorf("stack %s: %w", s.ID, err)
 	}
-	tmp := filepath.Join(filepath.Dir(planFile), "."+filepath.Base(planFile)+".tmp")
+	// A name of its own: two runs planning one stack must not write into
+	// each other's plan.
+	f, err := os.CreateTemp(filepath.Dir(planFile), "."+filepath.Base(planFile)+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("stack %s: %w", s.ID, err)
+	}
+	tmp := f.Name()
+	f.Close()
 	defer os.Remove(tmp)
 	if _, err := tf.Plan(ctx, r.planOptions(tmp, mode)...); err != nil {
 		return nil, r.wrap(s, "plan", err)
@@ -438,14 +469,29 @@ func (r *Runner) Apply(ctx context.Context, s Stack, planFile string) error {
 	if _, err := os.Stat(planFile); err != nil {
 		return fmt.Errorf("stack %s: saved plan: %w", s.ID, err)
 	}
+	if err := CheckState(s); err != nil {
+		return err
+	}
 	tf, err := r.tf(s)
 	if err != nil {
 		return err
 	}
-	if err := tf.Apply(ctx, tfexec.DirOrPlan(planFile), tfexec.LockTimeout(r.LockTimeout.String())); err != nil {
-		return r.wrap(s, "apply", err)
+	// Applies write state: an interrupted one gets the long wait to save
+	// it and release its lock.
+	if err := tf.SetWaitDelay(r.WaitDelay); err != nil {
+		return err
 	}
-	return nil
+	// The serial before the run tells, if the run fails, whether it
+	// changed anything.
+	before, err := r.StateMeta(ctx, s)
+	if err != nil {
+		return err
+	}
+	err = tf.Apply(ctx, tfexec.DirOrPlan(planFile), tfexec.LockTimeout(r.LockTimeout.String()))
+	if err == nil || finished(err) {
+		return nil
+	}
+	return r.afterApply(ctx, s, before, r.wrap(s, "apply", err))
 }
 
 // State reads the stack's current state.
@@ -460,13 +506,28 @@ func (r *Runner) State(ctx context.Context, s Stack) (*tfjson.State, error) {
 // wrap names the stack and the command in Terraform's error, keeps
 // Terraform's own message, and marks lock and stale-plan failures.
 func (r *Runner) wrap(s Stack, op string, err error) error {
-	// Terraform quotes a malformed PG_CONN_STR whole in its error.
-	err = mask.New(slices.Collect(maps.Values(s.Env))...).Err(err)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		if errors.Unwrap(err) == nil {
+			// terraform-exec's error for a run that ended with its
+			// context has no message of its own (its Error panics).
+			if errors.Is(err, context.Canceled) {
+				err = context.Canceled
+			} else {
+				err = context.DeadlineExceeded
+			}
+		}
 		return fmt.Errorf("stack %s: %s %s: interrupted: %w", s.ID, r.bin.Name, op, err)
 	}
+	// Terraform quotes a malformed PG_CONN_STR whole in its error.
+	err = mask.New(slices.Collect(maps.Values(s.Env))...).Err(err)
 	msg := strings.TrimSpace(err.Error())
+	// Terraform wraps its messages' lines.
+	flat := strings.Join(strings.Fields(msg), " ")
 	switch {
+	case strings.Contains(flat, "permission denied") || strings.Contains(flat, "operation not permitted") || strings.Contains(flat, "read-only file system"):
+		// Terraform words a lock file it cannot create as a lock it
+		// could not acquire: the cause is the file system, not a run.
+		return fmt.Errorf("stack %s: %s %s: %w: the work dir or the state is not writable\n%s", s.ID, r.bin.Name, op, fs.ErrPermission, msg)
 	case strings.Contains(msg, "Error acquiring the state lock"):
 		return fmt.Errorf("stack %s: %s %s: %w (waited %s)\n%s", s.ID, r.bin.Name, op, ErrLocked, r.LockTimeout, msg)
 	case strings.Contains(msg, "Saved plan is stale"):
