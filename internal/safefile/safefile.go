@@ -206,11 +206,19 @@ type LimitError struct {
 	Ratio int64
 }
 
+// Error names the file, unless Name is empty for a caller that names it
+// itself, and the limit.
 func (e *LimitError) Error() string {
+	var msg string
 	if e.Ratio > 0 {
-		return fmt.Sprintf("%s: decompresses to more than %d times its size (the ratio limit; raise it with %s=ratio=N)", e.Name, e.Ratio, EnvVar)
+		msg = fmt.Sprintf("decompresses to more than %d times its size (the ratio limit; raise it with %s=ratio=N)", e.Ratio, EnvVar)
+	} else {
+		msg = fmt.Sprintf("larger than the %s limit of %s (raise it with %s=%s=SIZE)", e.Kind, FormatSize(e.Limit), EnvVar, e.Kind)
 	}
-	return fmt.Sprintf("%s: larger than the %s limit of %s (raise it with %s=%s=SIZE)", e.Name, e.Kind, FormatSize(e.Limit), EnvVar, e.Kind)
+	if e.Name == "" {
+		return msg
+	}
+	return e.Name + ": " + msg
 }
 
 // Unwrap makes a LimitError ErrTooLarge.
@@ -238,25 +246,59 @@ func Open(name string) (*os.File, error) {
 // like Open, and only when it resolves inside root: a symlink may lead to
 // another file of the repository, never out of it.
 func OpenIn(root, name string) (*os.File, error) {
-	rel, err := relTo(root, name)
-	if err != nil {
-		return nil, err
-	}
-	r, err := os.OpenRoot(root)
+	r, err := OpenRoot(root)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	if fi, err := r.Stat(rel); err != nil {
-		return nil, explain(root, name, rel, err)
-	} else if err := regular(name, fi); err != nil {
+	return r.Open(name)
+}
+
+// Root is a directory whose files are opened only when they resolve inside
+// it, for reading many files of one repository. It is safe for concurrent
+// use.
+type Root struct {
+	dir string
+	r   *os.Root
+}
+
+// OpenRoot opens the directory dir as a Root.
+func OpenRoot(dir string) (*Root, error) {
+	r, err := os.OpenRoot(dir)
+	if err != nil {
 		return nil, err
 	}
-	f, err := r.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	return &Root{dir: dir, r: r}, nil
+}
+
+// Close releases the root's directory.
+func (r *Root) Close() error { return r.r.Close() }
+
+// Open opens name (relative to the root, or absolute under it) like the
+// package's Open, refusing a path that resolves outside the root.
+func (r *Root) Open(name string) (*os.File, error) {
+	rel, err := relTo(r.dir, name)
 	if err != nil {
-		return nil, explain(root, name, rel, err)
+		return nil, err
+	}
+	// No Stat first: a device cannot be committed, and a symlink to one
+	// leads outside the root; a FIFO opens at once non-blocking.
+	f, err := r.r.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, explain(r.dir, name, rel, err)
 	}
 	return checkOpen(f, name)
+}
+
+// ReadFile reads name like the package's ReadFile, refusing a path that
+// resolves outside the root.
+func (r *Root) ReadFile(name string, kind Kind) ([]byte, error) {
+	f, err := r.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readAll(f, name, kind)
 }
 
 // relTo makes name relative to root, refusing names that climb out of it.

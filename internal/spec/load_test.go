@@ -10,7 +10,9 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/cuecontext"
@@ -370,5 +372,83 @@ func TestInsideRepo(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLoadRefusesUnsafeFiles: a committed .cue file that is a FIFO, a
+// symlink to a device or out of the repository, or oversized is reported
+// with its name, promptly, instead of hanging or exhausting memory.
+func TestLoadRefusesUnsafeFiles(t *testing.T) {
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "x.cue"), []byte("package platform\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	big := "package platform\n// " + strings.Repeat("x", 17<<20) + "\n"
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, dir string)
+		want  string
+	}{
+		{"symlink to /dev/zero", func(t *testing.T, dir string) {
+			must(t, os.Symlink("/dev/zero", filepath.Join(dir, "zero.cue")))
+		}, "zero.cue: resolves outside the repository (a symlink leads to /dev/zero)"},
+		{"fifo", func(t *testing.T, dir string) {
+			must(t, syscall.Mkfifo(filepath.Join(dir, "models", "fifo.cue"), 0o644))
+		}, "models/fifo.cue: not a regular file: it is a FIFO"},
+		{"symlink out of the repository", func(t *testing.T, dir string) {
+			must(t, os.Symlink(filepath.Join(outside, "x.cue"), filepath.Join(dir, "x.cue")))
+		}, "x.cue: resolves outside the repository"},
+		{"oversized", func(t *testing.T, dir string) {
+			must(t, os.WriteFile(filepath.Join(dir, "big.cue"), []byte(big), 0o644))
+		}, "big.cue: larger than the spec limit of 16MiB"},
+		{"module file is a FIFO", func(t *testing.T, dir string) {
+			must(t, os.MkdirAll(filepath.Join(dir, "cue.mod"), 0o755))
+			os.Remove(filepath.Join(dir, "cue.mod", "module.cue"))
+			must(t, syscall.Mkfifo(filepath.Join(dir, "cue.mod", "module.cue"), 0o644))
+		}, "cue.mod/module.cue: not a regular file: it is a FIFO"},
+		{"vendored file is a symlink to /dev/zero", func(t *testing.T, dir string) {
+			must(t, os.MkdirAll(filepath.Join(dir, "cue.mod", "pkg", "x.dev", "lib"), 0o755))
+			must(t, os.Symlink("/dev/zero", filepath.Join(dir, "cue.mod", "pkg", "x.dev", "lib", "lib.cue")))
+		}, "cue.mod/pkg/x.dev/lib/lib.cue: resolves outside the repository"},
+		{"vendored directory is a symlink", func(t *testing.T, dir string) {
+			must(t, os.MkdirAll(filepath.Join(dir, "cue.mod", "pkg"), 0o755))
+			must(t, os.Symlink(outside, filepath.Join(dir, "cue.mod", "pkg", "x.dev")))
+		}, "cue.mod/pkg/x.dev: symlinked directory under cue.mod"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := readBase(t).write(t)
+			must(t, os.MkdirAll(filepath.Join(dir, "models"), 0o755))
+			tt.setup(t, dir)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			start := time.Now()
+			_, err := Load(ctx, dir)
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("took %v", d)
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestLoadFollowsSymlinkInside: a .cue symlink to another file of the
+// repository is loaded.
+func TestLoadFollowsSymlinkInside(t *testing.T) {
+	fs := readBase(t)
+	fs["shared/extra.txt"] = "package platform\n\nplatform: name: _\n"
+	dir := fs.write(t)
+	must(t, os.Symlink("shared/extra.txt", filepath.Join(dir, "extra.cue")))
+	if _, err := Load(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

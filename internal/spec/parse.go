@@ -2,7 +2,6 @@ package spec
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"sync/atomic"
 
@@ -10,6 +9,8 @@ import (
 	"cuelang.org/go/cue/load"
 	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/mod/modfile"
+
+	"github.com/slipway-ml/slipway/internal/safefile"
 )
 
 // parseAhead reads the repository's files on every processor, then parses
@@ -31,17 +32,20 @@ type parseAhead struct {
 }
 
 // parsed is one file's source and syntax, ready once done is closed; src
-// is nil when the file could not be read, which cue/load reports itself.
+// is nil when the file could not be read, and readErr says why.
 type parsed struct {
-	done chan struct{}
-	src  []byte
-	file *ast.File
-	err  error
+	done    chan struct{}
+	src     []byte
+	readErr error
+	file    *ast.File
+	err     error
 }
 
-// startParse reads the files (absolute names) and starts parsing them with
-// the language version of the repository's module file modFile.
-func startParse(names []string, modFile []byte) *parseAhead {
+// startParse reads the files (absolute names) through root, which refuses
+// what is not a regular file inside the repository or is over the spec
+// size limit, and starts parsing them with the language version of the
+// repository's module file modFile.
+func startParse(root *safefile.Root, names []string, modFile []byte) *parseAhead {
 	pa := &parseAhead{
 		cfg:   parser.NewConfig(parser.ParseComments).Apply(parser.Version(languageVersion(modFile))),
 		files: make(map[string]*parsed, len(names)),
@@ -53,9 +57,7 @@ func startParse(names []string, modFile []byte) *parseAhead {
 		pa.files[name] = ps[i]
 	}
 	forEach(len(names), func(i int) {
-		if src, err := os.ReadFile(names[i]); err == nil {
-			ps[i].src = src
-		}
+		ps[i].src, ps[i].readErr = root.ReadFile(names[i], safefile.Spec)
 	})
 	go func() {
 		defer close(pa.done)
@@ -87,6 +89,17 @@ func (pa *parseAhead) addTo(ov map[string]load.Source) {
 			ov[name] = load.FromBytes(p.src)
 		}
 	}
+}
+
+// readErrors returns, by file name, the files that could not be read.
+func (pa *parseAhead) readErrors() map[string]error {
+	errs := map[string]error{}
+	for name, p := range pa.files {
+		if p.readErr != nil {
+			errs[name] = p.readErr
+		}
+	}
+	return errs
 }
 
 // get waits for the named file and returns it, or nil when it is not one
