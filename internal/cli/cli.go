@@ -15,6 +15,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/slipway-ml/slipway/internal/safefile"
 )
 
 // Exit codes shared by every command.
@@ -78,6 +80,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		stderr: stderr,
 		getenv: getenv,
 		log:    slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel(getenv("SLIPWAY_LOG"))})),
+	}
+	// The size limits come from the workflow's environment, out of the
+	// pull request's reach.
+	if err := safefile.Configure(getenv(safefile.EnvVar)); err != nil {
+		fmt.Fprintf(stderr, "slipway: %v\n", err)
+		return ExitError
 	}
 	root := newRootCmd(o)
 	root.SetArgs(args)

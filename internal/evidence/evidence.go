@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -26,6 +25,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/junit"
 	"github.com/slipway-ml/slipway/internal/metrics"
 	"github.com/slipway-ml/slipway/internal/quality"
+	"github.com/slipway-ml/slipway/internal/safefile"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
 
@@ -191,7 +191,7 @@ func Write(path string, s *Summary) error {
 
 // Read reads a summary Write wrote.
 func Read(path string) (*Summary, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFile(path, safefile.Record)
 	if err != nil {
 		return nil, err
 	}
@@ -410,13 +410,13 @@ func (b *builder) runbook(m spec.Model) Runbook {
 // Headings returns the level 1 and 2 ATX headings ("# X", "## X") of a
 // markdown file, outside fenced code blocks, in order.
 func Headings(path string) ([]string, error) {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	out := []string{}
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(safefile.LimitReader(f, path, safefile.Record))
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	fence := ""
 	for sc.Scan() {

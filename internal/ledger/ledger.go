@@ -30,6 +30,7 @@ import (
 
 	"github.com/slipway-ml/slipway/internal/atomicfile"
 	"github.com/slipway-ml/slipway/internal/digest"
+	"github.com/slipway-ml/slipway/internal/safefile"
 )
 
 // Dir is the ledger's directory, relative to the repository root.
@@ -128,7 +129,7 @@ type index struct {
 }
 
 func (l *Ledger) readIndex() (*index, error) {
-	b, err := os.ReadFile(l.abs(path.Join(Dir, IndexFile)))
+	b, err := safefile.ReadFileIn(l.root, l.abs(path.Join(Dir, IndexFile)), safefile.Record)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &index{}, nil
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"runtime"
@@ -16,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/slipway-ml/slipway/internal/digest"
+	"github.com/slipway-ml/slipway/internal/safefile"
 )
 
 // Kinds of findings.
@@ -177,7 +177,7 @@ func (l *Ledger) Verify(ctx context.Context, check CheckFunc) (*Report, error) {
 					if want, err := RevisionPath(e.Environment, e.Model, e.Version, e.Revision); err != nil || want != e.Path {
 						return outcome{err: fmt.Errorf("index entry names no valid record path")}
 					}
-					b, err := os.ReadFile(l.abs(e.Path))
+					b, err := safefile.ReadFileIn(l.root, l.abs(e.Path), safefile.Record)
 					if errors.Is(err, fs.ErrNotExist) {
 						return outcome{missing: true}
 					}

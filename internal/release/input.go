@@ -8,13 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/digest"
+	"github.com/slipway-ml/slipway/internal/safefile"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
 
@@ -111,7 +111,7 @@ type Approval struct {
 
 // ReadInput reads a check result document from path.
 func ReadInput(path string) (*Input, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFile(path, safefile.Record)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s does not exist: run `slipway check` first", ErrNoCheck, path)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/ledger"
+	"github.com/slipway-ml/slipway/internal/safefile"
 	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
@@ -158,7 +159,7 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 			}
 		}
 		if last != nil && last.Version == r.Model.Version {
-			if b, err := os.ReadFile(filepath.Join(p.Root, filepath.FromSlash(last.Path))); err == nil && (samePlans(b, r) || noChanges(r)) {
+			if b, err := safefile.ReadFileIn(p.Root, filepath.FromSlash(last.Path), safefile.Record); err == nil && (samePlans(b, r) || noChanges(r)) {
 				out.Skipped = append(out.Skipped, Released{Model: r.Model.Name, Version: r.Model.Version, Revision: last.Revision, Path: last.Path, Record: digest.Bytes(b), Seq: last.Seq})
 				continue
 			}
@@ -361,7 +362,7 @@ func stack(root, workDir, env string, pl Plan) (attest.Stack, error) {
 
 func evidence(root string, ev Evidence) (*attest.Evidence, error) {
 	full := resolve(root, ev.Path)
-	b, err := os.ReadFile(full)
+	b, err := safefile.ReadFile(full, safefile.Record)
 	if err != nil {
 		return nil, fmt.Errorf("%w: evidence summary: %v", ErrStale, err)
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -19,6 +18,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/release"
+	"github.com/slipway-ml/slipway/internal/safefile"
 	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
@@ -316,12 +316,12 @@ func reopen(root, rel, want string) ([]byte, error) {
 // reopenInto is reopen reading the file into buf, which it returns for
 // reuse.
 func reopenInto(root, rel, want string, buf []byte) (payload, reuse []byte, err error) {
-	f, err := os.Open(filepath.Join(root, filepath.FromSlash(rel)))
+	f, err := safefile.OpenIn(root, filepath.FromSlash(rel))
 	if err != nil {
 		return nil, buf, fmt.Errorf("read %s: %w", rel, err)
 	}
 	b := bytes.NewBuffer(buf[:0])
-	_, err = b.ReadFrom(f)
+	_, err = b.ReadFrom(safefile.LimitReader(f, "", safefile.Record))
 	f.Close()
 	if err != nil {
 		return nil, buf, fmt.Errorf("read %s: %w", rel, err)

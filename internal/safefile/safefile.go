@@ -301,16 +301,20 @@ func (r *Root) ReadFile(name string, kind Kind) ([]byte, error) {
 	return readAll(f, name, kind)
 }
 
-// relTo makes name relative to root, refusing names that climb out of it.
+// relTo makes name relative to root, refusing names that climb out of
+// it. name is relative to root, or starts with root (as given, absolute or
+// not), as filepath.Join(root, rel) makes it.
 func relTo(root, name string) (string, error) {
-	rel := name
-	if filepath.IsAbs(name) {
-		var err error
-		if rel, err = filepath.Rel(root, name); err != nil {
+	rel := filepath.Clean(name)
+	croot := filepath.Clean(root)
+	switch {
+	case filepath.IsAbs(name) || rel == croot || strings.HasPrefix(rel, croot+string(filepath.Separator)):
+		r, err := filepath.Rel(croot, rel)
+		if err != nil {
 			return "", &fs.PathError{Op: "open", Path: name, Err: ErrOutside}
 		}
+		rel = r
 	}
-	rel = filepath.Clean(rel)
 	if rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
 		return "", &fs.PathError{Op: "open", Path: name, Err: ErrOutside}
 	}
