@@ -101,6 +101,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.WorkDir == "" {
 		o.WorkDir = filepath.Join(p.Root, ".slipway")
 	}
+	if err := atomicfile.CheckDir(p.Root, o.WorkDir); err != nil {
+		return nil, fmt.Errorf("work dir: %w", err)
+	}
 	for _, e := range o.Envs {
 		if _, ok := p.Environments[e]; !ok {
 			return nil, fmt.Errorf("--env %q: %w (known: %s)", e, ErrUnknownEnv, strings.Join(p.EnvironmentNames(), ", "))

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/slipway-ml/slipway/internal/atomicfile"
 	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/sign"
@@ -352,5 +353,22 @@ func BenchmarkVerify10k(b *testing.B) {
 		if !rep.OK() {
 			b.Fatalf("findings: %v", rep.Findings[:1])
 		}
+	}
+}
+
+// TestAppendRefusesSymlinkedLedgerDir: a committed releases/ symlink must
+// not carry the records and the index out of the repository.
+func TestAppendRefusesSymlinkedLedgerDir(t *testing.T) {
+	f := newFixture(t)
+	elsewhere := t.TempDir()
+	if err := os.Symlink(elsewhere, filepath.Join(f.root, Dir)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.l.Append(context.Background(), "staging", "m", "1.0.0", testNow, f.build(f.signer, "staging", "m", "1.0.0"))
+	if !errors.Is(err, atomicfile.ErrSymlinkedDir) {
+		t.Fatalf("got %v, want ErrSymlinkedDir", err)
+	}
+	if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {
+		t.Errorf("wrote %d file(s) outside the repository", len(entries))
 	}
 }
