@@ -372,7 +372,11 @@ func (l *loader) addRead(name string, err error) {
 	msg := err.Error()
 	var pe *fs.PathError
 	var le *safefile.LimitError
+	var ue *utf8Error
 	switch {
+	case errors.As(err, &ue):
+		l.add(Position{File: l.rel(name), Line: ue.line, Column: ue.col}, "", ue.Error())
+		return
 	case errors.As(err, &le):
 		msg = strings.TrimPrefix(le.Error(), le.Name+": ")
 	case errors.As(err, &pe):

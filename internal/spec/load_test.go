@@ -452,3 +452,23 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestLoadRejectsInvalidUTF8: invalid UTF-8 in a string or an identifier
+// is an error at its line and column, not a silent U+FFFD or an empty
+// message.
+func TestLoadRejectsInvalidUTF8(t *testing.T) {
+	for name, src := range map[string]string{
+		"string":     "package platform\n\nwaivers: [{reason: \"ok\\u00e9 caf\xe9\"}]\n",
+		"identifier": "package platform\n\n#x\xff: 1\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			fs := readBase(t)
+			fs["bad.cue"] = src
+			_, err := Load(context.Background(), fs.write(t))
+			want := "bad.cue:3:"
+			if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "invalid UTF-8 (byte 0x") {
+				t.Fatalf("err = %v, want %s... invalid UTF-8", err, want)
+			}
+		})
+	}
+}

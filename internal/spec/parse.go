@@ -2,8 +2,10 @@ package spec
 
 import (
 	"bytes"
+	"fmt"
 	"path/filepath"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/load"
@@ -58,6 +60,11 @@ func startParse(root *safefile.Root, names []string, modFile []byte) *parseAhead
 	}
 	forEach(len(names), func(i int) {
 		ps[i].src, ps[i].readErr = root.ReadFile(names[i], safefile.Spec)
+		if ps[i].readErr == nil && !utf8.Valid(ps[i].src) {
+			// CUE would turn the bytes into U+FFFD without a word, or
+			// fail with an empty message in an identifier.
+			ps[i].readErr = invalidUTF8(ps[i].src)
+		}
 	})
 	go func() {
 		defer close(pa.done)
@@ -89,6 +96,35 @@ func (pa *parseAhead) addTo(ov map[string]load.Source) {
 			ov[name] = load.FromBytes(p.src)
 		}
 	}
+}
+
+// utf8Error is a file that is not valid UTF-8, at a 1-based line and
+// column (in bytes).
+type utf8Error struct {
+	line, col int
+	b         byte
+}
+
+func (e *utf8Error) Error() string {
+	return fmt.Sprintf("invalid UTF-8 (byte 0x%02x): CUE files are UTF-8 text", e.b)
+}
+
+// invalidUTF8 locates the first byte of src that is not valid UTF-8.
+func invalidUTF8(src []byte) *utf8Error {
+	line, col := 1, 1
+	for i := 0; i < len(src); {
+		r, n := utf8.DecodeRune(src[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return &utf8Error{line: line, col: col, b: src[i]}
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col += n
+		}
+		i += n
+	}
+	return nil
 }
 
 // readErrors returns, by file name, the files that could not be read.
