@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -88,6 +89,13 @@ func scanCSV(ctx context.Context, f io.Reader, gz bool, opts Options, fn RowFunc
 	}
 	if len(header) > 0 {
 		header[0] = string(bytes.TrimPrefix([]byte(header[0]), []byte("\ufeff")))
+	}
+	for _, h := range header {
+		// A file with CR-only line endings is one long line: without this
+		// its "header" repeats values and fails as a duplicate column.
+		if strings.ContainsRune(h, '\r') {
+			return Info{}, &Error{File: opts.Name, Line: headerLine, Err: fmt.Errorf("%w: the file's lines end in a carriage return alone (classic Mac OS line endings); save it with LF or CRLF line endings", ErrSyntax)}
+		}
 	}
 	names, idx, err := project(opts.Name, header, opts.Columns, headerLine)
 	if err != nil {

@@ -99,3 +99,39 @@ func TestScanParquetOverEvidenceLimit(t *testing.T) {
 		t.Fatalf("err = %v, want %q", err, want)
 	}
 }
+
+// TestScanJSONLDuplicateKey: encoding/json keeps the last of two equal
+// keys; a row that says two things about one column is an error.
+func TestScanJSONLDuplicateKey(t *testing.T) {
+	dir := t.TempDir()
+	for name, tc := range map[string]struct{ data, want string }{
+		"flat":   {`{"label": 1, "score": 0.5}` + "\n" + `{"label": 1, "score": 0.2, "label": 0}` + "\n", `t.jsonl: row 2 (line 2), column "label": syntax error: key appears twice in the object`},
+		"nested": {`{"label": 1, "x": {"a": 1}}` + "\n" + `{"x": [1], "label": 0, "x": {}}` + "\n", `t.jsonl: row 2 (line 2), column "x": syntax error: key appears twice in the object`},
+		"header": {`{"label": 1, "label": 0}` + "\n", `t.jsonl: row 1 (line 1), column "label": syntax error: key appears twice in the object`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(dir, name+".jsonl")
+			if err := os.WriteFile(p, []byte(tc.data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Scan(context.Background(), p, Options{Name: "t.jsonl"}, func(int, *Row) error { return nil })
+			if err == nil || err.Error() != tc.want {
+				t.Fatalf("err = %v, want %s", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestScanCSVCROnly: CR-only line endings are named as such, not reported
+// as a duplicate column.
+func TestScanCSVCROnly(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "mac.csv")
+	if err := os.WriteFile(p, []byte("label,score\r1,0.5\r0,0.5\r"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Scan(context.Background(), p, Options{Name: "mac.csv"}, func(int, *Row) error { return nil })
+	want := "mac.csv: header (line 1): syntax error: the file's lines end in a carriage return alone (classic Mac OS line endings); save it with LF or CRLF line endings"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v, want %s", err, want)
+	}
+}
