@@ -227,6 +227,17 @@ func TestTamper(t *testing.T) {
 			_ = json.Unmarshal(b, &other)
 			editEnvelope(t, filepath.Join(f.root, mid), func(m map[string]any) { m["signatures"] = other["signatures"] })
 		}, []string{"signature " + mid}},
+		{"keyid emptied", func(t *testing.T, f *fixture, _ []Entry) {
+			editEnvelope(t, filepath.Join(f.root, mid), func(m map[string]any) {
+				m["signatures"].([]any)[0].(map[string]any)["keyid"] = ""
+			})
+		}, []string{"signature " + mid}},
+		{"extra signature", func(t *testing.T, f *fixture, _ []Entry) {
+			editEnvelope(t, filepath.Join(f.root, mid), func(m map[string]any) {
+				sigs := m["signatures"].([]any)
+				m["signatures"] = append(sigs, map[string]any{"keyid": "extra", "sig": "AAAA"})
+			})
+		}, []string{"signature " + mid}},
 		{"record file deleted", func(t *testing.T, f *fixture, _ []Entry) {
 			os.Remove(filepath.Join(f.root, mid))
 		}, []string{"deleted " + mid}},

@@ -220,6 +220,11 @@ func (l *Ledger) Verify(ctx context.Context, check CheckFunc) (*Report, error) {
 			add(i, KindEdited, e.Path, fmt.Sprintf("index entry %d names %s/%s %s but points at %s", e.Seq, e.Environment, e.Model, e.Version, e.Path))
 		case o.missing:
 			add(i, KindDeleted, e.Path, fmt.Sprintf("record file is missing (index entry %d)", e.Seq))
+		case o.record != e.Record && o.err == nil && o.payload:
+			// The release is the one recorded; only the envelope's
+			// signature list changed, such as an emptied key id or an
+			// added signature.
+			add(i, KindSignature, e.Path, "payload is intact but the signatures changed after recording (a key id edited or a signature added or removed)")
 		case o.record != e.Record && o.err == nil:
 			add(i, KindReplaced, e.Path, "record differs from the one indexed (signed by a trusted key, but not the release that was recorded)")
 		case o.record != e.Record && errors.Is(o.err, ErrUntrusted):
