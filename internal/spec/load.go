@@ -186,6 +186,7 @@ func (l *loader) load(ctx context.Context) (*Platform, error) {
 		}
 	}
 	l.checkDuplicates(owners)
+	l.checkRefCycles(l.idx.files)
 	if len(l.probs) > 0 {
 		return nil, l.probs.sorted()
 	}

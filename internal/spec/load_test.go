@@ -472,3 +472,19 @@ func TestLoadRejectsInvalidUTF8(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadRejectsReferenceCycles: a field whose reference leads back to
+// itself would silently take the schema's default.
+func TestLoadRejectsReferenceCycles(t *testing.T) {
+	fs := readBase(t)
+	fs["cycle.cue"] = "package platform\n\nplatform: policy: minGroupSize: platform.policy.minGroupSize\nplatform: policy: driftThreshold: _x\n_x: platform.policy.driftThreshold\n"
+	_, err := Load(context.Background(), fs.write(t))
+	for _, want := range []string{
+		"cycle.cue:3:19: platform.policy.minGroupSize: reference cycle: the field refers to itself;",
+		"cycle.cue:4:19: platform.policy.driftThreshold: reference cycle: the field refers to itself through _x;",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want %q", err, want)
+		}
+	}
+}
