@@ -71,11 +71,19 @@ deny contains r if {
 	some i, name in input.model.tests.requiredSuites
 	s := suites[name]
 	failed(s)
-	msg := sprintf("required suite %q failed: %v failure(s), %v error(s)%s", [
-		name, object.get(s, "failures", 0), object.get(s, "errors", 0), failed_names(s),
-	])
-	r := lib.result("testing.required_suites_pass", msg, sprintf("tests.requiredSuites[%d]", [i]))
+	r := lib.result("testing.required_suites_pass", suite_failure(name, s), sprintf("tests.requiredSuites[%d]", [i]))
 }
+
+# suite_failure says why a required suite did not pass. A suite without
+# tests has not failed anything: it proves nothing, and says so.
+suite_failure(name, s) := sprintf("required suite %q has no tests: a suite that ran nothing proves nothing", [name]) if {
+	object.get(s, "tests", 0) == 0
+} else := sprintf("required suite %q ran none of its %v test(s): all were skipped", [name, s.tests]) if {
+	object.get(s, "failures", 0) + object.get(s, "errors", 0) == 0
+	object.get(s, "skipped", 0) >= s.tests
+} else := sprintf("required suite %q failed: %v failure(s), %v error(s)%s", [
+	name, object.get(s, "failures", 0), object.get(s, "errors", 0), failed_names(s),
+])
 
 # METADATA
 # title: No skipped test in a required suite

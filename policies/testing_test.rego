@@ -34,6 +34,15 @@ test_required_suite_fails if {
 	r.msg == "required suite \"unit\" failed: 2 failure(s), 0 error(s): test_a, test_b"
 }
 
+test_required_suite_empty if {
+	doc := fx.with_patch([{"op": "replace", "path": "/evidence/tests/suites/unit", "value": {
+		"tests": 0, "failures": 0, "errors": 0, "skipped": 0, "passed": false,
+	}}])
+	some r in testing.deny with input as doc
+	r.id == "testing.required_suites_pass"
+	r.msg == "required suite \"unit\" has no tests: a suite that ran nothing proves nothing"
+}
+
 test_required_suite_skips if {
 	doc := fx.with_patch([{"op": "replace", "path": "/evidence/tests/suites/unit", "value": {
 		"tests": 10, "failures": 0, "errors": 0, "skipped": 1, "passed": true, "skipped_cases": ["test_slow"],

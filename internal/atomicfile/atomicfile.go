@@ -3,10 +3,65 @@
 package atomicfile
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
+
+// ErrSymlinkedDir is a directory inside the repository that is a symlink,
+// through which a write would land wherever the symlink points.
+var ErrSymlinkedDir = errors.New("is a symlink: Slipway writes only into real directories inside the repository")
+
+// CheckDir refuses dir when any of its existing components below root is
+// a symlink (or not a directory), so that a committed symlink such as
+// releases/ or .slipway cannot redirect Slipway's writes out of the
+// repository. A dir outside root was chosen by whoever ran Slipway and is
+// not checked; components that do not exist yet will be created as real
+// directories.
+func CheckDir(root, dir string) error {
+	rel, err := filepath.Rel(root, dir)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return nil
+	}
+	cur := root
+	for part := range strings.SplitSeq(rel, string(filepath.Separator)) {
+		if part == "." || part == "" {
+			continue
+		}
+		cur = filepath.Join(cur, part)
+		fi, err := os.Lstat(cur)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil
+		case err != nil:
+			return err
+		case fi.Mode()&fs.ModeSymlink != 0:
+			return fmt.Errorf("%s %w", cur, ErrSymlinkedDir)
+		case !fi.IsDir():
+			return fmt.Errorf("%s: not a directory", cur)
+		}
+	}
+	return nil
+}
+
+// WriteFileIn is WriteFile after CheckDir(root, the file's directory).
+func WriteFileIn(root, path string, data []byte, perm os.FileMode) error {
+	if err := CheckDir(root, filepath.Dir(path)); err != nil {
+		return err
+	}
+	return WriteFile(path, data, perm)
+}
+
+// CreateNewIn is CreateNew after CheckDir(root, the file's directory).
+func CreateNewIn(root, path string, data []byte, perm os.FileMode) error {
+	if err := CheckDir(root, filepath.Dir(path)); err != nil {
+		return err
+	}
+	return CreateNew(path, data, perm)
+}
 
 // WriteFile writes data to a temporary file beside path and renames it into
 // place, creating the parent directories.

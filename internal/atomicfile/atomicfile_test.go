@@ -84,3 +84,41 @@ func assertNoTemp(t *testing.T, dir string) {
 		}
 	}
 }
+
+func TestCheckDirRefusesSymlinkedParents(t *testing.T) {
+	root := t.TempDir()
+	elsewhere := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "real", "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, filepath.Join(root, "releases")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(root, "real"), filepath.Join(root, "inner")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		dir     string
+		refused bool
+	}{
+		{filepath.Join(root, "real", "sub"), false},
+		{filepath.Join(root, "real", "new", "deeper"), false},
+		{filepath.Join(root, "releases"), true},
+		{filepath.Join(root, "releases", "prod", "m"), true},
+		{filepath.Join(root, "inner", "sub"), true},
+		{elsewhere, false},
+	}
+	for _, tt := range tests {
+		err := CheckDir(root, tt.dir)
+		if got := errors.Is(err, ErrSymlinkedDir); got != tt.refused {
+			t.Errorf("CheckDir(%s) = %v, want refused %v", tt.dir, err, tt.refused)
+		}
+	}
+	err := WriteFileIn(root, filepath.Join(root, "releases", "index.jsonl"), []byte("x"), 0o644)
+	if !errors.Is(err, ErrSymlinkedDir) {
+		t.Fatalf("WriteFileIn through a symlink: %v", err)
+	}
+	if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {
+		t.Errorf("wrote %d file(s) outside the repository", len(entries))
+	}
+}

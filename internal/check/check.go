@@ -117,6 +117,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	defer unlock()
+	if err := atomicfile.CheckDir(p.Root, o.WorkDir); err != nil {
+		return nil, fmt.Errorf("work dir: %w", err)
+	}
 	for _, e := range o.Envs {
 		if _, ok := p.Environments[e]; !ok {
 			return nil, fmt.Errorf("--env %q: %w (known: %s)", e, ErrUnknownEnv, strings.Join(p.EnvironmentNames(), ", "))

@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/evidence"
+	"github.com/slipway-ml/slipway/internal/safefile"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
 
@@ -37,7 +37,7 @@ func (c *checker) readEvidence(scope []unitKey) map[string]evidenceFile {
 			rel = full
 		}
 		ef := evidenceFile{path: filepath.ToSlash(rel)}
-		b, err := os.ReadFile(full)
+		b, err := safefile.ReadFile(full, safefile.Record)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			c.o.Log.Warn("no evidence summary: run `slipway evaluate`", "model", k.model, "path", ef.path)

@@ -4,7 +4,7 @@
 // and the audit report consume it.
 //
 // It is a leaf: it imports no SDK and of Slipway's only the leaves
-// atomicfile and digest, so a consumer depends on the document and not on
+// atomicfile, digest and safefile, so a consumer depends on the document and not on
 // the packages that produce it. The types here are the only Go description
 // of the document.
 package checkresult
@@ -16,10 +16,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 
 	"github.com/slipway-ml/slipway/internal/atomicfile"
 	"github.com/slipway-ml/slipway/internal/digest"
+	"github.com/slipway-ml/slipway/internal/safefile"
 )
 
 // File is where `slipway check` leaves its last result, relative to the
@@ -331,7 +331,7 @@ func Decode(data []byte) (*Result, error) {
 // Read reads the check result document at path. A missing file wraps
 // ErrNoCheck.
 func Read(path string) (*Result, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFile(path, safefile.Record)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s does not exist: run `slipway check` first", ErrNoCheck, path)
 	}

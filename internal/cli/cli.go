@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slipway-ml/slipway/internal/redact"
+	"github.com/slipway-ml/slipway/internal/safefile"
 )
 
 // Exit codes shared by every command.
@@ -90,6 +91,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		getenv:  getenv,
 		secrets: secrets,
 		log:     slog.New(secrets.Handler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel(getenv("SLIPWAY_LOG"))}))),
+	}
+	// The size limits come from the workflow's environment, out of the
+	// pull request's reach.
+	if err := safefile.Configure(getenv(safefile.EnvVar)); err != nil {
+		fmt.Fprintf(stderr, "slipway: %v\n", err)
+		return ExitError
 	}
 	root := newRootCmd(o)
 	root.SetArgs(args)

@@ -3,6 +3,9 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -58,6 +61,9 @@ first), 0 otherwise.`,
 			}
 			now, err := releaseNow(o)
 			if err != nil {
+				return err
+			}
+			if err := reportOut(out, format); err != nil {
 				return err
 			}
 			p, err := spec.Load(ctx, repo)
@@ -131,4 +137,17 @@ func reportDate(flag, s string, end bool) (time.Time, error) {
 		t = t.AddDate(0, 0, 1)
 	}
 	return t, nil
+}
+
+// reportOut refuses an --out that names a directory before any work is
+// done: the report is one file, and its name is the caller's to choose.
+func reportOut(out, format string) error {
+	if out == "" || out == "-" {
+		return nil
+	}
+	fi, err := os.Stat(out)
+	if strings.HasSuffix(out, "/") || strings.HasSuffix(out, string(filepath.Separator)) || err == nil && fi.IsDir() {
+		return usagef("--out %q is a directory: name the report file, such as %s", out, filepath.Join(out, "report."+format))
+	}
+	return nil
 }

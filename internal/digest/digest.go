@@ -7,8 +7,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
 	"strings"
+
+	"github.com/slipway-ml/slipway/internal/safefile"
 )
 
 // Prefix starts every digest string.
@@ -29,9 +30,10 @@ func Reader(r io.Reader) (string, error) {
 	return Prefix + hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// File returns the digest of the file at path.
+// File returns the digest of the regular file at path; a FIFO or device,
+// which could block or never end, is refused.
 func File(path string) (string, error) {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path)
 	if err != nil {
 		return "", err
 	}

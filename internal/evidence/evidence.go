@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -26,6 +25,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/junit"
 	"github.com/slipway-ml/slipway/internal/metrics"
 	"github.com/slipway-ml/slipway/internal/quality"
+	"github.com/slipway-ml/slipway/internal/safefile"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
 
@@ -147,6 +147,9 @@ func Evaluate(ctx context.Context, p *spec.Platform, model string, opts Options)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if b.fatal != nil {
+		return nil, fmt.Errorf("model %q: %w", model, b.fatal)
+	}
 	s.Problems = append(s.Problems, b.problems...)
 	for _, path := range slices.Sorted(maps.Keys(b.inputs)) {
 		s.Inputs = append(s.Inputs, Input{Path: path, SHA256: b.inputs[path]})
@@ -191,7 +194,7 @@ func Write(path string, s *Summary) error {
 
 // Read reads a summary Write wrote.
 func Read(path string) (*Summary, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFile(path, safefile.Record)
 	if err != nil {
 		return nil, err
 	}
@@ -207,9 +210,24 @@ type builder struct {
 	p        *spec.Platform
 	inputs   map[string]string
 	problems []Problem
+	// fatal is the first problem that stops the run; see problem.
+	fatal error
 }
 
 func (b *builder) problem(kind, path string, err error) {
+	// A file that is not a regular file or is over a size limit is not
+	// thin evidence but a hostile or broken input: it stops the run
+	// (exit 2) rather than becoming a denial.
+	if b.fatal == nil && (errors.Is(err, safefile.ErrTooLarge) || errors.Is(err, safefile.ErrNotRegular)) {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		if msg := err.Error(); !strings.HasPrefix(msg, path+":") {
+			err = fmt.Errorf("%s: %w", path, err)
+		}
+		b.fatal = fmt.Errorf("%s evidence: %w", kind, err)
+	}
 	b.problems = append(b.problems, Problem{Kind: kind, Path: path, Message: err.Error()})
 }
 
@@ -410,13 +428,13 @@ func (b *builder) runbook(m spec.Model) Runbook {
 // Headings returns the level 1 and 2 ATX headings ("# X", "## X") of a
 // markdown file, outside fenced code blocks, in order.
 func Headings(path string) ([]string, error) {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	out := []string{}
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(safefile.LimitReader(f, path, safefile.Record))
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	fence := ""
 	for sc.Scan() {

@@ -8,9 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
+
+	"github.com/slipway-ml/slipway/internal/safefile"
 )
 
 // ErrFormat is wrapped by errors about files that are not JUnit XML.
@@ -72,12 +73,14 @@ type xmlResult struct {
 
 // ParseFile reads one report file; name is how errors name it.
 func ParseFile(path, name string) (*Report, error) {
-	f, err := os.Open(path)
+	// Only a regular file, and only so much of it: a FIFO would block
+	// and /dev/zero never end.
+	f, err := safefile.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return Parse(f, name)
+	return Parse(safefile.LimitReader(f, "", safefile.Record), name)
 }
 
 // Parse reads one report.
@@ -88,6 +91,9 @@ func Parse(r io.Reader, name string) (*Report, error) {
 		xmlSuite
 	}
 	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, safefile.ErrTooLarge) {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
 		var se *xml.SyntaxError
 		if errors.As(err, &se) {
 			return nil, fmt.Errorf("%s: line %d: %w: %s", name, se.Line, ErrFormat, se.Msg)

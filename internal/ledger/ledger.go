@@ -30,6 +30,7 @@ import (
 
 	"github.com/slipway-ml/slipway/internal/atomicfile"
 	"github.com/slipway-ml/slipway/internal/digest"
+	"github.com/slipway-ml/slipway/internal/safefile"
 )
 
 // Dir is the ledger's directory, relative to the repository root.
@@ -128,7 +129,7 @@ type index struct {
 }
 
 func (l *Ledger) readIndex() (*index, error) {
-	b, err := os.ReadFile(l.abs(path.Join(Dir, IndexFile)))
+	b, err := safefile.ReadFileIn(l.root, l.abs(path.Join(Dir, IndexFile)), safefile.Record)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &index{}, nil
 	}
@@ -170,6 +171,10 @@ func (l *Ledger) Entries() ([]Entry, error) {
 // lock behind.
 func (l *Ledger) lock() (func(), error) {
 	p := l.abs(path.Join(Dir, ".lock"))
+	// A committed symlink at releases/ would take every write elsewhere.
+	if err := atomicfile.CheckDir(l.root, filepath.Dir(p)); err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return nil, err
 	}
@@ -261,7 +266,7 @@ func (l *Ledger) Append(ctx context.Context, env, model, version string, now tim
 	if err != nil {
 		return Entry{}, err
 	}
-	if err := atomicfile.CreateNew(l.abs(rel), envelope, 0o644); err != nil {
+	if err := atomicfile.CreateNewIn(l.root, l.abs(rel), envelope, 0o644); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return Entry{}, fmt.Errorf("%s: %w", rel, ErrExists)
 		}
@@ -274,7 +279,7 @@ func (l *Ledger) Append(ctx context.Context, env, model, version string, now tim
 	}
 	buf.Write(line)
 	buf.WriteByte('\n')
-	if err := atomicfile.WriteFile(l.abs(path.Join(Dir, IndexFile)), buf.Bytes(), 0o644); err != nil {
+	if err := atomicfile.WriteFileIn(l.root, l.abs(path.Join(Dir, IndexFile)), buf.Bytes(), 0o644); err != nil {
 		return Entry{}, fmt.Errorf("append to ledger index: %w", err)
 	}
 	return e, nil

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/slipway-ml/slipway/internal/atomicfile"
 	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/sign"
@@ -226,6 +227,17 @@ func TestTamper(t *testing.T) {
 			_ = json.Unmarshal(b, &other)
 			editEnvelope(t, filepath.Join(f.root, mid), func(m map[string]any) { m["signatures"] = other["signatures"] })
 		}, []string{"signature " + mid}},
+		{"keyid emptied", func(t *testing.T, f *fixture, _ []Entry) {
+			editEnvelope(t, filepath.Join(f.root, mid), func(m map[string]any) {
+				m["signatures"].([]any)[0].(map[string]any)["keyid"] = ""
+			})
+		}, []string{"signature " + mid}},
+		{"extra signature", func(t *testing.T, f *fixture, _ []Entry) {
+			editEnvelope(t, filepath.Join(f.root, mid), func(m map[string]any) {
+				sigs := m["signatures"].([]any)
+				m["signatures"] = append(sigs, map[string]any{"keyid": "extra", "sig": "AAAA"})
+			})
+		}, []string{"signature " + mid}},
 		{"record file deleted", func(t *testing.T, f *fixture, _ []Entry) {
 			os.Remove(filepath.Join(f.root, mid))
 		}, []string{"deleted " + mid}},
@@ -352,5 +364,22 @@ func BenchmarkVerify10k(b *testing.B) {
 		if !rep.OK() {
 			b.Fatalf("findings: %v", rep.Findings[:1])
 		}
+	}
+}
+
+// TestAppendRefusesSymlinkedLedgerDir: a committed releases/ symlink must
+// not carry the records and the index out of the repository.
+func TestAppendRefusesSymlinkedLedgerDir(t *testing.T) {
+	f := newFixture(t)
+	elsewhere := t.TempDir()
+	if err := os.Symlink(elsewhere, filepath.Join(f.root, Dir)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.l.Append(context.Background(), "staging", "m", "1.0.0", testNow, f.build(f.signer, "staging", "m", "1.0.0"))
+	if !errors.Is(err, atomicfile.ErrSymlinkedDir) {
+		t.Fatalf("got %v, want ErrSymlinkedDir", err)
+	}
+	if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {
+		t.Errorf("wrote %d file(s) outside the repository", len(entries))
 	}
 }

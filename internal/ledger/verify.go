@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"runtime"
@@ -16,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/slipway-ml/slipway/internal/digest"
+	"github.com/slipway-ml/slipway/internal/safefile"
 )
 
 // Kinds of findings.
@@ -177,7 +177,7 @@ func (l *Ledger) Verify(ctx context.Context, check CheckFunc) (*Report, error) {
 					if want, err := RevisionPath(e.Environment, e.Model, e.Version, e.Revision); err != nil || want != e.Path {
 						return outcome{err: fmt.Errorf("index entry names no valid record path")}
 					}
-					b, err := os.ReadFile(l.abs(e.Path))
+					b, err := safefile.ReadFileIn(l.root, l.abs(e.Path), safefile.Record)
 					if errors.Is(err, fs.ErrNotExist) {
 						return outcome{missing: true}
 					}
@@ -220,6 +220,11 @@ func (l *Ledger) Verify(ctx context.Context, check CheckFunc) (*Report, error) {
 			add(i, KindEdited, e.Path, fmt.Sprintf("index entry %d names %s/%s %s but points at %s", e.Seq, e.Environment, e.Model, e.Version, e.Path))
 		case o.missing:
 			add(i, KindDeleted, e.Path, fmt.Sprintf("record file is missing (index entry %d)", e.Seq))
+		case o.record != e.Record && o.err == nil && o.payload:
+			// The release is the one recorded; only the envelope's
+			// signature list changed, such as an emptied key id or an
+			// added signature.
+			add(i, KindSignature, e.Path, "payload is intact but the signatures changed after recording (a key id edited or a signature added or removed)")
 		case o.record != e.Record && o.err == nil:
 			add(i, KindReplaced, e.Path, "record differs from the one indexed (signed by a trusted key, but not the release that was recorded)")
 		case o.record != e.Record && errors.Is(o.err, ErrUntrusted):

@@ -26,6 +26,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/util"
 
+	"github.com/slipway-ml/slipway/internal/safefile"
 	"github.com/slipway-ml/slipway/internal/spec"
 	"github.com/slipway-ml/slipway/policies"
 )
@@ -190,7 +191,8 @@ func loadModules(repoDir string, tests bool) (map[string]*ast.Module, map[string
 				if err != nil || d.IsDir() || !isRego(path, tests) {
 					return err
 				}
-				src, err := os.ReadFile(path)
+				// Only regular files inside the repository, capped.
+				src, err := safefile.ReadFileIn(repoDir, path, safefile.Policy)
 				if err != nil {
 					return err
 				}

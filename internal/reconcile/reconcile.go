@@ -82,6 +82,10 @@ func (o *Options) defaults(p *spec.Platform) error {
 	if err != nil {
 		return err
 	}
+	// A committed symlink at .slipway would take plans and state elsewhere.
+	if err := atomicfile.CheckDir(p.Root, abs); err != nil {
+		return fmt.Errorf("work dir: %w", err)
+	}
 	o.WorkDir = abs
 	if o.Parallel < 1 {
 		o.Parallel = 1

@@ -20,6 +20,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/policy"
+	"github.com/slipway-ml/slipway/internal/safefile"
 	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
@@ -159,7 +160,7 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 			}
 		}
 		if last != nil && last.Version == r.Model.Version {
-			if b, err := os.ReadFile(filepath.Join(p.Root, filepath.FromSlash(last.Path))); err == nil && (samePlans(b, r) || noChanges(r)) {
+			if b, err := safefile.ReadFileIn(p.Root, filepath.FromSlash(last.Path), safefile.Record); err == nil && (samePlans(b, r) || noChanges(r)) {
 				out.Skipped = append(out.Skipped, Released{Model: r.Model.Name, Version: r.Model.Version, Revision: last.Revision, Path: last.Path, Record: digest.Bytes(b), Seq: last.Seq})
 				continue
 			}
@@ -372,7 +373,7 @@ func stack(root, workDir, env string, pl *checkresult.Plan) (attest.Stack, error
 
 func evidence(root string, ev checkresult.EvidenceRef) (*attest.Evidence, error) {
 	full := resolve(root, ev.Path)
-	b, err := os.ReadFile(full)
+	b, err := safefile.ReadFile(full, safefile.Record)
 	if err != nil {
 		return nil, fmt.Errorf("%w: evidence summary: %v", ErrStale, err)
 	}

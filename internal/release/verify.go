@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/ledger"
+	"github.com/slipway-ml/slipway/internal/safefile"
 	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
@@ -30,7 +30,7 @@ func TrustedKeys(p *spec.Platform) ([]*sign.PublicKey, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", where, err)
 			}
-			if pemBytes, err = os.ReadFile(full); err != nil {
+			if pemBytes, err = safefile.ReadFileIn(p.Root, full, safefile.Key); err != nil {
 				return nil, fmt.Errorf("%s: %w", where, err)
 			}
 		}
@@ -47,7 +47,7 @@ func TrustedKeys(p *spec.Platform) ([]*sign.PublicKey, error) {
 func LoadKeyFiles(paths []string) ([]*sign.PublicKey, error) {
 	var keys []*sign.PublicKey
 	for _, p := range paths {
-		b, err := os.ReadFile(p)
+		b, err := safefile.ReadFile(p, safefile.Key)
 		if err != nil {
 			return nil, err
 		}
@@ -380,7 +380,7 @@ func VerifyEnvelopes(ctx context.Context, o VerifyOptions, files []string) (*Rep
 	rep := &Report{Records: []RecordReport{}}
 	for _, f := range files {
 		rr := RecordReport{Path: f}
-		b, err := os.ReadFile(f)
+		b, err := safefile.ReadFile(f, safefile.Record)
 		if err != nil {
 			return nil, err
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -19,6 +18,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/release"
+	"github.com/slipway-ml/slipway/internal/safefile"
 	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
@@ -243,7 +243,7 @@ func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now ti
 // reopen reads a record that verified and returns its payload, after
 // checking it is still the very file the ledger indexes.
 func reopen(root, rel, want string) ([]byte, error) {
-	b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
+	b, err := safefile.ReadFileIn(root, filepath.FromSlash(rel), safefile.Record)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", rel, err)
 	}

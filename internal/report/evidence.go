@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/evidence"
+	"github.com/slipway-ml/slipway/internal/safefile"
 )
 
 // Matches of a pinned file against the file at hand.
@@ -43,7 +43,7 @@ func fileMatch(root, p, want string) string {
 // readEvidence returns the evidence summary a verified record pins, only
 // when the file at hand has the pinned digest, and the match.
 func readEvidence(root string, ev *attest.Evidence) (*evidence.Summary, string) {
-	b, err := os.ReadFile(abs(root, ev.Path))
+	b, err := safefile.ReadFile(abs(root, ev.Path), safefile.Record)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, matchMissing
 	}

@@ -28,6 +28,7 @@ import (
 	"cuelang.org/go/cue/token"
 
 	"github.com/slipway-ml/slipway/internal/redact"
+	"github.com/slipway-ml/slipway/internal/safefile"
 	"github.com/slipway-ml/slipway/schemas"
 )
 
@@ -128,7 +129,16 @@ type loader struct {
 }
 
 func (l *loader) load(ctx context.Context) (*Platform, error) {
-	overlay, modFile, err := l.overlay()
+	// Every file cue/load is to see is read here, through root, into its
+	// overlay: a FIFO, a device, a symlink out of the repository or an
+	// oversized file is refused with its name instead of hanging or
+	// exhausting the process inside cue/load.
+	root, err := safefile.OpenRoot(l.root)
+	if err != nil {
+		return nil, fmt.Errorf("platform repository: %w", err)
+	}
+	defer root.Close()
+	overlay, modFile, err := l.overlay(root)
 	if err != nil {
 		return nil, err
 	}
@@ -143,8 +153,14 @@ func (l *loader) load(ctx context.Context) (*Platform, error) {
 	for i, rel := range files {
 		names[i] = filepath.Join(l.root, filepath.FromSlash(rel))
 	}
-	pa := startParse(names, modFile)
+	pa := startParse(root, names, modFile)
 	defer pa.wait()
+	for name, err := range pa.readErrors() {
+		l.addRead(name, err)
+	}
+	if len(l.probs) > 0 {
+		return nil, l.probs.sorted()
+	}
 	pa.addTo(overlay)
 	l.parse = pa
 	// All files load as one instance, whatever directory they are in: the
@@ -171,6 +187,7 @@ func (l *loader) load(ctx context.Context) (*Platform, error) {
 		}
 	}
 	l.checkDuplicates(owners)
+	l.checkRefCycles(l.idx.files)
 	if len(l.probs) > 0 {
 		return nil, l.probs.sorted()
 	}
@@ -273,8 +290,10 @@ func mustReadSchema() []byte {
 // overlay makes the embedded schema importable as slipway.dev/schema, in
 // place of any vendored copy, so that an edited copy cannot weaken it, and
 // adds schemaFile. It returns the module file too, which it overlays with
-// defaultModule when the repository has none.
-func (l *loader) overlay() (map[string]load.Source, []byte, error) {
+// defaultModule when the repository has none. The module file and the
+// packages vendored under cue.mod are read through root (see load); a read
+// error is a problem, reported by load.
+func (l *loader) overlay(root *safefile.Root) (map[string]load.Source, []byte, error) {
 	ov := map[string]load.Source{}
 	entries, err := fs.ReadDir(schemas.FS, ".")
 	if err != nil {
@@ -289,13 +308,83 @@ func (l *loader) overlay() (map[string]load.Source, []byte, error) {
 	}
 	ov[filepath.Join(l.root, schemaFile)] = load.FromString(schemaFileSource)
 	mod := filepath.Join(l.root, "cue.mod", "module.cue")
-	modFile, err := os.ReadFile(mod)
-	if errors.Is(err, fs.ErrNotExist) {
+	modFile, err := root.ReadFile(mod, safefile.Spec)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		modFile = []byte(defaultModule)
-		ov[mod] = load.FromBytes(modFile)
+	case err != nil:
+		l.addRead(mod, err)
+		return nil, nil, l.probs.sorted()
 	}
-	// Any other read error is cue/load's to report.
+	ov[mod] = load.FromBytes(modFile)
+	if err := l.overlayVendored(root, ov); err != nil {
+		return nil, nil, err
+	}
 	return ov, modFile, nil
+}
+
+// overlayVendored reads the .cue files under cue.mod, which cue/load would
+// otherwise read itself when a file imports them, into the overlay. A
+// symlinked directory there is refused: cue/load would follow it.
+func (l *loader) overlayVendored(root *safefile.Root, ov map[string]load.Source) error {
+	dir := filepath.Join(l.root, "cue.mod")
+	skip := filepath.Join(l.root, schemaDir)
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && path == dir:
+			return filepath.SkipDir
+		case err != nil:
+			return err
+		case path == skip:
+			return filepath.SkipDir
+		case d.IsDir() || !strings.HasSuffix(d.Name(), ".cue") && d.Type()&fs.ModeSymlink == 0:
+			return nil
+		case path == filepath.Join(dir, "module.cue"):
+			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+				l.add(Position{File: l.rel(path)}, "", "symlinked directory under cue.mod: vendor the package's files instead")
+				return nil
+			}
+			if !strings.HasSuffix(d.Name(), ".cue") {
+				return nil
+			}
+		}
+		b, err := root.ReadFile(path, safefile.Spec)
+		if err != nil {
+			l.addRead(path, err)
+			return nil
+		}
+		ov[path] = load.FromBytes(b)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("list cue.mod: %w", err)
+	}
+	if len(l.probs) > 0 {
+		return l.probs.sorted()
+	}
+	return nil
+}
+
+// addRead reports a file that could not be read: not a regular file, a
+// symlink out of the repository, over the size limit.
+func (l *loader) addRead(name string, err error) {
+	msg := err.Error()
+	var pe *fs.PathError
+	var le *safefile.LimitError
+	var ue *utf8Error
+	switch {
+	case errors.As(err, &ue):
+		l.add(Position{File: l.rel(name), Line: ue.line, Column: ue.col}, "", ue.Error())
+		return
+	case errors.As(err, &le):
+		msg = strings.TrimPrefix(le.Error(), le.Name+": ")
+	case errors.As(err, &pe):
+		msg = pe.Err.Error()
+	}
+	l.add(Position{File: l.rel(name)}, "", msg)
 }
 
 // checkTopLevel reports top-level fields the schema does not have, which

@@ -10,7 +10,9 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/cuecontext"
@@ -373,14 +375,15 @@ func TestInsideRepo(t *testing.T) {
 	}
 }
 
-// TestLoadHugeValueClipped: a 50 MB string in a spec is named in the error,
-// not repeated: the whole error stays within a few KB.
+// TestLoadHugeValueClipped: a 15 MB string in a spec (just under the spec
+// file limit) is named in the error, not repeated: the whole error stays
+// within a few KB.
 func TestLoadHugeValueClipped(t *testing.T) {
 	if testing.Short() {
-		t.Skip("loads a 50 MB spec")
+		t.Skip("loads a 15 MB spec")
 	}
 	fs := readBase(t)
-	huge := strings.Repeat("A", 50<<20)
+	huge := strings.Repeat("A", 15<<20)
 	fs["models/a/model.cue"] = strings.Replace(fs["models/a/model.cue"], `owner:   "ml@example.com"`, `owner:   "`+huge+`"`, 1)
 	_, err := Load(context.Background(), fs.write(t))
 	if err == nil {
@@ -390,9 +393,123 @@ func TestLoadHugeValueClipped(t *testing.T) {
 	if len(msg) > 4096 {
 		t.Errorf("error is %d bytes", len(msg))
 	}
-	for _, want := range []string{"models/a/model.cue:5:11: models.a.owner: invalid value", "(52428800 bytes)", "want an email address"} {
+	for _, want := range []string{"models/a/model.cue:5:11: models.a.owner: invalid value", "(15728640 bytes)", "want an email address"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q:\n%.600s", want, msg)
+		}
+	}
+}
+
+// TestLoadRefusesUnsafeFiles: a committed .cue file that is a FIFO, a
+// symlink to a device or out of the repository, or oversized is reported
+// with its name, promptly, instead of hanging or exhausting memory.
+func TestLoadRefusesUnsafeFiles(t *testing.T) {
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "x.cue"), []byte("package platform\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	big := "package platform\n// " + strings.Repeat("x", 17<<20) + "\n"
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, dir string)
+		want  string
+	}{
+		{"symlink to /dev/zero", func(t *testing.T, dir string) {
+			must(t, os.Symlink("/dev/zero", filepath.Join(dir, "zero.cue")))
+		}, "zero.cue: resolves outside the repository (a symlink leads to /dev/zero)"},
+		{"fifo", func(t *testing.T, dir string) {
+			must(t, syscall.Mkfifo(filepath.Join(dir, "models", "fifo.cue"), 0o644))
+		}, "models/fifo.cue: not a regular file: it is a FIFO"},
+		{"symlink out of the repository", func(t *testing.T, dir string) {
+			must(t, os.Symlink(filepath.Join(outside, "x.cue"), filepath.Join(dir, "x.cue")))
+		}, "x.cue: resolves outside the repository"},
+		{"oversized", func(t *testing.T, dir string) {
+			must(t, os.WriteFile(filepath.Join(dir, "big.cue"), []byte(big), 0o644))
+		}, "big.cue: larger than the spec limit of 16MiB"},
+		{"module file is a FIFO", func(t *testing.T, dir string) {
+			must(t, os.MkdirAll(filepath.Join(dir, "cue.mod"), 0o755))
+			os.Remove(filepath.Join(dir, "cue.mod", "module.cue"))
+			must(t, syscall.Mkfifo(filepath.Join(dir, "cue.mod", "module.cue"), 0o644))
+		}, "cue.mod/module.cue: not a regular file: it is a FIFO"},
+		{"vendored file is a symlink to /dev/zero", func(t *testing.T, dir string) {
+			must(t, os.MkdirAll(filepath.Join(dir, "cue.mod", "pkg", "x.dev", "lib"), 0o755))
+			must(t, os.Symlink("/dev/zero", filepath.Join(dir, "cue.mod", "pkg", "x.dev", "lib", "lib.cue")))
+		}, "cue.mod/pkg/x.dev/lib/lib.cue: resolves outside the repository"},
+		{"vendored directory is a symlink", func(t *testing.T, dir string) {
+			must(t, os.MkdirAll(filepath.Join(dir, "cue.mod", "pkg"), 0o755))
+			must(t, os.Symlink(outside, filepath.Join(dir, "cue.mod", "pkg", "x.dev")))
+		}, "cue.mod/pkg/x.dev: symlinked directory under cue.mod"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := readBase(t).write(t)
+			must(t, os.MkdirAll(filepath.Join(dir, "models"), 0o755))
+			tt.setup(t, dir)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			start := time.Now()
+			_, err := Load(ctx, dir)
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("took %v", d)
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestLoadFollowsSymlinkInside: a .cue symlink to another file of the
+// repository is loaded.
+func TestLoadFollowsSymlinkInside(t *testing.T) {
+	fs := readBase(t)
+	fs["shared/extra.txt"] = "package platform\n\nplatform: name: _\n"
+	dir := fs.write(t)
+	must(t, os.Symlink("shared/extra.txt", filepath.Join(dir, "extra.cue")))
+	if _, err := Load(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLoadRejectsInvalidUTF8: invalid UTF-8 in a string or an identifier
+// is an error at its line and column, not a silent U+FFFD or an empty
+// message.
+func TestLoadRejectsInvalidUTF8(t *testing.T) {
+	for name, src := range map[string]string{
+		"string":     "package platform\n\nwaivers: [{reason: \"ok\\u00e9 caf\xe9\"}]\n",
+		"identifier": "package platform\n\n#x\xff: 1\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			fs := readBase(t)
+			fs["bad.cue"] = src
+			_, err := Load(context.Background(), fs.write(t))
+			want := "bad.cue:3:"
+			if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "invalid UTF-8 (byte 0x") {
+				t.Fatalf("err = %v, want %s... invalid UTF-8", err, want)
+			}
+		})
+	}
+}
+
+// TestLoadRejectsReferenceCycles: a field whose reference leads back to
+// itself would silently take the schema's default.
+func TestLoadRejectsReferenceCycles(t *testing.T) {
+	fs := readBase(t)
+	fs["cycle.cue"] = "package platform\n\nplatform: policy: minGroupSize: platform.policy.minGroupSize\nplatform: policy: driftThreshold: _x\n_x: platform.policy.driftThreshold\n"
+	_, err := Load(context.Background(), fs.write(t))
+	for _, want := range []string{
+		"cycle.cue:3:19: platform.policy.minGroupSize: reference cycle: the field refers to itself;",
+		"cycle.cue:4:19: platform.policy.driftThreshold: reference cycle: the field refers to itself through _x;",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want %q", err, want)
 		}
 	}
 }

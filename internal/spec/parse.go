@@ -2,14 +2,17 @@ package spec
 
 import (
 	"bytes"
-	"os"
+	"fmt"
 	"path/filepath"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/load"
 	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/mod/modfile"
+
+	"github.com/slipway-ml/slipway/internal/safefile"
 )
 
 // parseAhead reads the repository's files on every processor, then parses
@@ -31,17 +34,20 @@ type parseAhead struct {
 }
 
 // parsed is one file's source and syntax, ready once done is closed; src
-// is nil when the file could not be read, which cue/load reports itself.
+// is nil when the file could not be read, and readErr says why.
 type parsed struct {
-	done chan struct{}
-	src  []byte
-	file *ast.File
-	err  error
+	done    chan struct{}
+	src     []byte
+	readErr error
+	file    *ast.File
+	err     error
 }
 
-// startParse reads the files (absolute names) and starts parsing them with
-// the language version of the repository's module file modFile.
-func startParse(names []string, modFile []byte) *parseAhead {
+// startParse reads the files (absolute names) through root, which refuses
+// what is not a regular file inside the repository or is over the spec
+// size limit, and starts parsing them with the language version of the
+// repository's module file modFile.
+func startParse(root *safefile.Root, names []string, modFile []byte) *parseAhead {
 	pa := &parseAhead{
 		cfg:   parser.NewConfig(parser.ParseComments).Apply(parser.Version(languageVersion(modFile))),
 		files: make(map[string]*parsed, len(names)),
@@ -53,8 +59,11 @@ func startParse(names []string, modFile []byte) *parseAhead {
 		pa.files[name] = ps[i]
 	}
 	forEach(len(names), func(i int) {
-		if src, err := os.ReadFile(names[i]); err == nil {
-			ps[i].src = src
+		ps[i].src, ps[i].readErr = root.ReadFile(names[i], safefile.Spec)
+		if ps[i].readErr == nil && !utf8.Valid(ps[i].src) {
+			// CUE would turn the bytes into U+FFFD without a word, or
+			// fail with an empty message in an identifier.
+			ps[i].readErr = invalidUTF8(ps[i].src)
 		}
 	})
 	go func() {
@@ -87,6 +96,46 @@ func (pa *parseAhead) addTo(ov map[string]load.Source) {
 			ov[name] = load.FromBytes(p.src)
 		}
 	}
+}
+
+// utf8Error is a file that is not valid UTF-8, at a 1-based line and
+// column (in bytes).
+type utf8Error struct {
+	line, col int
+	b         byte
+}
+
+func (e *utf8Error) Error() string {
+	return fmt.Sprintf("invalid UTF-8 (byte 0x%02x): CUE files are UTF-8 text", e.b)
+}
+
+// invalidUTF8 locates the first byte of src that is not valid UTF-8.
+func invalidUTF8(src []byte) *utf8Error {
+	line, col := 1, 1
+	for i := 0; i < len(src); {
+		r, n := utf8.DecodeRune(src[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return &utf8Error{line: line, col: col, b: src[i]}
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col += n
+		}
+		i += n
+	}
+	return nil
+}
+
+// readErrors returns, by file name, the files that could not be read.
+func (pa *parseAhead) readErrors() map[string]error {
+	errs := map[string]error{}
+	for name, p := range pa.files {
+		if p.readErr != nil {
+			errs[name] = p.readErr
+		}
+	}
+	return errs
 }
 
 // get waits for the named file and returns it, or nil when it is not one

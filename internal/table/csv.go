@@ -8,10 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/slipway-ml/slipway/internal/safefile"
 )
 
 // blockSize is how much CSV one worker parses at a time: big enough that
@@ -35,7 +38,10 @@ func scanCSV(ctx context.Context, f io.Reader, gz bool, opts Options, fn RowFunc
 	tee := io.TeeReader(f, h)
 	src := tee
 	if gz {
-		zr, err := gzip.NewReader(src)
+		// Decompressed bytes are capped in total and in ratio to the
+		// compressed bytes read, so a gzip bomb stops early.
+		in := &safefile.CountingReader{R: tee}
+		zr, err := gzip.NewReader(in)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return Info{}, &Error{File: opts.Name, Err: ErrEmpty}
@@ -43,7 +49,7 @@ func scanCSV(ctx context.Context, f io.Reader, gz bool, opts Options, fn RowFunc
 			return Info{}, &Error{File: opts.Name, Err: fmt.Errorf("%w: gzip: %v", ErrSyntax, err)}
 		}
 		defer zr.Close()
-		src = zr
+		src = safefile.Decompressed(zr, in, "")
 	}
 	sp := &splitter{r: src, line: 1}
 	first, err := sp.next()
@@ -83,6 +89,13 @@ func scanCSV(ctx context.Context, f io.Reader, gz bool, opts Options, fn RowFunc
 	}
 	if len(header) > 0 {
 		header[0] = string(bytes.TrimPrefix([]byte(header[0]), []byte("\ufeff")))
+	}
+	for _, h := range header {
+		// A file with CR-only line endings is one long line: without this
+		// its "header" repeats values and fails as a duplicate column.
+		if strings.ContainsRune(h, '\r') {
+			return Info{}, &Error{File: opts.Name, Line: headerLine, Err: fmt.Errorf("%w: the file's lines end in a carriage return alone (classic Mac OS line endings); save it with LF or CRLF line endings", ErrSyntax)}
+		}
 	}
 	names, idx, err := project(opts.Name, header, opts.Columns, headerLine)
 	if err != nil {
@@ -192,6 +205,9 @@ func runChunks(ctx context.Context, sp *splitter, first *chunk, opts Options, ne
 		return 0, firstEr
 	}
 	if readErr != nil {
+		if errors.Is(readErr, safefile.ErrTooLarge) {
+			return 0, &Error{File: opts.Name, Err: readErr} // the file's, not a row's
+		}
 		return 0, &Error{File: opts.Name, Row: sp.row, Err: readErr}
 	}
 	if err := ctx.Err(); err != nil {
@@ -285,7 +301,11 @@ func (s *splitter) next() (*chunk, error) {
 			s.advance(c)
 			return c, nil
 		}
-		// One record is longer than the block: grow and read on.
+		// One record is longer than the block: grow and read on, up to
+		// the row limit.
+		if limit := safefile.Limit(safefile.Row); int64(len(data)) > limit {
+			return nil, fmt.Errorf("row at line %d: %w", s.line, &safefile.LimitError{Kind: safefile.Row, Limit: limit})
+		}
 		grown := make([]byte, len(data), 2*cap(data))
 		copy(grown, data)
 		data = grown

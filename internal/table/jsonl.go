@@ -93,6 +93,8 @@ type jsonlParser struct {
 	file string
 	idx  map[string]int
 	row  *Row
+	// keys are the current line's keys, for flat's duplicate check.
+	keys [][]byte
 }
 
 func (p *jsonlParser) parse(c *chunk, w int, fn RowFunc) (int64, error) {
@@ -139,6 +141,10 @@ func (p *jsonlParser) general(l []byte) *Error {
 	if err := json.Unmarshal(l, &obj); err != nil || obj == nil {
 		return &Error{File: p.file, Err: fmt.Errorf("%w: %s", ErrSyntax, jsonMessage(err))}
 	}
+	if key, dup := duplicateKey(l); dup {
+		// encoding/json keeps the last value without a word.
+		return &Error{File: p.file, Column: key, Err: fmt.Errorf("%w: key appears twice in the object", ErrSyntax)}
+	}
 	r := p.row
 	for key, raw := range obj {
 		k, ok := p.idx[key]
@@ -154,12 +160,39 @@ func (p *jsonlParser) general(l []byte) *Error {
 	return nil
 }
 
+// duplicateKey returns the first top-level key of a valid JSON object
+// that appears twice.
+func duplicateKey(l []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(l))
+	if _, err := dec.Token(); err != nil {
+		return "", false
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		key, ok := tok.(string)
+		if err != nil || !ok {
+			return "", false
+		}
+		if seen[key] {
+			return key, true
+		}
+		seen[key] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return "", false
+		}
+	}
+	return "", false
+}
+
 // flat parses the common line without allocating: an object whose keys
 // and string values have no escapes and whose values are strings,
 // numbers, true, false or null. It returns false for anything else,
 // which general then parses (or rejects).
 func (p *jsonlParser) flat(b []byte) bool {
 	r := p.row
+	p.keys = p.keys[:0]
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return false
@@ -180,6 +213,13 @@ func (p *jsonlParser) flat(b []byte) bool {
 		if !plainString(key) {
 			return false
 		}
+		// A repeated key goes to general, which reports it.
+		for _, k := range p.keys {
+			if bytes.Equal(k, key) {
+				return false
+			}
+		}
+		p.keys = append(p.keys, key)
 		i = skipSpace(b, i+j+2)
 		if i >= len(b) || b[i] != ':' {
 			return false

@@ -13,7 +13,28 @@ import (
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/slipway-ml/slipway/internal/digest"
+	"github.com/slipway-ml/slipway/internal/safefile"
 )
+
+// checkParquetSize refuses a file whose column chunks declare more
+// uncompressed bytes than the evidence limit allows, or more than the
+// ratio limit times the file's size, before any page is decompressed.
+func checkParquetSize(pf *parquet.File, size int64) error {
+	l := safefile.Current()
+	var total int64
+	for _, rg := range pf.Metadata().RowGroups {
+		for _, c := range rg.Columns {
+			total += max(c.MetaData.TotalUncompressedSize, 0)
+		}
+	}
+	if total > l.Sizes[safefile.Evidence] {
+		return &safefile.LimitError{Kind: safefile.Evidence, Limit: l.Sizes[safefile.Evidence]}
+	}
+	if total > 1<<20 && total > l.Ratio*size {
+		return &safefile.LimitError{Kind: safefile.Evidence, Ratio: l.Ratio}
+	}
+	return nil
+}
 
 // scanParquet reads the flat top-level columns of a Parquet file and
 // renders each value as the text a CSV would hold, so every format goes
@@ -34,6 +55,9 @@ func scanParquet(ctx context.Context, f *os.File, opts Options, fn RowFunc) (Inf
 	pf, err := parquet.OpenFile(f, st.Size())
 	if err != nil {
 		return Info{}, &Error{File: opts.Name, Err: fmt.Errorf("%w: parquet: %v", ErrSyntax, err)}
+	}
+	if err := checkParquetSize(pf, st.Size()); err != nil {
+		return Info{}, &Error{File: opts.Name, Err: err}
 	}
 	schema := pf.Schema()
 	var (

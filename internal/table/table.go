@@ -10,8 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -19,6 +19,7 @@ import (
 	"unsafe"
 
 	"github.com/slipway-ml/slipway/internal/redact"
+	"github.com/slipway-ml/slipway/internal/safefile"
 )
 
 // Sentinel errors wrapped by *Error so callers can branch on the kind of
@@ -143,16 +144,23 @@ func Scan(ctx context.Context, path string, opts Options, fn RowFunc) (Info, err
 			return Info{}, err
 		}
 	}
-	f, err := os.Open(path)
+	// A FIFO or device would block or never end: only regular files.
+	f, err := safefile.Open(path)
 	if err != nil {
-		return Info{}, err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return Info{}, &Error{File: opts.Name, Err: err}
 	}
 	defer f.Close()
 	switch format {
-	case CSV, CSVGzip:
-		return scanCSV(ctx, f, format == CSVGzip, opts, fn)
+	case CSV:
+		return scanCSV(ctx, safefile.LimitReader(f, "", safefile.Evidence), false, opts, fn)
+	case CSVGzip:
+		return scanCSV(ctx, f, true, opts, fn)
 	case JSONL:
-		return scanJSONL(ctx, f, opts, fn)
+		return scanJSONL(ctx, safefile.LimitReader(f, "", safefile.Evidence), opts, fn)
 	default:
 		return scanParquet(ctx, f, opts, fn)
 	}
@@ -308,7 +316,7 @@ func EstimateRows(path string) int64 {
 	if err != nil || (format != CSV && format != JSONL) {
 		return 0
 	}
-	f, err := os.Open(path)
+	f, err := safefile.Open(path)
 	if err != nil {
 		return 0
 	}
