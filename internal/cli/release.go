@@ -159,6 +159,9 @@ func printRelease(o *options, out *release.Outcome) {
 	for _, r := range out.Skipped {
 		fmt.Fprintf(o.stdout, "unchanged %s/%s %s%s  %s  (already released; the plans are the same or change nothing)\n", out.Environment, r.Model, r.Version, revisionText(r.Revision), r.Path)
 	}
+	if out.Head != "" {
+		fmt.Fprintf(o.stdout, "ledger head %s\n", out.Head)
+	}
 }
 
 // revisionText shows a revision after the version; the first shows none.
@@ -203,7 +206,7 @@ func allowUnreleasedFlag(cmd *cobra.Command, allow *bool) {
 // the newest verified release of it pins exactly that plan's sha256.
 // allowUnreleased lets any plan through in environments that are not
 // protected, and changes nothing in protected ones.
-func releaseGate(o *options, p *spec.Platform, allowUnreleased bool) reconcile.Gate {
+func releaseGate(o *options, p *spec.Platform, trust release.TrustRoot, allowUnreleased bool) reconcile.Gate {
 	var (
 		once sync.Once
 		gk   *release.Gatekeeper
@@ -216,15 +219,18 @@ func releaseGate(o *options, p *spec.Platform, allowUnreleased bool) reconcile.G
 			return nil
 		}
 		once.Do(func() {
-			var keys []*sign.PublicKey
+			var keys *release.Keys
 			var now time.Time
-			if keys, err = release.TrustedKeys(p); err != nil {
+			if keys, err = trust.Resolve(ctx); err != nil {
 				return
+			}
+			if keys.WorkTree {
+				o.log.Warn("trusting the work tree's signing.trustedKeys: in CI pass --key, " + release.TrustedKeysEnv + " or --base, which a pull request cannot change")
 			}
 			if now, err = releaseNow(o); err != nil {
 				return
 			}
-			gk = release.NewGatekeeper(p.Root, keys, now)
+			gk = release.NewGatekeeper(p.Root, keys.Keys, now)
 		})
 		if err != nil {
 			return err
@@ -242,4 +248,30 @@ func releaseGate(o *options, p *spec.Platform, allowUnreleased bool) reconcile.G
 		o.log.Info("release covers plan", "stack", s.Stack, "release", c.Record, "key", c.KeyID)
 		return nil
 	})
+}
+
+// trustFlags are the flags of the commands that verify releases: where
+// the trusted keys come from.
+type trustFlags struct {
+	files []string
+	base  string
+}
+
+func (t *trustFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&t.files, "key", nil, "trust this public key `FILE` (repeatable; default "+release.TrustedKeysEnv+", else the spec at --base, else the work tree's signing.trustedKeys)")
+	cmd.Flags().StringVar(&t.base, "base", "", "trust the signing.trustedKeys of the spec at this git `REF`, out of a pull request's reach")
+}
+
+func (t *trustFlags) root(o *options, root string) release.TrustRoot {
+	return release.TrustRoot{
+		Root: root, Files: t.files, Env: o.getenv(release.TrustedKeysEnv), Base: t.base,
+		Load: func(ctx context.Context) (*spec.Platform, error) { return spec.Load(ctx, root) },
+	}
+}
+
+// loaded is root for a command that has loaded the platform already.
+func (t *trustFlags) loaded(o *options, p *spec.Platform) release.TrustRoot {
+	r := t.root(o, p.Root)
+	r.Load = func(context.Context) (*spec.Platform, error) { return p, nil }
+	return r
 }

@@ -8,22 +8,26 @@ import (
 
 	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/release"
-	"github.com/slipway-ml/slipway/internal/sign"
-	"github.com/slipway-ml/slipway/internal/spec"
 )
 
 func newVerifyCmd(o *options) *cobra.Command {
-	var repo, env, model, artifact, format string
-	var keyFiles []string
+	var repo, env, model, artifact, format, head string
+	var trust trustFlags
 	cmd := &cobra.Command{
 		Use:   "verify [ENVELOPE...]",
 		Short: "Verify the release ledger or release attestations",
-		Long: `Verify checks every release record of the ledger against the platform's
-trusted public keys (signing.trustedKeys), or only against the --key files
-when given: the signature, the predicate type, the ledger's chains (a
-deleted, reordered, replaced or edited record is named), that the decision
-recorded was a pass, that saved plans still at hand are the ones released,
-and with --artifact that the model file is the one released.
+		Long: `Verify checks every release record of the ledger against the trusted
+public keys: the --key files, else SLIPWAY_TRUSTED_KEYS, else
+signing.trustedKeys of the spec at --base REF, and only when none of these is
+given the work tree's own signing.trustedKeys (a pull request can change
+those, so CI passes one of the others). It checks the signature, the
+predicate type, the ledger's chains (a deleted, reordered, replaced or
+edited record is named), that the decision recorded was a pass, and with
+--artifact that the model file is the one released. It judges the signed
+records, never the work dir: comparing a saved plan with its release is
+apply's job. With --head (or SLIPWAY_LEDGER_HEAD), the head a release
+printed and the workflow kept outside the repository, it also fails when
+the ledger lost or rewrote any entry up to that head, or is empty.
 
 With ENVELOPE arguments it checks those attestation files instead, such as
 one made by cosign attest-blob with Slipway's predicate type; they carry no
@@ -34,26 +38,14 @@ chain. Exit status 0 only when everything holds, 1 when anything fails.`,
 			if err != nil {
 				return err
 			}
-			var keys []*sign.PublicKey
-			if len(keyFiles) > 0 {
-				if keys, err = release.LoadKeyFiles(keyFiles); err != nil {
-					return fmt.Errorf("--key: %w", err)
-				}
-			} else {
-				p, err := spec.Load(ctx, repo)
-				if err != nil {
-					return err
-				}
-				root = p.Root
-				if keys, err = release.TrustedKeys(p); err != nil {
-					return err
-				}
-			}
 			now, err := releaseNow(o)
 			if err != nil {
 				return err
 			}
-			vo := release.VerifyOptions{Root: root, Keys: keys, Environment: env, Model: model, Artifact: artifact, Now: now}
+			vo := release.VerifyOptions{Root: root, Trust: trust.root(o, root), Environment: env, Model: model, Artifact: artifact, Now: now, Head: head}
+			if vo.Head == "" {
+				vo.Head = o.getenv(release.LedgerHeadEnv)
+			}
 			var rep *release.Report
 			if len(args) > 0 {
 				rep, err = release.VerifyEnvelopes(ctx, vo, args)
@@ -62,10 +54,6 @@ chain. Exit status 0 only when everything holds, 1 when anything fails.`,
 			}
 			if err != nil {
 				return err
-			}
-			if artifact != "" && len(rep.Records) == 0 {
-				rep.OK = false
-				rep.Problems = append(rep.Problems, "no release record in scope to compare the artifact with")
 			}
 			if format == "json" {
 				if err := writeJSON(o.stdout, rep); err != nil {
@@ -83,7 +71,8 @@ chain. Exit status 0 only when everything holds, 1 when anything fails.`,
 	repoFlag(cmd, &repo)
 	cmd.Flags().StringVar(&env, "env", "", "verify only the releases to this environment")
 	cmd.Flags().StringVar(&model, "model", "", "verify only the releases of this model")
-	cmd.Flags().StringArrayVar(&keyFiles, "key", nil, "trust this public key `FILE` instead of the platform's (repeatable)")
+	trust.register(cmd)
+	cmd.Flags().StringVar(&head, "head", "", "ledger head `sha256:…` kept outside the repository (default "+release.LedgerHeadEnv+"): the index must still hold it")
 	cmd.Flags().StringVar(&artifact, "artifact", "", "model artifact `FILE` to compare with the newest release's digest")
 	formatFlag(cmd, &format, "text", "json")
 	return cmd
@@ -124,6 +113,9 @@ func printVerify(o *options, rep *release.Report, isLedger bool) {
 	fmt.Fprintf(w, "verified %d of %d %s", ok, len(rep.Records), what)
 	if rep.Head != "" {
 		fmt.Fprintf(w, "; ledger head %s", rep.Head)
+	}
+	if rep.KeysFrom != "" {
+		fmt.Fprintf(w, "; keys from %s", rep.KeysFrom)
 	}
 	fmt.Fprintln(w)
 	if !rep.OK {

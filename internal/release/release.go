@@ -52,6 +52,10 @@ type Outcome struct {
 	// Removed are models the check judged whose model no longer deploys
 	// to the environment: their stacks' delete plans are not released.
 	Removed []string `json:"removed,omitempty"`
+	// Head is the ledger's head after the release: the digest of the
+	// index's last line, for the workflow to keep outside the repository
+	// and pass to slipway verify --head.
+	Head string `json:"head,omitempty"`
 }
 
 // Released is one signed release record.
@@ -163,10 +167,10 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 				continue
 			}
 		}
-		e, err := l.Append(ctx, r.Environment, r.Model.Name, r.Model.Version, o.Now, func(ctx context.Context, previous string, revision int) ([]byte, []byte, error) {
-			r.Previous = previous
-			if revision > 1 {
-				r.Revision = revision
+		e, err := l.Append(ctx, r.Environment, r.Model.Name, r.Model.Version, o.Now, func(ctx context.Context, place ledger.Place) ([]byte, []byte, error) {
+			r.Previous, r.LedgerPrevious = place.Previous, &place.LedgerPrevious
+			if place.Revision > 1 {
+				r.Revision = place.Revision
 			}
 			st, err := attest.NewStatement(r)
 			if err != nil {
@@ -183,6 +187,9 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 			return out, fmt.Errorf("release %s/%s %s: %w", r.Environment, r.Model.Name, r.Model.Version, err)
 		}
 		out.Released = append(out.Released, Released{Model: r.Model.Name, Version: r.Model.Version, Revision: e.Revision, Path: e.Path, Record: e.Record, Seq: e.Seq, KeyID: o.Signer.KeyID})
+	}
+	if out.Head, err = l.Head(); err != nil {
+		return out, err
 	}
 	return out, nil
 }
@@ -346,6 +353,9 @@ func stack(root, workDir, env string, pl Plan) (attest.Stack, error) {
 	}
 	if d != pl.PlanSHA256 {
 		return attest.Stack{}, fmt.Errorf("%w: saved plan %s changed since the check (%s, check saw %s)", ErrStale, pl.PlanFile, d, pl.PlanSHA256)
+	}
+	if err := pin(workDir, resolve(root, pl.PlanFile), d); err != nil {
+		return attest.Stack{}, err
 	}
 	s := attest.Stack{ID: id, PlanFile: pl.PlanFile, PlanSHA256: pl.PlanSHA256, Changes: pl.Changes, Rendered: pl.ConfigSHA256}
 	if s.Rendered == "" && workDir != "" {

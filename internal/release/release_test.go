@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/ledger"
@@ -263,10 +265,6 @@ func TestVerifyTamper(t *testing.T) {
 		tamper func(t *testing.T, f *fixture) VerifyOptions
 		want   string // substring of the record's problems
 	}{
-		{"plan file changed after release", func(t *testing.T, f *fixture) VerifyOptions {
-			f.write(t, ".slipway/plans/staging/credit-default.tfplan", []byte("tampered plan"))
-			return VerifyOptions{}
-		}, "plan changed: .slipway/plans/staging/credit-default.tfplan"},
 		{"artifact does not match", func(t *testing.T, f *fixture) VerifyOptions {
 			return VerifyOptions{Model: "credit-default", Artifact: filepath.Join(f.root, "artifacts/fraud-4.1.2.xgb")}
 		}, "artifact: "},
@@ -471,5 +469,39 @@ func TestReleaseRevision(t *testing.T) {
 	out, err = f.release(t, in, "staging", "", signedAt.Add(2*time.Hour))
 	if err != nil || len(out.Released) != 0 || len(out.Skipped) != 1 {
 		t.Fatalf("no-change re-release: %+v %v", out, err)
+	}
+}
+
+// A re-plan after a release rewrites the work dir's plan files: the
+// record still verifies, and its pinned plan is kept by digest.
+func TestVerifyAfterReplan(t *testing.T) {
+	f := newFixture(t)
+	in := f.input(t, f.unit(t, "staging", "credit-default"))
+	pinned := f.digest(t, ".slipway/plans/staging/credit-default.tfplan")
+	if _, err := f.release(t, in, "staging", "", signedAt); err != nil {
+		t.Fatal(err)
+	}
+	f.write(t, ".slipway/plans/staging/credit-default.tfplan", []byte("re-planned, no changes"))
+	if rep := f.verify(t, VerifyOptions{}); !rep.OK {
+		t.Fatalf("verify after a re-plan: %+v", rep.Records)
+	}
+	wd := filepath.Join(f.root, ".slipway")
+	p, err := PinnedPlan(wd, pinned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(p)
+	if diff := cmp.Diff("plan staging/credit-default", string(b)); diff != "" {
+		t.Fatalf("pinned plan (-want +got):\n%s", diff)
+	}
+	// A pinned copy that was edited is not handed out.
+	if err := os.WriteFile(p, []byte("edited"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PinnedPlan(wd, pinned); err == nil {
+		t.Fatal("an edited pinned plan was accepted")
+	}
+	if _, err := PinnedPlan(wd, "sha256:../../etc"); err == nil {
+		t.Fatal("a malformed digest named a path")
 	}
 }
