@@ -144,6 +144,7 @@ The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 }
 
 func printRelease(o *options, out *release.Outcome) {
+	printRepairs(o, out.Repaired)
 	for _, d := range out.Refused {
 		fmt.Fprintf(o.stdout, "refused   %s/%s: %s\n", out.Environment, d.Model, d.Reason)
 	}

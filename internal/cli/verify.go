@@ -12,6 +12,7 @@ import (
 
 func newVerifyCmd(o *options) *cobra.Command {
 	var repo, env, model, artifact, format, head string
+	var repair bool
 	var trust trustFlags
 	cmd := &cobra.Command{
 		Use:   "verify [ENVELOPE...]",
@@ -42,7 +43,7 @@ chain. Exit status 0 only when everything holds, 1 when anything fails.`,
 			if err != nil {
 				return err
 			}
-			vo := release.VerifyOptions{Root: root, Trust: trust.root(o, root), Environment: env, Model: model, Artifact: artifact, Now: now, Head: head}
+			vo := release.VerifyOptions{Root: root, Trust: trust.root(o, root), Environment: env, Model: model, Artifact: artifact, Now: now, Head: head, Repair: repair}
 			if vo.Head == "" {
 				vo.Head = o.getenv(release.LedgerHeadEnv)
 			}
@@ -72,6 +73,7 @@ chain. Exit status 0 only when everything holds, 1 when anything fails.`,
 	cmd.Flags().StringVar(&env, "env", "", "verify only the releases to this environment")
 	cmd.Flags().StringVar(&model, "model", "", "verify only the releases of this model")
 	trust.register(cmd)
+	cmd.Flags().BoolVar(&repair, "repair", false, "first adopt each unlisted record that verifies as the ledger's next one into the index, and move any other under releases/.unlisted/")
 	cmd.Flags().StringVar(&head, "head", "", "ledger head `sha256:…` kept outside the repository (default "+release.LedgerHeadEnv+"): the index must still hold it")
 	cmd.Flags().StringVar(&artifact, "artifact", "", "model artifact `FILE` to compare with the newest release's digest")
 	formatFlag(cmd, &format, "text", "json")
@@ -80,6 +82,7 @@ chain. Exit status 0 only when everything holds, 1 when anything fails.`,
 
 func printVerify(o *options, rep *release.Report, isLedger bool) {
 	w := o.stdout
+	printRepairs(o, rep.Repaired)
 	ok := 0
 	for _, r := range rep.Records {
 		status := "FAIL"
@@ -124,5 +127,15 @@ func printVerify(o *options, rep *release.Report, isLedger bool) {
 			n += len(r.Problems)
 		}
 		fmt.Fprintf(w, "verification FAILED: %d problem(s)\n", n)
+	}
+}
+
+func printRepairs(o *options, repaired []ledger.Repair) {
+	for _, r := range repaired {
+		if r.Adopted {
+			fmt.Fprintf(o.stdout, "adopted   %s (ledger entry %d): %s\n", r.Path, r.Seq, r.Reason)
+		} else {
+			fmt.Fprintf(o.stdout, "moved     %s to %s: %s\n", r.Path, r.MovedTo, r.Reason)
+		}
 	}
 }

@@ -249,7 +249,7 @@ func (l *Ledger) Append(ctx context.Context, env, model, version string, now tim
 		return Entry{}, err
 	}
 	if _, err := os.Lstat(l.abs(rel)); err == nil {
-		return Entry{}, fmt.Errorf("%s: %w (not in the index: run slipway verify)", rel, ErrExists)
+		return Entry{}, fmt.Errorf("%s: %w (not in the index: run slipway verify --repair)", rel, ErrExists)
 	}
 	if prev != "" {
 		// Chaining onto a record that changed would sign over the damage.
@@ -297,15 +297,8 @@ func (l *Ledger) Append(ctx context.Context, env, model, version string, now tim
 		}
 		return Entry{}, fmt.Errorf("write %s: %w", rel, err)
 	}
-	var buf bytes.Buffer
-	for _, ln := range ix.lines {
-		buf.Write(ln)
-		buf.WriteByte('\n')
-	}
-	buf.Write(line)
-	buf.WriteByte('\n')
-	if err := atomicfile.WriteFile(l.abs(path.Join(Dir, IndexFile)), buf.Bytes(), 0o644); err != nil {
-		return Entry{}, fmt.Errorf("append to ledger index: %w", err)
+	if err := l.writeIndex(ix, line); err != nil {
+		return Entry{}, err
 	}
 	return e, nil
 }

@@ -435,3 +435,51 @@ func TestCheckHead(t *testing.T) {
 		})
 	}
 }
+
+// A crash between writing a record and its index line leaves an unlisted
+// record: Repair adopts it when it is the ledger's next record and moves
+// any other aside, and the next release goes through.
+func TestRepairUnlisted(t *testing.T) {
+	f := newFixture(t)
+	a := f.release(t, "staging", "m", "1.0.0")
+	sign := func(version, prev, ledgerPrev string) string {
+		rel, _ := RecordPath("staging", "m", version)
+		p := statement("staging", "m", version, prev, 0, ledgerPrev)
+		e, err := f.signer.Sign(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full := filepath.Join(f.root, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, e, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return rel
+	}
+	crashed := sign("1.1.0", a.Record, a.Record) // the next record, index line lost
+	stray := sign("0.9.0", "", "")               // signed as the first, but the ledger has one
+	if _, err := f.l.Append(context.Background(), "staging", "m", "1.1.0", testNow, f.build(f.signer, "staging", "m", "1.1.0")); !errors.Is(err, ErrExists) {
+		t.Fatalf("append over an unlisted record: %v", err)
+	}
+	got, err := f.l.Repair(context.Background(), f.check, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Repair{
+		{Path: crashed, Adopted: true, Seq: 2, Reason: "its signature verifies and it is signed as the ledger's next record"},
+		{Path: stray, MovedTo: "releases/.unlisted/staging/m/0.9.0.intoto.json", Reason: "it is signed after another record than the ledger's last one"},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Fatalf("repairs (-want +got):\n%s", d)
+	}
+	rep, err := f.l.Verify(context.Background(), f.check)
+	if err != nil || !rep.OK() {
+		t.Fatalf("verify after repair: %v %+v", err, rep.Findings)
+	}
+	e := f.release(t, "staging", "m", "1.2.0")
+	if e.Seq != 3 || e.Previous != rep.Records[1].Record {
+		t.Fatalf("release after repair: %+v", e)
+	}
+}

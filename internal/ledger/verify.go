@@ -341,6 +341,9 @@ func (l *Ledger) Verify(ctx context.Context, check CheckFunc) (*Report, error) {
 			}
 			return err
 		}
+		if d.IsDir() && d.Name() == AsideDir {
+			return filepath.SkipDir // moved aside by a repair, on purpose
+		}
 		if d.IsDir() || !strings.HasSuffix(d.Name(), RecordSuffix) {
 			return nil
 		}

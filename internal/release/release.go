@@ -52,6 +52,9 @@ type Outcome struct {
 	// Removed are models the check judged whose model no longer deploys
 	// to the environment: their stacks' delete plans are not released.
 	Removed []string `json:"removed,omitempty"`
+	// Repaired are unlisted records found before releasing, adopted
+	// into the index or moved aside.
+	Repaired []ledger.Repair `json:"repaired,omitempty"`
 	// Head is the ledger's head after the release: the digest of the
 	// index's last line, for the workflow to keep outside the repository
 	// and pass to slipway verify --head.
@@ -137,6 +140,7 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 			shared = append(shared, s)
 		}
 	}
+	var err error
 	preds := make([]attest.Release, 0, len(units))
 	for _, u := range units {
 		r, err := predicate(p, in, o, u, shared)
@@ -146,6 +150,12 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 		preds = append(preds, r)
 	}
 	l := ledger.Open(p.Root)
+	// A crash between a record and its index line leaves an unlisted
+	// record that would wedge every later release: adopt it or move it
+	// aside first.
+	if out.Repaired, err = repair(ctx, l, p, o.Signer, o.Now); err != nil {
+		return out, err
+	}
 	entries, err := l.Entries()
 	if err != nil {
 		return nil, err
@@ -419,4 +429,26 @@ func redactURL(s string) string {
 	}
 	u.User = nil
 	return u.String()
+}
+
+// repair resolves unlisted records, trusting the platform's keys and the
+// signer's own.
+func repair(ctx context.Context, l *ledger.Ledger, p *spec.Platform, signer *sign.Signer, now time.Time) ([]ledger.Repair, error) {
+	keys, err := TrustedKeys(p)
+	if err != nil {
+		return nil, err
+	}
+	if signer != nil {
+		pemBytes, err := signer.PublicKeyPEM()
+		if err != nil {
+			return nil, err
+		}
+		k, err := sign.ParsePublicKey("signer", pemBytes)
+		if err != nil {
+			return nil, err
+		}
+		keys = dedupe(append(keys, k))
+	}
+	c := &checker{keys: keys, seen: map[string]verified{}}
+	return l.Repair(ctx, c.check, now)
 }

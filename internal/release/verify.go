@@ -85,6 +85,9 @@ type VerifyOptions struct {
 	Now      time.Time
 	// Trust says where the keys come from when Keys is empty.
 	Trust TrustRoot
+	// Repair adopts or moves aside unlisted records before verifying, as
+	// slipway verify --repair asks.
+	Repair bool
 	// Head is a ledger head kept outside the repository ("sha256:…", the
 	// head a release printed): the index must still hold that line.
 	Head string
@@ -111,6 +114,8 @@ type Report struct {
 	OK bool `json:"ok"`
 	// Head is the digest of the ledger's last index line.
 	Head string `json:"head,omitempty"`
+	// Repaired lists what --repair did with unlisted records.
+	Repaired []ledger.Repair `json:"repaired,omitempty"`
 	// KeysFrom says where the trusted keys came from.
 	KeysFrom string         `json:"keysFrom,omitempty"`
 	Records  []RecordReport `json:"records"`
@@ -201,11 +206,17 @@ func Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 		return nil, err
 	}
 	c := &checker{keys: o.Keys, seen: map[string]verified{}}
+	var repaired []ledger.Repair
+	if o.Repair {
+		if repaired, err = ledger.Open(o.Root).Repair(ctx, c.check, o.Now); err != nil {
+			return nil, err
+		}
+	}
 	lrep, err := ledger.Open(o.Root).Verify(ctx, c.check)
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Head: lrep.Head, KeysFrom: from, Records: []RecordReport{}}
+	rep := &Report{Head: lrep.Head, KeysFrom: from, Repaired: repaired, Records: []RecordReport{}}
 	inScope := func(env, model string) bool {
 		return (o.Environment == "" || env == o.Environment) && (o.Model == "" || model == o.Model)
 	}
