@@ -83,6 +83,9 @@ type Release struct {
 	// pointing at it, even when the unsigned index is re-linked. Nil in
 	// records signed before predicates carried it.
 	LedgerPrevious *string `json:"ledgerPrevious,omitempty"`
+	// Backdated says why the release is dated before the ledger's newest
+	// entry (slipway release --backdated REASON); empty otherwise.
+	Backdated string `json:"backdated,omitempty"`
 }
 
 // ModelRef names a model version.

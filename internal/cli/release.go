@@ -22,7 +22,7 @@ import (
 )
 
 func newReleaseCmd(o *options) *cobra.Command {
-	var repo, env, model, keyFile, workDir, format, checkMode string
+	var repo, env, model, keyFile, workDir, format, checkMode, backdated string
 	cmd := &cobra.Command{
 		Use:   "release",
 		Short: "Sign a release attestation for what the check passed",
@@ -105,7 +105,7 @@ The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 			}
 			ro := release.Options{
 				Platform: p, Input: in, WorkDir: wd, Environment: env, Model: model,
-				Signer: signer, Version: Version, Now: now, Source: release.SourceOf(ctx, p.Root),
+				Signer: signer, Version: Version, Now: now, Source: release.SourceOf(ctx, p.Root), Backdated: backdated,
 			}
 			out, err := release.Release(ctx, ro)
 			if checkMode == "auto" && !ran && errors.Is(err, release.ErrStale) {
@@ -139,6 +139,7 @@ The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 	cmd.Flags().StringVar(&keyFile, "key", "", "private key `FILE` in cosign's format")
 	cmd.Flags().StringVar(&workDir, "workdir", "", "work dir with the check result and saved plans (default REPO/.slipway)")
 	cmd.Flags().StringVar(&checkMode, "check", "auto", "auto: reuse the saved check result when fresh, else run the check; reuse: only the saved result; run: always run the check")
+	cmd.Flags().StringVar(&backdated, "backdated", "", "release although the clock is behind the ledger's newest entry, for this `REASON`, which the record keeps")
 	formatFlag(cmd, &format, "text", "json")
 	return cmd
 }

@@ -38,7 +38,15 @@ type Options struct {
 	Now     time.Time
 	// Source is where the release is made from; SourceOf fills it from git.
 	Source attest.Source
+	// Backdated is why a release dated before the ledger's newest entry
+	// (a clock that runs backwards) is made anyway; it is signed into the
+	// record. Empty refuses such a release.
+	Backdated string
 }
+
+// ErrClock means the release would be dated before the ledger's newest
+// entry.
+var ErrClock = errors.New("release clock is behind the ledger")
 
 // Outcome is what a release did.
 type Outcome struct {
@@ -160,6 +168,24 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n := len(entries); n > 0 && o.Backdated == "" {
+		if head, err := time.Parse(time.RFC3339, entries[n-1].RecordedAt); err == nil && o.Now.Before(head) {
+			return nil, fmt.Errorf("%w: it is %s here, the ledger's newest entry (%s) was recorded at %s: fix the clock, or give --backdated REASON, which the record keeps",
+				ErrClock, o.Now.UTC().Format(time.RFC3339), entries[n-1].Path, entries[n-1].RecordedAt)
+		}
+	}
+	// A waiver is judged at the release's own time: one that expired
+	// since the check is not signed.
+	for _, r := range preds {
+		for _, w := range r.Waivers {
+			if expired(w, o.Now) {
+				out.Refused = append(out.Refused, Denial{Model: r.Model.Name, Reason: fmt.Sprintf("waiver %s (%s) expired on %s, before this release: renew it or fix the finding", w.Rule, w.Ticket, w.Expires)})
+			}
+		}
+	}
+	if len(out.Refused) > 0 {
+		return out, nil
+	}
 	for _, r := range preds {
 		// The newest release of the model here is this version and pins
 		// these very plans, or the plans change nothing (apply skips
@@ -177,6 +203,7 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 				continue
 			}
 		}
+		r.Backdated = o.Backdated
 		e, err := l.Append(ctx, r.Environment, r.Model.Name, r.Model.Version, o.Now, func(ctx context.Context, place ledger.Place) ([]byte, []byte, error) {
 			r.Previous, r.LedgerPrevious = place.Previous, &place.LedgerPrevious
 			if place.Revision > 1 {
@@ -451,4 +478,11 @@ func repair(ctx context.Context, l *ledger.Ledger, p *spec.Platform, signer *sig
 	}
 	c := &checker{keys: keys, seen: map[string]verified{}}
 	return l.Repair(ctx, c.check, now)
+}
+
+// expired reports whether a waiver no longer holds at t: it is good
+// through its expiry day, and one whose date does not parse holds never.
+func expired(w attest.Waiver, t time.Time) bool {
+	exp, err := time.Parse("2006-01-02", w.Expires)
+	return err != nil || !t.Before(exp.AddDate(0, 0, 1))
 }

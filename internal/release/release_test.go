@@ -505,3 +505,49 @@ func TestVerifyAfterReplan(t *testing.T) {
 		t.Fatal("a malformed digest named a path")
 	}
 }
+
+// A release dated before the ledger's newest entry (a clock that runs
+// backwards) is refused, unless forced with a reason the record keeps.
+func TestReleaseClockBehindLedger(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.release(t, f.input(t, f.unit(t, "staging", "credit-default")), "staging", "", signedAt); err != nil {
+		t.Fatal(err)
+	}
+	f.write(t, ".slipway/plans/staging/fraud.tfplan", []byte("fraud plan"))
+	in := f.input(t, f.unit(t, "staging", "fraud"))
+	if _, err := f.release(t, in, "staging", "", signedAt.Add(-time.Hour)); !errors.Is(err, ErrClock) {
+		t.Fatalf("release behind the ledger: %v, want ErrClock", err)
+	}
+	out, err := Release(context.Background(), Options{Platform: f.p, Input: in, WorkDir: filepath.Join(f.root, ".slipway"),
+		Environment: "staging", Signer: f.signer, Version: "test", Now: signedAt.Add(-time.Hour), Backdated: "NTP outage, INC-7"})
+	if err != nil || len(out.Released) != 1 {
+		t.Fatalf("forced release: %+v %v", out, err)
+	}
+	b, _ := os.ReadFile(filepath.Join(f.root, out.Released[0].Path))
+	e, _ := sign.ParseEnvelope(b)
+	st, _ := attest.Parse(e.Payload)
+	if diff := cmp.Diff("NTP outage, INC-7", st.Predicate.Backdated); diff != "" {
+		t.Fatalf("backdated (-want +got):\n%s", diff)
+	}
+}
+
+// Release judges waivers at its own time: checked at 23:59 on the last
+// day, released at 00:00:30 the next, the waiver is not signed.
+func TestReleaseRefusesExpiredWaiver(t *testing.T) {
+	f := newFixture(t)
+	w := &attest.Waiver{Rule: "data.pii_feature", Model: "credit-default", Environment: "staging", Reason: "r", ApprovedBy: "a@example.com", Expires: "2026-11-23", Ticket: "PRIV-1"}
+	u := f.unit(t, "staging", "credit-default", Result{Rule: w.Rule, Severity: "deny", Outcome: "waived", Message: "m", Waiver: w})
+	at := time.Date(2026, 11, 24, 0, 0, 30, 0, time.UTC)
+	out, err := f.release(t, f.input(t, u), "staging", "", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Denial{{Model: "credit-default", Reason: "waiver data.pii_feature (PRIV-1) expired on 2026-11-23, before this release: renew it or fix the finding"}}
+	if diff := cmp.Diff(want, out.Refused); diff != "" || len(out.Released) != 0 {
+		t.Fatalf("refused (-want +got):\n%s\nreleased %+v", diff, out.Released)
+	}
+	// On its last day it still holds.
+	if out, err := f.release(t, f.input(t, u), "staging", "", at.Add(-time.Minute)); err != nil || len(out.Released) != 1 {
+		t.Fatalf("release on the waiver's last day: %+v %v", out, err)
+	}
+}

@@ -325,18 +325,17 @@ func checkContent(r *RecordReport, now time.Time) {
 		problem("predicate: releasedAt %q is not an RFC 3339 time", p.ReleasedAt)
 		return
 	}
+	// A waiver is judged at the record's signed time, not now: one that
+	// expired later does not break the records signed while it held.
 	for _, w := range p.Waivers {
-		exp, err := time.Parse("2006-01-02", w.Expires)
-		if err != nil {
+		if _, err := time.Parse("2006-01-02", w.Expires); err != nil {
 			problem("waiver %s: expires %q is not a date", w.Rule, w.Expires)
 			continue
 		}
-		// A waiver is good through its expiry day.
-		end := exp.AddDate(0, 0, 1)
 		switch {
-		case !signed.Before(end):
+		case expired(w, signed):
 			problem("waiver %s had expired on %s, before the release was signed on %s", w.Rule, w.Expires, signed.Format("2006-01-02"))
-		case !now.Before(end):
+		case expired(w, now):
 			r.Notes = append(r.Notes, fmt.Sprintf("waiver %s (%s) expired on %s, after the release was signed on %s: it was valid when signed", w.Rule, w.Ticket, w.Expires, signed.Format("2006-01-02")))
 		}
 	}
