@@ -48,7 +48,7 @@ The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 			if keyFile == "" {
 				return usagef("--key is required")
 			}
-			if !slices.Contains([]string{"auto", "reuse", "run"}, checkMode) {
+			if !slices.Contains(release.CheckModes, checkMode) {
 				return usagef("--check %q: want auto, reuse or run", checkMode)
 			}
 			password, err := sign.Password(o.getenv)
@@ -67,54 +67,24 @@ The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 			if err != nil {
 				return err
 			}
-			trusted, err := release.TrustedKeys(p)
-			if err != nil {
-				return err
-			}
-			if len(trusted) == 0 {
-				o.log.Warn("the platform lists no signing.trustedKeys: nothing will verify this release until its public key is added", "keyId", signer.KeyID)
-			} else if !slices.ContainsFunc(trusted, func(k *sign.PublicKey) bool { return k.Fingerprint == signer.KeyID }) {
-				return fmt.Errorf("key %s (%s) is not in signing.trustedKeys: its releases would not verify", keyFile, signer.KeyID)
-			}
 			wd := releaseWorkDir(p.Root, workDir)
 			now, err := releaseNow(o)
 			if err != nil {
 				return err
 			}
-			resultPath := filepath.Join(wd, filepath.FromSlash(release.CheckResultFile))
-			ran := false
-			runCheck := func() (*release.Input, error) {
-				ran = true
-				o.log.Info("running the check", "env", env)
-				if _, err := check.Run(ctx, check.Options{Repo: repo, WorkDir: wd, Envs: []string{env}, Now: now, Version: Version, Getenv: o.getenv, Log: o.log}); err != nil {
-					return nil, err
-				}
-				return release.ReadInput(resultPath)
-			}
-			var in *release.Input
-			if checkMode == "run" {
-				in, err = runCheck()
-			} else {
-				in, err = release.ReadInput(resultPath)
-				if checkMode == "auto" && errors.Is(err, release.ErrNoCheck) {
-					in, err = runCheck()
-				}
-			}
-			if err != nil {
-				return err
-			}
-			ro := release.Options{
-				Platform: p, Input: in, WorkDir: wd, Environment: env, Model: model,
-				Signer: signer, Version: Version, Now: now, Source: release.SourceOf(ctx, p.Root), Backdated: backdated,
-			}
-			out, err := release.Release(ctx, ro)
-			if checkMode == "auto" && !ran && errors.Is(err, release.ErrStale) {
-				o.log.Info("the saved check result is stale", "reason", err.Error())
-				if ro.Input, err = runCheck(); err != nil {
+			out, err := release.Run(ctx, release.Request{
+				Options: release.Options{
+					Platform: p, WorkDir: wd, Environment: env, Model: model,
+					Signer: signer, Version: Version, Now: now, Source: release.SourceOf(ctx, p.Root), Backdated: backdated,
+				},
+				CheckMode: checkMode,
+				KeyName:   keyFile,
+				RunCheck: func(ctx context.Context) error {
+					_, err := check.Run(ctx, check.Options{Repo: repo, WorkDir: wd, Envs: []string{env}, Now: now, Version: Version, Getenv: o.getenv, Log: o.log})
 					return err
-				}
-				out, err = release.Release(ctx, ro)
-			}
+				},
+				Log: o.log,
+			})
 			if out != nil {
 				if format == "json" {
 					if werr := writeJSON(o.stdout, out); werr != nil && err == nil {

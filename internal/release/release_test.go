@@ -551,3 +551,48 @@ func TestReleaseRefusesExpiredWaiver(t *testing.T) {
 		t.Fatalf("release on the waiver's last day: %+v %v", out, err)
 	}
 }
+
+// Run takes the check result as the mode says and refuses a signing key
+// the platform does not trust.
+func TestRunCheckModes(t *testing.T) {
+	f := newFixture(t)
+	ran := 0
+	req := func(mode string) Request {
+		return Request{
+			Options:   Options{Platform: f.p, WorkDir: filepath.Join(f.root, ".slipway"), Environment: "staging", Signer: f.signer, Now: signedAt},
+			CheckMode: mode, KeyName: "release.key",
+			RunCheck: func(context.Context) error { ran++; return nil },
+		}
+	}
+	tests := []struct {
+		mode    string
+		wantRan int
+	}{
+		{CheckReuse, 0}, // a missing result is an error, never a check
+		{CheckAuto, 1},  // a missing result runs the check
+		{CheckRun, 1},
+	}
+	for _, tt := range tests {
+		ran = 0
+		_, err := Run(context.Background(), req(tt.mode))
+		if !errors.Is(err, ErrNoCheck) || ran != tt.wantRan {
+			t.Errorf("mode %s: err %v, check ran %d times, want ErrNoCheck and %d", tt.mode, err, ran, tt.wantRan)
+		}
+	}
+	if _, err := Run(context.Background(), req("sometimes")); err == nil {
+		t.Error("an unknown mode was accepted")
+	}
+	other, err := sign.GenerateKeyPair([]byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := sign.LoadPrivateKey(other.Private, []byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := req(CheckReuse)
+	r.Signer = signer
+	if _, err := Run(context.Background(), r); err == nil || !strings.Contains(err.Error(), "key release.key (") {
+		t.Errorf("untrusted signer: %v", err)
+	}
+}
