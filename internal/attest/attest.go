@@ -78,6 +78,15 @@ type Release struct {
 	// file) for the same model and environment, empty for the first. It
 	// chains each model's releases inside the signature itself.
 	Previous string `json:"previous"`
+	// LedgerPrevious is the digest of the record the ledger listed last
+	// when this one was signed, in any environment, empty for the first:
+	// a record removed from the middle of the ledger leaves its successor
+	// pointing at it, even when the unsigned index is re-linked. Nil in
+	// records signed before predicates carried it.
+	LedgerPrevious *string `json:"ledgerPrevious,omitempty"`
+	// Backdated says why the release is dated before the ledger's newest
+	// entry (slipway release --backdated REASON); empty otherwise.
+	Backdated string `json:"backdated,omitempty"`
 }
 
 // ModelRef names a model version.
@@ -289,6 +298,7 @@ func ParseSummary(payload []byte) (*Statement, error) {
 			Slipway    Tool       `json:"slipway"`
 			ReleasedAt string     `json:"releasedAt"`
 			Previous   string     `json:"previous"`
+			LedgerPrev *string    `json:"ledgerPrevious"`
 		} `json:"predicate"`
 	}
 	if err := json.Unmarshal(payload, &s); err != nil {
@@ -305,6 +315,7 @@ func ParseSummary(payload []byte) (*Statement, error) {
 		Model: p.Model, Revision: p.Revision, Environment: p.Environment, Decision: p.Decision, Verdict: p.Verdict,
 		Artifact: p.Artifact, Spec: Spec{Platform: p.Spec.Platform, Digest: p.Spec.Digest}, Stacks: p.Stacks,
 		Waivers: p.Waivers, Approvals: p.Approvals, Source: p.Source, Check: p.Check, Slipway: p.Slipway, ReleasedAt: p.ReleasedAt, Previous: p.Previous,
+		LedgerPrevious: p.LedgerPrev,
 	}}
 	for _, r := range p.Results {
 		st.Predicate.Results = append(st.Predicate.Results, Result{Rule: r.Rule, Severity: r.Severity, Outcome: r.Outcome, Message: r.Message})

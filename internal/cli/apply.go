@@ -15,6 +15,7 @@ func newApplyCmd(o *options) *cobra.Command {
 	var f reconcileFlags
 	var format string
 	var allowUnreleased bool
+	var trust trustFlags
 	cmd := &cobra.Command{
 		Use:   "apply",
 		Short: "Apply the saved plans",
@@ -23,6 +24,8 @@ fresh plan. A plan is refused as stale when its file no longer has the
 sha256 its summary records, when the specs now render its stack differently,
 or when Terraform finds the state changed since it was planned: run slipway
 plan again. Plans without changes and plans already applied are skipped.
+Every other plan needs a release that verifies with the trusted keys (see
+slipway verify: --key, SLIPWAY_TRUSTED_KEYS or --base) and pins exactly it.
 
 Exit status: 0 when every plan applied or was skipped, 1 when an apply gate
 refused a plan, 2 on any other failure.`,
@@ -36,7 +39,7 @@ refused a plan, 2 on any other failure.`,
 			if err != nil {
 				return err
 			}
-			res, err := reconcile.Apply(cmd.Context(), p, opts, releaseGate(o, p, allowUnreleased))
+			res, err := reconcile.Apply(cmd.Context(), p, opts, releaseGate(o, p, trust.root(o, p.Root), allowUnreleased))
 			if res != nil {
 				if format == "json" {
 					_ = writeJSON(o.stdout, res)
@@ -63,6 +66,7 @@ refused a plan, 2 on any other failure.`,
 	}
 	f.register(cmd)
 	allowUnreleasedFlag(cmd, &allowUnreleased)
+	trust.register(cmd)
 	formatFlag(cmd, &format, "text", "json")
 	return cmd
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slipway-ml/slipway/internal/check"
-	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/reconcile"
 	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/safefile"
@@ -23,7 +22,7 @@ import (
 )
 
 func newReleaseCmd(o *options) *cobra.Command {
-	var repo, env, model, keyFile, workDir, format, checkMode string
+	var repo, env, model, keyFile, workDir, format, checkMode, backdated string
 	cmd := &cobra.Command{
 		Use:   "release",
 		Short: "Sign a release attestation for what the check passed",
@@ -49,7 +48,7 @@ The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 			if keyFile == "" {
 				return usagef("--key is required")
 			}
-			if !slices.Contains([]string{"auto", "reuse", "run"}, checkMode) {
+			if !slices.Contains(release.CheckModes, checkMode) {
 				return usagef("--check %q: want auto, reuse or run", checkMode)
 			}
 			password, err := sign.Password(o.getenv)
@@ -68,15 +67,6 @@ The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 			if err != nil {
 				return err
 			}
-			trusted, err := release.TrustedKeys(p)
-			if err != nil {
-				return err
-			}
-			if len(trusted) == 0 {
-				o.log.Warn("the platform lists no signing.trustedKeys: nothing will verify this release until its public key is added", "keyId", signer.KeyID)
-			} else if !slices.ContainsFunc(trusted, func(k *sign.PublicKey) bool { return k.Fingerprint == signer.KeyID }) {
-				return fmt.Errorf("key %s (%s) is not in signing.trustedKeys: its releases would not verify", keyFile, signer.KeyID)
-			}
 			wd := releaseWorkDir(p.Root, workDir)
 			// The check it may run and the plans it signs stay this run's
 			// until the release is recorded.
@@ -89,40 +79,19 @@ The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 			if err != nil {
 				return err
 			}
-			resultPath := filepath.Join(wd, filepath.FromSlash(checkresult.File))
-			ran := false
-			runCheck := func() (*checkresult.Result, error) {
-				ran = true
-				o.log.Info("running the check", "env", env)
-				if _, err := check.Run(ctx, check.Options{Repo: repo, WorkDir: wd, Envs: []string{env}, Now: now, Version: Version, Getenv: o.connGetenv, Log: o.log}); err != nil {
-					return nil, err
-				}
-				return checkresult.Read(resultPath)
-			}
-			var in *checkresult.Result
-			if checkMode == "run" {
-				in, err = runCheck()
-			} else {
-				in, err = checkresult.Read(resultPath)
-				if checkMode == "auto" && errors.Is(err, checkresult.ErrNoCheck) {
-					in, err = runCheck()
-				}
-			}
-			if err != nil {
-				return err
-			}
-			ro := release.Options{
-				Platform: p, Input: in, WorkDir: wd, Environment: env, Model: model,
-				Signer: signer, Version: Version, Now: now, Source: release.SourceOf(ctx, p.Root),
-			}
-			out, err := release.Release(ctx, ro)
-			if checkMode == "auto" && !ran && errors.Is(err, release.ErrStale) {
-				o.log.Info("the saved check result is stale", "reason", err.Error())
-				if ro.Input, err = runCheck(); err != nil {
+			out, err := release.Run(ctx, release.Request{
+				Options: release.Options{
+					Platform: p, WorkDir: wd, Environment: env, Model: model,
+					Signer: signer, Version: Version, Now: now, Source: release.SourceOf(ctx, p.Root), Backdated: backdated,
+				},
+				CheckMode: checkMode,
+				KeyName:   keyFile,
+				RunCheck: func(ctx context.Context) error {
+					_, err := check.Run(ctx, check.Options{Repo: repo, WorkDir: wd, Envs: []string{env}, Now: now, Version: Version, Getenv: o.connGetenv, Log: o.log})
 					return err
-				}
-				out, err = release.Release(ctx, ro)
-			}
+				},
+				Log: o.log,
+			})
 			if out != nil {
 				if format == "json" {
 					if werr := writeJSON(o.stdout, out); werr != nil && err == nil {
@@ -147,11 +116,13 @@ The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 	cmd.Flags().StringVar(&keyFile, "key", "", "private key `FILE` in cosign's format")
 	cmd.Flags().StringVar(&workDir, "workdir", "", "work dir with the check result and saved plans (default REPO/.slipway)")
 	cmd.Flags().StringVar(&checkMode, "check", "auto", "auto: reuse the saved check result when fresh, else run the check; reuse: only the saved result; run: always run the check")
+	cmd.Flags().StringVar(&backdated, "backdated", "", "release although the clock is behind the ledger's newest entry, for this `REASON`, which the record keeps")
 	formatFlag(cmd, &format, "text", "json")
 	return cmd
 }
 
 func printRelease(o *options, out *release.Outcome) {
+	printRepairs(o, out.Repaired)
 	for _, d := range out.Refused {
 		fmt.Fprintf(o.stdout, "refused   %s/%s: %s\n", out.Environment, d.Model, d.Reason)
 	}
@@ -166,6 +137,9 @@ func printRelease(o *options, out *release.Outcome) {
 	}
 	for _, r := range out.Skipped {
 		fmt.Fprintf(o.stdout, "unchanged %s/%s %s%s  %s  (already released; the plans are the same or change nothing)\n", out.Environment, r.Model, r.Version, revisionText(r.Revision), r.Path)
+	}
+	if out.Head != "" {
+		fmt.Fprintf(o.stdout, "ledger head %s\n", out.Head)
 	}
 }
 
@@ -211,7 +185,7 @@ func allowUnreleasedFlag(cmd *cobra.Command, allow *bool) {
 // the newest verified release of it pins exactly that plan's sha256.
 // allowUnreleased lets any plan through in environments that are not
 // protected, and changes nothing in protected ones.
-func releaseGate(o *options, p *spec.Platform, allowUnreleased bool) reconcile.Gate {
+func releaseGate(o *options, p *spec.Platform, trust release.TrustRoot, allowUnreleased bool) reconcile.Gate {
 	var (
 		once sync.Once
 		gk   *release.Gatekeeper
@@ -224,15 +198,18 @@ func releaseGate(o *options, p *spec.Platform, allowUnreleased bool) reconcile.G
 			return nil
 		}
 		once.Do(func() {
-			var keys []*sign.PublicKey
+			var keys *release.Keys
 			var now time.Time
-			if keys, err = release.TrustedKeys(p); err != nil {
+			if keys, err = trust.Resolve(ctx); err != nil {
 				return
+			}
+			if keys.WorkTree {
+				o.log.Warn("trusting the work tree's signing.trustedKeys: in CI pass --key, " + release.TrustedKeysEnv + " or --base, which a pull request cannot change")
 			}
 			if now, err = releaseNow(o); err != nil {
 				return
 			}
-			gk = release.NewGatekeeper(p.Root, keys, now)
+			gk = release.NewGatekeeper(p.Root, keys.Keys, now)
 		})
 		if err != nil {
 			return err
@@ -250,4 +227,30 @@ func releaseGate(o *options, p *spec.Platform, allowUnreleased bool) reconcile.G
 		o.log.Info("release covers plan", "stack", s.Stack, "release", c.Record, "key", c.KeyID)
 		return nil
 	})
+}
+
+// trustFlags are the flags of the commands that verify releases: where
+// the trusted keys come from.
+type trustFlags struct {
+	files []string
+	base  string
+}
+
+func (t *trustFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&t.files, "key", nil, "trust this public key `FILE` (repeatable; default "+release.TrustedKeysEnv+", else the spec at --base, else the work tree's signing.trustedKeys)")
+	cmd.Flags().StringVar(&t.base, "base", "", "trust the signing.trustedKeys of the spec at this git `REF`, out of a pull request's reach")
+}
+
+func (t *trustFlags) root(o *options, root string) release.TrustRoot {
+	return release.TrustRoot{
+		Root: root, Files: t.files, Env: o.getenv(release.TrustedKeysEnv), Base: t.base,
+		Load: func(ctx context.Context) (*spec.Platform, error) { return spec.Load(ctx, root) },
+	}
+}
+
+// loaded is root for a command that has loaded the platform already.
+func (t *trustFlags) loaded(o *options, p *spec.Platform) release.TrustRoot {
+	r := t.root(o, p.Root)
+	r.Load = func(context.Context) (*spec.Platform, error) { return p, nil }
+	return r
 }

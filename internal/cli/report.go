@@ -12,15 +12,13 @@ import (
 
 	"github.com/slipway-ml/slipway/internal/atomicfile"
 	"github.com/slipway-ml/slipway/internal/policy"
-	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/report"
-	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
 
 func newReportCmd(o *options) *cobra.Command {
 	var repo, model, env, since, until, format, out string
-	var keyFiles []string
+	var trust trustFlags
 	cmd := &cobra.Command{
 		Use:   "report",
 		Short: "Write the audit report: portfolio, model dossiers and control coverage",
@@ -70,12 +68,8 @@ first), 0 otherwise.`,
 			if err != nil {
 				return err
 			}
-			var keys []*sign.PublicKey
-			if len(keyFiles) > 0 {
-				if keys, err = release.LoadKeyFiles(keyFiles); err != nil {
-					return fmt.Errorf("--key: %w", err)
-				}
-			} else if keys, err = release.TrustedKeys(p); err != nil {
+			keys, err := trust.loaded(o, p).Resolve(ctx)
+			if err != nil {
 				return err
 			}
 			eng, err := policy.New(ctx, p.Root)
@@ -84,7 +78,7 @@ first), 0 otherwise.`,
 			}
 			o.log.Debug("building report", "models", len(p.Models))
 			rep, err := report.Build(ctx, report.Options{
-				Platform: p, Keys: keys, Rules: eng.Rules(), Model: model, Environment: env,
+				Platform: p, Keys: keys.Keys, Rules: eng.Rules(), Model: model, Environment: env,
 				Since: sinceT, Until: untilT, Now: now, Version: Version,
 			})
 			if err != nil {
@@ -118,7 +112,7 @@ first), 0 otherwise.`,
 	cmd.Flags().StringVar(&since, "since", "", "show releases from this `DATE` (YYYY-MM-DD, UTC)")
 	cmd.Flags().StringVar(&until, "until", "", "show releases up to and including this `DATE`; current versions are those in force then")
 	cmd.Flags().StringVar(&out, "out", "", "write the report to `FILE` instead of stdout")
-	cmd.Flags().StringArrayVar(&keyFiles, "key", nil, "trusted public key `FILE` (repeatable; default: signing.trustedKeys)")
+	trust.register(cmd)
 	formatFlag(cmd, &format, report.FormatHTML, report.FormatMarkdown, report.FormatJSON)
 	return cmd
 }

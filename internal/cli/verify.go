@@ -8,22 +8,27 @@ import (
 
 	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/release"
-	"github.com/slipway-ml/slipway/internal/sign"
-	"github.com/slipway-ml/slipway/internal/spec"
 )
 
 func newVerifyCmd(o *options) *cobra.Command {
-	var repo, env, model, artifact, format string
-	var keyFiles []string
+	var repo, env, model, artifact, format, head string
+	var repair bool
+	var trust trustFlags
 	cmd := &cobra.Command{
 		Use:   "verify [ENVELOPE...]",
 		Short: "Verify the release ledger or release attestations",
-		Long: `Verify checks every release record of the ledger against the platform's
-trusted public keys (signing.trustedKeys), or only against the --key files
-when given: the signature, the predicate type, the ledger's chains (a
-deleted, reordered, replaced or edited record is named), that the decision
-recorded was a pass, that saved plans still at hand are the ones released,
-and with --artifact that the model file is the one released.
+		Long: `Verify checks every release record of the ledger against the trusted
+public keys: the --key files, else SLIPWAY_TRUSTED_KEYS, else
+signing.trustedKeys of the spec at --base REF, and only when none of these is
+given the work tree's own signing.trustedKeys (a pull request can change
+those, so CI passes one of the others). It checks the signature, the
+predicate type, the ledger's chains (a deleted, reordered, replaced or
+edited record is named), that the decision recorded was a pass, and with
+--artifact that the model file is the one released. It judges the signed
+records, never the work dir: comparing a saved plan with its release is
+apply's job. With --head (or SLIPWAY_LEDGER_HEAD), the head a release
+printed and the workflow kept outside the repository, it also fails when
+the ledger lost or rewrote any entry up to that head, or is empty.
 
 With ENVELOPE arguments it checks those attestation files instead, such as
 one made by cosign attest-blob with Slipway's predicate type; they carry no
@@ -34,26 +39,14 @@ chain. Exit status 0 only when everything holds, 1 when anything fails.`,
 			if err != nil {
 				return err
 			}
-			var keys []*sign.PublicKey
-			if len(keyFiles) > 0 {
-				if keys, err = release.LoadKeyFiles(keyFiles); err != nil {
-					return fmt.Errorf("--key: %w", err)
-				}
-			} else {
-				p, err := spec.Load(ctx, repo)
-				if err != nil {
-					return err
-				}
-				root = p.Root
-				if keys, err = release.TrustedKeys(p); err != nil {
-					return err
-				}
-			}
 			now, err := releaseNow(o)
 			if err != nil {
 				return err
 			}
-			vo := release.VerifyOptions{Root: root, Keys: keys, Environment: env, Model: model, Artifact: artifact, Now: now}
+			vo := release.VerifyOptions{Root: root, Trust: trust.root(o, root), Environment: env, Model: model, Artifact: artifact, Now: now, Head: head, Repair: repair}
+			if vo.Head == "" {
+				vo.Head = o.getenv(release.LedgerHeadEnv)
+			}
 			var rep *release.Report
 			if len(args) > 0 {
 				rep, err = release.VerifyEnvelopes(ctx, vo, args)
@@ -62,10 +55,6 @@ chain. Exit status 0 only when everything holds, 1 when anything fails.`,
 			}
 			if err != nil {
 				return err
-			}
-			if artifact != "" && len(rep.Records) == 0 {
-				rep.OK = false
-				rep.Problems = append(rep.Problems, "no release record in scope to compare the artifact with")
 			}
 			if format == "json" {
 				if err := writeJSON(o.stdout, rep); err != nil {
@@ -83,7 +72,9 @@ chain. Exit status 0 only when everything holds, 1 when anything fails.`,
 	repoFlag(cmd, &repo)
 	cmd.Flags().StringVar(&env, "env", "", "verify only the releases to this environment")
 	cmd.Flags().StringVar(&model, "model", "", "verify only the releases of this model")
-	cmd.Flags().StringArrayVar(&keyFiles, "key", nil, "trust this public key `FILE` instead of the platform's (repeatable)")
+	trust.register(cmd)
+	cmd.Flags().BoolVar(&repair, "repair", false, "first adopt each unlisted record that verifies as the ledger's next one into the index, and move any other under releases/.unlisted/")
+	cmd.Flags().StringVar(&head, "head", "", "ledger head `sha256:…` kept outside the repository (default "+release.LedgerHeadEnv+"): the index must still hold it")
 	cmd.Flags().StringVar(&artifact, "artifact", "", "model artifact `FILE` to compare with the newest release's digest")
 	formatFlag(cmd, &format, "text", "json")
 	return cmd
@@ -91,6 +82,7 @@ chain. Exit status 0 only when everything holds, 1 when anything fails.`,
 
 func printVerify(o *options, rep *release.Report, isLedger bool) {
 	w := o.stdout
+	printRepairs(o, rep.Repaired)
 	ok := 0
 	for _, r := range rep.Records {
 		status := "FAIL"
@@ -125,6 +117,9 @@ func printVerify(o *options, rep *release.Report, isLedger bool) {
 	if rep.Head != "" {
 		fmt.Fprintf(w, "; ledger head %s", rep.Head)
 	}
+	if rep.KeysFrom != "" {
+		fmt.Fprintf(w, "; keys from %s", rep.KeysFrom)
+	}
 	fmt.Fprintln(w)
 	if !rep.OK {
 		n := len(rep.Problems)
@@ -132,5 +127,15 @@ func printVerify(o *options, rep *release.Report, isLedger bool) {
 			n += len(r.Problems)
 		}
 		fmt.Fprintf(w, "verification FAILED: %d problem(s)\n", n)
+	}
+}
+
+func printRepairs(o *options, repaired []ledger.Repair) {
+	for _, r := range repaired {
+		if r.Adopted {
+			fmt.Fprintf(o.stdout, "adopted   %s (ledger entry %d): %s\n", r.Path, r.Seq, r.Reason)
+		} else {
+			fmt.Fprintf(o.stdout, "moved     %s to %s: %s\n", r.Path, r.MovedTo, r.Reason)
+		}
 	}
 }

@@ -166,6 +166,16 @@ func (l *Ledger) Entries() ([]Entry, error) {
 	return ix.entries, nil
 }
 
+// Head returns the digest of the index's last line, "" for an empty
+// ledger. Verify's Report.CheckHead compares a ledger with it.
+func (l *Ledger) Head() (string, error) {
+	ix, err := l.readIndex()
+	if err != nil || len(ix.lines) == 0 {
+		return "", err
+	}
+	return digest.Bytes(ix.lines[len(ix.lines)-1]), nil
+}
+
 // lock serialises appends across processes. The lock file is never
 // removed: flock locks die with their process, so a crash leaves no stale
 // lock behind.
@@ -192,11 +202,22 @@ func (l *Ledger) lock() (func(), error) {
 	}, nil
 }
 
+// Place is a new record's place in the ledger, which its signed predicate
+// repeats.
+type Place struct {
+	// Previous is the digest of the previous release of the same model in
+	// the same environment, empty for the first.
+	Previous string
+	// LedgerPrevious is the digest of the ledger's last record, empty for
+	// the first record of the ledger.
+	LedgerPrevious string
+	// Revision is the revision of this version, 1 for the first.
+	Revision int
+}
+
 // BuildFunc makes the signed record of a release given its place in the
-// ledger: the digest of the previous release of the same model in the same
-// environment, and the revision of this version (1 for the first). It
-// returns the envelope bytes and the envelope's payload.
-type BuildFunc func(ctx context.Context, previous string, revision int) (envelope, payload []byte, err error)
+// ledger. It returns the envelope bytes and the envelope's payload.
+type BuildFunc func(ctx context.Context, place Place) (envelope, payload []byte, err error)
 
 // Append records a release of model version in env, as the next revision
 // of that version when it was released there before. build runs under the
@@ -233,7 +254,7 @@ func (l *Ledger) Append(ctx context.Context, env, model, version string, now tim
 		return Entry{}, err
 	}
 	if _, err := os.Lstat(l.abs(rel)); err == nil {
-		return Entry{}, fmt.Errorf("%s: %w (not in the index: run slipway verify)", rel, ErrExists)
+		return Entry{}, fmt.Errorf("%s: %w (not in the index: run slipway verify --repair)", rel, ErrExists)
 	}
 	if prev != "" {
 		// Chaining onto a record that changed would sign over the damage.
@@ -241,7 +262,16 @@ func (l *Ledger) Append(ctx context.Context, env, model, version string, now tim
 			return Entry{}, fmt.Errorf("%w: previous release %s does not match the index", ErrDamaged, ix.last(env, model).Path)
 		}
 	}
-	envelope, payload, err := build(ctx, prev, revision)
+	place := Place{Previous: prev, Revision: revision}
+	if n := len(ix.entries); n > 0 {
+		last := ix.entries[n-1]
+		// Chaining onto a record that changed would sign over the damage.
+		if d, err := digest.File(l.abs(last.Path)); err != nil || d != last.Record {
+			return Entry{}, fmt.Errorf("%w: the last record %s does not match the index", ErrDamaged, last.Path)
+		}
+		place.LedgerPrevious = last.Record
+	}
+	envelope, payload, err := build(ctx, place)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -272,15 +302,8 @@ func (l *Ledger) Append(ctx context.Context, env, model, version string, now tim
 		}
 		return Entry{}, fmt.Errorf("write %s: %w", rel, err)
 	}
-	var buf bytes.Buffer
-	for _, ln := range ix.lines {
-		buf.Write(ln)
-		buf.WriteByte('\n')
-	}
-	buf.Write(line)
-	buf.WriteByte('\n')
-	if err := atomicfile.WriteFileIn(l.root, l.abs(path.Join(Dir, IndexFile)), buf.Bytes(), 0o644); err != nil {
-		return Entry{}, fmt.Errorf("append to ledger index: %w", err)
+	if err := l.writeIndex(ix, line); err != nil {
+		return Entry{}, err
 	}
 	return e, nil
 }

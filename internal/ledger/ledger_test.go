@@ -65,17 +65,22 @@ var (
 	testPub               *sign.PublicKey
 )
 
-func statement(env, model, version, previous string, revision int) []byte {
+func statement(env, model, version, previous string, revision int, ledgerPrev ...string) []byte {
+	var lp *string
+	if len(ledgerPrev) > 0 {
+		lp = &ledgerPrev[0]
+	}
 	if revision == 1 {
 		revision = 0
 	}
 	st, err := attest.NewStatement(attest.Release{
-		Model:       attest.ModelRef{Name: model, Version: version},
-		Revision:    revision,
-		Environment: env,
-		Decision:    attest.DecisionPass,
-		Artifact:    attest.Artifact{URI: "s3://m/" + model + ".onnx", Digest: testDigest},
-		Previous:    previous,
+		Model:          attest.ModelRef{Name: model, Version: version},
+		Revision:       revision,
+		Environment:    env,
+		Decision:       attest.DecisionPass,
+		Artifact:       attest.Artifact{URI: "s3://m/" + model + ".onnx", Digest: testDigest},
+		Previous:       previous,
+		LedgerPrevious: lp,
 	})
 	if err != nil {
 		panic(err)
@@ -85,8 +90,8 @@ func statement(env, model, version, previous string, revision int) []byte {
 }
 
 func (f *fixture) build(s *sign.Signer, env, model, version string) BuildFunc {
-	return func(ctx context.Context, previous string, revision int) ([]byte, []byte, error) {
-		p := statement(env, model, version, previous, revision)
+	return func(ctx context.Context, place Place) ([]byte, []byte, error) {
+		p := statement(env, model, version, place.Previous, place.Revision, place.LedgerPrevious)
 		e, err := s.Sign(ctx, p)
 		return e, p, err
 	}
@@ -118,7 +123,11 @@ func (f *fixture) check(ctx context.Context, _ string, envelope []byte) (Signed,
 		return Signed{}, err
 	}
 	p := st.Predicate
-	return Signed{Environment: p.Environment, Model: p.Model.Name, Version: p.Model.Version, Revision: p.Revision, Previous: p.Previous}, nil
+	s := Signed{Environment: p.Environment, Model: p.Model.Name, Version: p.Model.Version, Revision: p.Revision, Previous: p.Previous}
+	if p.LedgerPrevious != nil {
+		s.LedgerPrevious, s.HasLedgerPrevious = *p.LedgerPrevious, true
+	}
+	return s, nil
 }
 
 func TestAppendAndVerify(t *testing.T) {
@@ -251,7 +260,7 @@ func TestTamper(t *testing.T) {
 			f.rewriteIndex(t, append(entries[:1:1], entries[2:]...))
 		}, []string{"deleted releases/staging/m/1.2.0.intoto.json"}},
 		{"replaced by untrusted key", func(t *testing.T, f *fixture, entries []Entry) {
-			p := statement("staging", "m", "1.1.0", entries[0].Record, 0)
+			p := statement("staging", "m", "1.1.0", entries[0].Record, 0, entries[0].Record)
 			e, _ := f.other.Sign(context.Background(), p)
 			os.WriteFile(filepath.Join(f.root, mid), e, 0o644)
 		}, []string{"replaced " + mid}},
@@ -381,5 +390,125 @@ func TestAppendRefusesSymlinkedLedgerDir(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {
 		t.Errorf("wrote %d file(s) outside the repository", len(entries))
+	}
+}
+
+// Dropping another model's record from the middle and re-linking the
+// index leaves the next record's signed ledger link dangling.
+func TestDeleteOtherModelRelinked(t *testing.T) {
+	f := newFixture(t)
+	a := f.release(t, "staging", "m", "1.0.0")
+	b := f.release(t, "production", "other", "2.0.0")
+	c := f.release(t, "staging", "m", "1.1.0")
+	os.Remove(filepath.Join(f.root, b.Path))
+	f.rewriteIndex(t, []Entry{a, c})
+	rep, err := f.l.Verify(context.Background(), f.check)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, x := range rep.Findings {
+		got = append(got, x.Kind+" "+x.Path)
+	}
+	if d := cmp.Diff([]string{"deleted " + c.Path}, got); d != "" {
+		t.Errorf("findings (-want +got):\n%s\n%v", d, rep.Findings)
+	}
+}
+
+// A head pinned outside the repository catches what the index alone
+// cannot: a dropped tail, a rewritten last line, a deleted ledger.
+func TestCheckHead(t *testing.T) {
+	tests := []struct {
+		name   string
+		tamper func(t *testing.T, f *fixture, entries []Entry)
+		want   string // substring of the finding; "" for none
+	}{
+		{"intact", func(*testing.T, *fixture, []Entry) {}, ""},
+		{"grown since", func(t *testing.T, f *fixture, _ []Entry) { f.release(t, "staging", "m", "1.3.0") }, ""},
+		{"tail dropped", func(t *testing.T, f *fixture, entries []Entry) {
+			os.Remove(filepath.Join(f.root, entries[2].Path))
+			f.writeIndexLines(t, f.indexLines(t)[:2])
+		}, "is not in the index (now 2 entries"},
+		{"last line edited", func(t *testing.T, f *fixture, _ []Entry) {
+			lines := f.indexLines(t)
+			lines[2] = strings.Replace(lines[2], testNow.Format(time.RFC3339), "2020-01-01T00:00:00Z", 1)
+			f.writeIndexLines(t, lines)
+		}, "is not in the index"},
+		{"ledger deleted", func(t *testing.T, f *fixture, _ []Entry) {
+			os.RemoveAll(filepath.Join(f.root, Dir))
+		}, "the ledger is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			var entries []Entry
+			for _, v := range []string{"1.0.0", "1.1.0", "1.2.0"} {
+				entries = append(entries, f.release(t, "staging", "m", v))
+			}
+			pinned, err := f.l.Verify(context.Background(), f.check)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.tamper(t, f, entries)
+			rep, err := f.l.Verify(context.Background(), f.check)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := rep.CheckHead(pinned.Head)
+			switch {
+			case tt.want == "" && got != nil:
+				t.Fatalf("unexpected finding %v", got)
+			case tt.want != "" && (got == nil || !strings.Contains(got.Message, tt.want)):
+				t.Fatalf("finding %v, want one saying %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// A crash between writing a record and its index line leaves an unlisted
+// record: Repair adopts it when it is the ledger's next record and moves
+// any other aside, and the next release goes through.
+func TestRepairUnlisted(t *testing.T) {
+	f := newFixture(t)
+	a := f.release(t, "staging", "m", "1.0.0")
+	sign := func(version, prev, ledgerPrev string) string {
+		rel, _ := RecordPath("staging", "m", version)
+		p := statement("staging", "m", version, prev, 0, ledgerPrev)
+		e, err := f.signer.Sign(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full := filepath.Join(f.root, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, e, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return rel
+	}
+	crashed := sign("1.1.0", a.Record, a.Record) // the next record, index line lost
+	stray := sign("0.9.0", "", "")               // signed as the first, but the ledger has one
+	if _, err := f.l.Append(context.Background(), "staging", "m", "1.1.0", testNow, f.build(f.signer, "staging", "m", "1.1.0")); !errors.Is(err, ErrExists) {
+		t.Fatalf("append over an unlisted record: %v", err)
+	}
+	got, err := f.l.Repair(context.Background(), f.check, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Repair{
+		{Path: crashed, Adopted: true, Seq: 2, Reason: "its signature verifies and it is signed as the ledger's next record"},
+		{Path: stray, MovedTo: "releases/.unlisted/staging/m/0.9.0.intoto.json", Reason: "it is signed after another record than the ledger's last one"},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Fatalf("repairs (-want +got):\n%s", d)
+	}
+	rep, err := f.l.Verify(context.Background(), f.check)
+	if err != nil || !rep.OK() {
+		t.Fatalf("verify after repair: %v %+v", err, rep.Findings)
+	}
+	e := f.release(t, "staging", "m", "1.2.0")
+	if e.Seq != 3 || e.Previous != rep.Records[1].Record {
+		t.Fatalf("release after repair: %+v", e)
 	}
 }

@@ -64,6 +64,11 @@ type Signed struct {
 	Revision int
 	// Previous is the predicate's digest of the previous record.
 	Previous string
+	// LedgerPrevious is the predicate's digest of the ledger's previous
+	// record; HasLedgerPrevious is false for records signed before
+	// predicates carried it.
+	LedgerPrevious    string
+	HasLedgerPrevious bool
 }
 
 // CheckFunc verifies one record's signature and reads its predicate. Its
@@ -85,6 +90,29 @@ type Report struct {
 	// Head is the digest of the last index line; pinning it elsewhere
 	// (a tag, a ticket) also protects the newest entry from rewriting.
 	Head string `json:"head"`
+
+	// lineDigests are the digests of the index lines, in order.
+	lineDigests []string
+}
+
+// CheckHead compares the ledger with a head kept outside the repository
+// (the digest of the index line that was last when it was pinned): the
+// index must still hold that line, so the ledger may have grown since but
+// lost or rewritten nothing up to it. It returns the finding, or nil.
+func (r *Report) CheckHead(head string) *Finding {
+	if head == "" {
+		return nil
+	}
+	idx := path.Join(Dir, IndexFile)
+	if len(r.lineDigests) == 0 {
+		return &Finding{Kind: KindDeleted, Path: idx, Index: true, Message: fmt.Sprintf("the ledger is empty, but its head was pinned at %s", head)}
+	}
+	for _, d := range r.lineDigests {
+		if d == head {
+			return nil
+		}
+	}
+	return &Finding{Kind: KindDeleted, Path: idx, Index: true, Message: fmt.Sprintf("the pinned head %s is not in the index (now %d entries, head %s): entries were removed or rewritten", head, len(r.lineDigests), r.Head)}
 }
 
 // OK reports whether the ledger verified without findings.
@@ -116,8 +144,11 @@ func (l *Ledger) Verify(ctx context.Context, check CheckFunc) (*Report, error) {
 	for _, n := range ix.bad {
 		addIndex(-1, KindEdited, path.Join(Dir, IndexFile), fmt.Sprintf("line %d is not an index entry", n))
 	}
-	if n := len(ix.lines); n > 0 {
-		rep.Head = digest.Bytes(ix.lines[n-1])
+	for _, ln := range ix.lines {
+		rep.lineDigests = append(rep.lineDigests, digest.Bytes(ln))
+	}
+	if n := len(rep.lineDigests); n > 0 {
+		rep.Head = rep.lineDigests[n-1]
 	}
 
 	// The index chain.
@@ -278,6 +309,30 @@ func (l *Ledger) Verify(ctx context.Context, check CheckFunc) (*Report, error) {
 		}
 	}
 
+	// The signed ledger-wide chain: each record names the one the ledger
+	// listed before it, so dropping a record from the middle and
+	// re-linking the unsigned index is still seen.
+	for i, e := range ix.entries {
+		o := out[i]
+		if bad[i] || o.missing || o.err != nil || o.record != e.Record || !o.signed.HasLedgerPrevious {
+			continue
+		}
+		want := ""
+		if i > 0 {
+			want = ix.entries[i-1].Record
+		}
+		if o.signed.LedgerPrevious == want {
+			continue
+		}
+		if j, known := byRecord[o.signed.LedgerPrevious]; known {
+			add(i, KindReordered, e.Path, fmt.Sprintf("signed after %s, which the ledger puts elsewhere", ix.entries[j].Path))
+		} else if o.signed.LedgerPrevious == "" {
+			add(i, KindReordered, e.Path, "signed as the ledger's first record, but the ledger lists records before it")
+		} else {
+			add(i, KindDeleted, e.Path, fmt.Sprintf("the record signed as the ledger's previous one (%s) is missing from the ledger", o.signed.LedgerPrevious))
+		}
+	}
+
 	// Records the index does not list.
 	listed := map[string]bool{}
 	for _, e := range ix.entries {
@@ -290,6 +345,9 @@ func (l *Ledger) Verify(ctx context.Context, check CheckFunc) (*Report, error) {
 				return nil
 			}
 			return err
+		}
+		if d.IsDir() && d.Name() == AsideDir {
+			return filepath.SkipDir // moved aside by a repair, on purpose
 		}
 		if d.IsDir() || !strings.HasSuffix(d.Name(), RecordSuffix) {
 			return nil

@@ -40,7 +40,15 @@ type Options struct {
 	Now     time.Time
 	// Source is where the release is made from; SourceOf fills it from git.
 	Source attest.Source
+	// Backdated is why a release dated before the ledger's newest entry
+	// (a clock that runs backwards) is made anyway; it is signed into the
+	// record. Empty refuses such a release.
+	Backdated string
 }
+
+// ErrClock means the release would be dated before the ledger's newest
+// entry.
+var ErrClock = errors.New("release clock is behind the ledger")
 
 // Outcome is what a release did.
 type Outcome struct {
@@ -54,6 +62,13 @@ type Outcome struct {
 	// Removed are models the check judged whose model no longer deploys
 	// to the environment: their stacks' delete plans are not released.
 	Removed []string `json:"removed,omitempty"`
+	// Repaired are unlisted records found before releasing, adopted
+	// into the index or moved aside.
+	Repaired []ledger.Repair `json:"repaired,omitempty"`
+	// Head is the ledger's head after the release: the digest of the
+	// index's last line, for the workflow to keep outside the repository
+	// and pass to slipway verify --head.
+	Head string `json:"head,omitempty"`
 }
 
 // Released is one signed release record.
@@ -135,6 +150,7 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 			shared = append(shared, s)
 		}
 	}
+	var err error
 	preds := make([]attest.Release, 0, len(units))
 	for _, u := range units {
 		r, err := predicate(p, in, o, u, shared)
@@ -144,9 +160,33 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 		preds = append(preds, r)
 	}
 	l := ledger.Open(p.Root)
+	// A crash between a record and its index line leaves an unlisted
+	// record that would wedge every later release: adopt it or move it
+	// aside first.
+	if out.Repaired, err = repair(ctx, l, p, o.Signer, o.Now); err != nil {
+		return out, err
+	}
 	entries, err := l.Entries()
 	if err != nil {
 		return nil, err
+	}
+	if n := len(entries); n > 0 && o.Backdated == "" {
+		if head, err := time.Parse(time.RFC3339, entries[n-1].RecordedAt); err == nil && o.Now.Before(head) {
+			return nil, fmt.Errorf("%w: it is %s here, the ledger's newest entry (%s) was recorded at %s: fix the clock, or give --backdated REASON, which the record keeps",
+				ErrClock, o.Now.UTC().Format(time.RFC3339), entries[n-1].Path, entries[n-1].RecordedAt)
+		}
+	}
+	// A waiver is judged at the release's own time: one that expired
+	// since the check is not signed.
+	for _, r := range preds {
+		for _, w := range r.Waivers {
+			if expired(w, o.Now) {
+				out.Refused = append(out.Refused, Denial{Model: r.Model.Name, Reason: fmt.Sprintf("waiver %s (%s) expired on %s, before this release: renew it or fix the finding", w.Rule, w.Ticket, w.Expires)})
+			}
+		}
+	}
+	if len(out.Refused) > 0 {
+		return out, nil
 	}
 	for _, r := range preds {
 		// The newest release of the model here is this version and pins
@@ -165,10 +205,11 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 				continue
 			}
 		}
-		e, err := l.Append(ctx, r.Environment, r.Model.Name, r.Model.Version, o.Now, func(ctx context.Context, previous string, revision int) ([]byte, []byte, error) {
-			r.Previous = previous
-			if revision > 1 {
-				r.Revision = revision
+		r.Backdated = o.Backdated
+		e, err := l.Append(ctx, r.Environment, r.Model.Name, r.Model.Version, o.Now, func(ctx context.Context, place ledger.Place) ([]byte, []byte, error) {
+			r.Previous, r.LedgerPrevious = place.Previous, &place.LedgerPrevious
+			if place.Revision > 1 {
+				r.Revision = place.Revision
 			}
 			st, err := attest.NewStatement(r)
 			if err != nil {
@@ -185,6 +226,9 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 			return out, fmt.Errorf("release %s/%s %s: %w", r.Environment, r.Model.Name, r.Model.Version, err)
 		}
 		out.Released = append(out.Released, Released{Model: r.Model.Name, Version: r.Model.Version, Revision: e.Revision, Path: e.Path, Record: e.Record, Seq: e.Seq, KeyID: o.Signer.KeyID})
+	}
+	if out.Head, err = l.Head(); err != nil {
+		return out, err
 	}
 	return out, nil
 }
@@ -359,6 +403,9 @@ func stack(root, workDir, env string, pl *checkresult.Plan) (attest.Stack, error
 	if d != pl.PlanSHA256 {
 		return attest.Stack{}, fmt.Errorf("%w: saved plan %s changed since the check (%s, check saw %s)", ErrStale, pl.PlanFile, d, pl.PlanSHA256)
 	}
+	if err := pin(workDir, resolve(root, pl.PlanFile), d); err != nil {
+		return attest.Stack{}, err
+	}
 	s := attest.Stack{ID: id, PlanFile: pl.PlanFile, PlanSHA256: pl.PlanSHA256, Changes: attest.Changes(pl.Changes), Rendered: pl.ConfigSHA256}
 	if s.Rendered == "" && workDir != "" {
 		name := path.Base(id)
@@ -412,4 +459,33 @@ func gitOutput(ctx context.Context, dir string, args []string) string {
 // never be signed into a record.
 func SourceOf(ctx context.Context, dir string) attest.Source {
 	return attest.Source{Commit: gitOutput(ctx, dir, headArgs()), Repository: gitOutput(ctx, dir, originArgs())}
+}
+
+// repair resolves unlisted records, trusting the platform's keys and the
+// signer's own.
+func repair(ctx context.Context, l *ledger.Ledger, p *spec.Platform, signer *sign.Signer, now time.Time) ([]ledger.Repair, error) {
+	keys, err := TrustedKeys(p)
+	if err != nil {
+		return nil, err
+	}
+	if signer != nil {
+		pemBytes, err := signer.PublicKeyPEM()
+		if err != nil {
+			return nil, err
+		}
+		k, err := sign.ParsePublicKey("signer", pemBytes)
+		if err != nil {
+			return nil, err
+		}
+		keys = dedupe(append(keys, k))
+	}
+	c := &checker{keys: keys, seen: map[string]verified{}}
+	return l.Repair(ctx, c.check, now)
+}
+
+// expired reports whether a waiver no longer holds at t: it is good
+// through its expiry day, and one whose date does not parse holds never.
+func expired(w attest.Waiver, t time.Time) bool {
+	exp, err := time.Parse("2006-01-02", w.Expires)
+	return err != nil || !t.Before(exp.AddDate(0, 0, 1))
 }

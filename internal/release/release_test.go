@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/digest"
@@ -264,10 +266,6 @@ func TestVerifyTamper(t *testing.T) {
 		tamper func(t *testing.T, f *fixture) VerifyOptions
 		want   string // substring of the record's problems
 	}{
-		{"plan file changed after release", func(t *testing.T, f *fixture) VerifyOptions {
-			f.write(t, ".slipway/plans/staging/credit-default.tfplan", []byte("tampered plan"))
-			return VerifyOptions{}
-		}, "plan changed: .slipway/plans/staging/credit-default.tfplan"},
 		{"artifact does not match", func(t *testing.T, f *fixture) VerifyOptions {
 			return VerifyOptions{Model: "credit-default", Artifact: filepath.Join(f.root, "artifacts/fraud-4.1.2.xgb")}
 		}, "artifact: "},
@@ -458,5 +456,130 @@ func TestReleaseRevision(t *testing.T) {
 	out, err = f.release(t, in, "staging", "", signedAt.Add(2*time.Hour))
 	if err != nil || len(out.Released) != 0 || len(out.Skipped) != 1 {
 		t.Fatalf("no-change re-release: %+v %v", out, err)
+	}
+}
+
+// A re-plan after a release rewrites the work dir's plan files: the
+// record still verifies, and its pinned plan is kept by digest.
+func TestVerifyAfterReplan(t *testing.T) {
+	f := newFixture(t)
+	in := f.input(t, f.unit(t, "staging", "credit-default"))
+	pinned := f.digest(t, ".slipway/plans/staging/credit-default.tfplan")
+	if _, err := f.release(t, in, "staging", "", signedAt); err != nil {
+		t.Fatal(err)
+	}
+	f.write(t, ".slipway/plans/staging/credit-default.tfplan", []byte("re-planned, no changes"))
+	if rep := f.verify(t, VerifyOptions{}); !rep.OK {
+		t.Fatalf("verify after a re-plan: %+v", rep.Records)
+	}
+	wd := filepath.Join(f.root, ".slipway")
+	p, err := PinnedPlan(wd, pinned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(p)
+	if diff := cmp.Diff("plan staging/credit-default", string(b)); diff != "" {
+		t.Fatalf("pinned plan (-want +got):\n%s", diff)
+	}
+	// A pinned copy that was edited is not handed out.
+	if err := os.WriteFile(p, []byte("edited"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PinnedPlan(wd, pinned); err == nil {
+		t.Fatal("an edited pinned plan was accepted")
+	}
+	if _, err := PinnedPlan(wd, "sha256:../../etc"); err == nil {
+		t.Fatal("a malformed digest named a path")
+	}
+}
+
+// A release dated before the ledger's newest entry (a clock that runs
+// backwards) is refused, unless forced with a reason the record keeps.
+func TestReleaseClockBehindLedger(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.release(t, f.input(t, f.unit(t, "staging", "credit-default")), "staging", "", signedAt); err != nil {
+		t.Fatal(err)
+	}
+	f.write(t, ".slipway/plans/staging/fraud.tfplan", []byte("fraud plan"))
+	in := f.input(t, f.unit(t, "staging", "fraud"))
+	if _, err := f.release(t, in, "staging", "", signedAt.Add(-time.Hour)); !errors.Is(err, ErrClock) {
+		t.Fatalf("release behind the ledger: %v, want ErrClock", err)
+	}
+	out, err := Release(context.Background(), Options{Platform: f.p, Input: in, WorkDir: filepath.Join(f.root, ".slipway"),
+		Environment: "staging", Signer: f.signer, Version: "test", Now: signedAt.Add(-time.Hour), Backdated: "NTP outage, INC-7"})
+	if err != nil || len(out.Released) != 1 {
+		t.Fatalf("forced release: %+v %v", out, err)
+	}
+	b, _ := os.ReadFile(filepath.Join(f.root, out.Released[0].Path))
+	e, _ := sign.ParseEnvelope(b)
+	st, _ := attest.Parse(e.Payload)
+	if diff := cmp.Diff("NTP outage, INC-7", st.Predicate.Backdated); diff != "" {
+		t.Fatalf("backdated (-want +got):\n%s", diff)
+	}
+}
+
+// Release judges waivers at its own time: checked at 23:59 on the last
+// day, released at 00:00:30 the next, the waiver is not signed.
+func TestReleaseRefusesExpiredWaiver(t *testing.T) {
+	f := newFixture(t)
+	w := &attest.Waiver{Rule: "data.pii_feature", Model: "credit-default", Environment: "staging", Reason: "r", ApprovedBy: "a@example.com", Expires: "2026-11-23", Ticket: "PRIV-1"}
+	u := f.unit(t, "staging", "credit-default", checkresult.Finding{Rule: w.Rule, Severity: "deny", Outcome: "waived", Message: "m", Waiver: &checkresult.AppliedWaiver{Waiver: checkresult.Waiver(*w)}})
+	at := time.Date(2026, 11, 24, 0, 0, 30, 0, time.UTC)
+	out, err := f.release(t, f.input(t, u), "staging", "", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Denial{{Model: "credit-default", Reason: "waiver data.pii_feature (PRIV-1) expired on 2026-11-23, before this release: renew it or fix the finding"}}
+	if diff := cmp.Diff(want, out.Refused); diff != "" || len(out.Released) != 0 {
+		t.Fatalf("refused (-want +got):\n%s\nreleased %+v", diff, out.Released)
+	}
+	// On its last day it still holds.
+	if out, err := f.release(t, f.input(t, u), "staging", "", at.Add(-time.Minute)); err != nil || len(out.Released) != 1 {
+		t.Fatalf("release on the waiver's last day: %+v %v", out, err)
+	}
+}
+
+// Run takes the check result as the mode says and refuses a signing key
+// the platform does not trust.
+func TestRunCheckModes(t *testing.T) {
+	f := newFixture(t)
+	ran := 0
+	req := func(mode string) Request {
+		return Request{
+			Options:   Options{Platform: f.p, WorkDir: filepath.Join(f.root, ".slipway"), Environment: "staging", Signer: f.signer, Now: signedAt},
+			CheckMode: mode, KeyName: "release.key",
+			RunCheck: func(context.Context) error { ran++; return nil },
+		}
+	}
+	tests := []struct {
+		mode    string
+		wantRan int
+	}{
+		{CheckReuse, 0}, // a missing result is an error, never a check
+		{CheckAuto, 1},  // a missing result runs the check
+		{CheckRun, 1},
+	}
+	for _, tt := range tests {
+		ran = 0
+		_, err := Run(context.Background(), req(tt.mode))
+		if !errors.Is(err, checkresult.ErrNoCheck) || ran != tt.wantRan {
+			t.Errorf("mode %s: err %v, check ran %d times, want ErrNoCheck and %d", tt.mode, err, ran, tt.wantRan)
+		}
+	}
+	if _, err := Run(context.Background(), req("sometimes")); err == nil {
+		t.Error("an unknown mode was accepted")
+	}
+	other, err := sign.GenerateKeyPair([]byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := sign.LoadPrivateKey(other.Private, []byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := req(CheckReuse)
+	r.Signer = signer
+	if _, err := Run(context.Background(), r); err == nil || !strings.Contains(err.Error(), "key release.key (") {
+		t.Errorf("untrusted signer: %v", err)
 	}
 }

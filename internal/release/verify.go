@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -84,14 +83,42 @@ type VerifyOptions struct {
 	// model in each environment.
 	Artifact string
 	Now      time.Time
+	// Trust says where the keys come from when Keys is empty.
+	Trust TrustRoot
+	// Repair adopts or moves aside unlisted records before verifying, as
+	// slipway verify --repair asks.
+	Repair bool
+	// Head is a ledger head kept outside the repository ("sha256:…", the
+	// head a release printed): the index must still hold that line.
+	Head string
+}
+
+// trustedKeys fills in o.Keys from o.Trust and says where they came from.
+func (o *VerifyOptions) trustedKeys(ctx context.Context) (string, error) {
+	if len(o.Keys) > 0 {
+		return "", nil
+	}
+	k, err := o.Trust.Resolve(ctx)
+	if err != nil {
+		return "", err
+	}
+	if len(k.Keys) == 0 {
+		return "", fmt.Errorf("%w: pass --key, %s or --base, or add signing.trustedKeys to the platform", ErrNoKeys, TrustedKeysEnv)
+	}
+	o.Keys = k.Keys
+	return k.From, nil
 }
 
 // Report is the outcome of a verification.
 type Report struct {
 	OK bool `json:"ok"`
 	// Head is the digest of the ledger's last index line.
-	Head    string         `json:"head,omitempty"`
-	Records []RecordReport `json:"records"`
+	Head string `json:"head,omitempty"`
+	// Repaired lists what --repair did with unlisted records.
+	Repaired []ledger.Repair `json:"repaired,omitempty"`
+	// KeysFrom says where the trusted keys came from.
+	KeysFrom string         `json:"keysFrom,omitempty"`
+	Records  []RecordReport `json:"records"`
 	// Problems not tied to one record in scope: damage to the index
 	// or to records the scope does not include.
 	Problems []string `json:"problems,omitempty"`
@@ -175,22 +202,33 @@ func (c *checker) check(ctx context.Context, rel string, envelope []byte) (ledge
 	c.seen[rel] = v
 	c.mu.Unlock()
 	p := v.st.Predicate
-	return ledger.Signed{Environment: p.Environment, Model: p.Model.Name, Version: p.Model.Version, Revision: p.Revision, Previous: p.Previous}, nil
+	s := ledger.Signed{Environment: p.Environment, Model: p.Model.Name, Version: p.Model.Version, Revision: p.Revision, Previous: p.Previous}
+	if p.LedgerPrevious != nil {
+		s.LedgerPrevious, s.HasLedgerPrevious = *p.LedgerPrevious, true
+	}
+	return s, nil
 }
 
 // Verify checks the whole ledger and every record in scope: signature by
 // a trusted key, predicate type, the chains, the decision, subjects, saved
 // plan files still at hand, waivers, and the artifact when given.
 func Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
-	if len(o.Keys) == 0 {
-		return nil, errors.New("no trusted keys: add signing.trustedKeys to the platform or pass --key")
+	from, err := o.trustedKeys(ctx)
+	if err != nil {
+		return nil, err
 	}
 	c := &checker{keys: o.Keys, seen: map[string]verified{}}
+	var repaired []ledger.Repair
+	if o.Repair {
+		if repaired, err = ledger.Open(o.Root).Repair(ctx, c.check, o.Now); err != nil {
+			return nil, err
+		}
+	}
 	lrep, err := ledger.Open(o.Root).Verify(ctx, c.check)
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Head: lrep.Head, Records: []RecordReport{}}
+	rep := &Report{Head: lrep.Head, KeysFrom: from, Repaired: repaired, Records: []RecordReport{}}
 	inScope := func(env, model string) bool {
 		return (o.Environment == "" || env == o.Environment) && (o.Model == "" || model == o.Model)
 	}
@@ -206,6 +244,9 @@ func Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 		}
 		byPath[r.Path] = len(rep.Records)
 		rep.Records = append(rep.Records, rr)
+	}
+	if f := lrep.CheckHead(o.Head); f != nil {
+		lrep.Findings = append(lrep.Findings, *f)
 	}
 	for _, f := range lrep.Findings {
 		if f.Index || f.Seq == 0 {
@@ -224,25 +265,18 @@ func Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 		}
 		rep.Problems = append(rep.Problems, f.String())
 	}
-	// A saved plan file is reused by the next release of its stack, so
-	// only the newest release pinning a stack is compared with it.
-	newest := map[string]string{}
-	for _, r := range lrep.Records {
-		if v, ok := c.seen[r.Path]; ok {
-			for _, s := range v.st.Predicate.Stacks {
-				newest[s.ID] = r.Path
-			}
-		}
-	}
 	for i := range rep.Records {
 		r := &rep.Records[i]
 		if r.statement != nil {
-			checkContent(o.Root, r, o.Now, func(stack string) bool { return newest[stack] == r.Path })
+			checkContent(r, o.Now)
 		}
 	}
 	if o.Artifact != "" {
 		if err := checkArtifact(o.Artifact, rep.Records); err != nil {
 			return nil, err
+		}
+		if len(rep.Records) == 0 {
+			rep.Problems = append(rep.Problems, "no release record in scope to compare the artifact with")
 		}
 	}
 	rep.finish()
@@ -272,8 +306,10 @@ func splitRecordPath(rel string) (env, model string, ok bool) {
 }
 
 // checkContent checks what a valid signature cannot: that the record says
-// what Slipway signs, and that the files it pins are still those files.
-func checkContent(root string, r *RecordReport, now time.Time, current func(stack string) bool) {
+// what Slipway signs. It judges the record alone, never the work dir: a
+// plan made after the release is the next release's business, and
+// comparing a plan with its pin belongs to apply, which runs it.
+func checkContent(r *RecordReport, now time.Time) {
 	st := r.statement
 	p := st.Predicate
 	r.ReleasedAt, r.Decision = p.ReleasedAt, p.Decision
@@ -294,19 +330,6 @@ func checkContent(root string, r *RecordReport, now time.Time, current func(stac
 		// may lack a subject; the signed predicate still pins it.
 		if sd := st.SubjectDigest(s.PlanFile); sd != "" && sd != s.PlanSHA256 {
 			problem("subject: the subject of %s says %s, the predicate %s", s.PlanFile, sd, s.PlanSHA256)
-			continue
-		}
-		if !current(s.ID) {
-			continue
-		}
-		d, err := digest.File(resolve(root, s.PlanFile))
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			r.Notes = append(r.Notes, fmt.Sprintf("plan file %s is not at hand; its digest was not compared", s.PlanFile))
-		case err != nil:
-			problem("plan: %s: %v", s.PlanFile, err)
-		case d != s.PlanSHA256:
-			problem("plan changed: %s is %s, the release pinned %s", s.PlanFile, d, s.PlanSHA256)
 		}
 	}
 	signed, err := time.Parse(time.RFC3339, p.ReleasedAt)
@@ -314,18 +337,17 @@ func checkContent(root string, r *RecordReport, now time.Time, current func(stac
 		problem("predicate: releasedAt %q is not an RFC 3339 time", p.ReleasedAt)
 		return
 	}
+	// A waiver is judged at the record's signed time, not now: one that
+	// expired later does not break the records signed while it held.
 	for _, w := range p.Waivers {
-		exp, err := time.Parse("2006-01-02", w.Expires)
-		if err != nil {
+		if _, err := time.Parse("2006-01-02", w.Expires); err != nil {
 			problem("waiver %s: expires %q is not a date", w.Rule, w.Expires)
 			continue
 		}
-		// A waiver is good through its expiry day.
-		end := exp.AddDate(0, 0, 1)
 		switch {
-		case !signed.Before(end):
+		case expired(w, signed):
 			problem("waiver %s had expired on %s, before the release was signed on %s", w.Rule, w.Expires, signed.Format("2006-01-02"))
-		case !now.Before(end):
+		case expired(w, now):
 			r.Notes = append(r.Notes, fmt.Sprintf("waiver %s (%s) expired on %s, after the release was signed on %s: it was valid when signed", w.Rule, w.Ticket, w.Expires, signed.Format("2006-01-02")))
 		}
 	}
@@ -373,11 +395,12 @@ func checkArtifact(path string, records []RecordReport) error {
 // made with cosign attest-blob: signature, predicate type and content.
 // Records carry no chain, so none is checked.
 func VerifyEnvelopes(ctx context.Context, o VerifyOptions, files []string) (*Report, error) {
-	if len(o.Keys) == 0 {
-		return nil, errors.New("no trusted keys: add signing.trustedKeys to the platform or pass --key")
+	from, err := o.trustedKeys(ctx)
+	if err != nil {
+		return nil, err
 	}
 	c := &checker{keys: o.Keys}
-	rep := &Report{Records: []RecordReport{}}
+	rep := &Report{KeysFrom: from, Records: []RecordReport{}}
 	for _, f := range files {
 		rr := RecordReport{Path: f}
 		b, err := safefile.ReadFile(f, safefile.Record)
@@ -395,7 +418,7 @@ func VerifyEnvelopes(ctx context.Context, o VerifyOptions, files []string) (*Rep
 		if (o.Environment != "" && p.Environment != o.Environment) || (o.Model != "" && p.Model.Name != o.Model) {
 			rr.Problems = append(rr.Problems, fmt.Sprintf("scope: the attestation is for %s/%s", p.Environment, p.Model.Name))
 		}
-		checkContent(o.Root, &rr, o.Now, func(string) bool { return true })
+		checkContent(&rr, o.Now)
 		rep.Records = append(rep.Records, rr)
 	}
 	if o.Artifact != "" {

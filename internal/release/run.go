@@ -1,0 +1,106 @@
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+
+	"github.com/slipway-ml/slipway/internal/checkresult"
+	"github.com/slipway-ml/slipway/internal/sign"
+)
+
+// Check modes: where the release's check result comes from.
+const (
+	// CheckAuto reuses the saved result when fresh, else runs the check.
+	CheckAuto = "auto"
+	// CheckReuse only reuses the saved result; a missing or stale one is
+	// an error.
+	CheckReuse = "reuse"
+	// CheckRun always runs the check.
+	CheckRun = "run"
+)
+
+// CheckModes are the modes, for flag help and validation.
+var CheckModes = []string{CheckAuto, CheckReuse, CheckRun}
+
+// Request is a release with the choice of its check result: Options
+// without Input, how to get it, and how to run the check.
+type Request struct {
+	Options
+	// CheckMode is CheckAuto, CheckReuse or CheckRun.
+	CheckMode string
+	// RunCheck runs the check of the environment, which rewrites the
+	// result in the work dir. (check imports release, so the check comes
+	// in as a function.)
+	RunCheck func(ctx context.Context) error
+	// KeyName names the signing key in messages, such as its file.
+	KeyName string
+	Log     *slog.Logger
+}
+
+// Run makes a release the way slipway release does: it checks that the
+// signing key is one the platform trusts, takes the check result as
+// CheckMode says (re-running a stale one under CheckAuto), and releases.
+func Run(ctx context.Context, r Request) (*Outcome, error) {
+	if !slices.Contains(CheckModes, r.CheckMode) {
+		return nil, fmt.Errorf("check mode %q: want auto, reuse or run", r.CheckMode)
+	}
+	log := r.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := signerTrusted(r.Options, r.KeyName, log); err != nil {
+		return nil, err
+	}
+	resultPath := filepath.Join(r.WorkDir, filepath.FromSlash(checkresult.File))
+	ran := false
+	runCheck := func() (*checkresult.Result, error) {
+		ran = true
+		log.Info("running the check", "env", r.Environment)
+		if err := r.RunCheck(ctx); err != nil {
+			return nil, err
+		}
+		return checkresult.Read(resultPath)
+	}
+	var err error
+	if r.CheckMode == CheckRun {
+		r.Input, err = runCheck()
+	} else {
+		r.Input, err = checkresult.Read(resultPath)
+		if r.CheckMode == CheckAuto && errors.Is(err, checkresult.ErrNoCheck) {
+			r.Input, err = runCheck()
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	out, err := Release(ctx, r.Options)
+	if r.CheckMode == CheckAuto && !ran && errors.Is(err, ErrStale) {
+		log.Info("the saved check result is stale", "reason", err.Error())
+		if r.Input, err = runCheck(); err != nil {
+			return nil, err
+		}
+		out, err = Release(ctx, r.Options)
+	}
+	return out, err
+}
+
+// signerTrusted refuses a signing key the platform does not list: its
+// releases would never verify.
+func signerTrusted(o Options, name string, log *slog.Logger) error {
+	trusted, err := TrustedKeys(o.Platform)
+	if err != nil {
+		return err
+	}
+	if len(trusted) == 0 {
+		log.Warn("the platform lists no signing.trustedKeys: nothing will verify this release until its public key is added", "keyId", o.Signer.KeyID)
+		return nil
+	}
+	if !slices.ContainsFunc(trusted, func(k *sign.PublicKey) bool { return k.Fingerprint == o.Signer.KeyID }) {
+		return fmt.Errorf("key %s (%s) is not in signing.trustedKeys: its releases would not verify", name, o.Signer.KeyID)
+	}
+	return nil
+}
