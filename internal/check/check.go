@@ -1,7 +1,7 @@
 // Package check is `slipway check`, the gate a pull request must pass: it
 // validates the platform specs, gathers each model's evidence summary, plans
 // the affected Terraform stacks, judges every (model, environment) unit with
-// the policy engine and writes the result document of CONTRACTS.md to
+// the policy engine and writes the result document of docs/contracts.md to
 // <work dir>/check/result.json.
 package check
 

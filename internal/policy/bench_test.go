@@ -67,7 +67,7 @@ func generatedUnits(b testing.TB, n int) (*spec.Platform, []Input) {
 	return p, ins
 }
 
-// planSummary is a plan summary of CONTRACTS.md creating a model's
+// planSummary is a plan summary of docs/contracts.md creating a model's
 // deployment, as the reconciler writes it.
 func planSummary(m spec.Model, env string) map[string]any {
 	stack := env + "/" + m.Name

@@ -2,7 +2,7 @@
 // a platform's specs call for. It ties together internal/desired (what
 // should exist), internal/render (the root modules), internal/changes
 // (which stacks a change affects) and internal/terraform (running it), and
-// keeps the work dir layout of CONTRACTS.md:
+// keeps the work dir layout of docs/contracts.md:
 //
 //	<work dir>/stacks/<env>/<stack>/main.tf.json
 //	<work dir>/plans/<env>/<stack>.tfplan, .plan.json, .summary.json, .applied.json

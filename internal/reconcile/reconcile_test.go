@@ -418,7 +418,7 @@ func testInterrupt(t *testing.T, bin *terraform.Binary) {
 	}
 }
 
-// checkContract checks a saved summary against the keys CONTRACTS.md
+// checkContract checks a saved summary against the keys docs/contracts.md
 // promises the policy engine.
 func checkContract(t *testing.T, file string) {
 	t.Helper()

@@ -37,7 +37,7 @@ const KubernetesProvider = ">= 2.20.0, < 3.0.0"
 // DefaultWorkDir is the work dir inside a platform repository.
 const DefaultWorkDir = ".slipway"
 
-// Layout says where things live under a work dir; see CONTRACTS.md.
+// Layout says where things live under a work dir; see docs/contracts.md.
 type Layout struct {
 	// Root is the work dir's absolute path.
 	Root string

@@ -19,7 +19,7 @@ const Redacted = "(sensitive)"
 // Unknown stands for a value Terraform only learns when applying.
 const Unknown = "(known after apply)"
 
-// Summary is Slipway's plan summary of one stack (CONTRACTS.md): what the
+// Summary is Slipway's plan summary of one stack (docs/contracts.md): what the
 // policy engine reads as input.plan and what `slipway plan` prints.
 type Summary struct {
 	Stack string `json:"stack"`
