@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/slipway-ml/slipway/internal/atomicfile"
 )
 
 // WorkDirWait is how long a run waits for another run's work-dir lock by
@@ -44,6 +46,11 @@ func LockWorkDir(ctx context.Context, dir string, wait time.Duration) (context.C
 	}
 	if wait <= 0 {
 		wait = WorkDirWait
+	}
+	// The lock file is the first thing a run writes: a committed symlink
+	// in place of the work dir must not carry even that elsewhere.
+	if err := atomicfile.CheckDir(filepath.Dir(abs), abs); err != nil {
+		return ctx, func() {}, fmt.Errorf("work dir: %w", err)
 	}
 	if err := os.MkdirAll(abs, 0o755); err != nil {
 		return ctx, func() {}, fmt.Errorf("work dir: %w", err)

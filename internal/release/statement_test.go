@@ -14,11 +14,16 @@ import (
 func TestRecordStatement(t *testing.T) {
 	f := newFixture(t)
 	in := f.input(t, f.unit(t, "staging", "credit-default"), f.unit(t, "staging", "fraud"))
-	if _, err := f.release(t, in, "staging", "", signedAt); err != nil {
+	out, err := f.release(t, in, "staging", "", signedAt)
+	if err != nil {
 		t.Fatal(err)
 	}
-	// Saved plans changing after the release fail credit-default's record.
-	f.write(t, ".slipway/plans/staging/credit-default.tfplan", []byte("tampered plan"))
+	// A record whose envelope was replaced fails verification.
+	for _, r := range out.Released {
+		if r.Model == "credit-default" {
+			f.write(t, r.Path, []byte(`{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[]}`))
+		}
+	}
 	rep := f.verify(t, VerifyOptions{})
 	got := map[string]bool{}
 	for _, r := range rep.Records {

@@ -74,7 +74,9 @@ func (r *Runner) run(ctx context.Context, s Stack, w io.Writer, args ...string) 
 	// As terraform-exec does: an interrupt lets Terraform stop cleanly, and
 	// its own process group keeps a terminal's Ctrl-C from reaching it twice.
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = r.WaitDelay
+	// Only init and show run here: neither writes state, so an interrupt
+	// ends them soon even when a backend never answers.
+	cmd.WaitDelay = r.ReadWaitDelay
 	ownProcessGroup(cmd)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = w, &stderr
