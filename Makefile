@@ -31,7 +31,7 @@ tools:
 ## and the race detector on the spec loader, which shares CUE values between goroutines
 test: tools fmt-check vet
 	$(GO) mod tidy -diff
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 	$(GO) test -race -count=1 ./internal/spec
 
 fmt-check:

@@ -247,7 +247,12 @@ func testLifecycle(t *testing.T, bin *terraform.Binary) {
 
 	// State changed outside Slipway is drift.
 	state := filepath.Join(root, ".slipway/state/production/stream.tfstate")
-	edit(t, state, `"parallelism": 2`, `"parallelism": 9`)
+	// Terraform indents its state; OpenTofu writes it compact.
+	if b, _ := os.ReadFile(state); strings.Contains(string(b), `"parallelism":2`) {
+		edit(t, state, `"parallelism":2`, `"parallelism":9`)
+	} else {
+		edit(t, state, `"parallelism": 2`, `"parallelism": 9`)
+	}
 	dr, err = reconcile.Drift(ctx, load(t, root), o)
 	if err != nil {
 		t.Fatal(err)
