@@ -79,10 +79,14 @@ The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 			if err != nil {
 				return err
 			}
+			source, err := release.SourceOf(ctx, p.Root)
+			if err != nil {
+				return err
+			}
 			out, err := release.Run(ctx, release.Request{
 				Options: release.Options{
 					Platform: p, WorkDir: wd, Environment: env, Model: model,
-					Signer: signer, Version: Version, Now: now, Source: release.SourceOf(ctx, p.Root), Backdated: backdated,
+					Signer: signer, Version: Version, Now: now, Source: source, Backdated: backdated,
 				},
 				CheckMode: checkMode,
 				KeyName:   keyFile,

@@ -105,7 +105,7 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 			return nil, fmt.Errorf("model %q: not in the platform", o.Model)
 		}
 	}
-	if err := fresh(ctx, p, in); err != nil {
+	if err := fresh(ctx, p, in, o.Source.Commit); err != nil {
 		return nil, err
 	}
 	var units, removed []checkresult.Unit
@@ -263,13 +263,17 @@ func samePlans(envelope []byte, r attest.Release) bool {
 	return st.Predicate.Artifact.Digest == r.Artifact.Digest
 }
 
-// fresh refuses a check result that no longer describes the repository.
-func fresh(ctx context.Context, p *spec.Platform, in *checkresult.Result) error {
+// fresh refuses a check result that no longer describes the repository
+// at head, the commit being released (read from git when empty).
+func fresh(ctx context.Context, p *spec.Platform, in *checkresult.Result, head string) error {
 	if in.Platform != "" && in.Platform != p.Name {
 		return fmt.Errorf("%w: it is for platform %q, not %q", ErrStale, in.Platform, p.Name)
 	}
 	if in.Commit != "" {
-		if head := gitOutput(ctx, p.Root, headArgs()); head != "" && head != in.Commit {
+		if head == "" {
+			head = gitOutput(ctx, p.Root, headArgs())
+		}
+		if head != "" && head != in.Commit {
 			return fmt.Errorf("%w: it was made at commit %s, the repository is at %s: run `slipway check` again", ErrStale, short(in.Commit), short(head))
 		}
 	}
@@ -454,11 +458,36 @@ func gitOutput(ctx context.Context, dir string, args []string) string {
 	return strings.TrimSpace(string(out))
 }
 
+// ErrNoSource means the release cannot tell which commit it is made
+// from: git is missing, dir is not a git work tree, or it has no commit.
+var ErrNoSource = errors.New("no source commit")
+
 // SourceOf returns the commit and repository of the git work tree at dir.
-// attest.NewStatement strips credentials from the remote URL: they must
-// never be signed into a record.
-func SourceOf(ctx context.Context, dir string) attest.Source {
-	return attest.Source{Commit: gitOutput(ctx, dir, headArgs()), Repository: gitOutput(ctx, dir, originArgs())}
+// A release must name its commit, and checks the check result against it,
+// so no git, no work tree or no commit is an error (ErrNoSource); a
+// missing remote is not. attest.NewStatement strips credentials from the
+// remote URL: they must never be signed into a record.
+func SourceOf(ctx context.Context, dir string) (attest.Source, error) {
+	if _, err := exec.LookPath("git"); err != nil {
+		return attest.Source{}, fmt.Errorf("%w: git is not on PATH: a release signs the commit it is made from and checks the check result against it", ErrNoSource)
+	}
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, headArgs()...)...)
+	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	commit := strings.TrimSpace(string(out))
+	if err != nil || commit == "" {
+		if ctx.Err() != nil {
+			return attest.Source{}, ctx.Err()
+		}
+		msg := strings.TrimSpace(stderr.String())
+		if i := strings.IndexByte(msg, '\n'); i >= 0 {
+			msg = msg[:i]
+		}
+		return attest.Source{}, fmt.Errorf("%w: %s has no git commit (git rev-parse HEAD: %s): commit the specs before releasing them", ErrNoSource, dir, msg)
+	}
+	return attest.Source{Commit: commit, Repository: gitOutput(ctx, dir, originArgs())}, nil
 }
 
 // repair resolves unlisted records, trusting the platform's keys and the
