@@ -69,6 +69,14 @@ func scriptParams(t *testing.T, bin *terraform.Binary, files []string) testscrip
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("EXAMPLES", wd+"/../../examples")
 			env.Setenv("CHECKPOINT_DISABLE", "1")
+			// Scripts commit their repositories: a release signs the
+			// commit it is made from.
+			for _, k := range []string{"GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"} {
+				env.Setenv(k, "Slipway Test")
+			}
+			for _, k := range []string{"GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"} {
+				env.Setenv(k, "test@example.com")
+			}
 			if bin != nil {
 				env.Setenv(terraform.BinaryEnv, bin.Path)
 				env.Setenv("TF_NAME", bin.Name)

@@ -78,6 +78,9 @@ type Options struct {
 	// unknown (gh.Scope.DirOwners): each unit gets its model directory's
 	// owners, so CODEOWNERS is still enforced.
 	DirOwners func(dir string) *policy.CodeOwnedFile
+	// Discard leaves the saved result alone: a release re-judging the
+	// saved result compares, and never overwrites it.
+	Discard bool
 	// Now is the evaluation time; zero means time.Now.
 	Now time.Time
 	// Version is Slipway's version, recorded in the result.
@@ -320,6 +323,9 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 		case u.Verdict == policy.OutcomeWarn && res.Verdict == policy.OutcomePass:
 			res.Verdict = policy.OutcomeWarn
 		}
+	}
+	if c.o.Discard {
+		return res, nil
 	}
 	if err := c.write(res); err != nil {
 		return nil, err

@@ -40,6 +40,14 @@ type Options struct {
 	Now     time.Time
 	// Source is where the release is made from; SourceOf fills it from git.
 	Source attest.Source
+	// Rejudge judges the environment again on the inputs on disk, taking
+	// the saved plans that still hold (no Terraform for those), without
+	// writing the result. A saved result is used only when it agrees:
+	// anyone who can edit result.json can recompute any digest in it, so
+	// the release trusts the policies' verdicts, not the file's. It runs
+	// once the saved result is fresh and releasable. Nil trusts the saved
+	// result (tests of the release alone).
+	Rejudge func(ctx context.Context) (*checkresult.Result, error)
 	// Backdated is why a release dated before the ledger's newest entry
 	// (a clock that runs backwards) is made anyway; it is signed into the
 	// record. Empty refuses such a release.
@@ -105,7 +113,7 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 			return nil, fmt.Errorf("model %q: not in the platform", o.Model)
 		}
 	}
-	if err := fresh(ctx, p, in); err != nil {
+	if err := fresh(ctx, p, in, o.Source.Commit); err != nil {
 		return nil, err
 	}
 	var units, removed []checkresult.Unit
@@ -158,6 +166,15 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 			return nil, err
 		}
 		preds = append(preds, r)
+	}
+	if o.Rejudge != nil {
+		again, err := o.Rejudge(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if diff := disagreement(in, again, o.Environment, o.Model); diff != "" {
+			return nil, fmt.Errorf("%w: %s: it was edited, or its inputs changed since the check: run `slipway check` again", ErrRejudged, diff)
+		}
 	}
 	l := ledger.Open(p.Root)
 	// A crash between a record and its index line leaves an unlisted
@@ -263,13 +280,17 @@ func samePlans(envelope []byte, r attest.Release) bool {
 	return st.Predicate.Artifact.Digest == r.Artifact.Digest
 }
 
-// fresh refuses a check result that no longer describes the repository.
-func fresh(ctx context.Context, p *spec.Platform, in *checkresult.Result) error {
+// fresh refuses a check result that no longer describes the repository
+// at head, the commit being released (read from git when empty).
+func fresh(ctx context.Context, p *spec.Platform, in *checkresult.Result, head string) error {
 	if in.Platform != "" && in.Platform != p.Name {
 		return fmt.Errorf("%w: it is for platform %q, not %q", ErrStale, in.Platform, p.Name)
 	}
 	if in.Commit != "" {
-		if head := gitOutput(ctx, p.Root, headArgs()); head != "" && head != in.Commit {
+		if head == "" {
+			head = gitOutput(ctx, p.Root, headArgs())
+		}
+		if head != "" && head != in.Commit {
 			return fmt.Errorf("%w: it was made at commit %s, the repository is at %s: run `slipway check` again", ErrStale, short(in.Commit), short(head))
 		}
 	}
@@ -445,20 +466,46 @@ func originArgs() []string { return []string{"config", "--get", "remote.origin.u
 // gitOutput runs git in dir and returns its trimmed output, or "" when git
 // or the repository is not there: a release outside git records no commit.
 func gitOutput(ctx context.Context, dir string, args []string) string {
-	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
-	out, err := cmd.Output()
+	out, _, err := git(ctx, dir, args)
 	if err != nil {
 		return ""
 	}
-	return strings.TrimSpace(string(out))
+	return out
 }
 
+// git runs git in dir and returns its trimmed output and the first line
+// of what it said on stderr.
+func git(ctx context.Context, dir string, args []string) (string, string, error) {
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
+	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	msg, _, _ := strings.Cut(strings.TrimSpace(stderr.String()), "\n")
+	return strings.TrimSpace(string(out)), msg, err
+}
+
+// ErrNoSource means the release cannot tell which commit it is made
+// from: git is missing, dir is not a git work tree, or it has no commit.
+var ErrNoSource = errors.New("no source commit")
+
 // SourceOf returns the commit and repository of the git work tree at dir.
-// attest.NewStatement strips credentials from the remote URL: they must
-// never be signed into a record.
-func SourceOf(ctx context.Context, dir string) attest.Source {
-	return attest.Source{Commit: gitOutput(ctx, dir, headArgs()), Repository: gitOutput(ctx, dir, originArgs())}
+// A release must name its commit, and checks the check result against it,
+// so no git, no work tree or no commit is an error (ErrNoSource); a
+// missing remote is not. attest.NewStatement strips credentials from the
+// remote URL: they must never be signed into a record.
+func SourceOf(ctx context.Context, dir string) (attest.Source, error) {
+	if _, err := exec.LookPath("git"); err != nil {
+		return attest.Source{}, fmt.Errorf("%w: git is not on PATH: a release signs the commit it is made from and checks the check result against it", ErrNoSource)
+	}
+	commit, msg, err := git(ctx, dir, headArgs())
+	if err != nil || commit == "" {
+		if ctx.Err() != nil {
+			return attest.Source{}, ctx.Err()
+		}
+		return attest.Source{}, fmt.Errorf("%w: %s has no git commit (git rev-parse HEAD: %s): commit the specs before releasing them", ErrNoSource, dir, msg)
+	}
+	return attest.Source{Commit: commit, Repository: gitOutput(ctx, dir, originArgs())}, nil
 }
 
 // repair resolves unlisted records, trusting the platform's keys and the
