@@ -9,7 +9,6 @@ test_passing_unit if {
 	count(infrastructure.deny) == 0 with input as fx.unit
 }
 
-
 test_delete_in_protected if {
 	doc := fx.with_patch([{"op": "replace", "path": "/plan/resources/0/actions", "value": ["delete"]}])
 	some r in infrastructure.deny with input as doc

@@ -185,6 +185,25 @@ func ApprovedBy(owners []string, approvals []Approval, teams map[string][]string
 	return approved, pending
 }
 
+// ApprovedOwners returns those of owners (logins, or teams as @org/team,
+// a team counting when one of its members approved) who are among the
+// approvals. A team the token may not read counts no approval.
+func (c *Context) ApprovedOwners(ctx context.Context, owners []string, approvals []Approval) []string {
+	teams := map[string][]string{}
+	for _, o := range owners {
+		if _, done := teams[o]; done || !strings.Contains(o, "/") {
+			continue
+		}
+		members, err := c.TeamMembers(ctx, o)
+		if err != nil {
+			c.log.Info("github: team not resolved; its members' approvals do not count for it", "team", o, "error", err)
+		}
+		teams[o] = members
+	}
+	approved, _ := ApprovedBy(owners, approvals, teams)
+	return append([]string{}, approved...)
+}
+
 // TeamMembers lists the logins of an @org/team owner. The job's
 // GITHUB_TOKEN cannot read organisation teams (GitHub answers 403 or 404);
 // a token with members:read can.
