@@ -154,7 +154,7 @@ deny contains r if {
 	input.trust_root.changed == true
 	not trust_change_approved
 	msg := sprintf("the trust root changed (%s): %s", [concat(", ", input.trust_root.paths), trust_owners_msg])
-	r := lib.spec_result("release.trust_changed", msg, "signing")
+	r := lib.spec_result("release.trust_changed", msg, "signing.trustedKeys")
 }
 
 # trust_change_approved holds when a security owner approved; approved_by

@@ -122,7 +122,7 @@ test_trust_root_changed_unapproved if {
 	# Approvals from others (alice, bob) do not lift it.
 	some r in release.deny with input as trust_changed
 	r.id == "release.trust_changed"
-	r.path == "signing"
+	r.path == "signing.trustedKeys"
 	r.msg == "the trust root changed (keys/attacker.pub, waivers.cue): an approval from a security owner (@acme/security, carol) is needed, and none is recorded"
 }
 

@@ -417,7 +417,10 @@ func newIndex(p *spec.Platform) *index {
 		Policy spec.PolicyDefaults `json:"policy"`
 	}{})
 	note("waivers", "", nil)
-	note("signing", "", nil)
+	// The signing block may be declared in one file and set in another.
+	note("signing", "", struct {
+		TrustedKeys []spec.TrustedKey `json:"trustedKeys"`
+	}{})
 	for _, k := range p.TrustedKeys {
 		if k.Path != "" {
 			idx.keys[path.Clean(k.Path)] = true
