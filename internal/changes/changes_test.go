@@ -82,6 +82,20 @@ func edit(t *testing.T, file, old, new string) {
 	}
 }
 
+// detect loads the platform at root and compares it with main.
+func detect(t *testing.T, root string) (*spec.Platform, *changes.Set) {
+	t.Helper()
+	p, err := spec.Load(context.Background(), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := changes.Detect(context.Background(), p, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, set
+}
+
 func TestDetect(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -198,14 +212,7 @@ func TestDetect(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			top, root := newRepo(t)
 			tt.change(t, top, root)
-			p, err := spec.Load(context.Background(), root)
-			if err != nil {
-				t.Fatal(err)
-			}
-			set, err := changes.Detect(context.Background(), p, "main")
-			if err != nil {
-				t.Fatal(err)
-			}
+			p, set := detect(t, root)
 			got := map[string][]string{}
 			for _, s := range desired.Stacks(p) {
 				if r := set.Reasons(s); len(r) > 0 {
@@ -342,14 +349,7 @@ func TestTrust(t *testing.T) {
 			edit(t, filepath.Join(root, "platform.cue"), "policy: {}", "policy: {\n\t\tminGroupSize: 30\n\t\tsecurityOwners: [\"alice\"]\n\t}")
 			git(t, top, "commit", "-q", "-am", "owners")
 			tt.change(t, top, root)
-			p, err := spec.Load(context.Background(), root)
-			if err != nil {
-				t.Fatal(err)
-			}
-			set, err := changes.Detect(context.Background(), p, "main")
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, set := detect(t, root)
 			if diff := cmp.Diff(tt.want, set.Trust); diff != "" {
 				t.Errorf("trust root changes (-want +got):\n%s\nfiles: %v", diff, set.Files)
 			}
