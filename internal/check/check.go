@@ -28,6 +28,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/reconcile"
+	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/redact"
 	"github.com/slipway-ml/slipway/internal/spec"
 	"github.com/slipway-ml/slipway/internal/terraform"
@@ -169,7 +170,10 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	trustRoot := c.trustRoot(ctx, changed, trust)
+	trustRoot, err := c.trustRoot(ctx, changed, trust)
+	if err != nil {
+		return nil, err
+	}
 	// A change to the trust root is judged on every unit, as a check
 	// without a base would: each is released under the changed keys.
 	everything := (c.o.Base == "" && c.o.ChangedFiles == nil) || len(trust) > 0
@@ -415,19 +419,28 @@ func (c *checker) changedFiles(ctx context.Context) (files, trust []string, err 
 }
 
 // trustRoot is the policy input's account of the change to the trust
-// root; nil when the change is not known (changed is nil).
-func (c *checker) trustRoot(ctx context.Context, changed, trust []string) *policy.TrustRoot {
+// root; nil when the change is not known (changed is nil). With --base the
+// security owners are those of the base, so that a change cannot name its
+// own approvers; under --github they are the work tree's, and a change to
+// them is itself a trust root change.
+func (c *checker) trustRoot(ctx context.Context, changed, trust []string) (*policy.TrustRoot, error) {
 	if changed == nil {
-		return nil
+		return nil, nil
 	}
 	owners := append([]string{}, c.p.Policy.SecurityOwners...)
+	if len(trust) > 0 && c.o.ChangedFiles == nil && c.o.Base != "" {
+		var err error
+		if owners, err = release.BaseSecurityOwners(ctx, c.p.Root, c.o.Base); err != nil {
+			return nil, fmt.Errorf("security owners at %s: %w", c.o.Base, err)
+		}
+	}
 	tr := &policy.TrustRoot{Changed: len(trust) > 0, Paths: append([]string{}, trust...), Owners: owners}
 	if tr.Changed && c.o.OwnersApproved != nil && c.o.Approvals != nil {
 		if approved := c.o.OwnersApproved(ctx, owners); approved != nil {
 			tr.ApprovedBy = approved
 		}
 	}
-	return tr
+	return tr, nil
 }
 
 // contextUnits are the units outside scope that units in scope are
