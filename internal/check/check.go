@@ -28,8 +28,8 @@ import (
 	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/reconcile"
-	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/redact"
+	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/spec"
 	"github.com/slipway-ml/slipway/internal/terraform"
 )
