@@ -151,6 +151,7 @@ unit := {
 		{"user": "bob", "state": "APPROVED", "submitted_at": "2026-11-20T11:00:00Z"},
 	],
 	"code_owners": [{"file": "models/credit-default/model.cue", "owners": ["@alice"], "approved_by": ["alice"]}],
+	"trust_root": {"changed": false, "paths": [], "owners": ["@acme/security", "carol"], "approved_by": null},
 	"waivers": [],
 	"releases": {"staging": {"version": "1.4.0", "decision": "pass", "verified": true}},
 	"now": "2026-11-23T10:00:00Z",

@@ -131,3 +131,42 @@ deny contains r if {
 	msg := sprintf("%s is owned by %s (CODEOWNERS), and none of them approved", [f.file, concat(", ", f.owners)])
 	r := lib.result("release.code_owners", msg, "version")
 }
+
+# METADATA
+# title: Trust root unchanged, or its change approved by a security owner
+# description: >-
+#   When the change is known (slipway check --base, or --github), a change
+#   to the trust root (the `signing` block, a file under keys/ or a trusted
+#   key's file, `policy.securityOwners`) is denied until one of the
+#   platform's `policy.securityOwners` (a member, for a team) approved it.
+#   A pull request that trusts its own key can otherwise sign its own
+#   releases. With no trust root change the rule passes: not applicable.
+# custom:
+#   id: release.trust_changed
+#   severity: deny
+#   requires: [trust_root]
+#   controls:
+#     - {framework: EU AI Act, id: Art. 15}
+#     - {framework: NIST AI RMF, id: GOVERN 1.4}
+#     - {framework: NIST AI RMF, id: MANAGE 2.4}
+#     - {framework: ISO/IEC 42001, id: A.6.2.5}
+deny contains r if {
+	input.trust_root.changed == true
+	not trust_change_approved
+	msg := sprintf("the trust root changed (%s): %s", [concat(", ", input.trust_root.paths), trust_owners_msg])
+	r := lib.spec_result("release.trust_changed", msg, "signing.trustedKeys")
+}
+
+# trust_change_approved holds when a security owner approved; approved_by
+# is null when the reviews are not known, which approves nothing.
+trust_change_approved if {
+	some _ in input.trust_root.approved_by
+}
+
+trust_owners_msg := "no policy.securityOwners is set, so no approval can lift this" if {
+	count(object.get(input.trust_root, "owners", [])) == 0
+}
+
+trust_owners_msg := sprintf("an approval from a security owner (%s) is needed, and none is recorded", [concat(", ", input.trust_root.owners)]) if {
+	count(object.get(input.trust_root, "owners", [])) > 0
+}

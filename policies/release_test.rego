@@ -103,3 +103,42 @@ test_code_owners_unknown if {
 	doc := fx.with_patch([{"op": "add", "path": "/code_owners", "value": null}])
 	not "release.code_owners" in ids(release.deny) with input as doc
 }
+
+trust_changed := fx.with_patch([
+	{"op": "replace", "path": "/trust_root/changed", "value": true},
+	{"op": "replace", "path": "/trust_root/paths", "value": ["keys/attacker.pub", "waivers.cue"]},
+])
+
+test_trust_root_unchanged if {
+	not "release.trust_changed" in ids(release.deny) with input as fx.unit
+}
+
+test_trust_root_unknown if {
+	doc := fx.with_patch([{"op": "replace", "path": "/trust_root", "value": null}])
+	not "release.trust_changed" in ids(release.deny) with input as doc
+}
+
+test_trust_root_changed_unapproved if {
+	# Approvals from others (alice, bob) do not lift it.
+	some r in release.deny with input as trust_changed
+	r.id == "release.trust_changed"
+	r.path == "signing.trustedKeys"
+	r.msg == "the trust root changed (keys/attacker.pub, waivers.cue): an approval from a security owner (@acme/security, carol) is needed, and none is recorded"
+}
+
+test_trust_root_changed_reviews_unknown if {
+	doc := json.patch(trust_changed, [{"op": "replace", "path": "/trust_root/approved_by", "value": []}])
+	"release.trust_changed" in ids(release.deny) with input as doc
+}
+
+test_trust_root_changed_no_owners if {
+	doc := json.patch(trust_changed, [{"op": "replace", "path": "/trust_root/owners", "value": []}])
+	some r in release.deny with input as doc
+	r.id == "release.trust_changed"
+	r.msg == "the trust root changed (keys/attacker.pub, waivers.cue): no policy.securityOwners is set, so no approval can lift this"
+}
+
+test_trust_root_changed_approved_by_owner if {
+	doc := json.patch(trust_changed, [{"op": "replace", "path": "/trust_root/approved_by", "value": ["carol"]}])
+	not "release.trust_changed" in ids(release.deny) with input as doc
+}

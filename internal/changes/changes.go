@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,6 +23,10 @@ import (
 	"github.com/slipway-ml/slipway/internal/desired"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
+
+// KeysDir is the repository directory of public keys: any change under it
+// is a change to the trust root.
+const KeysDir = "keys"
 
 // ErrBaseNotFound is returned when the base ref does not name a commit.
 var ErrBaseNotFound = errors.New("base ref not found")
@@ -33,6 +38,12 @@ type Set struct {
 	Base, Commit string
 	// Files are the changed files, relative to the platform repository.
 	Files []string
+	// Trust are the changed files that hold the trust root, relative to
+	// the platform repository: files under keys/, a trusted key's file,
+	// and CUE files whose signing block or policy.securityOwners changed
+	// (any CUE file declaring them when the changed lines are unknown).
+	// Sorted, without duplicates.
+	Trust []string
 
 	all    []string
 	envs   map[string][]string
@@ -268,6 +279,8 @@ func classify(p *spec.Platform, topFiles []string, prefix Prefix, hunks map[stri
 		h, ok := hunks[tf]
 		c.classify(p, idx, f, h, ok)
 	}
+	sort.Strings(c.Trust)
+	c.Trust = slices.Compact(c.Trust)
 	return c
 }
 
@@ -279,6 +292,9 @@ func (c *Set) classify(p *spec.Platform, idx *index, f string, hunks []lineRange
 		c.all = append(c.all, "schema or CUE module changed: "+f)
 		return
 	}
+	if strings.HasPrefix(f, KeysDir+"/") || idx.keys[f] {
+		c.Trust = append(c.Trust, f)
+	}
 	if path.Ext(f) == ".cue" {
 		found := false
 		for _, e := range idx.touched(f, hunks, haveHunks) {
@@ -288,8 +304,18 @@ func (c *Set) classify(p *spec.Platform, idx *index, f string, hunks []lineRange
 				for env := range p.Environments {
 					c.shared[env] = append(c.shared[env], "platform settings changed: "+f)
 				}
-			case "waivers", "signing":
-				// Neither feeds a stack.
+			case "waivers":
+				// Waivers feed no stack.
+			case "signing":
+				// Signing feeds no stack, but it is the trust root.
+				c.Trust = append(c.Trust, f)
+			case "securityOwners":
+				// Part of the platform settings, and the trust root: its
+				// owners lift release.trust_changed.
+				for env := range p.Environments {
+					c.shared[env] = append(c.shared[env], "platform settings changed: "+f)
+				}
+				c.Trust = append(c.Trust, f)
 			case "environments":
 				c.envs[e.name] = append(c.envs[e.name], fmt.Sprintf("environment %s changed: %s", e.name, f))
 			case "dataSources":
@@ -356,12 +382,13 @@ type entity struct {
 
 type index struct {
 	files     map[string][]entity // CUE file -> parts it declares, by line
+	keys      map[string]bool     // files of signing.trustedKeys
 	evidence  map[string][]string // evidence file -> models
 	snapshots map[string][]string // snapshot file -> data sources
 }
 
 func newIndex(p *spec.Platform) *index {
-	idx := &index{files: map[string][]entity{}, evidence: map[string][]string{}, snapshots: map[string][]string{}}
+	idx := &index{files: map[string][]entity{}, keys: map[string]bool{}, evidence: map[string][]string{}, snapshots: map[string][]string{}}
 	note := func(kind, name string, v any) {
 		first := map[string]int{}
 		base := kind
@@ -390,7 +417,20 @@ func newIndex(p *spec.Platform) *index {
 		Policy spec.PolicyDefaults `json:"policy"`
 	}{})
 	note("waivers", "", nil)
-	note("signing", "", nil)
+	// The signing block may be declared in one file and set in another.
+	note("signing", "", struct {
+		TrustedKeys []spec.TrustedKey `json:"trustedKeys"`
+	}{})
+	for _, k := range p.TrustedKeys {
+		if k.Path != "" {
+			idx.keys[path.Clean(k.Path)] = true
+		}
+	}
+	// securityOwners is its own part of the platform block, when the
+	// specs set it (Pos falls back to the enclosing field otherwise).
+	if pos := p.Pos("platform.policy.securityOwners"); pos.File != "" && pos != p.Pos("platform.policy") {
+		idx.files[pos.File] = append(idx.files[pos.File], entity{"securityOwners", "", pos.Line})
+	}
 	for name, v := range p.Environments {
 		note("environments", name, v)
 	}

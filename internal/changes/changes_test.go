@@ -82,6 +82,20 @@ func edit(t *testing.T, file, old, new string) {
 	}
 }
 
+// detect loads the platform at root and compares it with main.
+func detect(t *testing.T, root string) (*spec.Platform, *changes.Set) {
+	t.Helper()
+	p, err := spec.Load(context.Background(), root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := changes.Detect(context.Background(), p, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, set
+}
+
 func TestDetect(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -198,14 +212,7 @@ func TestDetect(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			top, root := newRepo(t)
 			tt.change(t, top, root)
-			p, err := spec.Load(context.Background(), root)
-			if err != nil {
-				t.Fatal(err)
-			}
-			set, err := changes.Detect(context.Background(), p, "main")
-			if err != nil {
-				t.Fatal(err)
-			}
+			p, set := detect(t, root)
 			got := map[string][]string{}
 			for _, s := range desired.Stacks(p) {
 				if r := set.Reasons(s); len(r) > 0 {
@@ -283,5 +290,69 @@ func TestPrefix(t *testing.T) {
 		if ok && p.Top(rel) != tc.top {
 			t.Errorf("%q.Top(%q) = %q, want %q", p, rel, p.Top(rel), tc.top)
 		}
+	}
+}
+
+// TestTrust checks which changes count as changes to the trust root.
+func TestTrust(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(t *testing.T, top, root string)
+		want   []string
+	}{
+		{
+			name:   "nothing",
+			change: func(*testing.T, string, string) {},
+		},
+		{
+			name: "a model",
+			change: func(t *testing.T, _, root string) {
+				edit(t, filepath.Join(root, "models/scorer/model.cue"), `version: "1.0.0"`, `version: "1.1.0"`)
+			},
+		},
+		{
+			name: "a new key under keys/",
+			change: func(t *testing.T, _, root string) {
+				if err := os.MkdirAll(filepath.Join(root, "keys"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(root, "keys/attacker.pub"), []byte("key\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			},
+			want: []string{"keys/attacker.pub"},
+		},
+		{
+			name: "signing",
+			change: func(t *testing.T, _, root string) {
+				edit(t, filepath.Join(root, "platform.cue"), `signing: trustedKeys: []`, `signing: trustedKeys: [{id: "x", path: "keys/x.pub"}]`)
+			},
+			want: []string{"platform.cue"},
+		},
+		{
+			name: "another platform setting",
+			change: func(t *testing.T, _, root string) {
+				edit(t, filepath.Join(root, "platform.cue"), `minGroupSize: 30`, `minGroupSize: 40`)
+			},
+		},
+		{
+			name: "security owners",
+			change: func(t *testing.T, _, root string) {
+				edit(t, filepath.Join(root, "platform.cue"), `"alice"`, `"mallory"`)
+			},
+			want: []string{"platform.cue"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			top, root := newRepo(t)
+			edit(t, filepath.Join(root, "platform.cue"), "policy: {}", "policy: {\n\t\tminGroupSize: 30\n\t\tsecurityOwners: [\"alice\"]\n\t}")
+			git(t, top, "commit", "-q", "-am", "owners")
+			tt.change(t, top, root)
+			_, set := detect(t, root)
+			if diff := cmp.Diff(tt.want, set.Trust); diff != "" {
+				t.Errorf("trust root changes (-want +got):\n%s\nfiles: %v", diff, set.Files)
+			}
+		})
 	}
 }

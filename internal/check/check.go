@@ -29,6 +29,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/reconcile"
 	"github.com/slipway-ml/slipway/internal/redact"
+	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/spec"
 	"github.com/slipway-ml/slipway/internal/terraform"
 )
@@ -81,6 +82,10 @@ type Options struct {
 	// Discard leaves the saved result alone: a release re-judging the
 	// saved result compares, and never overwrites it.
 	Discard bool
+	// OwnersApproved returns those of owners (logins, @org/team teams)
+	// who approved the pull request; nil when the reviews are not known,
+	// and then no security owner has approved a trust root change.
+	OwnersApproved func(ctx context.Context, owners []string) []string
 	// Now is the evaluation time; zero means time.Now.
 	Now time.Time
 	// Version is Slipway's version, recorded in the result.
@@ -164,12 +169,26 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 	plans := map[unitKey]*terraform.Summary{}
 	var sharedStacks []*terraform.Summary
 	var scope []unitKey
+	changed, trust, err := c.changedFiles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	trustRoot, err := c.trustRoot(ctx, changed, trust)
+	if err != nil {
+		return nil, err
+	}
+	// A change to the trust root is judged on every unit, as a check
+	// without a base would: each is released under the changed keys.
+	everything := (c.o.Base == "" && c.o.ChangedFiles == nil) || len(trust) > 0
 	if c.o.NoPlan {
 		keys, err := c.affected(ctx)
 		if err != nil {
 			return nil, err
 		}
 		scope = keys
+		if everything {
+			scope = mergeKeys(scope, c.allUnits())
+		}
 	} else {
 		c.o.Log.Info("planning affected stacks")
 		ro := reconcile.Options{
@@ -180,7 +199,10 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 		if c.o.ChangedFiles != nil {
 			ro.Stacks = c.changedStacks()
 		}
-		if c.o.ChangedFiles == nil || len(ro.Stacks) > 0 {
+		if len(trust) > 0 {
+			ro.Base, ro.Stacks = "", nil
+		}
+		if c.o.ChangedFiles == nil || len(ro.Stacks) > 0 || len(trust) > 0 {
 			var err error
 			if pr, err = reconcile.Plan(ctx, c.p, ro); err != nil {
 				return nil, fmt.Errorf("plan: %w", err)
@@ -197,7 +219,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			plans[k] = s
 			scope = append(scope, k)
 		}
-		if c.o.Base == "" && c.o.ChangedFiles == nil {
+		if everything {
 			// A full plan covers every unit; keep models whose stacks
 			// had nothing to plan in scope too.
 			scope = mergeKeys(scope, c.allUnits())
@@ -214,10 +236,6 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 	}
 	evidence := c.readEvidence(all)
 	ledgerReleases := c.ledgerReleases()
-	changed, err := c.changedFiles(ctx)
-	if err != nil {
-		return nil, err
-	}
 
 	// Units are judged environment by environment in promotion order, so
 	// that a unit in an environment with `after` can see whether the same
@@ -260,7 +278,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			u := policy.Unit{
 				Model: k.model, Environment: k.env, Phase: policy.PhaseCheck,
 				Approvals: c.o.Approvals, CodeOwners: c.codeOwners(m.Dir), Releases: c.releases(m, ledgerReleases, verdicts), Now: c.o.Now,
-				ChangedFiles: changed,
+				ChangedFiles: changed, TrustRoot: trustRoot,
 				// A unit in scope was to be planned unless --no-plan.
 				PlanExpected: !c.o.NoPlan && !contextual[k],
 			}
@@ -390,19 +408,45 @@ func (c *checker) affected(ctx context.Context) ([]unitKey, error) {
 
 // changedFiles are the files the change touches, relative to the
 // platform repository: the pull request's under --github, the diff against
-// --base, none otherwise.
-func (c *checker) changedFiles(ctx context.Context) ([]string, error) {
+// --base, none otherwise; and those of them that hold the trust root.
+func (c *checker) changedFiles(ctx context.Context) (files, trust []string, err error) {
 	switch {
 	case c.o.ChangedFiles != nil:
-		return c.o.ChangedFiles, nil
+		set := changes.Classify(c.p, c.o.PathPrefix, c.o.ChangedFiles, c.o.OutsideFiles)
+		return c.o.ChangedFiles, set.Trust, nil
 	case c.o.Base != "":
 		set, err := changes.Detect(ctx, c.p, c.o.Base)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return set.Files, nil
+		return set.Files, set.Trust, nil
 	}
-	return nil, nil
+	return nil, nil, nil
+}
+
+// trustRoot is the policy input's account of the change to the trust
+// root; nil when the change is not known (changed is nil). With --base the
+// security owners are those of the base, so that a change cannot name its
+// own approvers; under --github they are the work tree's, and a change to
+// them is itself a trust root change.
+func (c *checker) trustRoot(ctx context.Context, changed, trust []string) (*policy.TrustRoot, error) {
+	if changed == nil {
+		return nil, nil
+	}
+	owners := append([]string{}, c.p.Policy.SecurityOwners...)
+	if len(trust) > 0 && c.o.ChangedFiles == nil && c.o.Base != "" {
+		var err error
+		if owners, err = release.BaseSecurityOwners(ctx, c.p.Root, c.o.Base); err != nil {
+			return nil, fmt.Errorf("security owners at %s: %w", c.o.Base, err)
+		}
+	}
+	tr := &policy.TrustRoot{Changed: len(trust) > 0, Paths: append([]string{}, trust...), Owners: owners}
+	if tr.Changed && c.o.OwnersApproved != nil && c.o.Approvals != nil {
+		if approved := c.o.OwnersApproved(ctx, owners); approved != nil {
+			tr.ApprovedBy = approved
+		}
+	}
+	return tr, nil
 }
 
 // contextUnits are the units outside scope that units in scope are

@@ -269,3 +269,76 @@ deny contains {"id": "team.huge", "msg": msg} if {
 		t.Errorf("result.json is %d bytes", fi.Size())
 	}
 }
+
+// TestTrustChangedFromPullRequest judges a pull request's files (--github):
+// a key under keys/ denies every unit until a security owner approved.
+func TestTrustChangedFromPullRequest(t *testing.T) {
+	tests := []struct {
+		name     string
+		changed  []string
+		approved []string
+		// wantDenied is how many units release.trust_changed denies,
+		// wantPassed how many it passes.
+		wantDenied, wantPassed int
+	}{
+		{name: "key added, no owner approved", changed: []string{"keys/attacker.pub"}, wantDenied: 6},
+		{name: "key added, owner approved", changed: []string{"keys/attacker.pub"}, approved: []string{"carol"}, wantPassed: 6},
+		{name: "no trust root change", changed: []string{"models/fraud/RUNBOOK.md"}, wantPassed: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			repo := t.TempDir()
+			copyDir(t, repo, "../../examples/credit-risk")
+			pc := filepath.Join(repo, "platform.cue")
+			b, err := os.ReadFile(pc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b = []byte(strings.Replace(string(b), "minGroupSize: 50", "minGroupSize: 50\n\t\tsecurityOwners: [\"carol\", \"@acme/security\"]", 1))
+			if err := os.WriteFile(pc, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var asked []string
+			res, err := Run(context.Background(), Options{
+				Repo: repo, NoPlan: true, Now: now, Version: "test",
+				ChangedFiles: tt.changed,
+				Approvals:    []policy.Approval{{User: "alice", State: "APPROVED"}},
+				OwnersApproved: func(_ context.Context, owners []string) []string {
+					asked = owners
+					return tt.approved
+				},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			denied, passed := 0, 0
+			for _, u := range res.Units {
+				for _, r := range u.Results {
+					if r.Rule != "release.trust_changed" {
+						continue
+					}
+					switch r.Outcome {
+					case policy.OutcomeDeny:
+						denied++
+						if want := "the trust root changed (keys/attacker.pub): an approval from a security owner (carol, @acme/security) is needed, and none is recorded"; r.Message != want {
+							t.Errorf("message %q, want %q", r.Message, want)
+						}
+						if r.Pos.File != "waivers.cue" {
+							t.Errorf("denial at %s, want waivers.cue (signing.trustedKeys)", r.Pos.File)
+						}
+					case policy.OutcomePass:
+						passed++
+					}
+				}
+			}
+			if denied != tt.wantDenied || passed != tt.wantPassed {
+				t.Errorf("release.trust_changed denied %d and passed %d units, want %d and %d", denied, passed, tt.wantDenied, tt.wantPassed)
+			}
+			if len(tt.changed) > 0 && tt.changed[0] == "keys/attacker.pub" {
+				if diff := cmp.Diff([]string{"carol", "@acme/security"}, asked); diff != "" {
+					t.Errorf("owners asked (-want +got):\n%s", diff)
+				}
+			}
+		})
+	}
+}

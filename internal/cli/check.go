@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -55,6 +56,9 @@ Exit status: 0 when every unit passes (warnings and waived denials allowed),
 				}
 				opts.ChangedFiles, opts.OutsideFiles, opts.PathPrefix = scope.ChangedFiles, scope.OutsideFiles, scope.PathPrefix
 				opts.Approvals, opts.CodeOwners, opts.DirOwners = scope.Approvals, scope.OwnedFiles, scope.DirOwners
+				opts.OwnersApproved = func(ctx context.Context, owners []string) []string {
+					return ghc.ApprovedOwners(ctx, owners, scope.Approvals)
+				}
 			}
 			res, err := check.Run(cmd.Context(), opts)
 			if err != nil {

@@ -185,6 +185,32 @@ func ApprovedBy(owners []string, approvals []Approval, teams map[string][]string
 	return approved, pending
 }
 
+// ApprovedOwners returns those of owners (logins, or teams as @org/team,
+// a team counting when one of its members approved) who are among the
+// approvals. A team the token may not read counts no approval.
+func (c *Context) ApprovedOwners(ctx context.Context, owners []string, approvals []Approval) []string {
+	teams := map[string][]string{}
+	c.resolveTeams(ctx, owners, teams)
+	approved, _ := ApprovedBy(owners, approvals, teams)
+	return append([]string{}, approved...)
+}
+
+// resolveTeams adds the members of each team among owners not yet in
+// teams; a team the token may not read (a job's GITHUB_TOKEN may not) gets
+// no members, so its members' approvals do not count for it.
+func (c *Context) resolveTeams(ctx context.Context, owners []string, teams map[string][]string) {
+	for _, owner := range owners {
+		if _, done := teams[owner]; done || !strings.Contains(owner, "/") {
+			continue
+		}
+		members, err := c.TeamMembers(ctx, owner)
+		if err != nil {
+			c.log.Info("github: team owner not resolved; its members' approvals do not count for it", "team", owner, "error", err)
+		}
+		teams[owner] = members
+	}
+}
+
 // TeamMembers lists the logins of an @org/team owner. The job's
 // GITHUB_TOKEN cannot read organisation teams (GitHub answers 403 or 404);
 // a token with members:read can.

@@ -645,6 +645,31 @@ func TestTeamMembers(t *testing.T) {
 	}
 }
 
+func TestApprovedOwners(t *testing.T) {
+	f := newFake(t)
+	f.teams = map[string][]string{"security": {"carol"}}
+	c := newEnv(t, f, "acme/credit-risk").context(t, f)
+	owners := []string{"@acme/security", "@acme/secret", "dave", "erin"}
+	tests := []struct {
+		name      string
+		approvals []Approval
+		want      []string
+	}{
+		{"none", []Approval{}, []string{}},
+		{"someone else", []Approval{{User: "alice", State: "APPROVED"}}, []string{}},
+		{"a team member", []Approval{{User: "Carol", State: "APPROVED"}}, []string{"@acme/security"}},
+		{"a login", []Approval{{User: "dave", State: "APPROVED"}}, []string{"dave"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := c.ApprovedOwners(context.Background(), owners, tt.approvals)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("approved owners (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestResolvePullRequestOnPush(t *testing.T) {
 	f := newFake(t)
 	f.addPull(11, "", false) // an open pull request that also contains the commit

@@ -3,7 +3,6 @@ package gh
 import (
 	"context"
 	"sort"
-	"strings"
 
 	"github.com/slipway-ml/slipway/internal/changes"
 	"github.com/slipway-ml/slipway/internal/policy"
@@ -127,18 +126,7 @@ func (c *Context) Scope(ctx context.Context) (*Scope, error) {
 	// Team owners count through their members' approvals when the token
 	// may read the team (a job's GITHUB_TOKEN may not).
 	teams := map[string][]string{}
-	resolve := func(ctx context.Context, owners []string) {
-		for _, owner := range owners {
-			if _, done := teams[owner]; done || !strings.Contains(owner, "/") {
-				continue
-			}
-			members, err := c.TeamMembers(ctx, owner)
-			if err != nil {
-				c.log.Info("github: team owner not resolved; its members' approvals do not count for it", "team", owner, "error", err)
-			}
-			teams[owner] = members
-		}
-	}
+	resolve := func(ctx context.Context, owners []string) { c.resolveTeams(ctx, owners, teams) }
 	if s.ChangedFiles == nil {
 		// CODEOWNERS patterns match top-level paths. Teams are resolved
 		// now, while GitHub's time lasts; a team owner of a directory

@@ -56,9 +56,13 @@ type Input struct {
 	// CodeOwners are the model's changed files that CODEOWNERS assigns to
 	// owners, with the owners' approvals; nil when not known (a check
 	// without --github): release.code_owners then does not apply.
-	CodeOwners []CodeOwnedFile    `json:"code_owners"`
-	Waivers    []spec.Waiver      `json:"waivers"`
-	Releases   map[string]Release `json:"releases"`
+	CodeOwners []CodeOwnedFile `json:"code_owners"`
+	// TrustRoot says whether the change touches the trust root; nil when
+	// the change is not known (a check without --base or --github):
+	// release.trust_changed then does not apply.
+	TrustRoot *TrustRoot         `json:"trust_root"`
+	Waivers   []spec.Waiver      `json:"waivers"`
+	Releases  map[string]Release `json:"releases"`
 	// Now is the evaluation time, RFC 3339; injected so results reproduce.
 	Now string `json:"now"`
 	// Placeholders are the model fields (paths such as handover.onCall.team)
@@ -92,6 +96,21 @@ type CodeOwnedFile struct {
 	ApprovedBy []string `json:"approved_by"`
 }
 
+// TrustRoot is what a change does to the trust root: the signing block,
+// the files under keys/ and policy.securityOwners.
+type TrustRoot struct {
+	Changed bool `json:"changed"`
+	// Paths are the changed files that hold it, relative to the platform
+	// repository, sorted.
+	Paths []string `json:"paths"`
+	// Owners are platform.policy.securityOwners.
+	Owners []string `json:"owners"`
+	// ApprovedBy are the owners who approved (a team when one of its
+	// members did); nil when the reviews are not known, which lifts
+	// nothing.
+	ApprovedBy []string `json:"approved_by"`
+}
+
 // Release is the ledger's last decision for the model in an environment.
 type Release struct {
 	Version  string `json:"version"`
@@ -114,8 +133,10 @@ type Unit struct {
 	Approvals []Approval
 	// CodeOwners nil means CODEOWNERS and the reviews are not known.
 	CodeOwners []CodeOwnedFile
-	Releases   map[string]Release
-	Now        time.Time
+	// TrustRoot nil means the change is not known.
+	TrustRoot *TrustRoot
+	Releases  map[string]Release
+	Now       time.Time
 }
 
 // NewInput builds the input document of one unit from the loaded platform.
@@ -139,6 +160,7 @@ func NewInput(p *spec.Platform, u Unit) Input {
 		ChangedFiles: nonNil(u.ChangedFiles),
 		Approvals:    u.Approvals,
 		CodeOwners:   u.CodeOwners,
+		TrustRoot:    u.TrustRoot,
 		Waivers:      []spec.Waiver{},
 		Releases:     u.Releases,
 		Now:          u.Now.UTC().Format(time.RFC3339),

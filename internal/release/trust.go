@@ -122,19 +122,43 @@ func envKeys(v string) ([]*sign.PublicKey, error) {
 // pull request targets) and returns its signing.trustedKeys, with the key
 // files read from that ref too.
 func BaseKeys(ctx context.Context, root, base string) ([]*sign.PublicKey, error) {
+	var keys []*sign.PublicKey
+	err := atBase(ctx, root, base, func(p *spec.Platform) error {
+		var err error
+		keys, err = TrustedKeys(p)
+		return err
+	})
+	return keys, err
+}
+
+// BaseSecurityOwners returns platform.policy.securityOwners as they are at
+// the git ref base, out of the reach of the change being judged.
+func BaseSecurityOwners(ctx context.Context, root, base string) ([]string, error) {
+	var owners []string
+	err := atBase(ctx, root, base, func(p *spec.Platform) error {
+		owners = append([]string{}, p.Policy.SecurityOwners...)
+		return nil
+	})
+	return owners, err
+}
+
+// atBase loads the platform at root as it is at the git ref base, from a
+// temporary copy of that commit's tree, and calls use with it while the
+// copy (whose files the platform may name) still exists.
+func atBase(ctx context.Context, root, base string, use func(*spec.Platform) error) error {
 	if strings.HasPrefix(base, "-") {
-		return nil, fmt.Errorf("ref %q: a ref does not start with '-'", base)
+		return fmt.Errorf("ref %q: a ref does not start with '-'", base)
 	}
 	root, err := filepath.Abs(root)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if r, err := filepath.EvalSymlinks(root); err == nil {
 		root = r
 	}
 	dir, err := os.MkdirTemp("", "slipway-base-")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer os.RemoveAll(dir)
 	cmd := exec.CommandContext(ctx, "git", "-C", root, "archive", "--format=tar", base+"^{commit}")
@@ -143,33 +167,33 @@ func BaseKeys(ctx context.Context, root, base string) ([]*sign.PublicKey, error)
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("git archive: %w", err)
+		return fmt.Errorf("git archive: %w", err)
 	}
 	xerr := untar(out, dir)
 	_, _ = io.Copy(io.Discard, out)
 	if err := cmd.Wait(); err != nil {
-		return nil, fmt.Errorf("git archive: %s: %w", strings.TrimSpace(stderr.String()), err)
+		return fmt.Errorf("git archive: %s: %w", strings.TrimSpace(stderr.String()), err)
 	}
 	if xerr != nil {
-		return nil, xerr
+		return xerr
 	}
 	// The platform may live in a subdirectory of the git repository.
 	top, err := gitTop(ctx, root)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	rel, err := filepath.Rel(top, root)
 	if err != nil || strings.HasPrefix(rel, "..") {
-		return nil, fmt.Errorf("platform %s is outside its git work tree %s", root, top)
+		return fmt.Errorf("platform %s is outside its git work tree %s", root, top)
 	}
 	p, err := spec.Load(ctx, filepath.Join(dir, rel))
 	if err != nil {
-		return nil, fmt.Errorf("platform at the base: %w", err)
+		return fmt.Errorf("platform at the base: %w", err)
 	}
-	return TrustedKeys(p)
+	return use(p)
 }
 
 func gitTop(ctx context.Context, root string) (string, error) {

@@ -33,6 +33,9 @@ type PolicyDefaults struct {
 	// Timeout bounds the policy evaluation of one unit, a Go duration
 	// such as "10s"; running past it is a policy.error denial.
 	Timeout string `json:"timeout"`
+	// SecurityOwners are GitHub logins and @org/team teams whose approval
+	// lifts release.trust_changed.
+	SecurityOwners []string `json:"securityOwners"`
 }
 
 // Environment is a deployment target a model version is promoted through.
