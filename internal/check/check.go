@@ -79,9 +79,6 @@ type Options struct {
 	// unknown (gh.Scope.DirOwners): each unit gets its model directory's
 	// owners, so CODEOWNERS is still enforced.
 	DirOwners func(dir string) *policy.CodeOwnedFile
-	// Discard leaves the saved result alone: a release re-judging the
-	// saved result compares, and never overwrites it.
-	Discard bool
 	// OwnersApproved returns those of owners (logins, @org/team teams)
 	// who approved the pull request; nil when the reviews are not known,
 	// and then no security owner has approved a trust root change.
@@ -341,9 +338,6 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 		case u.Verdict == policy.OutcomeWarn && res.Verdict == policy.OutcomePass:
 			res.Verdict = policy.OutcomeWarn
 		}
-	}
-	if c.o.Discard {
-		return res, nil
 	}
 	if err := c.write(res); err != nil {
 		return nil, err

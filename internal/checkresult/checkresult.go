@@ -281,15 +281,7 @@ func (u Unit) Count() Counts {
 const (
 	approvalsPending = "release.approvals_pending"
 	approvalsRule    = "release.approvals"
-	codeOwnersRule   = "release.code_owners"
 )
-
-// FromReviews reports whether a rule is judged from the pull request's
-// reviews, which only a check that reads them (slipway check --github)
-// knows: a release cannot judge such a rule again by itself.
-func FromReviews(rule string) bool {
-	return rule == approvalsPending || rule == approvalsRule || rule == codeOwnersRule
-}
 
 // Denials are the reasons the unit may not be released, none when it may.
 func (u Unit) Denials() []string {

@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slipway-ml/slipway/internal/check"
-	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/reconcile"
 	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/safefile"
@@ -37,10 +36,7 @@ WORKDIR/check/result.json when it is fresh: made at this commit, for these
 specs, over saved plans and evidence that have not changed since, for the
 model versions the specs now name. Otherwise the check runs again for the
 environment (--check auto, the default). --check reuse refuses a missing or
-stale result instead; --check run always runs the check. A saved result is
-never taken on its word: the policies judge the inputs on disk again (the
-saved plans reused) and must agree with it, or --check reuse refuses and
---check auto runs the check again.
+stale result instead; --check run always runs the check.
 
 The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 		Args: cobra.NoArgs,
@@ -91,13 +87,6 @@ The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 				Options: release.Options{
 					Platform: p, WorkDir: wd, Environment: env, Model: model,
 					Signer: signer, Version: Version, Now: now, Source: source, Backdated: backdated,
-					Rejudge: func(ctx context.Context) (*checkresult.Result, error) {
-						res, err := check.Run(ctx, check.Options{Repo: repo, WorkDir: wd, Envs: []string{env}, Now: now, Version: Version, Getenv: o.connGetenv, Log: o.log, ReusePlans: true, Discard: true})
-						if err != nil {
-							return nil, err
-						}
-						return &res.Result, nil
-					},
 				},
 				CheckMode: checkMode,
 				KeyName:   keyFile,

@@ -13,8 +13,4 @@ var (
 	// ErrStale means the check result does not describe the repository
 	// as it is now.
 	ErrStale = errors.New("check result is stale")
-	// ErrRejudged means the policies, judging again the inputs on disk,
-	// do not give the verdicts the saved check result says: it was
-	// edited, or its inputs changed in a way no digest shows.
-	ErrRejudged = errors.New("check result disagrees with the policies")
 )

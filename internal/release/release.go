@@ -40,14 +40,6 @@ type Options struct {
 	Now     time.Time
 	// Source is where the release is made from; SourceOf fills it from git.
 	Source attest.Source
-	// Rejudge judges the environment again on the inputs on disk, taking
-	// the saved plans that still hold (no Terraform for those), without
-	// writing the result. A saved result is used only when it agrees:
-	// anyone who can edit result.json can recompute any digest in it, so
-	// the release trusts the policies' verdicts, not the file's. It runs
-	// once the saved result is fresh and releasable. Nil trusts the saved
-	// result (tests of the release alone).
-	Rejudge func(ctx context.Context) (*checkresult.Result, error)
 	// Backdated is why a release dated before the ledger's newest entry
 	// (a clock that runs backwards) is made anyway; it is signed into the
 	// record. Empty refuses such a release.
@@ -166,15 +158,6 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 			return nil, err
 		}
 		preds = append(preds, r)
-	}
-	if o.Rejudge != nil {
-		again, err := o.Rejudge(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if diff := disagreement(in, again, o.Environment, o.Model); diff != "" {
-			return nil, fmt.Errorf("%w: %s: it was edited, or its inputs changed since the check: run `slipway check` again", ErrRejudged, diff)
-		}
 	}
 	l := ledger.Open(p.Root)
 	// A crash between a record and its index line leaves an unlisted

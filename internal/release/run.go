@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"path/filepath"
 	"slices"
 
@@ -60,8 +59,6 @@ func Run(ctx context.Context, r Request) (*Outcome, error) {
 	ran := false
 	runCheck := func() (*checkresult.Result, error) {
 		ran = true
-		// A result this run made needs no second judgement.
-		r.Rejudge = nil
 		log.Info("running the check", "env", r.Environment)
 		if err := r.RunCheck(ctx); err != nil {
 			return nil, err
@@ -81,8 +78,8 @@ func Run(ctx context.Context, r Request) (*Outcome, error) {
 		return nil, err
 	}
 	out, err := Release(ctx, r.Options)
-	if r.CheckMode == CheckAuto && !ran && (errors.Is(err, ErrStale) || errors.Is(err, ErrRejudged)) {
-		log.Info("judging again: the saved check result is stale or not what the policies say", "reason", err.Error())
+	if r.CheckMode == CheckAuto && !ran && errors.Is(err, ErrStale) {
+		log.Info("the saved check result is stale", "reason", err.Error())
 		if r.Input, err = runCheck(); err != nil {
 			return nil, err
 		}
@@ -106,61 +103,4 @@ func signerTrusted(o Options, name string, log *slog.Logger) error {
 		return fmt.Errorf("key %s (%s) is not in signing.trustedKeys: its releases would not verify", name, o.Signer.KeyID)
 	}
 	return nil
-}
-
-// disagreement says where a saved result and the policies judging again
-// differ for the units of env (and model, when set), or "" when they do
-// not: the same units, each with the same outcome for every rule. The
-// rules judged from the pull request's reviews keep the saved outcome: a
-// release cannot read the reviews (checkresult.FromReviews).
-func disagreement(saved, again *checkresult.Result, env, model string) string {
-	outcomes := func(r *checkresult.Result) map[string][]string {
-		m := map[string][]string{}
-		for _, u := range r.Units {
-			if u.Environment != env || (model != "" && u.Model != model) {
-				continue
-			}
-			o := []string{}
-			for _, f := range u.Results {
-				if !checkresult.FromReviews(f.Rule) {
-					o = append(o, f.Rule+" is "+string(f.Outcome))
-				}
-			}
-			slices.Sort(o)
-			m[u.Environment+"/"+u.Model] = o
-		}
-		return m
-	}
-	s, a := outcomes(saved), outcomes(again)
-	for _, id := range slices.Sorted(maps.Keys(a)) {
-		so, ok := s[id]
-		if !ok {
-			return fmt.Sprintf("%s is missing from it", id)
-		}
-		if d := firstDiff(a[id], so); d != "" {
-			return fmt.Sprintf("%s: the policies say %s", id, d)
-		}
-	}
-	for _, id := range slices.Sorted(maps.Keys(s)) {
-		if _, ok := a[id]; !ok {
-			return fmt.Sprintf("%s is not a unit the policies judge", id)
-		}
-	}
-	return ""
-}
-
-// firstDiff names the first outcome in want that got lacks, or the first
-// extra one in got.
-func firstDiff(want, got []string) string {
-	for _, w := range want {
-		if i := slices.Index(got, w); i >= 0 {
-			got = slices.Delete(got, i, i+1)
-			continue
-		}
-		return w + ", the result does not"
-	}
-	if len(got) > 0 {
-		return "nothing of " + got[0] + ", the result does"
-	}
-	return ""
 }
