@@ -449,13 +449,23 @@ func originArgs() []string { return []string{"config", "--get", "remote.origin.u
 // gitOutput runs git in dir and returns its trimmed output, or "" when git
 // or the repository is not there: a release outside git records no commit.
 func gitOutput(ctx context.Context, dir string, args []string) string {
-	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
-	out, err := cmd.Output()
+	out, _, err := git(ctx, dir, args)
 	if err != nil {
 		return ""
 	}
-	return strings.TrimSpace(string(out))
+	return out
+}
+
+// git runs git in dir and returns its trimmed output and the first line
+// of what it said on stderr.
+func git(ctx context.Context, dir string, args []string) (string, string, error) {
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
+	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	msg, _, _ := strings.Cut(strings.TrimSpace(stderr.String()), "\n")
+	return strings.TrimSpace(string(out)), msg, err
 }
 
 // ErrNoSource means the release cannot tell which commit it is made
@@ -471,19 +481,10 @@ func SourceOf(ctx context.Context, dir string) (attest.Source, error) {
 	if _, err := exec.LookPath("git"); err != nil {
 		return attest.Source{}, fmt.Errorf("%w: git is not on PATH: a release signs the commit it is made from and checks the check result against it", ErrNoSource)
 	}
-	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, headArgs()...)...)
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	commit := strings.TrimSpace(string(out))
+	commit, msg, err := git(ctx, dir, headArgs())
 	if err != nil || commit == "" {
 		if ctx.Err() != nil {
 			return attest.Source{}, ctx.Err()
-		}
-		msg := strings.TrimSpace(stderr.String())
-		if i := strings.IndexByte(msg, '\n'); i >= 0 {
-			msg = msg[:i]
 		}
 		return attest.Source{}, fmt.Errorf("%w: %s has no git commit (git rev-parse HEAD: %s): commit the specs before releasing them", ErrNoSource, dir, msg)
 	}
