@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,6 +21,12 @@ func TestReleaseExitCodes(t *testing.T) {
 	repo := filepath.Join(dir, "repo")
 	if err := os.CopyFS(repo, os.DirFS("../../examples/credit-risk")); err != nil {
 		t.Fatal(err)
+	}
+	// A release signs the commit it releases: the repository needs one.
+	for _, args := range [][]string{{"init", "-q"}, {"add", "-A"}, {"-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "specs"}} {
+		if out, err := exec.Command("git", append([]string{"-C", repo}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
 	}
 	const password = "Pa55-w0rd-never-printed"
 	env := map[string]string{"SLIPWAY_NOW": "2026-11-23T12:00:00Z"}
