@@ -89,6 +89,9 @@ type Options struct {
 	Version string
 	Getenv  func(string) string
 	Log     *slog.Logger
+
+	// rejudge is the saved result Rejudge judges again.
+	rejudge *checkresult.Result
 }
 
 // ErrUnknownEnv is wrapped when --env names no environment.
@@ -163,6 +166,11 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 	if d, err := c.p.Digest(); err == nil {
 		res.SpecDigest = d
 	}
+	pd, err := policy.BundleDigest(c.p.Root)
+	if err != nil {
+		return nil, err
+	}
+	res.PolicyDigest = pd
 	plans := map[unitKey]*terraform.Summary{}
 	var sharedStacks []*terraform.Summary
 	var scope []unitKey
@@ -199,9 +207,17 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 		if len(trust) > 0 {
 			ro.Base, ro.Stacks = "", nil
 		}
-		if c.o.ChangedFiles == nil || len(ro.Stacks) > 0 || len(trust) > 0 {
+		if c.o.rejudge != nil {
+			// Judging a saved result again: the stacks it planned, from
+			// their saved plans, without Terraform.
+			ro.Base, ro.Stacks, ro.ReuseOnly = "", savedStacks(c.o.rejudge, c.o.Envs), true
+		}
+		if (c.o.ChangedFiles == nil && c.o.rejudge == nil) || len(ro.Stacks) > 0 || len(trust) > 0 {
 			var err error
 			if pr, err = reconcile.Plan(ctx, c.p, ro); err != nil {
+				if errors.Is(err, reconcile.ErrNoSavedPlan) {
+					return nil, fmt.Errorf("%w: %w", release.ErrStale, err)
+				}
 				return nil, fmt.Errorf("plan: %w", err)
 			}
 		}
@@ -216,11 +232,14 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			plans[k] = s
 			scope = append(scope, k)
 		}
-		if everything {
+		if everything && c.o.rejudge == nil {
 			// A full plan covers every unit; keep models whose stacks
 			// had nothing to plan in scope too.
 			scope = mergeKeys(scope, c.allUnits())
 		}
+	}
+	if c.o.rejudge != nil {
+		scope = mergeKeys(scope, savedUnits(c.o.rejudge, c.o.Envs))
 	}
 	// A unit in an environment with `after` needs to know whether the same
 	// version passes there; when that unit is outside the scope (--base,
@@ -228,8 +247,12 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 	// not reported.
 	contextual := c.contextUnits(scope)
 	all := append(append([]unitKey(nil), scope...), keysOf(contextual)...)
-	if err := c.evaluate(ctx, all); err != nil {
-		return nil, err
+	// Judging again takes the evidence summaries the saved result names
+	// (and the release checks their digests): it writes nothing.
+	if c.o.rejudge == nil {
+		if err := c.evaluate(ctx, all); err != nil {
+			return nil, err
+		}
 	}
 	evidence := c.readEvidence(all)
 	ledgerReleases := c.ledgerReleases()
@@ -338,6 +361,9 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 		case u.Verdict == policy.OutcomeWarn && res.Verdict == policy.OutcomePass:
 			res.Verdict = policy.OutcomeWarn
 		}
+	}
+	if c.o.rejudge != nil {
+		return res, nil
 	}
 	if err := c.write(res); err != nil {
 		return nil, err
@@ -696,4 +722,54 @@ func (c *checker) codeOwners(modelDir string) []policy.CodeOwnedFile {
 		}
 	}
 	return out
+}
+
+// Rejudge judges the units of a saved check result again, on the inputs
+// now on disk, for a release that will not take the result's word for its
+// verdicts: the specs and policies of the work tree, the evidence
+// summaries in the work dir, and the saved plans of the stacks the result
+// planned, which must still hold (no Terraform runs; a plan that no longer
+// holds is release.ErrStale). It judges at the saved result's time and
+// against its base, judges only o.Envs, and writes nothing.
+func Rejudge(ctx context.Context, o Options, saved *checkresult.Result) (*checkresult.Result, error) {
+	at, err := time.Parse(time.RFC3339, saved.GeneratedAt)
+	if err != nil {
+		return nil, fmt.Errorf("%w: generated_at %s is not a time", release.ErrStale, redact.Quote(saved.GeneratedAt))
+	}
+	o.Now, o.Base, o.rejudge = at, saved.Base, saved
+	o.NoPlan, o.SaveInputs, o.ReusePlans = false, false, true
+	res, err := Run(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return &res.Result, nil
+}
+
+// savedStacks are the ids of the stacks a saved result planned in envs.
+func savedStacks(r *checkresult.Result, envs []string) []string {
+	var ids []string
+	add := func(pl *checkresult.Plan) {
+		if pl == nil || pl.Stack == "" || (len(envs) > 0 && !slices.Contains(envs, pl.Environment)) || slices.Contains(ids, pl.Stack) {
+			return
+		}
+		ids = append(ids, pl.Stack)
+	}
+	for _, u := range r.Units {
+		add(u.Plan)
+	}
+	for _, pl := range r.Shared {
+		add(pl)
+	}
+	return ids
+}
+
+// savedUnits are the model units of a saved result in envs.
+func savedUnits(r *checkresult.Result, envs []string) []unitKey {
+	var keys []unitKey
+	for _, u := range r.Units {
+		if u.Model != desired.SharedStack && (len(envs) == 0 || slices.Contains(envs, u.Environment)) {
+			keys = append(keys, unitKey{u.Model, u.Environment})
+		}
+	}
+	return keys
 }

@@ -70,6 +70,9 @@ type Result struct {
 	// SpecDigest digests every spec file judged (spec.Digest), so a
 	// release can tell a stale result.
 	SpecDigest string `json:"spec_digest,omitempty"`
+	// PolicyDigest digests the policy bundle judged with
+	// (policy.BundleDigest): built-in and repository modules.
+	PolicyDigest string `json:"policy_digest,omitempty"`
 	// Units are the (model, environment) pairs in scope, deny first.
 	Units []Unit `json:"units"`
 	// Shared are the plan summaries of the environments' _shared stacks.
@@ -281,7 +284,21 @@ func (u Unit) Count() Counts {
 const (
 	approvalsPending = "release.approvals_pending"
 	approvalsRule    = "release.approvals"
+	codeOwnersRule   = "release.code_owners"
+	trustRule        = "release.trust_changed"
 )
+
+// FromReviews reports whether a rule is judged from the pull request's
+// reviews, which only a check that reads them (slipway check --github)
+// knows: a release judging a saved result again cannot tell such a
+// rule's pass from the reviews' absence.
+func FromReviews(rule string) bool {
+	switch rule {
+	case approvalsPending, approvalsRule, codeOwnersRule, trustRule:
+		return true
+	}
+	return false
+}
 
 // Denials are the reasons the unit may not be released, none when it may.
 func (u Unit) Denials() []string {

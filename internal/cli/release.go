@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slipway-ml/slipway/internal/check"
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/reconcile"
 	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/safefile"
@@ -36,7 +37,11 @@ WORKDIR/check/result.json when it is fresh: made at this commit, for these
 specs, over saved plans and evidence that have not changed since, for the
 model versions the specs now name. Otherwise the check runs again for the
 environment (--check auto, the default). --check reuse refuses a missing or
-stale result instead; --check run always runs the check.
+stale result instead; --check run always runs the check. A saved result is
+never taken on its word: it must name the commit, spec and policy digests
+it judged, and the policies, judging its saved plans and evidence again
+(no Terraform), must give the outcomes it records; otherwise --check auto
+runs the check again and --check reuse refuses.
 
 The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 		Args: cobra.NoArgs,
@@ -83,15 +88,19 @@ The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 			if err != nil {
 				return err
 			}
+			co := check.Options{Repo: repo, WorkDir: wd, Envs: []string{env}, Now: now, Version: Version, Getenv: o.connGetenv, Log: o.log}
 			out, err := release.Run(ctx, release.Request{
 				Options: release.Options{
 					Platform: p, WorkDir: wd, Environment: env, Model: model,
 					Signer: signer, Version: Version, Now: now, Source: source, Backdated: backdated,
+					Rejudge: func(ctx context.Context, saved *checkresult.Result) (*checkresult.Result, error) {
+						return check.Rejudge(ctx, co, saved)
+					},
 				},
 				CheckMode: checkMode,
 				KeyName:   keyFile,
 				RunCheck: func(ctx context.Context) error {
-					_, err := check.Run(ctx, check.Options{Repo: repo, WorkDir: wd, Envs: []string{env}, Now: now, Version: Version, Getenv: o.connGetenv, Log: o.log})
+					_, err := check.Run(ctx, co)
 					return err
 				},
 				Log: o.log,

@@ -26,6 +26,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/util"
 
+	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/safefile"
 	"github.com/slipway-ml/slipway/internal/spec"
 	"github.com/slipway-ml/slipway/policies"
@@ -160,7 +161,7 @@ func loadModules(repoDir string, tests bool) (map[string]*ast.Module, map[string
 	mods := map[string]*ast.Module{}
 	builtin := map[string]bool{}
 	var problems []string
-	add := func(name string, src []byte) {
+	err := walkModules(repoDir, tests, func(name string, src []byte, isBuiltin bool) {
 		m, err := ast.ParseModuleWithOpts(name, string(src), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
 		if err != nil {
 			problems = append(problems, err.Error())
@@ -168,7 +169,25 @@ func loadModules(repoDir string, tests bool) (map[string]*ast.Module, map[string
 		}
 		mods[name] = m
 		problems = append(problems, checkBuiltins(name, m)...)
+		if isBuiltin {
+			builtin[name] = true
+		} else {
+			problems = append(problems, checkRepoModule(name, m)...)
+		}
+	})
+	if err != nil {
+		return nil, nil, err
 	}
+	if len(problems) > 0 {
+		return nil, nil, fmt.Errorf("%w: %s", ErrLoad, strings.Join(problems, "\n"))
+	}
+	return mods, builtin, nil
+}
+
+// walkModules calls fn with every Rego file of the bundle, in a fixed
+// order: the built-in modules (named builtin/...), then the repository's
+// policies/ (named by their path in the repository).
+func walkModules(repoDir string, tests bool, fn func(name string, src []byte, builtin bool)) error {
 	err := fs.WalkDir(policies.FS, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !isRego(path, tests) {
 			return err
@@ -177,42 +196,52 @@ func loadModules(repoDir string, tests bool) (map[string]*ast.Module, map[string
 		if err != nil {
 			return err
 		}
-		builtin[BuiltinPrefix+path] = true
-		add(BuiltinPrefix+path, src)
+		fn(BuiltinPrefix+path, src, true)
 		return nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	if repoDir != "" {
-		dir := filepath.Join(repoDir, RepoPolicyDir)
-		if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
-			err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-				if err != nil || d.IsDir() || !isRego(path, tests) {
-					return err
-				}
-				// Only regular files inside the repository, capped.
-				src, err := safefile.ReadFileIn(repoDir, path, safefile.Policy)
-				if err != nil {
-					return err
-				}
-				rel, _ := filepath.Rel(repoDir, path)
-				name := filepath.ToSlash(rel)
-				add(name, src)
-				if m, ok := mods[name]; ok {
-					problems = append(problems, checkRepoModule(name, m)...)
-				}
-				return nil
-			})
-			if err != nil {
-				return nil, nil, fmt.Errorf("%w: %v", ErrLoad, err)
-			}
+	if repoDir == "" {
+		return nil
+	}
+	dir := filepath.Join(repoDir, RepoPolicyDir)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil
+	}
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !isRego(path, tests) {
+			return err
 		}
+		// Only regular files inside the repository, capped.
+		src, err := safefile.ReadFileIn(repoDir, path, safefile.Policy)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(repoDir, path)
+		fn(filepath.ToSlash(rel), src, false)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrLoad, err)
 	}
-	if len(problems) > 0 {
-		return nil, nil, fmt.Errorf("%w: %s", ErrLoad, strings.Join(problems, "\n"))
+	return nil
+}
+
+// BundleDigest digests the policy bundle a check of repoDir judges with:
+// the name and bytes of every built-in and repository module, tests
+// excluded. A check records it and a release compares it, so a result
+// judged under other policies is not signed.
+func BundleDigest(repoDir string) (string, error) {
+	var b bytes.Buffer
+	err := walkModules(repoDir, false, func(name string, src []byte, _ bool) {
+		fmt.Fprintf(&b, "%s\x00%d\x00", name, len(src))
+		b.Write(src)
+	})
+	if err != nil {
+		return "", err
 	}
-	return mods, builtin, nil
+	return digest.Bytes(b.Bytes()), nil
 }
 
 func isRego(path string, tests bool) bool {

@@ -72,7 +72,14 @@ type Options struct {
 	// stack it planned: how a job gathers plans made in parallel by other
 	// jobs (a workflow's matrix) without planning them twice.
 	Reuse bool
+	// ReuseOnly runs no Terraform: a stack without a saved plan that
+	// still holds is an error wrapping ErrNoSavedPlan. A release judging
+	// a saved check result again uses it.
+	ReuseOnly bool
 }
+
+// ErrNoSavedPlan means ReuseOnly found no saved plan that still holds.
+var ErrNoSavedPlan = errors.New("no saved plan that still holds")
 
 func (o *Options) defaults(p *spec.Platform) error {
 	if o.WorkDir == "" {
@@ -234,12 +241,15 @@ func Plan(ctx context.Context, p *spec.Platform, opts Options) (*PlanResult, err
 	summaries := make([]terraform.Summary, len(targets))
 	var mu sync.Mutex
 	err = each(ctx, opts, targets, "planning", func(ctx context.Context, i int, t target) error {
-		if opts.Reuse {
+		if opts.Reuse || opts.ReuseOnly {
 			if sum, ok := reusable(l, t); ok {
 				sum.Reasons = t.reasons
 				summaries[i] = sum
 				opts.Log.Info("reusing saved plan", "stack", t.id(), "plan_sha256", sum.PlanSHA256)
 				return nil
+			}
+			if opts.ReuseOnly {
+				return fmt.Errorf("%s: %w (the specs no longer render what was planned, or the plan or its summary changed)", t.id(), ErrNoSavedPlan)
 			}
 		}
 		sum, tfTime, sumTime, err := planOne(ctx, runner, l, p, t, opts)

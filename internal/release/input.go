@@ -13,4 +13,7 @@ var (
 	// ErrStale means the check result does not describe the repository
 	// as it is now.
 	ErrStale = errors.New("check result is stale")
+	// ErrRejudged means the policies, judging the saved check result's
+	// inputs again, do not give the outcomes it records: it was edited.
+	ErrRejudged = errors.New("check result disagrees with the policies")
 )

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path"
@@ -40,6 +41,12 @@ type Options struct {
 	Now     time.Time
 	// Source is where the release is made from; SourceOf fills it from git.
 	Source attest.Source
+	// Rejudge judges the units of a saved check result again on the
+	// inputs now on disk, without Terraform (check.Rejudge). Whoever can
+	// edit result.json can recompute any digest in it, so a release takes
+	// a saved result only when the policies agree with it (agreement).
+	// Nil trusts the result: one this run's check just made.
+	Rejudge func(ctx context.Context, saved *checkresult.Result) (*checkresult.Result, error)
 	// Backdated is why a release dated before the ledger's newest entry
 	// (a clock that runs backwards) is made anyway; it is signed into the
 	// record. Empty refuses such a release.
@@ -159,6 +166,15 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 		}
 		preds = append(preds, r)
 	}
+	if o.Rejudge != nil {
+		again, err := o.Rejudge(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		if err := agreement(in, again, o.Environment, o.Model); err != nil {
+			return nil, err
+		}
+	}
 	l := ledger.Open(p.Root)
 	// A crash between a record and its index line leaves an unlisted
 	// record that would wedge every later release: adopt it or move it
@@ -269,24 +285,99 @@ func fresh(ctx context.Context, p *spec.Platform, in *checkresult.Result, head s
 	if in.Platform != "" && in.Platform != p.Name {
 		return fmt.Errorf("%w: it is for platform %q, not %q", ErrStale, in.Platform, p.Name)
 	}
-	if in.Commit != "" {
-		if head == "" {
-			head = gitOutput(ctx, p.Root, headArgs())
+	if head == "" {
+		head = gitOutput(ctx, p.Root, headArgs())
+	}
+	// A result binds the commit, the specs and the policies it judged;
+	// one that leaves any of them out binds nothing.
+	switch {
+	case in.Commit == "" && head != "":
+		return fmt.Errorf("%w: it names no commit, the repository is at %s: run `slipway check` again", ErrStale, short(head))
+	case in.SpecDigest == "":
+		return fmt.Errorf("%w: it names no spec digest: run `slipway check` again", ErrStale)
+	case in.PolicyDigest == "":
+		return fmt.Errorf("%w: it names no policy digest: run `slipway check` again", ErrStale)
+	}
+	if head != "" && head != in.Commit {
+		return fmt.Errorf("%w: it was made at commit %s, the repository is at %s: run `slipway check` again", ErrStale, short(in.Commit), short(head))
+	}
+	d, err := p.Digest()
+	if err != nil {
+		return err
+	}
+	if d != in.SpecDigest {
+		return fmt.Errorf("%w: the specs changed since the check: run `slipway check` again", ErrStale)
+	}
+	if d, err = policy.BundleDigest(p.Root); err != nil {
+		return err
+	}
+	if d != in.PolicyDigest {
+		return fmt.Errorf("%w: the policies changed since the check: run `slipway check` again", ErrStale)
+	}
+	return nil
+}
+
+// agreement refuses a saved result the policies, judging its inputs
+// again, disagree with (ErrRejudged), for the units of env (and model,
+// when set): the same units, each with the same outcome for every rule.
+// A rule judged from the pull request's reviews (checkresult.FromReviews)
+// keeps the saved outcome, since judging again cannot see the reviews,
+// unless judging again denies it: then the saved result must deny too.
+func agreement(saved, again *checkresult.Result, env, model string) error {
+	outcomes := func(r *checkresult.Result) map[string]map[string]checkresult.Outcome {
+		m := map[string]map[string]checkresult.Outcome{}
+		for _, u := range r.Units {
+			if u.Environment != env || (model != "" && u.Model != model) {
+				continue
+			}
+			o := map[string]checkresult.Outcome{}
+			for _, f := range u.Results {
+				// Two findings of one rule: the worst counts.
+				if prev, ok := o[f.Rule]; !ok || rank(f.Outcome) < rank(prev) {
+					o[f.Rule] = f.Outcome
+				}
+			}
+			m[env+"/"+u.Model] = o
 		}
-		if head != "" && head != in.Commit {
-			return fmt.Errorf("%w: it was made at commit %s, the repository is at %s: run `slipway check` again", ErrStale, short(in.Commit), short(head))
+		return m
+	}
+	s, a := outcomes(saved), outcomes(again)
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s: it was edited, or its inputs changed in a way no digest shows: run `slipway check` again", ErrRejudged, fmt.Sprintf(format, args...))
+	}
+	for _, id := range slices.Sorted(maps.Keys(a)) {
+		so, ok := s[id]
+		if !ok {
+			return fail("%s is missing from it", id)
+		}
+		ao := a[id]
+		for _, rule := range slices.Sorted(maps.Keys(ao)) {
+			want, got := ao[rule], so[rule]
+			if got == "" {
+				got = "nothing"
+			}
+			if want == got || (checkresult.FromReviews(rule) && want != checkresult.Deny) {
+				continue
+			}
+			return fail("%s: the policies say %s is %s, the result says %s", id, rule, want, got)
+		}
+		for _, rule := range slices.Sorted(maps.Keys(so)) {
+			if _, ok := ao[rule]; !ok && !checkresult.FromReviews(rule) {
+				return fail("%s: the result has %s, which the policies do not report", id, rule)
+			}
 		}
 	}
-	if in.SpecDigest != "" {
-		d, err := p.Digest()
-		if err != nil {
-			return err
-		}
-		if d != in.SpecDigest {
-			return fmt.Errorf("%w: the specs changed since the check: run `slipway check` again", ErrStale)
+	for _, id := range slices.Sorted(maps.Keys(s)) {
+		if _, ok := a[id]; !ok {
+			return fail("%s is not a unit the policies judge", id)
 		}
 	}
 	return nil
+}
+
+// rank orders outcomes worst first.
+func rank(o checkresult.Outcome) int {
+	return slices.Index([]checkresult.Outcome{checkresult.Deny, checkresult.Warn, checkresult.Waived, checkresult.Pass}, o)
 }
 
 func short(s string) string {

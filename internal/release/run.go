@@ -59,6 +59,8 @@ func Run(ctx context.Context, r Request) (*Outcome, error) {
 	ran := false
 	runCheck := func() (*checkresult.Result, error) {
 		ran = true
+		// A result this run's check made needs no second judgement.
+		r.Rejudge = nil
 		log.Info("running the check", "env", r.Environment)
 		if err := r.RunCheck(ctx); err != nil {
 			return nil, err
@@ -78,8 +80,8 @@ func Run(ctx context.Context, r Request) (*Outcome, error) {
 		return nil, err
 	}
 	out, err := Release(ctx, r.Options)
-	if r.CheckMode == CheckAuto && !ran && errors.Is(err, ErrStale) {
-		log.Info("the saved check result is stale", "reason", err.Error())
+	if r.CheckMode == CheckAuto && !ran && (errors.Is(err, ErrStale) || errors.Is(err, ErrRejudged)) {
+		log.Info("the saved check result is stale or not what the policies say: running the check", "reason", err.Error())
 		if r.Input, err = runCheck(); err != nil {
 			return nil, err
 		}
