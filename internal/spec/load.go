@@ -163,6 +163,12 @@ func (l *loader) load(ctx context.Context) (*Platform, error) {
 	}
 	pa.addTo(overlay)
 	l.parse = pa
+	// cue/load reads imported packages of the repository's own module
+	// itself: read them here, under the same rules.
+	l.overlayImports(root, overlay, modFile, pa.sources())
+	if len(l.probs) > 0 {
+		return nil, l.probs.sorted()
+	}
 	// All files load as one instance, whatever directory they are in: the
 	// same as `cue vet` given the file list, and one evaluation instead of
 	// one per directory. schemaFile brings the schema into the instance.

@@ -98,6 +98,17 @@ func (pa *parseAhead) addTo(ov map[string]load.Source) {
 	}
 }
 
+// sources are the files read, by name.
+func (pa *parseAhead) sources() map[string][]byte {
+	out := make(map[string][]byte, len(pa.files))
+	for name, p := range pa.files {
+		if p.src != nil {
+			out[name] = p.src
+		}
+	}
+	return out
+}
+
 // utf8Error is a file that is not valid UTF-8, at a 1-based line and
 // column (in bytes).
 type utf8Error struct {
