@@ -19,6 +19,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/ledger"
+	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
@@ -121,6 +122,13 @@ func (f *fixture) input(t testing.TB, units ...checkresult.Unit) *checkresult.Re
 		Approvals: []checkresult.Approval{{User: "alice", State: "APPROVED", SubmittedAt: "2026-11-23T10:00:00Z"}}}
 	for _, env := range []string{"staging", "production"} {
 		in.Shared = append(in.Shared, f.plan(t, env, "_shared"))
+	}
+	var err error
+	if in.SpecDigest, err = f.p.Digest(); err != nil {
+		t.Fatal(err)
+	}
+	if in.PolicyDigest, err = policy.BundleDigest(f.root); err != nil {
+		t.Fatal(err)
 	}
 	return in
 }
@@ -237,6 +245,11 @@ func TestReleaseStale(t *testing.T) {
 		}},
 		{"other model version", func(t *testing.T, f *fixture, in *checkresult.Result) { in.Units[0].ModelVersion = "2.2.0" }},
 		{"specs changed", func(t *testing.T, f *fixture, in *checkresult.Result) { in.SpecDigest = digest.Bytes(nil) }},
+		{"no spec digest", func(t *testing.T, f *fixture, in *checkresult.Result) { in.SpecDigest = "" }},
+		{"no policy digest", func(t *testing.T, f *fixture, in *checkresult.Result) { in.PolicyDigest = "" }},
+		{"policies changed", func(t *testing.T, f *fixture, in *checkresult.Result) {
+			f.write(t, "policies/extra.rego", []byte("package slipway.repo.extra\n\nlimit := 3\n"))
+		}},
 		{"environment not judged", func(t *testing.T, f *fixture, in *checkresult.Result) { in.Units[0].Environment = "production" }},
 	}
 	for _, tt := range tests {
@@ -252,10 +265,51 @@ func TestReleaseStale(t *testing.T) {
 	}
 	f := newFixture(t)
 	in := f.input(t, f.unit(t, "staging", "credit-default"))
-	d, _ := f.p.Digest()
-	in.SpecDigest = d
 	if _, err := f.release(t, in, "staging", "", signedAt); err != nil {
-		t.Fatalf("matching spec digest: %v", err)
+		t.Fatalf("matching digests: %v", err)
+	}
+}
+
+// TestReleaseRejudged signs a saved result only when judging it again
+// agrees with it.
+func TestReleaseRejudged(t *testing.T) {
+	finding := func(rule string, o checkresult.Outcome) checkresult.Finding {
+		return checkresult.Finding{Rule: rule, Severity: "deny", Outcome: o, Message: rule}
+	}
+	tests := []struct {
+		name         string
+		saved, again []checkresult.Finding
+		want         string // "" when the release is made
+	}{
+		{"agrees", []checkresult.Finding{finding("evaluation.min_metric", "pass")}, []checkresult.Finding{finding("evaluation.min_metric", "pass")}, ""},
+		{"deny edited to pass", []checkresult.Finding{finding("evaluation.min_metric", "pass")}, []checkresult.Finding{finding("evaluation.min_metric", "deny")},
+			"staging/credit-default: the policies say evaluation.min_metric is deny, the result says pass"},
+		{"denial dropped", []checkresult.Finding{finding("fairness.x", "pass")}, []checkresult.Finding{finding("evaluation.min_metric", "deny"), finding("fairness.x", "pass")},
+			"the policies say evaluation.min_metric is deny, the result says nothing"},
+		{"finding added", []checkresult.Finding{finding("evaluation.min_metric", "pass"), finding("repo.extra", "pass")}, []checkresult.Finding{finding("evaluation.min_metric", "pass")},
+			"the result has repo.extra, which the policies do not report"},
+		{"review rule kept", []checkresult.Finding{finding("release.approvals_pending", "pass")}, []checkresult.Finding{finding("release.approvals_pending", "warn")}, ""},
+		{"review rule denied again", []checkresult.Finding{finding("release.trust_changed", "pass")}, []checkresult.Finding{finding("release.trust_changed", "deny")},
+			"the policies say release.trust_changed is deny, the result says pass"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			in := f.input(t, f.unit(t, "staging", "credit-default", tt.saved...))
+			_, err := Release(context.Background(), Options{Platform: f.p, Input: in, WorkDir: filepath.Join(f.root, ".slipway"),
+				Environment: "staging", Signer: f.signer, Version: "test", Now: signedAt,
+				Rejudge: func(_ context.Context, saved *checkresult.Result) (*checkresult.Result, error) {
+					again := *saved
+					again.Units = []checkresult.Unit{f.unit(t, "staging", "credit-default", tt.again...)}
+					return &again, nil
+				}})
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("release: %v", err)
+			case tt.want != "" && (!errors.Is(err, ErrRejudged) || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("got %v, want ErrRejudged: ...%s...", err, tt.want)
+			}
+		})
 	}
 }
 
