@@ -2,12 +2,10 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path"
 	"path/filepath"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -194,50 +192,33 @@ func allowUnreleasedFlag(cmd *cobra.Command, allow *bool) {
 	cmd.Flags().BoolVar(allow, "allow-unreleased", false, "apply plans no verified release covers, in environments that are not protected")
 }
 
-// releaseGate is apply's gate: a stack's saved plan is applied only when
-// the newest verified release of it pins exactly that plan's sha256.
-// allowUnreleased lets any plan through in environments that are not
-// protected, and changes nothing in protected ones.
+// releaseGate is apply's gate (release.ApplyGate), with its log lines.
 func releaseGate(o *options, p *spec.Platform, trust release.TrustRoot, allowUnreleased bool) reconcile.Gate {
-	var (
-		once sync.Once
-		gk   *release.Gatekeeper
-		err  error
-	)
-	return reconcile.GateFunc(func(ctx context.Context, s terraform.Summary) error {
-		env, ok := p.Environments[s.Environment]
-		if allowUnreleased && ok && !env.Protected {
-			o.log.Warn("applying without a release check (--allow-unreleased)", "stack", s.Stack)
-			return nil
-		}
-		once.Do(func() {
-			var keys *release.Keys
-			var now time.Time
-			if keys, err = trust.Resolve(ctx); err != nil {
-				return
+	g := &release.ApplyGate{Platform: p, AllowUnreleased: allowUnreleased,
+		Gatekeeper: func(ctx context.Context) (*release.Gatekeeper, error) {
+			keys, err := trust.Resolve(ctx)
+			if err != nil {
+				return nil, err
 			}
 			if keys.WorkTree {
 				o.log.Warn("trusting the work tree's signing.trustedKeys: in CI pass --key, " + release.TrustedKeysEnv + " or --base, which a pull request cannot change")
 			}
-			if now, err = releaseNow(o); err != nil {
-				return
+			now, err := releaseNow(o)
+			if err != nil {
+				return nil, err
 			}
-			gk = release.NewGatekeeper(p.Root, keys.Keys, now)
-		})
-		if err != nil {
+			return release.NewGatekeeper(p.Root, keys.Keys, now), nil
+		}}
+	return reconcile.GateFunc(func(ctx context.Context, s terraform.Summary) error {
+		c, err := g.Admit(ctx, s.Environment, path.Base(s.Stack), s.PlanSHA256)
+		switch {
+		case err != nil:
 			return err
+		case c == nil:
+			o.log.Warn("applying without a release check (--allow-unreleased)", "stack", s.Stack)
+		default:
+			o.log.Info("release covers plan", "stack", s.Stack, "release", c.Record, "key", c.KeyID)
 		}
-		c, err := gk.Check(ctx, s.Environment, path.Base(s.Stack), s.PlanSHA256)
-		if err != nil {
-			return err
-		}
-		if !c.Covered {
-			if allowUnreleased {
-				return fmt.Errorf("%s (--allow-unreleased does not apply: %s is protected)", c.Reason, s.Environment)
-			}
-			return errors.New(c.Reason)
-		}
-		o.log.Info("release covers plan", "stack", s.Stack, "release", c.Record, "key", c.KeyID)
 		return nil
 	})
 }

@@ -2,12 +2,14 @@ package release
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/slipway-ml/slipway/internal/sign"
+	"github.com/slipway-ml/slipway/internal/spec"
 )
 
 // SharedStack is the name of each environment's shared stack.
@@ -119,4 +121,46 @@ func (g *Gatekeeper) Check(ctx context.Context, env, stack, planSHA256 string) (
 		return c, nil
 	}
 	return Coverage{Reason: fmt.Sprintf("no release covers %s: run `slipway release --env %s`", id, env)}, nil
+}
+
+// ApplyGate is apply's decision for each saved plan: it runs only when
+// the newest verified release of its stack pins exactly that plan, or,
+// with AllowUnreleased, in an environment that is not protected.
+type ApplyGate struct {
+	Platform *spec.Platform
+	// AllowUnreleased lets plans no release covers run in environments
+	// that are not protected; in protected ones it changes nothing.
+	AllowUnreleased bool
+	// Gatekeeper makes the gatekeeper the first time a plan needs one
+	// (resolving the trusted keys may read git); it is called once.
+	Gatekeeper func(ctx context.Context) (*Gatekeeper, error)
+
+	once sync.Once
+	gk   *Gatekeeper
+	err  error
+}
+
+// Admit returns nil coverage and no error for a plan AllowUnreleased lets
+// through unchecked, the release coverage of a plan that may run, or an
+// error saying why the plan may not run.
+func (g *ApplyGate) Admit(ctx context.Context, env, stack, planSHA256 string) (*Coverage, error) {
+	e, ok := g.Platform.Environments[env]
+	if g.AllowUnreleased && ok && !e.Protected {
+		return nil, nil
+	}
+	g.once.Do(func() { g.gk, g.err = g.Gatekeeper(ctx) })
+	if g.err != nil {
+		return nil, g.err
+	}
+	c, err := g.gk.Check(ctx, env, stack, planSHA256)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Covered {
+		if g.AllowUnreleased {
+			return nil, fmt.Errorf("%s (--allow-unreleased does not apply: %s is protected)", c.Reason, env)
+		}
+		return nil, errors.New(c.Reason)
+	}
+	return &c, nil
 }

@@ -637,3 +637,39 @@ func TestRunCheckModes(t *testing.T) {
 		t.Errorf("untrusted signer: %v", err)
 	}
 }
+
+// TestApplyGate: --allow-unreleased lets an unreleased plan run only where
+// the environment is not protected, without looking at the ledger.
+func TestApplyGate(t *testing.T) {
+	plan := digest.Bytes([]byte("a plan"))
+	tests := []struct {
+		name    string
+		env     string
+		allow   bool
+		wantErr string // "" when the plan runs unchecked
+	}{
+		{"unprotected, allowed", "staging", true, ""},
+		{"unprotected, not allowed", "staging", false, "no release covers staging/credit-default"},
+		{"protected, allowed", "production", true, "no release covers production/credit-default: run `slipway release --env production` (--allow-unreleased does not apply: production is protected)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			asked := false
+			g := &ApplyGate{Platform: f.p, AllowUnreleased: tt.allow, Gatekeeper: func(context.Context) (*Gatekeeper, error) {
+				asked = true
+				return NewGatekeeper(f.root, f.keys, signedAt), nil
+			}}
+			c, err := g.Admit(context.Background(), tt.env, "credit-default", plan)
+			if tt.wantErr == "" {
+				if err != nil || c != nil || asked {
+					t.Fatalf("got %+v, %v (ledger read: %v), want an unchecked run", c, err, asked)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("got %+v, %v, want %q", c, err, tt.wantErr)
+			}
+		})
+	}
+}
