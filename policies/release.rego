@@ -69,9 +69,10 @@ release_state(rel) := sprintf("last: version %v, decision %v", [object.get(rel, 
 # METADATA
 # title: Required approvals present
 # description: >-
-#   When the reviews are known (slipway check --github, or a release), the
-#   number of distinct approving reviews is at least the environment's
-#   `approvals`.
+#   When the reviews are known (slipway check --github), the number of
+#   distinct approving reviews is at least the environment's `approvals`.
+#   A release fails closed: there, reviews that are not known count as
+#   none.
 # custom:
 #   id: release.approvals
 #   severity: deny
@@ -89,12 +90,21 @@ deny contains r if {
 	r := lib.result("release.approvals", msg, lib.environment_field)
 }
 
+deny contains r if {
+	input.phase == "release"
+	not approvals_known
+	required_approvals > 0
+	r := lib.result("release.approvals", unknown_approvals_msg, lib.environment_field)
+}
+
+unknown_approvals_msg := sprintf("environment %s needs %d approval(s); the reviews are not known here (slipway check --github counts them)", [input.environment.name, required_approvals])
+
 # METADATA
 # title: Approvals still to be checked
 # description: >-
 #   When the reviews are not known (a check run without --github), an
 #   environment that needs approvals is reported: the pull request check in
-#   CI, or the release, enforces them.
+#   CI, or the release (where release.approvals denies), enforces them.
 # custom:
 #   id: release.approvals_pending
 #   severity: warn
@@ -103,10 +113,10 @@ deny contains r if {
 #     - {framework: NIST AI RMF, id: GOVERN 1.4}
 #     - {framework: ISO/IEC 42001, id: A.6.2.5}
 warn contains r if {
+	input.phase != "release"
 	not approvals_known
 	required_approvals > 0
-	msg := sprintf("environment %s needs %d approval(s); the reviews are not known here (slipway check --github counts them)", [input.environment.name, required_approvals])
-	r := lib.result("release.approvals_pending", msg, lib.environment_field)
+	r := lib.result("release.approvals_pending", unknown_approvals_msg, lib.environment_field)
 }
 
 # METADATA

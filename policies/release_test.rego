@@ -72,6 +72,32 @@ test_approvals_unknown_warns if {
 	r.msg == "environment production needs 2 approval(s); the reviews are not known here (slipway check --github counts them)"
 }
 
+test_approvals_unknown_release_denies if {
+	doc := fx.with_patch([
+		{"op": "replace", "path": "/approvals", "value": null},
+		{"op": "replace", "path": "/phase", "value": "release"},
+	])
+	count(release.warn) == 0 with input as doc
+	some r in release.deny with input as doc
+	r.id == "release.approvals"
+	r.msg == "environment production needs 2 approval(s); the reviews are not known here (slipway check --github counts them)"
+}
+
+test_approvals_known_release if {
+	doc := fx.with_patch([{"op": "replace", "path": "/phase", "value": "release"}])
+	not "release.approvals" in ids(release.deny) with input as doc
+}
+
+test_approvals_unknown_release_none_needed if {
+	doc := fx.with_patch([
+		{"op": "replace", "path": "/approvals", "value": null},
+		{"op": "replace", "path": "/phase", "value": "release"},
+		{"op": "replace", "path": "/environment", "value": fx.staging},
+		{"op": "replace", "path": "/releases", "value": {}},
+	])
+	count(release.deny) == 0 with input as doc
+}
+
 test_approvals_unknown_none_needed if {
 	doc := fx.with_patch([
 		{"op": "replace", "path": "/approvals", "value": null},

@@ -147,6 +147,16 @@ type checker struct {
 	engine *policy.Engine
 }
 
+// phase is what the units are judged for: a release's judgement
+// (Rejudge) enforces what a pull request's check reports, such as
+// approvals the check could not see.
+func (c *checker) phase() string {
+	if c.o.rejudge != nil {
+		return policy.PhaseRelease
+	}
+	return policy.PhaseCheck
+}
+
 // unitKey names a (model, environment) unit.
 type unitKey struct{ model, env string }
 
@@ -165,6 +175,11 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 	}, Rules: c.engine.Rules()}
 	if d, err := c.p.Digest(); err == nil {
 		res.SpecDigest = d
+	}
+	// The reviews counted are recorded: a release judges with them again
+	// and signs them.
+	for _, a := range c.o.Approvals {
+		res.Approvals = append(res.Approvals, checkresult.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt})
 	}
 	pd, err := policy.BundleDigest(c.p.Root)
 	if err != nil {
@@ -286,7 +301,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 				// stack is judged as an orphan, by the rules that
 				// judge orphans (a destroy in a protected one).
 				orphans[k] = true
-				u := policy.Unit{Model: k.model, Environment: k.env, Phase: policy.PhaseCheck, Kind: policy.KindOrphan, Now: c.o.Now}
+				u := policy.Unit{Model: k.model, Environment: k.env, Phase: c.phase(), Kind: policy.KindOrphan, Now: c.o.Now}
 				if s != nil {
 					u.Plan = s
 				}
@@ -296,7 +311,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			}
 			ev := evidence[k.model]
 			u := policy.Unit{
-				Model: k.model, Environment: k.env, Phase: policy.PhaseCheck,
+				Model: k.model, Environment: k.env, Phase: c.phase(),
 				Approvals: c.o.Approvals, CodeOwners: c.codeOwners(m.Dir), Releases: c.releases(m, ledgerReleases, verdicts), Now: c.o.Now,
 				ChangedFiles: changed, TrustRoot: trustRoot,
 				// A unit in scope was to be planned unless --no-plan.
@@ -637,7 +652,7 @@ func (c *checker) sharedUnits(ctx context.Context, stacks []*terraform.Summary) 
 	ins := make([]policy.Input, len(stacks))
 	for i, s := range stacks {
 		ins[i] = policy.NewInput(c.p, policy.Unit{Model: desired.SharedStack, Environment: s.Environment,
-			Phase: policy.PhaseCheck, Kind: policy.KindShared, Plan: s, Now: c.o.Now})
+			Phase: c.phase(), Kind: policy.KindShared, Plan: s, Now: c.o.Now})
 	}
 	out, err := c.engine.EvaluateAll(ctx, c.p, ins)
 	if err != nil {
@@ -724,9 +739,9 @@ func (c *checker) codeOwners(modelDir string) []policy.CodeOwnedFile {
 	return out
 }
 
-// Rejudge judges the units of a saved check result again, on the inputs
-// now on disk, for a release that will not take the result's word for its
-// verdicts: the specs and policies of the work tree, the evidence
+// Rejudge judges the units of a saved check result again, in the release
+// phase, on the inputs now on disk, for a release that will not take the
+// result's word for its verdicts: the specs and policies of the work tree, the evidence
 // summaries in the work dir, and the saved plans of the stacks the result
 // planned, which must still hold (no Terraform runs; a plan that no longer
 // holds is release.ErrStale). It judges at the saved result's time and
@@ -737,6 +752,13 @@ func Rejudge(ctx context.Context, o Options, saved *checkresult.Result) (*checkr
 		return nil, fmt.Errorf("%w: generated_at %s is not a time", release.ErrStale, redact.Quote(saved.GeneratedAt))
 	}
 	o.Now, o.Base, o.rejudge = at, saved.Base, saved
+	// The reviews are those the check recorded: a release cannot read
+	// them. None recorded means not known, which a release counts as
+	// none (release.approvals).
+	o.Approvals = nil
+	for _, a := range saved.Approvals {
+		o.Approvals = append(o.Approvals, policy.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt})
+	}
 	o.NoPlan, o.SaveInputs, o.ReusePlans = false, false, true
 	res, err := Run(ctx, o)
 	if err != nil {

@@ -279,8 +279,9 @@ func (u Unit) Count() Counts {
 	return c
 }
 
-// The release policy's rule ids: the check warns with approvalsPending
-// while approvals are missing; a release refuses under approvalsRule.
+// The release policy's rules judged from the pull request's reviews. (A
+// release judges in the release phase, where policies/release.rego denies
+// release.approvals for reviews the check could not see.)
 const (
 	approvalsPending = "release.approvals_pending"
 	approvalsRule    = "release.approvals"
@@ -307,15 +308,8 @@ func (u Unit) Denials() []string {
 		out = append(out, "verdict is deny")
 	}
 	for _, r := range u.Results {
-		switch {
-		case r.Outcome == Deny:
+		if r.Outcome == Deny {
 			out = append(out, fmt.Sprintf("%s: %s", r.Rule, r.Message))
-		case r.Rule == approvalsPending && r.Outcome == Warn:
-			// During a pull request a missing approval is a warning;
-			// a release fails closed: it counts only the reviews the
-			// check saw, which `slipway check --github` reads from the
-			// merged pull request.
-			out = append(out, fmt.Sprintf("%s: %s", approvalsRule, r.Message))
 		}
 	}
 	if len(out) > 1 && out[0] == "verdict is deny" {

@@ -41,11 +41,12 @@ type Options struct {
 	Now     time.Time
 	// Source is where the release is made from; SourceOf fills it from git.
 	Source attest.Source
-	// Rejudge judges the units of a saved check result again on the
-	// inputs now on disk, without Terraform (check.Rejudge). Whoever can
-	// edit result.json can recompute any digest in it, so a release takes
-	// a saved result only when the policies agree with it (agreement).
-	// Nil trusts the result: one this run's check just made.
+	// Rejudge judges the units of a check result again, in the release
+	// phase, on the inputs now on disk, without Terraform (check.Rejudge).
+	// Whoever can edit result.json can recompute any digest in it, so a
+	// release takes a result only when the policies agree with it
+	// (agreement), and refuses what the release phase denies (approvals
+	// the check could not see). Nil trusts the result (tests).
 	Rejudge func(ctx context.Context, saved *checkresult.Result) (*checkresult.Result, error)
 	// Backdated is why a release dated before the ledger's newest entry
 	// (a clock that runs backwards) is made anyway; it is signed into the
@@ -173,6 +174,20 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 		}
 		if err := agreement(in, again, o.Environment, o.Model); err != nil {
 			return nil, err
+		}
+		// The release's own judgement refuses too: it enforces what a
+		// check only reports, such as approvals it could not see.
+		for _, u := range units {
+			for _, j := range again.Units {
+				if j.Environment == u.Environment && j.Model == u.Model {
+					for _, d := range j.Denials() {
+						out.Refused = append(out.Refused, Denial{Model: u.Model, Reason: d})
+					}
+				}
+			}
+		}
+		if len(out.Refused) > 0 {
+			return out, nil
 		}
 	}
 	l := ledger.Open(p.Root)
@@ -320,9 +335,9 @@ func fresh(ctx context.Context, p *spec.Platform, in *checkresult.Result, head s
 // agreement refuses a saved result the policies, judging its inputs
 // again, disagree with (ErrRejudged), for the units of env (and model,
 // when set): the same units, each with the same outcome for every rule.
-// A rule judged from the pull request's reviews (checkresult.FromReviews)
-// keeps the saved outcome, since judging again cannot see the reviews,
-// unless judging again denies it: then the saved result must deny too.
+// The rules judged from the pull request's reviews
+// (checkresult.FromReviews) are left out: judging again cannot see the
+// reviews, and what it denies of them refuses the release by itself.
 func agreement(saved, again *checkresult.Result, env, model string) error {
 	outcomes := func(r *checkresult.Result) map[string]map[string]checkresult.Outcome {
 		m := map[string]map[string]checkresult.Outcome{}
@@ -356,7 +371,7 @@ func agreement(saved, again *checkresult.Result, env, model string) error {
 			if got == "" {
 				got = "nothing"
 			}
-			if want == got || (checkresult.FromReviews(rule) && want != checkresult.Deny) {
+			if want == got || checkresult.FromReviews(rule) {
 				continue
 			}
 			return fail("%s: the policies say %s is %s, the result says %s", id, rule, want, got)

@@ -289,21 +289,26 @@ func TestReleaseRejudged(t *testing.T) {
 		{"finding added", []checkresult.Finding{finding("evaluation.min_metric", "pass"), finding("repo.extra", "pass")}, []checkresult.Finding{finding("evaluation.min_metric", "pass")},
 			"the result has repo.extra, which the policies do not report"},
 		{"review rule kept", []checkresult.Finding{finding("release.approvals_pending", "pass")}, []checkresult.Finding{finding("release.approvals_pending", "warn")}, ""},
-		{"review rule denied again", []checkresult.Finding{finding("release.trust_changed", "pass")}, []checkresult.Finding{finding("release.trust_changed", "deny")},
-			"the policies say release.trust_changed is deny, the result says pass"},
+		{"release phase denies", []checkresult.Finding{finding("release.approvals_pending", "warn")}, []checkresult.Finding{finding("release.approvals", "deny")},
+			"refused: release.approvals: release.approvals"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			in := f.input(t, f.unit(t, "staging", "credit-default", tt.saved...))
-			_, err := Release(context.Background(), Options{Platform: f.p, Input: in, WorkDir: filepath.Join(f.root, ".slipway"),
+			out, err := Release(context.Background(), Options{Platform: f.p, Input: in, WorkDir: filepath.Join(f.root, ".slipway"),
 				Environment: "staging", Signer: f.signer, Version: "test", Now: signedAt,
 				Rejudge: func(_ context.Context, saved *checkresult.Result) (*checkresult.Result, error) {
 					again := *saved
 					again.Units = []checkresult.Unit{f.unit(t, "staging", "credit-default", tt.again...)}
 					return &again, nil
 				}})
+			refused, isRefusal := strings.CutPrefix(tt.want, "refused: ")
 			switch {
+			case isRefusal:
+				if err != nil || len(out.Refused) != 1 || out.Refused[0].Reason != refused || len(out.Released) != 0 {
+					t.Fatalf("got %+v, %v, want the refusal %q", out, err, refused)
+				}
 			case tt.want == "" && err != nil:
 				t.Fatalf("release: %v", err)
 			case tt.want != "" && (!errors.Is(err, ErrRejudged) || !strings.Contains(err.Error(), tt.want)):

@@ -59,8 +59,6 @@ func Run(ctx context.Context, r Request) (*Outcome, error) {
 	ran := false
 	runCheck := func() (*checkresult.Result, error) {
 		ran = true
-		// A result this run's check made needs no second judgement.
-		r.Rejudge = nil
 		log.Info("running the check", "env", r.Environment)
 		if err := r.RunCheck(ctx); err != nil {
 			return nil, err
