@@ -212,7 +212,7 @@ func (l *loader) load(ctx context.Context) (*Platform, error) {
 			err = json.Unmarshal(js, &raw)
 		}
 	} else {
-		err = decodeUncollected(v, &raw)
+		err = decodeValue(v, &raw)
 	}
 	if err != nil {
 		l.addCUE(err)
