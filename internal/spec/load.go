@@ -617,6 +617,10 @@ type posIndex struct {
 	files []*ast.File
 	rel   func(string) string
 	m     map[string]Position
+	// byPath remembers Pos's answers: a check asks the same few paths of
+	// every model once per rule and environment, and parsing a CUE path
+	// costs more than the lookup.
+	byPath sync.Map // string → Position
 }
 
 func (ix *posIndex) get() map[string]Position {
@@ -740,6 +744,15 @@ func (p *Platform) Pos(path string) Position {
 	if p.st == nil {
 		return Position{}
 	}
+	if pos, ok := p.st.byPath.Load(path); ok {
+		return pos.(Position)
+	}
+	pos := p.pos(path)
+	p.st.byPath.Store(path, pos)
+	return pos
+}
+
+func (p *Platform) pos(path string) Position {
 	cp := cue.ParsePath(path)
 	if cp.Err() != nil {
 		return Position{}
