@@ -6,7 +6,7 @@ BIN      := $(CURDIR)/bin
 export PATH := $(TOOLS):$(BIN):$(PATH)
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: all build demo test tools opentofu fmt-check vet bench bench-terraform clean
+.PHONY: all build demo test tools opentofu fmt-check vet bench bench-terraform bench-check clean
 
 all: build
 
@@ -40,15 +40,22 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-## bench: every Go benchmark, slipway validate against cue vet, and
-## slipway plan against terraform plan + show in a shell loop
+## bench: every Go benchmark, slipway validate against cue vet,
+## slipway plan against terraform plan + show in a shell loop, and
+## slipway check against conftest
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
 	.ci/bench-cue-vet 1000 11
 	.ci/bench-terraform 5
+	.ci/bench-check 1000 5
 
 bench-terraform:
 	.ci/bench-terraform 5
+
+## bench-check: slipway check --no-plan against conftest (CONFTEST=PATH) on
+## the policy inputs it saved, 1,000 models in two environments
+bench-check:
+	.ci/bench-check 1000 5
 
 clean:
 	rm -rf $(BIN) .tools examples/*/.slipway

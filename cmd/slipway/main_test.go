@@ -30,6 +30,9 @@ var bothBinaries = []string{"plan_*.txtar", "release_*.txtar"}
 // $EXAMPLES; slipway finds the binary through $SLIPWAY_TERRAFORM, which
 // scripts also use to run it directly; $TF_NAME is its name.
 func TestScript(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end scripts (Terraform, PostgreSQL, cosign); skipped with -short")
+	}
 	bins, err := terraform.FindAll(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // groupDef is one group: the overall population (attr ""), one value of
@@ -195,13 +196,11 @@ func build(p *plan, ws []*worker, rows int64) *Report {
 	// Rank metrics need every scored row in score order.
 	var rank []rankStats
 	if p.cfg.Task == Binary && p.iScore >= 0 {
-		var wg sync.WaitGroup
+		var g errgroup.Group
 		runs := make([][]scored, len(ws))
 		sides := make([][]float64, len(ws))
 		for wi, w := range ws {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			g.Go(func() error {
 				m := l2g[wi]
 				for i := range w.recs {
 					t := w.recs[i].tag
@@ -209,9 +208,10 @@ func build(p *plan, ws []*worker, rows int64) *Report {
 				}
 				radixSort(w.recs)
 				runs[wi], sides[wi] = w.recs, w.side
-			}()
+				return nil
+			})
 		}
-		wg.Wait()
+		_ = g.Wait() // sorting cannot fail
 		pos, neg := make([]float64, len(groups)), make([]float64, len(groups))
 		m, n := make([]int64, len(groups)), make([]int64, len(groups))
 		for gi, g := range groups {

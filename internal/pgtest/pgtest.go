@@ -57,9 +57,12 @@ func (s *Server) run(tool string, args ...string) (string, error) {
 }
 
 // Start starts a server and stops it when the test ends. It skips the
-// test when the PostgreSQL binaries are not installed.
+// test under -short and when the PostgreSQL binaries are not installed.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts PostgreSQL; skipped with -short")
+	}
 	for _, tool := range []string{"initdb", "pg_ctl", "postgres", "psql"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("PostgreSQL not installed: %v", err)

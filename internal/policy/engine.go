@@ -17,7 +17,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -25,6 +24,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/util"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/safefile"
@@ -286,9 +286,6 @@ type Locator interface {
 	Pos(path string) spec.Position
 }
 
-// gcBatch is the number of units from which EvaluateAll relaxes the GC.
-const gcBatch = 256
-
 // EvaluateAll judges every input concurrently and returns the results of
 // each, in the order of ins. The error is only ever the context's.
 func (e *Engine) EvaluateAll(ctx context.Context, loc Locator, ins []Input) ([][]Result, error) {
@@ -297,36 +294,18 @@ func (e *Engine) EvaluateAll(ctx context.Context, loc Locator, ins []Input) ([][
 	// environments, a model's spec and evidence in each environment), so
 	// each distinct part is converted for OPA once.
 	cache := &valueCache{m: map[string]ast.Value{}}
-	if len(ins) >= gcBatch {
-		// Judging allocates short-lived values at a high rate over a small
-		// live heap, so the default GC target collects very often; a
-		// larger target for the batch saves about a quarter of the CPU
-		// time (BenchmarkDecisions1000Models). Nothing else runs in the
-		// process while a check judges its units.
-		defer debug.SetGCPercent(debug.SetGCPercent(400))
-	}
-	work := make(chan int)
-	var wg sync.WaitGroup
-	n := min(runtime.GOMAXPROCS(0), len(ins))
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				out[i] = e.evaluate(ctx, loc, ins[i], cache)
-			}
-		}()
-	}
-feed:
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i := range ins {
-		select {
-		case work <- i:
-		case <-ctx.Done():
-			break feed
+		if ctx.Err() != nil {
+			break
 		}
+		g.Go(func() error {
+			out[i] = e.evaluate(ctx, loc, ins[i], cache)
+			return nil
+		})
 	}
-	close(work)
-	wg.Wait()
+	_ = g.Wait() // evaluate turns every failure into a denial
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -27,6 +27,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/slipway-ml/slipway/internal/atomicfile"
 	"github.com/slipway-ml/slipway/internal/changes"
 	"github.com/slipway-ml/slipway/internal/desired"
@@ -575,31 +577,26 @@ func pgOrphans(ctx context.Context, p *spec.Platform, l render.Layout, r *terraf
 // A failed stack does not stop the others; an interrupt stops them all.
 func each(ctx context.Context, opts Options, targets []target, verb string, fn func(context.Context, int, target) error) error {
 	errs := make([]error, len(targets))
-	sem := make(chan struct{}, opts.Parallel)
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(opts.Parallel)
 	for i, t := range targets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				errs[i] = fmt.Errorf("stack %s: %w", t.id(), ctx.Err())
-				return
-			}
-			defer func() { <-sem }()
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
 			if err := ctx.Err(); err != nil {
-				errs[i] = fmt.Errorf("stack %s: %w", t.id(), err)
-				return
+				return nil // reported once, below
 			}
 			opts.Log.Info(verb, "stack", t.id())
 			if err := fn(ctx, i, t); err != nil {
 				opts.Log.Error("failed", "stack", t.id(), "err", firstLine(err))
 				errs[i] = err
 			}
-		}()
+			// A failed stack is that stack's result: the others go on.
+			return nil
+		})
 	}
-	wg.Wait()
+	_ = g.Wait()
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("interrupted; Terraform was stopped and released its locks: %w", err)
 	}

@@ -86,6 +86,9 @@ func (w testWriter) Write(b []byte) (int, error) {
 
 func needTerraform(t testing.TB) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("runs Terraform; skipped with -short")
+	}
 	if _, err := terraform.Find(context.Background(), ""); err != nil {
 		t.Skip(err)
 	}

@@ -9,8 +9,9 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/digest"
@@ -157,22 +158,12 @@ func day(t time.Time) string {
 
 // parallel runs f(0..n-1) on every CPU; f must only write its own index.
 func parallel(n int, f func(i int)) {
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				f(i)
-			}
-		}()
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i := range n {
+		g.Go(func() error { f(i); return nil })
 	}
-	for i := 0; i < n; i++ {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	_ = g.Wait() // f returns no error
 }
 
 // readLedger verifies the whole ledger and returns every record in

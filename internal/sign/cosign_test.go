@@ -15,6 +15,9 @@ import (
 // default go install location. Interop tests skip without it.
 func cosignBinary(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("runs the cosign CLI; skipped with -short")
+	}
 	if p := os.Getenv("COSIGN"); p != "" {
 		return p
 	}

@@ -4,46 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"runtime/debug"
-	"sync"
 
 	"cuelang.org/go/cue"
 )
 
-// decodeUncollected decodes v into x with the garbage collector paused.
-// Decoding reads a large evaluated value and makes garbage of about its
-// size, most of it the contexts CUE allocates for every call; a collection
-// started meanwhile would mark the whole value again, on the processors
-// decoding needs, to free little. The collector resumes when decoding is
-// done; a memory limit (GOMEMLIMIT) holds throughout.
-func decodeUncollected(v cue.Value, x any) error {
-	defer pauseGC()()
+// decodeValue decodes v into x. The collector's target is the CLI's
+// choice (cli.Main), not the loader's: a library leaves it alone.
+func decodeValue(v cue.Value, x any) error {
 	return decode(v, reflect.ValueOf(x))
-}
-
-// gcPause counts the decodes under way, so that loads running at the same
-// time restore the collector's setting only when the last one is done.
-var gcPause struct {
-	sync.Mutex
-	n       int
-	percent int
-}
-
-// pauseGC turns the collector off until the returned func is called.
-func pauseGC() (resume func()) {
-	gcPause.Lock()
-	defer gcPause.Unlock()
-	if gcPause.n == 0 {
-		gcPause.percent = debug.SetGCPercent(-1)
-	}
-	gcPause.n++
-	return func() {
-		gcPause.Lock()
-		defer gcPause.Unlock()
-		if gcPause.n--; gcPause.n == 0 {
-			debug.SetGCPercent(gcPause.percent)
-		}
-	}
 }
 
 // decode fills the Go value rv points at from v, following the json tags of

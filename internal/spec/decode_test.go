@@ -3,7 +3,6 @@ package spec
 import (
 	"context"
 	"path/filepath"
-	"runtime/debug"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -36,25 +35,5 @@ func TestDecodeMatchesJSON(t *testing.T) {
 		if diff := cmp.Diff(viaJSON, direct, cmpopts.IgnoreUnexported(Platform{})); diff != "" {
 			t.Errorf("%s: decode differs from JSON (-json +decode):\n%s", dir, diff)
 		}
-	}
-}
-
-// TestPauseGC keeps the collector's setting through loads that overlap:
-// the last one to finish restores it, whatever the order.
-func TestPauseGC(t *testing.T) {
-	before := debug.SetGCPercent(123)
-	defer debug.SetGCPercent(before)
-	first := pauseGC()
-	second := pauseGC()
-	if got := debug.SetGCPercent(-1); got != -1 {
-		t.Fatalf("while paused: GC percent %d, want -1", got)
-	}
-	first()
-	if got := debug.SetGCPercent(-1); got != -1 {
-		t.Fatalf("with one decode left: GC percent %d, want -1", got)
-	}
-	second()
-	if got := debug.SetGCPercent(123); got != 123 {
-		t.Errorf("after both: GC percent %d, want 123", got)
 	}
 }

@@ -218,7 +218,7 @@ func (l *loader) load(ctx context.Context) (*Platform, error) {
 			err = json.Unmarshal(js, &raw)
 		}
 	} else {
-		err = decodeUncollected(v, &raw)
+		err = decodeValue(v, &raw)
 	}
 	if err != nil {
 		l.addCUE(err)
@@ -623,6 +623,10 @@ type posIndex struct {
 	files []*ast.File
 	rel   func(string) string
 	m     map[string]Position
+	// byPath remembers Pos's answers: a check asks the same few paths of
+	// every model once per rule and environment, and parsing a CUE path
+	// costs more than the lookup.
+	byPath sync.Map // string → Position
 }
 
 func (ix *posIndex) get() map[string]Position {
@@ -746,6 +750,15 @@ func (p *Platform) Pos(path string) Position {
 	if p.st == nil {
 		return Position{}
 	}
+	if pos, ok := p.st.byPath.Load(path); ok {
+		return pos.(Position)
+	}
+	pos := p.pos(path)
+	p.st.byPath.Store(path, pos)
+	return pos
+}
+
+func (p *Platform) pos(path string) Position {
 	cp := cue.ParsePath(path)
 	if cp.Err() != nil {
 		return Position{}

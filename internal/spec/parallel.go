@@ -2,8 +2,8 @@ package spec
 
 import (
 	"runtime"
-	"sync"
-	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // parallelMin is the number of like items, such as a platform's models or
@@ -23,15 +23,11 @@ func forEach(n int, f func(i int)) {
 		}
 		return
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			// Items are taken in order, so that the first are done first.
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				f(i)
-			}
-		})
+	var g errgroup.Group
+	g.SetLimit(workers)
+	// Items are started in order, so that the first are done first.
+	for i := range n {
+		g.Go(func() error { f(i); return nil })
 	}
-	wg.Wait()
+	_ = g.Wait() // f returns no error
 }

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/klauspost/compress/gzip"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/slipway-ml/slipway/internal/safefile"
 )
@@ -138,7 +139,7 @@ func runChunks(ctx context.Context, sp *splitter, first *chunk, opts Options, ne
 		work[w] = make(chan *chunk, 2)
 	}
 	var (
-		wg      sync.WaitGroup
+		g       errgroup.Group
 		rows    atomic.Int64
 		errMu   sync.Mutex
 		errIdx  = int(^uint(0) >> 1)
@@ -155,10 +156,10 @@ func runChunks(ctx context.Context, sp *splitter, first *chunk, opts Options, ne
 		}
 	}
 	for w := range work {
-		wg.Add(1)
 		parse := newParser(w)
-		go func() {
-			defer wg.Done()
+		// Not g's first-error cancellation: the earliest chunk's error
+		// must win, whichever worker meets its error first.
+		g.Go(func() error {
 			for c := range work[w] {
 				if int64(c.idx) > stopAt.Load() || ctx.Err() != nil {
 					sp.release(c)
@@ -171,7 +172,8 @@ func runChunks(ctx context.Context, sp *splitter, first *chunk, opts Options, ne
 				}
 				sp.release(c)
 			}
-		}()
+			return nil
+		})
 	}
 	feed := func(c *chunk) bool {
 		select {
@@ -200,7 +202,7 @@ func runChunks(ctx context.Context, sp *splitter, first *chunk, opts Options, ne
 	for _, ch := range work {
 		close(ch)
 	}
-	wg.Wait()
+	_ = g.Wait() // errors go through fail
 	if firstEr != nil {
 		return 0, firstEr
 	}
