@@ -152,6 +152,8 @@ type RecordReport struct {
 	statement *attest.Statement
 	// record is the statement of a record of another kind.
 	record *attest.RecordStatement
+	// digest is the record file's digest as the index lists it.
+	digest string
 }
 
 // IsRelease reports whether the record is a release record.
@@ -268,7 +270,7 @@ func Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 		if !inScope(r.Environment, r.Model) {
 			continue
 		}
-		rr := RecordReport{Path: r.Path, Seq: r.Seq, Kind: r.Kind, Name: r.Name, Environment: r.Environment, Model: r.Model, Version: r.Version, Revision: r.Revision}
+		rr := RecordReport{Path: r.Path, Seq: r.Seq, Kind: r.Kind, Name: r.Name, Environment: r.Environment, Model: r.Model, Version: r.Version, Revision: r.Revision, digest: r.Record}
 		if v, ok := c.seen[r.Path]; ok && r.OK {
 			rr.KeyID = v.keyID
 			rr.statement, rr.record = v.st, v.rec
