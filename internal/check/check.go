@@ -277,7 +277,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			u := policy.Unit{
 				Model: k.model, Environment: k.env, Phase: policy.PhaseCheck,
 				Approvals: c.o.Approvals, CodeOwners: c.codeOwners(m.Dir), Releases: c.releases(m, ledgerReleases, verdicts), Now: c.o.Now,
-				Rehearsals: rehearsals[k.model],
+				Rehearsals:   rehearsals[k.model],
 				ChangedFiles: changed, TrustRoot: trustRoot,
 				// A unit in scope was to be planned unless --no-plan.
 				PlanExpected: !c.o.NoPlan && !contextual[k],
