@@ -247,20 +247,28 @@ rollback_rehearsal_counts(h) if {
 	age <= ((rollback_rehearsal_days * 24) * 3600) * 1000000000
 }
 
+# rollback_rehearsals are the input's facts; an input document written
+# without them (null or missing) has none.
+default rollback_rehearsals := []
+
+rollback_rehearsals := hs if {
+	hs := input.rollback_rehearsals
+	is_array(hs)
+}
+
 rollback_rehearsed if {
-	some h in object.get(input, "rollback_rehearsals", [])
+	some h in rollback_rehearsals
 	rollback_rehearsal_counts(h)
 }
 
 rollback_rehearsal_gap := msg if {
-	count(object.get(input, "rollback_rehearsals", [])) == 0
+	count(rollback_rehearsals) == 0
 	msg := sprintf("no verified rollback of %s is in the ledger: rehearse strategy %q with slipway rollback in an environment that is not protected", [input.model.name, rollback_strategy])
 }
 
 rollback_rehearsal_gap := msg if {
-	hs := object.get(input, "rollback_rehearsals", [])
-	count(hs) > 0
-	h := hs[0]
+	count(rollback_rehearsals) > 0
+	h := rollback_rehearsals[0]
 	msg := sprintf("no successful rollback of %s with strategy %q in an environment that is not protected within %d days; the newest, %s, was %s with strategy %q in %s on %s", [input.model.name, rollback_strategy, rollback_rehearsal_days, h.record, h.outcome, h.strategy, h.environment, h.recorded_at])
 }
 

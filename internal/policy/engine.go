@@ -544,5 +544,8 @@ func ReadInput(b []byte) (Input, error) {
 	}
 	// The document may have been edited: find the placeholders again.
 	in.Placeholders = FindPlaceholders(in.Model)
+	if in.RollbackRehearsals == nil {
+		in.RollbackRehearsals = []Rehearsal{}
+	}
 	return in, nil
 }
