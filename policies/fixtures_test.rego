@@ -156,6 +156,15 @@ unit := {
 	"releases": {"staging": {"version": "1.4.0", "decision": "pass", "verified": true}},
 	"now": "2026-11-23T10:00:00Z",
 	"placeholders": [],
+	"rollback_rehearsals": [rehearsal],
+}
+
+# rehearsal is a verified rollback record that handover.rollback_tested
+# counts: successful, the model's strategy, staging, 22 days old.
+rehearsal := {
+	"environment": "staging", "protected": false, "strategy": "previous-version", "outcome": "succeeded",
+	"from": "1.4.0", "to": "1.3.0", "recorded_at": "2026-11-01T09:00:00Z",
+	"record": "releases/staging/credit-default/rollback/20261101T090000Z-3.intoto.json",
 }
 
 # with_patch returns unit with the JSON patch operations applied.

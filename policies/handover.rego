@@ -186,7 +186,12 @@ deny contains r if {
 
 # METADATA
 # title: Rollback tested
-# description: The rollback strategy was rehearsed (rollback.tested is true).
+# description: >-
+#   In a protected environment, the ledger holds a verified, successful
+#   rollback of this model with its current strategy, in an environment
+#   that is not protected, within policy.rollbackRehearsalDays (default 90)
+#   days: a rehearsal slipway rollback recorded and signed. rollback.tested
+#   and testedOn are ignored.
 # custom:
 #   id: handover.rollback_tested
 #   severity: deny
@@ -197,9 +202,74 @@ deny contains r if {
 #     - {framework: ISO/IEC 42001, id: A.6.2.5}
 #     - {framework: ISO/IEC 42001, id: A.6.2.6}
 deny contains r if {
-	object.get(input.model.handover, ["rollback", "tested"], false) != true
-	msg := sprintf("rollback strategy %q was not tested", [object.get(input.model.handover, ["rollback", "strategy"], "")])
-	r := lib.result("handover.rollback_tested", msg, "handover.rollback.tested")
+	input.environment.protected
+	not rollback_rehearsed
+	r := lib.result("handover.rollback_tested", rollback_rehearsal_gap, "handover.rollback.strategy")
+}
+
+# METADATA
+# title: Rollback rehearsal still to come
+# description: >-
+#   Outside protected environments a missing rollback rehearsal is reported,
+#   not denied: the rehearsal needs two releases of the model there to roll
+#   back between, and protected environments deny without it.
+# custom:
+#   id: handover.rollback_rehearsal_pending
+#   severity: warn
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 3}
+#     - {framework: NIST AI RMF, id: MANAGE 2.3}
+#     - {framework: ISO/IEC 42001, id: A.6.2.6}
+warn contains r if {
+	not input.environment.protected
+	not rollback_rehearsed
+	r := lib.result("handover.rollback_rehearsal_pending", rollback_rehearsal_gap, "handover.rollback.strategy")
+}
+
+rollback_strategy := object.get(input.model.handover, ["rollback", "strategy"], "")
+
+# A platform that sets no positive window gets the schema's default.
+default rollback_rehearsal_days := 90
+
+rollback_rehearsal_days := d if {
+	d := object.get(lib.policy, "rollbackRehearsalDays", 0)
+	d > 0
+}
+
+# A rehearsal counts when it succeeded with the model's current strategy in
+# an environment that is not protected, no more than the allowed days
+# before the evaluation time.
+rollback_rehearsal_counts(h) if {
+	h.outcome == "succeeded"
+	h.strategy == rollback_strategy
+	not h.protected
+	age := time.parse_rfc3339_ns(input.now) - time.parse_rfc3339_ns(h.recorded_at)
+	age <= ((rollback_rehearsal_days * 24) * 3600) * 1000000000
+}
+
+# rollback_rehearsals are the input's facts; an input document written
+# without them (null or missing) has none.
+default rollback_rehearsals := []
+
+rollback_rehearsals := hs if {
+	hs := input.rollback_rehearsals
+	is_array(hs)
+}
+
+rollback_rehearsed if {
+	some h in rollback_rehearsals
+	rollback_rehearsal_counts(h)
+}
+
+rollback_rehearsal_gap := msg if {
+	count(rollback_rehearsals) == 0
+	msg := sprintf("no verified rollback of %s is in the ledger: rehearse strategy %q with slipway rollback in an environment that is not protected", [input.model.name, rollback_strategy])
+}
+
+rollback_rehearsal_gap := msg if {
+	count(rollback_rehearsals) > 0
+	h := rollback_rehearsals[0]
+	msg := sprintf("no successful rollback of %s with strategy %q in an environment that is not protected within %d days; the newest, %s, was %s with strategy %q in %s on %s", [input.model.name, rollback_strategy, rollback_rehearsal_days, h.record, h.outcome, h.strategy, h.environment, h.recorded_at])
 }
 
 # METADATA

@@ -77,11 +77,55 @@ test_error_types if {
 	only(doc, "handover.error_types")
 }
 
-test_rollback_untested if {
-	doc := fx.with_patch([{"op": "replace", "path": "/model/handover/rollback/tested", "value": false}])
+test_rollback_declared_tested_is_ignored if {
+	doc := fx.with_patch([
+		{"op": "replace", "path": "/rollback_rehearsals", "value": []},
+		{"op": "replace", "path": "/model/handover/rollback/tested", "value": true},
+	])
 	some r in handover.deny with input as doc
-	r.field == "handover.rollback.tested"
+	r.field == "handover.rollback.strategy"
+	r.msg == "no verified rollback of credit-default is in the ledger: rehearse strategy \"previous-version\" with slipway rollback in an environment that is not protected"
 	only(doc, "handover.rollback_tested")
+}
+
+rehearsal_cases := {
+	"failed": {"op": "replace", "path": "/rollback_rehearsals/0/outcome", "value": "failed"},
+	"other strategy": {"op": "replace", "path": "/rollback_rehearsals/0/strategy", "value": "blue-green"},
+	"protected environment": {"op": "replace", "path": "/rollback_rehearsals/0/protected", "value": true},
+	"too old": {"op": "replace", "path": "/rollback_rehearsals/0/recorded_at", "value": "2026-08-24T09:59:59Z"},
+}
+
+test_rollback_rehearsal_not_counted if {
+	every op in rehearsal_cases {
+		only(fx.with_patch([op]), "handover.rollback_tested")
+	}
+}
+
+test_rollback_rehearsal_message if {
+	doc := fx.with_patch([rehearsal_cases["other strategy"]])
+	some r in handover.deny with input as doc
+	r.msg == "no successful rollback of credit-default with strategy \"previous-version\" in an environment that is not protected within 90 days; the newest, releases/staging/credit-default/rollback/20261101T090000Z-3.intoto.json, was succeeded with strategy \"blue-green\" in staging on 2026-11-01T09:00:00Z"
+}
+
+test_rollback_rehearsal_days_from_policy if {
+	old := fx.with_patch([{"op": "replace", "path": "/rollback_rehearsals/0/recorded_at", "value": "2026-06-01T00:00:00Z"}])
+	only(old, "handover.rollback_tested")
+	count(handover.deny) == 0 with input as old with input.platform.policy.rollbackRehearsalDays as 200
+}
+
+test_rollback_rehearsal_exactly_at_the_limit if {
+	# 90 days before now (2026-11-23T10:00:00Z) still counts.
+	doc := fx.with_patch([{"op": "replace", "path": "/rollback_rehearsals/0/recorded_at", "value": "2026-08-25T10:00:00Z"}])
+	count(handover.deny) == 0 with input as doc
+}
+
+test_rollback_rehearsal_pending_warns_outside_protected if {
+	doc := fx.with_patch([
+		{"op": "replace", "path": "/rollback_rehearsals", "value": []},
+		{"op": "replace", "path": "/environment", "value": fx.staging},
+	])
+	count(handover.deny) == 0 with input as doc
+	ids(handover.warn) == {"handover.rollback_rehearsal_pending"} with input as doc
 }
 
 test_acceptance_missing if {

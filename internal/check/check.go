@@ -30,6 +30,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/reconcile"
 	"github.com/slipway-ml/slipway/internal/redact"
 	"github.com/slipway-ml/slipway/internal/release"
+	"github.com/slipway-ml/slipway/internal/rollback"
 	"github.com/slipway-ml/slipway/internal/spec"
 	"github.com/slipway-ml/slipway/internal/terraform"
 )
@@ -271,6 +272,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 	}
 	evidence := c.readEvidence(all)
 	ledgerReleases := c.ledgerReleases()
+	rehearsals := c.rehearsals(ctx)
 
 	// Units are judged environment by environment in promotion order, so
 	// that a unit in an environment with `after` can see whether the same
@@ -313,6 +315,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			u := policy.Unit{
 				Model: k.model, Environment: k.env, Phase: c.phase(),
 				Approvals: c.o.Approvals, CodeOwners: c.codeOwners(m.Dir), Releases: c.releases(m, ledgerReleases, verdicts), Now: c.o.Now,
+				Rehearsals:   rehearsals[k.model],
 				ChangedFiles: changed, TrustRoot: trustRoot,
 				// A unit in scope was to be planned unless --no-plan.
 				PlanExpected: !c.o.NoPlan && !contextual[k],
@@ -606,6 +609,23 @@ func (c *checker) releases(m spec.Model, fromLedger map[unitKey]policy.Release, 
 	return out
 }
 
+// rehearsals reads the verified rollback records of every model, the
+// facts handover.rollback_tested judges. The ledger is verified with the
+// platform's signing.trustedKeys; a change to them is release.trust_changed's
+// business. A ledger that cannot be read or verified gives no facts, which
+// the policy reads as "not rehearsed".
+func (c *checker) rehearsals(ctx context.Context) map[string][]policy.Rehearsal {
+	keys, err := release.TrustedKeys(c.p)
+	if err == nil {
+		var out map[string][]policy.Rehearsal
+		if out, err = rollback.Rehearsals(ctx, c.p, keys, c.o.Now); err == nil {
+			return out
+		}
+	}
+	c.o.Log.Warn("release ledger unverifiable; no rollback rehearsal is counted", "err", err)
+	return nil
+}
+
 // ledgerReleases reads the last recorded release of every model in every
 // environment; a repository without a ledger has none.
 func (c *checker) ledgerReleases() map[unitKey]policy.Release {
@@ -618,6 +638,9 @@ func (c *checker) ledgerReleases() map[unitKey]policy.Release {
 		return out
 	}
 	for _, e := range entries {
+		if !e.IsRelease() {
+			continue
+		}
 		out[unitKey{e.Model, e.Environment}] = policy.Release{Version: e.Version, Decision: "pass", Verified: false}
 	}
 	return out

@@ -140,6 +140,7 @@ func newRootCmd(o *options) *cobra.Command {
 		newCheckCmd(o), newPolicyCmd(o),
 		newEvaluateCmd(o),
 		newReportCmd(o),
+		newRollbackCmd(o),
 	)
 	return root
 }

@@ -35,10 +35,14 @@ Every problem is reported with its file, line, column and field.`,
 				return err
 			}
 			s := summarize(p)
+			s.Warnings = p.Warnings()
 			if format == "json" {
 				return writeJSON(o.stdout, s)
 			}
 			printSummary(o.stdout, s)
+			for _, w := range s.Warnings {
+				fmt.Fprintf(o.stderr, "warning: %s\n", w)
+			}
 			return nil
 		},
 	}
@@ -61,6 +65,8 @@ type validateResult struct {
 	ByKind       map[string]int `json:"modelsByKind,omitempty"`
 	Files        int            `json:"files"`
 	Problems     spec.Errors    `json:"problems,omitempty"`
+	// Warnings are fields that are accepted but ignored.
+	Warnings []spec.Problem `json:"warnings,omitempty"`
 }
 
 func summarize(p *spec.Platform) validateResult {

@@ -494,6 +494,7 @@ func (c *valueCache) input(in Input) (ast.Object, error) {
 		{"changed_files", in.ChangedFiles}, {"approvals", in.Approvals}, {"code_owners", in.CodeOwners}, {"trust_root", in.TrustRoot},
 		{"waivers", in.Waivers},
 		{"releases", in.Releases}, {"now", in.Now}, {"placeholders", in.Placeholders},
+		{"rollback_rehearsals", in.RollbackRehearsals},
 	}
 	terms := make([][2]*ast.Term, 0, len(parts))
 	for _, p := range parts {
@@ -551,5 +552,8 @@ func ReadInput(b []byte) (Input, error) {
 	}
 	// The document may have been edited: find the placeholders again.
 	in.Placeholders = FindPlaceholders(in.Model)
+	if in.RollbackRehearsals == nil {
+		in.RollbackRehearsals = []Rehearsal{}
+	}
 	return in, nil
 }

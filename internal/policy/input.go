@@ -70,6 +70,9 @@ type Input struct {
 	// NewInput and ReadInput fill them in: finding them in Go is far
 	// cheaper than walking the spec in Rego for every unit.
 	Placeholders []string `json:"placeholders"`
+	// RollbackRehearsals are the model's rollback records that verified in
+	// the ledger, newest first: the facts handover.rollback_tested judges.
+	RollbackRehearsals []Rehearsal `json:"rollback_rehearsals"`
 
 	// waiverPos are the spec positions of Waivers, which do not marshal.
 	waiverPos []spec.Position
@@ -137,6 +140,24 @@ type Unit struct {
 	TrustRoot *TrustRoot
 	Releases  map[string]Release
 	Now       time.Time
+	// Rehearsals are the model's verified rollback records.
+	Rehearsals []Rehearsal
+}
+
+// Rehearsal is one verified rollback record of a model, as the policy
+// input carries it: Slipway checked its signature and its place in the
+// ledger; whether it counts as a rehearsal is the policy's decision.
+type Rehearsal struct {
+	Environment string `json:"environment"`
+	// Protected is whether the environment is protected in the specs now.
+	Protected bool   `json:"protected"`
+	Strategy  string `json:"strategy"`
+	Outcome   string `json:"outcome"`
+	From      string `json:"from"`
+	To        string `json:"to"`
+	// RecordedAt is when the record was signed, RFC 3339.
+	RecordedAt string `json:"recorded_at"`
+	Record     string `json:"record"`
 }
 
 // NewInput builds the input document of one unit from the loaded platform.
@@ -164,6 +185,11 @@ func NewInput(p *spec.Platform, u Unit) Input {
 		Waivers:      []spec.Waiver{},
 		Releases:     u.Releases,
 		Now:          u.Now.UTC().Format(time.RFC3339),
+
+		RollbackRehearsals: u.Rehearsals,
+	}
+	if in.RollbackRehearsals == nil {
+		in.RollbackRehearsals = []Rehearsal{}
 	}
 	if in.Phase == "" {
 		in.Phase = PhaseCheck

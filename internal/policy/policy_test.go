@@ -334,7 +334,7 @@ func TestSplitField(t *testing.T) {
 
 func TestWaivers(t *testing.T) {
 	e := newEngine(t, "")
-	base := patch(t, fixture(t), "/model/handover/rollback/tested", false)
+	base := patch(t, fixture(t), "/rollback_rehearsals", []any{})
 	waiver := func(approver, expires string) Input {
 		in := base
 		in.Waivers = []spec.Waiver{{Rule: "handover.rollback_tested", Model: "credit-default", Environment: "production",

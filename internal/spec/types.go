@@ -33,6 +33,9 @@ type PolicyDefaults struct {
 	// Timeout bounds the policy evaluation of one unit, a Go duration
 	// such as "10s"; running past it is a policy.error denial.
 	Timeout string `json:"timeout"`
+	// RollbackRehearsalDays is how recent a rollback rehearsal must be for
+	// handover.rollback_tested.
+	RollbackRehearsalDays int `json:"rollbackRehearsalDays"`
 	// SecurityOwners are GitHub logins and @org/team teams whose approval
 	// lifts release.trust_changed.
 	SecurityOwners []string `json:"securityOwners"`
@@ -349,10 +352,12 @@ type ErrorType struct {
 	Action      string `json:"action"`
 }
 
-// Rollback is how a bad release is undone and whether that was rehearsed.
+// Rollback is how a bad release is undone. Whether it was rehearsed is
+// read from the ledger's rollback records; Tested and TestedOn are only
+// declared, so they are ignored (Warnings says so).
 type Rollback struct {
 	Strategy string `json:"strategy"`
-	Tested   bool   `json:"tested"`
+	Tested   bool   `json:"tested,omitempty"`
 	TestedOn string `json:"testedOn,omitempty"`
 }
 

@@ -1,0 +1,24 @@
+package spec
+
+import "fmt"
+
+// Warnings lists what in a valid platform is accepted but ignored, with
+// what replaced it; slipway validate prints them.
+func (p *Platform) Warnings() []Problem {
+	var out []Problem
+	for _, name := range p.ModelNames() {
+		r := p.Models[name].Handover.Rollback
+		for _, f := range []struct {
+			field string
+			set   bool
+		}{{"tested", r.Tested}, {"testedOn", r.TestedOn != ""}} {
+			if !f.set {
+				continue
+			}
+			path := fmt.Sprintf("models.%q.handover.rollback.%s", name, f.field)
+			out = append(out, Problem{Pos: p.Pos(path), Path: path,
+				Message: "ignored: handover.rollback_tested reads rollback rehearsals from the verified ledger instead (run slipway rollback in an environment that is not protected)"})
+		}
+	}
+	return out
+}
