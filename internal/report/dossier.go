@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/slipway-ml/slipway/internal/attest"
+	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/metrics"
 	"github.com/slipway-ml/slipway/internal/policy"
 	qualitypkg "github.com/slipway-ml/slipway/internal/quality"
@@ -77,7 +78,7 @@ func (b *builder) dossier(name string, recs []*record) *dossier {
 
 	var evMatch string
 	if d.ref != nil && d.ref.st.Predicate.Evidence != nil {
-		d.ev, evMatch = readEvidence(b.p.Root, d.ref.st.Predicate.Evidence)
+		d.ev, evMatch = readEvidence(b.p.Root, &d.ref.st.Predicate)
 	}
 	if d.ev != nil {
 		d.ciNote = b.intervals(d)
@@ -108,7 +109,48 @@ func (b *builder) dossier(name string, recs []*record) *dossier {
 		}
 	}
 	d.Gaps = b.gaps(d, evMatch)
+	d.Earlier = b.earlier(d)
 	return d
+}
+
+// earlier is the per-group evidence of every other verified release in
+// scope that keeps an evidence bundle, read from the bundle: an older
+// release's figures stay in the report after later checks replaced the
+// work dir, and on a fresh clone.
+func (b *builder) earlier(d *dossier) []ReleaseEvidence {
+	out := []ReleaseEvidence{}
+	for i := len(d.history) - 1; i >= 0; i-- {
+		r := d.history[i]
+		if r == d.ref || !r.verified() || r.lite.Bundle.Blob(attest.BlobEvidence) == "" {
+			continue
+		}
+		re := ReleaseEvidence{Environment: r.row.Environment, Version: r.row.Version, Record: r.row.Record, ReleasedAt: r.row.ReleasedAt}
+		if err := b.full(r); err != nil {
+			re.Problem = err.Error()
+			out = append(out, re)
+			continue
+		}
+		e := &dossier{ref: r, current: map[string]*record{}}
+		e.Model = d.Model
+		if m, err := signedModel(r.st); err == nil {
+			e.model = m
+		}
+		var match string
+		e.ev, match = readEvidence(b.p.Root, &r.st.Predicate)
+		re.Evidence = match
+		if e.ev == nil || e.model == nil {
+			blob, _ := ledger.BlobPath(r.st.Predicate.Bundle.Blob(attest.BlobEvidence))
+			re.Problem = fmt.Sprintf("evidence bundle blob %s is %s", blob, strings.TrimPrefix(match, "blob "))
+			out = append(out, re)
+			continue
+		}
+		l := b.lineage(e, match)
+		re.Sources, re.Drift = l.Sources, l.Drift
+		re.Fairness = b.fairnessSection(e)
+		re.Tests = b.tests(e)
+		out = append(out, re)
+	}
+	return out
 }
 
 // lineage lists the data sources the model names and the files its
@@ -167,9 +209,17 @@ func (b *builder) lineage(d *dossier, evMatch string) Lineage {
 	if d.model.Evaluation.Data != "" {
 		add(d.model.Evaluation.Data, "evaluation")
 	}
+	// The data sources' owner, classification and PII as released, from
+	// the bundle; the spec as it is now only for releases without one.
+	sources, srcFrom := b.p.DataSources, SourceSpec
+	if d.ref != nil {
+		if s := signedSources(b.p.Root, &d.ref.st.Predicate); s != nil {
+			sources, srcFrom = s, SourceSigned
+		}
+	}
 	for _, n := range names {
-		row := DataSourceRow{Name: n, Roles: roles[n], PII: []string{}, Quality: []QualityCheck{}, Source: SourceSpec}
-		ds, ok := b.p.DataSources[n]
+		row := DataSourceRow{Name: n, Roles: roles[n], PII: []string{}, Quality: []QualityCheck{}, Source: srcFrom}
+		ds, ok := sources[n]
 		if ok {
 			row.Owner, row.Classification, row.PII, row.Version, row.Snapshot = ds.Owner, ds.Classification, nonNil(ds.PII), ds.Version, ds.Snapshot
 		}
@@ -722,6 +772,9 @@ func (b *builder) gaps(d *dossier, evMatch string) []string {
 		out = append(out, "the evidence summary the release pins is not at hand; figures beyond the signed headline cannot be recomputed")
 	case matchChanged:
 		out = append(out, "the evidence summary at hand differs from the one the release pins; it is not used")
+	case matchBlobMissing, matchBlobChanged:
+		blob, _ := ledger.BlobPath(d.ref.st.Predicate.Bundle.Blob(attest.BlobEvidence))
+		out = append(out, fmt.Sprintf("the evidence bundle's summary %s is %s: run slipway verify; its figures are not shown", blob, strings.TrimPrefix(evMatch, "blob ")))
 	}
 	if d.Fairness != nil && d.Fairness.Missing != "" {
 		out = append(out, "no fairness evidence: "+d.Fairness.Missing)

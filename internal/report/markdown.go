@@ -396,25 +396,7 @@ func (m *mdWriter) dossier(d Dossier) {
 		rows = append(rows, []string{md(s.Name), md(strings.Join(s.Roles, ", ")), md(s.Owner), md(s.Classification), md(orNone(s.PII)), code(s.Version), md(s.Snapshot), code(s.SnapshotSHA256), rowsText(s.Rows), md(s.Source)})
 	}
 	m.table([]string{"Source", "Role", "Owner", "Classification", "PII", "Version", "Snapshot", "Snapshot sha256", "Rows", "Source"}, rows)
-	rows = nil
-	for _, s := range d.Lineage.Sources {
-		for _, q := range s.Quality {
-			rows = append(rows, []string{md(s.Name), md(q.Check), md(q.Column), fp(q.Value), md(q.Bound), okMark(q.OK), md(q.Detail), md(s.QualitySource)})
-		}
-	}
-	if len(rows) > 0 {
-		m.p("Data quality:\n")
-		m.table([]string{"Source", "Check", "Column", "Value", "Bound", "Result", "Detail", "Source"}, rows)
-	}
-	rows = nil
-	for _, r := range d.Lineage.Drift {
-		rows = append(rows, []string{md(r.Feature), fp(r.PSI), fp(r.KS), fp(r.KSPValue), md(r.Metric), fp(r.Threshold), passMark(r.Pass), md(r.Source)})
-	}
-	if len(rows) > 0 {
-		dr := d.Lineage.Drift[0]
-		m.p("Drift from %s to %s:\n", code(dr.Reference), code(dr.Current))
-		m.table([]string{"Feature", "PSI", "KS", "KS p-value", "Judged by", "Threshold", "Result", "Source"}, rows)
-	}
+	m.qualityDrift(d.Lineage.Sources, d.Lineage.Drift)
 	rows = nil
 	if e := d.Lineage.EvidenceSummary; e != nil {
 		rows = append(rows, []string{code(e.Path) + " (evidence summary)", code(e.SHA256), matchMark(e.Match)})
@@ -443,55 +425,12 @@ func (m *mdWriter) dossier(d Dossier) {
 	}
 
 	m.p("### Fairness\n")
-	if f := d.Fairness; f != nil && f.Missing != "" {
-		m.p("❌ **No fairness evidence**: %s.\n", md(f.Missing))
-	} else if f != nil && f.Unavailable != "" {
-		m.p("_%s._\n", md(f.Unavailable))
-	} else if f != nil {
-		for _, a := range f.Attributes {
-			m.p("**%s** (reference group %s)\n", md(a.Name), md(a.Reference))
-			rows = nil
-			for _, g := range a.Groups {
-				rows = append(rows, []string{md(g.Group), fmt.Sprint(g.Count), fp(g.SelectionRate), ci(g.SelectionCI), fp(g.TPR), ci(g.TPRCI), fp(g.FPR), ci(g.FPRCI)})
-			}
-			m.table([]string{"Group", "Count", "Selection rate", "95% CI", "TPR", "95% CI", "FPR", "95% CI"}, rows)
-			rows = nil
-			for _, r := range a.Metrics {
-				rows = append(rows, metricRow(r, false))
-			}
-			m.table([]string{"Metric", "Value", "95% CI", "Threshold", "Result", "Source"}, rows)
-			for _, c := range a.Charts {
-				if c.Threshold != nil {
-					m.p("- %s: threshold line at %s (%s)", md(c.Title), num(*c.Threshold), md(c.ThresholdLabel))
-				}
-			}
-			m.p("")
-		}
-		if len(f.Excluded) > 0 {
-			rows = nil
-			for _, g := range f.Excluded {
-				rows = append(rows, []string{md(g.Attribute), md(g.Group), fmt.Sprint(g.Count), md(g.Reason)})
-			}
-			m.p("Groups left out of the fairness aggregates:\n")
-			m.table([]string{"Attribute", "Group", "Count", "Reason"}, rows)
-		}
-		m.p("Source: %s.\n", md(f.Source))
-		if f.CINote != "" {
-			m.p("Confidence intervals: %s.\n", md(f.CINote))
-		}
-	}
+	m.fairness(d.Fairness)
 
 	m.p("### Tests\n")
-	if t := d.Tests; t != nil {
-		rows = nil
-		for _, s := range t.Suites {
-			rows = append(rows, []string{md(s.Name), fmt.Sprint(s.Required), fmt.Sprint(s.Tests), fmt.Sprint(s.Failures), fmt.Sprint(s.Errors), fmt.Sprint(s.Skipped), okMark(s.Passed)})
-		}
-		m.table([]string{"Suite", "Required", "Tests", "Failures", "Errors", "Skipped", "Result"}, rows)
-		m.p("Total %d tests, %d failures, %d errors, %d skipped. Source: %s.\n", t.Tests, t.Failures, t.Errors, t.Skipped, md(t.Source))
-	} else {
-		m.p("_No test evidence at hand with its signed digest._\n")
-	}
+	m.tests(d.Tests)
+
+	m.earlier(d.Earlier)
 
 	m.p("### Handover checklist\n")
 	rows = nil
@@ -543,6 +482,103 @@ func (m *mdWriter) dossier(d Dossier) {
 	}
 }
 
+func (m *mdWriter) qualityDrift(sources []DataSourceRow, drift []DriftRow) {
+	var rows [][]string
+	for _, s := range sources {
+		for _, q := range s.Quality {
+			rows = append(rows, []string{md(s.Name), md(q.Check), md(q.Column), fp(q.Value), md(q.Bound), okMark(q.OK), md(q.Detail), md(s.QualitySource)})
+		}
+	}
+	if len(rows) > 0 {
+		m.p("Data quality:\n")
+		m.table([]string{"Source", "Check", "Column", "Value", "Bound", "Result", "Detail", "Source"}, rows)
+	}
+	rows = nil
+	for _, r := range drift {
+		rows = append(rows, []string{md(r.Feature), fp(r.PSI), fp(r.KS), fp(r.KSPValue), md(r.Metric), fp(r.Threshold), passMark(r.Pass), md(r.Source)})
+	}
+	if len(rows) > 0 {
+		dr := drift[0]
+		m.p("Drift from %s to %s:\n", code(dr.Reference), code(dr.Current))
+		m.table([]string{"Feature", "PSI", "KS", "KS p-value", "Judged by", "Threshold", "Result", "Source"}, rows)
+	}
+}
+
+func (m *mdWriter) fairness(f *FairnessSection) {
+	var rows [][]string
+	if f != nil && f.Missing != "" {
+		m.p("❌ **No fairness evidence**: %s.\n", md(f.Missing))
+	} else if f != nil && f.Unavailable != "" {
+		m.p("_%s._\n", md(f.Unavailable))
+	} else if f != nil {
+		for _, a := range f.Attributes {
+			m.p("**%s** (reference group %s)\n", md(a.Name), md(a.Reference))
+			rows = nil
+			for _, g := range a.Groups {
+				rows = append(rows, []string{md(g.Group), fmt.Sprint(g.Count), fp(g.SelectionRate), ci(g.SelectionCI), fp(g.TPR), ci(g.TPRCI), fp(g.FPR), ci(g.FPRCI)})
+			}
+			m.table([]string{"Group", "Count", "Selection rate", "95% CI", "TPR", "95% CI", "FPR", "95% CI"}, rows)
+			rows = nil
+			for _, r := range a.Metrics {
+				rows = append(rows, metricRow(r, false))
+			}
+			m.table([]string{"Metric", "Value", "95% CI", "Threshold", "Result", "Source"}, rows)
+			for _, c := range a.Charts {
+				if c.Threshold != nil {
+					m.p("- %s: threshold line at %s (%s)", md(c.Title), num(*c.Threshold), md(c.ThresholdLabel))
+				}
+			}
+			m.p("")
+		}
+		if len(f.Excluded) > 0 {
+			rows = nil
+			for _, g := range f.Excluded {
+				rows = append(rows, []string{md(g.Attribute), md(g.Group), fmt.Sprint(g.Count), md(g.Reason)})
+			}
+			m.p("Groups left out of the fairness aggregates:\n")
+			m.table([]string{"Attribute", "Group", "Count", "Reason"}, rows)
+		}
+		m.p("Source: %s.\n", md(f.Source))
+		if f.CINote != "" {
+			m.p("Confidence intervals: %s.\n", md(f.CINote))
+		}
+	}
+}
+
+func (m *mdWriter) tests(t *Tests) {
+	if t != nil {
+		var rows [][]string
+		for _, s := range t.Suites {
+			rows = append(rows, []string{md(s.Name), fmt.Sprint(s.Required), fmt.Sprint(s.Tests), fmt.Sprint(s.Failures), fmt.Sprint(s.Errors), fmt.Sprint(s.Skipped), okMark(s.Passed)})
+		}
+		m.table([]string{"Suite", "Required", "Tests", "Failures", "Errors", "Skipped", "Result"}, rows)
+		m.p("Total %d tests, %d failures, %d errors, %d skipped. Source: %s.\n", t.Tests, t.Failures, t.Errors, t.Skipped, md(t.Source))
+	} else {
+		m.p("_No test evidence at hand with its signed digest._\n")
+	}
+}
+
+// earlier shows the bundled evidence of the model's other releases.
+func (m *mdWriter) earlier(es []ReleaseEvidence) {
+	if len(es) == 0 {
+		return
+	}
+	m.p("### Evidence of earlier releases\n")
+	m.p("_Read from each release's evidence bundle (releases/blobs), the digests its signed record pins._\n")
+	for _, e := range es {
+		m.p("#### %s %s in %s, %s\n", code(e.Record), md(e.Version), md(e.Environment), md(e.ReleasedAt))
+		if e.Problem != "" {
+			m.p("❌ %s.\n", md(e.Problem))
+			continue
+		}
+		m.qualityDrift(e.Sources, e.Drift)
+		m.p("Fairness:\n")
+		m.fairness(e.Fairness)
+		m.p("Tests:\n")
+		m.tests(e.Tests)
+	}
+}
+
 func rowsText(n *int64) string {
 	if n == nil {
 		return ""
@@ -561,6 +597,12 @@ func matchMark(m string) string {
 	switch m {
 	case matchOK:
 		return "✅ same digest"
+	case matchBundled:
+		return "✅ in the release's bundle, digest checked"
+	case matchBlobMissing:
+		return "❌ bundle blob MISSING"
+	case matchBlobChanged:
+		return "❌ bundle blob EDITED"
 	case matchChanged:
 		return "❌ CHANGED"
 	}

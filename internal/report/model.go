@@ -238,18 +238,21 @@ type Dossier struct {
 	Identity string `json:"identity_source"`
 	// Reference is the verified release the dossier's figures come from:
 	// the newest in the furthest environment of the scope.
-	Reference      *ReleaseRow      `json:"reference"`
-	Releases       []ReleaseRow     `json:"releases"`
-	Lineage        Lineage          `json:"lineage"`
-	Evaluation     *Evaluation      `json:"evaluation"`
-	Fairness       *FairnessSection `json:"fairness"`
-	Tests          *Tests           `json:"tests"`
-	Handover       []ChecklistItem  `json:"handover"`
-	Results        []PolicyResult   `json:"results"`
-	Waivers        []WaiverRow      `json:"waivers"`
-	Approvals      []ApprovalRow    `json:"approvals"`
-	Signatures     []SignatureRow   `json:"signatures"`
-	Infrastructure []InfraRow       `json:"infrastructure"`
+	Reference  *ReleaseRow      `json:"reference"`
+	Releases   []ReleaseRow     `json:"releases"`
+	Lineage    Lineage          `json:"lineage"`
+	Evaluation *Evaluation      `json:"evaluation"`
+	Fairness   *FairnessSection `json:"fairness"`
+	Tests      *Tests           `json:"tests"`
+	// Earlier is the evidence of the model's other verified releases in
+	// scope, read from their evidence bundles, newest first.
+	Earlier        []ReleaseEvidence `json:"earlier_evidence"`
+	Handover       []ChecklistItem   `json:"handover"`
+	Results        []PolicyResult    `json:"results"`
+	Waivers        []WaiverRow       `json:"waivers"`
+	Approvals      []ApprovalRow     `json:"approvals"`
+	Signatures     []SignatureRow    `json:"signatures"`
+	Infrastructure []InfraRow        `json:"infrastructure"`
 	// Gaps are the model's problems in plain words.
 	Gaps []string `json:"gaps"`
 
@@ -306,7 +309,8 @@ type InputRow struct {
 	Path   string `json:"path"`
 	SHA256 string `json:"sha256"`
 	// Match says whether the file at hand has the signed digest:
-	// "match", "changed" or "missing".
+	// "match", "changed" or "missing"; for an evidence summary kept in
+	// the release's bundle, "bundled", "blob missing" or "blob changed".
 	Match string `json:"match"`
 }
 
@@ -497,4 +501,21 @@ type InfraRow struct {
 	PlanSHA256  string `json:"plan_sha256"`
 	Rendered    string `json:"rendered,omitempty"`
 	Source      string `json:"source"`
+}
+
+// ReleaseEvidence is the per-group evidence of one release other than the
+// reference, read from its evidence bundle.
+type ReleaseEvidence struct {
+	Environment string `json:"environment"`
+	Version     string `json:"version"`
+	Record      string `json:"record"`
+	ReleasedAt  string `json:"released_at"`
+	// Evidence is how the summary was read (bundled, or the blob's
+	// problem).
+	Evidence string           `json:"evidence"`
+	Problem  string           `json:"problem,omitempty"`
+	Sources  []DataSourceRow  `json:"sources,omitempty"`
+	Drift    []DriftRow       `json:"drift,omitempty"`
+	Fairness *FairnessSection `json:"fairness,omitempty"`
+	Tests    *Tests           `json:"tests,omitempty"`
 }

@@ -44,7 +44,7 @@ var descriptions = map[string]string{
 var enums = map[string][]string{
 	"CoverageCell.status": {StatusCovered, StatusException, StatusGap},
 	"WaiverRow.status":    {WaiverActive, WaiverExpiring, WaiverExpired, WaiverUnapproved},
-	"InputRow.match":      {matchOK, matchChanged, matchMissing},
+	"InputRow.match":      {matchOK, matchChanged, matchMissing, matchBundled, matchBlobMissing, matchBlobChanged},
 }
 
 // jsonSchema generates the schema of the Report type.
