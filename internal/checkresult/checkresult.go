@@ -38,6 +38,11 @@ const (
 	Pass   Outcome = "pass"
 )
 
+// NotApplicable is the outcome of a rule that applies to the unit but
+// found nothing to judge (a Rego pack's not_applicable set names it): it
+// neither denies nor passes, and evidences no control.
+const NotApplicable Outcome = "not_applicable"
+
 // Severity is what a rule's finding does to a unit: deny blocks, warn
 // reports.
 type Severity string

@@ -32,16 +32,19 @@ var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return fmt.Sprintf("%+.4f", *d)
 	},
-	"rows":     rowsText,
-	"ok":       okMark,
-	"match":    matchMark,
-	"status":   func(s string) template.HTML { return htmlMark(statusMark(s)) },
-	"outcome":  func(s string) template.HTML { return htmlMark(outcomeMark(s)) },
-	"waiver":   func(s string) template.HTML { return htmlMark(waiverMark(s)) },
-	"verified": func(ok bool) template.HTML { return htmlMark(verifiedMark(ok)) },
-	"yes":      func(ok bool) template.HTML { return htmlMark(yesNo(ok)) },
-	"controls": controlsText,
-	"results":  resultsText,
+	"rows":         rowsText,
+	"ok":           okMark,
+	"match":        matchMark,
+	"status":       func(s string) template.HTML { return htmlMark(statusMark(s)) },
+	"coverageRule": func() string { return coverageRule },
+	"counting":     countingRules,
+	"mappings":     mappingRows,
+	"outcome":      func(s string) template.HTML { return htmlMark(outcomeMark(s)) },
+	"waiver":       func(s string) template.HTML { return htmlMark(waiverMark(s)) },
+	"verified":     func(ok bool) template.HTML { return htmlMark(verifiedMark(ok)) },
+	"yes":          func(ok bool) template.HTML { return htmlMark(yesNo(ok)) },
+	"controls":     controlsText,
+	"results":      resultsText,
 	"day": func(s string) string {
 		if len(s) >= 10 {
 			return s[:10]
@@ -256,11 +259,15 @@ func coverageRows(f Framework) template.HTML {
 			}
 			b.WriteString(`<tr class="` + class + `"><td><b>` + esc(it.ID) + "</b></td><td>" + string(htmlMark(statusMark(c.Status))) +
 				"</td><td>" + esc(resultsText(c.Results, it.Detail)) + "</td><td>")
+			// Each digest sits beside what it is the digest of.
 			if c.Record != "" {
-				b.WriteString("<code>" + esc(c.Record) + "</code>")
+				b.WriteString("record <code>" + esc(c.Record) + "</code>")
+				if c.RecordDigest != "" {
+					b.WriteString(" <code>" + esc(c.RecordDigest) + "</code>")
+				}
 			}
 			if c.Evidence != "" {
-				b.WriteString("<br><code>" + esc(c.Evidence) + "</code>")
+				b.WriteString("<br>evidence summary <code>" + esc(c.Evidence) + "</code>")
 			}
 			b.WriteString("</td><td>" + esc(c.Note) + "</td></tr>\n")
 		}
@@ -330,4 +337,20 @@ func releaseRows(rs []ReleaseRow, withModel bool) template.HTML {
 		b.WriteString("</td></tr>\n")
 	}
 	return template.HTML(b.String())
+}
+
+type mappingRow struct {
+	Item string
+	Mapping
+}
+
+// mappingRows flattens a framework's mappings for its table.
+func mappingRows(f Framework) []mappingRow {
+	var out []mappingRow
+	for _, it := range f.Items {
+		for _, m := range it.Mappings {
+			out = append(out, mappingRow{Item: it.ID, Mapping: m})
+		}
+	}
+	return out
 }

@@ -76,6 +76,8 @@ func statusMark(s string) string {
 		return "✅ covered"
 	case StatusException:
 		return "⚠️ exception"
+	case StatusNotApplicable:
+		return "n/a"
 	}
 	return "❌ gap"
 }
@@ -230,10 +232,11 @@ func (r *Report) Markdown(w io.Writer) error {
 	m.releaseTable(r.Failed, true)
 
 	m.p("## Control coverage\n")
-	m.p("Which rule serves which control comes from the rules' metadata; a control is covered when a rule serving it passed in the model's verified release (the newest in the furthest environment in scope).\n")
+	m.p("%s\n", md(coverageRule))
 	for _, f := range r.Coverage {
 		m.p("### %s\n", md(f.Title))
 		m.coverageMatrix(f, len(r.Models))
+		m.mappingTable(f)
 	}
 
 	if err := m.w.Flush(); err != nil {
@@ -323,10 +326,10 @@ func (m *mdWriter) coverageMatrix(f Framework, models int) {
 				}
 				row = append(row, statusMark(c.Status))
 			}
-			row = append(row, md(orNone(it.Rules)))
+			row = append(row, md(orNone(countingRules(it))))
 			rows = append(rows, row)
 		}
-		m.table(append(head, "Rules (from metadata)"), rows)
+		m.table(append(head, "Rules that can carry it"), rows)
 		return
 	}
 	// Many models: one row per model listing its gaps.
@@ -632,12 +635,49 @@ func controlsText(cs []Control) string {
 	return strings.Join(parts, "; ")
 }
 
+// coverageRule says when an item is covered, in every format.
+const coverageRule = "An item is covered for a model only when a built-in rule that can carry it (the mappings below, each with its reason) judged evidence and passed in the model's verified release, the newest in the furthest environment in scope. " +
+	"A rule that found nothing to judge counts as not applicable; a rule whose metadata claims an item it cannot carry, and a repository rule unless the platform sets policy.trustRepositoryControls, never make it covered. Items no rule serves are gaps."
+
+// countingRules are the rules whose pass can make the item covered.
+func countingRules(it CoverageItem) []string {
+	var out []string
+	for _, m := range it.Mappings {
+		if m.Counts {
+			out = append(out, m.Rule)
+		}
+	}
+	return out
+}
+
+// mappingTable lists every mapping of a framework with its rationale.
+func (m *mdWriter) mappingTable(f Framework) {
+	var rows [][]string
+	for _, it := range f.Items {
+		for _, mp := range it.Mappings {
+			rows = append(rows, []string{md(it.ID), code(mp.Rule), yesNo(mp.Counts), md(mp.Rationale)})
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	m.p("Mappings of %s:\n", md(f.Framework))
+	m.table([]string{"Item", "Rule", "Can cover", "Why"}, rows)
+}
+
 func resultsText(rs []RuleOutcome, detail bool) string {
 	var parts []string
 	for _, r := range rs {
-		s := r.Rule + ": " + r.Outcome
+		name := r.Rule
+		if r.Label != "" {
+			name = r.Label
+		}
+		s := name + ": " + r.Outcome
 		if detail && r.Message != "" {
 			s += " (" + r.Message + ")"
+		}
+		if r.NotCounted != "" {
+			s += " [does not count: " + r.NotCounted + "]"
 		}
 		parts = append(parts, s)
 	}

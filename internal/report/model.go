@@ -34,7 +34,14 @@ const (
 	// StatusGap: no verified release holds a result of a rule serving the
 	// item, or no rule serves it.
 	StatusGap = "gap"
+	// StatusNotApplicable: the rules that may carry the item said they
+	// had nothing to judge; not covered.
+	StatusNotApplicable = "not applicable"
 )
+
+// OutcomeNotApplicable is the outcome of a rule that found nothing to
+// judge: it never covers an item.
+const OutcomeNotApplicable = "not_applicable"
 
 // Waiver statuses as the report shows them.
 const (
@@ -122,7 +129,9 @@ type FrameworkGaps struct {
 	Cells     int `json:"cells"`
 	Covered   int `json:"covered"`
 	Exception int `json:"exception"`
-	Gap       int `json:"gap"`
+	// NotApplicable counts cells whose rules had nothing to judge.
+	NotApplicable int `json:"not_applicable"`
+	Gap           int `json:"gap"`
 }
 
 // PortfolioRow is one model in the portfolio view.
@@ -201,9 +210,25 @@ type CoverageItem struct {
 	Title string `json:"title"`
 	// Detail marks items the report breaks down rule by rule.
 	Detail bool `json:"detail"`
-	// Rules are the rules whose metadata names the item.
-	Rules  []string       `json:"rules"`
-	Models []CoverageCell `json:"models"`
+	// Rules are the rules serving the item: those frameworks.json lists
+	// as able to carry it and those whose metadata claims it.
+	Rules []string `json:"rules"`
+	// Mappings say, per rule in Rules, why it serves the item and whether
+	// its pass can make the item covered.
+	Mappings []Mapping      `json:"mappings"`
+	Models   []CoverageCell `json:"models"`
+}
+
+// Mapping is one rule serving a framework item.
+type Mapping struct {
+	Rule string `json:"rule"`
+	// Rationale is the one-line reason the rule evidences the item, or
+	// why it cannot.
+	Rationale string `json:"rationale"`
+	// Counts says whether the rule's pass can make the item covered.
+	Counts bool `json:"counts"`
+	// Repository marks a repository (not built-in) rule.
+	Repository bool `json:"repository,omitempty"`
 }
 
 // CoverageCell is one model's standing on one control item.
@@ -213,7 +238,10 @@ type CoverageCell struct {
 	// Results are the signed results of the rules serving the item.
 	Results []RuleOutcome `json:"results"`
 	// Record is the verified release record the results come from.
-	Record   string `json:"record,omitempty"`
+	Record string `json:"record,omitempty"`
+	// RecordDigest is the digest of that record file.
+	RecordDigest string `json:"record_digest,omitempty"`
+	// Evidence is the digest of the evidence summary the record pins.
 	Evidence string `json:"evidence,omitempty"`
 	Note     string `json:"note,omitempty"`
 }
@@ -223,6 +251,10 @@ type RuleOutcome struct {
 	Rule    string `json:"rule"`
 	Outcome string `json:"outcome"`
 	Message string `json:"message,omitempty"`
+	// Label names a repository rule with the policy bundle digest.
+	Label string `json:"label,omitempty"`
+	// NotCounted says why this outcome does not count toward coverage.
+	NotCounted string `json:"not_counted,omitempty"`
 }
 
 // Dossier is everything about one model.
