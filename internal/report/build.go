@@ -178,11 +178,13 @@ func parallel(n int, f func(i int)) {
 // readLedger verifies the whole ledger and returns every record in
 // ledger order; records that verified carry their statement.
 func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now time.Time) ([]*record, LedgerStatus, error) {
-	status := LedgerStatus{Keys: []string{}, Problems: []string{}}
+	status := LedgerStatus{Keys: []string{}, Fingerprints: []KeyFingerprint{}, Problems: []string{}}
 	for _, k := range keys {
 		status.Keys = append(status.Keys, k.ID)
+		status.Fingerprints = append(status.Fingerprints, KeyFingerprint{ID: k.ID, Fingerprint: k.Fingerprint})
 	}
 	sort.Strings(status.Keys)
+	sort.Slice(status.Fingerprints, func(i, j int) bool { return status.Fingerprints[i].ID < status.Fingerprints[j].ID })
 	entries, err := ledger.Open(root).Entries()
 	if err != nil {
 		return nil, status, fmt.Errorf("ledger: %w", err)

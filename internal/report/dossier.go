@@ -94,7 +94,7 @@ func (b *builder) dossier(name string, recs []*record) *dossier {
 	d.Approvals, d.Signatures, d.Infrastructure = []ApprovalRow{}, []SignatureRow{}, []InfraRow{}
 	for _, r := range d.history {
 		d.Signatures = append(d.Signatures, SignatureRow{Environment: r.row.Environment, Version: r.row.Version, Record: r.row.Record,
-			KeyID: r.row.KeyID, SignedAt: r.row.ReleasedAt, Verified: r.verified()})
+			KeyID: r.row.KeyID, KeyFingerprint: b.fingerprint(r.row.KeyID), SignedAt: r.row.ReleasedAt, Verified: r.verified()})
 		if !r.verified() {
 			continue
 		}
@@ -111,6 +111,16 @@ func (b *builder) dossier(name string, recs []*record) *dossier {
 	d.Gaps = b.gaps(d, evMatch)
 	d.Earlier = b.earlier(d)
 	return d
+}
+
+// fingerprint is the SHA-256 of the trusted key with the given id.
+func (b *builder) fingerprint(id string) string {
+	for _, k := range b.o.Keys {
+		if id != "" && k.ID == id {
+			return k.Fingerprint
+		}
+	}
+	return ""
 }
 
 // earlier is the per-group evidence of every other verified release in

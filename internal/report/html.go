@@ -293,7 +293,7 @@ func signatureRows(ss []SignatureRow) template.HTML {
 		if !s.Verified {
 			class = ` class="bad"`
 		}
-		b.WriteString("<tr" + class + "><td>" + esc(s.Environment) + "</td><td>" + esc(s.Version) + "</td><td>" + esc(s.KeyID) + "</td><td>" +
+		b.WriteString("<tr" + class + "><td>" + esc(s.Environment) + "</td><td>" + esc(s.Version) + "</td><td>" + esc(s.KeyID) + "</td><td><code>" + esc(s.KeyFingerprint) + "</code></td><td>" +
 			esc(s.SignedAt) + "</td><td>" + string(htmlMark(verifiedMark(s.Verified))) + "</td><td><code>" + esc(s.Record) + "</code></td></tr>\n")
 	}
 	return template.HTML(b.String())

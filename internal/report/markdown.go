@@ -172,7 +172,7 @@ func (r *Report) Markdown(w io.Writer) error {
 	m.table([]string{"", ""}, [][]string{
 		{"Models", fmt.Sprint(s.Models)},
 		{"Releases in scope", fmt.Sprint(s.Releases)},
-		{"Ledger", fmt.Sprintf("%s: %d record(s), %d verified, %d failing; head %s; keys %s", ledger, r.Ledger.Records, r.Ledger.Verified, r.Ledger.Failed, code(r.Ledger.Head), md(strings.Join(r.Ledger.Keys, ", ")))},
+		{"Ledger", fmt.Sprintf("%s: %d record(s), %d verified, %d failing; head %s; keys %s", ledger, r.Ledger.Records, r.Ledger.Verified, r.Ledger.Failed, code(r.Ledger.Head), keysText(r.Ledger.Fingerprints))},
 		{"Releases failing verification", fmt.Sprint(s.FailedReleases)},
 		{"Waivers", fmt.Sprintf("%d active, %d expiring within %d days, %d expired, %d unapproved", s.ActiveWaivers, s.ExpiringWaivers, ExpiringWithinDays, s.ExpiredWaivers, s.UnapprovedWaivers)},
 		{"Without fairness evidence", md(orNone(s.LackingFairness))},
@@ -462,9 +462,9 @@ func (m *mdWriter) dossier(d Dossier) {
 	m.p("### Signatures\n")
 	rows = nil
 	for _, s := range d.Signatures {
-		rows = append(rows, []string{md(s.Environment), md(s.Version), md(s.KeyID), md(s.SignedAt), verifiedMark(s.Verified), code(s.Record)})
+		rows = append(rows, []string{md(s.Environment), md(s.Version), md(s.KeyID), code(s.KeyFingerprint), md(s.SignedAt), verifiedMark(s.Verified), code(s.Record)})
 	}
-	m.table([]string{"Env", "Version", "Key id", "Signed at", "Verification", "Record"}, rows)
+	m.table([]string{"Env", "Version", "Key id", "Key SHA-256", "Signed at", "Verification", "Record"}, rows)
 
 	m.p("### Infrastructure changes\n")
 	rows = nil
@@ -580,6 +580,18 @@ func (m *mdWriter) earlier(es []ReleaseEvidence) {
 		m.p("Tests:\n")
 		m.tests(e.Tests)
 	}
+}
+
+// keysText lists trusted keys with their fingerprints.
+func keysText(ks []KeyFingerprint) string {
+	var parts []string
+	for _, k := range ks {
+		parts = append(parts, md(k.ID)+" (SHA-256 "+code(k.Fingerprint)+")")
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
 }
 
 func rowsText(n *int64) string {

@@ -96,7 +96,17 @@ type LedgerStatus struct {
 	Verified int      `json:"verified"`
 	Failed   int      `json:"failed"`
 	Keys     []string `json:"keys"`
-	Problems []string `json:"problems"`
+	// Fingerprints are the trusted keys by id with the SHA-256 of each
+	// public key (DER), the key id DSSE signatures carry: a label can be
+	// reused by another key, a fingerprint cannot.
+	Fingerprints []KeyFingerprint `json:"fingerprints"`
+	Problems     []string         `json:"problems"`
+}
+
+// KeyFingerprint is a trusted key's id and the SHA-256 of its public key.
+type KeyFingerprint struct {
+	ID          string `json:"id"`
+	Fingerprint string `json:"fingerprint"`
 }
 
 // Summary is the one-screen overview.
@@ -517,8 +527,10 @@ type SignatureRow struct {
 	Version     string `json:"version"`
 	Record      string `json:"record"`
 	KeyID       string `json:"key_id"`
-	SignedAt    string `json:"signed_at"`
-	Verified    bool   `json:"verified"`
+	// KeyFingerprint is the SHA-256 of the public key that verified it.
+	KeyFingerprint string `json:"key_fingerprint,omitempty"`
+	SignedAt       string `json:"signed_at"`
+	Verified       bool   `json:"verified"`
 }
 
 // InfraRow is one stack a release applied.

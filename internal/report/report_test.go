@@ -192,6 +192,12 @@ func scrub(rep *Report, b []byte) []byte {
 			}
 		}
 	}
+	// The throw-away key differs per run, and so does its fingerprint.
+	for _, k := range rep.Ledger.Fingerprints {
+		for _, fp := range []string{k.Fingerprint, strings.ReplaceAll(k.Fingerprint, "+", "&#43;"), strings.ReplaceAll(k.Fingerprint, "/", "&#x2F;")} {
+			b = bytes.ReplaceAll(b, []byte(fp), []byte("<key-fingerprint-"+k.ID+">"))
+		}
+	}
 	re := regexp.MustCompile(`sha256:[0-9a-f]{64}`)
 	return re.ReplaceAllFunc(b, func(m []byte) []byte {
 		if r, ok := repl[string(m)]; ok {
