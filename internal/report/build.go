@@ -138,6 +138,9 @@ func Build(ctx context.Context, o Options) (*Report, error) {
 			col := Framework{Framework: f.Framework, Title: f.Title}
 			for _, it := range f.Items {
 				it.Models = []CoverageCell{it.Models[i]}
+				// The mappings and their reasons are in the portfolio's
+				// tables; a dossier repeats only its own standing.
+				it.Mappings = []Mapping{}
 				col.Items = append(col.Items, it)
 			}
 			d.coverage = append(d.coverage, col)
@@ -357,6 +360,9 @@ type dossier struct {
 	ev             *evidence.Summary
 	// outcomes are the reference release's results folded per rule.
 	outcomes map[string]RuleOutcome
+	// claims are the frameworks the reference release's results claim
+	// items of for rules the catalogue lacks.
+	claims map[string]bool
 	// ciNote says where the confidence intervals come from.
 	ciNote string
 	// fairness says whether the release rests on fairness evidence.

@@ -148,6 +148,12 @@ func (b *builder) cell(d *dossier, framework, item string, mapping map[string]Ma
 		c.Note = "no verified release"
 		return c
 	}
+	if len(mapping) == 0 && !d.claims[framework] {
+		// Nothing serves the item: the common case, kept cheap at a
+		// thousand models.
+		c.Note = "no rule serves this item"
+		return c
+	}
 	p := d.ref.st.Predicate
 	c.Record = d.ref.row.Record
 	c.RecordDigest = d.ref.digest

@@ -47,6 +47,16 @@ func (b *builder) dossier(name string, recs []*record) *dossier {
 		ref := d.ref.row
 		d.Reference = &ref
 		d.outcomes = ruleOutcomes(d.ref.st.Predicate)
+		// Frameworks whose items the release's own results claim for
+		// rules the catalogue no longer has.
+		d.claims = map[string]bool{}
+		for _, r := range d.ref.st.Predicate.Results {
+			if _, ok := b.rules[r.Rule]; !ok {
+				for _, c := range r.Controls {
+					d.claims[c.Framework] = true
+				}
+			}
+		}
 	}
 	d.Releases = []ReleaseRow{}
 	for _, r := range d.history {

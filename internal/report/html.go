@@ -248,7 +248,12 @@ func resultRows(rs []PolicyResult) template.HTML {
 // dossier's own column of the coverage table.
 func coverageRows(f Framework) template.HTML {
 	var b strings.Builder
+	var unserved []string
 	for _, it := range f.Items {
+		if len(it.Rules) == 0 && len(it.Models) == 1 && len(it.Models[0].Results) == 0 {
+			unserved = append(unserved, it.ID)
+			continue
+		}
 		for _, c := range it.Models {
 			class := ""
 			switch c.Status {
@@ -271,6 +276,10 @@ func coverageRows(f Framework) template.HTML {
 			}
 			b.WriteString("</td><td>" + esc(c.Note) + "</td></tr>\n")
 		}
+	}
+	if len(unserved) > 0 {
+		b.WriteString(`<tr class="bad"><td colspan="5">` + string(htmlMark(statusMark(StatusGap))) + fmt.Sprintf(" no rule serves these %d item(s): ", len(unserved)) +
+			esc(strings.Join(unserved, ", ")) + "</td></tr>\n")
 	}
 	return template.HTML(b.String())
 }

@@ -477,11 +477,19 @@ func (m *mdWriter) dossier(d Dossier) {
 	for _, f := range d.coverage {
 		m.p("**%s**\n", md(f.Framework))
 		rows = nil
+		var unserved []string
 		for _, it := range f.Items {
 			c := it.Models[0]
+			if len(it.Rules) == 0 && len(c.Results) == 0 {
+				unserved = append(unserved, it.ID)
+				continue
+			}
 			rows = append(rows, []string{md(it.ID), statusMark(c.Status), md(resultsText(c.Results, it.Detail)), md(c.Note)})
 		}
 		m.table([]string{"Item", "Status", "Rules and signed outcomes", "Note"}, rows)
+		if len(unserved) > 0 {
+			m.p("❌ Gaps no rule serves (%d): %s.\n", len(unserved), md(strings.Join(unserved, ", ")))
+		}
 	}
 }
 
