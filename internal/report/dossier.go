@@ -150,7 +150,7 @@ func (b *builder) earlier(d *dossier) []ReleaseEvidence {
 			out = append(out, re)
 			continue
 		}
-		e := &dossier{ref: r, current: map[string]*record{}}
+		e := &dossier{ref: r, current: map[string]*record{}, outcomes: ruleOutcomes(r.st.Predicate)}
 		e.Model = d.Model
 		if m, err := signedModel(r.st); err == nil {
 			e.model = m
@@ -196,14 +196,33 @@ func (b *builder) lineage(d *dossier, evMatch string) Lineage {
 		if metric == "" {
 			metric = "psi"
 		}
+		// As the drift rule does: the model's threshold, else the
+		// platform's; and only the features monitoring.drift names. The
+		// table shows the rule's own outcome, so the two cannot disagree.
 		var threshold *float64
 		if t := d.model.Monitoring.Drift.Threshold; t > 0 {
 			threshold = &t
+		} else if t := b.p.Policy.DriftThreshold; t > 0 {
+			threshold = &t
+		}
+		judged := map[string]bool{}
+		for _, f := range d.model.Monitoring.Drift.Features {
+			judged[f] = true
+		}
+		outcome := ""
+		if o, ok := d.outcomes["data.drift"]; ok {
+			outcome = o.Outcome
 		}
 		for _, name := range slices.Sorted(maps.Keys(dr.Features)) {
 			f := dr.Features[name]
 			row := DriftRow{Feature: name, Reference: dr.Reference, Current: dr.Current, Metric: metric, PSI: f.PSI, KS: f.KS, KSPValue: f.KSPValue,
-				Threshold: threshold, Source: SourceEvidence}
+				Source: SourceEvidence}
+			if !judged[name] {
+				row.Metric = "not judged (not in monitoring.drift.features)"
+				l.Drift = append(l.Drift, row)
+				continue
+			}
+			row.Threshold, row.RuleOutcome = threshold, outcome
 			v := f.PSI
 			if metric == "ks" {
 				v = f.KS

@@ -506,12 +506,12 @@ func (m *mdWriter) qualityDrift(sources []DataSourceRow, drift []DriftRow) {
 	}
 	rows = nil
 	for _, r := range drift {
-		rows = append(rows, []string{md(r.Feature), fp(r.PSI), fp(r.KS), fp(r.KSPValue), md(r.Metric), fp(r.Threshold), passMark(r.Pass), md(r.Source)})
+		rows = append(rows, []string{md(r.Feature), fp(r.PSI), fp(r.KS), fp(r.KSPValue), md(r.Metric), fp(r.Threshold), passMark(r.Pass), md(r.RuleOutcome), md(r.Source)})
 	}
 	if len(rows) > 0 {
 		dr := drift[0]
 		m.p("Drift from %s to %s:\n", code(dr.Reference), code(dr.Current))
-		m.table([]string{"Feature", "PSI", "KS", "KS p-value", "Judged by", "Threshold", "Result", "Source"}, rows)
+		m.table([]string{"Feature", "PSI", "KS", "KS p-value", "Judged by", "Threshold", "Result", "data.drift outcome", "Source"}, rows)
 	}
 }
 

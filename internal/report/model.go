@@ -341,9 +341,13 @@ type DriftRow struct {
 	KS        *float64 `json:"ks"`
 	KSPValue  *float64 `json:"ks_p_value"`
 	Threshold *float64 `json:"threshold"`
-	// Pass is nil when the metric is undefined or unbounded.
-	Pass   *bool  `json:"pass"`
-	Source string `json:"source"`
+	// Pass is nil when the metric is undefined or unbounded, or the
+	// drift rule does not judge the feature.
+	Pass *bool `json:"pass"`
+	// RuleOutcome is the signed outcome of data.drift, the rule that
+	// judged the feature; empty when it does not judge it.
+	RuleOutcome string `json:"rule_outcome,omitempty"`
+	Source      string `json:"source"`
 }
 
 // InputRow is one hashed evidence file.
