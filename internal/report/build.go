@@ -371,7 +371,8 @@ type dossier struct {
 }
 
 func (d *dossier) portfolio() PortfolioRow {
-	row := PortfolioRow{Model: d.Model, Owner: d.Owner, Current: []Current{}, Fairness: d.fairness, Handover: d.handover}
+	row := PortfolioRow{Model: d.Model, Owner: d.Owner, Current: []Current{}, Fairness: d.fairness, Handover: d.handover,
+		LoosenedThreshold: d.Diff != nil && d.Diff.Loosened}
 	var latest *record
 	for _, r := range d.history {
 		if !r.verified() {

@@ -334,5 +334,14 @@ func (b *builder) summary(rep *Report) Summary {
 	if len(s.Unreleased) > 0 {
 		att("no verified release in scope: %s", strings.Join(s.Unreleased, ", "))
 	}
+	var loosened []string
+	for _, p := range rep.Portfolio {
+		if p.LoosenedThreshold {
+			loosened = append(loosened, p.Model)
+		}
+	}
+	if len(loosened) > 0 {
+		att("latest release LOOSENED a threshold: %s", strings.Join(loosened, ", "))
+	}
 	return s
 }

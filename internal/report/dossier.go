@@ -120,6 +120,16 @@ func (b *builder) dossier(name string, recs []*record) *dossier {
 	}
 	d.Gaps = b.gaps(d, evMatch)
 	d.Earlier = b.earlier(d)
+	d.Diff = b.releaseDiff(d)
+	if d.Diff != nil && d.Diff.Loosened {
+		var names []string
+		for _, c := range d.Diff.Thresholds {
+			if c.Loosened {
+				names = append(names, fmt.Sprintf("%s %s -> %s", c.Threshold, c.Before, c.After))
+			}
+		}
+		d.Gaps = append(d.Gaps, fmt.Sprintf("release %s LOOSENED threshold(s) of %s: %s", d.ref.row.Record, d.Diff.Previous, strings.Join(names, "; ")))
+	}
 	return d
 }
 

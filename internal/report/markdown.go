@@ -392,6 +392,25 @@ func (m *mdWriter) dossier(d Dossier) {
 
 	m.p("### Releases\n")
 	m.releaseTable(d.Releases, false)
+	if df := d.Diff; df != nil {
+		m.p("Changes since %s (%s):\n", code(df.Previous), md(df.PreviousVersion))
+		spec := "unchanged"
+		if df.SpecChanged {
+			spec = "changed"
+		}
+		rows := [][]string{{"Spec", spec}}
+		if df.PolicyAfter != "" {
+			rows = append(rows, []string{"Policy bundle", code(df.PolicyBefore) + " → " + code(df.PolicyAfter)})
+		}
+		for _, c := range df.Thresholds {
+			mark := md(c.Before) + " → " + md(c.After)
+			if c.Loosened {
+				mark = "❌ LOOSENED " + mark
+			}
+			rows = append(rows, []string{code(c.Threshold), mark})
+		}
+		m.table([]string{"Changed", "Before → after"}, rows)
+	}
 
 	m.p("### Data lineage\n")
 	var rows [][]string

@@ -158,6 +158,9 @@ type PortfolioRow struct {
 	Fairness        bool      `json:"fairness_evidence"`
 	Handover        bool      `json:"handover_evidence"`
 	FailedReleases  int       `json:"failed_releases"`
+	// LoosenedThreshold: the latest release loosened a threshold of the
+	// release before it.
+	LoosenedThreshold bool `json:"loosened_threshold"`
 }
 
 // Current is a model's current version in one environment.
@@ -288,13 +291,16 @@ type Dossier struct {
 	Tests      *Tests           `json:"tests"`
 	// Earlier is the evidence of the model's other verified releases in
 	// scope, read from their evidence bundles, newest first.
-	Earlier        []ReleaseEvidence `json:"earlier_evidence"`
-	Handover       []ChecklistItem   `json:"handover"`
-	Results        []PolicyResult    `json:"results"`
-	Waivers        []WaiverRow       `json:"waivers"`
-	Approvals      []ApprovalRow     `json:"approvals"`
-	Signatures     []SignatureRow    `json:"signatures"`
-	Infrastructure []InfraRow        `json:"infrastructure"`
+	Earlier []ReleaseEvidence `json:"earlier_evidence"`
+	// Diff is what changed since the verified release before the
+	// reference one; nil when there is none.
+	Diff           *ReleaseDiff    `json:"diff"`
+	Handover       []ChecklistItem `json:"handover"`
+	Results        []PolicyResult  `json:"results"`
+	Waivers        []WaiverRow     `json:"waivers"`
+	Approvals      []ApprovalRow   `json:"approvals"`
+	Signatures     []SignatureRow  `json:"signatures"`
+	Infrastructure []InfraRow      `json:"infrastructure"`
 	// Gaps are the model's problems in plain words.
 	Gaps []string `json:"gaps"`
 
