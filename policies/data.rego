@@ -46,7 +46,6 @@ metadata_problems contains [name, "name", "is not declared"] if {
 #   controls:
 #     - {framework: EU AI Act, id: Annex IV 2(d)}
 #     - {framework: NIST AI RMF, id: MAP 2.3}
-#     - {framework: NIST AI RMF, id: GOVERN 6.1}
 #     - {framework: ISO/IEC 42001, id: A.7.2}
 #     - {framework: ISO/IEC 42001, id: A.7.5}
 deny contains r if {
@@ -136,9 +135,8 @@ drift_checked if {
 #   id: data.drift
 #   severity: deny
 #   controls:
+#     - {framework: NIST AI RMF, id: MEASURE 2.5}
 #     - {framework: EU AI Act, id: Annex IV 3}
-#     - {framework: EU AI Act, id: Annex IV 9}
-#     - {framework: NIST AI RMF, id: MEASURE 2.4}
 #     - {framework: ISO/IEC 42001, id: A.6.2.6}
 #     - {framework: ISO/IEC 42001, id: A.7.4}
 deny contains r if {

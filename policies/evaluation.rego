@@ -69,7 +69,6 @@ tolerance := t if {
 #     - {framework: EU AI Act, id: Annex IV 2(g)}
 #     - {framework: EU AI Act, id: Annex IV 6}
 #     - {framework: NIST AI RMF, id: MEASURE 2.3}
-#     - {framework: NIST AI RMF, id: MEASURE 2.13}
 #     - {framework: ISO/IEC 42001, id: A.6.2.4}
 deny contains r if {
 	some name, base in input.model.evaluation.baseline.metrics
@@ -203,4 +202,22 @@ deny contains r if {
 	got != [input.model.name, input.model.version]
 	msg := sprintf("evidence is for %v %v, the spec declares %s %s", [got[0], got[1], input.model.name, input.model.version])
 	r := lib.result("evaluation.evidence_current", msg, "version")
+}
+
+# The imbalance rule judges only binary classifiers whose positive rate is
+# under the limit; for the others it says so, and its silence is not
+# evidence that the metrics fit the data.
+not_applicable contains r if {
+	input.model.task != "binary-classification"
+	r := lib.result("evaluation.imbalanced_metrics", sprintf("task %s is not binary classification", [input.model.task]), "task")
+}
+
+not_applicable contains r if {
+	input.model.task == "binary-classification"
+	rate := lib.metric("positive_rate")
+	is_number(rate)
+	limit := object.get(lib.policy, "imbalancedPositiveRate", 0.2)
+	rate >= limit
+	msg := sprintf("positive rate is %v, not under %v: classes are not imbalanced", [lib.num(rate), limit])
+	r := lib.result("evaluation.imbalanced_metrics", msg, "evaluation.metrics")
 }

@@ -104,6 +104,11 @@ test_balanced_labels_need_no_extra_metrics if {
 		{"op": "replace", "path": "/model/evaluation/metrics", "value": {"roc_auc": {"min": 0.7}}},
 	])
 	not "evaluation.imbalanced_metrics" in ids(evaluation.deny) with input as doc
+	"evaluation.imbalanced_metrics" in ids(evaluation.not_applicable) with input as doc
+}
+
+test_imbalanced_rule_applies_under_the_limit if {
+	not "evaluation.imbalanced_metrics" in ids(evaluation.not_applicable) with input as fx.with_patch([])
 }
 
 test_platform_imbalance_limit if {

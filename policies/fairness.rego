@@ -149,10 +149,8 @@ deny contains r if {
 #   controls:
 #     - {framework: EU AI Act, id: Annex IV 2(g)}
 #     - {framework: EU AI Act, id: Annex IV 3}
-#     - {framework: NIST AI RMF, id: MAP 5.1}
 #     - {framework: NIST AI RMF, id: MEASURE 2.11}
 #     - {framework: ISO/IEC 42001, id: A.5.4}
-#     - {framework: ISO/IEC 42001, id: A.5.5}
 deny contains r if {
 	input.model.intendedUse.affectsPeople == true
 	count(lib.sensitive) == 0
@@ -191,4 +189,13 @@ warn contains r if {
 	some [attr, group, n] in small_groups
 	msg := sprintf("group %s=%v has %v gold rows, under the minimum of %v", [attr, group, n, lib.min_group_size])
 	r := lib.result("fairness.min_group_size", msg, "fairness.minGroupSize")
+}
+
+# Without sensitive attributes the fairness rules have no groups to judge:
+# they say so instead of passing. fairness.sensitive_declared judges
+# whether that is allowed.
+not_applicable contains r if {
+	count(lib.sensitive) == 0
+	some id in {"fairness.demographic_parity", "fairness.equalized_odds", "fairness.equal_opportunity", "fairness.threshold", "fairness.min_group_size"}
+	r := lib.result(id, "the model declares no sensitive attributes: no groups to judge", "fairness.sensitive")
 }

@@ -77,6 +77,13 @@ test_no_fairness_needed_when_not_about_people if {
 		{"op": "replace", "path": "/model/intendedUse/affectsPeople", "value": false},
 	])
 	count(fairness.deny) == 0 with input as doc
+
+	# Nothing passed either: the group rules had nothing to judge.
+	"fairness.demographic_parity" in {r.id | some r in fairness.not_applicable} with input as doc
+}
+
+test_group_rules_apply_with_sensitive_attributes if {
+	count(fairness.not_applicable) == 0 with input as fx.unit
 }
 
 test_small_group_warns if {

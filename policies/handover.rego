@@ -62,7 +62,7 @@ deny contains r if {
 #   id: handover.on_call
 #   severity: deny
 #   controls:
-#     - {framework: EU AI Act, id: Annex IV 2(e)}
+#     - {framework: EU AI Act, id: Art. 17(1)(m)}
 #     - {framework: NIST AI RMF, id: GOVERN 2.1}
 #     - {framework: NIST AI RMF, id: MANAGE 4.1}
 #     - {framework: ISO/IEC 42001, id: A.3.2}
@@ -106,7 +106,6 @@ deny contains r if {
 #   severity: deny
 #   controls:
 #     - {framework: EU AI Act, id: Annex IV 3}
-#     - {framework: NIST AI RMF, id: MEASURE 2.4}
 #     - {framework: NIST AI RMF, id: MANAGE 4.1}
 #     - {framework: ISO/IEC 42001, id: A.6.2.6}
 deny contains r if {
@@ -121,9 +120,8 @@ deny contains r if {
 #   id: handover.paging_alert
 #   severity: deny
 #   controls:
-#     - {framework: EU AI Act, id: Annex IV 9}
+#     - {framework: EU AI Act, id: Art. 17(1)(i)}
 #     - {framework: NIST AI RMF, id: MANAGE 4.1}
-#     - {framework: NIST AI RMF, id: MANAGE 4.3}
 #     - {framework: ISO/IEC 42001, id: A.6.2.6}
 #     - {framework: ISO/IEC 42001, id: A.8.4}
 deny contains r if {
@@ -143,8 +141,6 @@ max_log_days := object.get(lib.policy, "maxPredictionLogDays", 400)
 #   severity: deny
 #   controls:
 #     - {framework: EU AI Act, id: Annex IV 3}
-#     - {framework: EU AI Act, id: Annex IV 9}
-#     - {framework: NIST AI RMF, id: MEASURE 2.4}
 #     - {framework: NIST AI RMF, id: MANAGE 4.1}
 #     - {framework: ISO/IEC 42001, id: A.6.2.8}
 deny contains r if {
@@ -176,7 +172,6 @@ deny contains r if {
 #   controls:
 #     - {framework: EU AI Act, id: Annex IV 3}
 #     - {framework: NIST AI RMF, id: MANAGE 2.3}
-#     - {framework: NIST AI RMF, id: MANAGE 4.3}
 #     - {framework: ISO/IEC 42001, id: A.6.2.7}
 #     - {framework: ISO/IEC 42001, id: A.8.4}
 deny contains r if {

@@ -41,7 +41,6 @@ destroy_verb(actions) := "deletes" if not "create" in actions
 #   requires: [plan]
 #   units: [model, orphan, shared]
 #   controls:
-#     - {framework: EU AI Act, id: Annex IV 2(f)}
 #     - {framework: EU AI Act, id: Annex IV 6}
 #     - {framework: NIST AI RMF, id: GOVERN 1.4}
 #     - {framework: NIST AI RMF, id: MANAGE 2.4}
@@ -173,7 +172,7 @@ over_limit contains [what, v, limit] if {
 #   severity: deny
 #   requires: [plan]
 #   controls:
-#     - {framework: EU AI Act, id: Annex IV 2(c)}
+#     - {framework: EU AI Act, id: Annex IV 1(e)}
 #     - {framework: NIST AI RMF, id: MANAGE 2.2}
 #     - {framework: ISO/IEC 42001, id: A.4.5}
 #     - {framework: ISO/IEC 42001, id: A.6.2.5}

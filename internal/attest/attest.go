@@ -87,6 +87,56 @@ type Release struct {
 	// Backdated says why the release is dated before the ledger's newest
 	// entry (slipway release --backdated REASON); empty otherwise.
 	Backdated string `json:"backdated,omitempty"`
+	// Bundle pins the evidence the decision rested on, stored beside the
+	// ledger by digest; nil in records signed before releases kept one.
+	Bundle *Bundle `json:"bundle,omitempty"`
+}
+
+// Bundle is a release's evidence bundle: copies of what the decision
+// rested on, each stored under releases/blobs/sha256/<hex> and pinned
+// here by digest, so that the record's figures outlive the work dir.
+type Bundle struct {
+	Blobs []Blob `json:"blobs"`
+	// Policy is the digest of the policy bundle (built-in and repository
+	// rules) that judged the evidence.
+	Policy string `json:"policy,omitempty"`
+	// Predictions are the raw prediction files the evaluation read: too
+	// large to keep, so pinned by digest only.
+	Predictions []Input `json:"predictions,omitempty"`
+	// Size is the bytes the blobs take, before deduplication.
+	Size int64 `json:"size"`
+}
+
+// Blob kinds of an evidence bundle.
+const (
+	BlobEvidence = "evidence" // the evidence summary
+	BlobCheck    = "check"    // the unit's check result
+	BlobTests    = "tests"    // the JUnit summaries
+	BlobQuality  = "quality"  // the data-quality results
+	BlobDrift    = "drift"    // the drift results
+	// BlobSources are the specs of the data sources the model names
+	// (owner, classification, PII) as they were when it was released.
+	BlobSources = "sources"
+)
+
+// Blob is one stored file of an evidence bundle.
+type Blob struct {
+	Kind   string `json:"kind"`
+	Digest string `json:"digest"`
+	Size   int64  `json:"size"`
+}
+
+// Blob returns the digest of the bundle's blob of the given kind, or "".
+func (b *Bundle) Blob(kind string) string {
+	if b == nil {
+		return ""
+	}
+	for _, x := range b.Blobs {
+		if x.Kind == kind {
+			return x.Digest
+		}
+	}
+	return ""
 }
 
 // ModelRef names a model version.
@@ -299,6 +349,7 @@ func ParseSummary(payload []byte) (*Statement, error) {
 			ReleasedAt string     `json:"releasedAt"`
 			Previous   string     `json:"previous"`
 			LedgerPrev *string    `json:"ledgerPrevious"`
+			Bundle     *Bundle    `json:"bundle"`
 		} `json:"predicate"`
 	}
 	if err := json.Unmarshal(payload, &s); err != nil {
@@ -315,7 +366,7 @@ func ParseSummary(payload []byte) (*Statement, error) {
 		Model: p.Model, Revision: p.Revision, Environment: p.Environment, Decision: p.Decision, Verdict: p.Verdict,
 		Artifact: p.Artifact, Spec: Spec{Platform: p.Spec.Platform, Digest: p.Spec.Digest}, Stacks: p.Stacks,
 		Waivers: p.Waivers, Approvals: p.Approvals, Source: p.Source, Check: p.Check, Slipway: p.Slipway, ReleasedAt: p.ReleasedAt, Previous: p.Previous,
-		LedgerPrevious: p.LedgerPrev,
+		LedgerPrevious: p.LedgerPrev, Bundle: p.Bundle,
 	}}
 	for _, r := range p.Results {
 		st.Predicate.Results = append(st.Predicate.Results, Result{Rule: r.Rule, Severity: r.Severity, Outcome: r.Outcome, Message: r.Message})

@@ -683,7 +683,7 @@ func (c *checker) sharedUnits(ctx context.Context, stacks []*terraform.Summary) 
 	}
 	var units []Unit
 	for i, results := range out {
-		if !slices.ContainsFunc(results, func(r policy.Result) bool { return r.Outcome != policy.OutcomePass }) {
+		if !slices.ContainsFunc(results, func(r policy.Result) bool { return !r.Outcome.Quiet() }) {
 			continue
 		}
 		units = append(units, Unit{Model: desired.SharedStack, Environment: stacks[i].Environment,

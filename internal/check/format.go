@@ -62,7 +62,7 @@ func writeText(w io.Writer, r *Result) error {
 			u.Model, version, u.Environment, upper(u.Verdict), c.Deny, c.Warn, c.Waived, c.Pass, planText(u))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, res := range u.Results {
-			if res.Outcome == policy.OutcomePass {
+			if res.Outcome.Quiet() {
 				continue
 			}
 			msg := res.Message
@@ -102,7 +102,7 @@ func findings(r *Result) []checkresult.Finding {
 	var out []checkresult.Finding
 	for _, u := range r.Units {
 		for _, res := range u.Results {
-			if res.Outcome != policy.OutcomePass {
+			if !res.Outcome.Quiet() {
 				out = append(out, res)
 			}
 		}

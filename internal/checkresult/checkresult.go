@@ -38,6 +38,15 @@ const (
 	Pass   Outcome = "pass"
 )
 
+// NotApplicable is the outcome of a rule that applies to the unit but
+// found nothing to judge (a Rego pack's not_applicable set names it): it
+// neither denies nor passes, and evidences no control.
+const NotApplicable Outcome = "not_applicable"
+
+// Quiet reports whether a result with outcome o is no finding: a pass,
+// or a rule that had nothing to judge. Outputs list only the others.
+func (o Outcome) Quiet() bool { return o == Pass || o == NotApplicable }
+
 // Severity is what a rule's finding does to a unit: deny blocks, warn
 // reports.
 type Severity string

@@ -170,7 +170,7 @@ func printResults(w io.Writer, results []policy.Result, all bool) {
 	fmt.Fprintf(w, "verdict: %s\n", policy.Verdict(results))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, r := range results {
-		if r.Outcome == policy.OutcomePass && !all {
+		if r.Outcome.Quiet() && !all {
 			continue
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", strings.ToUpper(string(r.Outcome)), r.Rule, r.Pos, r.Message)

@@ -11,13 +11,16 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slipway-ml/slipway/internal/atomicfile"
+	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/report"
+	"github.com/slipway-ml/slipway/internal/safefile"
+	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
 
 func newReportCmd(o *options) *cobra.Command {
-	var repo, model, env, since, until, format, out string
+	var repo, model, env, since, until, format, out, signKey string
 	var trust trustFlags
 	cmd := &cobra.Command{
 		Use:   "report",
@@ -32,14 +35,24 @@ controls they serve, waivers, approvals, signatures, infrastructure
 changes). Control coverage tables map EU AI Act Annex IV, NIST AI RMF and
 ISO/IEC 42001 items to rules through the rules' metadata.
 
-Figures come only from verified release records or from evidence files
-whose digest those records pin; each figure says which. A record that fails
-verification is listed as such and none of its figures are used.
+Figures come only from verified release records and the evidence bundles
+they pin by digest (releases/blobs/sha256), or, for records made before
+releases kept bundles, from evidence files whose digest they pin; each
+figure says which. What no record carries (a description, a waiver not yet
+signed) is marked as read from the spec as it is now. A record that fails
+verification, or whose bundle blob is missing or changed, is listed as such
+and none of its figures are used.
 
 --format html writes one self-contained file (inline CSS and SVG, no
 scripts) that prints to PDF; md renders on GitHub; json follows
 docs/report-schema.json. The clock is SLIPWAY_NOW when set (RFC 3339), so
 the same repository, ledger and clock give byte-identical reports.
+
+Every report's sha256 is logged on stderr. With --sign KEY (and --out) the
+report is signed with that private key (password from SLIPWAY_KEY_PASSWORD
+or COSIGN_PASSWORD): a DSSE envelope over an in-toto statement naming the
+report file by digest, written beside it as FILE.sig; slipway verify
+--report FILE checks it.
 
 Exit status 1 when the ledger fails verification (the report is written
 first), 0 otherwise.`,
@@ -63,6 +76,23 @@ first), 0 otherwise.`,
 			}
 			if err := reportOut(out, format); err != nil {
 				return err
+			}
+			var signer *sign.Signer
+			if signKey != "" {
+				if out == "" || out == "-" {
+					return usagef("--sign needs --out FILE: the signature is written beside the report")
+				}
+				password, err := sign.Password(o.getenv)
+				if err != nil {
+					return usagef("%v", err)
+				}
+				keyPEM, err := safefile.ReadFile(signKey, safefile.Key)
+				if err != nil {
+					return fmt.Errorf("key: %w", err)
+				}
+				if signer, err = sign.LoadPrivateKey(keyPEM, password); err != nil {
+					return fmt.Errorf("key %s: %w", signKey, err)
+				}
 			}
 			p, err := spec.Load(ctx, repo)
 			if err != nil {
@@ -98,6 +128,17 @@ first), 0 otherwise.`,
 				}
 				o.log.Info("wrote report", "file", out, "format", format, "models", len(rep.Models), "releases", rep.Summary.Releases)
 			}
+			o.log.Info("report digest", "sha256", digest.Bytes(buf.Bytes()))
+			if signer != nil {
+				env, err := report.Sign(ctx, signer, rep, out, buf.Bytes())
+				if err != nil {
+					return fmt.Errorf("sign report: %w", err)
+				}
+				if err := atomicfile.WriteFile(out+report.SignatureSuffix, env, 0o644); err != nil {
+					return fmt.Errorf("write report signature: %w", err)
+				}
+				o.log.Info("signed report", "signature", out+report.SignatureSuffix)
+			}
 			if !rep.Ledger.OK {
 				// The report shows the failures; the exit status says so too.
 				o.log.Warn("the ledger fails verification", "failing", rep.Ledger.Failed, "records", rep.Ledger.Records)
@@ -112,6 +153,7 @@ first), 0 otherwise.`,
 	cmd.Flags().StringVar(&since, "since", "", "show releases from this `DATE` (YYYY-MM-DD, UTC)")
 	cmd.Flags().StringVar(&until, "until", "", "show releases up to and including this `DATE`; current versions are those in force then")
 	cmd.Flags().StringVar(&out, "out", "", "write the report to `FILE` instead of stdout")
+	cmd.Flags().StringVar(&signKey, "sign", "", "sign the report with the private `KEY` and write the signature to FILE.sig")
 	trust.register(cmd)
 	formatFlag(cmd, &format, report.FormatHTML, report.FormatMarkdown, report.FormatJSON)
 	return cmd

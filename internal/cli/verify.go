@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -8,10 +9,11 @@ import (
 
 	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/release"
+	"github.com/slipway-ml/slipway/internal/report"
 )
 
 func newVerifyCmd(o *options) *cobra.Command {
-	var repo, env, model, artifact, format, head string
+	var repo, env, model, artifact, format, head, reportFile string
 	var repair bool
 	var trust trustFlags
 	cmd := &cobra.Command{
@@ -42,6 +44,25 @@ chain. Exit status 0 only when everything holds, 1 when anything fails.`,
 			now, err := releaseNow(o)
 			if err != nil {
 				return err
+			}
+			if reportFile != "" {
+				keys, err := trust.root(o, root).Resolve(ctx)
+				if err != nil {
+					return err
+				}
+				sc, err := report.VerifySignature(ctx, reportFile, keys.Keys)
+				if errors.Is(err, report.ErrReportSignature) {
+					fmt.Fprintf(o.stdout, "FAIL  report %s: %v\n", reportFile, err)
+					return fmt.Errorf("report verification failed: %w", ErrDenied)
+				}
+				if err != nil {
+					return err
+				}
+				if format == "json" {
+					return writeJSON(o.stdout, sc)
+				}
+				fmt.Fprintf(o.stdout, "ok    report %s %s signed by %s (SHA-256 %s)\n", sc.Report, sc.SHA256, sc.KeyID, sc.Fingerprint)
+				return nil
 			}
 			vo := release.VerifyOptions{Root: root, Trust: trust.root(o, root), Environment: env, Model: model, Artifact: artifact, Now: now, Head: head, Repair: repair}
 			if vo.Head == "" {
@@ -75,6 +96,7 @@ chain. Exit status 0 only when everything holds, 1 when anything fails.`,
 	trust.register(cmd)
 	cmd.Flags().BoolVar(&repair, "repair", false, "first adopt each unlisted record that verifies as the ledger's next one into the index, and move any other under releases/.unlisted/")
 	cmd.Flags().StringVar(&head, "head", "", "ledger head `sha256:…` kept outside the repository (default "+release.LedgerHeadEnv+"): the index must still hold it")
+	cmd.Flags().StringVar(&reportFile, "report", "", "check the audit report `FILE` against its signature FILE.sig (slipway report --sign) instead of the ledger")
 	cmd.Flags().StringVar(&artifact, "artifact", "", "model artifact `FILE` to compare with the newest release's digest")
 	formatFlag(cmd, &format, "text", "json")
 	return cmd

@@ -38,6 +38,13 @@ const BuiltinPrefix = "builtin/"
 // RepoPolicyDir is where a platform repository keeps its own policies.
 const RepoPolicyDir = "policies"
 
+// setNotApplicable is the Rego set in which a pack's rules say they had
+// nothing to judge for the unit: not_applicable contains
+// lib.result(id, why, field). A rule named there and in no deny or warn
+// result is reported as not applicable instead of passing, so it never
+// evidences a control.
+const setNotApplicable = "not_applicable"
+
 // Engine judges units against the compiled policies. It is safe for
 // concurrent use.
 type Engine struct {
@@ -132,7 +139,7 @@ func packNames(mods map[string]*ast.Module) []string {
 func (e *Engine) prepare(ctx context.Context, pkg string) (pack, error) {
 	p := pack{name: pkg}
 	var exprs []string
-	for _, set := range []string{"deny", "warn"} {
+	for _, set := range []string{"deny", "warn", setNotApplicable} {
 		ref := ast.MustParseRef("data." + pkg + "." + set)
 		if len(e.compiler.GetRulesExact(ref)) == 0 {
 			continue

@@ -32,7 +32,7 @@ func inputReads(c *ast.Compiler, pkg string) []string {
 			}
 		}
 	}
-	for _, set := range []string{"deny", "warn"} {
+	for _, set := range []string{"deny", "warn", setNotApplicable} {
 		enqueue(c.GetRulesExact(ast.MustParseRef("data." + pkg + "." + set)))
 	}
 	for len(queue) > 0 {

@@ -27,6 +27,8 @@ const (
 	OutcomeWarn   = checkresult.Warn
 	OutcomeWaived = checkresult.Waived
 	OutcomePass   = checkresult.Pass
+	// OutcomeNotApplicable: the rule found nothing to judge.
+	OutcomeNotApplicable = checkresult.NotApplicable
 )
 
 func rank(o Outcome) int {
@@ -121,6 +123,9 @@ type unit struct {
 	kind string
 	// judged are the rule ids with a finding, so the rest can pass.
 	judged map[string]bool
+	// notApplicable are the rules that said they had nothing to judge,
+	// with why: they are reported as such instead of passing.
+	notApplicable map[string]string
 }
 
 // add records a finding. field is model-relative, path platform-level.
@@ -166,7 +171,7 @@ func (u *unit) evalPack(ctx context.Context, p pack, input ast.Object, cache *va
 	if memo {
 		if fs, ok := cache.memoGet(key); ok {
 			for _, f := range fs {
-				u.add(f.id, Severity(f.set), f.msg, f.field, f.path)
+				u.record(f)
 			}
 			return true
 		}
@@ -203,14 +208,28 @@ func (u *unit) evalPack(ctx context.Context, p pack, input ast.Object, cache *va
 			}
 			field, _ := obj["field"].(string)
 			path, _ := obj["path"].(string)
-			fs = append(fs, finding{id: id, set: b.set, msg: msg, field: field, path: path})
-			u.add(id, Severity(b.set), msg, field, path)
+			f := finding{id: id, set: b.set, msg: msg, field: field, path: path}
+			fs = append(fs, f)
+			u.record(f)
 		}
 	}
 	if memo && clean {
 		cache.memoPut(key, fs)
 	}
 	return true
+}
+
+// record adds a pack's finding: a deny or warn result, or a rule's
+// statement that it had nothing to judge.
+func (u *unit) record(f finding) {
+	if f.set == setNotApplicable {
+		if u.notApplicable == nil {
+			u.notApplicable = map[string]string{}
+		}
+		u.notApplicable[f.id] = f.msg
+		return
+	}
+	u.add(f.id, Severity(f.set), f.msg, f.field, f.path)
 }
 
 // finish applies waivers, adds a pass for every rule that applies and found
@@ -253,8 +272,12 @@ func (u *unit) finish() []Result {
 		if rule.Package == "engine" || u.judged[rule.ID] || !rule.applies(u.in.Phase, u.kind, u.present) {
 			continue
 		}
-		u.results = append(u.results, Result{Rule: rule.ID, Severity: rule.Severity, Outcome: OutcomePass,
-			Message: rule.Title, Model: u.in.Model.Name, Environment: u.in.Environment.Name,
+		outcome, msg := OutcomePass, rule.Title
+		if why, ok := u.notApplicable[rule.ID]; ok {
+			outcome, msg = OutcomeNotApplicable, why
+		}
+		u.results = append(u.results, Result{Rule: rule.ID, Severity: rule.Severity, Outcome: outcome,
+			Message: msg, Model: u.in.Model.Name, Environment: u.in.Environment.Name,
 			Pos: u.pos(spec.ModelPath(u.in.Model.Name)), Controls: rule.Controls})
 	}
 	sort.SliceStable(u.results, func(i, j int) bool {

@@ -160,9 +160,13 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 	}
 	var err error
 	preds := make([]attest.Release, 0, len(units))
+	blobs := map[string][][]byte{}
 	for _, u := range units {
 		r, err := predicate(p, in, o, u, shared)
 		if err != nil {
+			return nil, err
+		}
+		if r.Bundle, blobs[r.Environment+"/"+r.Model.Name], err = bundle(p, u, r.Evidence); err != nil {
 			return nil, err
 		}
 		preds = append(preds, r)
@@ -237,6 +241,12 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 			}
 		}
 		r.Backdated = o.Backdated
+		// The blobs go in before the record that pins them: a crash in
+		// between leaves an unpinned blob, never a record without its
+		// evidence.
+		if err := storeBundle(l, blobs[r.Environment+"/"+r.Model.Name]); err != nil {
+			return out, fmt.Errorf("release %s/%s %s: %w", r.Environment, r.Model.Name, r.Model.Version, err)
+		}
 		e, err := l.Append(ctx, r.Environment, r.Model.Name, r.Model.Version, o.Now, func(ctx context.Context, place ledger.Place) ([]byte, []byte, error) {
 			r.Previous, r.LedgerPrevious = place.Previous, &place.LedgerPrevious
 			if place.Revision > 1 {
@@ -442,7 +452,7 @@ func predicate(p *spec.Platform, in *checkresult.Result, o Options, u checkresul
 		r.Stacks = append(r.Stacks, s)
 	}
 	if u.Evidence != nil {
-		ev, err := evidence(p.Root, *u.Evidence)
+		ev, _, err := evidence(p.Root, *u.Evidence)
 		if err != nil {
 			return attest.Release{}, err
 		}
@@ -528,25 +538,25 @@ func stack(root, workDir, env string, pl *checkresult.Plan) (attest.Stack, error
 	return s, nil
 }
 
-func evidence(root string, ev checkresult.EvidenceRef) (*attest.Evidence, error) {
+func evidence(root string, ev checkresult.EvidenceRef) (*attest.Evidence, []byte, error) {
 	full := resolve(root, ev.Path)
 	b, err := safefile.ReadFile(full, safefile.Record)
 	if err != nil {
-		return nil, fmt.Errorf("%w: evidence summary: %v", ErrStale, err)
+		return nil, nil, fmt.Errorf("%w: evidence summary: %v", ErrStale, err)
 	}
 	if d := digest.Bytes(b); ev.SHA256 != "" && d != ev.SHA256 {
-		return nil, fmt.Errorf("%w: evidence summary %s changed since the check", ErrStale, ev.Path)
+		return nil, nil, fmt.Errorf("%w: evidence summary %s changed since the check", ErrStale, ev.Path)
 	}
 	var doc struct {
 		Inputs []attest.Input `json:"inputs"`
 	}
 	if err := json.Unmarshal(b, &doc); err != nil {
-		return nil, fmt.Errorf("evidence summary %s: %w", ev.Path, err)
+		return nil, nil, fmt.Errorf("evidence summary %s: %w", ev.Path, err)
 	}
 	if doc.Inputs == nil {
 		doc.Inputs = []attest.Input{}
 	}
-	return &attest.Evidence{Path: ev.Path, SHA256: digest.Bytes(b), Inputs: doc.Inputs, Headline: ev.Headline}, nil
+	return &attest.Evidence{Path: ev.Path, SHA256: digest.Bytes(b), Inputs: doc.Inputs, Headline: ev.Headline}, b, nil
 }
 
 func headArgs() []string   { return []string{"rev-parse", "HEAD"} }

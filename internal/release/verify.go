@@ -298,10 +298,12 @@ func Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 		}
 		rep.Problems = append(rep.Problems, f.String())
 	}
+	blobs := map[string]error{}
 	for i := range rep.Records {
 		r := &rep.Records[i]
 		if r.statement != nil {
 			checkContent(r, o.Now)
+			checkBundle(ledger.Open(o.Root), r, blobs)
 		}
 		if r.record != nil {
 			checkRecordContent(r)

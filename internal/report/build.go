@@ -139,6 +139,9 @@ func Build(ctx context.Context, o Options) (*Report, error) {
 			col := Framework{Framework: f.Framework, Title: f.Title}
 			for _, it := range f.Items {
 				it.Models = []CoverageCell{it.Models[i]}
+				// The mappings and their reasons are in the portfolio's
+				// tables; a dossier repeats only its own standing.
+				it.Mappings = []Mapping{}
 				col.Items = append(col.Items, it)
 			}
 			d.coverage = append(d.coverage, col)
@@ -169,11 +172,13 @@ func parallel(n int, f func(i int)) {
 // readLedger verifies the whole ledger and returns every record in
 // ledger order; records that verified carry their statement.
 func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now time.Time) ([]*record, LedgerStatus, error) {
-	status := LedgerStatus{Keys: []string{}, Problems: []string{}}
+	status := LedgerStatus{Keys: []string{}, Fingerprints: []KeyFingerprint{}, Problems: []string{}}
 	for _, k := range keys {
 		status.Keys = append(status.Keys, k.ID)
+		status.Fingerprints = append(status.Fingerprints, KeyFingerprint{ID: k.ID, Fingerprint: k.Fingerprint})
 	}
 	sort.Strings(status.Keys)
+	sort.Slice(status.Fingerprints, func(i, j int) bool { return status.Fingerprints[i].ID < status.Fingerprints[j].ID })
 	entries, err := ledger.Open(root).Entries()
 	if err != nil {
 		return nil, status, fmt.Errorf("ledger: %w", err)
@@ -362,6 +367,9 @@ type dossier struct {
 	ev             *evidence.Summary
 	// outcomes are the reference release's results folded per rule.
 	outcomes map[string]RuleOutcome
+	// claims are the frameworks the reference release's results claim
+	// items of for rules the catalogue lacks.
+	claims map[string]bool
 	// ciNote says where the confidence intervals come from.
 	ciNote string
 	// fairness says whether the release rests on fairness evidence.
@@ -370,7 +378,8 @@ type dossier struct {
 }
 
 func (d *dossier) portfolio() PortfolioRow {
-	row := PortfolioRow{Model: d.Model, Owner: d.Owner, Current: []Current{}, Fairness: d.fairness, Handover: d.handover}
+	row := PortfolioRow{Model: d.Model, Owner: d.Owner, Current: []Current{}, Fairness: d.fairness, Handover: d.handover,
+		LoosenedThreshold: d.Diff != nil && d.Diff.Loosened}
 	var latest *record
 	for _, r := range d.history {
 		if !r.verified() {

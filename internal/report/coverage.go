@@ -10,27 +10,34 @@ import (
 	"strings"
 )
 
-// frameworksJSON lists, per framework, the control items the report
-// shows and their titles. Which rule serves which item is not here: it is
-// the rules' own metadata (Rego METADATA custom.controls).
+// frameworksJSON lists every item of each framework, its title, and the
+// rules that can carry it, each with a one-line rationale. A rule's own
+// metadata (Rego METADATA custom.controls) says which items it claims; a
+// claim counts only when the item lists the rule here, so an item a rule
+// cannot evidence is never covered by it. Adding or removing an item or
+// a mapping is an edit of this file alone.
 //
 //go:embed frameworks.json
 var frameworksJSON []byte
 
 type frameworkDef struct {
-	Framework string `json:"framework"`
-	Title     string `json:"title"`
-	// Include is "listed" (show the listed items) or "cited" (show the
-	// items the catalogue cites, plus listed items marked always).
-	Include string    `json:"include"`
-	Items   []itemDef `json:"items"`
+	Framework string    `json:"framework"`
+	Title     string    `json:"title"`
+	Items     []itemDef `json:"items"`
 }
 
 type itemDef struct {
 	ID     string `json:"id"`
 	Title  string `json:"title"`
 	Detail bool   `json:"detail"`
-	Always bool   `json:"always"`
+	// CarriedBy are the built-in rules whose passing result evidences
+	// the item, with why.
+	CarriedBy []mappingDef `json:"carriedBy"`
+}
+
+type mappingDef struct {
+	Rule string `json:"rule"`
+	Why  string `json:"why"`
 }
 
 func frameworkDefs() []frameworkDef {
@@ -44,138 +51,169 @@ func frameworkDefs() []frameworkDef {
 }
 
 // controlMatches says whether a rule's control serves an item: the same
-// id, or a lettered point under a numbered one (Annex IV 2(g) serves
-// Annex IV 2).
+// id, or a lettered point under a numbered one the framework lists
+// without its points (Annex IV 2(g) serves an item "Annex IV 2").
 func controlMatches(control, item string) bool {
 	return control == item || (!strings.Contains(item, "(") && strings.HasPrefix(control, item+"("))
 }
 
-// coverage builds one table per framework.
+// coverage builds one table per framework, listing every item.
 func (b *builder) coverage() []Framework {
 	var out []Framework
 	type job struct {
 		fw      string
 		item    *CoverageItem
-		serving map[string]bool
+		mapping map[string]Mapping
 	}
 	var jobs []job
 	ruleIDs := slices.Sorted(maps.Keys(b.rules))
 	for _, fd := range frameworkDefs() {
-		items := fd.Items
-		if fd.Include == "cited" {
-			items = citedItems(fd, b)
-		}
-		f := Framework{Framework: fd.Framework, Title: fd.Title, Items: make([]CoverageItem, len(items))}
-		for i, it := range items {
-			f.Items[i] = CoverageItem{ID: it.ID, Title: it.Title, Detail: it.Detail, Rules: []string{}, Models: make([]CoverageCell, len(b.dossiers))}
-			serving := map[string]bool{}
+		f := Framework{Framework: fd.Framework, Title: fd.Title, Items: make([]CoverageItem, len(fd.Items))}
+		for i, it := range fd.Items {
+			ci := CoverageItem{ID: it.ID, Title: it.Title, Detail: it.Detail, Rules: []string{}, Mappings: []Mapping{}, Models: make([]CoverageCell, len(b.dossiers))}
+			byRule := map[string]Mapping{}
+			for _, m := range it.CarriedBy {
+				mp := Mapping{Rule: m.Rule, Rationale: m.Why, Counts: true}
+				if r, ok := b.rules[m.Rule]; ok && !r.Builtin {
+					mp = b.repositoryMapping(m.Rule, m.Why)
+				}
+				byRule[m.Rule] = mp
+			}
 			for _, id := range ruleIDs {
+				if _, ok := byRule[id]; ok {
+					continue
+				}
 				for _, c := range b.rules[id].Controls {
 					if c.Framework == fd.Framework && controlMatches(c.ID, it.ID) {
-						serving[id] = true
-						f.Items[i].Rules = append(f.Items[i].Rules, id)
+						byRule[id] = b.claimOnly(id)
 						break
 					}
 				}
 			}
+			for _, id := range slices.Sorted(maps.Keys(byRule)) {
+				ci.Rules = append(ci.Rules, id)
+				ci.Mappings = append(ci.Mappings, byRule[id])
+			}
+			f.Items[i] = ci
 		}
 		out = append(out, f)
 	}
 	for fi := range out {
 		for i := range out[fi].Items {
 			it := &out[fi].Items[i]
-			serving := map[string]bool{}
-			for _, id := range it.Rules {
-				serving[id] = true
+			m := map[string]Mapping{}
+			for _, mp := range it.Mappings {
+				m[mp.Rule] = mp
 			}
-			jobs = append(jobs, job{out[fi].Framework, it, serving})
+			jobs = append(jobs, job{out[fi].Framework, it, m})
 		}
 	}
 	parallel(len(b.dossiers), func(m int) {
 		for _, j := range jobs {
-			j.item.Models[m] = b.cell(b.dossiers[m], j.fw, j.item.ID, j.serving)
+			j.item.Models[m] = b.cell(b.dossiers[m], j.fw, j.item.ID, j.mapping)
 		}
 	})
 	return out
 }
 
-// citedItems are the items of a framework the catalogue cites, in the
-// order of the framework's list, then any unlisted ones by id.
-func citedItems(fd frameworkDef, b *builder) []itemDef {
-	cited := map[string]bool{}
-	for _, r := range b.rules {
-		for _, c := range r.Controls {
-			if c.Framework == fd.Framework {
-				cited[c.ID] = true
-			}
-		}
+// repositoryMapping is a repository rule serving an item: shown, and
+// counted only when the platform trusts repository controls.
+func (b *builder) repositoryMapping(id, why string) Mapping {
+	m := Mapping{Rule: id, Rationale: why, Repository: true, Counts: b.p.Policy.TrustRepositoryControls}
+	if m.Rationale == "" {
+		m.Rationale = "claimed by the repository rule's own metadata"
 	}
-	var out []itemDef
-	for _, it := range fd.Items {
-		if it.Always || cited[it.ID] {
-			out = append(out, it)
-			delete(cited, it.ID)
-		}
+	if !m.Counts {
+		m.Rationale += "; repository rules count only with policy.trustRepositoryControls"
 	}
-	for _, id := range slices.Sorted(maps.Keys(cited)) {
-		out = append(out, itemDef{ID: id, Title: "(no title recorded)"})
+	return m
+}
+
+// claimOnly is a rule whose metadata names the item although the item
+// does not list it as one that can carry it.
+func (b *builder) claimOnly(id string) Mapping {
+	if r, ok := b.rules[id]; ok && !r.Builtin {
+		return b.repositoryMapping(id, "")
 	}
-	return out
+	return Mapping{Rule: id, Rationale: "claimed by the rule's metadata, but the item cannot rest on this rule (frameworks.json does not list it)"}
 }
 
 // cell judges one model against one item from its reference release: the
-// signed outcomes of the rules serving the item, by the catalogue or by
-// the controls the release itself signed.
-func (b *builder) cell(d *dossier, framework, item string, serving map[string]bool) CoverageCell {
+// signed outcomes of the rules serving the item. Only a rule that may
+// carry the item, judged evidence (not "not applicable") and passed makes
+// it covered.
+func (b *builder) cell(d *dossier, framework, item string, mapping map[string]Mapping) CoverageCell {
 	c := CoverageCell{Model: d.Model, Status: StatusGap, Results: []RuleOutcome{}}
 	if d.ref == nil {
 		c.Note = "no verified release"
 		return c
 	}
+	if len(mapping) == 0 && !d.claims[framework] {
+		// Nothing serves the item: the common case, kept cheap at a
+		// thousand models.
+		c.Note = "no rule serves this item"
+		return c
+	}
 	p := d.ref.st.Predicate
 	c.Record = d.ref.row.Record
+	c.RecordDigest = d.ref.digest
 	if p.Evidence != nil {
 		c.Evidence = p.Evidence.SHA256
 	}
-	rules := map[string]bool{}
-	for id := range serving {
-		rules[id] = true
+	rules := map[string]Mapping{}
+	for id, m := range mapping {
+		rules[id] = m
 	}
 	for _, r := range p.Results {
+		if _, ok := rules[r.Rule]; ok {
+			continue
+		}
 		for _, ctl := range r.Controls {
 			if ctl.Framework == framework && controlMatches(ctl.ID, item) {
-				rules[r.Rule] = true
+				rules[r.Rule] = b.claimOnly(r.Rule)
 			}
 		}
 	}
 	if len(rules) == 0 {
-		c.Note = "no rule's metadata names this item"
+		c.Note = "no rule serves this item"
 		return c
 	}
-	outcomes := d.outcomes
-	vacuous := false
+	vacuous, na, uncounted := false, false, false
 	covered, exception := false, false
 	for _, id := range slices.Sorted(maps.Keys(rules)) {
-		o, ok := outcomes[id]
+		o, ok := d.outcomes[id]
 		if !ok {
 			continue
 		}
+		m := rules[id]
 		if o.Outcome == "pass" {
 			// A pass's message is the rule's title; the dossier's policy
 			// results carry it.
 			o.Message = ""
 		}
-		c.Results = append(c.Results, o)
+		if m.Repository {
+			o.Label = "repository rule " + id
+			if p.Bundle != nil && p.Bundle.Policy != "" {
+				o.Label += " (policy " + p.Bundle.Policy + ")"
+			}
+		}
 		switch {
+		case !m.Counts:
+			uncounted = true
+			o.NotCounted = m.Rationale
+		case o.Outcome == OutcomeNotApplicable:
+			na = true
 		case o.Outcome == "pass" && strings.HasPrefix(id, "fairness.") && !d.fairness:
 			// A fairness rule finds nothing to judge without sensitive
 			// attributes; its pass is no evidence of fairness.
 			vacuous = true
+			o.NotCounted = "passed without fairness evidence"
 		case o.Outcome == "pass":
 			covered = true
 		case o.Outcome == "waived" || o.Outcome == "warn":
 			exception = true
 		}
+		c.Results = append(c.Results, o)
 	}
 	switch {
 	case covered:
@@ -183,8 +221,13 @@ func (b *builder) cell(d *dossier, framework, item string, serving map[string]bo
 	case exception:
 		c.Status = StatusException
 		c.Note = "only waived or warned results"
+	case na:
+		c.Status = StatusNotApplicable
+		c.Note = "the rules serving this item found nothing to judge"
 	case vacuous:
 		c.Note = "fairness rules passed without fairness evidence"
+	case uncounted:
+		c.Note = "only rules that cannot carry this item passed"
 	case len(c.Results) == 0:
 		c.Note = "the release holds no result of the rules serving this item"
 	}
@@ -248,6 +291,8 @@ func (b *builder) summary(rep *Report) Summary {
 					g.Covered++
 				case StatusException:
 					g.Exception++
+				case StatusNotApplicable:
+					g.NotApplicable++
 				default:
 					g.Gap++
 					gap = true
@@ -288,6 +333,15 @@ func (b *builder) summary(rep *Report) Summary {
 	}
 	if len(s.Unreleased) > 0 {
 		att("no verified release in scope: %s", strings.Join(s.Unreleased, ", "))
+	}
+	var loosened []string
+	for _, p := range rep.Portfolio {
+		if p.LoosenedThreshold {
+			loosened = append(loosened, p.Model)
+		}
+	}
+	if len(loosened) > 0 {
+		att("latest release LOOSENED a threshold: %s", strings.Join(loosened, ", "))
 	}
 	return s
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/slipway-ml/slipway/internal/attest"
+	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/metrics"
 	"github.com/slipway-ml/slipway/internal/policy"
 	qualitypkg "github.com/slipway-ml/slipway/internal/quality"
@@ -46,6 +47,16 @@ func (b *builder) dossier(name string, recs []*record) *dossier {
 		ref := d.ref.row
 		d.Reference = &ref
 		d.outcomes = ruleOutcomes(d.ref.st.Predicate)
+		// Frameworks whose items the release's own results claim for
+		// rules the catalogue no longer has.
+		d.claims = map[string]bool{}
+		for _, r := range d.ref.st.Predicate.Results {
+			if _, ok := b.rules[r.Rule]; !ok {
+				for _, c := range r.Controls {
+					d.claims[c.Framework] = true
+				}
+			}
+		}
 	}
 	d.Releases = []ReleaseRow{}
 	for _, r := range d.history {
@@ -77,7 +88,7 @@ func (b *builder) dossier(name string, recs []*record) *dossier {
 
 	var evMatch string
 	if d.ref != nil && d.ref.st.Predicate.Evidence != nil {
-		d.ev, evMatch = readEvidence(b.p.Root, d.ref.st.Predicate.Evidence)
+		d.ev, evMatch = readEvidence(b.p.Root, &d.ref.st.Predicate)
 	}
 	if d.ev != nil {
 		d.ciNote = b.intervals(d)
@@ -93,7 +104,7 @@ func (b *builder) dossier(name string, recs []*record) *dossier {
 	d.Approvals, d.Signatures, d.Infrastructure = []ApprovalRow{}, []SignatureRow{}, []InfraRow{}
 	for _, r := range d.history {
 		d.Signatures = append(d.Signatures, SignatureRow{Environment: r.row.Environment, Version: r.row.Version, Record: r.row.Record,
-			KeyID: r.row.KeyID, SignedAt: r.row.ReleasedAt, Verified: r.verified()})
+			KeyID: r.row.KeyID, KeyFingerprint: b.fingerprint(r.row.KeyID), SignedAt: r.row.ReleasedAt, Verified: r.verified()})
 		if !r.verified() {
 			continue
 		}
@@ -108,7 +119,68 @@ func (b *builder) dossier(name string, recs []*record) *dossier {
 		}
 	}
 	d.Gaps = b.gaps(d, evMatch)
+	d.Earlier = b.earlier(d)
+	d.Diff = b.releaseDiff(d)
+	if d.Diff != nil && d.Diff.Loosened {
+		var names []string
+		for _, c := range d.Diff.Thresholds {
+			if c.Loosened {
+				names = append(names, fmt.Sprintf("%s %s -> %s", c.Threshold, c.Before, c.After))
+			}
+		}
+		d.Gaps = append(d.Gaps, fmt.Sprintf("release %s LOOSENED threshold(s) of %s: %s", d.ref.row.Record, d.Diff.Previous, strings.Join(names, "; ")))
+	}
 	return d
+}
+
+// fingerprint is the SHA-256 of the trusted key with the given id.
+func (b *builder) fingerprint(id string) string {
+	for _, k := range b.o.Keys {
+		if id != "" && k.ID == id {
+			return k.Fingerprint
+		}
+	}
+	return ""
+}
+
+// earlier is the per-group evidence of every other verified release in
+// scope that keeps an evidence bundle, read from the bundle: an older
+// release's figures stay in the report after later checks replaced the
+// work dir, and on a fresh clone.
+func (b *builder) earlier(d *dossier) []ReleaseEvidence {
+	out := []ReleaseEvidence{}
+	for i := len(d.history) - 1; i >= 0; i-- {
+		r := d.history[i]
+		if r == d.ref || !r.verified() || r.lite.Bundle.Blob(attest.BlobEvidence) == "" {
+			continue
+		}
+		re := ReleaseEvidence{Environment: r.row.Environment, Version: r.row.Version, Record: r.row.Record, ReleasedAt: r.row.ReleasedAt}
+		if err := b.full(r); err != nil {
+			re.Problem = err.Error()
+			out = append(out, re)
+			continue
+		}
+		e := &dossier{ref: r, current: map[string]*record{}, outcomes: ruleOutcomes(r.st.Predicate)}
+		e.Model = d.Model
+		if m, err := signedModel(r.st); err == nil {
+			e.model = m
+		}
+		var match string
+		e.ev, match = readEvidence(b.p.Root, &r.st.Predicate)
+		re.Evidence = match
+		if e.ev == nil || e.model == nil {
+			blob, _ := ledger.BlobPath(r.st.Predicate.Bundle.Blob(attest.BlobEvidence))
+			re.Problem = fmt.Sprintf("evidence bundle blob %s is %s", blob, strings.TrimPrefix(match, "blob "))
+			out = append(out, re)
+			continue
+		}
+		l := b.lineage(e, match)
+		re.Sources, re.Drift = l.Sources, l.Drift
+		re.Fairness = b.fairnessSection(e)
+		re.Tests = b.tests(e)
+		out = append(out, re)
+	}
+	return out
 }
 
 // lineage lists the data sources the model names and the files its
@@ -134,14 +206,33 @@ func (b *builder) lineage(d *dossier, evMatch string) Lineage {
 		if metric == "" {
 			metric = "psi"
 		}
+		// As the drift rule does: the model's threshold, else the
+		// platform's; and only the features monitoring.drift names. The
+		// table shows the rule's own outcome, so the two cannot disagree.
 		var threshold *float64
 		if t := d.model.Monitoring.Drift.Threshold; t > 0 {
 			threshold = &t
+		} else if t := b.p.Policy.DriftThreshold; t > 0 {
+			threshold = &t
+		}
+		judged := map[string]bool{}
+		for _, f := range d.model.Monitoring.Drift.Features {
+			judged[f] = true
+		}
+		outcome := ""
+		if o, ok := d.outcomes["data.drift"]; ok {
+			outcome = o.Outcome
 		}
 		for _, name := range slices.Sorted(maps.Keys(dr.Features)) {
 			f := dr.Features[name]
 			row := DriftRow{Feature: name, Reference: dr.Reference, Current: dr.Current, Metric: metric, PSI: f.PSI, KS: f.KS, KSPValue: f.KSPValue,
-				Threshold: threshold, Source: SourceEvidence}
+				Source: SourceEvidence}
+			if !judged[name] {
+				row.Metric = "not judged (not in monitoring.drift.features)"
+				l.Drift = append(l.Drift, row)
+				continue
+			}
+			row.Threshold, row.RuleOutcome = threshold, outcome
 			v := f.PSI
 			if metric == "ks" {
 				v = f.KS
@@ -167,9 +258,17 @@ func (b *builder) lineage(d *dossier, evMatch string) Lineage {
 	if d.model.Evaluation.Data != "" {
 		add(d.model.Evaluation.Data, "evaluation")
 	}
+	// The data sources' owner, classification and PII as released, from
+	// the bundle; the spec as it is now only for releases without one.
+	sources, srcFrom := b.p.DataSources, SourceSpec
+	if d.ref != nil {
+		if s := signedSources(b.p.Root, &d.ref.st.Predicate); s != nil {
+			sources, srcFrom = s, SourceSigned
+		}
+	}
 	for _, n := range names {
-		row := DataSourceRow{Name: n, Roles: roles[n], PII: []string{}, Quality: []QualityCheck{}, Source: SourceSpec}
-		ds, ok := b.p.DataSources[n]
+		row := DataSourceRow{Name: n, Roles: roles[n], PII: []string{}, Quality: []QualityCheck{}, Source: srcFrom}
+		ds, ok := sources[n]
 		if ok {
 			row.Owner, row.Classification, row.PII, row.Version, row.Snapshot = ds.Owner, ds.Classification, nonNil(ds.PII), ds.Version, ds.Snapshot
 		}
@@ -722,6 +821,9 @@ func (b *builder) gaps(d *dossier, evMatch string) []string {
 		out = append(out, "the evidence summary the release pins is not at hand; figures beyond the signed headline cannot be recomputed")
 	case matchChanged:
 		out = append(out, "the evidence summary at hand differs from the one the release pins; it is not used")
+	case matchBlobMissing, matchBlobChanged:
+		blob, _ := ledger.BlobPath(d.ref.st.Predicate.Bundle.Blob(attest.BlobEvidence))
+		out = append(out, fmt.Sprintf("the evidence bundle's summary %s is %s: run slipway verify; its figures are not shown", blob, strings.TrimPrefix(evMatch, "blob ")))
 	}
 	if d.Fairness != nil && d.Fairness.Missing != "" {
 		out = append(out, "no fairness evidence: "+d.Fairness.Missing)

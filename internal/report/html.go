@@ -32,16 +32,19 @@ var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return fmt.Sprintf("%+.4f", *d)
 	},
-	"rows":     rowsText,
-	"ok":       okMark,
-	"match":    matchMark,
-	"status":   func(s string) template.HTML { return htmlMark(statusMark(s)) },
-	"outcome":  func(s string) template.HTML { return htmlMark(outcomeMark(s)) },
-	"waiver":   func(s string) template.HTML { return htmlMark(waiverMark(s)) },
-	"verified": func(ok bool) template.HTML { return htmlMark(verifiedMark(ok)) },
-	"yes":      func(ok bool) template.HTML { return htmlMark(yesNo(ok)) },
-	"controls": controlsText,
-	"results":  resultsText,
+	"rows":         rowsText,
+	"ok":           okMark,
+	"match":        matchMark,
+	"status":       func(s string) template.HTML { return htmlMark(statusMark(s)) },
+	"coverageRule": func() string { return coverageRule },
+	"counting":     countingRules,
+	"mappings":     mappingRows,
+	"outcome":      func(s string) template.HTML { return htmlMark(outcomeMark(s)) },
+	"waiver":       func(s string) template.HTML { return htmlMark(waiverMark(s)) },
+	"verified":     func(ok bool) template.HTML { return htmlMark(verifiedMark(ok)) },
+	"yes":          func(ok bool) template.HTML { return htmlMark(yesNo(ok)) },
+	"controls":     controlsText,
+	"results":      resultsText,
 	"day": func(s string) string {
 		if len(s) >= 10 {
 			return s[:10]
@@ -245,7 +248,12 @@ func resultRows(rs []PolicyResult) template.HTML {
 // dossier's own column of the coverage table.
 func coverageRows(f Framework) template.HTML {
 	var b strings.Builder
+	var unserved []string
 	for _, it := range f.Items {
+		if len(it.Rules) == 0 && len(it.Models) == 1 && len(it.Models[0].Results) == 0 {
+			unserved = append(unserved, it.ID)
+			continue
+		}
 		for _, c := range it.Models {
 			class := ""
 			switch c.Status {
@@ -256,14 +264,22 @@ func coverageRows(f Framework) template.HTML {
 			}
 			b.WriteString(`<tr class="` + class + `"><td><b>` + esc(it.ID) + "</b></td><td>" + string(htmlMark(statusMark(c.Status))) +
 				"</td><td>" + esc(resultsText(c.Results, it.Detail)) + "</td><td>")
+			// Each digest sits beside what it is the digest of.
 			if c.Record != "" {
-				b.WriteString("<code>" + esc(c.Record) + "</code>")
+				b.WriteString("record <code>" + esc(c.Record) + "</code>")
+				if c.RecordDigest != "" {
+					b.WriteString(" <code>" + esc(c.RecordDigest) + "</code>")
+				}
 			}
 			if c.Evidence != "" {
-				b.WriteString("<br><code>" + esc(c.Evidence) + "</code>")
+				b.WriteString("<br>evidence summary <code>" + esc(c.Evidence) + "</code>")
 			}
 			b.WriteString("</td><td>" + esc(c.Note) + "</td></tr>\n")
 		}
+	}
+	if len(unserved) > 0 {
+		b.WriteString(`<tr class="bad"><td colspan="5">` + string(htmlMark(statusMark(StatusGap))) + fmt.Sprintf(" no rule serves these %d item(s): ", len(unserved)) +
+			esc(strings.Join(unserved, ", ")) + "</td></tr>\n")
 	}
 	return template.HTML(b.String())
 }
@@ -286,7 +302,7 @@ func signatureRows(ss []SignatureRow) template.HTML {
 		if !s.Verified {
 			class = ` class="bad"`
 		}
-		b.WriteString("<tr" + class + "><td>" + esc(s.Environment) + "</td><td>" + esc(s.Version) + "</td><td>" + esc(s.KeyID) + "</td><td>" +
+		b.WriteString("<tr" + class + "><td>" + esc(s.Environment) + "</td><td>" + esc(s.Version) + "</td><td>" + esc(s.KeyID) + "</td><td><code>" + esc(s.KeyFingerprint) + "</code></td><td>" +
 			esc(s.SignedAt) + "</td><td>" + string(htmlMark(verifiedMark(s.Verified))) + "</td><td><code>" + esc(s.Record) + "</code></td></tr>\n")
 	}
 	return template.HTML(b.String())
@@ -330,4 +346,20 @@ func releaseRows(rs []ReleaseRow, withModel bool) template.HTML {
 		b.WriteString("</td></tr>\n")
 	}
 	return template.HTML(b.String())
+}
+
+type mappingRow struct {
+	Item string
+	Mapping
+}
+
+// mappingRows flattens a framework's mappings for its table.
+func mappingRows(f Framework) []mappingRow {
+	var out []mappingRow
+	for _, it := range f.Items {
+		for _, m := range it.Mappings {
+			out = append(out, mappingRow{Item: it.ID, Mapping: m})
+		}
+	}
+	return out
 }

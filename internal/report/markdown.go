@@ -76,6 +76,8 @@ func statusMark(s string) string {
 		return "✅ covered"
 	case StatusException:
 		return "⚠️ exception"
+	case StatusNotApplicable:
+		return "n/a"
 	}
 	return "❌ gap"
 }
@@ -170,7 +172,7 @@ func (r *Report) Markdown(w io.Writer) error {
 	m.table([]string{"", ""}, [][]string{
 		{"Models", fmt.Sprint(s.Models)},
 		{"Releases in scope", fmt.Sprint(s.Releases)},
-		{"Ledger", fmt.Sprintf("%s: %d record(s), %d verified, %d failing; head %s; keys %s", ledger, r.Ledger.Records, r.Ledger.Verified, r.Ledger.Failed, code(r.Ledger.Head), md(strings.Join(r.Ledger.Keys, ", ")))},
+		{"Ledger", fmt.Sprintf("%s: %d record(s), %d verified, %d failing; head %s; keys %s", ledger, r.Ledger.Records, r.Ledger.Verified, r.Ledger.Failed, code(r.Ledger.Head), keysText(r.Ledger.Fingerprints))},
 		{"Releases failing verification", fmt.Sprint(s.FailedReleases)},
 		{"Waivers", fmt.Sprintf("%d active, %d expiring within %d days, %d expired, %d unapproved", s.ActiveWaivers, s.ExpiringWaivers, ExpiringWithinDays, s.ExpiredWaivers, s.UnapprovedWaivers)},
 		{"Without fairness evidence", md(orNone(s.LackingFairness))},
@@ -230,10 +232,11 @@ func (r *Report) Markdown(w io.Writer) error {
 	m.releaseTable(r.Failed, true)
 
 	m.p("## Control coverage\n")
-	m.p("Which rule serves which control comes from the rules' metadata; a control is covered when a rule serving it passed in the model's verified release (the newest in the furthest environment in scope).\n")
+	m.p("%s\n", md(coverageRule))
 	for _, f := range r.Coverage {
 		m.p("### %s\n", md(f.Title))
 		m.coverageMatrix(f, len(r.Models))
+		m.mappingTable(f)
 	}
 
 	if err := m.w.Flush(); err != nil {
@@ -323,10 +326,10 @@ func (m *mdWriter) coverageMatrix(f Framework, models int) {
 				}
 				row = append(row, statusMark(c.Status))
 			}
-			row = append(row, md(orNone(it.Rules)))
+			row = append(row, md(orNone(countingRules(it))))
 			rows = append(rows, row)
 		}
-		m.table(append(head, "Rules (from metadata)"), rows)
+		m.table(append(head, "Rules that can carry it"), rows)
 		return
 	}
 	// Many models: one row per model listing its gaps.
@@ -389,6 +392,25 @@ func (m *mdWriter) dossier(d Dossier) {
 
 	m.p("### Releases\n")
 	m.releaseTable(d.Releases, false)
+	if df := d.Diff; df != nil {
+		m.p("Changes since %s (%s):\n", code(df.Previous), md(df.PreviousVersion))
+		spec := "unchanged"
+		if df.SpecChanged {
+			spec = "changed"
+		}
+		rows := [][]string{{"Spec", spec}}
+		if df.PolicyAfter != "" {
+			rows = append(rows, []string{"Policy bundle", code(df.PolicyBefore) + " → " + code(df.PolicyAfter)})
+		}
+		for _, c := range df.Thresholds {
+			mark := md(c.Before) + " → " + md(c.After)
+			if c.Loosened {
+				mark = "❌ LOOSENED " + mark
+			}
+			rows = append(rows, []string{code(c.Threshold), mark})
+		}
+		m.table([]string{"Changed", "Before → after"}, rows)
+	}
 
 	m.p("### Data lineage\n")
 	var rows [][]string
@@ -396,25 +418,7 @@ func (m *mdWriter) dossier(d Dossier) {
 		rows = append(rows, []string{md(s.Name), md(strings.Join(s.Roles, ", ")), md(s.Owner), md(s.Classification), md(orNone(s.PII)), code(s.Version), md(s.Snapshot), code(s.SnapshotSHA256), rowsText(s.Rows), md(s.Source)})
 	}
 	m.table([]string{"Source", "Role", "Owner", "Classification", "PII", "Version", "Snapshot", "Snapshot sha256", "Rows", "Source"}, rows)
-	rows = nil
-	for _, s := range d.Lineage.Sources {
-		for _, q := range s.Quality {
-			rows = append(rows, []string{md(s.Name), md(q.Check), md(q.Column), fp(q.Value), md(q.Bound), okMark(q.OK), md(q.Detail), md(s.QualitySource)})
-		}
-	}
-	if len(rows) > 0 {
-		m.p("Data quality:\n")
-		m.table([]string{"Source", "Check", "Column", "Value", "Bound", "Result", "Detail", "Source"}, rows)
-	}
-	rows = nil
-	for _, r := range d.Lineage.Drift {
-		rows = append(rows, []string{md(r.Feature), fp(r.PSI), fp(r.KS), fp(r.KSPValue), md(r.Metric), fp(r.Threshold), passMark(r.Pass), md(r.Source)})
-	}
-	if len(rows) > 0 {
-		dr := d.Lineage.Drift[0]
-		m.p("Drift from %s to %s:\n", code(dr.Reference), code(dr.Current))
-		m.table([]string{"Feature", "PSI", "KS", "KS p-value", "Judged by", "Threshold", "Result", "Source"}, rows)
-	}
+	m.qualityDrift(d.Lineage.Sources, d.Lineage.Drift)
 	rows = nil
 	if e := d.Lineage.EvidenceSummary; e != nil {
 		rows = append(rows, []string{code(e.Path) + " (evidence summary)", code(e.SHA256), matchMark(e.Match)})
@@ -443,7 +447,96 @@ func (m *mdWriter) dossier(d Dossier) {
 	}
 
 	m.p("### Fairness\n")
-	if f := d.Fairness; f != nil && f.Missing != "" {
+	m.fairness(d.Fairness)
+
+	m.p("### Tests\n")
+	m.tests(d.Tests)
+
+	m.earlier(d.Earlier)
+
+	m.p("### Handover checklist\n")
+	rows = nil
+	for _, h := range d.Handover {
+		rows = append(rows, []string{md(h.Item), code(h.Rule), outcomeMark(h.Outcome), md(h.Evidence), md(h.Message), md(h.Source)})
+	}
+	m.table([]string{"Item", "Rule", "Outcome", "Evidence", "Finding", "Source"}, rows)
+
+	m.p("### Policy results\n")
+	rows = nil
+	for _, r := range d.Results {
+		rows = append(rows, []string{md(r.Environment), code(r.Rule), md(r.Severity), outcomeMark(r.Outcome), md(r.Message), md(controlsText(r.Controls)), md(r.Waiver)})
+	}
+	m.table([]string{"Env", "Rule", "Severity", "Outcome", "Message", "Controls", "Waiver"}, rows)
+
+	m.p("### Waivers\n")
+	m.waiverTable(d.Waivers, false)
+
+	m.p("### Approvals\n")
+	rows = nil
+	for _, a := range d.Approvals {
+		rows = append(rows, []string{md(a.Environment), md(a.Version), md(a.User), md(a.State), md(a.SubmittedAt), md(a.Source)})
+	}
+	m.table([]string{"Env", "Version", "User", "State", "Submitted at", "Source"}, rows)
+
+	m.p("### Signatures\n")
+	rows = nil
+	for _, s := range d.Signatures {
+		rows = append(rows, []string{md(s.Environment), md(s.Version), md(s.KeyID), code(s.KeyFingerprint), md(s.SignedAt), verifiedMark(s.Verified), code(s.Record)})
+	}
+	m.table([]string{"Env", "Version", "Key id", "Key SHA-256", "Signed at", "Verification", "Record"}, rows)
+
+	m.p("### Infrastructure changes\n")
+	rows = nil
+	for _, i := range d.Infrastructure {
+		rows = append(rows, []string{md(i.Environment), md(i.Version), code(i.Stack), fmt.Sprint(i.Create), fmt.Sprint(i.Update), fmt.Sprint(i.Delete), fmt.Sprint(i.Replace), code(i.PlanSHA256)})
+	}
+	m.table([]string{"Env", "Version", "Stack", "Create", "Update", "Delete", "Replace", "Plan sha256"}, rows)
+
+	m.p("### Control coverage\n")
+	for _, f := range d.coverage {
+		m.p("**%s**\n", md(f.Framework))
+		rows = nil
+		var unserved []string
+		for _, it := range f.Items {
+			c := it.Models[0]
+			if len(it.Rules) == 0 && len(c.Results) == 0 {
+				unserved = append(unserved, it.ID)
+				continue
+			}
+			rows = append(rows, []string{md(it.ID), statusMark(c.Status), md(resultsText(c.Results, it.Detail)), md(c.Note)})
+		}
+		m.table([]string{"Item", "Status", "Rules and signed outcomes", "Note"}, rows)
+		if len(unserved) > 0 {
+			m.p("❌ Gaps no rule serves (%d): %s.\n", len(unserved), md(strings.Join(unserved, ", ")))
+		}
+	}
+}
+
+func (m *mdWriter) qualityDrift(sources []DataSourceRow, drift []DriftRow) {
+	var rows [][]string
+	for _, s := range sources {
+		for _, q := range s.Quality {
+			rows = append(rows, []string{md(s.Name), md(q.Check), md(q.Column), fp(q.Value), md(q.Bound), okMark(q.OK), md(q.Detail), md(s.QualitySource)})
+		}
+	}
+	if len(rows) > 0 {
+		m.p("Data quality:\n")
+		m.table([]string{"Source", "Check", "Column", "Value", "Bound", "Result", "Detail", "Source"}, rows)
+	}
+	rows = nil
+	for _, r := range drift {
+		rows = append(rows, []string{md(r.Feature), fp(r.PSI), fp(r.KS), fp(r.KSPValue), md(r.Metric), fp(r.Threshold), passMark(r.Pass), md(r.RuleOutcome), md(r.Source)})
+	}
+	if len(rows) > 0 {
+		dr := drift[0]
+		m.p("Drift from %s to %s:\n", code(dr.Reference), code(dr.Current))
+		m.table([]string{"Feature", "PSI", "KS", "KS p-value", "Judged by", "Threshold", "Result", "data.drift outcome", "Source"}, rows)
+	}
+}
+
+func (m *mdWriter) fairness(f *FairnessSection) {
+	var rows [][]string
+	if f != nil && f.Missing != "" {
 		m.p("❌ **No fairness evidence**: %s.\n", md(f.Missing))
 	} else if f != nil && f.Unavailable != "" {
 		m.p("_%s._\n", md(f.Unavailable))
@@ -480,10 +573,11 @@ func (m *mdWriter) dossier(d Dossier) {
 			m.p("Confidence intervals: %s.\n", md(f.CINote))
 		}
 	}
+}
 
-	m.p("### Tests\n")
-	if t := d.Tests; t != nil {
-		rows = nil
+func (m *mdWriter) tests(t *Tests) {
+	if t != nil {
+		var rows [][]string
 		for _, s := range t.Suites {
 			rows = append(rows, []string{md(s.Name), fmt.Sprint(s.Required), fmt.Sprint(s.Tests), fmt.Sprint(s.Failures), fmt.Sprint(s.Errors), fmt.Sprint(s.Skipped), okMark(s.Passed)})
 		}
@@ -492,55 +586,39 @@ func (m *mdWriter) dossier(d Dossier) {
 	} else {
 		m.p("_No test evidence at hand with its signed digest._\n")
 	}
+}
 
-	m.p("### Handover checklist\n")
-	rows = nil
-	for _, h := range d.Handover {
-		rows = append(rows, []string{md(h.Item), code(h.Rule), outcomeMark(h.Outcome), md(h.Evidence), md(h.Message), md(h.Source)})
+// earlier shows the bundled evidence of the model's other releases.
+func (m *mdWriter) earlier(es []ReleaseEvidence) {
+	if len(es) == 0 {
+		return
 	}
-	m.table([]string{"Item", "Rule", "Outcome", "Evidence", "Finding", "Source"}, rows)
-
-	m.p("### Policy results\n")
-	rows = nil
-	for _, r := range d.Results {
-		rows = append(rows, []string{md(r.Environment), code(r.Rule), md(r.Severity), outcomeMark(r.Outcome), md(r.Message), md(controlsText(r.Controls)), md(r.Waiver)})
-	}
-	m.table([]string{"Env", "Rule", "Severity", "Outcome", "Message", "Controls", "Waiver"}, rows)
-
-	m.p("### Waivers\n")
-	m.waiverTable(d.Waivers, false)
-
-	m.p("### Approvals\n")
-	rows = nil
-	for _, a := range d.Approvals {
-		rows = append(rows, []string{md(a.Environment), md(a.Version), md(a.User), md(a.State), md(a.SubmittedAt), md(a.Source)})
-	}
-	m.table([]string{"Env", "Version", "User", "State", "Submitted at", "Source"}, rows)
-
-	m.p("### Signatures\n")
-	rows = nil
-	for _, s := range d.Signatures {
-		rows = append(rows, []string{md(s.Environment), md(s.Version), md(s.KeyID), md(s.SignedAt), verifiedMark(s.Verified), code(s.Record)})
-	}
-	m.table([]string{"Env", "Version", "Key id", "Signed at", "Verification", "Record"}, rows)
-
-	m.p("### Infrastructure changes\n")
-	rows = nil
-	for _, i := range d.Infrastructure {
-		rows = append(rows, []string{md(i.Environment), md(i.Version), code(i.Stack), fmt.Sprint(i.Create), fmt.Sprint(i.Update), fmt.Sprint(i.Delete), fmt.Sprint(i.Replace), code(i.PlanSHA256)})
-	}
-	m.table([]string{"Env", "Version", "Stack", "Create", "Update", "Delete", "Replace", "Plan sha256"}, rows)
-
-	m.p("### Control coverage\n")
-	for _, f := range d.coverage {
-		m.p("**%s**\n", md(f.Framework))
-		rows = nil
-		for _, it := range f.Items {
-			c := it.Models[0]
-			rows = append(rows, []string{md(it.ID), statusMark(c.Status), md(resultsText(c.Results, it.Detail)), md(c.Note)})
+	m.p("### Evidence of earlier releases\n")
+	m.p("_Read from each release's evidence bundle (releases/blobs), the digests its signed record pins._\n")
+	for _, e := range es {
+		m.p("#### %s %s in %s, %s\n", code(e.Record), md(e.Version), md(e.Environment), md(e.ReleasedAt))
+		if e.Problem != "" {
+			m.p("❌ %s.\n", md(e.Problem))
+			continue
 		}
-		m.table([]string{"Item", "Status", "Rules and signed outcomes", "Note"}, rows)
+		m.qualityDrift(e.Sources, e.Drift)
+		m.p("Fairness:\n")
+		m.fairness(e.Fairness)
+		m.p("Tests:\n")
+		m.tests(e.Tests)
 	}
+}
+
+// keysText lists trusted keys with their fingerprints.
+func keysText(ks []KeyFingerprint) string {
+	var parts []string
+	for _, k := range ks {
+		parts = append(parts, md(k.ID)+" (SHA-256 "+code(k.Fingerprint)+")")
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
 }
 
 func rowsText(n *int64) string {
@@ -561,6 +639,12 @@ func matchMark(m string) string {
 	switch m {
 	case matchOK:
 		return "✅ same digest"
+	case matchBundled:
+		return "✅ in the release's bundle, digest checked"
+	case matchBlobMissing:
+		return "❌ bundle blob MISSING"
+	case matchBlobChanged:
+		return "❌ bundle blob EDITED"
 	case matchChanged:
 		return "❌ CHANGED"
 	}
@@ -590,12 +674,49 @@ func controlsText(cs []Control) string {
 	return strings.Join(parts, "; ")
 }
 
+// coverageRule says when an item is covered, in every format.
+const coverageRule = "An item is covered for a model only when a built-in rule that can carry it (the mappings below, each with its reason) judged evidence and passed in the model's verified release, the newest in the furthest environment in scope. " +
+	"A rule that found nothing to judge counts as not applicable; a rule whose metadata claims an item it cannot carry, and a repository rule unless the platform sets policy.trustRepositoryControls, never make it covered. Items no rule serves are gaps."
+
+// countingRules are the rules whose pass can make the item covered.
+func countingRules(it CoverageItem) []string {
+	var out []string
+	for _, m := range it.Mappings {
+		if m.Counts {
+			out = append(out, m.Rule)
+		}
+	}
+	return out
+}
+
+// mappingTable lists every mapping of a framework with its rationale.
+func (m *mdWriter) mappingTable(f Framework) {
+	var rows [][]string
+	for _, it := range f.Items {
+		for _, mp := range it.Mappings {
+			rows = append(rows, []string{md(it.ID), code(mp.Rule), yesNo(mp.Counts), md(mp.Rationale)})
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	m.p("Mappings of %s:\n", md(f.Framework))
+	m.table([]string{"Item", "Rule", "Can cover", "Why"}, rows)
+}
+
 func resultsText(rs []RuleOutcome, detail bool) string {
 	var parts []string
 	for _, r := range rs {
-		s := r.Rule + ": " + r.Outcome
+		name := r.Rule
+		if r.Label != "" {
+			name = r.Label
+		}
+		s := name + ": " + r.Outcome
 		if detail && r.Message != "" {
 			s += " (" + r.Message + ")"
+		}
+		if r.NotCounted != "" {
+			s += " [does not count: " + r.NotCounted + "]"
 		}
 		parts = append(parts, s)
 	}

@@ -34,7 +34,14 @@ const (
 	// StatusGap: no verified release holds a result of a rule serving the
 	// item, or no rule serves it.
 	StatusGap = "gap"
+	// StatusNotApplicable: the rules that may carry the item said they
+	// had nothing to judge; not covered.
+	StatusNotApplicable = "not applicable"
 )
+
+// OutcomeNotApplicable is the outcome of a rule that found nothing to
+// judge: it never covers an item.
+const OutcomeNotApplicable = "not_applicable"
 
 // Waiver statuses as the report shows them.
 const (
@@ -89,7 +96,17 @@ type LedgerStatus struct {
 	Verified int      `json:"verified"`
 	Failed   int      `json:"failed"`
 	Keys     []string `json:"keys"`
-	Problems []string `json:"problems"`
+	// Fingerprints are the trusted keys by id with the SHA-256 of each
+	// public key (DER), the key id DSSE signatures carry: a label can be
+	// reused by another key, a fingerprint cannot.
+	Fingerprints []KeyFingerprint `json:"fingerprints"`
+	Problems     []string         `json:"problems"`
+}
+
+// KeyFingerprint is a trusted key's id and the SHA-256 of its public key.
+type KeyFingerprint struct {
+	ID          string `json:"id"`
+	Fingerprint string `json:"fingerprint"`
 }
 
 // Summary is the one-screen overview.
@@ -122,7 +139,9 @@ type FrameworkGaps struct {
 	Cells     int `json:"cells"`
 	Covered   int `json:"covered"`
 	Exception int `json:"exception"`
-	Gap       int `json:"gap"`
+	// NotApplicable counts cells whose rules had nothing to judge.
+	NotApplicable int `json:"not_applicable"`
+	Gap           int `json:"gap"`
 }
 
 // PortfolioRow is one model in the portfolio view.
@@ -139,6 +158,9 @@ type PortfolioRow struct {
 	Fairness        bool      `json:"fairness_evidence"`
 	Handover        bool      `json:"handover_evidence"`
 	FailedReleases  int       `json:"failed_releases"`
+	// LoosenedThreshold: the latest release loosened a threshold of the
+	// release before it.
+	LoosenedThreshold bool `json:"loosened_threshold"`
 }
 
 // Current is a model's current version in one environment.
@@ -201,9 +223,25 @@ type CoverageItem struct {
 	Title string `json:"title"`
 	// Detail marks items the report breaks down rule by rule.
 	Detail bool `json:"detail"`
-	// Rules are the rules whose metadata names the item.
-	Rules  []string       `json:"rules"`
-	Models []CoverageCell `json:"models"`
+	// Rules are the rules serving the item: those frameworks.json lists
+	// as able to carry it and those whose metadata claims it.
+	Rules []string `json:"rules"`
+	// Mappings say, per rule in Rules, why it serves the item and whether
+	// its pass can make the item covered.
+	Mappings []Mapping      `json:"mappings"`
+	Models   []CoverageCell `json:"models"`
+}
+
+// Mapping is one rule serving a framework item.
+type Mapping struct {
+	Rule string `json:"rule"`
+	// Rationale is the one-line reason the rule evidences the item, or
+	// why it cannot.
+	Rationale string `json:"rationale"`
+	// Counts says whether the rule's pass can make the item covered.
+	Counts bool `json:"counts"`
+	// Repository marks a repository (not built-in) rule.
+	Repository bool `json:"repository,omitempty"`
 }
 
 // CoverageCell is one model's standing on one control item.
@@ -213,7 +251,10 @@ type CoverageCell struct {
 	// Results are the signed results of the rules serving the item.
 	Results []RuleOutcome `json:"results"`
 	// Record is the verified release record the results come from.
-	Record   string `json:"record,omitempty"`
+	Record string `json:"record,omitempty"`
+	// RecordDigest is the digest of that record file.
+	RecordDigest string `json:"record_digest,omitempty"`
+	// Evidence is the digest of the evidence summary the record pins.
 	Evidence string `json:"evidence,omitempty"`
 	Note     string `json:"note,omitempty"`
 }
@@ -223,6 +264,10 @@ type RuleOutcome struct {
 	Rule    string `json:"rule"`
 	Outcome string `json:"outcome"`
 	Message string `json:"message,omitempty"`
+	// Label names a repository rule with the policy bundle digest.
+	Label string `json:"label,omitempty"`
+	// NotCounted says why this outcome does not count toward coverage.
+	NotCounted string `json:"not_counted,omitempty"`
 }
 
 // Dossier is everything about one model.
@@ -238,18 +283,24 @@ type Dossier struct {
 	Identity string `json:"identity_source"`
 	// Reference is the verified release the dossier's figures come from:
 	// the newest in the furthest environment of the scope.
-	Reference      *ReleaseRow      `json:"reference"`
-	Releases       []ReleaseRow     `json:"releases"`
-	Lineage        Lineage          `json:"lineage"`
-	Evaluation     *Evaluation      `json:"evaluation"`
-	Fairness       *FairnessSection `json:"fairness"`
-	Tests          *Tests           `json:"tests"`
-	Handover       []ChecklistItem  `json:"handover"`
-	Results        []PolicyResult   `json:"results"`
-	Waivers        []WaiverRow      `json:"waivers"`
-	Approvals      []ApprovalRow    `json:"approvals"`
-	Signatures     []SignatureRow   `json:"signatures"`
-	Infrastructure []InfraRow       `json:"infrastructure"`
+	Reference  *ReleaseRow      `json:"reference"`
+	Releases   []ReleaseRow     `json:"releases"`
+	Lineage    Lineage          `json:"lineage"`
+	Evaluation *Evaluation      `json:"evaluation"`
+	Fairness   *FairnessSection `json:"fairness"`
+	Tests      *Tests           `json:"tests"`
+	// Earlier is the evidence of the model's other verified releases in
+	// scope, read from their evidence bundles, newest first.
+	Earlier []ReleaseEvidence `json:"earlier_evidence"`
+	// Diff is what changed since the verified release before the
+	// reference one; nil when there is none.
+	Diff           *ReleaseDiff    `json:"diff"`
+	Handover       []ChecklistItem `json:"handover"`
+	Results        []PolicyResult  `json:"results"`
+	Waivers        []WaiverRow     `json:"waivers"`
+	Approvals      []ApprovalRow   `json:"approvals"`
+	Signatures     []SignatureRow  `json:"signatures"`
+	Infrastructure []InfraRow      `json:"infrastructure"`
 	// Gaps are the model's problems in plain words.
 	Gaps []string `json:"gaps"`
 
@@ -296,9 +347,13 @@ type DriftRow struct {
 	KS        *float64 `json:"ks"`
 	KSPValue  *float64 `json:"ks_p_value"`
 	Threshold *float64 `json:"threshold"`
-	// Pass is nil when the metric is undefined or unbounded.
-	Pass   *bool  `json:"pass"`
-	Source string `json:"source"`
+	// Pass is nil when the metric is undefined or unbounded, or the
+	// drift rule does not judge the feature.
+	Pass *bool `json:"pass"`
+	// RuleOutcome is the signed outcome of data.drift, the rule that
+	// judged the feature; empty when it does not judge it.
+	RuleOutcome string `json:"rule_outcome,omitempty"`
+	Source      string `json:"source"`
 }
 
 // InputRow is one hashed evidence file.
@@ -306,7 +361,8 @@ type InputRow struct {
 	Path   string `json:"path"`
 	SHA256 string `json:"sha256"`
 	// Match says whether the file at hand has the signed digest:
-	// "match", "changed" or "missing".
+	// "match", "changed" or "missing"; for an evidence summary kept in
+	// the release's bundle, "bundled", "blob missing" or "blob changed".
 	Match string `json:"match"`
 }
 
@@ -481,8 +537,10 @@ type SignatureRow struct {
 	Version     string `json:"version"`
 	Record      string `json:"record"`
 	KeyID       string `json:"key_id"`
-	SignedAt    string `json:"signed_at"`
-	Verified    bool   `json:"verified"`
+	// KeyFingerprint is the SHA-256 of the public key that verified it.
+	KeyFingerprint string `json:"key_fingerprint,omitempty"`
+	SignedAt       string `json:"signed_at"`
+	Verified       bool   `json:"verified"`
 }
 
 // InfraRow is one stack a release applied.
@@ -497,4 +555,21 @@ type InfraRow struct {
 	PlanSHA256  string `json:"plan_sha256"`
 	Rendered    string `json:"rendered,omitempty"`
 	Source      string `json:"source"`
+}
+
+// ReleaseEvidence is the per-group evidence of one release other than the
+// reference, read from its evidence bundle.
+type ReleaseEvidence struct {
+	Environment string `json:"environment"`
+	Version     string `json:"version"`
+	Record      string `json:"record"`
+	ReleasedAt  string `json:"released_at"`
+	// Evidence is how the summary was read (bundled, or the blob's
+	// problem).
+	Evidence string           `json:"evidence"`
+	Problem  string           `json:"problem,omitempty"`
+	Sources  []DataSourceRow  `json:"sources,omitempty"`
+	Drift    []DriftRow       `json:"drift,omitempty"`
+	Fairness *FairnessSection `json:"fairness,omitempty"`
+	Tests    *Tests           `json:"tests,omitempty"`
 }

@@ -42,9 +42,9 @@ var descriptions = map[string]string{
 }
 
 var enums = map[string][]string{
-	"CoverageCell.status": {StatusCovered, StatusException, StatusGap},
+	"CoverageCell.status": {StatusCovered, StatusException, StatusGap, StatusNotApplicable},
 	"WaiverRow.status":    {WaiverActive, WaiverExpiring, WaiverExpired, WaiverUnapproved},
-	"InputRow.match":      {matchOK, matchChanged, matchMissing},
+	"InputRow.match":      {matchOK, matchChanged, matchMissing, matchBundled, matchBlobMissing, matchBlobChanged},
 }
 
 // jsonSchema generates the schema of the Report type.

@@ -39,6 +39,9 @@ type PolicyDefaults struct {
 	// SecurityOwners are GitHub logins and @org/team teams whose approval
 	// lifts release.trust_changed.
 	SecurityOwners []string `json:"securityOwners"`
+	// TrustRepositoryControls lets repository rules make a framework
+	// item covered in the audit report.
+	TrustRepositoryControls bool `json:"trustRepositoryControls"`
 }
 
 // Environment is a deployment target a model version is promoted through.
