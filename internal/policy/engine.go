@@ -486,6 +486,7 @@ func (c *valueCache) input(in Input) (ast.Object, error) {
 		{"changed_files", in.ChangedFiles}, {"approvals", in.Approvals}, {"code_owners", in.CodeOwners}, {"trust_root", in.TrustRoot},
 		{"waivers", in.Waivers},
 		{"releases", in.Releases}, {"now", in.Now}, {"placeholders", in.Placeholders},
+		{"monitoring", in.Monitoring}, {"monitoring_status", in.MonitoringStatus},
 	}
 	terms := make([][2]*ast.Term, 0, len(parts))
 	for _, p := range parts {
