@@ -90,7 +90,11 @@ func printVerify(o *options, rep *release.Report, isLedger bool) {
 			status = "ok"
 			ok++
 		}
-		fmt.Fprintf(w, "%-4s  %s/%s %s%s  %s", status, r.Environment, r.Model, r.Version, revisionText(r.Revision), r.Path)
+		kind := ""
+		if !r.IsRelease() {
+			kind = " " + string(r.Kind)
+		}
+		fmt.Fprintf(w, "%-4s  %s/%s %s%s%s  %s", status, r.Environment, r.Model, r.Version, revisionText(r.Revision), kind, r.Path)
 		if r.OK {
 			fmt.Fprintf(w, "  signed %s by %s", r.ReleasedAt, r.KeyID)
 		}

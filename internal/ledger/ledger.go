@@ -54,9 +54,34 @@ var (
 	ErrUntrusted = errors.New("signed by an untrusted key")
 )
 
+// RecordKind is what a ledger record is. Every kind shares the index, its
+// chain and the signed ledger-wide chain; each kind has its own path rule
+// and its own in-toto predicate type (attest.PredicateTypeOf).
+type RecordKind string
+
+// Record kinds. A new kind adds a constant here and to kinds; its records
+// live at releases/ENV/MODEL/KIND/NAME.intoto.json (KindPath).
+const (
+	// Release is a signed release; index entries of releases carry no
+	// kind, so ledgers written before kinds existed verify unchanged.
+	Release RecordKind = "release"
+	// Rollback is a rollback of a model to an earlier release.
+	Rollback RecordKind = "rollback"
+	// Monitoring is a monitoring record of a model in an environment.
+	Monitoring RecordKind = "monitoring"
+)
+
+// kinds are the record kinds other than releases.
+var kinds = map[RecordKind]bool{Rollback: true, Monitoring: true}
+
 // Entry is one line of the index.
 type Entry struct {
-	Seq         int    `json:"seq"`
+	Seq int `json:"seq"`
+	// Kind is the record's kind, omitted for releases.
+	Kind RecordKind `json:"kind,omitempty"`
+	// Name is the record's name inside its kind's directory, for kinds
+	// other than releases (a release is named by Version and Revision).
+	Name        string `json:"name,omitempty"`
 	Environment string `json:"environment"`
 	Model       string `json:"model"`
 	Version     string `json:"version"`
@@ -100,6 +125,44 @@ func RevisionPath(env, model, version string, revision int) (string, error) {
 		name = fmt.Sprintf("%s_r%d", version, revision)
 	}
 	return path.Join(Dir, env, model, name+RecordSuffix), nil
+}
+
+// KindPath returns the repo-relative path of a record of a kind other
+// than a release: releases/ENV/MODEL/KIND/NAME.intoto.json. Release
+// records sit directly in the model's directory, named by version, so the
+// two never meet.
+func KindPath(kind RecordKind, env, model, name string) (string, error) {
+	if !kinds[kind] {
+		return "", fmt.Errorf("ledger record kind %q: want one of release, rollback, monitoring", kind)
+	}
+	for _, p := range []string{env, model, name} {
+		if !namePart.MatchString(p) || strings.Contains(p, "..") {
+			return "", fmt.Errorf("%s record name part %q: want letters, digits, '.', '_', '+', '-'", kind, p)
+		}
+	}
+	return path.Join(Dir, env, model, string(kind), name+RecordSuffix), nil
+}
+
+// RecordKind returns the entry's kind; an entry without one is a release.
+func (e Entry) RecordKind() RecordKind {
+	if e.Kind == "" {
+		return Release
+	}
+	return e.Kind
+}
+
+// IsRelease reports whether the entry records a release.
+func (e Entry) IsRelease() bool { return e.RecordKind() == Release }
+
+// wantPath is where the entry's own fields say its record lives.
+func (e Entry) wantPath() (string, error) {
+	if e.IsRelease() {
+		if e.Name != "" {
+			return "", fmt.Errorf("a release entry carries no name")
+		}
+		return RevisionPath(e.Environment, e.Model, e.Version, e.Revision)
+	}
+	return KindPath(e.Kind, e.Environment, e.Model, e.Name)
 }
 
 // rev normalises a revision: 0 means the first.
@@ -205,14 +268,17 @@ func (l *Ledger) lock() (func(), error) {
 // Place is a new record's place in the ledger, which its signed predicate
 // repeats.
 type Place struct {
-	// Previous is the digest of the previous release of the same model in
-	// the same environment, empty for the first.
+	// Previous is the digest of the previous record of the same kind for
+	// the same model in the same environment, empty for the first.
 	Previous string
 	// LedgerPrevious is the digest of the ledger's last record, empty for
 	// the first record of the ledger.
 	LedgerPrevious string
-	// Revision is the revision of this version, 1 for the first.
+	// Revision is the revision of this version, 1 for the first; only
+	// releases have revisions.
 	Revision int
+	// Name is the record's name, for kinds other than releases.
+	Name string
 }
 
 // BuildFunc makes the signed record of a release given its place in the
@@ -228,6 +294,32 @@ func (l *Ledger) Append(ctx context.Context, env, model, version string, now tim
 	if _, err := RecordPath(env, model, version); err != nil {
 		return Entry{}, err
 	}
+	return l.append(ctx, Release, env, model, version, now, build)
+}
+
+// AppendRecord records a record of a kind other than a release (a
+// rollback, a monitoring record) for model in env; version is the model
+// version the record concerns. The ledger names the record after now and
+// its sequence number (20261202T101500Z-7) and passes the name to build in
+// Place.Name, which the signed predicate must repeat. Like Append, build
+// runs under the ledger's lock.
+func (l *Ledger) AppendRecord(ctx context.Context, kind RecordKind, env, model, version string, now time.Time, build BuildFunc) (Entry, error) {
+	if _, err := KindPath(kind, env, model, "x"); err != nil {
+		return Entry{}, err
+	}
+	if !namePart.MatchString(version) {
+		return Entry{}, fmt.Errorf("%s record version %q: want letters, digits, '.', '+', '-'", kind, version)
+	}
+	return l.append(ctx, kind, env, model, version, now, build)
+}
+
+// RecordName is the name AppendRecord gives the seq-th record of the
+// ledger made at now.
+func RecordName(now time.Time, seq int) string {
+	return fmt.Sprintf("%s-%d", now.UTC().Format("20060102T150405Z"), seq)
+}
+
+func (l *Ledger) append(ctx context.Context, kind RecordKind, env, model, version string, now time.Time, build BuildFunc) (Entry, error) {
 	unlock, err := l.lock()
 	if err != nil {
 		return Entry{}, err
@@ -242,14 +334,25 @@ func (l *Ledger) Append(ctx context.Context, env, model, version string, now tim
 	}
 	prev, revision := "", 1
 	for _, e := range ix.entries {
-		if e.Environment == env && e.Model == model {
+		if e.Environment == env && e.Model == model && e.RecordKind() == kind {
 			prev = e.Record
-			if e.Version == version && rev(e.Revision) >= revision {
+			if kind == Release && e.Version == version && rev(e.Revision) >= revision {
 				revision = rev(e.Revision) + 1
 			}
 		}
 	}
-	rel, err := RevisionPath(env, model, version, revision)
+	e := Entry{Seq: len(ix.entries) + 1, Environment: env, Model: model, Version: version}
+	place := Place{Previous: prev}
+	if kind == Release {
+		place.Revision = revision
+		if revision > 1 {
+			e.Revision = revision
+		}
+	} else {
+		e.Kind, e.Name = kind, RecordName(now, e.Seq)
+		place.Name = e.Name
+	}
+	rel, err := e.wantPath()
 	if err != nil {
 		return Entry{}, err
 	}
@@ -258,11 +361,11 @@ func (l *Ledger) Append(ctx context.Context, env, model, version string, now tim
 	}
 	if prev != "" {
 		// Chaining onto a record that changed would sign over the damage.
-		if d, err := digest.File(l.abs(ix.last(env, model).Path)); err != nil || d != prev {
-			return Entry{}, fmt.Errorf("%w: previous release %s does not match the index", ErrDamaged, ix.last(env, model).Path)
+		last := ix.last(kind, env, model)
+		if d, err := digest.File(l.abs(last.Path)); err != nil || d != prev {
+			return Entry{}, fmt.Errorf("%w: previous %s %s does not match the index", ErrDamaged, kind, last.Path)
 		}
 	}
-	place := Place{Previous: prev, Revision: revision}
 	if n := len(ix.entries); n > 0 {
 		last := ix.entries[n-1]
 		// Chaining onto a record that changed would sign over the damage.
@@ -275,20 +378,11 @@ func (l *Ledger) Append(ctx context.Context, env, model, version string, now tim
 	if err != nil {
 		return Entry{}, err
 	}
-	e := Entry{
-		Seq:         len(ix.entries) + 1,
-		Environment: env,
-		Model:       model,
-		Version:     version,
-		Path:        rel,
-		Record:      digest.Bytes(envelope),
-		Payload:     digest.Bytes(payload),
-		Previous:    prev,
-		RecordedAt:  now.UTC().Format(time.RFC3339),
-	}
-	if revision > 1 {
-		e.Revision = revision
-	}
+	e.Path = rel
+	e.Record = digest.Bytes(envelope)
+	e.Payload = digest.Bytes(payload)
+	e.Previous = prev
+	e.RecordedAt = now.UTC().Format(time.RFC3339)
 	if n := len(ix.lines); n > 0 {
 		e.PrevEntry = digest.Bytes(ix.lines[n-1])
 	}
@@ -308,10 +402,11 @@ func (l *Ledger) Append(ctx context.Context, env, model, version string, now tim
 	return e, nil
 }
 
-func (ix *index) last(env, model string) Entry {
+// last returns the index's last entry of a kind for model in env.
+func (ix *index) last(kind RecordKind, env, model string) Entry {
 	var last Entry
 	for _, e := range ix.entries {
-		if e.Environment == env && e.Model == model {
+		if e.Environment == env && e.Model == model && e.RecordKind() == kind {
 			last = e
 		}
 	}

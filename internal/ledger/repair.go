@@ -165,8 +165,11 @@ func (l *Ledger) unlisted(ix *index) ([]string, error) {
 // nextProblem says why a signed record is not the ledger's next record,
 // or "" when it is.
 func (ix *index) nextProblem(rel string, s Signed) string {
-	want, err := RevisionPath(s.Environment, s.Model, s.Version, s.Revision)
+	want, err := s.path()
 	if err != nil || want != rel {
+		if s.kind() != Release {
+			return fmt.Sprintf("it is signed as the %s record %s of %s/%s, which does not live at %s", s.Kind, s.Name, s.Environment, s.Model, rel)
+		}
 		return fmt.Sprintf("it is signed as %s/%s %s (revision %d), which does not live at %s", s.Environment, s.Model, s.Version, rev(s.Revision), rel)
 	}
 	tail := ""
@@ -176,13 +179,16 @@ func (ix *index) nextProblem(rel string, s Signed) string {
 	if s.LedgerPrevious != tail {
 		return "it is signed after another record than the ledger's last one"
 	}
-	last := ix.last(s.Environment, s.Model)
+	last := ix.last(s.kind(), s.Environment, s.Model)
 	if s.Previous != last.Record {
-		return fmt.Sprintf("it is signed after another release of %s in %s than the ledger's last one", s.Model, s.Environment)
+		return fmt.Sprintf("it is signed after another %s of %s in %s than the ledger's last one", s.kind(), s.Model, s.Environment)
+	}
+	if s.kind() != Release {
+		return ""
 	}
 	next := 1
 	for _, e := range ix.entries {
-		if e.Environment == s.Environment && e.Model == s.Model && e.Version == s.Version && rev(e.Revision) >= next {
+		if e.IsRelease() && e.Environment == s.Environment && e.Model == s.Model && e.Version == s.Version && rev(e.Revision) >= next {
 			next = rev(e.Revision) + 1
 		}
 	}
@@ -199,7 +205,9 @@ func (ix *index) entryFor(rel string, envelope []byte, s Signed, now time.Time) 
 		Path: rel, Record: digest.Bytes(envelope), Payload: payloadDigest(envelope), Previous: s.Previous,
 		RecordedAt: now.UTC().Format(time.RFC3339),
 	}
-	if rev(s.Revision) > 1 {
+	if s.kind() != Release {
+		e.Kind, e.Name = s.Kind, s.Name
+	} else if rev(s.Revision) > 1 {
 		e.Revision = s.Revision
 	}
 	if n := len(ix.lines); n > 0 {

@@ -57,12 +57,18 @@ func (f Finding) String() string { return fmt.Sprintf("%s: %s: %s", f.Kind, f.Pa
 // Signed is what a record's signed predicate says about its place in the
 // ledger.
 type Signed struct {
+	// Kind is the record's kind, from its predicate type; "" means a
+	// release.
+	Kind RecordKind
+	// Name is the record's signed name, for kinds other than releases.
+	Name        string
 	Environment string
 	Model       string
 	Version     string
 	// Revision is the predicate's revision; 0 and 1 both mean the first.
 	Revision int
-	// Previous is the predicate's digest of the previous record.
+	// Previous is the predicate's digest of the previous record of the
+	// same kind for the same model and environment.
 	Previous string
 	// LedgerPrevious is the predicate's digest of the ledger's previous
 	// record; HasLedgerPrevious is false for records signed before
@@ -205,7 +211,7 @@ func (l *Ledger) Verify(ctx context.Context, check CheckFunc) (*Report, error) {
 					e := ix.entries[i]
 					// Only read where the entry's own name says the record
 					// lives: an edited path must not lead outside the ledger.
-					if want, err := RevisionPath(e.Environment, e.Model, e.Version, e.Revision); err != nil || want != e.Path {
+					if want, err := e.wantPath(); err != nil || want != e.Path {
 						return outcome{err: fmt.Errorf("index entry names no valid record path")}
 					}
 					b, err := safefile.ReadFileIn(l.root, l.abs(e.Path), safefile.Record)
@@ -240,13 +246,15 @@ func (l *Ledger) Verify(ctx context.Context, check CheckFunc) (*Report, error) {
 	seen := map[string]int{}
 	for i, e := range ix.entries {
 		o := out[i]
-		want, _ := RevisionPath(e.Environment, e.Model, e.Version, e.Revision)
+		want, _ := e.wantPath()
 		if j, dup := seen[e.Path]; dup {
 			add(i, KindReplaced, e.Path, fmt.Sprintf("listed again as entry %d (first as entry %d)", e.Seq, ix.entries[j].Seq))
 			continue
 		}
 		seen[e.Path] = i
 		switch {
+		case want != e.Path && !e.IsRelease():
+			add(i, KindEdited, e.Path, fmt.Sprintf("index entry %d names the %s record %s of %s/%s but points at %s", e.Seq, e.Kind, e.Name, e.Environment, e.Model, e.Path))
 		case want != e.Path:
 			add(i, KindEdited, e.Path, fmt.Sprintf("index entry %d names %s/%s %s but points at %s", e.Seq, e.Environment, e.Model, e.Version, e.Path))
 		case o.missing:
@@ -268,21 +276,30 @@ func (l *Ledger) Verify(ctx context.Context, check CheckFunc) (*Report, error) {
 			add(i, KindReplaced, e.Path, o.err.Error())
 		case o.err != nil:
 			add(i, KindInvalid, e.Path, o.err.Error())
-		case o.signed.Environment != e.Environment || o.signed.Model != e.Model || o.signed.Version != e.Version || rev(o.signed.Revision) != rev(e.Revision):
+		case o.signed.kind() != e.RecordKind():
+			add(i, KindReplaced, e.Path, fmt.Sprintf("record is signed as a %s record, the index lists a %s record", o.signed.kind(), e.RecordKind()))
+		case !e.IsRelease() && (o.signed.Environment != e.Environment || o.signed.Model != e.Model || o.signed.Version != e.Version || o.signed.Name != e.Name):
+			add(i, KindReplaced, e.Path, fmt.Sprintf("record is the %s record %s of %s/%s %s, not %s of %s/%s %s",
+				e.Kind, o.signed.Name, o.signed.Environment, o.signed.Model, o.signed.Version, e.Name, e.Environment, e.Model, e.Version))
+		case e.IsRelease() && (o.signed.Environment != e.Environment || o.signed.Model != e.Model || o.signed.Version != e.Version || rev(o.signed.Revision) != rev(e.Revision)):
 			add(i, KindReplaced, e.Path, fmt.Sprintf("record is the release of %s/%s %s (revision %d), not %s/%s %s (revision %d)",
 				o.signed.Environment, o.signed.Model, o.signed.Version, rev(o.signed.Revision), e.Environment, e.Model, e.Version, rev(e.Revision)))
 		}
 	}
 
-	// The signed chain of each model in each environment.
-	type key struct{ env, model string }
+	// The signed chain of each kind of record of each model in each
+	// environment.
+	type key struct {
+		kind       RecordKind
+		env, model string
+	}
 	lastOf := map[key]int{}
 	byRecord := map[string]int{}
 	for i, e := range ix.entries {
 		byRecord[e.Record] = i
 	}
 	for i, e := range ix.entries {
-		k := key{e.Environment, e.Model}
+		k := key{e.RecordKind(), e.Environment, e.Model}
 		prev, hasPrev := lastOf[k]
 		lastOf[k] = i
 		if bad[i] || out[i].missing || out[i].err != nil || out[i].record != e.Record {
@@ -299,13 +316,13 @@ func (l *Ledger) Verify(ctx context.Context, check CheckFunc) (*Report, error) {
 		j, known := byRecord[signedPrev]
 		switch {
 		case signedPrev == "":
-			add(i, KindReordered, e.Path, fmt.Sprintf("signed as the first release of %s in %s, but %s comes before it", e.Model, e.Environment, ix.entries[prev].Path))
+			add(i, KindReordered, e.Path, fmt.Sprintf("signed as the first %s of %s in %s, but %s comes before it", e.RecordKind(), e.Model, e.Environment, ix.entries[prev].Path))
 		case known && j > i:
 			add(i, KindReordered, e.Path, fmt.Sprintf("signed after %s, which the ledger puts later", ix.entries[j].Path))
 		case known:
 			add(i, KindReordered, e.Path, fmt.Sprintf("signed after %s, but the ledger puts %s in between", ix.entries[j].Path, ix.entries[prev].Path))
 		default:
-			add(i, KindDeleted, e.Path, fmt.Sprintf("the release signed as its predecessor (%s) is missing from the ledger", signedPrev))
+			add(i, KindDeleted, e.Path, fmt.Sprintf("the %s signed as its predecessor (%s) is missing from the ledger", e.RecordKind(), signedPrev))
 		}
 	}
 
@@ -377,6 +394,22 @@ func (l *Ledger) Verify(ctx context.Context, check CheckFunc) (*Report, error) {
 		return fa.Seq < fb.Seq
 	})
 	return rep, nil
+}
+
+// kind is the signed kind, Release when the predicate is a release.
+func (s Signed) kind() RecordKind {
+	if s.Kind == "" {
+		return Release
+	}
+	return s.Kind
+}
+
+// path is where the signed record says it lives.
+func (s Signed) path() (string, error) {
+	if s.kind() == Release {
+		return RevisionPath(s.Environment, s.Model, s.Version, s.Revision)
+	}
+	return KindPath(s.Kind, s.Environment, s.Model, s.Name)
 }
 
 func seqRange(a, b int) string {

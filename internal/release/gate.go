@@ -85,7 +85,7 @@ func (g *Gatekeeper) Check(ctx context.Context, env, stack, planSHA256 string) (
 	}
 	for i := len(rep.Records) - 1; i >= 0; i-- {
 		r := rep.Records[i]
-		if r.Environment != env || (stack != SharedStack && r.Model != stack) {
+		if !r.IsRelease() || r.Environment != env || (stack != SharedStack && r.Model != stack) {
 			continue
 		}
 		var pinned string

@@ -195,7 +195,7 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 		// nothing but noise to the ledger.
 		var last *ledger.Entry
 		for i := range entries {
-			if entries[i].Environment == r.Environment && entries[i].Model == r.Model.Name {
+			if entries[i].IsRelease() && entries[i].Environment == r.Environment && entries[i].Model == r.Model.Name {
 				last = &entries[i]
 			}
 		}

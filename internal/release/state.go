@@ -29,6 +29,9 @@ func LedgerState(ctx context.Context, root string, keys []*sign.PublicKey, now t
 		return nil, err
 	}
 	for _, r := range rep.Records {
+		if !r.IsRelease() {
+			continue
+		}
 		if out[r.Model] == nil {
 			out[r.Model] = map[string]State{}
 		}

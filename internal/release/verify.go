@@ -144,7 +144,27 @@ type RecordReport struct {
 	Problems   []string `json:"problems,omitempty"`
 	Notes      []string `json:"notes,omitempty"`
 
+	// Kind is the record's kind, omitted for releases; Name is the name
+	// of a record of another kind.
+	Kind ledger.RecordKind `json:"kind,omitempty"`
+	Name string            `json:"name,omitempty"`
+
 	statement *attest.Statement
+	// record is the statement of a record of another kind.
+	record *attest.RecordStatement
+}
+
+// IsRelease reports whether the record is a release record.
+func (r RecordReport) IsRelease() bool { return r.Kind == "" || r.Kind == ledger.Release }
+
+// LedgerRecord is the statement of a record of a kind other than a
+// release that verified (rollback, monitoring); nil for releases and for
+// records that did not verify. Decode its predicate with Decode.
+func (r RecordReport) LedgerRecord() *attest.RecordStatement {
+	if !r.OK {
+		return nil
+	}
+	return r.record
 }
 
 // Statement is the statement of a record that verified, as verification
@@ -162,6 +182,7 @@ func (r RecordReport) Statement() *attest.Statement {
 // verified is what the signature check learnt about a record.
 type verified struct {
 	st    *attest.Statement
+	rec   *attest.RecordStatement
 	keyID string
 }
 
@@ -188,6 +209,11 @@ func (c *checker) open(ctx context.Context, envelope []byte) (verified, error) {
 	}
 	st, err := attest.ParseSummary(e.Payload)
 	if err != nil {
+		// Not a release: another kind of ledger record, or the release
+		// error stands.
+		if rec, rerr := attest.ParseRecord(e.Payload); rerr == nil {
+			return verified{rec: rec, keyID: k.ID}, nil
+		}
 		return verified{}, err
 	}
 	return verified{st: st, keyID: k.ID}, nil
@@ -201,6 +227,11 @@ func (c *checker) check(ctx context.Context, rel string, envelope []byte) (ledge
 	c.mu.Lock()
 	c.seen[rel] = v
 	c.mu.Unlock()
+	if v.rec != nil {
+		h := v.rec.Header
+		return ledger.Signed{Kind: ledger.RecordKind(v.rec.Kind), Name: h.Name, Environment: h.Environment, Model: h.Model.Name, Version: h.Model.Version,
+			Previous: h.Previous, LedgerPrevious: h.LedgerPrevious, HasLedgerPrevious: true}, nil
+	}
 	p := v.st.Predicate
 	s := ledger.Signed{Environment: p.Environment, Model: p.Model.Name, Version: p.Model.Version, Revision: p.Revision, Previous: p.Previous}
 	if p.LedgerPrevious != nil {
@@ -237,10 +268,10 @@ func Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 		if !inScope(r.Environment, r.Model) {
 			continue
 		}
-		rr := RecordReport{Path: r.Path, Seq: r.Seq, Environment: r.Environment, Model: r.Model, Version: r.Version, Revision: r.Revision}
+		rr := RecordReport{Path: r.Path, Seq: r.Seq, Kind: r.Kind, Name: r.Name, Environment: r.Environment, Model: r.Model, Version: r.Version, Revision: r.Revision}
 		if v, ok := c.seen[r.Path]; ok && r.OK {
 			rr.KeyID = v.keyID
-			rr.statement = v.st
+			rr.statement, rr.record = v.st, v.rec
 		}
 		byPath[r.Path] = len(rep.Records)
 		rep.Records = append(rep.Records, rr)
@@ -270,6 +301,9 @@ func Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 		if r.statement != nil {
 			checkContent(r, o.Now)
 		}
+		if r.record != nil {
+			checkRecordContent(r)
+		}
 	}
 	if o.Artifact != "" {
 		if err := checkArtifact(o.Artifact, rep.Records); err != nil {
@@ -287,8 +321,8 @@ func (rep *Report) finish() {
 	rep.OK = len(rep.Problems) == 0
 	for i := range rep.Records {
 		r := &rep.Records[i]
-		r.OK = len(r.Problems) == 0 && r.statement != nil
-		if r.statement == nil && len(r.Problems) == 0 {
+		r.OK = len(r.Problems) == 0 && (r.statement != nil || r.record != nil)
+		if r.statement == nil && r.record == nil && len(r.Problems) == 0 {
 			r.Problems = append(r.Problems, "record could not be verified")
 		}
 		if !r.OK {
@@ -299,7 +333,9 @@ func (rep *Report) finish() {
 
 func splitRecordPath(rel string) (env, model string, ok bool) {
 	parts := strings.Split(rel, "/")
-	if len(parts) != 4 || parts[0] != ledger.Dir {
+	// releases/ENV/MODEL/VERSION.intoto.json, or
+	// releases/ENV/MODEL/KIND/NAME.intoto.json for other kinds.
+	if (len(parts) != 4 && len(parts) != 5) || parts[0] != ledger.Dir {
 		return "", "", false
 	}
 	return parts[1], parts[2], true
@@ -353,6 +389,16 @@ func checkContent(r *RecordReport, now time.Time) {
 	}
 }
 
+// checkRecordContent checks what a valid signature cannot in a record
+// of a kind other than a release: its signing time.
+func checkRecordContent(r *RecordReport) {
+	h := r.record.Header
+	r.ReleasedAt = h.RecordedAt
+	if _, err := time.Parse(time.RFC3339, h.RecordedAt); err != nil {
+		r.Problems = append(r.Problems, fmt.Sprintf("predicate: recordedAt %q is not an RFC 3339 time", h.RecordedAt))
+	}
+}
+
 // checkArtifact compares the artifact with the newest verified release of
 // its model in each environment in scope.
 func checkArtifact(path string, records []RecordReport) error {
@@ -363,6 +409,9 @@ func checkArtifact(path string, records []RecordReport) error {
 	models := map[string]bool{}
 	newest := map[string]int{}
 	for i, r := range records {
+		if !r.IsRelease() {
+			continue
+		}
 		models[r.Model] = true
 		if j, ok := newest[r.Environment+"/"+r.Model]; !ok || records[j].Seq < r.Seq {
 			newest[r.Environment+"/"+r.Model] = i

@@ -213,8 +213,21 @@ func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now ti
 	}
 	status.Head = vr.Head
 	status.Problems = append(status.Problems, vr.Problems...)
-	recs = make([]*record, len(vr.Records))
-	for i, rr := range vr.Records {
+	recs = make([]*record, 0, len(vr.Records))
+	others, othersFailed := 0, 0
+	for _, rr := range vr.Records {
+		if !rr.IsRelease() {
+			// Rollback and monitoring records are not releases: they
+			// count toward the ledger's state, not its release history.
+			others++
+			if !rr.OK {
+				othersFailed++
+				for _, p := range rr.Problems {
+					status.Problems = append(status.Problems, rr.Path+": "+p)
+				}
+			}
+			continue
+		}
 		e := byPath[rr.Path]
 		r := &record{row: ReleaseRow{Seq: rr.Seq, Environment: rr.Environment, Model: rr.Model, Version: rr.Version, Record: rr.Path,
 			ReleasedAt: e.RecordedAt, KeyID: rr.KeyID, Problems: nonNil(rr.Problems), Notes: nonNil(rr.Notes)}, digest: e.Record}
@@ -225,7 +238,7 @@ func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now ti
 			r.row.ReleasedAt, r.row.Decision, r.row.Verdict, r.row.Commit = p.ReleasedAt, p.Decision, p.Verdict, p.Source.Commit
 		}
 		r.at = parseTime(r.row.ReleasedAt)
-		recs[i] = r
+		recs = append(recs, r)
 	}
 	sort.SliceStable(recs, func(i, j int) bool { return recs[i].row.Seq < recs[j].row.Seq })
 	for _, r := range recs {
@@ -236,6 +249,9 @@ func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now ti
 			status.Failed++
 		}
 	}
+	status.Records += others
+	status.Verified += others - othersFailed
+	status.Failed += othersFailed
 	status.OK = vr.OK && status.Failed == 0
 	return recs, status, nil
 }
