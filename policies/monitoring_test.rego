@@ -159,3 +159,8 @@ test_fresh_never_monitored if {
 test_fresh_not_judged_without_status if {
 	count(monitoring.deny) == 0 with input as fx.unit
 }
+
+test_performance_score_metrics_not_judged_live if {
+	doc := patched([{"op": "add", "path": "/model/evaluation/metrics/ece", "value": {"max": 0.1}}])
+	count(monitoring.deny) == 0 with input as doc
+}

@@ -108,6 +108,9 @@ type Figures struct {
 	UnreleasedShare float64                         `json:"unreleased_share"`
 	// Outcomes are the live metrics; nil without outcomes in the source.
 	Outcomes *metrics.Live `json:"outcomes"`
+	// NotMeasured are the model's metrics a live run cannot measure from
+	// counts (score-rank metrics such as roc_auc).
+	NotMeasured []string `json:"not_measured,omitempty"`
 	// Release is the verified release serving in the environment.
 	Release *ReleaseRef `json:"release"`
 }
@@ -372,6 +375,11 @@ func monitorOne(ctx context.Context, o Options, engine *policy.Engine, m spec.Mo
 			return nil, fmt.Errorf("%w: %w", ErrInput, err)
 		}
 		fig.Outcomes = live
+		for _, name := range slices.Sorted(maps.Keys(m.Evaluation.Metrics)) {
+			if _, ok := live.Overall.Values[name]; !ok {
+				fig.NotMeasured = append(fig.NotMeasured, name)
+			}
+		}
 	}
 	run := &Run{Model: m.Name, Environment: o.Env, Source: counts.Identity, Figures: fig}
 	in := policy.NewInput(p, policy.Unit{Model: m.Name, Environment: o.Env, Phase: policy.PhaseCheck, Kind: policy.KindMonitoring,
