@@ -17,7 +17,8 @@ import (
 
 func newMonitorCmd(o *options) *cobra.Command {
 	var repo, env, model, since, keyFile, format string
-	var dryRun bool
+	var dryRun, github bool
+	var ghTimeout time.Duration
 	var trust trustFlags
 	cmd := &cobra.Command{
 		Use:   "monitor",
@@ -72,10 +73,18 @@ written), 2 when the logs could not be read (no record is written).`,
 			if err != nil {
 				return err
 			}
-			res, err := monitor.Monitor(cmd.Context(), monitor.Options{
+			mo := monitor.Options{
 				Platform: p, Env: env, Model: model, Since: from, Now: now, Getenv: o.connGetenv,
 				Trust: trust.loaded(o, p), Signer: signer, Version: Version, Log: o.log,
-			})
+			}
+			if github {
+				c, err := githubContext(o, repo, ghTimeout)
+				if err != nil {
+					return err
+				}
+				mo.Issues = c
+			}
+			res, err := monitor.Monitor(cmd.Context(), mo)
 			if err != nil {
 				return err
 			}
@@ -98,6 +107,8 @@ written), 2 when the logs could not be read (no record is written).`,
 	cmd.Flags().StringVar(&since, "since", "", "start the window at this `TIME` (RFC 3339 or a date) instead of the last record's end")
 	cmd.Flags().StringVar(&keyFile, "sign-key", "", "private key `FILE` in cosign's format that signs the record")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "judge without writing a record")
+	cmd.Flags().BoolVar(&github, "github", false, "keep one GitHub issue per model and environment, labelled "+monitor.IssueLabel+": opened or updated while it breaches, closed once healthy")
+	githubTimeoutFlag(cmd, &ghTimeout)
 	trust.register(cmd)
 	// --key names the trusted public keys, as for verify; the signing key
 	// has its own flag.
@@ -153,6 +164,9 @@ func printMonitor(o *options, res *monitor.Result) {
 		}
 		if r.Record != "" {
 			fmt.Fprintf(w, "  record %s\n", r.Record)
+		}
+		if r.Issue != nil {
+			fmt.Fprintf(w, "  issue %s %s\n", r.Issue.Action, r.Issue.URL)
 		}
 	}
 }

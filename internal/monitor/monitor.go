@@ -52,6 +52,9 @@ type Options struct {
 	Signer  *sign.Signer
 	Version string
 	Log     *slog.Logger
+	// Issues, when set, keeps one issue per model and environment: open
+	// while it breaches, closed once healthy.
+	Issues Issues
 }
 
 // Result is every model monitored.
@@ -80,6 +83,8 @@ type Run struct {
 	Verdict     policy.Outcome   `json:"verdict"`
 	// Record is the signed record's path; empty in a dry run.
 	Record string `json:"record,omitempty"`
+	// Issue is what the run did with its GitHub issue, with --github.
+	Issue *Issue `json:"issue,omitempty"`
 }
 
 // Breaches are the run's denials.
@@ -392,6 +397,11 @@ func monitorOne(ctx context.Context, o Options, engine *policy.Engine, m spec.Mo
 			return nil, fmt.Errorf("append the monitoring record: %w", err)
 		}
 		run.Record = path
+	}
+	if o.Issues != nil {
+		if err := notify(ctx, o.Issues, run); err != nil {
+			return nil, fmt.Errorf("github issue (the record is written): %w", err)
+		}
 	}
 	return run, nil
 }
