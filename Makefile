@@ -40,12 +40,14 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-## bench: every Go benchmark, slipway validate against cue vet, and
-## slipway plan against terraform plan + show in a shell loop
+## bench: every Go benchmark, slipway validate against cue vet,
+## slipway plan against terraform plan + show in a shell loop, and slipway
+## monitor against the same aggregation by hand through psql on 10M rows
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
 	.ci/bench-cue-vet 1000 11
 	.ci/bench-terraform 5
+	SLIPWAY=$(BIN)/slipway .ci/bench-monitor 10000000 3
 
 bench-terraform:
 	.ci/bench-terraform 5
