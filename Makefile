@@ -43,7 +43,7 @@ vet:
 ## bench: every Go benchmark, slipway validate against cue vet,
 ## slipway plan against terraform plan + show in a shell loop, and slipway
 ## monitor against the same aggregation by hand through psql on 10M rows
-bench:
+bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
 	.ci/bench-cue-vet 1000 11
 	.ci/bench-terraform 5
