@@ -180,6 +180,7 @@ func TestAggregateBadInput(t *testing.T) {
 		{"files: not parquet", func(q *Query) { q.Source = source("files"); q.Source.Path = "logs/date=*/part-*" }, ErrInput, "logs/date=2026-01-01/part-1.parquet"},
 		{"files: none match", func(q *Query) { q.Source = source("files"); q.Source.Path = "logs/nothing/*.csv" }, ErrInput, `no files match "logs/nothing/*.csv"`},
 		{"files: missing column", func(q *Query) { q.Source = source("files"); q.Source.Version = "model_version" }, ErrInput, "model_version"},
+		{"files: text in a numeric feature", func(q *Query) { q.Source = source("files"); q.Numeric["region"] = []float64{1} }, ErrInput, `logs/date=2026-01-01/part-0.csv: row 1 (line 2), column "region": not a number: "north"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
