@@ -41,13 +41,15 @@ vet:
 	$(GO) vet ./...
 
 ## bench: every Go benchmark, slipway validate against cue vet,
-## slipway plan against terraform plan + show in a shell loop, and
-## slipway check against conftest
-bench:
+## slipway plan against terraform plan + show in a shell loop, slipway
+## check against conftest, and slipway monitor against the same aggregation
+## by hand through psql on 10M rows
+bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
 	.ci/bench-cue-vet 1000 11
 	.ci/bench-terraform 5
 	.ci/bench-check 1000 5
+	SLIPWAY=$(BIN)/slipway .ci/bench-monitor 10000000 3
 
 bench-terraform:
 	.ci/bench-terraform 5

@@ -26,6 +26,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/evidence"
 	"github.com/slipway-ml/slipway/internal/ledger"
+	"github.com/slipway-ml/slipway/internal/monitor"
 	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/reconcile"
 	"github.com/slipway-ml/slipway/internal/redact"
@@ -271,7 +272,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 		}
 	}
 	evidence := c.readEvidence(all)
-	ledgerReleases := c.ledgerReleases()
+	ledgerReleases, ledgerEntries := c.ledgerReleases()
 	rehearsals := c.rehearsals(ctx)
 
 	// Units are judged environment by environment in promotion order, so
@@ -323,6 +324,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			if ev.doc != nil {
 				u.Evidence = ev.doc
 			}
+			u.MonitoringStatus = monitor.Status(m, k.env, ledgerEntries)
 			if s := plans[k]; s != nil {
 				u.Plan = s
 			}
@@ -627,15 +629,16 @@ func (c *checker) rehearsals(ctx context.Context) map[string][]policy.Rehearsal 
 }
 
 // ledgerReleases reads the last recorded release of every model in every
-// environment; a repository without a ledger has none.
-func (c *checker) ledgerReleases() map[unitKey]policy.Release {
+// environment, and the index's entries (monitoring.fresh reads them); a
+// repository without a ledger has none.
+func (c *checker) ledgerReleases() (map[unitKey]policy.Release, []ledger.Entry) {
 	out := map[unitKey]policy.Release{}
 	entries, err := ledger.Open(c.p.Root).Entries()
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			c.o.Log.Warn("release ledger unreadable; promotion is judged from this check alone", "err", err)
 		}
-		return out
+		return out, nil
 	}
 	for _, e := range entries {
 		if !e.IsRelease() {
@@ -643,7 +646,7 @@ func (c *checker) ledgerReleases() map[unitKey]policy.Release {
 		}
 		out[unitKey{e.Model, e.Environment}] = policy.Release{Version: e.Version, Decision: "pass", Verified: false}
 	}
-	return out
+	return out, entries
 }
 
 // InputsDir is where --save-inputs writes input documents, relative to the

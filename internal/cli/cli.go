@@ -138,7 +138,7 @@ func newRootCmd(o *options) *cobra.Command {
 		newGitHubCmd(o),
 		newPlanCmd(o), newApplyCmd(o), newDriftCmd(o), newStateCmd(o),
 		newCheckCmd(o), newPolicyCmd(o),
-		newEvaluateCmd(o),
+		newEvaluateCmd(o), newMonitorCmd(o),
 		newReportCmd(o),
 		newRollbackCmd(o),
 	)

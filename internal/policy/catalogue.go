@@ -55,7 +55,7 @@ type Rule struct {
 	// Phases lists the phases ("check", "release") the rule applies in;
 	// empty means every phase.
 	Phases []string `json:"phases,omitempty"`
-	// Units lists the unit kinds (model, orphan, shared) the rule judges;
+	// Units lists the unit kinds (model, orphan, shared, monitoring) the rule judges;
 	// empty means model only.
 	Units []string `json:"units,omitempty"`
 	// Builtin is true for Slipway's own rules, false for a repository's.
@@ -211,8 +211,8 @@ func ruleFromAnnotation(a *ast.Annotations, name, pkg, loc string) (Rule, error)
 	r.Phases = stringList(a.Custom["phases"])
 	r.Units = stringList(a.Custom["units"])
 	for _, k := range r.Units {
-		if k != KindModel && k != KindOrphan && k != KindShared {
-			return r, fmt.Errorf("rule %s: custom.units: unknown kind %q: want model, orphan or shared", id, k)
+		if k != KindModel && k != KindOrphan && k != KindShared && k != KindMonitoring {
+			return r, fmt.Errorf("rule %s: custom.units: unknown kind %q: want model, orphan, shared or monitoring", id, k)
 		}
 	}
 	return r, nil

@@ -502,6 +502,7 @@ func (c *valueCache) input(in Input) (ast.Object, error) {
 		{"waivers", in.Waivers},
 		{"releases", in.Releases}, {"now", in.Now}, {"placeholders", in.Placeholders},
 		{"rollback_rehearsals", in.RollbackRehearsals},
+		{"monitoring", in.Monitoring}, {"monitoring_status", in.MonitoringStatus},
 	}
 	terms := make([][2]*ast.Term, 0, len(parts))
 	for _, p := range parts {

@@ -28,13 +28,17 @@ const (
 	KindModel  = "model"
 	KindOrphan = "orphan"
 	KindShared = "shared"
+	// KindMonitoring is a model in an environment judged on its
+	// production logs by `slipway monitor`: only rules that list it in
+	// custom.units judge it.
+	KindMonitoring = "monitoring"
 )
 
 // Input is the document every Rego rule reads as `input`, one per (model,
 // environment). Its JSON form is documented in docs/policy-input.md.
 type Input struct {
 	Phase string `json:"phase"`
-	// Kind is KindModel, KindOrphan or KindShared.
+	// Kind is KindModel, KindOrphan, KindShared or KindMonitoring.
 	Kind         string                      `json:"kind"`
 	Platform     PlatformInput               `json:"platform"`
 	Model        spec.Model                  `json:"model"`
@@ -63,6 +67,13 @@ type Input struct {
 	TrustRoot *TrustRoot         `json:"trust_root"`
 	Waivers   []spec.Waiver      `json:"waivers"`
 	Releases  map[string]Release `json:"releases"`
+	// Monitoring is the figures of a `slipway monitor` run (any value that
+	// marshals to them); nil outside one.
+	Monitoring any `json:"monitoring"`
+	// MonitoringStatus says when the model, deployed in the environment,
+	// was last monitored; nil when it is not deployed or not monitored by
+	// Slipway (no monitoring.source), so monitoring.fresh does not apply.
+	MonitoringStatus *MonitoringStatus `json:"monitoring_status"`
 	// Now is the evaluation time, RFC 3339; injected so results reproduce.
 	Now string `json:"now"`
 	// Placeholders are the model fields (paths such as handover.onCall.team)
@@ -121,6 +132,18 @@ type Release struct {
 	Verified bool   `json:"verified"`
 }
 
+// MonitoringStatus is what monitoring.fresh judges.
+type MonitoringStatus struct {
+	// Last is when the newest monitoring record was signed, RFC 3339;
+	// empty when there is none.
+	Last string `json:"last"`
+	// MaxGapSeconds is the longest the schedule leaves between two runs,
+	// plus the slack.
+	MaxGapSeconds int64 `json:"max_gap_seconds"`
+	// Since is when the model was released in the environment, RFC 3339.
+	Since string `json:"since"`
+}
+
 // Unit names what the builder needs beyond the platform spec.
 type Unit struct {
 	Model       string
@@ -140,6 +163,9 @@ type Unit struct {
 	TrustRoot *TrustRoot
 	Releases  map[string]Release
 	Now       time.Time
+	// Monitoring and MonitoringStatus are copied to the input.
+	Monitoring       any
+	MonitoringStatus *MonitoringStatus
 	// Rehearsals are the model's verified rollback records.
 	Rehearsals []Rehearsal
 }
@@ -168,23 +194,25 @@ func NewInput(p *spec.Platform, u Unit) Input {
 		m.Name = u.Model
 	}
 	in := Input{
-		Phase:        u.Phase,
-		Kind:         u.Kind,
-		PlanExpected: u.PlanExpected,
-		Platform:     PlatformInput{Name: p.Name, Policy: p.Policy},
-		Model:        m,
-		Environment:  p.Environments[u.Environment],
-		Environments: p.Environments,
-		DataSources:  map[string]spec.DataSource{},
-		Evidence:     u.Evidence,
-		Plan:         u.Plan,
-		ChangedFiles: nonNil(u.ChangedFiles),
-		Approvals:    u.Approvals,
-		CodeOwners:   u.CodeOwners,
-		TrustRoot:    u.TrustRoot,
-		Waivers:      []spec.Waiver{},
-		Releases:     u.Releases,
-		Now:          u.Now.UTC().Format(time.RFC3339),
+		Phase:            u.Phase,
+		Kind:             u.Kind,
+		PlanExpected:     u.PlanExpected,
+		Platform:         PlatformInput{Name: p.Name, Policy: p.Policy},
+		Model:            m,
+		Environment:      p.Environments[u.Environment],
+		Environments:     p.Environments,
+		DataSources:      map[string]spec.DataSource{},
+		Evidence:         u.Evidence,
+		Plan:             u.Plan,
+		ChangedFiles:     nonNil(u.ChangedFiles),
+		Approvals:        u.Approvals,
+		CodeOwners:       u.CodeOwners,
+		TrustRoot:        u.TrustRoot,
+		Waivers:          []spec.Waiver{},
+		Releases:         u.Releases,
+		Monitoring:       u.Monitoring,
+		MonitoringStatus: u.MonitoringStatus,
+		Now:              u.Now.UTC().Format(time.RFC3339),
 
 		RollbackRehearsals: u.Rehearsals,
 	}

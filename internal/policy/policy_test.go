@@ -226,6 +226,14 @@ func TestEvaluatePassingUnit(t *testing.T) {
 			}
 			continue
 		}
+		if r.Package == "slipway.monitoring" {
+			// Judged on monitor runs and deployed models' monitoring
+			// status, neither of which the fixture has: TestMonitoringUnit.
+			if _, ok := got[r.ID]; ok {
+				t.Errorf("%s reported for a unit without monitoring figures", r.ID)
+			}
+			continue
+		}
 		want := OutcomePass
 		if got[r.ID] != want {
 			t.Errorf("%s: %s, want %s", r.ID, got[r.ID], want)
@@ -600,5 +608,28 @@ func TestOrphanAndSharedUnits(t *testing.T) {
 				t.Errorf("waived: %v", got)
 			}
 		})
+	}
+}
+
+// TestMonitoringUnit checks that a monitoring unit is judged by the
+// monitoring pack alone, and that monitoring.fresh judges a model unit
+// once its monitoring status is known.
+func TestMonitoringUnit(t *testing.T) {
+	e := newEngine(t, "")
+	in := fixture(t)
+	in.Kind = KindMonitoring
+	in.Monitoring = map[string]any{"rows": 0, "drift": map[string]any{}, "versions": map[string]any{}, "outcomes": nil}
+	got := outcomes(e.Evaluate(context.Background(), nil, in))
+	want := map[string]Outcome{
+		"monitoring.drift": OutcomeDeny, "monitoring.performance": OutcomeDeny, "monitoring.fairness": OutcomeDeny,
+		"monitoring.unreleased_version": OutcomePass, "monitoring.model_age": OutcomePass,
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("monitoring unit outcomes (-want +got):\n%s", d)
+	}
+	in = fixture(t)
+	in.MonitoringStatus = &MonitoringStatus{Last: "", MaxGapSeconds: 3600, Since: "2026-01-01T00:00:00Z"}
+	if got := outcomes(e.Evaluate(context.Background(), nil, in)); got["monitoring.fresh"] != OutcomeDeny {
+		t.Errorf("never-monitored model: monitoring.fresh %q, want deny", got["monitoring.fresh"])
 	}
 }

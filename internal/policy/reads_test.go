@@ -34,6 +34,7 @@ func TestInputReads(t *testing.T) {
 		"slipway.fairness":       {"evidence", "model", "platform"},
 		"slipway.handover":       {"environment", "evidence", "model", "now", "placeholders", "platform", "rollback_rehearsals"},
 		"slipway.infrastructure": {"environment", "kind", "model", "plan", "plan_expected"},
+		"slipway.monitoring":     {"environment", "model", "monitoring", "monitoring_status", "now", "platform"},
 		"slipway.release":        {"approvals", "code_owners", "environment", "model", "phase", "releases", "trust_root"},
 		"slipway.testing":        {"evidence", "model"},
 	}

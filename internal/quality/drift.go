@@ -133,6 +133,28 @@ func Compare(ctx context.Context, refPath, refName, curPath, curName string, fea
 	return d, nil
 }
 
+// QuantileEdges are the upper edges of n quantile bins of a sorted,
+// non-empty sample: the ceil(i*len/n)-th smallest value closes bin i. Bins
+// are (e[i-1], e[i]] with open outer ends; equal edges merge, so a sample
+// with fewer distinct values than n gets fewer bins.
+func QuantileEdges(sorted []float64, n int) []float64 {
+	var edges []float64
+	for i := 1; i < n; i++ {
+		e := sorted[max(0, (i*len(sorted)+n-1)/n-1)]
+		if len(edges) == 0 || e > edges[len(edges)-1] {
+			edges = append(edges, e)
+		}
+	}
+	if len(edges) > 0 && edges[len(edges)-1] >= sorted[len(sorted)-1] {
+		edges = edges[:len(edges)-1]
+	}
+	return edges
+}
+
+// Bin is the index of the bin (e[i-1], e[i]] that x falls in: the number
+// of edges below x.
+func Bin(edges []float64, x float64) int { return sort.SearchFloat64s(edges, x) }
+
 // psiTerm is one bin's contribution (c - r) ln(c / r), shares floored.
 func psiTerm(r, c float64) float64 {
 	r, c = max(r, psiFloor), max(c, psiFloor)
@@ -144,17 +166,7 @@ func psiTerm(r, c float64) float64 {
 // current values outside the reference's range land in the end bins; a
 // reference with fewer distinct values than bins gets fewer bins.
 func NumericPSI(ref, cur []float64) float64 {
-	var edges []float64
-	for i := 1; i < psiBins; i++ {
-		// The ceil(i*n/10)-th smallest value closes bin i.
-		e := ref[max(0, (i*len(ref)+psiBins-1)/psiBins-1)]
-		if len(edges) == 0 || e > edges[len(edges)-1] {
-			edges = append(edges, e)
-		}
-	}
-	if len(edges) > 0 && edges[len(edges)-1] >= ref[len(ref)-1] {
-		edges = edges[:len(edges)-1]
-	}
+	edges := QuantileEdges(ref, psiBins)
 	share := func(xs []float64) []float64 {
 		out := make([]float64, len(edges)+1)
 		prev := 0

@@ -29,6 +29,7 @@ var patternNames = []struct{ fragment, want string }{
 	{`@(hourly|daily`, "a five-field cron expression or @hourly, @daily, ..."},
 	{`^[0-9]+(s|m|h|d)$`, "a duration such as 30m, 12h or 7d"},
 	{`^[A-Z_][A-Z0-9_]*$`, "an environment variable name"},
+	{`^[A-Za-z_][A-Za-z0-9_]*(\\.`, "an SQL name of letters, digits and underscores (table or schema.table)"},
 	{`^[0-9a-f]{40}$`, "a full 40-character git commit hash"},
 	{`^[a-z]+\\.[a-z0-9_]+$`, "a rule id such as fairness.demographic_parity"},
 	{`BEGIN PUBLIC KEY`, "a PEM-encoded public key"},
@@ -135,6 +136,11 @@ func schemaPathFor(path string) string {
 	if len(rest) == 0 {
 		return def
 	}
+	// An optional field's own definition holds its fields: LookupPath
+	// does not descend into optional fields.
+	if def == "#Model" && len(rest) > 2 && rest[0] == "monitoring" && rest[1] == "source" {
+		return "#MonitoringSource." + strings.Join(rest[2:], ".")
+	}
 	return def + "." + strings.Join(rest, ".")
 }
 
@@ -225,6 +231,20 @@ func (l *loader) checkReferences(p *Platform) {
 		}
 		if m.Evaluation.Columns.Prediction == "" && m.Evaluation.Threshold == nil && m.Task == "binary-classification" {
 			l.ref(p, ModelPath(name, "evaluation", "threshold"), "a score without a prediction column needs a threshold")
+		}
+		if src := m.Monitoring.Source; src != nil {
+			logged := map[string]bool{}
+			for _, f := range src.Features {
+				logged[f] = true
+			}
+			for i, f := range m.Monitoring.Drift.Features {
+				if !logged[f] {
+					l.ref(p, ModelPath(name, "monitoring", "drift", "features")+fmt.Sprintf("[%d]", i), fmt.Sprintf("feature %q is not among monitoring.source.features", f))
+				}
+			}
+			if src.Prediction == "" && src.Score == "" {
+				l.ref(p, ModelPath(name, "monitoring", "source"), "set prediction, score or both")
+			}
 		}
 		seen := map[string]bool{}
 		for i, env := range m.Environments {

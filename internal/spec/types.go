@@ -290,6 +290,44 @@ type Deployment struct {
 type Monitoring struct {
 	Schedule string `json:"schedule"`
 	Drift    Drift  `json:"drift"`
+	// Slack is how late a scheduled run may be, a duration such as 1h.
+	Slack string `json:"slack,omitempty"`
+	// MinRows is the fewest rows a window's figures need to decide.
+	MinRows int               `json:"minRows,omitempty"`
+	Source  *MonitoringSource `json:"source,omitempty"`
+	Retrain *Retrain          `json:"retrain,omitempty"`
+}
+
+// MonitoringSource is where production prediction logs live: a
+// PostgreSQL table (Kind "postgres") or partitioned files (Kind "files").
+type MonitoringSource struct {
+	Kind string `json:"kind"`
+	// ConnEnv names the environment variable holding the connection
+	// string (postgres).
+	ConnEnv string `json:"connEnv,omitempty"`
+	// Table is the log table (postgres); Path the files' glob (files).
+	Table      string    `json:"table,omitempty"`
+	Path       string    `json:"path,omitempty"`
+	Timestamp  string    `json:"timestamp"`
+	ID         string    `json:"id"`
+	Version    string    `json:"version"`
+	Features   []string  `json:"features"`
+	Prediction string    `json:"prediction,omitempty"`
+	Score      string    `json:"score,omitempty"`
+	Outcomes   *Outcomes `json:"outcomes,omitempty"`
+}
+
+// Outcomes are the delayed labels of logged requests, joined on ID.
+type Outcomes struct {
+	Table string `json:"table,omitempty"`
+	Path  string `json:"path,omitempty"`
+	ID    string `json:"id"`
+	Label string `json:"label"`
+}
+
+// Retrain bounds a release's age.
+type Retrain struct {
+	MaxAgeDays int `json:"maxAgeDays"`
 }
 
 // Drift names the features watched and the bound on their drift.

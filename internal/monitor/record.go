@@ -1,0 +1,82 @@
+package monitor
+
+import (
+	"context"
+	"time"
+
+	"github.com/slipway-ml/slipway/internal/attest"
+	"github.com/slipway-ml/slipway/internal/ledger"
+	"github.com/slipway-ml/slipway/internal/prodlog"
+	"github.com/slipway-ml/slipway/internal/spec"
+)
+
+// PredicateType is the monitoring record's in-toto predicate type.
+var PredicateType = attest.MonitoringPredicateType
+
+// Predicate is a signed monitoring record: the window, the source read,
+// the figures and the verdict with every rule's result.
+type Predicate struct {
+	attest.RecordHeader
+	Window  prodlog.Window   `json:"window"`
+	Source  prodlog.Identity `json:"source"`
+	Figures Figures          `json:"figures"`
+	Verdict string           `json:"verdict"`
+	Results []attest.Result  `json:"results"`
+	Slipway attest.Tool      `json:"slipway"`
+}
+
+// servingVersion is the version the record is filed under: the verified
+// release's, else the spec's.
+func servingVersion(m spec.Model, h *history) string {
+	if h.latest != nil {
+		return h.latest.Version
+	}
+	return m.Version
+}
+
+// appendRecord signs the run's record and appends it to the ledger. Its
+// subject is the serving model artifact, so `cosign verify-blob-attestation`
+// checks it against the model file as it does releases.
+func appendRecord(ctx context.Context, o Options, m spec.Model, run *Run, h *history) (string, error) {
+	version := servingVersion(m, h)
+	art := attest.Release{Model: attest.ModelRef{Name: m.Name, Version: m.Version}, Artifact: attest.Artifact{URI: m.Artifact.URI, Digest: m.Artifact.Digest}}
+	if h.latest != nil && h.latest.artifact.Digest != "" {
+		art.Artifact = h.latest.artifact
+		art.Model.Version = h.latest.Version
+	}
+	results := make([]attest.Result, 0, len(run.Results))
+	for _, r := range run.Results {
+		ar := attest.Result{Rule: r.Rule, Severity: string(r.Severity), Outcome: string(r.Outcome), Message: r.Message}
+		for _, c := range r.Controls {
+			ar.Controls = append(ar.Controls, attest.Control{Framework: c.Framework, ID: c.ID})
+		}
+		results = append(results, ar)
+	}
+	e, err := ledger.Open(o.Platform.Root).AppendRecord(ctx, ledger.Monitoring, o.Env, m.Name, version, o.Now,
+		func(ctx context.Context, place ledger.Place) ([]byte, []byte, error) {
+			pred := Predicate{
+				RecordHeader: attest.RecordHeader{Model: attest.ModelRef{Name: m.Name, Version: version}, Environment: o.Env,
+					Name: place.Name, RecordedAt: o.Now.UTC().Format(time.RFC3339), Previous: place.Previous, LedgerPrevious: place.LedgerPrevious},
+				Window: run.Figures.Window, Source: run.Source, Figures: run.Figures, Verdict: string(run.Verdict),
+				Results: results, Slipway: attest.Tool{Version: o.Version},
+			}
+			sub, err := attest.NewSubject(art.ArtifactSubject(), art.Artifact.Digest)
+			if err != nil {
+				return nil, nil, err
+			}
+			st, err := attest.NewRecordStatement(string(ledger.Monitoring), []attest.Subject{sub}, pred)
+			if err != nil {
+				return nil, nil, err
+			}
+			payload, err := st.Marshal()
+			if err != nil {
+				return nil, nil, err
+			}
+			env, err := o.Signer.Sign(ctx, payload)
+			return env, payload, err
+		})
+	if err != nil {
+		return "", err
+	}
+	return e.Path, nil
+}

@@ -1,0 +1,58 @@
+package monitor
+
+import (
+	"time"
+
+	"github.com/slipway-ml/slipway/internal/ledger"
+	"github.com/slipway-ml/slipway/internal/policy"
+	"github.com/slipway-ml/slipway/internal/spec"
+)
+
+// defaultSlack is monitoring.slack's default, for specs decoded without
+// the schema's defaults.
+const defaultSlack = time.Hour
+
+// Status is what monitoring.fresh judges of a model in an environment,
+// read from the ledger's index: when it was last released there and last
+// monitored. It is nil when the model has no monitoring.source, is not
+// released there, or its schedule does not parse (validation reports that).
+func Status(m spec.Model, env string, entries []ledger.Entry) *policy.MonitoringStatus {
+	if m.Monitoring.Source == nil {
+		return nil
+	}
+	gap, err := MaxGap(m.Monitoring.Schedule)
+	if err != nil {
+		return nil
+	}
+	slack := defaultSlack
+	if m.Monitoring.Slack != "" {
+		if d, err := parseDuration(m.Monitoring.Slack); err == nil {
+			slack = d
+		}
+	}
+	var since, last string
+	for _, e := range entries {
+		if e.Environment != env || e.Model != m.Name {
+			continue
+		}
+		switch {
+		case e.IsRelease():
+			since = e.RecordedAt
+		case e.RecordKind() == ledger.Monitoring:
+			last = e.RecordedAt
+		}
+	}
+	if since == "" {
+		return nil
+	}
+	return &policy.MonitoringStatus{Last: last, MaxGapSeconds: int64((gap + slack) / time.Second), Since: since}
+}
+
+// parseDuration reads the schema's durations: 30s, 15m, 12h, 7d.
+func parseDuration(s string) (time.Duration, error) {
+	if n := len(s); n > 1 && s[n-1] == 'd' {
+		d, err := time.ParseDuration(s[:n-1] + "h")
+		return d * 24, err
+	}
+	return time.ParseDuration(s)
+}
