@@ -486,6 +486,7 @@ func (c *valueCache) input(in Input) (ast.Object, error) {
 		{"changed_files", in.ChangedFiles}, {"approvals", in.Approvals}, {"code_owners", in.CodeOwners}, {"trust_root", in.TrustRoot},
 		{"waivers", in.Waivers},
 		{"releases", in.Releases}, {"now", in.Now}, {"placeholders", in.Placeholders},
+		{"alerts", in.Alerts},
 	}
 	terms := make([][2]*ast.Term, 0, len(parts))
 	for _, p := range parts {
@@ -543,5 +544,6 @@ func ReadInput(b []byte) (Input, error) {
 	}
 	// The document may have been edited: find the placeholders again.
 	in.Placeholders = FindPlaceholders(in.Model)
+	in.Alerts = AlertFacts(nil, in.Model)
 	return in, nil
 }

@@ -70,6 +70,9 @@ type Input struct {
 	// NewInput and ReadInput fill them in: finding them in Go is far
 	// cheaper than walking the spec in Rego for every unit.
 	Placeholders []string `json:"placeholders"`
+	// Alerts are the model's alert conditions as Slipway parsed them, in
+	// the order of handover.alerts; filled in like Placeholders.
+	Alerts []AlertFact `json:"alerts"`
 
 	// waiverPos are the spec positions of Waivers, which do not marshal.
 	waiverPos []spec.Position
@@ -175,6 +178,7 @@ func NewInput(p *spec.Platform, u Unit) Input {
 		in.Releases = map[string]Release{}
 	}
 	in.Placeholders = FindPlaceholders(m)
+	in.Alerts = AlertFacts(p, m)
 	names := append([]string{m.Evaluation.Data}, m.Training.Data...)
 	for _, n := range names {
 		if ds, ok := p.DataSources[n]; ok {

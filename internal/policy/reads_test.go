@@ -32,7 +32,7 @@ func TestInputReads(t *testing.T) {
 		"slipway.data":           {"data_sources", "evidence", "model", "platform"},
 		"slipway.evaluation":     {"data_sources", "evidence", "model", "platform"},
 		"slipway.fairness":       {"evidence", "model", "platform"},
-		"slipway.handover":       {"evidence", "model", "now", "placeholders", "platform"},
+		"slipway.handover":       {"alerts", "evidence", "model", "now", "placeholders", "platform"},
 		"slipway.infrastructure": {"environment", "kind", "model", "plan", "plan_expected"},
 		"slipway.release":        {"approvals", "code_owners", "environment", "model", "releases", "trust_root"},
 		"slipway.testing":        {"evidence", "model"},
