@@ -95,4 +95,3 @@ func TestShared(t *testing.T) {
 		t.Errorf("data sources = %+v", got.DataSources)
 	}
 }
-
