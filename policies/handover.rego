@@ -281,8 +281,8 @@ alerts := object.get(input.model.handover, "alerts", [])
 deny contains r if {
 	some i, f in alert_facts
 	lib.nonempty(object.get(f, "error", ""))
-	msg := sprintf("alert %s: condition is not PromQL%s: %s", [f.name, fault_at(f), f.error])
-	r := lib.result("handover.alert_conditions", msg, sprintf("handover.alerts[%d].condition", [i]))
+	msg := sprintf("alert %s: condition is not PromQL: %s", [f.name, f.error])
+	r := lib.result_at("handover.alert_conditions", msg, sprintf("handover.alerts[%d].condition", [i]), object.get(f, "at", null))
 }
 
 deny contains r if {
@@ -292,11 +292,6 @@ deny contains r if {
 	msg := sprintf("alert %s: condition %q compares nothing, so it fires whenever its series exist", [f.name, alerts[i].condition])
 	r := lib.result("handover.alert_conditions", msg, sprintf("handover.alerts[%d].condition", [i]))
 }
-
-# fault_at is where a syntax error is written in the spec, when known.
-fault_at(f) := sprintf(" at %s", [f.at]) if {
-	lib.nonempty(object.get(f, "at", ""))
-} else := ""
 
 alerted_metrics contains m if {
 	some f in alert_facts
@@ -410,6 +405,7 @@ section_content(s) := c if {
 deny contains r if {
 	some s in required_sections
 	c := section_content(s)
+	c.placeholders == 0
 	c.words == 0
 	r := lib.result("handover.runbook_content", sprintf("runbook %s: section %q is empty", [input.model.handover.runbook, s]), "handover.runbook")
 }
@@ -425,6 +421,7 @@ deny contains r if {
 deny contains r if {
 	some s in required_sections
 	c := section_content(s)
+	c.placeholders == 0
 	c.words > 0
 	c.words < min_words
 	msg := sprintf("runbook %s: section %q has %d words, fewer than policy.runbookMinWords (%d)", [input.model.handover.runbook, s, c.words, min_words])

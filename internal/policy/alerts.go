@@ -19,9 +19,9 @@ type AlertFact struct {
 	Compares bool `json:"compares"`
 	// Error is why the condition is not PromQL; empty when it parses.
 	Error string `json:"error,omitempty"`
-	// At is where the fault is written, file:line:column, when the
-	// platform is known.
-	At string `json:"at,omitempty"`
+	// At is where the fault is written in the spec, when the platform is
+	// known.
+	At *spec.Position `json:"at,omitempty"`
 }
 
 // AlertFacts parses the model's alert conditions. p places syntax errors
@@ -40,7 +40,7 @@ func AlertFacts(p *spec.Platform, m spec.Model) []AlertFact {
 			if p != nil {
 				path := spec.ModelPath(m.Name, "handover", "alerts", fmt.Sprintf("[%d]", i), "condition")
 				if pos := p.StringPos(path, se.Offset); pos.IsValid() {
-					f.At = pos.String()
+					f.At = &pos
 				}
 			}
 		default:

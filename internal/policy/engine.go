@@ -371,6 +371,8 @@ type valueCache struct {
 // stored, so errors are not shared.
 type finding struct {
 	id, set, msg, field, path string
+	// at places the finding inside its field, when the rule says where.
+	at spec.Position
 }
 
 func (c *valueCache) memoGet(key string) ([]finding, bool) {
