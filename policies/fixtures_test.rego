@@ -166,6 +166,7 @@ unit := {
 		{"user": "alice", "state": "APPROVED", "submitted_at": "2026-11-20T10:00:00Z"},
 		{"user": "bob", "state": "APPROVED", "submitted_at": "2026-11-20T11:00:00Z"},
 	],
+	"authors": ["carol"],
 	"code_owners": [{"file": "models/credit-default/model.cue", "owners": ["@alice"], "approved_by": ["alice"]}],
 	"trust_root": {"changed": false, "paths": [], "owners": ["@acme/security", "carol"], "approved_by": null},
 	"waivers": [],

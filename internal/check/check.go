@@ -70,6 +70,9 @@ type Options struct {
 	PathPrefix   changes.Prefix
 	// Approvals are the reviews of the pull request, when known.
 	Approvals []policy.Approval
+	// Authors are the pull request's author and its commits' authors,
+	// whose approvals do not count; nil when not known.
+	Authors []string
 	// CodeOwners are the pull request's changed files that CODEOWNERS
 	// assigns, paths relative to the platform repository, with their
 	// owners' approvals; nil when not known. Each unit gets its model's
@@ -274,7 +277,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			ev := evidence[k.model]
 			u := policy.Unit{
 				Model: k.model, Environment: k.env, Phase: policy.PhaseCheck,
-				Approvals: c.o.Approvals, CodeOwners: c.codeOwners(m.Dir), Releases: c.releases(m, ledgerReleases, verdicts), Now: c.o.Now,
+				Approvals: c.o.Approvals, Authors: c.o.Authors, CodeOwners: c.codeOwners(m.Dir), Releases: c.releases(m, ledgerReleases, verdicts), Now: c.o.Now,
 				ChangedFiles: changed, TrustRoot: trustRoot,
 				// A unit in scope was to be planned unless --no-plan.
 				PlanExpected: !c.o.NoPlan && !contextual[k],

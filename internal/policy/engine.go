@@ -485,7 +485,7 @@ func (c *valueCache) input(in Input) (ast.Object, error) {
 		{"phase", in.Phase}, {"kind", in.Kind}, {"plan_expected", in.PlanExpected}, {"platform", in.Platform}, {"model", in.Model},
 		{"environment", in.Environment}, {"environments", in.Environments},
 		{"data_sources", in.DataSources}, {"evidence", in.Evidence}, {"plan", in.Plan},
-		{"changed_files", in.ChangedFiles}, {"approvals", in.Approvals}, {"code_owners", in.CodeOwners}, {"trust_root", in.TrustRoot},
+		{"changed_files", in.ChangedFiles}, {"approvals", in.Approvals}, {"authors", in.Authors}, {"code_owners", in.CodeOwners}, {"trust_root", in.TrustRoot},
 		{"waivers", in.Waivers},
 		{"releases", in.Releases}, {"now", in.Now}, {"placeholders", in.Placeholders},
 		{"alerts", in.Alerts},

@@ -53,6 +53,9 @@ type Input struct {
 	// Approvals are the reviews, or nil when they are not known (a check
 	// without --github): release.approvals then does not apply.
 	Approvals []Approval `json:"approvals"`
+	// Authors are the pull request's author and its commits' authors,
+	// whose approvals release.approvals does not count; nil when not known.
+	Authors []string `json:"authors"`
 	// CodeOwners are the model's changed files that CODEOWNERS assigns to
 	// owners, with the owners' approvals; nil when not known (a check
 	// without --github): release.code_owners then does not apply.
@@ -134,6 +137,8 @@ type Unit struct {
 	ChangedFiles []string
 	// Approvals nil means the reviews are not known.
 	Approvals []Approval
+	// Authors nil means the change's authors are not known.
+	Authors []string
 	// CodeOwners nil means CODEOWNERS and the reviews are not known.
 	CodeOwners []CodeOwnedFile
 	// TrustRoot nil means the change is not known.
@@ -162,6 +167,7 @@ func NewInput(p *spec.Platform, u Unit) Input {
 		Plan:         u.Plan,
 		ChangedFiles: nonNil(u.ChangedFiles),
 		Approvals:    u.Approvals,
+		Authors:      u.Authors,
 		CodeOwners:   u.CodeOwners,
 		TrustRoot:    u.TrustRoot,
 		Waivers:      []spec.Waiver{},

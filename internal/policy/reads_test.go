@@ -34,7 +34,7 @@ func TestInputReads(t *testing.T) {
 		"slipway.fairness":       {"evidence", "model", "platform"},
 		"slipway.handover":       {"alerts", "evidence", "model", "now", "placeholders", "platform"},
 		"slipway.infrastructure": {"environment", "kind", "model", "plan", "plan_expected"},
-		"slipway.release":        {"approvals", "code_owners", "environment", "model", "releases", "trust_root"},
+		"slipway.release":        {"approvals", "authors", "code_owners", "environment", "model", "releases", "trust_root"},
 		"slipway.testing":        {"evidence", "model"},
 	}
 	if d := cmp.Diff(want, got); d != "" {
