@@ -166,6 +166,15 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 	if d, err := c.p.Digest(); err == nil {
 		res.SpecDigest = d
 	}
+	// The reviews and the change's authors, when GitHub told them, go
+	// into the result: a release records who approved and whether each
+	// approver is distinct from the authors.
+	for _, a := range c.o.Approvals {
+		res.Approvals = append(res.Approvals, checkresult.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt})
+	}
+	if c.o.Authors != nil {
+		res.Authors = append([]string{}, c.o.Authors...)
+	}
 	plans := map[unitKey]*terraform.Summary{}
 	var sharedStacks []*terraform.Summary
 	var scope []unitKey
