@@ -24,11 +24,12 @@ func contractSamples() map[string]any {
 			Alerts: []desired.Alert{}, SLOs: []desired.SLO{}}
 	}
 	online := base("online")
-	online.Replicas, online.LatencySLOMs, online.Rollout = &desired.Replicas{}, num(1), &desired.Rollout{}
+	online.Replicas, online.LatencySLOMs, online.Rollout, online.Health = &desired.Replicas{}, num(1), &desired.Rollout{}, &desired.Health{}
 	batch := base("batch")
 	batch.Schedule, batch.WaitFor, batch.Timeout, batch.Retries = str("@daily"), str(""), str("1h"), num(0)
 	streaming := base("streaming")
 	streaming.InputTopic, streaming.OutputTopic, streaming.ConsumerGroup, streaming.Parallelism = str("a"), str("b"), str("c"), num(1)
+	streaming.Health = &desired.Health{}
 	return map[string]any{"online": online, "batch": batch, "streaming": streaming, "shared": desired.Shared{}}
 }
 

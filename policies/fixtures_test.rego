@@ -34,16 +34,19 @@ model := {
 		"current": "data/current.csv",
 		"features": ["income", "loan_amount", "age_band"],
 	},
-	"deployment": {"template": "online-small", "parameters": {}, "resolved": {"name": "online-small", "kind": "online"}},
+	"deployment": {"template": "online-small", "parameters": {}, "resolved": {"name": "online-small", "kind": "online", "health": {
+		"readiness": {"path": "/ready", "periodSeconds": 10, "failureThreshold": 3},
+		"liveness": {"command": ["/bin/healthcheck"], "periodSeconds": 20, "failureThreshold": 3},
+	}}},
 	"monitoring": {"schedule": "@daily", "drift": {"features": ["income", "loan_amount"], "metric": "psi", "threshold": 0.2}},
 	"handover": {
 		"runbook": "models/credit-default/RUNBOOK.md",
 		"onCall": {"team": "risk-ops", "rotation": "risk-ops-primary"},
 		"supportPlan": {"tier": "24x7", "contact": "risk-ops@example.com", "until": "2027-12-31"},
-		"slos": [{"name": "availability", "objective": 0.999, "window": "30d"}],
+		"slos": [{"name": "availability", "objective": 0.999, "window": "30d", "metric": "scoring_requests_total"}],
 		"alerts": [
-			{"name": "HighLatency", "condition": "p99 > 200ms", "severity": "page"},
-			{"name": "Drift", "condition": "psi > 0.2", "severity": "ticket"},
+			{"name": "ErrorRate", "condition": "rate(scoring_errors_total[5m]) / rate(scoring_requests_total[5m]) > 0.001", "severity": "page"},
+			{"name": "Drift", "condition": "slipway_drift_psi > 0.2", "severity": "ticket"},
 		],
 		"logging": {"predictions": true, "retentionDays": 90, "sampleRate": 1},
 		"errorTypes": [{"code": "E_TIMEOUT", "description": "feature store timeout", "action": "retry then fall back"}],
@@ -117,7 +120,20 @@ evidence := {
 			"loan_amount": {"psi": 0.08, "ks": 0.06},
 		}},
 	},
-	"runbook": {"path": "models/credit-default/RUNBOOK.md", "exists": true, "sections": ["Overview", "Alerts", "Rollback", "Contacts", "Escalation"]},
+	"runbook": {
+		"path": "models/credit-default/RUNBOOK.md", "exists": true,
+		"sections": ["Overview", "Alerts", "Rollback", "Contacts", "Escalation"],
+		"placeholders": 0,
+		"content": [
+			{"title": "Overview", "words": 40, "placeholders": 0},
+			{"title": "Alerts", "words": 60, "placeholders": 0},
+			{"title": "Rollback", "words": 35, "placeholders": 0},
+			{"title": "Contacts", "words": 21, "placeholders": 0},
+			{"title": "Escalation", "words": 3, "placeholders": 0},
+		],
+		"error_codes": {"E_TIMEOUT": {"named": true, "in_diagnosis": true}},
+		"names_rollback_command": true,
+	},
 	"inputs": [],
 	"problems": [],
 }
@@ -150,12 +166,17 @@ unit := {
 		{"user": "alice", "state": "APPROVED", "submitted_at": "2026-11-20T10:00:00Z"},
 		{"user": "bob", "state": "APPROVED", "submitted_at": "2026-11-20T11:00:00Z"},
 	],
+	"authors": ["carol"],
 	"code_owners": [{"file": "models/credit-default/model.cue", "owners": ["@alice"], "approved_by": ["alice"]}],
 	"trust_root": {"changed": false, "paths": [], "owners": ["@acme/security", "carol"], "approved_by": null},
 	"waivers": [],
 	"releases": {"staging": {"version": "1.4.0", "decision": "pass", "verified": true}},
 	"now": "2026-11-23T10:00:00Z",
 	"placeholders": [],
+	"alerts": [
+		{"name": "ErrorRate", "metrics": ["scoring_errors_total", "scoring_requests_total"], "compares": true},
+		{"name": "Drift", "metrics": ["slipway_drift_psi"], "compares": true},
+	],
 	"rollback_rehearsals": [rehearsal],
 }
 

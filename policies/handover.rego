@@ -321,3 +321,224 @@ deny contains r if {
 	msg := sprintf("runbook %s still holds the placeholder %s on %v line(s)", [input.model.handover.runbook, placeholder, n])
 	r := lib.result("handover.placeholder", msg, "handover.runbook")
 }
+
+# --- Alerts, SLOs, error types, runbook content and health checks are
+# judged from facts Slipway computed: input.alerts (each condition parsed
+# as PromQL) and the evidence summary's runbook content.
+
+alert_facts := object.get(input, "alerts", [])
+
+alerts := object.get(input.model.handover, "alerts", [])
+
+# METADATA
+# title: Alert conditions are PromQL that decides
+# description: >-
+#   Every alert condition parses as PromQL (a syntax error is reported at
+#   its file, line and column) and compares something, or asks whether
+#   series are absent: a bare selector fires whenever its series exist.
+# custom:
+#   id: handover.alert_conditions
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 9}
+#     - {framework: NIST AI RMF, id: MANAGE 4.1}
+#     - {framework: ISO/IEC 42001, id: A.6.2.6}
+deny contains r if {
+	some i, f in alert_facts
+	lib.nonempty(object.get(f, "error", ""))
+	msg := sprintf("alert %s: condition is not PromQL: %s", [f.name, f.error])
+	r := lib.result_at("handover.alert_conditions", msg, sprintf("handover.alerts[%d].condition", [i]), object.get(f, "at", null))
+}
+
+deny contains r if {
+	some i, f in alert_facts
+	not lib.nonempty(object.get(f, "error", ""))
+	f.compares == false
+	msg := sprintf("alert %s: condition %q compares nothing, so it fires whenever its series exist", [f.name, alerts[i].condition])
+	r := lib.result("handover.alert_conditions", msg, sprintf("handover.alerts[%d].condition", [i]))
+}
+
+alerted_metrics contains m if {
+	some f in alert_facts
+	some m in f.metrics
+}
+
+# METADATA
+# title: Every SLO has an alert
+# description: >-
+#   Every SLO names the metric it is measured on, and some alert's
+#   condition reads that metric.
+# custom:
+#   id: handover.slo_alerts
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 9}
+#     - {framework: NIST AI RMF, id: MEASURE 2.4}
+#     - {framework: NIST AI RMF, id: MANAGE 4.1}
+#     - {framework: ISO/IEC 42001, id: A.6.2.6}
+deny contains r if {
+	some i, s in object.get(input.model.handover, "slos", [])
+	not lib.nonempty(object.get(s, "metric", ""))
+	msg := sprintf("SLO %s names no metric, so no alert can be shown to watch it", [s.name])
+	r := lib.result("handover.slo_alerts", msg, sprintf("handover.slos[%d]", [i]))
+}
+
+deny contains r if {
+	some i, s in object.get(input.model.handover, "slos", [])
+	lib.nonempty(object.get(s, "metric", ""))
+	not s.metric in alerted_metrics
+	msg := sprintf("SLO %s: no alert reads its metric %s", [s.name, s.metric])
+	r := lib.result("handover.slo_alerts", msg, sprintf("handover.slos[%d].metric", [i]))
+}
+
+# An alert names an error code when its name or condition holds it.
+alert_names_code(code) if {
+	some a in alerts
+	contains(a.condition, code)
+}
+
+alert_names_code(code) if {
+	some a in alerts
+	contains(a.name, code)
+}
+
+# METADATA
+# title: Every error type is watched or diagnosed
+# description: >-
+#   Every documented error type has an alert whose name or condition holds
+#   its code, or an entry naming its code in the runbook's Diagnosis
+#   section.
+# custom:
+#   id: handover.error_coverage
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 3}
+#     - {framework: NIST AI RMF, id: MANAGE 2.3}
+#     - {framework: NIST AI RMF, id: MANAGE 4.3}
+#     - {framework: ISO/IEC 42001, id: A.8.4}
+deny contains r if {
+	object.get(runbook, "exists", false) == true
+	some i, e in object.get(input.model.handover, "errorTypes", [])
+	not alert_names_code(e.code)
+	object.get(runbook, ["error_codes", e.code, "in_diagnosis"], false) != true
+	msg := sprintf("error type %s has no alert naming it and no entry in the runbook's Diagnosis section", [e.code])
+	r := lib.result("handover.error_coverage", msg, sprintf("handover.errorTypes[%d].code", [i]))
+}
+
+# METADATA
+# title: Paging alerts have a rotation to page
+# description: An alert of severity "page" needs an on-call rotation to page.
+# custom:
+#   id: handover.page_rotation
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(e)}
+#     - {framework: NIST AI RMF, id: MANAGE 4.1}
+#     - {framework: ISO/IEC 42001, id: A.6.2.6}
+deny contains r if {
+	some a in alerts
+	a.severity == "page"
+	not lib.nonempty(object.get(input.model.handover, ["onCall", "rotation"], ""))
+	msg := sprintf("alert %s pages, but the on-call team has no rotation", [a.name])
+	r := lib.result("handover.page_rotation", msg, "handover.onCall")
+}
+
+min_words := object.get(lib.policy, "runbookMinWords", 20)
+
+# section_content is the evidence of the required section s, when the
+# runbook has it.
+section_content(s) := c if {
+	some c in object.get(runbook, "content", [])
+	lower(trim_space(c.title)) == lower(s)
+}
+
+# METADATA
+# title: Runbook sections are written
+# description: >-
+#   Each required section of the runbook has substantive text: not empty,
+#   no TODO(slipway), at least platform.policy.runbookMinWords words (20 by
+#   default). The runbook names every documented error code and the
+#   rollback command, slipway rollback.
+# custom:
+#   id: handover.runbook_content
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 1}
+#     - {framework: NIST AI RMF, id: MANAGE 4.1}
+#     - {framework: ISO/IEC 42001, id: A.6.2.7}
+#     - {framework: ISO/IEC 42001, id: A.8.2}
+deny contains r if {
+	some s in required_sections
+	c := section_content(s)
+	c.placeholders == 0
+	c.words == 0
+	r := lib.result("handover.runbook_content", sprintf("runbook %s: section %q is empty", [input.model.handover.runbook, s]), "handover.runbook")
+}
+
+deny contains r if {
+	some s in required_sections
+	c := section_content(s)
+	c.placeholders > 0
+	msg := sprintf("runbook %s: section %q still holds the placeholder %s", [input.model.handover.runbook, s, placeholder])
+	r := lib.result("handover.runbook_content", msg, "handover.runbook")
+}
+
+deny contains r if {
+	some s in required_sections
+	c := section_content(s)
+	c.placeholders == 0
+	c.words > 0
+	c.words < min_words
+	msg := sprintf("runbook %s: section %q has %d words, fewer than policy.runbookMinWords (%d)", [input.model.handover.runbook, s, c.words, min_words])
+	r := lib.result("handover.runbook_content", msg, "handover.runbook")
+}
+
+deny contains r if {
+	object.get(runbook, "exists", false) == true
+	some i, e in object.get(input.model.handover, "errorTypes", [])
+	object.get(runbook, ["error_codes", e.code, "named"], false) != true
+	msg := sprintf("runbook %s does not name error code %s", [input.model.handover.runbook, e.code])
+	r := lib.result("handover.runbook_content", msg, sprintf("handover.errorTypes[%d].code", [i]))
+}
+
+deny contains r if {
+	object.get(runbook, "exists", false) == true
+	object.get(runbook, "names_rollback_command", false) != true
+	msg := sprintf("runbook %s does not show the rollback command, slipway rollback", [input.model.handover.runbook])
+	r := lib.result("handover.runbook_content", msg, "handover.runbook")
+}
+
+serving_kinds := {"online", "streaming"}
+
+# METADATA
+# title: Health checks set
+# description: >-
+#   An online or streaming deployment has a readiness and a liveness check,
+#   each an HTTP path or a command, in its template (health.readiness,
+#   health.liveness).
+# custom:
+#   id: handover.health_checks
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(e)}
+#     - {framework: NIST AI RMF, id: MANAGE 4.1}
+#     - {framework: ISO/IEC 42001, id: A.6.2.6}
+deny contains r if {
+	kind := object.get(input.model, ["deployment", "resolved", "kind"], "")
+	kind in serving_kinds
+	some probe in ["readiness", "liveness"]
+	object.get(input.model.deployment.resolved, ["health", probe], null) == null
+	msg := sprintf("the %s template %s has no %s check", [kind, input.model.deployment.template, probe])
+	r := lib.result("handover.health_checks", msg, "deployment.template")
+}
+
+deny contains r if {
+	kind := object.get(input.model, ["deployment", "resolved", "kind"], "")
+	kind in serving_kinds
+	some probe in ["readiness", "liveness"]
+	p := input.model.deployment.resolved.health[probe]
+	not lib.nonempty(object.get(p, "path", ""))
+	count(object.get(p, "command", [])) == 0
+	msg := sprintf("the %s check of template %s has neither a path nor a command", [probe, input.model.deployment.template])
+	r := lib.result("handover.health_checks", msg, "deployment.template")
+}

@@ -151,3 +151,115 @@ test_runbook_placeholders if {
 	r.field == "handover.runbook"
 	r.msg == "runbook models/credit-default/RUNBOOK.md still holds the placeholder TODO(slipway) on 3 line(s)"
 }
+
+test_alert_not_promql if {
+	doc := fx.with_patch([{"op": "replace", "path": "/alerts/1", "value": {"name": "Drift", "metrics": [], "compares": false, "error": "line 1, column 5: unexpected end of input", "at": {"file": "models/credit-default/model.cue", "line": 40, "column": 52}}}])
+	some r in handover.deny with input as doc
+	r.id == "handover.alert_conditions"
+	r.field == "handover.alerts[1].condition"
+	r.at == {"file": "models/credit-default/model.cue", "line": 40, "column": 52}
+	r.msg == "alert Drift: condition is not PromQL: line 1, column 5: unexpected end of input"
+	only(doc, "handover.alert_conditions")
+}
+
+test_alert_compares_nothing if {
+	doc := fx.with_patch([
+		{"op": "replace", "path": "/model/handover/alerts/1/condition", "value": "nonsense"},
+		{"op": "replace", "path": "/alerts/1", "value": {"name": "Drift", "metrics": ["nonsense"], "compares": false}},
+	])
+	some r in handover.deny with input as doc
+	r.msg == "alert Drift: condition \"nonsense\" compares nothing, so it fires whenever its series exist"
+	only(doc, "handover.alert_conditions")
+}
+
+test_slo_without_metric if {
+	doc := fx.with_patch([{"op": "remove", "path": "/model/handover/slos/0/metric"}])
+	some r in handover.deny with input as doc
+	r.field == "handover.slos[0]"
+	only(doc, "handover.slo_alerts")
+}
+
+test_slo_metric_not_alerted if {
+	doc := fx.with_patch([{"op": "replace", "path": "/model/handover/slos/0/metric", "value": "scoring_latency_seconds_bucket"}])
+	some r in handover.deny with input as doc
+	r.msg == "SLO availability: no alert reads its metric scoring_latency_seconds_bucket"
+	only(doc, "handover.slo_alerts")
+}
+
+test_error_type_diagnosed_not_alerted if {
+	count(handover.deny) == 0 with input as fx.unit
+}
+
+test_error_type_alerted_not_diagnosed if {
+	doc := fx.with_patch([
+		{"op": "replace", "path": "/evidence/runbook/error_codes/E_TIMEOUT/in_diagnosis", "value": false},
+		{"op": "replace", "path": "/model/handover/alerts/1/condition", "value": "rate(errors_total{code=\"E_TIMEOUT\"}[5m]) > 0"},
+	])
+	count(handover.deny) == 0 with input as doc
+}
+
+test_error_type_uncovered if {
+	doc := fx.with_patch([{"op": "replace", "path": "/evidence/runbook/error_codes/E_TIMEOUT/in_diagnosis", "value": false}])
+	some r in handover.deny with input as doc
+	r.field == "handover.errorTypes[0].code"
+	only(doc, "handover.error_coverage")
+}
+
+test_page_alert_needs_rotation if {
+	doc := fx.with_patch([{"op": "remove", "path": "/model/handover/onCall/rotation"}])
+	only(doc, "handover.page_rotation")
+}
+
+test_runbook_section_placeholder if {
+	doc := fx.with_patch([
+		{"op": "replace", "path": "/evidence/runbook/content/2", "value": {"title": "Rollback", "words": 1, "placeholders": 1}},
+		{"op": "replace", "path": "/evidence/runbook/placeholders", "value": 1},
+	])
+	msgs := {r.msg | some r in handover.deny with input as doc; r.id == "handover.runbook_content"}
+	msgs == {"runbook models/credit-default/RUNBOOK.md: section \"Rollback\" still holds the placeholder TODO(slipway)"}
+	ids(handover.deny) == {"handover.runbook_content", "handover.placeholder"} with input as doc
+}
+
+test_runbook_section_empty if {
+	doc := fx.with_patch([{"op": "replace", "path": "/evidence/runbook/content/0/words", "value": 0}])
+	some r in handover.deny with input as doc
+	r.msg == "runbook models/credit-default/RUNBOOK.md: section \"Overview\" is empty"
+	only(doc, "handover.runbook_content")
+}
+
+test_runbook_min_words_from_platform if {
+	doc := fx.with_patch([{"op": "add", "path": "/platform/policy/runbookMinWords", "value": 50}])
+	count({r | some r in handover.deny with input as doc; r.id == "handover.runbook_content"}) == 3
+	only(doc, "handover.runbook_content")
+}
+
+test_runbook_misses_code_and_rollback_command if {
+	doc := fx.with_patch([
+		{"op": "replace", "path": "/evidence/runbook/error_codes/E_TIMEOUT", "value": {"named": false, "in_diagnosis": false}},
+		{"op": "replace", "path": "/evidence/runbook/names_rollback_command", "value": false},
+		{"op": "replace", "path": "/model/handover/alerts/1/condition", "value": "rate(errors_total{code=\"E_TIMEOUT\"}[5m]) > 0"},
+	])
+	msgs := {r.msg | some r in handover.deny with input as doc}
+	msgs == {
+		"runbook models/credit-default/RUNBOOK.md does not name error code E_TIMEOUT",
+		"runbook models/credit-default/RUNBOOK.md does not show the rollback command, slipway rollback",
+	}
+}
+
+test_health_checks_missing if {
+	doc := fx.with_patch([{"op": "remove", "path": "/model/deployment/resolved/health/liveness"}])
+	some r in handover.deny with input as doc
+	r.msg == "the online template online-small has no liveness check"
+	r.field == "deployment.template"
+	only(doc, "handover.health_checks")
+}
+
+test_health_check_without_probe if {
+	doc := fx.with_patch([{"op": "replace", "path": "/model/deployment/resolved/health/readiness", "value": {"periodSeconds": 10, "failureThreshold": 3}}])
+	only(doc, "handover.health_checks")
+}
+
+test_batch_needs_no_health_checks if {
+	doc := fx.with_patch([{"op": "replace", "path": "/model/deployment/resolved", "value": {"name": "nightly", "kind": "batch"}}])
+	count(handover.deny) == 0 with input as doc
+}

@@ -15,6 +15,10 @@ policy := object.get(input, ["platform", "policy"], {})
 # the engine to find the file and line.
 result(id, msg, field) := {"id": id, "msg": msg, "field": field}
 
+# result_at is result placed at a spec position ({file, line, column})
+# inside the field, such as the column of a fault in a string.
+result_at(id, msg, field, at) := {"id": id, "msg": msg, "field": field, "at": at}
+
 # spec_result points at a platform-level path (such as a data source) instead
 # of a field of the model.
 spec_result(id, msg, path) := {"id": id, "msg": msg, "path": path}

@@ -14,7 +14,20 @@ after := input.environment.after
 # --github, or a release. A local check does not know them (null).
 approvals_known if is_array(input.approvals)
 
-approvers := {a.user | some a in input.approvals; a.state == "APPROVED"}
+# authors wrote the change: the pull request's author and its commits'
+# authors (GitHub logins, compared without case). Their approvals do not
+# count: nobody approves their own change.
+authors := {lower(a) | some a in input.authors}
+
+all_approvers := {a.user | some a in input.approvals; a.state == "APPROVED"}
+
+approvers := {u | some u in all_approvers; not lower(u) in authors}
+
+not_counted := all_approvers - approvers
+
+not_counted_msg := sprintf("; not counted: %s (authors of the change)", [concat(", ", sort(not_counted))]) if {
+	count(not_counted) > 0
+} else := ""
 
 required_approvals := object.get(input.environment, "approvals", 0)
 
@@ -69,8 +82,10 @@ release_state(rel) := sprintf("last: version %v, decision %v", [object.get(rel, 
 # METADATA
 # title: Required approvals present
 # description: >-
-#   When the reviews are known (slipway check --github), the number of
-#   distinct approving reviews is at least the environment's `approvals`.
+#   When the reviews are known (slipway check --github, or a release), the
+#   number of distinct people who approved, other than the pull request's
+#   author and its commits' authors, is at least the environment's
+#   `approvals`.
 #   A release fails closed: there, reviews that are not known count as
 #   none.
 # custom:
@@ -86,7 +101,7 @@ release_state(rel) := sprintf("last: version %v, decision %v", [object.get(rel, 
 deny contains r if {
 	approvals_known
 	count(approvers) < required_approvals
-	msg := sprintf("environment %s needs %d approval(s), %d recorded", [input.environment.name, required_approvals, count(approvers)])
+	msg := sprintf("environment %s needs %d approval(s), %d recorded%s", [input.environment.name, required_approvals, count(approvers), not_counted_msg])
 	r := lib.result("release.approvals", msg, lib.environment_field)
 }
 
@@ -117,6 +132,27 @@ warn contains r if {
 	not approvals_known
 	required_approvals > 0
 	r := lib.result("release.approvals_pending", unknown_approvals_msg, lib.environment_field)
+}
+
+# METADATA
+# title: Approvals by the change's authors not counted
+# description: >-
+#   An approval by the pull request's author or by an author of its commits
+#   is reported as not counted: separation of duties asks that someone
+#   else approves.
+# custom:
+#   id: release.self_approval
+#   severity: warn
+#   requires: [approvals]
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
+#     - {framework: NIST AI RMF, id: GOVERN 2.1}
+#     - {framework: ISO/IEC 42001, id: A.3.2}
+warn contains r if {
+	approvals_known
+	some u in not_counted
+	msg := sprintf("the approval by %s is not counted: %s wrote the change (the pull request or one of its commits)", [u, u])
+	r := lib.result("release.self_approval", msg, lib.environment_field)
 }
 
 # METADATA

@@ -168,3 +168,17 @@ test_trust_root_changed_approved_by_owner if {
 	doc := json.patch(trust_changed, [{"op": "replace", "path": "/trust_root/approved_by", "value": ["carol"]}])
 	not "release.trust_changed" in ids(release.deny) with input as doc
 }
+
+test_author_approval_not_counted if {
+	doc := json.patch(fx.unit, [{"op": "add", "path": "/authors", "value": ["Alice", "dave"]}])
+	msgs := {r.msg | some r in release.deny with input as doc}
+	msgs == {"environment production needs 2 approval(s), 1 recorded; not counted: alice (authors of the change)"}
+	warns := {r.msg | some r in release.warn with input as doc; r.id == "release.self_approval"}
+	warns == {"the approval by alice is not counted: alice wrote the change (the pull request or one of its commits)"}
+}
+
+test_distinct_approvers_count if {
+	doc := json.patch(fx.unit, [{"op": "add", "path": "/authors", "value": ["dave"]}])
+	count(release.deny) == 0 with input as doc
+	count({r | some r in release.warn with input as doc; r.id == "release.self_approval"}) == 0
+}

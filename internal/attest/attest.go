@@ -224,6 +224,10 @@ type Approval struct {
 	User        string `json:"user"`
 	State       string `json:"state"`
 	SubmittedAt string `json:"submittedAt,omitempty"`
+	// DistinctFromAuthors says the approver wrote neither the pull
+	// request nor any of its commits; absent when the authors were not
+	// known.
+	DistinctFromAuthors *bool `json:"distinctFromAuthors,omitempty"`
 }
 
 // Source is where the release was made from.

@@ -72,6 +72,9 @@ type Options struct {
 	PathPrefix   changes.Prefix
 	// Approvals are the reviews of the pull request, when known.
 	Approvals []policy.Approval
+	// Authors are the pull request's author and its commits' authors,
+	// whose approvals do not count; nil when not known.
+	Authors []string
 	// CodeOwners are the pull request's changed files that CODEOWNERS
 	// assigns, paths relative to the platform repository, with their
 	// owners' approvals; nil when not known. Each unit gets its model's
@@ -178,10 +181,14 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 	if d, err := c.p.Digest(); err == nil {
 		res.SpecDigest = d
 	}
-	// The reviews counted are recorded: a release judges with them again
-	// and signs them.
+	// The reviews and the change's authors, when GitHub told them, go
+	// into the result: a release records who approved and whether each
+	// approver is distinct from the authors.
 	for _, a := range c.o.Approvals {
 		res.Approvals = append(res.Approvals, checkresult.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt})
+	}
+	if c.o.Authors != nil {
+		res.Authors = append([]string{}, c.o.Authors...)
 	}
 	pd, err := policy.BundleDigest(c.p.Root)
 	if err != nil {
@@ -315,7 +322,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			ev := evidence[k.model]
 			u := policy.Unit{
 				Model: k.model, Environment: k.env, Phase: c.phase(),
-				Approvals: c.o.Approvals, CodeOwners: c.codeOwners(m.Dir), Releases: c.releases(m, ledgerReleases, verdicts), Now: c.o.Now,
+				Approvals: c.o.Approvals, Authors: c.o.Authors, CodeOwners: c.codeOwners(m.Dir), Releases: c.releases(m, ledgerReleases, verdicts), Now: c.o.Now,
 				Rehearsals:   rehearsals[k.model],
 				ChangedFiles: changed, TrustRoot: trustRoot,
 				// A unit in scope was to be planned unless --no-plan.

@@ -90,7 +90,10 @@ type Result struct {
 	// Approvals are the pull request's reviews, when the producer
 	// reports them.
 	Approvals []Approval `json:"approvals,omitempty"`
-	Errors    []string   `json:"errors"`
+	// Authors are the pull request's author and its commits' authors,
+	// whose approvals do not count; absent when not known.
+	Authors []string `json:"authors,omitempty"`
+	Errors  []string `json:"errors"`
 
 	// Digest is the digest of the bytes the result was read from; empty
 	// for a result built in memory.

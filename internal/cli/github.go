@@ -199,6 +199,9 @@ changed file, read from the base commit.`,
 			}
 			fmt.Fprintf(o.stdout, "  approvals      %d  %s\n", len(users), strings.Join(users, ", "))
 			fmt.Fprintf(o.stdout, "  owner approvals %s\n", strings.Join(s.OwnerApprovals, ", "))
+			if s.Authors != nil {
+				fmt.Fprintf(o.stdout, "  authors        %s (their approvals do not count)\n", strings.Join(s.Authors, ", "))
+			}
 			for _, p := range s.Problems {
 				fmt.Fprintf(o.stdout, "  problem: %s\n", p)
 			}

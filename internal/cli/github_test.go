@@ -35,17 +35,24 @@ func TestCheckGitHub(t *testing.T) {
 		// rateLimited makes GitHub refuse the list of changed files: the
 		// check judges every model instead, CODEOWNERS still enforced.
 		rateLimited bool
+		// committer wrote a commit of the pull request: bob's approval
+		// then does not count, and production lacks one.
+		committer string
 	}{
-		{"root", "", "alice", true, false},
-		{"subdirectory", "examples/credit-risk", "alice", true, false},
-		{"subdirectory, owner did not approve", "examples/credit-risk", "dave", false, false},
-		{"files rate limited", "", "dave", false, true},
+		{"root", "", "alice", true, false, "erin"},
+		{"subdirectory", "examples/credit-risk", "alice", true, false, "erin"},
+		{"subdirectory, owner did not approve", "examples/credit-risk", "dave", false, false, "erin"},
+		{"files rate limited", "", "dave", false, true, "erin"},
+		{"approver wrote a commit", "", "alice", true, false, "bob"},
 	} {
-		t.Run(tc.name, func(t *testing.T) { testCheckGitHub(t, tc.sub, tc.owner, tc.ownersPass, tc.rateLimited) })
+		t.Run(tc.name, func(t *testing.T) {
+			testCheckGitHub(t, tc.sub, tc.owner, tc.ownersPass, tc.rateLimited, tc.committer)
+		})
 	}
 }
 
-func testCheckGitHub(t *testing.T, sub, owner string, ownersPass, rateLimited bool) {
+func testCheckGitHub(t *testing.T, sub, owner string, ownersPass, rateLimited bool, committer string) {
+	selfApproved := committer == "bob"
 	ws := t.TempDir()
 	repo := filepath.Join(ws, filepath.FromSlash(sub))
 	if err := os.CopyFS(repo, os.DirFS(filepath.Join("..", "..", "examples", "credit-risk"))); err != nil {
@@ -83,6 +90,10 @@ func testCheckGitHub(t *testing.T, sub, owner string, ownersPass, rateLimited bo
 			 {"id":1,"user":{"login":"alice","type":"User"},"state":"APPROVED","submitted_at":"2026-11-20T10:00:00Z"},
 			 {"id":2,"user":{"login":"bob","type":"User"},"state":"APPROVED","submitted_at":"2026-11-20T11:00:00Z"},
 			 {"id":3,"user":{"login":"carol","type":"User"},"state":"DISMISSED","submitted_at":"2026-11-20T09:00:00Z"}]`)
+		case "GET /pulls/12":
+			io.WriteString(w, `{"number":12,"state":"open","user":{"login":"erin","type":"User"}}`)
+		case "GET /pulls/12/commits":
+			fmt.Fprintf(w, `[{"sha":"6dcb09b5b57875f334f61aebed695e2e4193db5e","author":{"login":%q,"type":"User"},"commit":{"message":"new version"}}]`, committer)
 		case "GET /contents/.github/CODEOWNERS", "GET /contents/docs/CODEOWNERS":
 			w.WriteHeader(404)
 			io.WriteString(w, `{"message":"Not Found"}`)
@@ -148,7 +159,16 @@ func testCheckGitHub(t *testing.T, sub, owner string, ownersPass, rateLimited bo
 		// was counted; its denial that dave's approval is missing.
 		owners := false
 		for _, r := range u.Results {
-			if strings.HasPrefix(r.Rule, "release.approvals") && r.Outcome != "pass" && !rateLimited {
+			switch {
+			case selfApproved && r.Rule == "release.approvals" && u.Environment == "production":
+				if r.Outcome != "deny" {
+					t.Errorf("release.approvals in production: %s, but bob wrote a commit: only alice's approval counts", r.Outcome)
+				}
+			case selfApproved && r.Rule == "release.self_approval":
+				if r.Outcome != "warn" {
+					t.Errorf("release.self_approval in %s: %s, want warn: bob approved his own commit", u.Environment, r.Outcome)
+				}
+			case strings.HasPrefix(r.Rule, "release.approvals") && r.Outcome != "pass" && !rateLimited:
 				t.Errorf("%s in %s: %s, but alice and bob approved", r.Rule, u.Environment, r.Outcome)
 			}
 			if r.Rule == "release.code_owners" {
@@ -189,8 +209,13 @@ func testCheckGitHub(t *testing.T, sub, owner string, ownersPass, rateLimited bo
 			}
 		}
 	}
-	if data, err := os.ReadFile(md); err != nil || !bytes.Contains(data, []byte("credit-default")) {
+	data, err := os.ReadFile(md)
+	if err != nil || !bytes.Contains(data, []byte("credit-default")) {
 		t.Errorf("--markdown-out: %v", err)
+	}
+	// The pull request comment says which approval was not counted, and why.
+	if body, _ := comment["body"].(string); selfApproved && !strings.Contains(body, "the approval by bob is not counted: bob wrote the change") {
+		t.Errorf("the comment does not say bob's approval was not counted:\n%s", body)
 	}
 }
 

@@ -7,6 +7,7 @@ package desired
 import (
 	"sort"
 
+	"github.com/slipway-ml/slipway/internal/alerting"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
 
@@ -90,6 +91,9 @@ type Deployment struct {
 	Logging        Logging           `json:"logging"`
 	OnCall         string            `json:"on_call"`
 
+	// online and streaming
+	Health *Health `json:"health,omitempty"`
+
 	// online
 	Replicas     *Replicas `json:"replicas,omitempty"`
 	LatencySLOMs *int      `json:"latency_slo_ms,omitempty"`
@@ -136,7 +140,58 @@ type DataSourceRef struct {
 type Alert struct {
 	Name      string `json:"name"`
 	Condition string `json:"condition"`
-	Severity  string `json:"severity"`
+	// Expr is the condition as the PromQL parser read it, in Prometheus's
+	// canonical form; the condition as written when it does not parse
+	// (handover.alert_conditions denies that).
+	Expr     string `json:"expr"`
+	Severity string `json:"severity"`
+	// Metrics are the metric names the condition reads.
+	Metrics []string `json:"metrics"`
+}
+
+// Health is a serving deployment's readiness and liveness checks; a
+// missing check is null (handover.health_checks denies it).
+type Health struct {
+	Readiness *Probe `json:"readiness"`
+	Liveness  *Probe `json:"liveness"`
+}
+
+// Probe is one health check: an HTTP path or a command.
+type Probe struct {
+	Path             *string  `json:"path"`
+	Command          []string `json:"command"`
+	PeriodSeconds    int      `json:"period_seconds"`
+	FailureThreshold int      `json:"failure_threshold"`
+}
+
+func newAlert(a spec.Alert) Alert {
+	out := Alert{Name: a.Name, Condition: a.Condition, Expr: a.Condition, Severity: a.Severity, Metrics: []string{}}
+	if x, err := alerting.Parse(a.Condition); err == nil {
+		out.Expr, out.Metrics = x.String(), x.Metrics()
+	}
+	return out
+}
+
+func newHealth(h *spec.Health) *Health {
+	out := &Health{}
+	if h == nil {
+		return out
+	}
+	probe := func(p *spec.Probe) *Probe {
+		if p == nil {
+			return nil
+		}
+		q := &Probe{PeriodSeconds: p.PeriodSeconds, FailureThreshold: p.FailureThreshold}
+		if p.Path != "" {
+			q.Path = &p.Path
+		}
+		if len(p.Command) > 0 {
+			q.Command = p.Command
+		}
+		return q
+	}
+	out.Readiness, out.Liveness = probe(h.Readiness), probe(h.Liveness)
+	return out
 }
 
 // SLO is a service level objective from the handover.
@@ -340,13 +395,14 @@ func NewDeployment(p *spec.Platform, m spec.Model, env string) *Deployment {
 		d.DataSources = append(d.DataSources, DataSourceRef{Name: r, Version: p.DataSources[r].Version})
 	}
 	for _, a := range m.Handover.Alerts {
-		d.Alerts = append(d.Alerts, Alert{Name: a.Name, Condition: a.Condition, Severity: a.Severity})
+		d.Alerts = append(d.Alerts, newAlert(a))
 	}
 	for _, s := range m.Handover.SLOs {
 		d.SLOs = append(d.SLOs, SLO{Name: s.Name, Objective: s.Objective, Window: s.Window})
 	}
 	switch t.Kind {
 	case "online":
+		d.Health = newHealth(t.Health)
 		d.Replicas = &Replicas{}
 		if t.Replicas != nil {
 			d.Replicas = &Replicas{Min: t.Replicas.Min, Max: t.Replicas.Max}
@@ -362,6 +418,7 @@ func NewDeployment(p *spec.Platform, m spec.Model, env string) *Deployment {
 		d.Timeout = ptr(t.Timeout)
 		d.Retries = ptr(t.Retries)
 	case "streaming":
+		d.Health = newHealth(t.Health)
 		d.InputTopic = ptr(t.InputTopic)
 		d.OutputTopic = ptr(t.OutputTopic)
 		d.ConsumerGroup = ptr(t.ConsumerGroup)

@@ -55,7 +55,7 @@ func TestDeployment(t *testing.T) {
 			{Name: "applications", Version: "sha256:1111111111111111111111111111111111111111111111111111111111111111"},
 			{Name: "gold", Version: "sha256:2222222222222222222222222222222222222222222222222222222222222222"},
 		},
-		Alerts:     []desired.Alert{{Name: "high-latency", Condition: "p99_latency_ms > 300", Severity: "page"}},
+		Alerts:     []desired.Alert{{Name: "high-latency", Condition: "p99_latency_ms > 300", Expr: "p99_latency_ms > 300", Severity: "page", Metrics: []string{"p99_latency_ms"}}},
 		SLOs:       []desired.SLO{{Name: "availability", Objective: 0.99, Window: "30d"}},
 		Monitoring: desired.Monitoring{Schedule: "0 * * * *", DriftFeatures: []string{"income"}, DriftMetric: "psi", DriftThreshold: 0.2},
 		Logging:    desired.Logging{Predictions: true, RetentionDays: 90, SampleRate: 1},

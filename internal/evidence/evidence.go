@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/slipway-ml/slipway/internal/atomicfile"
 	"github.com/slipway-ml/slipway/internal/digest"
@@ -77,12 +78,47 @@ type Data struct {
 	Drift   *quality.Drift             `json:"drift,omitempty"`
 }
 
-// Runbook records the runbook's markdown headings.
+// Runbook records the runbook's markdown headings and what is written
+// under them, so the policies can tell a written runbook from a skeleton.
 type Runbook struct {
 	Path     string   `json:"path"`
 	Exists   bool     `json:"exists"`
 	Sections []string `json:"sections"`
+	// Placeholders counts the lines holding TODO(slipway).
+	Placeholders int `json:"placeholders"`
+	// Content is each level 1 or 2 section, in order.
+	Content []Section `json:"content"`
+	// ErrorCodes says, for each error code the model documents, where the
+	// runbook names it.
+	ErrorCodes map[string]CodeMention `json:"error_codes"`
+	// NamesRollbackCommand says the runbook shows RollbackCommand.
+	NamesRollbackCommand bool `json:"names_rollback_command"`
 }
+
+// Section is a runbook section: the words under its heading, subsections
+// included, and its lines holding TODO(slipway).
+type Section struct {
+	Title        string `json:"title"`
+	Words        int    `json:"words"`
+	Placeholders int    `json:"placeholders"`
+}
+
+// CodeMention is where a runbook names an error code: anywhere, and in its
+// Diagnosis section.
+type CodeMention struct {
+	Named       bool `json:"named"`
+	InDiagnosis bool `json:"in_diagnosis"`
+}
+
+// RollbackCommand is the command a runbook must show for undoing a release.
+const RollbackCommand = "slipway rollback"
+
+// placeholder marks what a person must still write (policy.Placeholder;
+// evidence cannot import the policy engine).
+const placeholder = "TODO(slipway)"
+
+// diagnosisSection is the runbook section error codes are explained in.
+const diagnosisSection = "diagnosis"
 
 // Input is a file read, repo-relative, with its digest.
 type Input struct {
@@ -408,7 +444,7 @@ func mergeNames(a, b []string) []string {
 
 func (b *builder) runbook(m spec.Model) Runbook {
 	rel := m.Handover.Runbook
-	r := Runbook{Path: rel, Sections: []string{}}
+	r := Runbook{Path: rel, Sections: []string{}, Content: []Section{}, ErrorCodes: map[string]CodeMention{}}
 	if rel == "" {
 		return r
 	}
@@ -416,53 +452,153 @@ func (b *builder) runbook(m spec.Model) Runbook {
 	if abs == "" {
 		return r
 	}
-	sections, err := Headings(abs)
+	doc, err := readRunbook(abs)
 	if err != nil {
 		b.problem(KindRunbook, rel, err)
 		return r
 	}
-	r.Exists, r.Sections = true, sections
+	r.Exists = true
+	var diagnosis strings.Builder
+	for _, s := range doc.sections {
+		r.Sections = append(r.Sections, s.Title)
+		r.Content = append(r.Content, s.Section)
+		r.Placeholders += s.Placeholders
+		if strings.EqualFold(s.Title, diagnosisSection) {
+			diagnosis.WriteString(s.text)
+		}
+	}
+	r.Placeholders += doc.preamble
+	r.NamesRollbackCommand = strings.Contains(doc.all, RollbackCommand)
+	for _, e := range m.Handover.ErrorTypes {
+		r.ErrorCodes[e.Code] = CodeMention{
+			Named:       containsWord(doc.all, e.Code),
+			InDiagnosis: containsWord(diagnosis.String(), e.Code),
+		}
+	}
 	return r
+}
+
+// containsWord reports whether text holds code not as part of a longer
+// identifier (MODEL_TIMEOUT does not name TIMEOUT).
+func containsWord(text, code string) bool {
+	if code == "" {
+		return false
+	}
+	ident := func(r byte) bool {
+		return r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z'
+	}
+	for i := 0; ; {
+		j := strings.Index(text[i:], code)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(code)
+		if (start == 0 || !ident(text[start-1])) && (end == len(text) || !ident(text[end])) {
+			return true
+		}
+		i = start + 1
+	}
+}
+
+// runbookDoc is a runbook read section by section.
+type runbookDoc struct {
+	sections []runbookSection
+	// preamble counts placeholder lines before the first heading.
+	preamble int
+	all      string
+}
+
+type runbookSection struct {
+	Section
+	text string
+}
+
+// readRunbook splits a runbook at its level 1 and 2 headings (Headings'
+// rules) and counts each section's words and placeholder lines.
+func readRunbook(path string) (runbookDoc, error) {
+	var doc runbookDoc
+	f, err := safefile.Open(path)
+	if err != nil {
+		return doc, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(safefile.LimitReader(f, path, safefile.Record))
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	var all strings.Builder
+	var cur *runbookSection
+	fence := ""
+	for sc.Scan() {
+		line := sc.Text()
+		all.WriteString(line)
+		all.WriteByte('\n')
+		if title, ok := heading(line, &fence); ok {
+			doc.sections = append(doc.sections, runbookSection{Section: Section{Title: title}})
+			cur = &doc.sections[len(doc.sections)-1]
+			continue
+		}
+		hasPlaceholder := strings.Contains(line, placeholder)
+		if cur == nil {
+			if hasPlaceholder {
+				doc.preamble++
+			}
+			continue
+		}
+		if hasPlaceholder {
+			cur.Placeholders++
+		}
+		cur.text += line + "\n"
+		for _, w := range strings.Fields(line) {
+			// Markup alone (list bullets, fences, table rules) is no word.
+			if strings.IndexFunc(w, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0 {
+				cur.Words++
+			}
+		}
+	}
+	doc.all = all.String()
+	return doc, sc.Err()
+}
+
+// heading returns the title of a level 1 or 2 ATX heading outside fenced
+// code blocks; fence tracks the open fence across lines.
+func heading(raw string, fence *string) (string, bool) {
+	line := strings.TrimRight(raw, " \t\r")
+	trimmed := strings.TrimLeft(line, " ")
+	if len(line)-len(trimmed) > 3 {
+		return "", false
+	}
+	if strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~") {
+		switch {
+		case *fence == "":
+			*fence = trimmed[:3]
+		case strings.HasPrefix(trimmed, *fence):
+			*fence = ""
+		}
+		return "", false
+	}
+	if *fence != "" {
+		return "", false
+	}
+	for _, prefix := range []string{"# ", "## "} {
+		if strings.HasPrefix(trimmed, prefix) {
+			title := strings.TrimSpace(strings.TrimRight(strings.TrimSpace(trimmed[len(prefix):]), "#"))
+			if title != "" {
+				return title, true
+			}
+		}
+	}
+	return "", false
 }
 
 // Headings returns the level 1 and 2 ATX headings ("# X", "## X") of a
 // markdown file, outside fenced code blocks, in order.
 func Headings(path string) ([]string, error) {
-	f, err := safefile.Open(path)
+	doc, err := readRunbook(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	out := []string{}
-	sc := bufio.NewScanner(safefile.LimitReader(f, path, safefile.Record))
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	fence := ""
-	for sc.Scan() {
-		line := strings.TrimRight(sc.Text(), " \t\r")
-		trimmed := strings.TrimLeft(line, " ")
-		if len(line)-len(trimmed) > 3 {
-			continue
-		}
-		if strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~") {
-			switch {
-			case fence == "":
-				fence = trimmed[:3]
-			case strings.HasPrefix(trimmed, fence):
-				fence = ""
-			}
-			continue
-		}
-		if fence != "" {
-			continue
-		}
-		for _, prefix := range []string{"# ", "## "} {
-			if strings.HasPrefix(trimmed, prefix) {
-				title := strings.TrimSpace(strings.TrimRight(strings.TrimSpace(trimmed[len(prefix):]), "#"))
-				if title != "" {
-					out = append(out, title)
-				}
-			}
-		}
+	for _, s := range doc.sections {
+		out = append(out, s.Title)
 	}
-	return out, sc.Err()
+	return out, nil
 }

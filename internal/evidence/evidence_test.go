@@ -143,3 +143,39 @@ func TestHeadings(t *testing.T) {
 		t.Error(diff)
 	}
 }
+
+func TestReadRunbook(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "RUNBOOK.md")
+	text := "TODO(slipway): title\n# Overview\nScores applications.\n\n## Rollback\nRun `slipway rollback --env production`.\n- TODO(slipway)\n```\n# not a heading\n```\n## Diagnosis\n- **MODEL_TIMEOUT**: inference slow.\n## Empty\n---\n"
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := readRunbook(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Section
+	for _, s := range doc.sections {
+		got = append(got, s.Section)
+	}
+	want := []Section{
+		{Title: "Overview", Words: 2},
+		{Title: "Rollback", Words: 9, Placeholders: 1},
+		{Title: "Diagnosis", Words: 3},
+		{Title: "Empty", Words: 0},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("sections (-want +got):\n%s", d)
+	}
+	if doc.preamble != 1 {
+		t.Errorf("preamble placeholders = %d, want 1", doc.preamble)
+	}
+	for _, tt := range []struct {
+		code string
+		want bool
+	}{{"MODEL_TIMEOUT", true}, {"TIMEOUT", false}, {"MODEL", false}, {"Scores", true}, {"", false}} {
+		if got := containsWord(doc.all, tt.code); got != tt.want {
+			t.Errorf("containsWord(%q) = %v, want %v", tt.code, got, tt.want)
+		}
+	}
+}

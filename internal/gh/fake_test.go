@@ -46,6 +46,10 @@ type fakeGitHub struct {
 	issues   []map[string]any
 	teams    map[string][]string // team slug in org acme → member logins
 	pulls    []map[string]any    // pull requests, for commit → pull request lookups
+	// prAuthor opened the pull request ("octocat" unless set); commits
+	// are its commits, modelled on "List commits on a pull request".
+	prAuthor string
+	commits  []map[string]any
 
 	// failures injected per "METHOD route" (route uses {id} placeholders):
 	// each call pops the first response.
@@ -104,6 +108,8 @@ type route struct {
 var routes = []route{
 	{"GET", `/pulls/(\d+)/files`, []string{"per_page", "page"}, (*fakeGitHub).listFiles},
 	{"GET", `/pulls/(\d+)/reviews`, []string{"per_page", "page"}, (*fakeGitHub).listReviews},
+	{"GET", `/pulls/(\d+)`, nil, (*fakeGitHub).getPull},
+	{"GET", `/pulls/(\d+)/commits`, []string{"per_page", "page"}, (*fakeGitHub).listCommits},
 	{"GET", `/contents/(.+)`, []string{"ref"}, (*fakeGitHub).getContents},
 	{"GET", `/issues/(\d+)/comments`, []string{"per_page", "page"}, (*fakeGitHub).listComments},
 	{"POST", `/issues/(\d+)/comments`, nil, (*fakeGitHub).createComment},
@@ -327,6 +333,32 @@ func (f *fakeGitHub) addReview(login string, id int, state string, at time.Time)
 		rv["submitted_at"] = at.Format(time.RFC3339)
 	}
 	f.reviews = append(f.reviews, rv)
+}
+
+// getPull answers "Get a pull request", with the fields Slipway reads.
+func (f *fakeGitHub) getPull(w http.ResponseWriter, r *http.Request, ids []string, _ map[string]any) {
+	author := f.prAuthor
+	if author == "" {
+		author = "octocat"
+	}
+	f.json(w, 200, map[string]any{"id": 1, "number": 12, "state": "open", "title": "credit-default 2.3.0", "user": user(author, 1),
+		"head": map[string]any{"ref": "new-model", "sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e"},
+		"base": map[string]any{"ref": "main", "sha": "9049f1265b7d61be4a8904a9a27120d2064dab3b"}})
+}
+
+// addCommit adds a commit to the pull request whose GitHub author is login
+// ("" for a commit whose e-mail matches no account).
+func (f *fakeGitHub) addCommit(login string) {
+	c := map[string]any{"sha": fmt.Sprintf("%040d", len(f.commits)+1), "commit": map[string]any{
+		"author": map[string]any{"name": "Someone", "email": "someone@example.com", "date": "2026-11-20T09:00:00Z"}, "message": "change"}}
+	if login != "" {
+		c["author"] = user(login, 200+len(f.commits))
+	}
+	f.commits = append(f.commits, c)
+}
+
+func (f *fakeGitHub) listCommits(w http.ResponseWriter, r *http.Request, _ []string, _ map[string]any) {
+	f.page(w, r, f.commits)
 }
 
 func (f *fakeGitHub) listReviews(w http.ResponseWriter, r *http.Request, _ []string, _ map[string]any) {

@@ -113,6 +113,46 @@ func (c *Context) Approvals(ctx context.Context) ([]Approval, error) {
 	return out, nil
 }
 
+// Authors lists who wrote the pull request: its author and the GitHub
+// users its commits name as authors, sorted and unique. Their approvals
+// do not count (policy release.approvals); a commit whose author has no
+// GitHub account adds no one.
+func (c *Context) Authors(ctx context.Context) ([]string, error) {
+	if c.PR == 0 {
+		return nil, ErrNoPullRequest
+	}
+	pr, _, err := c.client.PullRequests.Get(ctx, c.Owner, c.Repo, c.PR)
+	if err != nil {
+		return nil, fmt.Errorf("read pull request #%d: %w", c.PR, err)
+	}
+	seen := map[string]bool{}
+	if login := pr.GetUser().GetLogin(); login != "" {
+		seen[login] = true
+	}
+	opts := &github.ListOptions{PerPage: 100}
+	for {
+		page, resp, err := c.client.PullRequests.ListCommits(ctx, c.Owner, c.Repo, c.PR, opts)
+		if err != nil {
+			return nil, fmt.Errorf("list commits of pull request #%d: %w", c.PR, err)
+		}
+		for _, cm := range page {
+			if login := cm.GetAuthor().GetLogin(); login != "" {
+				seen[login] = true
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	out := make([]string, 0, len(seen))
+	for l := range seen {
+		out = append(out, l)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
 // codeownersPaths are where GitHub looks for CODEOWNERS, in its order.
 var codeownersPaths = []string{".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"}
 

@@ -6,11 +6,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestTokenStaysOnGitHubsHost follows redirects from the API to another
@@ -231,4 +234,48 @@ func TestScopeWithoutGitHubsAnswers(t *testing.T) {
 			t.Error("a cancelled check must stop, not judge everything")
 		}
 	})
+}
+
+// TestScopeAuthors checks that the scope names who wrote the change (the
+// pull request's author and its commits' GitHub authors), and that when
+// GitHub does not say, no approval counts.
+func TestScopeAuthors(t *testing.T) {
+	for name, tc := range map[string]struct {
+		fail          string
+		wantAuthors   []string
+		wantApprovals int
+	}{
+		"known":          {"", []string{"alice", "bob"}, 3},
+		"pull failed":    {"GET /pulls/{id}", nil, 0},
+		"commits failed": {"GET /pulls/{id}/commits", nil, 0},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFake(t)
+			f.prAuthor = "alice"
+			f.addCommit("bob")
+			f.addCommit("")
+			f.addFile("models/credit-default/model.cue", "modified", "")
+			for i, u := range []string{"alice", "bob", "carol"} {
+				f.addReview(u, i+1, "APPROVED", f.now.Add(-time.Hour))
+			}
+			if tc.fail != "" {
+				// A malformed answer: GitHub does not say who wrote it.
+				f.failNext(tc.fail, injected{status: 200, body: `{"oops":`})
+			}
+			e := newEnv(t, f, "acme/credit-risk")
+			s, err := e.context(t, f).Scope(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.wantAuthors, s.Authors); d != "" {
+				t.Errorf("authors (-want +got):\n%s", d)
+			}
+			if len(s.Approvals) != tc.wantApprovals {
+				t.Errorf("approvals = %v, want %d", s.Approvals, tc.wantApprovals)
+			}
+			if tc.fail != "" && !slices.ContainsFunc(s.Problems, func(p string) bool { return strings.Contains(p, "no approval counts") }) {
+				t.Errorf("problems %v do not say that no approval counts", s.Problems)
+			}
+		})
+	}
 }

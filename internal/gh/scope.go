@@ -29,6 +29,9 @@ type Scope struct {
 	// git top level (Slipway's own modules count there).
 	OutsideFiles []string          `json:"outside_files,omitempty"`
 	Approvals    []policy.Approval `json:"approvals"`
+	// Authors are the pull request's author and its commits' authors,
+	// whose approvals do not count; nil when not known.
+	Authors []string `json:"authors"`
 	// CodeOwners maps each owned changed file to its owners.
 	CodeOwners map[string][]string `json:"code_owners"`
 	// OwnerApprovals lists the owners of changed files who approved.
@@ -109,6 +112,21 @@ func (c *Context) Scope(ctx context.Context) (*Scope, error) {
 	}
 	if approvals != nil {
 		s.Approvals = approvals
+	}
+	if len(s.Approvals) > 0 {
+		authors, err := c.Authors(ctx)
+		if err != nil {
+			// Approvals are counted only from people known not to have
+			// written the change: none, when the authors are unknown.
+			if err := fallback(err, "the authors are unknown: no approval counts"); err != nil {
+				return nil, err
+			}
+			s.Approvals, approvals = []policy.Approval{}, nil
+		} else {
+			s.Authors = authors
+		}
+	} else {
+		s.Authors = []string{}
 	}
 	co, err := c.CodeOwners(ctx)
 	if err != nil {

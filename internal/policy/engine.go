@@ -386,6 +386,8 @@ type valueCache struct {
 // stored, so errors are not shared.
 type finding struct {
 	id, set, msg, field, path string
+	// at places the finding inside its field, when the rule says where.
+	at spec.Position
 }
 
 func (c *valueCache) memoGet(key string) ([]finding, bool) {
@@ -498,11 +500,12 @@ func (c *valueCache) input(in Input) (ast.Object, error) {
 		{"phase", in.Phase}, {"kind", in.Kind}, {"plan_expected", in.PlanExpected}, {"platform", in.Platform}, {"model", in.Model},
 		{"environment", in.Environment}, {"environments", in.Environments},
 		{"data_sources", in.DataSources}, {"evidence", in.Evidence}, {"plan", in.Plan},
-		{"changed_files", in.ChangedFiles}, {"approvals", in.Approvals}, {"code_owners", in.CodeOwners}, {"trust_root", in.TrustRoot},
+		{"changed_files", in.ChangedFiles}, {"approvals", in.Approvals}, {"authors", in.Authors}, {"code_owners", in.CodeOwners}, {"trust_root", in.TrustRoot},
 		{"waivers", in.Waivers},
 		{"releases", in.Releases}, {"now", in.Now}, {"placeholders", in.Placeholders},
 		{"rollback_rehearsals", in.RollbackRehearsals},
 		{"monitoring", in.Monitoring}, {"monitoring_status", in.MonitoringStatus},
+		{"alerts", in.Alerts},
 	}
 	terms := make([][2]*ast.Term, 0, len(parts))
 	for _, p := range parts {
@@ -563,5 +566,6 @@ func ReadInput(b []byte) (Input, error) {
 	if in.RollbackRehearsals == nil {
 		in.RollbackRehearsals = []Rehearsal{}
 	}
+	in.Alerts = AlertFacts(nil, in.Model)
 	return in, nil
 }

@@ -57,6 +57,9 @@ type Input struct {
 	// Approvals are the reviews, or nil when they are not known (a check
 	// without --github): release.approvals then does not apply.
 	Approvals []Approval `json:"approvals"`
+	// Authors are the pull request's author and its commits' authors,
+	// whose approvals release.approvals does not count; nil when not known.
+	Authors []string `json:"authors"`
 	// CodeOwners are the model's changed files that CODEOWNERS assigns to
 	// owners, with the owners' approvals; nil when not known (a check
 	// without --github): release.code_owners then does not apply.
@@ -84,6 +87,9 @@ type Input struct {
 	// RollbackRehearsals are the model's rollback records that verified in
 	// the ledger, newest first: the facts handover.rollback_tested judges.
 	RollbackRehearsals []Rehearsal `json:"rollback_rehearsals"`
+	// Alerts are the model's alert conditions as Slipway parsed them, in
+	// the order of handover.alerts; filled in like Placeholders.
+	Alerts []AlertFact `json:"alerts"`
 
 	// waiverPos are the spec positions of Waivers, which do not marshal.
 	waiverPos []spec.Position
@@ -157,6 +163,8 @@ type Unit struct {
 	ChangedFiles []string
 	// Approvals nil means the reviews are not known.
 	Approvals []Approval
+	// Authors nil means the change's authors are not known.
+	Authors []string
 	// CodeOwners nil means CODEOWNERS and the reviews are not known.
 	CodeOwners []CodeOwnedFile
 	// TrustRoot nil means the change is not known.
@@ -206,6 +214,7 @@ func NewInput(p *spec.Platform, u Unit) Input {
 		Plan:             u.Plan,
 		ChangedFiles:     nonNil(u.ChangedFiles),
 		Approvals:        u.Approvals,
+		Authors:          u.Authors,
 		CodeOwners:       u.CodeOwners,
 		TrustRoot:        u.TrustRoot,
 		Waivers:          []spec.Waiver{},
@@ -229,6 +238,7 @@ func NewInput(p *spec.Platform, u Unit) Input {
 		in.Releases = map[string]Release{}
 	}
 	in.Placeholders = FindPlaceholders(m)
+	in.Alerts = AlertFacts(p, m)
 	names := append([]string{m.Evaluation.Data}, m.Training.Data...)
 	for _, n := range names {
 		if ds, ok := p.DataSources[n]; ok {

@@ -32,10 +32,10 @@ func TestInputReads(t *testing.T) {
 		"slipway.data":           {"data_sources", "evidence", "model", "platform"},
 		"slipway.evaluation":     {"data_sources", "evidence", "model", "platform"},
 		"slipway.fairness":       {"evidence", "model", "platform"},
-		"slipway.handover":       {"environment", "evidence", "model", "now", "placeholders", "platform", "rollback_rehearsals"},
+		"slipway.handover":       {"alerts", "environment", "evidence", "model", "now", "placeholders", "platform", "rollback_rehearsals"},
 		"slipway.infrastructure": {"environment", "kind", "model", "plan", "plan_expected"},
 		"slipway.monitoring":     {"environment", "model", "monitoring", "monitoring_status", "now", "platform"},
-		"slipway.release":        {"approvals", "code_owners", "environment", "model", "phase", "releases", "trust_root"},
+		"slipway.release":        {"approvals", "authors", "code_owners", "environment", "model", "phase", "releases", "trust_root"},
 		"slipway.testing":        {"evidence", "model"},
 	}
 	if d := cmp.Diff(want, got); d != "" {

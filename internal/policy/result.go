@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -151,6 +152,36 @@ func (u *unit) add(id string, set Severity, msg, field, path string) {
 	u.judged[id] = true
 }
 
+// addFinding records a pack's finding; one that says where in a field it
+// is (at) is placed there rather than on the field.
+func (u *unit) addFinding(f finding) {
+	u.add(f.id, Severity(f.set), f.msg, f.field, f.path)
+	if f.at.IsValid() {
+		u.results[len(u.results)-1].Pos = f.at
+	}
+}
+
+// position reads a result's at, {file, line, column}; the zero Position
+// when it is absent or malformed.
+func position(v any) spec.Position {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return spec.Position{}
+	}
+	file, _ := m["file"].(string)
+	num := func(k string) int {
+		switch n := m[k].(type) {
+		case json.Number:
+			i, _ := n.Int64()
+			return int(i)
+		case float64:
+			return int(n)
+		}
+		return 0
+	}
+	return spec.Position{File: file, Line: num("line"), Column: num("column")}
+}
+
 func (u *unit) pos(path string) spec.Position {
 	if u.loc == nil {
 		return spec.Position{}
@@ -208,7 +239,7 @@ func (u *unit) evalPack(ctx context.Context, p pack, input ast.Object, cache *va
 			}
 			field, _ := obj["field"].(string)
 			path, _ := obj["path"].(string)
-			f := finding{id: id, set: b.set, msg: msg, field: field, path: path}
+			f := finding{id: id, set: b.set, msg: msg, field: field, path: path, at: position(obj["at"])}
 			fs = append(fs, f)
 			u.record(f)
 		}
@@ -229,7 +260,7 @@ func (u *unit) record(f finding) {
 		u.notApplicable[f.id] = f.msg
 		return
 	}
-	u.add(f.id, Severity(f.set), f.msg, f.field, f.path)
+	u.addFinding(f)
 }
 
 // finish applies waivers, adds a pass for every rule that applies and found

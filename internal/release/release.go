@@ -494,7 +494,12 @@ func predicate(p *spec.Platform, in *checkresult.Result, o Options, u checkresul
 		approvals = in.Approvals
 	}
 	for _, a := range approvals {
-		r.Approvals = append(r.Approvals, attest.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt})
+		ra := attest.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt}
+		if in.Authors != nil {
+			distinct := !slices.ContainsFunc(in.Authors, func(au string) bool { return strings.EqualFold(au, a.User) })
+			ra.DistinctFromAuthors = &distinct
+		}
+		r.Approvals = append(r.Approvals, ra)
 	}
 	return r, nil
 }

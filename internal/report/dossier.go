@@ -647,7 +647,7 @@ func handoverEvidence(rule string, d *dossier) string {
 	}
 	h := m.Handover
 	switch rule {
-	case "handover.runbook_exists", "handover.runbook_sections", "handover.placeholder":
+	case "handover.runbook_exists", "handover.runbook_sections", "handover.placeholder", "handover.runbook_content":
 		s := "runbook " + h.Runbook
 		if d.ref != nil && d.ref.st.Predicate.Evidence != nil {
 			for _, in := range d.ref.st.Predicate.Evidence.Inputs {
@@ -676,6 +676,31 @@ func handoverEvidence(rule string, d *dossier) string {
 			names = append(names, a.Name+" ("+a.Severity+")")
 		}
 		return "alerts: " + orNone(names)
+	case "handover.alert_conditions":
+		var conds []string
+		for _, a := range h.Alerts {
+			conds = append(conds, a.Name+": "+a.Condition)
+		}
+		return "alert conditions parsed as PromQL: " + orNone(conds)
+	case "handover.slo_alerts":
+		var metrics []string
+		for _, s := range h.SLOs {
+			metrics = append(metrics, s.Name+optional(" on ", s.Metric))
+		}
+		return "SLO metrics read by alerts: " + orNone(metrics)
+	case "handover.error_coverage":
+		var codes []string
+		for _, e := range h.ErrorTypes {
+			codes = append(codes, e.Code)
+		}
+		return "error codes in alerts or the runbook's Diagnosis: " + orNone(codes)
+	case "handover.page_rotation":
+		return "paging rotation " + orNone(nonEmpty(h.OnCall.Rotation))
+	case "handover.health_checks":
+		if k := m.Deployment.Resolved.Kind; k != "online" && k != "streaming" {
+			return k + " deployment: no health checks apply"
+		}
+		return healthEvidence(m.Deployment.Resolved.Health)
 	case "handover.prediction_logging":
 		if !h.Logging.Predictions {
 			return "predictions not logged"
@@ -699,6 +724,31 @@ func handoverEvidence(rule string, d *dossier) string {
 		return "no acceptance recorded"
 	}
 	return "spec handover section"
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+// healthEvidence names a template's readiness and liveness checks.
+func healthEvidence(h *spec.Health) string {
+	probe := func(name string, p *spec.Probe) string {
+		switch {
+		case p == nil:
+			return name + " none"
+		case p.Path != "":
+			return fmt.Sprintf("%s GET %s every %ds", name, p.Path, p.PeriodSeconds)
+		default:
+			return fmt.Sprintf("%s %s every %ds", name, strings.Join(p.Command, " "), p.PeriodSeconds)
+		}
+	}
+	if h == nil {
+		h = &spec.Health{}
+	}
+	return "health checks: " + probe("readiness", h.Readiness) + "; " + probe("liveness", h.Liveness)
 }
 
 func optional(prefix, v string) string {

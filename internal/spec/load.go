@@ -627,11 +627,16 @@ type posIndex struct {
 	// every model once per rule and environment, and parsing a CUE path
 	// costs more than the lookup.
 	byPath sync.Map // string → Position
+	// lits are the string literals written as field values, by path, so
+	// a fault inside a string (an alert condition) can be placed on its
+	// column.
+	lits map[string]*ast.BasicLit
 }
 
 func (ix *posIndex) get() map[string]Position {
 	ix.once.Do(func() {
 		ix.m = map[string]Position{}
+		ix.lits = map[string]*ast.BasicLit{}
 		for _, f := range ix.files {
 			ix.indexFields(f.Decls, nil)
 		}
@@ -663,6 +668,11 @@ func (ix *posIndex) indexFields(decls []ast.Decl, prefix []string) {
 			}
 			path := append(append([]string(nil), prefix...), name)
 			ix.add(path, d.Label.Pos())
+			if lit, ok := d.Value.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				if _, seen := ix.lits[cuePath(path)]; !seen {
+					ix.lits[cuePath(path)] = lit
+				}
+			}
 			ix.indexValue(d.Value, path)
 		case *ast.EmbedDecl:
 			ix.indexValue(d.Expr, prefix)
@@ -759,9 +769,18 @@ func (p *Platform) Pos(path string) Position {
 }
 
 func (p *Platform) pos(path string) Position {
+	sels, ok := selectors(path)
+	if !ok {
+		return Position{}
+	}
+	return closestPos(p.st.get(), sels)
+}
+
+// selectors splits a CUE path into the index's keys.
+func selectors(path string) ([]string, bool) {
 	cp := cue.ParsePath(path)
 	if cp.Err() != nil {
-		return Position{}
+		return nil, false
 	}
 	var sels []string
 	for _, s := range cp.Selectors() {
@@ -771,7 +790,47 @@ func (p *Platform) pos(path string) Position {
 			sels = append(sels, s.Unquoted())
 		}
 	}
-	return closestPos(p.st.get(), sels)
+	return sels, true
+}
+
+// StringPos returns where byte offset of the string value at path is
+// written: on the string's own line and column when the value is a one-line
+// string literal, else where the field is set (Pos).
+func (p *Platform) StringPos(path string, offset int) Position {
+	pos := p.Pos(path)
+	if p.st == nil {
+		return pos
+	}
+	p.st.get()
+	sels, ok := selectors(path)
+	if !ok {
+		return pos
+	}
+	lit, ok := p.st.lits[cuePath(sels)]
+	raw := ""
+	if ok {
+		raw = lit.Value
+	}
+	if !ok || !strings.HasPrefix(raw, `"`) || strings.HasPrefix(raw, `"""`) || strings.Contains(raw, `\n`) {
+		return pos
+	}
+	// Walk the literal after its quote: an escape is two bytes written
+	// for one read (\uXXXX six).
+	col, i := 1, 1
+	for n := 0; n < offset && i < len(raw)-1; n++ {
+		w := 1
+		if raw[i] == '\\' && i+1 < len(raw) {
+			w = 2
+			if raw[i+1] == 'u' {
+				w = 6
+			}
+		}
+		i += w
+		col += w
+	}
+	at := p.st.pos(lit.Pos())
+	at.Column += col
+	return at
 }
 
 // closestPos returns the position of the field at sels or, failing that,

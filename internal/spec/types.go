@@ -30,6 +30,7 @@ type PolicyDefaults struct {
 	DriftThreshold         float64              `json:"driftThreshold"`
 	RunbookSections        []string             `json:"runbookSections"`
 	MaxPredictionLogDays   int                  `json:"maxPredictionLogDays"`
+	RunbookMinWords        int                  `json:"runbookMinWords"`
 	// Timeout bounds the policy evaluation of one unit, a Go duration
 	// such as "10s"; running past it is a policy.error denial.
 	Timeout string `json:"timeout"`
@@ -149,7 +150,26 @@ type Template struct {
 	ConsumerGroup string `json:"consumerGroup,omitempty"`
 	Parallelism   int    `json:"parallelism,omitempty"`
 
+	// online and streaming
+	Health *Health `json:"health,omitempty"`
+
 	Resources Resources `json:"resources"`
+}
+
+// Health is how the platform tells a serving deployment is ready for
+// traffic and still alive.
+type Health struct {
+	Readiness *Probe `json:"readiness,omitempty"`
+	Liveness  *Probe `json:"liveness,omitempty"`
+}
+
+// Probe is one health check: an HTTP GET of Path or a Command run in the
+// container, every PeriodSeconds, failing after FailureThreshold misses.
+type Probe struct {
+	Path             string   `json:"path,omitempty"`
+	Command          []string `json:"command,omitempty"`
+	PeriodSeconds    int      `json:"periodSeconds"`
+	FailureThreshold int      `json:"failureThreshold"`
 }
 
 // Replicas bounds an online deployment's horizontal scaling.
@@ -369,6 +389,9 @@ type SLO struct {
 	Name      string  `json:"name"`
 	Objective float64 `json:"objective"`
 	Window    string  `json:"window"`
+	// Metric is the Prometheus metric the objective is measured on; an
+	// alert must read it.
+	Metric string `json:"metric,omitempty"`
 }
 
 // Alert is a monitoring alert rule.

@@ -73,7 +73,9 @@ variable "alerts" {
   type = list(object({
     name      = string
     condition = string
+    expr      = string
     severity  = string
+    metrics   = list(string)
   }))
 }
 

@@ -21,6 +21,24 @@ variable "rollout" {
   })
 }
 
+variable "health" {
+  description = "Readiness and liveness checks: an HTTP path or a command, with period and failure threshold; a missing check is null."
+  type = object({
+    readiness = object({
+      path              = string
+      command           = list(string)
+      period_seconds    = number
+      failure_threshold = number
+    })
+    liveness = object({
+      path              = string
+      command           = list(string)
+      period_seconds    = number
+      failure_threshold = number
+    })
+  })
+}
+
 output "name" {
   description = "Name of the workload."
   value       = local.name

@@ -60,8 +60,9 @@ resource "kubernetes_manifest" "alerts" {
       groups = [{
         name = local.name
         rules = [for a in var.alerts : {
-          alert  = a.name
-          expr   = a.condition
+          alert = a.name
+          # The condition as Slipway's PromQL parser read it.
+          expr   = a.expr
           labels = { severity = a.severity, model = var.model }
         }]
       }]

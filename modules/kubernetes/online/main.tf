@@ -60,8 +60,9 @@ resource "kubernetes_manifest" "alerts" {
       groups = [{
         name = local.name
         rules = [for a in var.alerts : {
-          alert  = a.name
-          expr   = a.condition
+          alert = a.name
+          # The condition as Slipway's PromQL parser read it.
+          expr   = a.expr
           labels = { severity = a.severity, model = var.model }
         }]
       }]
@@ -140,10 +141,50 @@ resource "kubernetes_deployment_v1" "model" {
             }
           }
 
-          readiness_probe {
-            http_get {
-              path = "/healthz"
-              port = "http"
+          # Probes from the template's health checks.
+          dynamic "readiness_probe" {
+            for_each = var.health != null && try(var.health.readiness, null) != null ? [var.health.readiness] : []
+            content {
+              period_seconds    = readiness_probe.value.period_seconds
+              failure_threshold = readiness_probe.value.failure_threshold
+
+              dynamic "http_get" {
+                for_each = readiness_probe.value.path != null ? [readiness_probe.value.path] : []
+                content {
+                  path = http_get.value
+                  port = "http"
+                }
+              }
+
+              dynamic "exec" {
+                for_each = readiness_probe.value.command != null ? [readiness_probe.value.command] : []
+                content {
+                  command = exec.value
+                }
+              }
+            }
+          }
+
+          dynamic "liveness_probe" {
+            for_each = var.health != null && try(var.health.liveness, null) != null ? [var.health.liveness] : []
+            content {
+              period_seconds    = liveness_probe.value.period_seconds
+              failure_threshold = liveness_probe.value.failure_threshold
+
+              dynamic "http_get" {
+                for_each = liveness_probe.value.path != null ? [liveness_probe.value.path] : []
+                content {
+                  path = http_get.value
+                  port = "http"
+                }
+              }
+
+              dynamic "exec" {
+                for_each = liveness_probe.value.command != null ? [liveness_probe.value.command] : []
+                content {
+                  command = exec.value
+                }
+              }
             }
           }
         }

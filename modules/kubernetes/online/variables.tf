@@ -72,7 +72,9 @@ variable "alerts" {
   type = list(object({
     name      = string
     condition = string
+    expr      = string
     severity  = string
+    metrics   = list(string)
   }))
 }
 
@@ -127,6 +129,24 @@ variable "rollout" {
   type = object({
     steps         = list(number)
     pause_seconds = number
+  })
+}
+
+variable "health" {
+  description = "Readiness and liveness checks: an HTTP path or a command, with period and failure threshold; a missing check is null."
+  type = object({
+    readiness = object({
+      path              = string
+      command           = list(string)
+      period_seconds    = number
+      failure_threshold = number
+    })
+    liveness = object({
+      path              = string
+      command           = list(string)
+      period_seconds    = number
+      failure_threshold = number
+    })
   })
 }
 

@@ -72,7 +72,9 @@ variable "alerts" {
   type = list(object({
     name      = string
     condition = string
+    expr      = string
     severity  = string
+    metrics   = list(string)
   }))
 }
 

@@ -44,6 +44,11 @@ resource "terraform_data" "workload" {
   }
 }
 
+# The template's readiness and liveness checks, as a cluster would run them.
+resource "terraform_data" "health" {
+  input = var.health
+}
+
 resource "terraform_data" "alert" {
   for_each = { for a in var.alerts : a.name => a }
 
