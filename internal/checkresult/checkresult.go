@@ -32,11 +32,34 @@ type Outcome string
 
 // Outcomes, in the order results are listed.
 const (
-	Deny   Outcome = "deny"
-	Warn   Outcome = "warn"
-	Waived Outcome = "waived"
-	Pass   Outcome = "pass"
+	Deny Outcome = "deny"
+	// InsufficientEvidence means the evidence is too thin to decide: an
+	// interval that crosses its bound, a group below the minimum size.
+	// It is never a pass; its finding's severity says what it does: it
+	// denies in a protected environment and warns elsewhere.
+	InsufficientEvidence Outcome = "insufficient_evidence"
+	Warn                 Outcome = "warn"
+	Waived               Outcome = "waived"
+	Pass                 Outcome = "pass"
 )
+
+// Blocks says whether a finding with this outcome and severity keeps the
+// unit from release: a denial, or insufficient evidence where it denies.
+func (o Outcome) Blocks(s Severity) bool {
+	return o == Deny || (o == InsufficientEvidence && s == SeverityDeny)
+}
+
+// Verdict is what a finding with this outcome and severity makes of its
+// unit's verdict: deny, warn or pass.
+func (o Outcome) Verdict(s Severity) Outcome {
+	switch {
+	case o.Blocks(s):
+		return Deny
+	case o == Warn || o == InsufficientEvidence:
+		return Warn
+	}
+	return Pass
+}
 
 // Severity is what a rule's finding does to a unit: deny blocks, warn
 // reports.
@@ -256,6 +279,9 @@ type Approval struct {
 // Counts tallies results by outcome.
 type Counts struct {
 	Deny, Warn, Waived, Pass int
+	// Insufficient counts insufficient-evidence results, whatever
+	// their severity.
+	Insufficient int
 }
 
 // Count tallies the results of a unit.
@@ -271,6 +297,8 @@ func (u Unit) Count() Counts {
 			c.Waived++
 		case Pass:
 			c.Pass++
+		case InsufficientEvidence:
+			c.Insufficient++
 		}
 	}
 	return c
@@ -293,6 +321,8 @@ func (u Unit) Denials() []string {
 		switch {
 		case r.Outcome == Deny:
 			out = append(out, fmt.Sprintf("%s: %s", r.Rule, r.Message))
+		case r.Outcome.Blocks(r.Severity):
+			out = append(out, fmt.Sprintf("%s: insufficient evidence: %s", r.Rule, r.Message))
 		case r.Rule == approvalsPending && r.Outcome == Warn:
 			// During a pull request a missing approval is a warning;
 			// a release fails closed: it counts only the reviews the

@@ -371,6 +371,7 @@ type valueCache struct {
 // stored, so errors are not shared.
 type finding struct {
 	id, set, msg, field, path string
+	outcome                   Outcome
 }
 
 func (c *valueCache) memoGet(key string) ([]finding, bool) {

@@ -23,8 +23,9 @@ type Outcome = checkresult.Outcome
 
 // Outcomes, in the order results are listed.
 const (
-	OutcomeDeny   = checkresult.Deny
-	OutcomeWarn   = checkresult.Warn
+	OutcomeDeny         = checkresult.Deny
+	OutcomeInsufficient = checkresult.InsufficientEvidence
+	OutcomeWarn         = checkresult.Warn
 	OutcomeWaived = checkresult.Waived
 	OutcomePass   = checkresult.Pass
 )
@@ -33,12 +34,14 @@ func rank(o Outcome) int {
 	switch o {
 	case OutcomeDeny:
 		return 0
-	case OutcomeWarn:
+	case OutcomeInsufficient:
 		return 1
-	case OutcomeWaived:
+	case OutcomeWarn:
 		return 2
+	case OutcomeWaived:
+		return 3
 	}
-	return 3
+	return 4
 }
 
 // Result is one rule's decision for one unit.
@@ -93,12 +96,12 @@ func Waives(w spec.Waiver, rule, model, env string) bool {
 		(env == "" || w.Environment == env || w.Environment == "*")
 }
 
-// Verdict folds outcomes: deny if any result denies, warn if any warns,
-// else pass.
+// Verdict folds outcomes: deny if any result denies (insufficient
+// evidence included, where it denies), warn if any warns, else pass.
 func Verdict(results []Result) Outcome {
 	v := OutcomePass
 	for _, r := range results {
-		switch r.Outcome {
+		switch r.Outcome.Verdict(r.Severity) {
 		case OutcomeDeny:
 			return OutcomeDeny
 		case OutcomeWarn:
@@ -125,11 +128,24 @@ type unit struct {
 
 // add records a finding. field is model-relative, path platform-level.
 func (u *unit) add(id string, set Severity, msg, field, path string) {
-	r := Result{Rule: id, Severity: set, Outcome: Outcome(set), Message: msg,
+	u.addOutcome(id, set, Outcome(set), msg, field, path)
+}
+
+// addOutcome records a finding with its outcome. Insufficient evidence
+// denies in a protected environment and warns elsewhere, whatever the
+// rule's own severity: this is the one place that decides it.
+func (u *unit) addOutcome(id string, set Severity, outcome Outcome, msg, field, path string) {
+	r := Result{Rule: id, Severity: set, Outcome: outcome, Message: msg,
 		Model: u.in.Model.Name, Environment: u.in.Environment.Name, Controls: []Control{}}
 	if rule, ok := u.e.rules[id]; ok {
 		r.Severity = rule.Severity
 		r.Controls = rule.Controls
+	}
+	if outcome == OutcomeInsufficient {
+		r.Severity = SeverityWarn
+		if u.in.Environment.Protected {
+			r.Severity = SeverityDeny
+		}
 	}
 	switch {
 	case path != "":
@@ -166,7 +182,7 @@ func (u *unit) evalPack(ctx context.Context, p pack, input ast.Object, cache *va
 	if memo {
 		if fs, ok := cache.memoGet(key); ok {
 			for _, f := range fs {
-				u.add(f.id, Severity(f.set), f.msg, f.field, f.path)
+				u.addOutcome(f.id, Severity(f.set), f.outcome, f.msg, f.field, f.path)
 			}
 			return true
 		}
@@ -203,8 +219,14 @@ func (u *unit) evalPack(ctx context.Context, p pack, input ast.Object, cache *va
 			}
 			field, _ := obj["field"].(string)
 			path, _ := obj["path"].(string)
-			fs = append(fs, finding{id: id, set: b.set, msg: msg, field: field, path: path})
-			u.add(id, Severity(b.set), msg, field, path)
+			// A rule marks a finding whose evidence is too thin to decide
+			// with outcome insufficient_evidence (lib.insufficient).
+			outcome := Outcome(b.set)
+			if o, _ := obj["outcome"].(string); o == string(OutcomeInsufficient) {
+				outcome = OutcomeInsufficient
+			}
+			fs = append(fs, finding{id: id, set: b.set, outcome: outcome, msg: msg, field: field, path: path})
+			u.addOutcome(id, Severity(b.set), outcome, msg, field, path)
 		}
 	}
 	if memo && clean {
@@ -237,7 +259,7 @@ func (u *unit) finish() []Result {
 	}
 	for i := range u.results {
 		r := &u.results[i]
-		if r.Outcome != OutcomeDeny || !waivable(r.Rule) {
+		if !r.Outcome.Blocks(r.Severity) || !waivable(r.Rule) {
 			continue
 		}
 		// The first active waiver that covers the result applies.

@@ -122,13 +122,13 @@ func writeContext(b *strings.Builder, r *Result) {
 func tally(r *Result) (deny, warn, waived int) {
 	for _, u := range r.Units {
 		for _, p := range u.Results {
-			switch p.Outcome {
-			case Deny:
-				deny++
-			case Warn:
-				warn++
-			case Waived:
+			switch {
+			case p.Outcome == Waived:
 				waived++
+			case p.Outcome.Verdict(p.Severity) == Deny:
+				deny++
+			case p.Outcome.Verdict(p.Severity) == Warn:
+				warn++
 			}
 		}
 	}
@@ -144,10 +144,11 @@ func writeOverview(b *strings.Builder, r *Result) {
 	for _, u := range r.Units {
 		d, w := 0, 0
 		for _, p := range u.Results {
-			switch p.Outcome {
-			case Deny:
+			switch {
+			case p.Outcome == Waived:
+			case p.Outcome.Verdict(p.Severity) == Deny:
 				d++
-			case Warn:
+			case p.Outcome.Verdict(p.Severity) == Warn:
 				w++
 			}
 		}
@@ -341,7 +342,7 @@ func writeFooter(b *strings.Builder, r *Result, o Options) {
 	b.WriteString("<sub>" + strings.Join(parts, " · ") + "</sub>\n")
 }
 
-var outcomeOrder = map[Outcome]int{Deny: 0, Warn: 1, Waived: 2, Pass: 3}
+var outcomeOrder = map[Outcome]int{Deny: 0, Insufficient: 1, Warn: 2, Waived: 3, Pass: 4}
 
 // sortedResults puts denials first, then warnings, waived and passed rules,
 // each by rule id, so the reason a change cannot ship is read first.
@@ -374,6 +375,8 @@ func icon(v Outcome) string {
 		return "❌"
 	case Waived:
 		return "🏳️"
+	case Insufficient:
+		return "🔍"
 	}
 	return "❔"
 }

@@ -173,7 +173,7 @@ func (b *builder) cell(d *dossier, framework, item string, serving map[string]bo
 			vacuous = true
 		case o.Outcome == "pass":
 			covered = true
-		case o.Outcome == "waived" || o.Outcome == "warn":
+		case o.Outcome == "waived" || o.Outcome == "warn" || o.Outcome == "insufficient_evidence":
 			exception = true
 		}
 	}
