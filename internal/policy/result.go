@@ -26,8 +26,8 @@ const (
 	OutcomeDeny         = checkresult.Deny
 	OutcomeInsufficient = checkresult.InsufficientEvidence
 	OutcomeWarn         = checkresult.Warn
-	OutcomeWaived = checkresult.Waived
-	OutcomePass   = checkresult.Pass
+	OutcomeWaived       = checkresult.Waived
+	OutcomePass         = checkresult.Pass
 )
 
 func rank(o Outcome) int {
