@@ -31,6 +31,32 @@ deny contains r if {
 	r := lib.result("evaluation.metric_threshold", msg, sprintf("evaluation.metrics.%s", [name]))
 }
 
+# An estimate within its bound whose 95% interval crosses the bound, where
+# the threshold is decided on the interval, is insufficient evidence.
+deny contains r if {
+	some name, t in input.model.evaluation.metrics
+	v := lib.metric(name)
+	is_number(v)
+	not lib.outside(v, t)
+	lib.decide_on(t) == "interval"
+	iv := lib.metric_interval(name)
+	is_array(iv)
+	lib.crosses(iv, t)
+	msg := sprintf("%s is %v, within %s, but its 95%% interval %s crosses the bound (decided on the interval)", [name, lib.num(v), lib.bounds(t), lib.interval(iv)])
+	r := lib.insufficient("evaluation.metric_threshold", msg, sprintf("evaluation.metrics.%s", [name]))
+}
+
+deny contains r if {
+	some name, t in input.model.evaluation.metrics
+	v := lib.metric(name)
+	is_number(v)
+	not lib.outside(v, t)
+	lib.decide_on(t) == "interval"
+	not is_array(lib.metric_interval(name))
+	msg := sprintf("%s is %v, within %s, but has no 95%% interval to decide on (set decideOn: \"estimate\" to decide on the estimate)", [name, lib.num(v), lib.bounds(t)])
+	r := lib.insufficient("evaluation.metric_threshold", msg, sprintf("evaluation.metrics.%s", [name]))
+}
+
 deny contains r if {
 	some name, _ in input.model.evaluation.metrics
 	not is_number(lib.metric(name))

@@ -120,3 +120,19 @@ test_stale_evidence if {
 	r.id == "evaluation.evidence_current"
 	r.field == "version"
 }
+
+test_metric_interval_crossing_is_insufficient_evidence if {
+	doc := fx.with_patch([{"op": "replace", "path": "/evidence/evaluation/ci/overall/recall", "value": [0.58, 0.71]}])
+	some r in evaluation.deny with input as doc
+	r.id == "evaluation.metric_threshold"
+	r.outcome == "insufficient_evidence"
+	r.msg == "recall is 0.66, within >= 0.6, but its 95% interval [0.58, 0.71] crosses the bound (decided on the interval)"
+}
+
+test_metric_without_interval_is_insufficient_in_protected if {
+	doc := fx.with_patch([{"op": "remove", "path": "/evidence/evaluation/ci/overall/roc_auc"}])
+	some r in evaluation.deny with input as doc
+	r.outcome == "insufficient_evidence"
+	doc2 := json.patch(doc, [{"op": "replace", "path": "/model/evaluation/metrics/roc_auc", "value": {"min": 0.75, "decideOn": "estimate"}}])
+	count(evaluation.deny) == 0 with input as doc2
+}

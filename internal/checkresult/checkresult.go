@@ -193,12 +193,17 @@ type EvidenceRef struct {
 type FairnessFigure struct {
 	Value     *float64  `json:"value"`
 	Threshold Threshold `json:"threshold"`
+	// Interval is the value's 95% interval, when the evaluation made
+	// one.
+	Interval *[2]float64 `json:"interval,omitempty"`
 }
 
 // Threshold bounds a value; nil ends are open.
 type Threshold struct {
 	Min *float64 `json:"min,omitempty"`
 	Max *float64 `json:"max,omitempty"`
+	// DecideOn is "estimate", "interval" or empty, as the spec says.
+	DecideOn string `json:"decideOn,omitempty"`
 }
 
 // Finding is one rule's decision for one unit.

@@ -103,12 +103,18 @@ type Options struct {
 	Now func() time.Time
 	// SlipwayVersion is recorded in the summary.
 	SlipwayVersion string
-	// Bootstrap and Seed add confidence intervals.
+	// Bootstrap and Seed add confidence intervals; Bootstrap 0 is
+	// DefaultBootstrap, since thresholds decided on the interval need
+	// one, and a negative Bootstrap makes none.
 	Bootstrap int
 	Seed      int64
 	// Workers parse predictions in parallel; 0 is one per CPU.
 	Workers int
 }
+
+// DefaultBootstrap is the number of bootstrap replicates of a spec-mode
+// evaluation that does not say.
+const DefaultBootstrap = 1000
 
 // ErrUnknownModel is returned for a model the platform does not define.
 var ErrUnknownModel = errors.New("unknown model")
@@ -259,6 +265,15 @@ func (b *builder) evaluation(m spec.Model, opts Options) *metrics.Report {
 	}
 	cfg := MetricsConfig(m, b.p.Policy.MinGroupSize)
 	cfg.Bootstrap, cfg.Seed, cfg.Workers = opts.Bootstrap, opts.Seed, opts.Workers
+	switch {
+	case cfg.Bootstrap == 0:
+		cfg.Bootstrap = DefaultBootstrap
+	case cfg.Bootstrap < 0:
+		cfg.Bootstrap = 0
+	}
+	if cfg.Seed == 0 {
+		cfg.Seed = 1
+	}
 	if m.Task != metrics.Binary {
 		cfg.Bootstrap = 0
 	}

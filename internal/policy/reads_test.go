@@ -29,9 +29,10 @@ func TestInputReads(t *testing.T) {
 		got[p.name] = p.reads
 	}
 	want := map[string][]string{
-		"slipway.data":           {"data_sources", "evidence", "model", "platform"},
-		"slipway.evaluation":     {"data_sources", "evidence", "model", "platform"},
-		"slipway.fairness":       {"evidence", "model", "platform"},
+		"slipway.data": {"data_sources", "evidence", "model", "platform"},
+		// Thresholds decide on the interval in protected environments.
+		"slipway.evaluation":     {"data_sources", "environment", "evidence", "model", "platform"},
+		"slipway.fairness":       {"environment", "evidence", "model", "platform"},
 		"slipway.handover":       {"evidence", "model", "now", "placeholders", "platform"},
 		"slipway.infrastructure": {"environment", "kind", "model", "plan", "plan_expected"},
 		"slipway.release":        {"approvals", "code_owners", "environment", "model", "releases", "trust_root"},

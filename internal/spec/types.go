@@ -36,6 +36,14 @@ type PolicyDefaults struct {
 	// SecurityOwners are GitHub logins and @org/team teams whose approval
 	// lifts release.trust_changed.
 	SecurityOwners []string `json:"securityOwners"`
+	// DecideOn is "estimate" or "interval" for thresholds that set none;
+	// empty: interval in protected environments, estimate elsewhere.
+	DecideOn string `json:"decideOn,omitempty"`
+	// MinGoldCoverage is the least share of gold rows predicted.
+	MinGoldCoverage float64 `json:"minGoldCoverage"`
+	// RiskOwners are GitHub logins and @org/team teams whose approval
+	// lifts policy.threshold_loosened.
+	RiskOwners []string `json:"riskOwners"`
 }
 
 // Environment is a deployment target a model version is promoted through.
@@ -168,6 +176,9 @@ type Resources struct {
 type Threshold struct {
 	Min *float64 `json:"min,omitempty"`
 	Max *float64 `json:"max,omitempty"`
+	// DecideOn is "estimate", "interval" or empty (the platform's or
+	// the environment's default).
+	DecideOn string `json:"decideOn,omitempty"`
 }
 
 // Model is one model and everything needed to judge and deploy it.
