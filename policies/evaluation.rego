@@ -98,17 +98,19 @@ tolerance := t if {
 #     - {framework: NIST AI RMF, id: MEASURE 2.13}
 #     - {framework: ISO/IEC 42001, id: A.6.2.4}
 deny contains r if {
+	measured_baseline == null
 	some name, base in input.model.evaluation.baseline.metrics
 	v := lib.metric(name)
 	is_number(v)
 	regressed(name, v, base, tolerance)
-	msg := sprintf("%s is %v against baseline %v%s (tolerance %v)", [
+	msg := sprintf("%s is %v against the declared baseline %v%s (tolerance %v)", [
 		name, lib.num(v), base, baseline_version, tolerance,
 	])
 	r := lib.result("evaluation.baseline_regression", msg, sprintf("evaluation.baseline.metrics.%s", [name]))
 }
 
 deny contains r if {
+	measured_baseline == null
 	some name, _ in input.model.evaluation.baseline.metrics
 	not is_number(lib.metric(name))
 	msg := sprintf("%s was not computed%s, so it cannot be compared with the baseline", [name, lib.undefined_reason(name)])
@@ -229,4 +231,88 @@ deny contains r if {
 	got != [input.model.name, input.model.version]
 	msg := sprintf("evidence is for %v %v, the spec declares %s %s", [got[0], got[1], input.model.name, input.model.version])
 	r := lib.result("evaluation.evidence_current", msg, "version")
+}
+
+# METADATA
+# title: Models that affect people set metric thresholds
+# description: >-
+#   A model whose intended use says it affects people must bound at least one
+#   evaluation metric: with none, nothing measured can stop it.
+# custom:
+#   id: evaluation.thresholds_declared
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
+#     - {framework: EU AI Act, id: Annex IV 3}
+#     - {framework: NIST AI RMF, id: MEASURE 2.3}
+#     - {framework: ISO/IEC 42001, id: A.6.2.4}
+deny contains r if {
+	input.model.intendedUse.affectsPeople == true
+	count(object.get(input.model, ["evaluation", "metrics"], {})) == 0
+	r := lib.result("evaluation.thresholds_declared", "the model affects people but bounds no evaluation metric (evaluation.metrics is empty)", "evaluation.metrics")
+}
+
+# METADATA
+# title: The gold set is held out from training
+# description: >-
+#   The gold data source the model is evaluated on is not one the model was
+#   trained on: a score on training data says nothing about new cases.
+# custom:
+#   id: evaluation.held_out
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(d)}
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
+#     - {framework: NIST AI RMF, id: MEASURE 2.1}
+#     - {framework: ISO/IEC 42001, id: A.6.2.4}
+#     - {framework: ISO/IEC 42001, id: A.7.4}
+deny contains r if {
+	some i, name in object.get(input.model, ["training", "data"], [])
+	name == input.model.evaluation.data
+	msg := sprintf("evaluation.data %q is also training.data[%d]: the model is evaluated on data it was trained on", [name, i])
+	r := lib.result("evaluation.held_out", msg, "evaluation.data")
+}
+
+# measured_baseline is the baseline Slipway evaluated itself, or null.
+measured_baseline := b if {
+	b := input.evidence.baseline
+	is_object(b)
+} else := null
+
+# METADATA
+# title: Baselines are measured in protected environments
+# description: >-
+#   In a protected environment the baseline a model is compared with is
+#   measured by Slipway (evaluation.baseline.predictions, the champion's
+#   predictions on the same gold set), not typed into the spec:
+#   evaluation.baseline.metrics are only declared.
+# custom:
+#   id: evaluation.baseline_required
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
+#     - {framework: EU AI Act, id: Annex IV 6}
+#     - {framework: NIST AI RMF, id: MEASURE 2.13}
+#     - {framework: ISO/IEC 42001, id: A.6.2.4}
+deny contains r if {
+	lib.protected
+	count(object.get(input.model, ["evaluation", "baseline", "metrics"], {})) > 0
+	measured_baseline == null
+	msg := sprintf("the baseline metrics %v are declared in the spec, not measured: give evaluation.baseline.predictions (the champion's predictions on the gold set)", [object.keys(input.model.evaluation.baseline.metrics)])
+	r := lib.result("evaluation.baseline_required", msg, "evaluation.baseline.metrics")
+}
+
+# Against a measured baseline, every bounded metric is compared.
+deny contains r if {
+	is_object(measured_baseline)
+	some name, _ in input.model.evaluation.metrics
+	base := object.get(measured_baseline, ["overall", name], null)
+	is_number(base)
+	v := lib.metric(name)
+	is_number(v)
+	regressed(name, v, base, tolerance)
+	msg := sprintf("%s is %v against the measured baseline %v of %s (tolerance %v)", [
+		name, lib.num(v), lib.num(base), measured_baseline.predictions, tolerance,
+	])
+	r := lib.result("evaluation.baseline_regression", msg, "evaluation.baseline.predictions")
 }

@@ -46,7 +46,7 @@ fairness_interval(attr, metric) := object.get(input, ["evidence", "evaluation", 
 
 # interval_method names how the evaluation made its intervals.
 interval_method := m if {
-	m := input.evidence.evaluation.ci.method
+	m := input.evidence.evaluation.ci.fairness_method
 	is_string(m)
 } else := "none"
 

@@ -78,7 +78,15 @@ func (e evidenceFile) ref(p *spec.Platform, m spec.Model) *EvidenceRef {
 			r.Headline[name] = number(v)
 		}
 	}
-	if b := m.Evaluation.Baseline; b != nil {
+	if measured := lookup(e.doc, "baseline", "overall"); len(measured) > 0 {
+		r.BaselineSource = checkresult.BaselineMeasured
+		for _, name := range names {
+			if v := number(measured[name]); v != nil {
+				r.Baseline[name] = *v
+			}
+		}
+	} else if b := m.Evaluation.Baseline; b != nil && len(b.Metrics) > 0 {
+		r.BaselineSource = checkresult.BaselineDeclared
 		for k, v := range b.Metrics {
 			r.Baseline[k] = v
 		}

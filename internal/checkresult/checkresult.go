@@ -182,12 +182,22 @@ type EvidenceRef struct {
 	Path     string              `json:"path"`
 	SHA256   string              `json:"sha256"`
 	Headline map[string]*float64 `json:"headline"`
-	// Baseline are the baseline metrics the spec records, for deltas.
+	// Baseline are the baseline metrics, for deltas: measured by Slipway
+	// or declared in the spec, as BaselineSource says.
 	Baseline map[string]float64 `json:"baseline"`
+	// BaselineSource is BaselineMeasured, BaselineDeclared or empty
+	// (no baseline).
+	BaselineSource string `json:"baseline_source,omitempty"`
 	// Fairness is, per sensitive attribute and bounded metric, the value
 	// measured and the threshold applied.
 	Fairness map[string]map[string]FairnessFigure `json:"fairness"`
 }
+
+// Baseline sources.
+const (
+	BaselineMeasured = "measured"
+	BaselineDeclared = "declared"
+)
 
 // FairnessFigure is one fairness metric of one attribute.
 type FairnessFigure struct {

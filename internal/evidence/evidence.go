@@ -32,6 +32,8 @@ import (
 // Problem kinds, matching the spec field that names the file.
 const (
 	KindPredictions = "predictions"
+	// KindBaseline is the champion's predictions file.
+	KindBaseline = "baseline"
 	KindTests       = "tests"
 	KindData        = "data"
 	KindRunbook     = "runbook"
@@ -47,6 +49,9 @@ type Summary struct {
 	SlipwayVersion string          `json:"slipway_version"`
 	Evaluation     *metrics.Report `json:"evaluation"`
 	Gold           *Gold           `json:"gold"`
+	// Baseline is the champion's evaluation on the same gold set, when
+	// the spec gives evaluation.baseline.predictions; null otherwise.
+	Baseline *Baseline `json:"baseline,omitempty"`
 	Tests          Tests           `json:"tests"`
 	Data           Data            `json:"data"`
 	Runbook        Runbook         `json:"runbook"`
@@ -146,6 +151,7 @@ func Evaluate(ctx context.Context, p *spec.Platform, model string, opts Options)
 		Problems:       []Problem{},
 	}
 	s.Evaluation = b.evaluation(m, opts)
+	s.Baseline = b.baseline(m, opts)
 	s.Gold = b.gold(m)
 	s.Tests = b.tests(m)
 	s.Data = b.data(m, now())
@@ -235,6 +241,36 @@ func (b *builder) problem(kind, path string, err error) {
 		b.fatal = fmt.Errorf("%s evidence: %w", kind, err)
 	}
 	b.problems = append(b.problems, Problem{Kind: kind, Path: path, Message: err.Error()})
+}
+
+// Baseline is a baseline Slipway measured: the champion's predictions
+// evaluated with the model's own settings.
+type Baseline struct {
+	Predictions string      `json:"predictions"`
+	SHA256      string      `json:"sha256"`
+	Overall     metrics.Set `json:"overall"`
+}
+
+// baseline evaluates the champion's predictions, or returns nil when the
+// spec names none or they cannot be read (a problem).
+func (b *builder) baseline(m spec.Model, opts Options) *Baseline {
+	bl := m.Evaluation.Baseline
+	if bl == nil || bl.Predictions == "" {
+		return nil
+	}
+	abs := b.open(KindBaseline, bl.Predictions)
+	if abs == "" {
+		return nil
+	}
+	cfg := MetricsConfig(m, b.p.Policy.MinGroupSize)
+	cfg.Workers = opts.Workers
+	cfg.Name = bl.Predictions
+	rep, err := metrics.EvaluateFile(b.ctx, abs, cfg)
+	if err != nil {
+		b.problem(KindBaseline, bl.Predictions, err)
+		return nil
+	}
+	return &Baseline{Predictions: bl.Predictions, SHA256: b.inputs[bl.Predictions], Overall: rep.Overall}
 }
 
 // open resolves a repo-relative path and records its digest; a problem is

@@ -11,13 +11,15 @@ import (
 
 // CI holds 95% confidence intervals, keyed like the report.
 type CI struct {
-	Method     string                                    `json:"method"`
-	Replicates int                                       `json:"replicates"`
-	Seed       int64                                     `json:"seed"`
-	Level      float64                                   `json:"level"`
-	Overall    map[string]Interval                       `json:"overall"`
-	Groups     map[string]map[string]map[string]Interval `json:"groups"`
-	Fairness   map[string]map[string]Interval            `json:"fairness"`
+	Method string `json:"method"`
+	// FairnessMethod names the method of the Fairness intervals alone.
+	FairnessMethod string                                    `json:"fairness_method"`
+	Replicates     int                                       `json:"replicates"`
+	Seed           int64                                     `json:"seed"`
+	Level          float64                                   `json:"level"`
+	Overall        map[string]Interval                       `json:"overall"`
+	Groups         map[string]map[string]map[string]Interval `json:"groups"`
+	Fairness       map[string]map[string]Interval            `json:"fairness"`
 }
 
 // Interval is a [low, high] confidence interval.
@@ -115,7 +117,7 @@ func bootstrap(p *plan, cells []cellAcc, groups []groupDef, rep *Report, rank []
 			}
 		}
 	}
-	ci := &CI{Method: ciMethod, Replicates: p.cfg.Bootstrap, Seed: p.cfg.Seed, Level: ciLevel,
+	ci := &CI{Method: ciMethod, FairnessMethod: FairnessCIMethod, Replicates: p.cfg.Bootstrap, Seed: p.cfg.Seed, Level: ciLevel,
 		Overall: map[string]Interval{}, Groups: map[string]map[string]map[string]Interval{}, Fairness: map[string]map[string]Interval{}}
 	put := func(key string, iv Interval) {
 		parts := strings.Split(key, "\x00")

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/slipway-ml/slipway/internal/changes"
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/markdown"
 )
 
@@ -243,6 +244,12 @@ func writeMetrics(b *strings.Builder, e *Evidence) {
 		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", cell(name), numPtr(v), base, change)
 	}
 	b.WriteString("\n")
+	switch {
+	case e.BaselineSource == checkresult.BaselineDeclared && len(e.Baseline) > 0:
+		b.WriteString("<sub>Baseline *declared* in the spec, not measured.</sub>\n\n")
+	case e.BaselineSource == checkresult.BaselineMeasured:
+		b.WriteString("<sub>Baseline measured by Slipway on the champion's predictions.</sub>\n\n")
+	}
 }
 
 func writeFairness(b *strings.Builder, e *Evidence) {
@@ -256,7 +263,11 @@ func writeFairness(b *strings.Builder, e *Evidence) {
 		figs := e.Fairness[attr]
 		for _, m := range slices.Sorted(maps.Keys(figs)) {
 			f := figs[m]
-			fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", cell(attr), cell(m), numPtr(f.Value), thresholdText(f.Threshold), withinIcon(f))
+			value := numPtr(f.Value)
+			if f.Interval != nil {
+				value += fmt.Sprintf(" [%s, %s]", num(f.Interval[0]), num(f.Interval[1]))
+			}
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", cell(attr), cell(m), value, thresholdText(f.Threshold), withinIcon(f))
 		}
 	}
 	b.WriteString("\n")

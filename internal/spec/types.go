@@ -255,9 +255,13 @@ type Columns struct {
 
 // Baseline is the metrics of the version being replaced.
 type Baseline struct {
-	Version   string             `json:"version,omitempty"`
+	Version string `json:"version,omitempty"`
+	// Metrics are typed in: declared, not measured.
 	Metrics   map[string]float64 `json:"metrics"`
 	Tolerance float64            `json:"tolerance"`
+	// Predictions is the champion's predictions on the same gold set,
+	// which Slipway evaluates as the baseline.
+	Predictions string `json:"predictions,omitempty"`
 }
 
 // Fairness lists the sensitive attributes and the bounds on their gaps.
