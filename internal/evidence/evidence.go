@@ -34,9 +34,9 @@ const (
 	KindPredictions = "predictions"
 	// KindBaseline is the champion's predictions file.
 	KindBaseline = "baseline"
-	KindTests       = "tests"
-	KindData        = "data"
-	KindRunbook     = "runbook"
+	KindTests    = "tests"
+	KindData     = "data"
+	KindRunbook  = "runbook"
 )
 
 // Summary is the evidence summary of one model
@@ -52,11 +52,11 @@ type Summary struct {
 	// Baseline is the champion's evaluation on the same gold set, when
 	// the spec gives evaluation.baseline.predictions; null otherwise.
 	Baseline *Baseline `json:"baseline,omitempty"`
-	Tests          Tests           `json:"tests"`
-	Data           Data            `json:"data"`
-	Runbook        Runbook         `json:"runbook"`
-	Inputs         []Input         `json:"inputs"`
-	Problems       []Problem       `json:"problems"`
+	Tests    Tests     `json:"tests"`
+	Data     Data      `json:"data"`
+	Runbook  Runbook   `json:"runbook"`
+	Inputs   []Input   `json:"inputs"`
+	Problems []Problem `json:"problems"`
 }
 
 // Gold ties the evaluation to the gold data source: the digest its spec
