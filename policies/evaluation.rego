@@ -298,7 +298,7 @@ deny contains r if {
 	lib.protected
 	count(object.get(input.model, ["evaluation", "baseline", "metrics"], {})) > 0
 	measured_baseline == null
-	msg := sprintf("the baseline metrics %v are declared in the spec, not measured: give evaluation.baseline.predictions (the champion's predictions on the gold set)", [object.keys(input.model.evaluation.baseline.metrics)])
+	msg := sprintf("the baseline metrics %s are declared in the spec, not measured: give evaluation.baseline.predictions (the champion's predictions on the gold set)", [concat(", ", sort(object.keys(input.model.evaluation.baseline.metrics)))])
 	r := lib.result("evaluation.baseline_required", msg, "evaluation.baseline.metrics")
 }
 
