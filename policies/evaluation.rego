@@ -316,3 +316,66 @@ deny contains r if {
 	])
 	r := lib.result("evaluation.baseline_regression", msg, "evaluation.baseline.predictions")
 }
+
+integrity := i if {
+	i := input.evidence.integrity
+	is_object(i)
+} else := null
+
+min_gold_coverage := object.get(lib.policy, "minGoldCoverage", 1)
+
+# METADATA
+# title: The predictions cover the gold set
+# description: >-
+#   Joined on the gold data source's quality.uniqueKeys, the predictions
+#   cover at least the platform's policy.minGoldCoverage (all, by default)
+#   of the gold rows, and every prediction row has a key of the gold set.
+# custom:
+#   id: evaluation.gold_coverage
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(d)}
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
+#     - {framework: NIST AI RMF, id: MEASURE 2.1}
+#     - {framework: ISO/IEC 42001, id: A.6.2.4}
+deny contains r if {
+	is_object(integrity)
+	integrity.coverage < min_gold_coverage
+	msg := sprintf("the predictions cover %d of %d gold rows (%v), under policy.minGoldCoverage %v", [integrity.covered, integrity.gold_rows, lib.num(integrity.coverage), min_gold_coverage])
+	r := lib.result("evaluation.gold_coverage", msg, "evaluation.predictions")
+}
+
+deny contains r if {
+	is_object(integrity)
+	integrity.unknown_keys > 0
+	msg := sprintf("%d of %d prediction rows have a key (%s) that is not in the gold set", [integrity.unknown_keys, integrity.prediction_rows, concat(", ", integrity.keys)])
+	r := lib.result("evaluation.gold_coverage", msg, "evaluation.predictions")
+}
+
+# METADATA
+# title: The predictions carry the gold labels
+# description: >-
+#   Joined on the gold data source's quality.uniqueKeys, every prediction
+#   row's label is the gold row's label: a relabelled gold set is not the
+#   gold set.
+# custom:
+#   id: evaluation.label_mismatch
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(d)}
+#     - {framework: NIST AI RMF, id: MEASURE 2.1}
+#     - {framework: ISO/IEC 42001, id: A.7.4}
+deny contains r if {
+	is_object(integrity)
+	integrity.label_mismatches > 0
+	msg := sprintf("%d prediction rows carry a label that differs from the gold label", [integrity.label_mismatches])
+	r := lib.result("evaluation.label_mismatch", msg, "evaluation.columns.label")
+}
+
+deny contains r if {
+	is_object(integrity)
+	some name, n in integrity.training_overlap
+	n > 0
+	msg := sprintf("%d rows of training source %q have a key of the gold set: the gold set is not held out", [n, name])
+	r := lib.result("evaluation.held_out", msg, "evaluation.data")
+}

@@ -173,3 +173,36 @@ test_measured_baseline_regression if {
 	r.field == "evaluation.baseline.predictions"
 	r.msg == "recall is 0.66 against the measured baseline 0.7 of models/credit-default/champion.csv (tolerance 0.01)"
 }
+
+integrity_ok := {"keys": ["application_id"], "gold_rows": 2000, "prediction_rows": 2000, "unknown_keys": 0, "covered": 2000, "coverage": 1, "label_mismatches": 0, "training_overlap": {"applications": 0}}
+
+with_integrity(patch) := fx.with_patch([{"op": "add", "path": "/evidence/integrity", "value": object.union(integrity_ok, patch)}])
+
+test_integrity_clean_passes if {
+	count(evaluation.deny) == 0 with input as with_integrity({})
+}
+
+test_predictions_not_in_gold if {
+	doc := with_integrity({"unknown_keys": 2000, "covered": 0, "coverage": 0})
+	msgs := {r.msg | some r in evaluation.deny with input as doc; r.id == "evaluation.gold_coverage"}
+	msgs == {
+		"the predictions cover 0 of 2000 gold rows (0), under policy.minGoldCoverage 1",
+		"2000 of 2000 prediction rows have a key (application_id) that is not in the gold set",
+	}
+}
+
+test_gold_coverage_platform_minimum if {
+	doc := json.patch(with_integrity({"covered": 1960, "coverage": 0.98}), [{"op": "add", "path": "/platform/policy/minGoldCoverage", "value": 0.95}])
+	count(evaluation.deny) == 0 with input as doc
+	ids(evaluation.deny) == {"evaluation.gold_coverage"} with input as with_integrity({"covered": 1960, "coverage": 0.98})
+}
+
+test_label_mismatch if {
+	ids(evaluation.deny) == {"evaluation.label_mismatch"} with input as with_integrity({"label_mismatches": 3})
+}
+
+test_gold_keys_in_training if {
+	some r in evaluation.deny with input as with_integrity({"training_overlap": {"applications": 40}})
+	r.id == "evaluation.held_out"
+	r.msg == "40 rows of training source \"applications\" have a key of the gold set: the gold set is not held out"
+}

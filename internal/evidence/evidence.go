@@ -52,11 +52,14 @@ type Summary struct {
 	// Baseline is the champion's evaluation on the same gold set, when
 	// the spec gives evaluation.baseline.predictions; null otherwise.
 	Baseline *Baseline `json:"baseline,omitempty"`
-	Tests    Tests     `json:"tests"`
-	Data     Data      `json:"data"`
-	Runbook  Runbook   `json:"runbook"`
-	Inputs   []Input   `json:"inputs"`
-	Problems []Problem `json:"problems"`
+	// Integrity joins the predictions to the gold snapshot; null when
+	// the gold data source declares no uniqueKeys or snapshot.
+	Integrity *Integrity `json:"integrity,omitempty"`
+	Tests     Tests      `json:"tests"`
+	Data      Data       `json:"data"`
+	Runbook   Runbook    `json:"runbook"`
+	Inputs    []Input    `json:"inputs"`
+	Problems  []Problem  `json:"problems"`
 }
 
 // Gold ties the evaluation to the gold data source: the digest its spec
@@ -153,6 +156,9 @@ func Evaluate(ctx context.Context, p *spec.Platform, model string, opts Options)
 	s.Evaluation = b.evaluation(m, opts)
 	s.Baseline = b.baseline(m, opts)
 	s.Gold = b.gold(m)
+	if s.Evaluation != nil {
+		s.Integrity = b.integrity(m, opts.Workers)
+	}
 	s.Tests = b.tests(m)
 	s.Data = b.data(m, now())
 	s.Runbook = b.runbook(m)
