@@ -60,9 +60,12 @@ type Input struct {
 	// TrustRoot says whether the change touches the trust root; nil when
 	// the change is not known (a check without --base or --github):
 	// release.trust_changed then does not apply.
-	TrustRoot *TrustRoot         `json:"trust_root"`
-	Waivers   []spec.Waiver      `json:"waivers"`
-	Releases  map[string]Release `json:"releases"`
+	TrustRoot *TrustRoot `json:"trust_root"`
+	// Base is the change's base (check --base); nil when not known:
+	// policy.threshold_loosened then does not apply.
+	Base     *Base              `json:"base,omitempty"`
+	Waivers  []spec.Waiver      `json:"waivers"`
+	Releases map[string]Release `json:"releases"`
 	// Now is the evaluation time, RFC 3339; injected so results reproduce.
 	Now string `json:"now"`
 	// Placeholders are the model fields (paths such as handover.onCall.team)
@@ -111,6 +114,21 @@ type TrustRoot struct {
 	ApprovedBy []string `json:"approved_by"`
 }
 
+// Base is the model and the risk owners as they are at the base of the
+// change (check --base), for policy.threshold_loosened.
+type Base struct {
+	// Model is the model at the base; nil when the base has no such model.
+	Model *spec.Model `json:"model"`
+	// Policy is the platform policy at the base.
+	Policy spec.PolicyDefaults `json:"policy"`
+	// RiskOwners are the base's policy.riskOwners: a change cannot name
+	// its own approvers.
+	RiskOwners []string `json:"risk_owners"`
+	// ApprovedBy are the risk owners who approved; nil when the reviews
+	// are not known.
+	ApprovedBy []string `json:"approved_by"`
+}
+
 // Release is the ledger's last decision for the model in an environment.
 type Release struct {
 	Version  string `json:"version"`
@@ -135,8 +153,10 @@ type Unit struct {
 	CodeOwners []CodeOwnedFile
 	// TrustRoot nil means the change is not known.
 	TrustRoot *TrustRoot
-	Releases  map[string]Release
-	Now       time.Time
+	// Base nil means the change's base is not known.
+	Base     *Base
+	Releases map[string]Release
+	Now      time.Time
 }
 
 // NewInput builds the input document of one unit from the loaded platform.
@@ -161,6 +181,7 @@ func NewInput(p *spec.Platform, u Unit) Input {
 		Approvals:    u.Approvals,
 		CodeOwners:   u.CodeOwners,
 		TrustRoot:    u.TrustRoot,
+		Base:         u.Base,
 		Waivers:      []spec.Waiver{},
 		Releases:     u.Releases,
 		Now:          u.Now.UTC().Format(time.RFC3339),

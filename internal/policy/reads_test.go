@@ -35,6 +35,7 @@ func TestInputReads(t *testing.T) {
 		"slipway.fairness":       {"environment", "evidence", "model", "platform"},
 		"slipway.handover":       {"evidence", "model", "now", "placeholders", "platform"},
 		"slipway.infrastructure": {"environment", "kind", "model", "plan", "plan_expected"},
+		"slipway.policy":         {"base", "environment", "model", "platform"},
 		"slipway.release":        {"approvals", "code_owners", "environment", "model", "releases", "trust_root"},
 		"slipway.testing":        {"evidence", "model"},
 	}

@@ -40,10 +40,10 @@ type PolicyDefaults struct {
 	// empty: interval in protected environments, estimate elsewhere.
 	DecideOn string `json:"decideOn,omitempty"`
 	// MinGoldCoverage is the least share of gold rows predicted.
-	MinGoldCoverage float64 `json:"minGoldCoverage"`
+	MinGoldCoverage float64 `json:"minGoldCoverage,omitempty"`
 	// RiskOwners are GitHub logins and @org/team teams whose approval
 	// lifts policy.threshold_loosened.
-	RiskOwners []string `json:"riskOwners"`
+	RiskOwners []string `json:"riskOwners,omitempty"`
 }
 
 // Environment is a deployment target a model version is promoted through.
