@@ -21,8 +21,8 @@ func TestJoin(t *testing.T) {
 	gold := write("gold.csv", "id,y,x\na,1,5\nb,0,6\nc,1,7\nd,0,8\n")
 	for _, tc := range []struct {
 		name, preds, gold string
-		want           *Integrity
-		wantErr        string
+		want              *Integrity
+		wantErr           string
 	}{
 		{name: "clean", preds: "id,y,score\na,1,0.9\nb,0,0.1\nc,1,0.8\nd,0,0.2\n",
 			want: &Integrity{Keys: []string{"id"}, GoldRows: 4, PredictionRows: 4, Covered: 4, Coverage: 1}},
