@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/slipway-ml/slipway/internal/metrics"
 )
@@ -81,6 +83,14 @@ func writeJoinBench(b *testing.B) (preds, gold string) {
 	return preds, gold
 }
 
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
 // BenchmarkEvaluateJoin measures what the gold join adds to an evaluation
 // (docs/benchmarks.md): "evaluate" is the confusion-metrics evaluation
 // alone, "evaluate+join" the same followed by the join.
@@ -94,6 +104,9 @@ func BenchmarkEvaluateJoin(b *testing.B) {
 			name = "evaluate+join"
 		}
 		b.Run(name, func(b *testing.B) {
+			// CPU time, which a shared machine's load hardly changes.
+			cpu0 := cpuSeconds()
+			defer func() { b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op") }()
 			for range b.N {
 				if _, err := metrics.EvaluateFile(ctx, preds, cfg); err != nil {
 					b.Fatal(err)

@@ -37,10 +37,61 @@ type Integrity struct {
 // goldIndex holds the gold set by hashed key: memory grows with the gold
 // rows, never with the predictions.
 type goldIndex struct {
-	seed  maphash.Seed
-	index map[uint64]int32
+	seed maphash.Seed
+	// slots is an open-addressing table of key hashes (0 is empty) with
+	// their row in at: a lookup is one or two cache lines, where a Go map
+	// took a third of the join's time.
+	slots []uint64
+	at    []int32
 	label []uint64
 	seen  []atomic.Bool
+}
+
+// find returns the gold row of key hash k.
+func (g *goldIndex) find(k uint64) (int32, bool) {
+	mask := uint64(len(g.slots) - 1)
+	for i := k & mask; ; i = (i + 1) & mask {
+		switch g.slots[i] {
+		case k:
+			return g.at[i], true
+		case 0:
+			return 0, false
+		}
+	}
+}
+
+// insert adds key hash k for row; false when k is already there.
+func (g *goldIndex) insert(k uint64, row int32) bool {
+	if 2*(len(g.label)+1) > len(g.slots) {
+		g.grow()
+	}
+	mask := uint64(len(g.slots) - 1)
+	for i := k & mask; ; i = (i + 1) & mask {
+		switch g.slots[i] {
+		case k:
+			return false
+		case 0:
+			g.slots[i], g.at[i] = k, row
+			return true
+		}
+	}
+}
+
+func (g *goldIndex) grow() {
+	old, oldAt := g.slots, g.at
+	g.slots = make([]uint64, max(1024, 2*len(old)))
+	g.at = make([]int32, len(g.slots))
+	mask := uint64(len(g.slots) - 1)
+	for j, k := range old {
+		if k == 0 {
+			continue
+		}
+		i := k & mask
+		for g.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		g.slots[i], g.at[i] = k, oldAt[j]
+	}
 }
 
 // errDuplicateKey is a key that appears twice in the gold snapshot.
@@ -54,7 +105,8 @@ func (g *goldIndex) keyHash(r *table.Row, n int) uint64 {
 		h.Write(r.Bytes(i))
 		h.WriteByte(0)
 	}
-	return h.Sum64()
+	// 0 marks an empty slot.
+	return max(h.Sum64(), 1)
 }
 
 func (g *goldIndex) valueHash(b []byte) uint64 { return maphash.Bytes(g.seed, b) }
@@ -126,15 +178,14 @@ type joined struct {
 // hashed index. A missing key or label column, or a duplicate gold key, is
 // an error naming the file, row and column.
 func Join(ctx context.Context, in JoinInput) (*joined, error) {
-	g := &goldIndex{seed: maphash.MakeSeed(), index: map[uint64]int32{}}
+	g := &goldIndex{seed: maphash.MakeSeed()}
+	g.grow()
 	cols := append(append([]string(nil), in.Keys...), in.Label)
 	n := len(in.Keys)
 	info, err := table.Scan(ctx, in.Gold, table.Options{Columns: cols, Workers: 1, Name: in.GoldName}, func(_ int, r *table.Row) error {
-		k := g.keyHash(r, n)
-		if _, dup := g.index[k]; dup {
+		if !g.insert(g.keyHash(r, n), int32(len(g.label))) {
 			return r.Errorf(0, errDuplicateKey)
 		}
-		g.index[k] = int32(len(g.label))
 		g.label = append(g.label, g.valueHash(r.Bytes(n)))
 		return nil
 	})
@@ -153,7 +204,7 @@ func Join(ctx context.Context, in JoinInput) (*joined, error) {
 	per := make([]tally, workers)
 	pinfo, err := table.Scan(ctx, in.Predictions, table.Options{Columns: cols, Workers: workers, Name: in.PredictionsName}, func(w int, r *table.Row) error {
 		t := &per[w]
-		i, ok := g.index[g.keyHash(r, n)]
+		i, ok := g.find(g.keyHash(r, n))
 		if !ok {
 			t.unknown++
 			return nil
@@ -188,7 +239,7 @@ func Join(ctx context.Context, in JoinInput) (*joined, error) {
 func (j *joined) overlap(ctx context.Context, path, name string, workers int) (int64, error) {
 	var hits atomic.Int64
 	_, err := table.Scan(ctx, path, table.Options{Columns: j.keys, Workers: workers, Name: name}, func(_ int, r *table.Row) error {
-		if _, ok := j.g.index[j.g.keyHash(r, len(j.keys))]; ok {
+		if _, ok := j.g.find(j.g.keyHash(r, len(j.keys))); ok {
 			hits.Add(1)
 		}
 		return nil
