@@ -488,6 +488,13 @@ func (c *valueCache) input(in Input) (ast.Object, error) {
 		{"waivers", in.Waivers},
 		{"releases", in.Releases}, {"now", in.Now}, {"placeholders", in.Placeholders},
 	}
+	if in.Base != nil {
+		// Absent, not null, without --base, as the JSON form omits it.
+		parts = append(parts, struct {
+			key string
+			v   any
+		}{"base", in.Base})
+	}
 	terms := make([][2]*ast.Term, 0, len(parts))
 	for _, p := range parts {
 		v, err := c.value(p.v)
