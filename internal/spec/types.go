@@ -121,6 +121,8 @@ type Quality struct {
 	UniqueKeys       []string           `json:"uniqueKeys,omitempty"`
 	Freshness        *Freshness         `json:"freshness,omitempty"`
 	MaxDuplicateRows *float64           `json:"maxDuplicateRows,omitempty"`
+	// MinRows is the fewest rows the snapshot may have.
+	MinRows int64 `json:"minRows,omitempty"`
 }
 
 // Freshness bounds the age of the newest record.
