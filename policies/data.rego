@@ -156,3 +156,44 @@ deny contains r if {
 	msg := sprintf("drift (%s) of feature %s was not computed", [drift_metric, f])
 	r := lib.result("data.drift", msg, sprintf("monitoring.drift.features[%d]", [i]))
 }
+
+# METADATA
+# title: Snapshots have enough rows
+# description: >-
+#   The committed snapshot of every data source the model names (training
+#   and gold) has at least the source's quality.minRows rows.
+# custom:
+#   id: data.min_rows
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(d)}
+#     - {framework: NIST AI RMF, id: MEASURE 2.1}
+#     - {framework: ISO/IEC 42001, id: A.7.4}
+deny contains r if {
+	some name in lib.data_source_names
+	want := input.data_sources[name].quality.minRows
+	rows := object.get(input, ["evidence", "data", "sources", name, "rows"], 0)
+	rows < want
+	msg := sprintf("data source %s: snapshot has %v rows, under quality.minRows %v", [name, rows, want])
+	r := lib.spec_result("data.min_rows", msg, source_path(name, "quality.minRows"))
+}
+
+# METADATA
+# title: Training data has a snapshot
+# description: >-
+#   Every training data source names a committed snapshot, so that its
+#   version digest can be checked and its keys compared with the gold set's.
+# custom:
+#   id: data.training_snapshot
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(d)}
+#     - {framework: NIST AI RMF, id: MAP 2.3}
+#     - {framework: ISO/IEC 42001, id: A.7.5}
+deny contains r if {
+	some name in object.get(input.model, ["training", "data"], [])
+	ds := input.data_sources[name]
+	not lib.nonempty(object.get(ds, "snapshot", ""))
+	msg := sprintf("training data source %s names no snapshot: its version %v cannot be checked", [name, object.get(ds, "version", null)])
+	r := lib.spec_result("data.training_snapshot", msg, source_path(name, "version"))
+}

@@ -90,3 +90,18 @@ test_drift_platform_default if {
 	some r in data.deny with input as doc
 	r.msg == "feature loan_amount drifted: psi 0.08 over threshold 0.06"
 }
+
+test_min_rows if {
+	doc := fx.with_patch([{"op": "add", "path": "/data_sources/applications/quality/minRows", "value": 1000}])
+	some r in data.deny with input as doc
+	r.id == "data.min_rows"
+	r.msg == "data source applications: snapshot has 500 rows, under quality.minRows 1000"
+	doc2 := fx.with_patch([{"op": "add", "path": "/data_sources/applications/quality/minRows", "value": 500}])
+	not "data.min_rows" in {x.id | some x in data.deny with input as doc2}
+}
+
+test_training_source_needs_snapshot if {
+	doc := fx.with_patch([{"op": "remove", "path": "/data_sources/applications/snapshot"}])
+	some r in data.deny with input as doc
+	r.id == "data.training_snapshot"
+}

@@ -31,6 +31,32 @@ deny contains r if {
 	r := lib.result("evaluation.metric_threshold", msg, sprintf("evaluation.metrics.%s", [name]))
 }
 
+# An estimate within its bound whose 95% interval crosses the bound, where
+# the threshold is decided on the interval, is insufficient evidence.
+deny contains r if {
+	some name, t in input.model.evaluation.metrics
+	v := lib.metric(name)
+	is_number(v)
+	not lib.outside(v, t)
+	lib.decide_on(t) == "interval"
+	iv := lib.metric_interval(name)
+	is_array(iv)
+	lib.crosses(iv, t)
+	msg := sprintf("%s is %v, within %s, but its 95%% interval %s crosses the bound (decided on the interval)", [name, lib.num(v), lib.bounds(t), lib.interval(iv)])
+	r := lib.insufficient("evaluation.metric_threshold", msg, sprintf("evaluation.metrics.%s", [name]))
+}
+
+deny contains r if {
+	some name, t in input.model.evaluation.metrics
+	v := lib.metric(name)
+	is_number(v)
+	not lib.outside(v, t)
+	lib.decide_on(t) == "interval"
+	not is_array(lib.metric_interval(name))
+	msg := sprintf("%s is %v, within %s, but has no 95%% interval to decide on (set decideOn: \"estimate\" to decide on the estimate)", [name, lib.num(v), lib.bounds(t)])
+	r := lib.insufficient("evaluation.metric_threshold", msg, sprintf("evaluation.metrics.%s", [name]))
+}
+
 deny contains r if {
 	some name, _ in input.model.evaluation.metrics
 	not is_number(lib.metric(name))
@@ -71,17 +97,19 @@ tolerance := t if {
 #     - {framework: NIST AI RMF, id: MEASURE 2.3}
 #     - {framework: ISO/IEC 42001, id: A.6.2.4}
 deny contains r if {
+	measured_baseline == null
 	some name, base in input.model.evaluation.baseline.metrics
 	v := lib.metric(name)
 	is_number(v)
 	regressed(name, v, base, tolerance)
-	msg := sprintf("%s is %v against baseline %v%s (tolerance %v)", [
+	msg := sprintf("%s is %v against the declared baseline %v%s (tolerance %v)", [
 		name, lib.num(v), base, baseline_version, tolerance,
 	])
 	r := lib.result("evaluation.baseline_regression", msg, sprintf("evaluation.baseline.metrics.%s", [name]))
 }
 
 deny contains r if {
+	measured_baseline == null
 	some name, _ in input.model.evaluation.baseline.metrics
 	not is_number(lib.metric(name))
 	msg := sprintf("%s was not computed%s, so it cannot be compared with the baseline", [name, lib.undefined_reason(name)])
@@ -220,4 +248,151 @@ not_applicable contains r if {
 	rate >= limit
 	msg := sprintf("positive rate is %v, not under %v: classes are not imbalanced", [lib.num(rate), limit])
 	r := lib.result("evaluation.imbalanced_metrics", msg, "evaluation.metrics")
+}
+
+# METADATA
+# title: Models that affect people set metric thresholds
+# description: >-
+#   A model whose intended use says it affects people must bound at least one
+#   evaluation metric: with none, nothing measured can stop it.
+# custom:
+#   id: evaluation.thresholds_declared
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
+#     - {framework: EU AI Act, id: Annex IV 3}
+#     - {framework: NIST AI RMF, id: MEASURE 2.3}
+#     - {framework: ISO/IEC 42001, id: A.6.2.4}
+deny contains r if {
+	input.model.intendedUse.affectsPeople == true
+	count(object.get(input.model, ["evaluation", "metrics"], {})) == 0
+	r := lib.result("evaluation.thresholds_declared", "the model affects people but bounds no evaluation metric (evaluation.metrics is empty)", "evaluation.metrics")
+}
+
+# METADATA
+# title: The gold set is held out from training
+# description: >-
+#   The gold data source the model is evaluated on is not one the model was
+#   trained on: a score on training data says nothing about new cases.
+# custom:
+#   id: evaluation.held_out
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(d)}
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
+#     - {framework: NIST AI RMF, id: MEASURE 2.1}
+#     - {framework: ISO/IEC 42001, id: A.6.2.4}
+#     - {framework: ISO/IEC 42001, id: A.7.4}
+deny contains r if {
+	some i, name in object.get(input.model, ["training", "data"], [])
+	name == input.model.evaluation.data
+	msg := sprintf("evaluation.data %q is also training.data[%d]: the model is evaluated on data it was trained on", [name, i])
+	r := lib.result("evaluation.held_out", msg, "evaluation.data")
+}
+
+# measured_baseline is the baseline Slipway evaluated itself, or null.
+measured_baseline := b if {
+	b := input.evidence.baseline
+	is_object(b)
+} else := null
+
+# METADATA
+# title: Baselines are measured in protected environments
+# description: >-
+#   In a protected environment the baseline a model is compared with is
+#   measured by Slipway (evaluation.baseline.predictions, the champion's
+#   predictions on the same gold set), not typed into the spec:
+#   evaluation.baseline.metrics are only declared.
+# custom:
+#   id: evaluation.baseline_required
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
+#     - {framework: EU AI Act, id: Annex IV 6}
+#     - {framework: NIST AI RMF, id: MEASURE 2.13}
+#     - {framework: ISO/IEC 42001, id: A.6.2.4}
+deny contains r if {
+	lib.protected
+	count(object.get(input.model, ["evaluation", "baseline", "metrics"], {})) > 0
+	measured_baseline == null
+	msg := sprintf("the baseline metrics %s are declared in the spec, not measured: give evaluation.baseline.predictions (the champion's predictions on the gold set)", [concat(", ", sort(object.keys(input.model.evaluation.baseline.metrics)))])
+	r := lib.result("evaluation.baseline_required", msg, "evaluation.baseline.metrics")
+}
+
+# Against a measured baseline, every bounded metric is compared.
+deny contains r if {
+	is_object(measured_baseline)
+	some name, _ in input.model.evaluation.metrics
+	base := object.get(measured_baseline, ["overall", name], null)
+	is_number(base)
+	v := lib.metric(name)
+	is_number(v)
+	regressed(name, v, base, tolerance)
+	msg := sprintf("%s is %v against the measured baseline %v of %s (tolerance %v)", [
+		name, lib.num(v), lib.num(base), measured_baseline.predictions, tolerance,
+	])
+	r := lib.result("evaluation.baseline_regression", msg, "evaluation.baseline.predictions")
+}
+
+integrity := i if {
+	i := input.evidence.integrity
+	is_object(i)
+} else := null
+
+min_gold_coverage := object.get(lib.policy, "minGoldCoverage", 1)
+
+# METADATA
+# title: The predictions cover the gold set
+# description: >-
+#   Joined on the gold data source's quality.uniqueKeys, the predictions
+#   cover at least the platform's policy.minGoldCoverage (all, by default)
+#   of the gold rows, and every prediction row has a key of the gold set.
+# custom:
+#   id: evaluation.gold_coverage
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(d)}
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
+#     - {framework: NIST AI RMF, id: MEASURE 2.1}
+#     - {framework: ISO/IEC 42001, id: A.6.2.4}
+deny contains r if {
+	is_object(integrity)
+	integrity.coverage < min_gold_coverage
+	msg := sprintf("the predictions cover %d of %d gold rows (%v), under policy.minGoldCoverage %v", [integrity.covered, integrity.gold_rows, lib.num(integrity.coverage), min_gold_coverage])
+	r := lib.result("evaluation.gold_coverage", msg, "evaluation.predictions")
+}
+
+deny contains r if {
+	is_object(integrity)
+	integrity.unknown_keys > 0
+	msg := sprintf("%d of %d prediction rows have a key (%s) that is not in the gold set", [integrity.unknown_keys, integrity.prediction_rows, concat(", ", integrity.keys)])
+	r := lib.result("evaluation.gold_coverage", msg, "evaluation.predictions")
+}
+
+# METADATA
+# title: The predictions carry the gold labels
+# description: >-
+#   Joined on the gold data source's quality.uniqueKeys, every prediction
+#   row's label is the gold row's label: a relabelled gold set is not the
+#   gold set.
+# custom:
+#   id: evaluation.label_mismatch
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(d)}
+#     - {framework: NIST AI RMF, id: MEASURE 2.1}
+#     - {framework: ISO/IEC 42001, id: A.7.4}
+deny contains r if {
+	is_object(integrity)
+	integrity.label_mismatches > 0
+	msg := sprintf("%d prediction rows carry a label that differs from the gold label", [integrity.label_mismatches])
+	r := lib.result("evaluation.label_mismatch", msg, "evaluation.columns.label")
+}
+
+deny contains r if {
+	is_object(integrity)
+	some name, n in integrity.training_overlap
+	n > 0
+	msg := sprintf("%d rows of training source %q have a key of the gold set: the gold set is not held out", [n, name])
+	r := lib.result("evaluation.held_out", msg, "evaluation.data")
 }

@@ -42,27 +42,34 @@ test_missing_evidence_fails_closed if {
 	"evaluation.evidence_current" in found
 }
 
+# declared is the unit outside a protected environment with only the
+# baseline the spec types in.
+declared(ops) := fx.with_patch(array.concat(
+	[{"op": "remove", "path": "/evidence/baseline"}, {"op": "replace", "path": "/environment", "value": fx.staging}],
+	ops,
+))
+
 test_baseline_regression if {
-	doc := fx.with_patch([{"op": "replace", "path": "/evidence/evaluation/overall/roc_auc", "value": 0.765}])
+	doc := declared([{"op": "replace", "path": "/evidence/evaluation/overall/roc_auc", "value": 0.765}])
 	some r in evaluation.deny with input as doc
 	r.id == "evaluation.baseline_regression"
 	r.field == "evaluation.baseline.metrics.roc_auc"
 }
 
 test_baseline_within_tolerance if {
-	doc := fx.with_patch([{"op": "replace", "path": "/evidence/evaluation/overall/roc_auc", "value": 0.775}])
+	doc := declared([{"op": "replace", "path": "/evidence/evaluation/overall/roc_auc", "value": 0.775}])
 	not "evaluation.baseline_regression" in ids(evaluation.deny) with input as doc
 }
 
 test_baseline_lower_is_better if {
-	doc := fx.with_patch([{"op": "replace", "path": "/evidence/evaluation/overall/brier", "value": 0.2}])
+	doc := declared([{"op": "replace", "path": "/evidence/evaluation/overall/brier", "value": 0.2}])
 	some r in evaluation.deny with input as doc
 	r.id == "evaluation.baseline_regression"
 	r.field == "evaluation.baseline.metrics.brier"
 }
 
 test_baseline_metric_missing if {
-	doc := fx.with_patch([{"op": "remove", "path": "/evidence/evaluation/overall/brier"}])
+	doc := declared([{"op": "remove", "path": "/evidence/evaluation/overall/brier"}])
 	"evaluation.baseline_regression" in ids(evaluation.deny) with input as doc
 }
 
@@ -124,4 +131,83 @@ test_stale_evidence if {
 	some r in evaluation.deny with input as doc
 	r.id == "evaluation.evidence_current"
 	r.field == "version"
+}
+
+test_metric_interval_crossing_is_insufficient_evidence if {
+	doc := fx.with_patch([{"op": "replace", "path": "/evidence/evaluation/ci/overall/recall", "value": [0.58, 0.71]}])
+	some r in evaluation.deny with input as doc
+	r.id == "evaluation.metric_threshold"
+	r.outcome == "insufficient_evidence"
+	r.msg == "recall is 0.66, within >= 0.6, but its 95% interval [0.58, 0.71] crosses the bound (decided on the interval)"
+}
+
+test_metric_without_interval_is_insufficient_in_protected if {
+	doc := fx.with_patch([{"op": "remove", "path": "/evidence/evaluation/ci/overall/roc_auc"}])
+	some r in evaluation.deny with input as doc
+	r.outcome == "insufficient_evidence"
+	doc2 := json.patch(doc, [{"op": "replace", "path": "/model/evaluation/metrics/roc_auc", "value": {"min": 0.75, "decideOn": "estimate"}}])
+	count(evaluation.deny) == 0 with input as doc2
+}
+
+test_affects_people_needs_thresholds if {
+	doc := fx.with_patch([{"op": "replace", "path": "/model/evaluation/metrics", "value": {}}])
+	"evaluation.thresholds_declared" in ids(evaluation.deny) with input as doc
+	doc2 := json.patch(doc, [{"op": "replace", "path": "/model/intendedUse/affectsPeople", "value": false}])
+	not "evaluation.thresholds_declared" in ids(evaluation.deny) with input as doc2
+}
+
+test_gold_named_in_training_is_not_held_out if {
+	doc := fx.with_patch([{"op": "replace", "path": "/model/training/data", "value": ["applications", "applications-gold"]}])
+	some r in evaluation.deny with input as doc
+	r.id == "evaluation.held_out"
+	r.field == "evaluation.data"
+	r.msg == "evaluation.data \"applications-gold\" is also training.data[1]: the model is evaluated on data it was trained on"
+}
+
+test_declared_baseline_denies_in_protected if {
+	doc := fx.with_patch([{"op": "remove", "path": "/evidence/baseline"}])
+	ids(evaluation.deny) == {"evaluation.baseline_required"} with input as doc
+	staging := json.patch(doc, [{"op": "replace", "path": "/environment", "value": fx.staging}])
+	count({r | some r in evaluation.deny with input as staging; r.id == "evaluation.baseline_required"}) == 0
+}
+
+test_measured_baseline_regression if {
+	doc := fx.with_patch([{"op": "replace", "path": "/evidence/baseline/overall/recall", "value": 0.7}])
+	some r in evaluation.deny with input as doc
+	r.id == "evaluation.baseline_regression"
+	r.field == "evaluation.baseline.predictions"
+	r.msg == "recall is 0.66 against the measured baseline 0.7 of models/credit-default/champion.csv (tolerance 0.01)"
+}
+
+integrity_ok := {"keys": ["application_id"], "gold_rows": 2000, "prediction_rows": 2000, "unknown_keys": 0, "covered": 2000, "coverage": 1, "label_mismatches": 0, "training_overlap": {"applications": 0}}
+
+with_integrity(patch) := fx.with_patch([{"op": "add", "path": "/evidence/integrity", "value": object.union(integrity_ok, patch)}])
+
+test_integrity_clean_passes if {
+	count(evaluation.deny) == 0 with input as with_integrity({})
+}
+
+test_predictions_not_in_gold if {
+	doc := with_integrity({"unknown_keys": 2000, "covered": 0, "coverage": 0})
+	msgs := {r.msg | some r in evaluation.deny with input as doc; r.id == "evaluation.gold_coverage"}
+	msgs == {
+		"the predictions cover 0 of 2000 gold rows (0), under policy.minGoldCoverage 1",
+		"2000 of 2000 prediction rows have a key (application_id) that is not in the gold set",
+	}
+}
+
+test_gold_coverage_platform_minimum if {
+	doc := json.patch(with_integrity({"covered": 1960, "coverage": 0.98}), [{"op": "add", "path": "/platform/policy/minGoldCoverage", "value": 0.95}])
+	count(evaluation.deny) == 0 with input as doc
+	ids(evaluation.deny) == {"evaluation.gold_coverage"} with input as with_integrity({"covered": 1960, "coverage": 0.98})
+}
+
+test_label_mismatch if {
+	ids(evaluation.deny) == {"evaluation.label_mismatch"} with input as with_integrity({"label_mismatches": 3})
+}
+
+test_gold_keys_in_training if {
+	some r in evaluation.deny with input as with_integrity({"training_overlap": {"applications": 40}})
+	r.id == "evaluation.held_out"
+	r.msg == "40 rows of training source \"applications\" have a key of the gold set: the gold set is not held out"
 }

@@ -42,6 +42,40 @@ breaches contains [rule_id(metric), r] if {
 	r := lib.result(rule_id(metric), msg, threshold_field(metric))
 }
 
+fairness_interval(attr, metric) := object.get(input, ["evidence", "evaluation", "ci", "fairness", attr, metric], null)
+
+# interval_method names how the evaluation made its intervals.
+interval_method := m if {
+	m := input.evidence.evaluation.ci.fairness_method
+	is_string(m)
+} else := "none"
+
+breaches contains [rule_id(metric), r] if {
+	some attr in lib.sensitive
+	some metric, t in lib.fairness_thresholds
+	v := value(attr, metric)
+	is_number(v)
+	not lib.outside(v, t)
+	lib.decide_on(t) == "interval"
+	iv := fairness_interval(attr, metric)
+	is_array(iv)
+	lib.crosses(iv, t)
+	msg := sprintf("%s for %s is %v, within %s, but its 95%% interval %s crosses the bound (%s, %s)", [metric, attr, lib.num(v), lib.bounds(t), lib.interval(iv), source, interval_method])
+	r := lib.insufficient(rule_id(metric), msg, threshold_field(metric))
+}
+
+breaches contains [rule_id(metric), r] if {
+	some attr in lib.sensitive
+	some metric, t in lib.fairness_thresholds
+	v := value(attr, metric)
+	is_number(v)
+	not lib.outside(v, t)
+	lib.decide_on(t) == "interval"
+	not is_array(fairness_interval(attr, metric))
+	msg := sprintf("%s for %s is %v, within %s, but has no 95%% interval to decide on (%s)", [metric, attr, lib.num(v), lib.bounds(t), source])
+	r := lib.insufficient(rule_id(metric), msg, threshold_field(metric))
+}
+
 breaches contains [rule_id(metric), r] if {
 	some attr in lib.sensitive
 	some metric, _ in lib.fairness_thresholds
@@ -171,24 +205,25 @@ small_groups contains [attr, group, s.count] if {
 }
 
 # METADATA
-# title: Groups below the minimum size flagged
+# title: Groups at least the minimum size
 # description: >-
 #   A group of a sensitive attribute with fewer gold rows than the minimum
-#   group size is too small for its rates to be trusted; it is flagged so a
-#   reviewer can judge whether the gold set needs more such rows.
+#   group size is too small for its rates to be trusted: the fairness of the
+#   model toward it is insufficient evidence, which denies in protected
+#   environments and warns elsewhere.
 # custom:
 #   id: fairness.min_group_size
-#   severity: warn
+#   severity: deny
 #   controls:
 #     - {framework: EU AI Act, id: Annex IV 2(d)}
 #     - {framework: EU AI Act, id: Annex IV 2(g)}
 #     - {framework: NIST AI RMF, id: MEASURE 2.11}
 #     - {framework: ISO/IEC 42001, id: A.5.4}
 #     - {framework: ISO/IEC 42001, id: A.7.4}
-warn contains r if {
+deny contains r if {
 	some [attr, group, n] in small_groups
-	msg := sprintf("group %s=%v has %v gold rows, under the minimum of %v", [attr, group, n, lib.min_group_size])
-	r := lib.result("fairness.min_group_size", msg, "fairness.minGroupSize")
+	msg := sprintf("group %s=%v has %v gold rows, under the minimum of %v: too few to judge its fairness", [attr, group, n, lib.min_group_size])
+	r := lib.insufficient("fairness.min_group_size", msg, "fairness.minGroupSize")
 }
 
 # Without sensitive attributes the fairness rules have no groups to judge:

@@ -7,7 +7,6 @@ ids(set) := {r.id | some r in set}
 
 test_passing_unit if {
 	count(fairness.deny) == 0 with input as fx.unit
-	count(fairness.warn) == 0 with input as fx.unit
 }
 
 test_breach_on_one_attribute if {
@@ -86,14 +85,69 @@ test_group_rules_apply_with_sensitive_attributes if {
 	count(fairness.not_applicable) == 0 with input as fx.unit
 }
 
-test_small_group_warns if {
+test_small_group_is_insufficient_evidence if {
 	doc := fx.with_patch([{"op": "replace", "path": "/evidence/evaluation/groups/age_band/60+/count", "value": 12}])
-	some r in fairness.warn with input as doc
+	some r in fairness.deny with input as doc
 	r.id == "fairness.min_group_size"
-	r.msg == "group age_band=60+ has 12 gold rows, under the minimum of 30"
+	r.outcome == "insufficient_evidence"
+	r.msg == "group age_band=60+ has 12 gold rows, under the minimum of 30: too few to judge its fairness"
 }
 
-test_excluded_group_warns if {
+test_excluded_group_is_insufficient_evidence if {
 	doc := fx.with_patch([{"op": "replace", "path": "/evidence/evaluation/excluded_groups", "value": [{"attribute": "sex", "group": "x", "count": 3, "reason": "small"}]}])
-	ids(fairness.warn) == {"fairness.min_group_size"} with input as doc
+	ids(fairness.deny) == {"fairness.min_group_size"} with input as doc
+}
+
+# The case from issue 12: equalized odds 0.05 passes <= 0.05 on the
+# estimate, but its interval [0.0102, 0.0827] crosses the bound.
+test_interval_crossing_is_insufficient_evidence if {
+	doc := fx.with_patch([
+		{"op": "add", "path": "/model/fairness/thresholds/equalized_odds_difference", "value": {"max": 0.05}},
+		{"op": "replace", "path": "/evidence/evaluation/fairness/age_band/equalized_odds_difference", "value": 0.0427},
+		{"op": "replace", "path": "/evidence/evaluation/ci/fairness/age_band/equalized_odds_difference", "value": [0.0102, 0.0827]},
+		{"op": "replace", "path": "/evidence/evaluation/fairness/sex/equalized_odds_difference", "value": 0.04},
+		{"op": "replace", "path": "/evidence/evaluation/ci/fairness/sex/equalized_odds_difference", "value": [0.02, 0.045]},
+	])
+	denies := fairness.deny with input as doc
+	count(denies) == 1
+	some r in denies
+	r.id == "fairness.equalized_odds"
+	r.outcome == "insufficient_evidence"
+	r.msg == "equalized_odds_difference for age_band is 0.0427, within <= 0.05, but its 95% interval [0.0102, 0.0827] crosses the bound (spec, test intervals)"
+}
+
+test_estimate_decides_where_asked if {
+	doc := fx.with_patch([
+		{"op": "add", "path": "/model/fairness/thresholds/equalized_odds_difference", "value": {"max": 0.05, "decideOn": "estimate"}},
+		{"op": "replace", "path": "/evidence/evaluation/fairness/age_band/equalized_odds_difference", "value": 0.0427},
+		{"op": "replace", "path": "/evidence/evaluation/ci/fairness/age_band/equalized_odds_difference", "value": [0.0102, 0.0827]},
+		{"op": "replace", "path": "/evidence/evaluation/fairness/sex/equalized_odds_difference", "value": 0.04},
+	])
+	count(fairness.deny) == 0 with input as doc
+}
+
+test_estimate_decides_outside_protected_environments if {
+	doc := fx.with_patch([
+		{"op": "replace", "path": "/environment", "value": fx.staging},
+		{"op": "add", "path": "/model/fairness/thresholds/equalized_odds_difference", "value": {"max": 0.05}},
+		{"op": "replace", "path": "/evidence/evaluation/fairness/age_band/equalized_odds_difference", "value": 0.0427},
+		{"op": "replace", "path": "/evidence/evaluation/ci/fairness/age_band/equalized_odds_difference", "value": [0.0102, 0.0827]},
+		{"op": "replace", "path": "/evidence/evaluation/fairness/sex/equalized_odds_difference", "value": 0.04},
+	])
+	count(fairness.deny) == 0 with input as doc
+}
+
+test_platform_decides_on_interval_everywhere if {
+	doc := fx.with_patch([
+		{"op": "replace", "path": "/environment", "value": fx.staging},
+		{"op": "add", "path": "/platform/policy/decideOn", "value": "interval"},
+		{"op": "replace", "path": "/evidence/evaluation/ci/fairness/sex/demographic_parity_difference", "value": [0.01, 0.12]},
+	])
+	ids(fairness.deny) == {"fairness.demographic_parity"} with input as doc
+}
+
+test_missing_interval_is_insufficient_evidence if {
+	doc := fx.with_patch([{"op": "remove", "path": "/evidence/evaluation/ci"}])
+	some r in fairness.deny with input as doc
+	r.outcome == "insufficient_evidence"
 }

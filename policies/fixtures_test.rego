@@ -103,7 +103,16 @@ evidence := {
 			"age_band": {"demographic_parity_difference": 0.06, "equal_opportunity_difference": 0.05, "equalized_odds_difference": 0.07, "disparate_impact": 0.85},
 		},
 		"excluded_groups": [],
+		"ci": {
+			"fairness_method": "test intervals",
+			"overall": {"roc_auc": [0.79, 0.83], "recall": [0.62, 0.7], "precision": [0.54, 0.62]},
+			"fairness": {
+				"sex": {"demographic_parity_difference": [0.01, 0.05], "equal_opportunity_difference": [0.02, 0.07], "equalized_odds_difference": [0.03, 0.08], "disparate_impact": [0.85, 0.98]},
+				"age_band": {"demographic_parity_difference": [0.03, 0.09], "equal_opportunity_difference": [0.02, 0.08], "equalized_odds_difference": [0.04, 0.095], "disparate_impact": [0.81, 0.9]},
+			},
+		},
 	},
+	"baseline": {"predictions": "models/credit-default/champion.csv", "sha256": digest_g, "overall": {"roc_auc": 0.79, "recall": 0.64, "precision": 0.57}},
 	"gold": {"data_source": "applications-gold", "declared_version": digest_g, "snapshot": "data/gold.csv", "snapshot_sha256": digest_g},
 	"tests": {
 		"reports": [{"path": "models/credit-default/junit.xml", "sha256": digest_g}],

@@ -86,3 +86,30 @@ environment_field := sprintf("environments[%d]", [i]) if {
 	some i, e in input.model.environments
 	e == input.environment.name
 } else := "environments"
+
+# insufficient builds a result whose evidence is too thin to decide (an
+# interval across its bound, a group too small): rules put it in deny, and
+# the engine makes it deny in protected environments and warn elsewhere.
+insufficient(id, msg, field) := {"id": id, "msg": msg, "field": field, "outcome": "insufficient_evidence"}
+
+# decide_on is what must lie within threshold t: "estimate" or "interval".
+# The threshold says, else the platform's policy.decideOn, else interval in
+# protected environments and estimate elsewhere.
+decide_on(t) := t.decideOn if {
+	is_string(t.decideOn)
+} else := policy.decideOn if {
+	is_string(policy.decideOn)
+} else := "interval" if {
+	protected
+} else := "estimate"
+
+# crosses holds when interval iv, [low, high], reaches beyond threshold t.
+crosses(iv, t) if iv[0] < t.min
+
+crosses(iv, t) if iv[1] > t.max
+
+# interval renders an interval for messages.
+interval(iv) := sprintf("[%v, %v]", [num(iv[0]), num(iv[1])])
+
+# metric_interval is the 95% interval of the named overall metric, or null.
+metric_interval(name) := object.get(input, ["evidence", "evaluation", "ci", "overall", name], null)

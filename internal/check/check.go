@@ -281,6 +281,10 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 	evidence := c.readEvidence(all)
 	ledgerReleases, ledgerEntries := c.ledgerReleases()
 	rehearsals := c.rehearsals(ctx)
+	bases, err := c.bases(ctx)
+	if err != nil {
+		return nil, err
+	}
 
 	// Units are judged environment by environment in promotion order, so
 	// that a unit in an environment with `after` can see whether the same
@@ -324,7 +328,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 				Model: k.model, Environment: k.env, Phase: c.phase(),
 				Approvals: c.o.Approvals, Authors: c.o.Authors, CodeOwners: c.codeOwners(m.Dir), Releases: c.releases(m, ledgerReleases, verdicts), Now: c.o.Now,
 				Rehearsals:   rehearsals[k.model],
-				ChangedFiles: changed, TrustRoot: trustRoot,
+				ChangedFiles: changed, TrustRoot: trustRoot, Base: bases[k.model],
 				// A unit in scope was to be planned unless --no-plan.
 				PlanExpected: !c.o.NoPlan && !contextual[k],
 			}
@@ -476,6 +480,38 @@ func (c *checker) changedFiles(ctx context.Context) (files, trust []string, err 
 // security owners are those of the base, so that a change cannot name its
 // own approvers; under --github they are the work tree's, and a change to
 // them is itself a trust root change.
+//
+// bases are, per model, the model and the risk owners at --base, for
+// policy.threshold_loosened; nil without --base.
+func (c *checker) bases(ctx context.Context) (map[string]*policy.Base, error) {
+	if c.o.Base == "" || c.o.ChangedFiles != nil {
+		return nil, nil
+	}
+	out := map[string]*policy.Base{}
+	err := release.BasePlatform(ctx, c.p.Root, c.o.Base, func(bp *spec.Platform) error {
+		owners := append([]string{}, bp.Policy.RiskOwners...)
+		var approved []string
+		if c.o.OwnersApproved != nil && c.o.Approvals != nil {
+			approved = c.o.OwnersApproved(ctx, owners)
+			if approved == nil {
+				approved = []string{}
+			}
+		}
+		for name := range c.p.Models {
+			b := &policy.Base{Policy: bp.Policy, RiskOwners: owners, ApprovedBy: approved}
+			if m, ok := bp.Models[name]; ok {
+				b.Model = &m
+			}
+			out[name] = b
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("platform at %s: %w", c.o.Base, err)
+	}
+	return out, nil
+}
+
 func (c *checker) trustRoot(ctx context.Context, changed, trust []string) (*policy.TrustRoot, error) {
 	if changed == nil {
 		return nil, nil

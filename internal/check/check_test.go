@@ -99,6 +99,16 @@ func TestExamplePasses(t *testing.T) {
 func TestRejectedExample(t *testing.T) {
 	res := run(t, "../../examples/credit-risk-rejected")
 	want := []string{
+		// The rejected predictions regress against the champion's,
+		// measured on the same gold rows.
+		"evaluation.baseline_regression models/credit-default/model.cue (credit-default@production)",
+		"evaluation.baseline_regression models/credit-default/model.cue (credit-default@production)",
+		"evaluation.baseline_regression models/credit-default/model.cue (credit-default@production)",
+		"evaluation.baseline_regression models/credit-default/model.cue (credit-default@staging)",
+		"evaluation.baseline_regression models/credit-default/model.cue (credit-default@staging)",
+		"evaluation.baseline_regression models/credit-default/model.cue (credit-default@staging)",
+		"evaluation.baseline_required models/fraud/model.cue (fraud@production)",
+		"evaluation.held_out models/churn/model.cue (churn@staging)",
 		"fairness.demographic_parity models/credit-default/model.cue (credit-default@production)",
 		"fairness.demographic_parity models/credit-default/model.cue (credit-default@production)",
 		"fairness.demographic_parity models/credit-default/model.cue (credit-default@staging)",

@@ -78,18 +78,35 @@ func (e evidenceFile) ref(p *spec.Platform, m spec.Model) *EvidenceRef {
 			r.Headline[name] = number(v)
 		}
 	}
-	if b := m.Evaluation.Baseline; b != nil {
+	if measured := lookup(e.doc, "baseline", "overall"); len(measured) > 0 {
+		r.BaselineSource = checkresult.BaselineMeasured
+		for _, name := range names {
+			if v := number(measured[name]); v != nil {
+				r.Baseline[name] = *v
+			}
+		}
+	} else if b := m.Evaluation.Baseline; b != nil && len(b.Metrics) > 0 {
+		r.BaselineSource = checkresult.BaselineDeclared
 		for k, v := range b.Metrics {
 			r.Baseline[k] = v
 		}
 	}
 	if m.Fairness != nil {
 		fair := lookup(e.doc, "evaluation", "fairness")
+		cis := lookup(e.doc, "evaluation", "ci", "fairness")
 		for _, attr := range m.Fairness.Sensitive {
 			values, _ := fair[attr].(map[string]any)
+			ivs, _ := cis[attr].(map[string]any)
 			figs := map[string]checkresult.FairnessFigure{}
 			for metric, t := range fairnessThresholds(p, m) {
-				figs[metric] = checkresult.FairnessFigure{Value: number(values[metric]), Threshold: checkresult.Threshold(t)}
+				fig := checkresult.FairnessFigure{Value: number(values[metric]), Threshold: checkresult.Threshold(t)}
+				if iv, _ := ivs[metric].([]any); len(iv) == 2 {
+					lo, hi := number(iv[0]), number(iv[1])
+					if lo != nil && hi != nil {
+						fig.Interval = &[2]float64{*lo, *hi}
+					}
+				}
+				figs[metric] = fig
 			}
 			r.Fairness[attr] = figs
 		}

@@ -37,6 +37,15 @@ func Write(w io.Writer, r *Result, format string, rules []policy.Rule) error {
 
 func upper(o policy.Outcome) string { return strings.ToUpper(string(o)) }
 
+// outcomeText names a finding's outcome for people; insufficient
+// evidence also says what it does here.
+func outcomeText(f checkresult.Finding) string {
+	if f.Outcome == policy.OutcomeInsufficient {
+		return fmt.Sprintf("INSUFFICIENT EVIDENCE (%s)", f.Severity)
+	}
+	return upper(f.Outcome)
+}
+
 // writeText prints a compact table per unit: its findings, denies first,
 // and a count of the rules that passed.
 func writeText(w io.Writer, r *Result) error {
@@ -48,6 +57,7 @@ func writeText(w io.Writer, r *Result) error {
 		total.Warn += c.Warn
 		total.Waived += c.Waived
 		total.Pass += c.Pass
+		total.Insufficient += c.Insufficient
 		verdicts[u.Verdict]++
 	}
 	fmt.Fprintf(w, "slipway check: %s  platform %s, %d unit(s): %d deny, %d warn, %d pass\n",
@@ -58,8 +68,12 @@ func writeText(w io.Writer, r *Result) error {
 		if u.ModelVersion != "" {
 			version = " " + u.ModelVersion
 		}
-		fmt.Fprintf(w, "\n%s%s @ %s  %s  (%d deny, %d warn, %d waived, %d pass)%s\n",
-			u.Model, version, u.Environment, upper(u.Verdict), c.Deny, c.Warn, c.Waived, c.Pass, planText(u))
+		insufficient := ""
+		if c.Insufficient > 0 {
+			insufficient = fmt.Sprintf("%d insufficient evidence, ", c.Insufficient)
+		}
+		fmt.Fprintf(w, "\n%s%s @ %s  %s  (%d deny, %s%d warn, %d waived, %d pass)%s\n",
+			u.Model, version, u.Environment, upper(u.Verdict), c.Deny, insufficient, c.Warn, c.Waived, c.Pass, planText(u))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, res := range u.Results {
 			if res.Outcome.Quiet() {
@@ -69,7 +83,7 @@ func writeText(w io.Writer, r *Result) error {
 			if res.Waiver != nil {
 				msg += fmt.Sprintf(" [waived: %s, approved by %s, expires %s]", res.Waiver.Ticket, res.Waiver.ApprovedBy, res.Waiver.Expires)
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", upper(res.Outcome), res.Rule, res.Pos, msg)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", outcomeText(res), res.Rule, res.Pos, msg)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -114,7 +128,10 @@ func findings(r *Result) []checkresult.Finding {
 // errors for denials, warnings for warnings, notices for waived results.
 func writeGitHub(w io.Writer, r *Result) error {
 	for _, res := range findings(r) {
-		cmd := map[policy.Outcome]string{policy.OutcomeDeny: "error", policy.OutcomeWarn: "warning", policy.OutcomeWaived: "notice"}[res.Outcome]
+		cmd := map[policy.Outcome]string{policy.OutcomeDeny: "error", policy.OutcomeWarn: "warning", policy.OutcomeWaived: "notice"}[res.Outcome.Verdict(res.Severity)]
+		if res.Outcome == policy.OutcomeWaived {
+			cmd = "notice"
+		}
 		var props []workflowcmd.Prop
 		if res.Pos.File != "" {
 			props = append(props, workflowcmd.Prop{Key: "file", Value: res.Pos.File})
@@ -127,6 +144,9 @@ func writeGitHub(w io.Writer, r *Result) error {
 		}
 		props = append(props, workflowcmd.Prop{Key: "title", Value: fmt.Sprintf("%s (%s @ %s)", res.Rule, res.Model, res.Environment)})
 		msg := res.Message
+		if res.Outcome == policy.OutcomeInsufficient {
+			msg = "insufficient evidence: " + msg
+		}
 		if res.Waiver != nil {
 			msg = fmt.Sprintf("waived by %s until %s: %s", res.Waiver.Ticket, res.Waiver.Expires, msg)
 		}
@@ -191,6 +211,13 @@ func writeJUnit(w io.Writer, r *Result) error {
 				s.Skipped++
 			case policy.OutcomeWarn:
 				tc.SystemOut = "warning: " + where + ": " + res.Message
+			case policy.OutcomeInsufficient:
+				if res.Severity == policy.SeverityDeny {
+					tc.Failure = &junitMessage{Message: "insufficient evidence: " + res.Message, Type: string(policy.OutcomeInsufficient), Text: where + ": insufficient evidence: " + res.Message}
+					s.Failures++
+					break
+				}
+				tc.SystemOut = "insufficient evidence: " + where + ": " + res.Message
 			}
 			s.Cases = append(s.Cases, tc)
 		}

@@ -32,10 +32,15 @@ type Outcome string
 
 // Outcomes, in the order results are listed.
 const (
-	Deny   Outcome = "deny"
-	Warn   Outcome = "warn"
-	Waived Outcome = "waived"
-	Pass   Outcome = "pass"
+	Deny Outcome = "deny"
+	// InsufficientEvidence means the evidence is too thin to decide: an
+	// interval that crosses its bound, a group below the minimum size.
+	// It is never a pass; its finding's severity says what it does: it
+	// denies in a protected environment and warns elsewhere.
+	InsufficientEvidence Outcome = "insufficient_evidence"
+	Warn                 Outcome = "warn"
+	Waived               Outcome = "waived"
+	Pass                 Outcome = "pass"
 )
 
 // NotApplicable is the outcome of a rule that applies to the unit but
@@ -46,6 +51,24 @@ const NotApplicable Outcome = "not_applicable"
 // Quiet reports whether a result with outcome o is no finding: a pass,
 // or a rule that had nothing to judge. Outputs list only the others.
 func (o Outcome) Quiet() bool { return o == Pass || o == NotApplicable }
+
+// Blocks says whether a finding with this outcome and severity keeps the
+// unit from release: a denial, or insufficient evidence where it denies.
+func (o Outcome) Blocks(s Severity) bool {
+	return o == Deny || (o == InsufficientEvidence && s == SeverityDeny)
+}
+
+// Verdict is what a finding with this outcome and severity makes of its
+// unit's verdict: deny, warn or pass.
+func (o Outcome) Verdict(s Severity) Outcome {
+	switch {
+	case o.Blocks(s):
+		return Deny
+	case o == Warn || o == InsufficientEvidence:
+		return Warn
+	}
+	return Pass
+}
 
 // Severity is what a rule's finding does to a unit: deny blocks, warn
 // reports.
@@ -174,23 +197,38 @@ type EvidenceRef struct {
 	Path     string              `json:"path"`
 	SHA256   string              `json:"sha256"`
 	Headline map[string]*float64 `json:"headline"`
-	// Baseline are the baseline metrics the spec records, for deltas.
+	// Baseline are the baseline metrics, for deltas: measured by Slipway
+	// or declared in the spec, as BaselineSource says.
 	Baseline map[string]float64 `json:"baseline"`
+	// BaselineSource is BaselineMeasured, BaselineDeclared or empty
+	// (no baseline).
+	BaselineSource string `json:"baseline_source,omitempty"`
 	// Fairness is, per sensitive attribute and bounded metric, the value
 	// measured and the threshold applied.
 	Fairness map[string]map[string]FairnessFigure `json:"fairness"`
 }
 
+// Baseline sources.
+const (
+	BaselineMeasured = "measured"
+	BaselineDeclared = "declared"
+)
+
 // FairnessFigure is one fairness metric of one attribute.
 type FairnessFigure struct {
 	Value     *float64  `json:"value"`
 	Threshold Threshold `json:"threshold"`
+	// Interval is the value's 95% interval, when the evaluation made
+	// one.
+	Interval *[2]float64 `json:"interval,omitempty"`
 }
 
 // Threshold bounds a value; nil ends are open.
 type Threshold struct {
 	Min *float64 `json:"min,omitempty"`
 	Max *float64 `json:"max,omitempty"`
+	// DecideOn is "estimate", "interval" or empty, as the spec says.
+	DecideOn string `json:"decideOn,omitempty"`
 }
 
 // Finding is one rule's decision for one unit.
@@ -271,6 +309,9 @@ type Approval struct {
 // Counts tallies results by outcome.
 type Counts struct {
 	Deny, Warn, Waived, Pass int
+	// Insufficient counts insufficient-evidence results, whatever
+	// their severity.
+	Insufficient int
 }
 
 // Count tallies the results of a unit.
@@ -286,6 +327,8 @@ func (u Unit) Count() Counts {
 			c.Waived++
 		case Pass:
 			c.Pass++
+		case InsufficientEvidence:
+			c.Insufficient++
 		}
 	}
 	return c
@@ -320,8 +363,11 @@ func (u Unit) Denials() []string {
 		out = append(out, "verdict is deny")
 	}
 	for _, r := range u.Results {
-		if r.Outcome == Deny {
+		switch {
+		case r.Outcome == Deny:
 			out = append(out, fmt.Sprintf("%s: %s", r.Rule, r.Message))
+		case r.Outcome.Blocks(r.Severity):
+			out = append(out, fmt.Sprintf("%s: insufficient evidence: %s", r.Rule, r.Message))
 		}
 	}
 	if len(out) > 1 && out[0] == "verdict is deny" {

@@ -77,3 +77,29 @@ func TestDenials(t *testing.T) {
 		}
 	}
 }
+
+func TestOutcomeVerdict(t *testing.T) {
+	for _, tc := range []struct {
+		o    Outcome
+		s    Severity
+		want Outcome
+	}{
+		{Deny, SeverityDeny, Deny},
+		{InsufficientEvidence, SeverityDeny, Deny},
+		{InsufficientEvidence, SeverityWarn, Warn},
+		{Warn, SeverityWarn, Warn},
+		{Waived, SeverityDeny, Pass},
+		{Pass, SeverityDeny, Pass},
+	} {
+		if got := tc.o.Verdict(tc.s); got != tc.want {
+			t.Errorf("%s/%s: verdict %s, want %s", tc.o, tc.s, got, tc.want)
+		}
+	}
+	u := Unit{Results: []Finding{{Rule: "fairness.equalized_odds", Severity: SeverityDeny, Outcome: InsufficientEvidence, Message: "interval crosses"}}}
+	if diff := cmp.Diff([]string{"fairness.equalized_odds: insufficient evidence: interval crosses"}, u.Denials()); diff != "" {
+		t.Errorf("denials (-want +got):\n%s", diff)
+	}
+	if got := u.Count(); got.Insufficient != 1 {
+		t.Errorf("count %+v, want one insufficient", got)
+	}
+}

@@ -33,9 +33,11 @@ import (
 // Problem kinds, matching the spec field that names the file.
 const (
 	KindPredictions = "predictions"
-	KindTests       = "tests"
-	KindData        = "data"
-	KindRunbook     = "runbook"
+	// KindBaseline is the champion's predictions file.
+	KindBaseline = "baseline"
+	KindTests    = "tests"
+	KindData     = "data"
+	KindRunbook  = "runbook"
 )
 
 // Summary is the evidence summary of one model
@@ -48,11 +50,17 @@ type Summary struct {
 	SlipwayVersion string          `json:"slipway_version"`
 	Evaluation     *metrics.Report `json:"evaluation"`
 	Gold           *Gold           `json:"gold"`
-	Tests          Tests           `json:"tests"`
-	Data           Data            `json:"data"`
-	Runbook        Runbook         `json:"runbook"`
-	Inputs         []Input         `json:"inputs"`
-	Problems       []Problem       `json:"problems"`
+	// Baseline is the champion's evaluation on the same gold set, when
+	// the spec gives evaluation.baseline.predictions; null otherwise.
+	Baseline *Baseline `json:"baseline,omitempty"`
+	// Integrity joins the predictions to the gold snapshot; null when
+	// the gold data source declares no uniqueKeys or snapshot.
+	Integrity *Integrity `json:"integrity,omitempty"`
+	Tests     Tests      `json:"tests"`
+	Data      Data       `json:"data"`
+	Runbook   Runbook    `json:"runbook"`
+	Inputs    []Input    `json:"inputs"`
+	Problems  []Problem  `json:"problems"`
 }
 
 // Gold ties the evaluation to the gold data source: the digest its spec
@@ -139,12 +147,18 @@ type Options struct {
 	Now func() time.Time
 	// SlipwayVersion is recorded in the summary.
 	SlipwayVersion string
-	// Bootstrap and Seed add confidence intervals.
+	// Bootstrap and Seed add confidence intervals; Bootstrap 0 is
+	// DefaultBootstrap, since thresholds decided on the interval need
+	// one, and a negative Bootstrap makes none.
 	Bootstrap int
 	Seed      int64
 	// Workers parse predictions in parallel; 0 is one per CPU.
 	Workers int
 }
+
+// DefaultBootstrap is the number of bootstrap replicates of a spec-mode
+// evaluation that does not say.
+const DefaultBootstrap = 1000
 
 // ErrUnknownModel is returned for a model the platform does not define.
 var ErrUnknownModel = errors.New("unknown model")
@@ -176,7 +190,11 @@ func Evaluate(ctx context.Context, p *spec.Platform, model string, opts Options)
 		Problems:       []Problem{},
 	}
 	s.Evaluation = b.evaluation(m, opts)
+	s.Baseline = b.baseline(m, opts)
 	s.Gold = b.gold(m)
+	if s.Evaluation != nil {
+		s.Integrity = b.integrity(m, opts.Workers)
+	}
 	s.Tests = b.tests(m)
 	s.Data = b.data(m, now())
 	s.Runbook = b.runbook(m)
@@ -267,6 +285,36 @@ func (b *builder) problem(kind, path string, err error) {
 	b.problems = append(b.problems, Problem{Kind: kind, Path: path, Message: err.Error()})
 }
 
+// Baseline is a baseline Slipway measured: the champion's predictions
+// evaluated with the model's own settings.
+type Baseline struct {
+	Predictions string      `json:"predictions"`
+	SHA256      string      `json:"sha256"`
+	Overall     metrics.Set `json:"overall"`
+}
+
+// baseline evaluates the champion's predictions, or returns nil when the
+// spec names none or they cannot be read (a problem).
+func (b *builder) baseline(m spec.Model, opts Options) *Baseline {
+	bl := m.Evaluation.Baseline
+	if bl == nil || bl.Predictions == "" {
+		return nil
+	}
+	abs := b.open(KindBaseline, bl.Predictions)
+	if abs == "" {
+		return nil
+	}
+	cfg := MetricsConfig(m, b.p.Policy.MinGroupSize)
+	cfg.Workers = opts.Workers
+	cfg.Name = bl.Predictions
+	rep, err := metrics.EvaluateFile(b.ctx, abs, cfg)
+	if err != nil {
+		b.problem(KindBaseline, bl.Predictions, err)
+		return nil
+	}
+	return &Baseline{Predictions: bl.Predictions, SHA256: b.inputs[bl.Predictions], Overall: rep.Overall}
+}
+
 // open resolves a repo-relative path and records its digest; a problem is
 // recorded and "" returned when the file cannot be read.
 func (b *builder) open(kind, rel string) string {
@@ -295,6 +343,15 @@ func (b *builder) evaluation(m spec.Model, opts Options) *metrics.Report {
 	}
 	cfg := MetricsConfig(m, b.p.Policy.MinGroupSize)
 	cfg.Bootstrap, cfg.Seed, cfg.Workers = opts.Bootstrap, opts.Seed, opts.Workers
+	switch {
+	case cfg.Bootstrap == 0:
+		cfg.Bootstrap = DefaultBootstrap
+	case cfg.Bootstrap < 0:
+		cfg.Bootstrap = 0
+	}
+	if cfg.Seed == 0 {
+		cfg.Seed = 1
+	}
 	if m.Task != metrics.Binary {
 		cfg.Bootstrap = 0
 	}

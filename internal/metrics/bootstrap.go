@@ -11,13 +11,15 @@ import (
 
 // CI holds 95% confidence intervals, keyed like the report.
 type CI struct {
-	Method     string                                    `json:"method"`
-	Replicates int                                       `json:"replicates"`
-	Seed       int64                                     `json:"seed"`
-	Level      float64                                   `json:"level"`
-	Overall    map[string]Interval                       `json:"overall"`
-	Groups     map[string]map[string]map[string]Interval `json:"groups"`
-	Fairness   map[string]map[string]Interval            `json:"fairness"`
+	Method string `json:"method"`
+	// FairnessMethod names the method of the Fairness intervals alone.
+	FairnessMethod string                                    `json:"fairness_method"`
+	Replicates     int                                       `json:"replicates"`
+	Seed           int64                                     `json:"seed"`
+	Level          float64                                   `json:"level"`
+	Overall        map[string]Interval                       `json:"overall"`
+	Groups         map[string]map[string]map[string]Interval `json:"groups"`
+	Fairness       map[string]map[string]Interval            `json:"fairness"`
 }
 
 // Interval is a [low, high] confidence interval.
@@ -33,7 +35,16 @@ const (
 
 // ciMethod documents how each interval is made; docs/metrics.md explains
 // why.
-const ciMethod = "Poisson bootstrap of the per-cell confusion counts (percentile intervals) for confusion-matrix and fairness metrics; DeLong variance for roc_auc; normal approximation for brier and log_loss; none for average_precision and ece"
+const ciMethod = "Poisson bootstrap of the per-cell confusion counts: percentile intervals for confusion-matrix metrics, bias-corrected percentile intervals for fairness differences and ratios over groups (" + FairnessCIMethod + "); DeLong variance for roc_auc; normal approximation for brier and log_loss; none for average_precision and ece"
+
+// FairnessCIMethod names how the intervals of the fairness metrics are
+// made. A difference (max minus min over groups) or a ratio (min over
+// max) is not smooth where groups tie: its bootstrap replicates sit
+// above (below) the estimate, so a plain percentile interval can miss the
+// estimate entirely. The interval is widened toward the estimate by twice
+// the bootstrap's own estimate of that bias, clipped to the metric's
+// range, and never leaves out the estimate (docs/metrics.md).
+const FairnessCIMethod = "percentile bootstrap widened by twice the bootstrap bias"
 
 // bootstrap resamples the confusion counts of every cell (one
 // combination of sensitive attribute values and one of TP/FP/TN/FN).
@@ -106,7 +117,7 @@ func bootstrap(p *plan, cells []cellAcc, groups []groupDef, rep *Report, rank []
 			}
 		}
 	}
-	ci := &CI{Method: ciMethod, Replicates: p.cfg.Bootstrap, Seed: p.cfg.Seed, Level: ciLevel,
+	ci := &CI{Method: ciMethod, FairnessMethod: FairnessCIMethod, Replicates: p.cfg.Bootstrap, Seed: p.cfg.Seed, Level: ciLevel,
 		Overall: map[string]Interval{}, Groups: map[string]map[string]map[string]Interval{}, Fairness: map[string]map[string]Interval{}}
 	put := func(key string, iv Interval) {
 		parts := strings.Split(key, "\x00")
@@ -142,7 +153,13 @@ func bootstrap(p *plan, cells []cellAcc, groups []groupDef, rep *Report, rank []
 			continue
 		}
 		slices.Sort(xs)
-		put(key, Interval{quantile(xs, (1-ciLevel)/2), quantile(xs, 1-(1-ciLevel)/2)})
+		iv := Interval{quantile(xs, (1-ciLevel)/2), quantile(xs, 1-(1-ciLevel)/2)}
+		if parts := strings.Split(key, "\x00"); parts[0] == "f" {
+			if est := rep.Fairness[parts[1]].Values()[parts[2]]; est != nil {
+				iv = fairnessInterval(xs, *est, parts[2])
+			}
+		}
+		put(key, iv)
 	}
 	// Score metrics: asymptotic intervals.
 	for gi, g := range groups {
@@ -174,6 +191,34 @@ func bootstrap(p *plan, cells []cellAcc, groups []groupDef, rep *Report, rank []
 		}
 	}
 	return ci
+}
+
+// fairnessInterval is the interval of a fairness metric with estimate est
+// from its sorted replicates xs: the percentile interval, widened on the
+// side the bootstrap bias points to (the bias is the mean of the
+// replicates minus the estimate) by twice that bias, clipped to the
+// metric's range (differences and ratios lie in [0, 1]; disparate impact
+// is only bounded below). Replicates of max minus min centre on about
+// est+bias and est on about truth+bias, so the truth lies near est-bias:
+// widening by 2*bias reaches it, and holds est, where the percentile
+// interval alone lies wholly above it. Away from ties the bias is about
+// zero and the interval is the percentile interval.
+func fairnessInterval(xs []float64, est float64, metric string) Interval {
+	var sum float64
+	for _, x := range xs {
+		sum += x
+	}
+	bias := sum/float64(len(xs)) - est
+	lo := quantile(xs, (1-ciLevel)/2)
+	hi := quantile(xs, 1-(1-ciLevel)/2)
+	lo, hi = min(lo, lo-2*bias), max(hi, hi-2*bias)
+	lo = max(lo, 0)
+	if metric != "disparate_impact" {
+		hi = min(hi, 1)
+	}
+	// A guard, not the method: with a 95% level the widening already
+	// holds est unless the replicates are wildly skewed.
+	return Interval{min(lo, est), max(hi, est)}
 }
 
 // quantile interpolates linearly between order statistics (NumPy's

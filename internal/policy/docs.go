@@ -36,7 +36,11 @@ func CatalogueMarkdown(rules []Rule) string {
 	b.WriteString("A `deny` finding fails the check (exit 1) unless an approved, unexpired waiver covers it; a `warn` is reported\n")
 	b.WriteString("and does not fail. Rules marked *plan* apply only when the stack was planned (not under `--no-plan`); rules\n")
 	b.WriteString("marked *approvals* only when the reviews are known (`slipway check --github`, or a release); rules marked\n")
-	b.WriteString("*plan_expected* only when planning was requested.\n")
+	b.WriteString("*plan_expected* only when planning was requested.\n\n")
+	b.WriteString("A rule may also find the evidence too thin to decide (an estimate within its bound whose 95% interval\n")
+	b.WriteString("crosses it, a metric with no interval where the threshold is decided on the interval, a group below\n")
+	b.WriteString("`minGroupSize`): its outcome is then `insufficient_evidence`, never a pass. It denies in protected\n")
+	b.WriteString("environments and warns elsewhere, and is shown as itself in every output format.\n")
 	packs := map[string][]Rule{}
 	var names []string
 	for _, r := range rules {

@@ -387,7 +387,8 @@ type valueCache struct {
 type finding struct {
 	id, set, msg, field, path string
 	// at places the finding inside its field, when the rule says where.
-	at spec.Position
+	at      spec.Position
+	outcome Outcome
 }
 
 func (c *valueCache) memoGet(key string) ([]finding, bool) {
@@ -506,6 +507,13 @@ func (c *valueCache) input(in Input) (ast.Object, error) {
 		{"rollback_rehearsals", in.RollbackRehearsals},
 		{"monitoring", in.Monitoring}, {"monitoring_status", in.MonitoringStatus},
 		{"alerts", in.Alerts},
+	}
+	if in.Base != nil {
+		// Absent, not null, without --base, as the JSON form omits it.
+		parts = append(parts, struct {
+			key string
+			v   any
+		}{"base", in.Base})
 	}
 	terms := make([][2]*ast.Term, 0, len(parts))
 	for _, p := range parts {

@@ -77,6 +77,9 @@ type Input struct {
 	// was last monitored; nil when it is not deployed or not monitored by
 	// Slipway (no monitoring.source), so monitoring.fresh does not apply.
 	MonitoringStatus *MonitoringStatus `json:"monitoring_status"`
+	// Base is the change's base (check --base); nil when not known:
+	// policy.threshold_loosened then does not apply.
+	Base *Base `json:"base,omitempty"`
 	// Now is the evaluation time, RFC 3339; injected so results reproduce.
 	Now string `json:"now"`
 	// Placeholders are the model fields (paths such as handover.onCall.team)
@@ -131,6 +134,21 @@ type TrustRoot struct {
 	ApprovedBy []string `json:"approved_by"`
 }
 
+// Base is the model and the risk owners as they are at the base of the
+// change (check --base), for policy.threshold_loosened.
+type Base struct {
+	// Model is the model at the base; nil when the base has no such model.
+	Model *spec.Model `json:"model"`
+	// Policy is the platform policy at the base.
+	Policy spec.PolicyDefaults `json:"policy"`
+	// RiskOwners are the base's policy.riskOwners: a change cannot name
+	// its own approvers.
+	RiskOwners []string `json:"risk_owners"`
+	// ApprovedBy are the risk owners who approved; nil when the reviews
+	// are not known.
+	ApprovedBy []string `json:"approved_by"`
+}
+
 // Release is the ledger's last decision for the model in an environment.
 type Release struct {
 	Version  string `json:"version"`
@@ -169,8 +187,10 @@ type Unit struct {
 	CodeOwners []CodeOwnedFile
 	// TrustRoot nil means the change is not known.
 	TrustRoot *TrustRoot
-	Releases  map[string]Release
-	Now       time.Time
+	// Base nil means the change's base is not known.
+	Base     *Base
+	Releases map[string]Release
+	Now      time.Time
 	// Monitoring and MonitoringStatus are copied to the input.
 	Monitoring       any
 	MonitoringStatus *MonitoringStatus
@@ -219,6 +239,7 @@ func NewInput(p *spec.Platform, u Unit) Input {
 		TrustRoot:        u.TrustRoot,
 		Waivers:          []spec.Waiver{},
 		Releases:         u.Releases,
+		Base:             u.Base,
 		Monitoring:       u.Monitoring,
 		MonitoringStatus: u.MonitoringStatus,
 		Now:              u.Now.UTC().Format(time.RFC3339),

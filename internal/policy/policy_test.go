@@ -633,3 +633,31 @@ func TestMonitoringUnit(t *testing.T) {
 		t.Errorf("never-monitored model: monitoring.fresh %q, want deny", got["monitoring.fresh"])
 	}
 }
+
+// TestInsufficientEvidence checks that a finding a rule marks as
+// insufficient evidence keeps that outcome, denies in a protected
+// environment and warns elsewhere.
+func TestInsufficientEvidence(t *testing.T) {
+	e := newEngine(t, "")
+	in := patch(t, fixture(t), "/evidence/evaluation/groups/age_band/60+/count", 12)
+	for _, tc := range []struct {
+		protected bool
+		severity  Severity
+		verdict   Outcome
+	}{{true, SeverityDeny, OutcomeDeny}, {false, SeverityWarn, OutcomeWarn}} {
+		unit := patch(t, in, "/environment/protected", tc.protected)
+		rs := e.Evaluate(context.Background(), nil, unit)
+		var got []Result
+		for _, r := range rs {
+			if r.Rule == "fairness.min_group_size" {
+				got = append(got, r)
+			}
+		}
+		if len(got) != 1 || got[0].Outcome != OutcomeInsufficient || got[0].Severity != tc.severity {
+			t.Errorf("protected %v: fairness.min_group_size results %+v, want one insufficient_evidence with severity %s", tc.protected, got, tc.severity)
+		}
+		if v := Verdict(rs); v != tc.verdict {
+			t.Errorf("protected %v: verdict %s, want %s", tc.protected, v, tc.verdict)
+		}
+	}
+}

@@ -29,12 +29,14 @@ func TestInputReads(t *testing.T) {
 		got[p.name] = p.reads
 	}
 	want := map[string][]string{
-		"slipway.data":           {"data_sources", "evidence", "model", "platform"},
-		"slipway.evaluation":     {"data_sources", "evidence", "model", "platform"},
-		"slipway.fairness":       {"evidence", "model", "platform"},
+		"slipway.data": {"data_sources", "evidence", "model", "platform"},
+		// Thresholds decide on the interval in protected environments.
+		"slipway.evaluation":     {"data_sources", "environment", "evidence", "model", "platform"},
+		"slipway.fairness":       {"environment", "evidence", "model", "platform"},
 		"slipway.handover":       {"alerts", "environment", "evidence", "model", "now", "placeholders", "platform", "rollback_rehearsals"},
 		"slipway.infrastructure": {"environment", "kind", "model", "plan", "plan_expected"},
 		"slipway.monitoring":     {"environment", "model", "monitoring", "monitoring_status", "now", "platform"},
+		"slipway.policy":         {"base", "environment", "model", "platform"},
 		"slipway.release":        {"approvals", "authors", "code_owners", "environment", "model", "phase", "releases", "trust_root"},
 		"slipway.testing":        {"evidence", "model"},
 	}

@@ -24,10 +24,11 @@ type Outcome = checkresult.Outcome
 
 // Outcomes, in the order results are listed.
 const (
-	OutcomeDeny   = checkresult.Deny
-	OutcomeWarn   = checkresult.Warn
-	OutcomeWaived = checkresult.Waived
-	OutcomePass   = checkresult.Pass
+	OutcomeDeny         = checkresult.Deny
+	OutcomeInsufficient = checkresult.InsufficientEvidence
+	OutcomeWarn         = checkresult.Warn
+	OutcomeWaived       = checkresult.Waived
+	OutcomePass         = checkresult.Pass
 	// OutcomeNotApplicable: the rule found nothing to judge.
 	OutcomeNotApplicable = checkresult.NotApplicable
 )
@@ -36,12 +37,14 @@ func rank(o Outcome) int {
 	switch o {
 	case OutcomeDeny:
 		return 0
-	case OutcomeWarn:
+	case OutcomeInsufficient:
 		return 1
-	case OutcomeWaived:
+	case OutcomeWarn:
 		return 2
+	case OutcomeWaived:
+		return 3
 	}
-	return 3
+	return 4
 }
 
 // Result is one rule's decision for one unit.
@@ -96,12 +99,12 @@ func Waives(w spec.Waiver, rule, model, env string) bool {
 		(env == "" || w.Environment == env || w.Environment == "*")
 }
 
-// Verdict folds outcomes: deny if any result denies, warn if any warns,
-// else pass.
+// Verdict folds outcomes: deny if any result denies (insufficient
+// evidence included, where it denies), warn if any warns, else pass.
 func Verdict(results []Result) Outcome {
 	v := OutcomePass
 	for _, r := range results {
-		switch r.Outcome {
+		switch r.Outcome.Verdict(r.Severity) {
 		case OutcomeDeny:
 			return OutcomeDeny
 		case OutcomeWarn:
@@ -131,11 +134,24 @@ type unit struct {
 
 // add records a finding. field is model-relative, path platform-level.
 func (u *unit) add(id string, set Severity, msg, field, path string) {
-	r := Result{Rule: id, Severity: set, Outcome: Outcome(set), Message: msg,
+	u.addOutcome(id, set, Outcome(set), msg, field, path)
+}
+
+// addOutcome records a finding with its outcome. Insufficient evidence
+// denies in a protected environment and warns elsewhere, whatever the
+// rule's own severity: this is the one place that decides it.
+func (u *unit) addOutcome(id string, set Severity, outcome Outcome, msg, field, path string) {
+	r := Result{Rule: id, Severity: set, Outcome: outcome, Message: msg,
 		Model: u.in.Model.Name, Environment: u.in.Environment.Name, Controls: []Control{}}
 	if rule, ok := u.e.rules[id]; ok {
 		r.Severity = rule.Severity
 		r.Controls = rule.Controls
+	}
+	if outcome == OutcomeInsufficient {
+		r.Severity = SeverityWarn
+		if u.in.Environment.Protected {
+			r.Severity = SeverityDeny
+		}
 	}
 	switch {
 	case path != "":
@@ -155,7 +171,11 @@ func (u *unit) add(id string, set Severity, msg, field, path string) {
 // addFinding records a pack's finding; one that says where in a field it
 // is (at) is placed there rather than on the field.
 func (u *unit) addFinding(f finding) {
-	u.add(f.id, Severity(f.set), f.msg, f.field, f.path)
+	outcome := f.outcome
+	if outcome == "" {
+		outcome = Outcome(f.set)
+	}
+	u.addOutcome(f.id, Severity(f.set), outcome, f.msg, f.field, f.path)
 	if f.at.IsValid() {
 		u.results[len(u.results)-1].Pos = f.at
 	}
@@ -239,7 +259,13 @@ func (u *unit) evalPack(ctx context.Context, p pack, input ast.Object, cache *va
 			}
 			field, _ := obj["field"].(string)
 			path, _ := obj["path"].(string)
-			f := finding{id: id, set: b.set, msg: msg, field: field, path: path, at: position(obj["at"])}
+			// A rule marks a finding whose evidence is too thin to decide
+			// with outcome insufficient_evidence (lib.insufficient).
+			outcome := Outcome(b.set)
+			if o, _ := obj["outcome"].(string); o == string(OutcomeInsufficient) {
+				outcome = OutcomeInsufficient
+			}
+			f := finding{id: id, set: b.set, outcome: outcome, msg: msg, field: field, path: path, at: position(obj["at"])}
 			fs = append(fs, f)
 			u.record(f)
 		}
@@ -287,7 +313,7 @@ func (u *unit) finish() []Result {
 	}
 	for i := range u.results {
 		r := &u.results[i]
-		if r.Outcome != OutcomeDeny || !waivable(r.Rule) {
+		if !r.Outcome.Blocks(r.Severity) || !waivable(r.Rule) {
 			continue
 		}
 		// The first active waiver that covers the result applies.

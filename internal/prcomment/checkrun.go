@@ -56,7 +56,7 @@ func Summary(r *Result, o Options) string {
 	var lines []string
 	for _, u := range r.Units {
 		for _, p := range sortedResults(u.Results) {
-			if p.Outcome != Deny && p.Outcome != Warn {
+			if p.Outcome != Deny && p.Outcome != Warn && p.Outcome != Insufficient {
 				continue
 			}
 			where := ""
@@ -96,6 +96,7 @@ func Annotations(r *Result, o Options) []Annotation {
 	type key struct {
 		rule      string
 		outcome   Outcome
+		severity  Severity
 		file, msg string
 		line      int
 	}
@@ -106,7 +107,7 @@ func Annotations(r *Result, o Options) []Annotation {
 			if p.Outcome == Pass || p.Pos.File == "" {
 				continue
 			}
-			k := key{p.Rule, p.Outcome, p.Pos.File, p.Message, p.Pos.Line}
+			k := key{p.Rule, p.Outcome, p.Severity, p.Pos.File, p.Message, p.Pos.Line}
 			if _, seen := envs[k]; !seen {
 				order = append(order, k)
 			}
@@ -118,7 +119,7 @@ func Annotations(r *Result, o Options) []Annotation {
 	for _, k := range order {
 		line := max(k.line, 1)
 		level := LevelNotice
-		switch k.outcome {
+		switch k.outcome.Verdict(k.severity) {
 		case Deny:
 			level = LevelFailure
 		case Warn:

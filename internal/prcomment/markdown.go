@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/slipway-ml/slipway/internal/changes"
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/markdown"
 )
 
@@ -122,13 +123,13 @@ func writeContext(b *strings.Builder, r *Result) {
 func tally(r *Result) (deny, warn, waived int) {
 	for _, u := range r.Units {
 		for _, p := range u.Results {
-			switch p.Outcome {
-			case Deny:
-				deny++
-			case Warn:
-				warn++
-			case Waived:
+			switch {
+			case p.Outcome == Waived:
 				waived++
+			case p.Outcome.Verdict(p.Severity) == Deny:
+				deny++
+			case p.Outcome.Verdict(p.Severity) == Warn:
+				warn++
 			}
 		}
 	}
@@ -144,10 +145,11 @@ func writeOverview(b *strings.Builder, r *Result) {
 	for _, u := range r.Units {
 		d, w := 0, 0
 		for _, p := range u.Results {
-			switch p.Outcome {
-			case Deny:
+			switch {
+			case p.Outcome == Waived:
+			case p.Outcome.Verdict(p.Severity) == Deny:
 				d++
-			case Warn:
+			case p.Outcome.Verdict(p.Severity) == Warn:
 				w++
 			}
 		}
@@ -242,6 +244,12 @@ func writeMetrics(b *strings.Builder, e *Evidence) {
 		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", cell(name), numPtr(v), base, change)
 	}
 	b.WriteString("\n")
+	switch {
+	case e.BaselineSource == checkresult.BaselineDeclared && len(e.Baseline) > 0:
+		b.WriteString("<sub>Baseline *declared* in the spec, not measured.</sub>\n\n")
+	case e.BaselineSource == checkresult.BaselineMeasured:
+		b.WriteString("<sub>Baseline measured by Slipway on the champion's predictions.</sub>\n\n")
+	}
 }
 
 func writeFairness(b *strings.Builder, e *Evidence) {
@@ -255,7 +263,11 @@ func writeFairness(b *strings.Builder, e *Evidence) {
 		figs := e.Fairness[attr]
 		for _, m := range slices.Sorted(maps.Keys(figs)) {
 			f := figs[m]
-			fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", cell(attr), cell(m), numPtr(f.Value), thresholdText(f.Threshold), withinIcon(f))
+			value := numPtr(f.Value)
+			if f.Interval != nil {
+				value += fmt.Sprintf(" [%s, %s]", num(f.Interval[0]), num(f.Interval[1]))
+			}
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", cell(attr), cell(m), value, thresholdText(f.Threshold), withinIcon(f))
 		}
 	}
 	b.WriteString("\n")
@@ -341,7 +353,7 @@ func writeFooter(b *strings.Builder, r *Result, o Options) {
 	b.WriteString("<sub>" + strings.Join(parts, " · ") + "</sub>\n")
 }
 
-var outcomeOrder = map[Outcome]int{Deny: 0, Warn: 1, Waived: 2, Pass: 3}
+var outcomeOrder = map[Outcome]int{Deny: 0, Insufficient: 1, Warn: 2, Waived: 3, Pass: 4}
 
 // sortedResults puts denials first, then warnings, waived and passed rules,
 // each by rule id, so the reason a change cannot ship is read first.
@@ -374,6 +386,8 @@ func icon(v Outcome) string {
 		return "❌"
 	case Waived:
 		return "🏳️"
+	case Insufficient:
+		return "🔍"
 	}
 	return "❔"
 }

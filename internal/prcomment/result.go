@@ -12,6 +12,7 @@ import "github.com/slipway-ml/slipway/internal/checkresult"
 // The parts of the check result document the rendering names.
 type (
 	Outcome        = checkresult.Outcome
+	Severity       = checkresult.Severity
 	Result         = checkresult.Result
 	Unit           = checkresult.Unit
 	Plan           = checkresult.Plan
@@ -26,8 +27,11 @@ type (
 
 // Verdicts and outcomes of the check result.
 const (
-	Pass   = checkresult.Pass
-	Warn   = checkresult.Warn
-	Deny   = checkresult.Deny
-	Waived = checkresult.Waived
+	Pass = checkresult.Pass
+	Warn = checkresult.Warn
+	Deny = checkresult.Deny
+	// Insufficient is insufficient evidence: shown as itself, counted by
+	// what its severity does.
+	Insufficient = checkresult.InsufficientEvidence
+	Waived       = checkresult.Waived
 )

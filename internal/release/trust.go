@@ -142,6 +142,11 @@ func BaseSecurityOwners(ctx context.Context, root, base string) ([]string, error
 	return owners, err
 }
 
+// BasePlatform calls use with the platform as it is at the git ref base.
+func BasePlatform(ctx context.Context, root, base string, use func(*spec.Platform) error) error {
+	return atBase(ctx, root, base, use)
+}
+
 // atBase loads the platform at root as it is at the git ref base, from a
 // temporary copy of that commit's tree, and calls use with it while the
 // copy (whose files the platform may name) still exists.

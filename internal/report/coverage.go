@@ -210,7 +210,7 @@ func (b *builder) cell(d *dossier, framework, item string, mapping map[string]Ma
 			o.NotCounted = "passed without fairness evidence"
 		case o.Outcome == "pass":
 			covered = true
-		case o.Outcome == "waived" || o.Outcome == "warn":
+		case o.Outcome == "waived" || o.Outcome == "warn" || o.Outcome == "insufficient_evidence":
 			exception = true
 		}
 		c.Results = append(c.Results, o)

@@ -584,14 +584,16 @@ func outcomeRank(o string) int {
 	switch o {
 	case "deny":
 		return 0
-	case "warn":
+	case "insufficient_evidence":
 		return 1
-	case "waived":
+	case "warn":
 		return 2
-	case "pass":
+	case "waived":
 		return 3
+	case "pass":
+		return 4
 	}
-	return 4
+	return 5
 }
 
 // ruleOutcomes folds a release's results per rule: the worst outcome and

@@ -92,6 +92,8 @@ func outcomeMark(o string) string {
 		return "⚠️ waived"
 	case "deny":
 		return "❌ deny"
+	case "insufficient_evidence":
+		return "🔍 insufficient evidence"
 	}
 	return "❌ " + o
 }

@@ -43,6 +43,14 @@ type PolicyDefaults struct {
 	// TrustRepositoryControls lets repository rules make a framework
 	// item covered in the audit report.
 	TrustRepositoryControls bool `json:"trustRepositoryControls"`
+	// DecideOn is "estimate" or "interval" for thresholds that set none;
+	// empty: interval in protected environments, estimate elsewhere.
+	DecideOn string `json:"decideOn,omitempty"`
+	// MinGoldCoverage is the least share of gold rows predicted.
+	MinGoldCoverage float64 `json:"minGoldCoverage,omitempty"`
+	// RiskOwners are GitHub logins and @org/team teams whose approval
+	// lifts policy.threshold_loosened.
+	RiskOwners []string `json:"riskOwners,omitempty"`
 }
 
 // Environment is a deployment target a model version is promoted through.
@@ -120,6 +128,8 @@ type Quality struct {
 	UniqueKeys       []string           `json:"uniqueKeys,omitempty"`
 	Freshness        *Freshness         `json:"freshness,omitempty"`
 	MaxDuplicateRows *float64           `json:"maxDuplicateRows,omitempty"`
+	// MinRows is the fewest rows the snapshot may have.
+	MinRows int64 `json:"minRows,omitempty"`
 }
 
 // Freshness bounds the age of the newest record.
@@ -194,6 +204,9 @@ type Resources struct {
 type Threshold struct {
 	Min *float64 `json:"min,omitempty"`
 	Max *float64 `json:"max,omitempty"`
+	// DecideOn is "estimate", "interval" or empty (the platform's or
+	// the environment's default).
+	DecideOn string `json:"decideOn,omitempty"`
 }
 
 // Model is one model and everything needed to judge and deploy it.
@@ -270,9 +283,13 @@ type Columns struct {
 
 // Baseline is the metrics of the version being replaced.
 type Baseline struct {
-	Version   string             `json:"version,omitempty"`
+	Version string `json:"version,omitempty"`
+	// Metrics are typed in: declared, not measured.
 	Metrics   map[string]float64 `json:"metrics"`
 	Tolerance float64            `json:"tolerance"`
+	// Predictions is the champion's predictions on the same gold set,
+	// which Slipway evaluates as the baseline.
+	Predictions string `json:"predictions,omitempty"`
 }
 
 // Fairness lists the sensitive attributes and the bounds on their gaps.

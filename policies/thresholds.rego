@@ -1,0 +1,163 @@
+# METADATA
+# title: Thresholds
+# description: >-
+#   A change that loosens a threshold against its base needs the approval of
+#   a risk owner.
+package slipway.policy
+
+import data.slipway.lib
+
+base := b if {
+	b := input.base
+	is_object(b)
+} else := null
+
+base_model := m if {
+	is_object(base)
+	m := base.model
+	is_object(m)
+} else := null
+
+# bound_loosened holds when threshold now is looser than threshold was.
+bound_loosened(was, now) if {
+	is_number(was.min)
+	not is_number(object.get(now, "min", null))
+}
+
+bound_loosened(was, now) if now.min < was.min
+
+bound_loosened(was, now) if {
+	is_number(was.max)
+	not is_number(object.get(now, "max", null))
+}
+
+bound_loosened(was, now) if now.max > was.max
+
+# decide_was is decideOn as the base's threshold and policy set it.
+decide_was(t) := t.decideOn if {
+	is_string(t.decideOn)
+} else := base.policy.decideOn if {
+	is_string(base.policy.decideOn)
+} else := "interval" if {
+	lib.protected
+} else := "estimate"
+
+show(t) := sprintf("%s%s", [lib.bounds(t), decide_text(t)])
+
+decide_text(t) := sprintf(" (decideOn %s)", [t.decideOn]) if is_string(t.decideOn)
+
+decide_text(t) := "" if not is_string(object.get(t, "decideOn", null))
+
+threshold_changes(kind, was_set, now_set) := {[sprintf("%s.%s", [kind, name]), show(was), now_text] |
+	some name, was in was_set
+	now := object.get(now_set, name, null)
+	now_text := changed(was, now)
+}
+
+changed(_, now) := "removed" if now == null
+
+changed(was, now) := show(now) if {
+	is_object(now)
+	bound_loosened(was, now)
+}
+
+changed(was, now) := show(now) if {
+	is_object(now)
+	not bound_loosened(was, now)
+	decide_was(was) == "interval"
+	lib.decide_on(now) == "estimate"
+}
+
+# loosened are [field, old, new] for every threshold the change loosens.
+loosened contains c if {
+	is_object(base_model)
+	some c in threshold_changes("evaluation.metrics", object.get(base_model, ["evaluation", "metrics"], {}), object.get(input.model, ["evaluation", "metrics"], {}))
+}
+
+loosened contains c if {
+	is_object(base_model)
+	some c in threshold_changes("fairness.thresholds", object.get(base_model, ["fairness", "thresholds"], {}), object.get(input.model, ["fairness", "thresholds"], {}))
+}
+
+loosened contains ["fairness.minGroupSize", was, now] if {
+	is_object(base_model)
+	was := base_model.fairness.minGroupSize
+	now := object.get(input.model, ["fairness", "minGroupSize"], 0)
+	now < was
+}
+
+loosened contains ["evaluation.baseline.tolerance", was, now] if {
+	is_object(base_model)
+	was := base_model.evaluation.baseline.tolerance
+	now := input.model.evaluation.baseline.tolerance
+	now > was
+}
+
+loosened contains ["policy.minGoldCoverage", was, now] if {
+	is_object(base)
+	was := base.policy.minGoldCoverage
+	now := object.get(lib.policy, "minGoldCoverage", 1)
+	now < was
+}
+
+loosened contains ["policy.decideOn", was, now] if {
+	is_object(base)
+	was := base.policy.decideOn
+	now := object.get(lib.policy, "decideOn", "")
+	was == "interval"
+	now != "interval"
+}
+
+approved if {
+	some a in object.get(base, "approved_by", [])
+	is_string(a)
+}
+
+approvals_known if is_array(base.approved_by)
+
+loosened_result(c, why) := r if {
+	[field, was, now] := c
+	msg := sprintf("%s loosened from %v to %v: %s", [field, was, now, why])
+	startswith(field, "policy.")
+	r := lib.spec_result("policy.threshold_loosened", msg, field)
+}
+
+loosened_result(c, why) := r if {
+	[field, was, now] := c
+	msg := sprintf("%s loosened from %v to %v: %s", [field, was, now, why])
+	not startswith(field, "policy.")
+	r := lib.result("policy.threshold_loosened", msg, field)
+}
+
+# METADATA
+# title: Loosened thresholds approved by a risk owner
+# description: >-
+#   A change that loosens a threshold against its base (a metric or fairness
+#   bound, minGroupSize, the baseline tolerance, minGoldCoverage, or a switch
+#   from interval to estimate) is approved by one of the base's
+#   policy.riskOwners. Where the reviews are not known (outside GitHub), it
+#   denies in protected environments.
+# custom:
+#   id: policy.threshold_loosened
+#   severity: deny
+#   controls:
+#     - {framework: EU AI Act, id: Article 9}
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
+#     - {framework: NIST AI RMF, id: GOVERN 1.4}
+#     - {framework: NIST AI RMF, id: MANAGE 1.3}
+#     - {framework: ISO/IEC 42001, id: A.6.2.4}
+deny contains r if {
+	approvals_known
+	not approved
+	some c in loosened
+	owners := concat(", ", object.get(base, "risk_owners", []))
+	r := loosened_result(c, sprintf("no approval by a risk owner (%s)", [owners]))
+}
+
+deny contains r if {
+	is_object(base)
+	not approvals_known
+	lib.protected
+	some c in loosened
+	r := loosened_result(c, "the reviews are not known here, so no risk owner's approval can be seen")
+}

@@ -1,0 +1,68 @@
+package slipway.policy_test
+
+import data.slipway.fixtures_test as fx
+import data.slipway.policy
+
+base_of(model) := {"model": model, "policy": fx.platform.policy, "risk_owners": ["carol", "@acme/risk"], "approved_by": []}
+
+# changed is the unit whose base is the fixture model, with ops applied to
+# the unit (the change).
+changed(ops) := json.patch(object.union(fx.unit, {"base": base_of(fx.model)}), ops)
+
+test_unchanged_thresholds_pass if {
+	count(policy.deny) == 0 with input as changed([])
+}
+
+test_lowered_metric_bound_denies if {
+	doc := changed([{"op": "replace", "path": "/model/evaluation/metrics/recall", "value": {"min": 0.5}}])
+	denies := policy.deny with input as doc
+	count(denies) == 1
+	some r in denies
+	r.id == "policy.threshold_loosened"
+	r.field == "evaluation.metrics.recall"
+	r.msg == "evaluation.metrics.recall loosened from >= 0.6 to >= 0.5: no approval by a risk owner (carol, @acme/risk)"
+}
+
+test_risk_owner_approval_lifts if {
+	doc := changed([
+		{"op": "replace", "path": "/model/evaluation/metrics/recall", "value": {"min": 0.5}},
+		{"op": "replace", "path": "/base/approved_by", "value": ["carol"]},
+	])
+	count(policy.deny) == 0 with input as doc
+}
+
+test_every_kind_of_loosening if {
+	doc := changed([
+		{"op": "remove", "path": "/model/evaluation/metrics/precision"},
+		{"op": "replace", "path": "/model/fairness/thresholds/demographic_parity_difference", "value": {"max": 0.1, "decideOn": "estimate"}},
+		{"op": "replace", "path": "/model/fairness/minGroupSize", "value": 10},
+		{"op": "replace", "path": "/model/evaluation/baseline/tolerance", "value": 0.05},
+		{"op": "add", "path": "/base/policy/minGoldCoverage", "value": 1},
+		{"op": "add", "path": "/platform/policy/minGoldCoverage", "value": 0.9},
+	])
+	fields := {object.get(r, "field", object.get(r, "path", "")) | some r in policy.deny with input as doc}
+	fields == {
+		"evaluation.metrics.precision", "fairness.thresholds.demographic_parity_difference",
+		"fairness.minGroupSize", "evaluation.baseline.tolerance", "policy.minGoldCoverage",
+	}
+}
+
+test_tightening_is_fine if {
+	doc := changed([{"op": "replace", "path": "/model/evaluation/metrics/recall", "value": {"min": 0.7}}])
+	count(policy.deny) == 0 with input as doc
+}
+
+test_unknown_reviews_deny_only_in_protected if {
+	doc := changed([
+		{"op": "replace", "path": "/model/evaluation/metrics/recall", "value": {"min": 0.5}},
+		{"op": "replace", "path": "/base/approved_by", "value": null},
+	])
+	count(policy.deny) == 1 with input as doc
+	staging := json.patch(doc, [{"op": "replace", "path": "/environment", "value": fx.staging}])
+	count(policy.deny) == 0 with input as staging
+}
+
+test_no_base_no_finding if {
+	doc := json.patch(fx.unit, [{"op": "replace", "path": "/model/evaluation/metrics/recall", "value": {"min": 0.5}}])
+	count(policy.deny) == 0 with input as doc
+}
