@@ -22,6 +22,8 @@ import (
 
 func newReleaseCmd(o *options) *cobra.Command {
 	var repo, env, model, keyFile, workDir, format, checkMode, backdated string
+	var github bool
+	var githubTimeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "release",
 		Short: "Sign a release attestation for what the check passed",
@@ -40,6 +42,14 @@ never taken on its word: it must name the commit, spec and policy digests
 it judged, and the policies, judging its saved plans and evidence again
 (no Terraform), must give the outcomes it records; otherwise --check auto
 runs the check again and --check reuse refuses.
+
+Approvals are signed only when GitHub confirms them: with --github the
+release reads the pull request's reviews (on a push, the pull request merged
+as the commit), refuses a check result that records an approval GitHub does
+not list, and judges with and signs GitHub's list. Without --github the
+approvals a check result records are neither counted nor signed, so an
+environment that needs approvals refuses. A work dir whose files git tracks
+is refused: a pull request could commit a check result of its own.
 
 The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 		Args: cobra.NoArgs,
@@ -86,11 +96,33 @@ The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 			if err != nil {
 				return err
 			}
+			var reviews func(context.Context) ([]checkresult.Approval, error)
+			if github {
+				ghc, err := githubContext(o, repo, githubTimeout)
+				if err != nil {
+					return err
+				}
+				reviews = func(ctx context.Context) ([]checkresult.Approval, error) {
+					if err := ghc.ResolvePullRequest(ctx); err != nil {
+						return nil, err
+					}
+					if ghc.PR == 0 {
+						// Pushed without a pull request: no reviews.
+						return nil, nil
+					}
+					got, err := ghc.Approvals(ctx)
+					out := make([]checkresult.Approval, 0, len(got))
+					for _, a := range got {
+						out = append(out, checkresult.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt})
+					}
+					return out, err
+				}
+			}
 			co := check.Options{Repo: repo, WorkDir: wd, Envs: []string{env}, Now: now, Version: Version, Getenv: o.connGetenv, Log: o.log}
 			out, err := release.Run(ctx, release.Request{
 				Options: release.Options{
 					Platform: p, WorkDir: wd, Environment: env, Model: model,
-					Signer: signer, Version: Version, Now: now, Source: source, Backdated: backdated,
+					Signer: signer, Version: Version, Now: now, Source: source, Backdated: backdated, Reviews: reviews,
 					Rejudge: func(ctx context.Context, saved *checkresult.Result) (*checkresult.Result, error) {
 						return check.Rejudge(ctx, co, saved)
 					},
@@ -128,6 +160,8 @@ The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 	cmd.Flags().StringVar(&workDir, "workdir", "", "work dir with the check result and saved plans (default REPO/.slipway)")
 	cmd.Flags().StringVar(&checkMode, "check", "auto", "auto: reuse the saved check result when fresh, else run the check; reuse: only the saved result; run: always run the check")
 	cmd.Flags().StringVar(&backdated, "backdated", "", "release although the clock is behind the ledger's newest entry, for this `REASON`, which the record keeps")
+	cmd.Flags().BoolVar(&github, "github", false, "in GitHub Actions: confirm the check result's approvals against the pull request's reviews, and sign GitHub's")
+	githubTimeoutFlag(cmd, &githubTimeout)
 	formatFlag(cmd, &format, "text", "json")
 	return cmd
 }

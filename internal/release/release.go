@@ -21,6 +21,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/policy"
+	"github.com/slipway-ml/slipway/internal/redact"
 	"github.com/slipway-ml/slipway/internal/safefile"
 	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
@@ -48,11 +49,25 @@ type Options struct {
 	// (agreement), and refuses what the release phase denies (approvals
 	// the check could not see). Nil trusts the result (tests).
 	Rejudge func(ctx context.Context, saved *checkresult.Result) (*checkresult.Result, error)
+	// Reviews reads the pull request's standing approvals from GitHub,
+	// which the pull request cannot write (slipway release --github). A
+	// saved result's approvals are a claim anyone who can write the work
+	// dir can make: with Reviews, every approval the result records must
+	// be one GitHub lists (else ErrApprovals), and GitHub's list is what
+	// the release judges with and signs. Nil means the reviews cannot be
+	// checked here: the recorded approvals are then neither counted nor
+	// signed, so an environment that needs approvals refuses
+	// (release.approvals).
+	Reviews func(ctx context.Context) ([]checkresult.Approval, error)
 	// Backdated is why a release dated before the ledger's newest entry
 	// (a clock that runs backwards) is made anyway; it is signed into the
 	// record. Empty refuses such a release.
 	Backdated string
 }
+
+// ErrApprovals means the check result records an approval GitHub does
+// not confirm: the result was edited, or the review was dismissed since.
+var ErrApprovals = errors.New("check result's approvals are not the pull request's")
 
 // ErrClock means the release would be dated before the ledger's newest
 // entry.
@@ -152,17 +167,20 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 	if len(out.Refused) > 0 {
 		return out, nil
 	}
+	approvals, err := confirmed(ctx, o, in)
+	if err != nil {
+		return nil, err
+	}
 	var shared []*checkresult.Plan
 	for _, s := range in.Shared {
 		if s.Environment == o.Environment || strings.HasPrefix(s.Stack, o.Environment+"/") {
 			shared = append(shared, s)
 		}
 	}
-	var err error
 	preds := make([]attest.Release, 0, len(units))
 	blobs := map[string][][]byte{}
 	for _, u := range units {
-		r, err := predicate(p, in, o, u, shared)
+		r, err := predicate(p, in, o, u, shared, approvals)
 		if err != nil {
 			return nil, err
 		}
@@ -172,7 +190,11 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 		preds = append(preds, r)
 	}
 	if o.Rejudge != nil {
-		again, err := o.Rejudge(ctx, in)
+		// Judged with the reviews GitHub confirmed, never with those the
+		// result merely records.
+		judged := *in
+		judged.Approvals = approvals
+		again, err := o.Rejudge(ctx, &judged)
 		if err != nil {
 			return nil, err
 		}
@@ -414,7 +436,7 @@ func short(s string) string {
 
 // predicate builds the release predicate of one unit, checking that every
 // file the check judged is still the file it judged.
-func predicate(p *spec.Platform, in *checkresult.Result, o Options, u checkresult.Unit, shared []*checkresult.Plan) (attest.Release, error) {
+func predicate(p *spec.Platform, in *checkresult.Result, o Options, u checkresult.Unit, shared []*checkresult.Plan, approvals []checkresult.Approval) (attest.Release, error) {
 	m, ok := p.Models[u.Model]
 	if !ok {
 		return attest.Release{}, fmt.Errorf("%w: model %q is no longer in the platform", ErrStale, u.Model)
@@ -489,10 +511,8 @@ func predicate(p *spec.Platform, in *checkresult.Result, o Options, u checkresul
 			}
 		}
 	}
-	approvals := u.Approvals
-	if len(approvals) == 0 {
-		approvals = in.Approvals
-	}
+	// Only approvals GitHub confirmed (confirmed): a name signed here is
+	// one the release checked, never one the check result claims.
 	for _, a := range approvals {
 		ra := attest.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt}
 		if in.Authors != nil {
@@ -502,6 +522,48 @@ func predicate(p *spec.Platform, in *checkresult.Result, o Options, u checkresul
 		r.Approvals = append(r.Approvals, ra)
 	}
 	return r, nil
+}
+
+// confirmed returns the approvals a release may count and sign: the
+// pull request's standing approvals as GitHub lists them now (o.Reviews),
+// after checking that GitHub confirms every approval the check result
+// records (ErrApprovals otherwise). Without o.Reviews it returns nil: the
+// recorded approvals are not known to be true, so none counts.
+func confirmed(ctx context.Context, o Options, in *checkresult.Result) ([]checkresult.Approval, error) {
+	if o.Reviews == nil {
+		return nil, nil
+	}
+	got, err := o.Reviews(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the pull request's reviews to confirm the check result's approvals: %w", err)
+	}
+	byGitHub := map[string]bool{}
+	for _, a := range got {
+		if a.State == "APPROVED" {
+			byGitHub[a.User] = true
+		}
+	}
+	for _, a := range Recorded(in) {
+		if a.State == "APPROVED" && !byGitHub[a.User] {
+			return nil, fmt.Errorf("%w: it records an approval by %s that the pull request does not have on GitHub: the result was edited, or the review was dismissed since: run `slipway check --github` again", ErrApprovals, redact.Quote(a.User))
+		}
+	}
+	var out []checkresult.Approval
+	for _, a := range got {
+		if a.State == "APPROVED" {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// Recorded are the approvals a check result records, its units' included.
+func Recorded(in *checkresult.Result) []checkresult.Approval {
+	out := slices.Clone(in.Approvals)
+	for _, u := range in.Units {
+		out = append(out, u.Approvals...)
+	}
+	return out
 }
 
 // resolve turns a path a summary records (repo-relative, or absolute when

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -136,7 +138,12 @@ func (f *fixture) input(t testing.TB, units ...checkresult.Unit) *checkresult.Re
 func (f *fixture) release(t *testing.T, in *checkresult.Result, env, model string, at time.Time) (*Outcome, error) {
 	t.Helper()
 	return Release(context.Background(), Options{Platform: f.p, Input: in, WorkDir: filepath.Join(f.root, ".slipway"),
-		Environment: env, Model: model, Signer: f.signer, Version: "test", Now: at})
+		Environment: env, Model: model, Signer: f.signer, Version: "test", Now: at, Reviews: onGitHub(in.Approvals...)})
+}
+
+// onGitHub stands in for GitHub's list of the pull request's reviews.
+func onGitHub(as ...checkresult.Approval) func(context.Context) ([]checkresult.Approval, error) {
+	return func(context.Context) ([]checkresult.Approval, error) { return slices.Clone(as), nil }
 }
 
 func (f *fixture) verify(t *testing.T, o VerifyOptions) *Report {
@@ -676,5 +683,93 @@ func TestApplyGate(t *testing.T) {
 				t.Fatalf("got %+v, %v, want %q", c, err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestApprovalsConfirmed: a release signs only approvals GitHub confirms.
+// A check result is a file anyone who can write the work dir can edit, so
+// an approval it records is a claim: without GitHub none is counted or
+// signed; with GitHub one GitHub does not list refuses the release, and
+// GitHub's list is what is signed.
+func TestApprovalsConfirmed(t *testing.T) {
+	alice := checkresult.Approval{User: "alice", State: "APPROVED", SubmittedAt: "2026-11-23T10:00:00Z"}
+	bob := checkresult.Approval{User: "bob", State: "APPROVED", SubmittedAt: "2026-11-23T11:00:00Z"}
+	tests := []struct {
+		name     string
+		recorded []checkresult.Approval
+		reviews  func(context.Context) ([]checkresult.Approval, error)
+		want     []attest.Approval
+		wantErr  string
+	}{
+		{"no github: recorded approvals are not signed", []checkresult.Approval{alice}, nil, []attest.Approval{}, ""},
+		{"confirmed", []checkresult.Approval{alice}, onGitHub(alice), []attest.Approval{{User: "alice", State: "APPROVED", SubmittedAt: "2026-11-23T10:00:00Z"}}, ""},
+		{"github's list is signed", nil, onGitHub(alice, bob), []attest.Approval{
+			{User: "alice", State: "APPROVED", SubmittedAt: "2026-11-23T10:00:00Z"}, {User: "bob", State: "APPROVED", SubmittedAt: "2026-11-23T11:00:00Z"}}, ""},
+		{"forged approval", []checkresult.Approval{alice, bob}, onGitHub(alice), nil, `records an approval by "bob" that the pull request does not have on GitHub`},
+		{"github unreadable", []checkresult.Approval{alice}, func(context.Context) ([]checkresult.Approval, error) { return nil, errors.New("503") }, nil, "read the pull request's reviews"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			in := f.input(t, f.unit(t, "staging", "credit-default"))
+			in.Approvals = tt.recorded
+			out, err := Release(context.Background(), Options{Platform: f.p, Input: in, WorkDir: filepath.Join(f.root, ".slipway"),
+				Environment: "staging", Signer: f.signer, Version: "test", Now: signedAt, Reviews: tt.reviews})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want %q", err, tt.wantErr)
+				}
+				if tt.name == "forged approval" && !errors.Is(err, ErrApprovals) {
+					t.Errorf("err %v is not ErrApprovals", err)
+				}
+				if _, serr := os.Stat(filepath.Join(f.root, "releases/staging")); serr == nil {
+					t.Error("a record was signed")
+				}
+				return
+			}
+			if err != nil || len(out.Released) != 1 {
+				t.Fatalf("release: %+v %v", out, err)
+			}
+			b, err := os.ReadFile(filepath.Join(f.root, out.Released[0].Path))
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := sign.ParseEnvelope(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := attest.Parse(e.Payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, st.Predicate.Approvals); diff != "" {
+				t.Errorf("signed approvals (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestRunRefusesTrackedWorkDir: a work dir with files in git could hold a
+// check result a pull request committed; a release refuses it.
+func TestRunRefusesTrackedWorkDir(t *testing.T) {
+	f := newFixture(t)
+	wd := filepath.Join(f.root, ".slipway")
+	f.write(t, ".slipway/check/result.json", []byte("{}"))
+	for _, args := range [][]string{{"init", "-q"}, {"add", "-f", "."}, {"-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "x"}} {
+		if out, err := exec.Command("git", append([]string{"-C", f.root}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	req := Request{Options: Options{Platform: f.p, WorkDir: wd, Environment: "staging", Signer: f.signer, Now: signedAt}, CheckMode: CheckReuse, KeyName: "release.key"}
+	_, err := Run(context.Background(), req)
+	if !errors.Is(err, ErrTrackedWorkDir) || !strings.Contains(err.Error(), ".slipway/check/result.json is tracked") {
+		t.Fatalf("err %v, want ErrTrackedWorkDir naming the file", err)
+	}
+	// Untracked again, the release goes on to read the result.
+	if out, err := exec.Command("git", "-C", f.root, "rm", "-r", "-q", "--cached", ".slipway").CombinedOutput(); err != nil {
+		t.Fatalf("git rm: %v\n%s", err, out)
+	}
+	if _, err := Run(context.Background(), req); errors.Is(err, ErrTrackedWorkDir) {
+		t.Fatalf("untracked work dir refused: %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/sign"
@@ -55,6 +56,9 @@ func Run(ctx context.Context, r Request) (*Outcome, error) {
 	if err := signerTrusted(r.Options, r.KeyName, log); err != nil {
 		return nil, err
 	}
+	if err := untracked(ctx, r.Platform.Root, r.WorkDir); err != nil {
+		return nil, err
+	}
 	resultPath := filepath.Join(r.WorkDir, filepath.FromSlash(checkresult.File))
 	ran := false
 	runCheck := func() (*checkresult.Result, error) {
@@ -85,7 +89,26 @@ func Run(ctx context.Context, r Request) (*Outcome, error) {
 		}
 		out, err = Release(ctx, r.Options)
 	}
+	if n := len(Recorded(r.Input)); n > 0 && r.Reviews == nil && err == nil {
+		log.Warn("the check result records approvals, which a release without --github cannot confirm: none was counted or signed", "approvals", n)
+	}
 	return out, err
+}
+
+// ErrTrackedWorkDir means the work dir has files in git: a pull request
+// could commit a check result of its own making.
+var ErrTrackedWorkDir = errors.New("work dir is tracked in git")
+
+// untracked refuses a work dir with files git tracks. The check result a
+// release reads must be one a check wrote here, not one a commit brought.
+// A work dir outside the repository, or no git, tracks nothing.
+func untracked(ctx context.Context, root, workDir string) error {
+	out, _, err := git(ctx, root, []string{"ls-files", "--", workDir})
+	if err != nil || out == "" {
+		return nil
+	}
+	first, _, _ := strings.Cut(out, "\n")
+	return fmt.Errorf("%w: %s is tracked (git ls-files %s): remove the work dir from git (git rm -r --cached) and ignore it", ErrTrackedWorkDir, first, workDir)
 }
 
 // signerTrusted refuses a signing key the platform does not list: its
