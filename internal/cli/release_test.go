@@ -21,8 +21,8 @@ func TestReleaseExitCodes(t *testing.T) {
 	if err := os.CopyFS(repo, os.DirFS("../../examples/credit-risk")); err != nil {
 		t.Fatal(err)
 	}
-	// fraud as the rejected example has it: denied (its rollback was not
-	// tested), by the real check the release runs.
+	// fraud as the rejected example has it: denied in production (a typed-in
+	// baseline), by the real check the release runs.
 	fraud, err := os.ReadFile("../../examples/credit-risk-rejected/models/fraud/model.cue")
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +69,7 @@ func TestReleaseExitCodes(t *testing.T) {
 	pub, _ := os.ReadFile(filepath.Join(dir, "release.pub"))
 	write("keys/release.pub", pub)
 
-	if code, out := run("release", "--repo", repo, "--env", "staging", "--key", key); code != ExitDenied || !strings.Contains(out, "refused   staging/fraud: handover.rollback_tested") {
+	if code, out := run("release", "--repo", repo, "--env", "production", "--key", key); code != ExitDenied || !strings.Contains(out, "refused   production/fraud: evaluation.baseline_required") {
 		t.Fatalf("release of a deny: %d %s", code, out)
 	}
 	env["COSIGN_PASSWORD"] = "wrong-" + password[:3]

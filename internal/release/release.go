@@ -366,7 +366,8 @@ func fresh(ctx context.Context, p *spec.Platform, in *checkresult.Result, head s
 
 // agreement refuses a saved result the policies, judging its inputs
 // again, disagree with (ErrRejudged), for the units of env (and model,
-// when set): the same units, each with the same outcome for every rule.
+// when set): the same units, none with an outcome more lenient than the
+// policies give now.
 // The rules judged from the pull request's reviews
 // (checkresult.FromReviews) are left out: judging again cannot see the
 // reviews, and what it denies of them refuses the release by itself.
@@ -398,19 +399,29 @@ func agreement(saved, again *checkresult.Result, env, model string) error {
 			return fail("%s is missing from it", id)
 		}
 		ao := a[id]
+		// The result may be stricter than the policies are now, never more
+		// lenient: facts read from the ledger (a release, a rollback or a
+		// monitoring record signed since the check) legitimately turn a
+		// finding into a pass, but an edit that turns a denial into a pass
+		// is refused.
 		for _, rule := range slices.Sorted(maps.Keys(ao)) {
 			want, got := ao[rule], so[rule]
 			if got == "" {
-				got = "nothing"
+				got = checkresult.Pass
 			}
-			if want == got || checkresult.FromReviews(rule) {
+			if checkresult.FromReviews(rule) || rank(got) <= rank(want) {
 				continue
 			}
 			return fail("%s: the policies say %s is %s, the result says %s", id, rule, want, got)
 		}
+		// A pass or waiver the policies do not report is a claim nobody
+		// judged.
 		for _, rule := range slices.Sorted(maps.Keys(so)) {
-			if _, ok := ao[rule]; !ok && !checkresult.FromReviews(rule) {
-				return fail("%s: the result has %s, which the policies do not report", id, rule)
+			if _, ok := ao[rule]; ok || checkresult.FromReviews(rule) {
+				continue
+			}
+			if o := so[rule]; o == checkresult.Pass || o == checkresult.Waived || o == checkresult.NotApplicable {
+				return fail("%s: the result has %s (%s), which the policies do not report", id, rule, o)
 			}
 		}
 	}
@@ -424,7 +435,7 @@ func agreement(saved, again *checkresult.Result, env, model string) error {
 
 // rank orders outcomes worst first.
 func rank(o checkresult.Outcome) int {
-	return slices.Index([]checkresult.Outcome{checkresult.Deny, checkresult.Warn, checkresult.Waived, checkresult.Pass}, o)
+	return slices.Index([]checkresult.Outcome{checkresult.Deny, checkresult.InsufficientEvidence, checkresult.Warn, checkresult.Waived, checkresult.NotApplicable, checkresult.Pass}, o)
 }
 
 func short(s string) string {

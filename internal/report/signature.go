@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/safefile"
 	"github.com/slipway-ml/slipway/internal/sign"
@@ -19,21 +20,18 @@ const SignatureSuffix = ".sig"
 // ReportPredicateType is the predicate type of a report signature: an
 // in-toto statement whose subject is the report file by sha256, signed
 // in a DSSE envelope like a release record.
-const ReportPredicateType = "https://slipway.dev/attestation/report/v1"
+var ReportPredicateType = attest.PredicateTypeOf("report")
 
 // ErrReportSignature means a report does not match its signature.
 var ErrReportSignature = errors.New("report signature does not verify")
 
+// reportStatement is an in-toto statement like attest's, with the
+// report's own predicate: a report is signed, never recorded in the ledger.
 type reportStatement struct {
-	Type          string          `json:"_type"`
-	Subject       []reportSubject `json:"subject"`
-	PredicateType string          `json:"predicateType"`
-	Predicate     reportPredicate `json:"predicate"`
-}
-
-type reportSubject struct {
-	Name   string            `json:"name"`
-	Digest map[string]string `json:"digest"`
+	Type          string           `json:"_type"`
+	Subject       []attest.Subject `json:"subject"`
+	PredicateType string           `json:"predicateType"`
+	Predicate     reportPredicate  `json:"predicate"`
 }
 
 type reportPredicate struct {
@@ -45,9 +43,13 @@ type reportPredicate struct {
 // Sign returns the DSSE signature of the report bytes data, to be written
 // beside the report file named name.
 func Sign(ctx context.Context, s *sign.Signer, r *Report, name string, data []byte) ([]byte, error) {
+	sub, err := attest.NewSubject(filepath.Base(name), digest.Bytes(data))
+	if err != nil {
+		return nil, err
+	}
 	st := reportStatement{
-		Type:          "https://in-toto.io/Statement/v1",
-		Subject:       []reportSubject{{Name: filepath.Base(name), Digest: map[string]string{"sha256": digest.Hex(digest.Bytes(data))}}},
+		Type:          attest.StatementV1,
+		Subject:       []attest.Subject{sub},
 		PredicateType: ReportPredicateType,
 		Predicate:     reportPredicate{Platform: r.Platform, GeneratedAt: r.GeneratedAt, LedgerHead: r.Ledger.Head},
 	}
