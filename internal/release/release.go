@@ -406,10 +406,12 @@ func agreement(saved, again *checkresult.Result, env, model string) error {
 		// is refused.
 		for _, rule := range slices.Sorted(maps.Keys(ao)) {
 			want, got := ao[rule], so[rule]
+			claimed := got
 			if got == "" {
-				got = checkresult.Pass
+				// Silence claims no finding: it reads as a pass.
+				claimed, got = checkresult.Pass, "nothing"
 			}
-			if checkresult.FromReviews(rule) || rank(got) <= rank(want) {
+			if checkresult.FromReviews(rule) || rank(claimed) <= rank(want) {
 				continue
 			}
 			return fail("%s: the policies say %s is %s, the result says %s", id, rule, want, got)

@@ -278,7 +278,7 @@ func TestReleaseStale(t *testing.T) {
 }
 
 // TestReleaseRejudged signs a saved result only when judging it again
-// agrees with it.
+// finds it no more lenient than the policies are now.
 func TestReleaseRejudged(t *testing.T) {
 	finding := func(rule string, o checkresult.Outcome) checkresult.Finding {
 		return checkresult.Finding{Rule: rule, Severity: "deny", Outcome: o, Message: rule}
@@ -294,7 +294,11 @@ func TestReleaseRejudged(t *testing.T) {
 		{"denial dropped", []checkresult.Finding{finding("fairness.x", "pass")}, []checkresult.Finding{finding("evaluation.min_metric", "deny"), finding("fairness.x", "pass")},
 			"the policies say evaluation.min_metric is deny, the result says nothing"},
 		{"finding added", []checkresult.Finding{finding("evaluation.min_metric", "pass"), finding("repo.extra", "pass")}, []checkresult.Finding{finding("evaluation.min_metric", "pass")},
-			"the result has repo.extra, which the policies do not report"},
+			"the result has repo.extra (pass), which the policies do not report"},
+		// Facts read from the ledger change between a check and its
+		// release: a result stricter than the policies now is signed.
+		{"stricter than now", []checkresult.Finding{finding("handover.rollback_rehearsal_pending", "warn")}, []checkresult.Finding{finding("handover.rollback_tested", "pass")}, ""},
+		{"pass not in the result", []checkresult.Finding{finding("evaluation.min_metric", "pass")}, []checkresult.Finding{finding("evaluation.min_metric", "pass"), finding("monitoring.fresh", "pass")}, ""},
 		{"review rule kept", []checkresult.Finding{finding("release.approvals_pending", "pass")}, []checkresult.Finding{finding("release.approvals_pending", "warn")}, ""},
 		{"release phase denies", []checkresult.Finding{finding("release.approvals_pending", "warn")}, []checkresult.Finding{finding("release.approvals", "deny")},
 			"refused: release.approvals: release.approvals"},
