@@ -52,6 +52,26 @@ const NotApplicable Outcome = "not_applicable"
 // or a rule that had nothing to judge. Outputs list only the others.
 func (o Outcome) Quiet() bool { return o == Pass || o == NotApplicable }
 
+// Rank orders outcomes worst first: deny, insufficient evidence, warn,
+// waived, then the quiet ones (pass, not applicable) together; an unknown
+// outcome sorts last. Every list of results and every "worst outcome of a
+// rule" uses it.
+func (o Outcome) Rank() int {
+	switch o {
+	case Deny:
+		return 0
+	case InsufficientEvidence:
+		return 1
+	case Warn:
+		return 2
+	case Waived:
+		return 3
+	case Pass, NotApplicable:
+		return 4
+	}
+	return 5
+}
+
 // Blocks says whether a finding with this outcome and severity keeps the
 // unit from release: a denial, or insufficient evidence where it denies.
 func (o Outcome) Blocks(s Severity) bool {

@@ -200,7 +200,7 @@ func (p *paths) Pos(path string) spec.Position {
 func outcomes(rs []Result) map[string]Outcome {
 	m := map[string]Outcome{}
 	for _, r := range rs {
-		if prev, ok := m[r.Rule]; !ok || rank(r.Outcome) < rank(prev) {
+		if prev, ok := m[r.Rule]; !ok || r.Outcome.Rank() < prev.Rank() {
 			m[r.Rule] = r.Outcome
 		}
 	}

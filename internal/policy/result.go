@@ -33,20 +33,6 @@ const (
 	OutcomeNotApplicable = checkresult.NotApplicable
 )
 
-func rank(o Outcome) int {
-	switch o {
-	case OutcomeDeny:
-		return 0
-	case OutcomeInsufficient:
-		return 1
-	case OutcomeWarn:
-		return 2
-	case OutcomeWaived:
-		return 3
-	}
-	return 4
-}
-
 // Result is one rule's decision for one unit.
 type Result struct {
 	Rule        string        `json:"rule"`
@@ -339,8 +325,8 @@ func (u *unit) finish() []Result {
 	}
 	sort.SliceStable(u.results, func(i, j int) bool {
 		a, b := u.results[i], u.results[j]
-		if rank(a.Outcome) != rank(b.Outcome) {
-			return rank(a.Outcome) < rank(b.Outcome)
+		if a.Outcome.Rank() != b.Outcome.Rank() {
+			return a.Outcome.Rank() < b.Outcome.Rank()
 		}
 		// The engine's own findings (missing evidence, a broken policy)
 		// explain the others, so they come first.

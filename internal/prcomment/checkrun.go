@@ -114,7 +114,7 @@ func Annotations(r *Result, o Options) []Annotation {
 			envs[k] = append(envs[k], u.Model+" → "+u.Environment)
 		}
 	}
-	sort.SliceStable(order, func(i, j int) bool { return rank(order[i].outcome) < rank(order[j].outcome) })
+	sort.SliceStable(order, func(i, j int) bool { return order[i].outcome.Rank() < order[j].outcome.Rank() })
 	out := make([]Annotation, 0, len(order))
 	for _, k := range order {
 		line := max(k.line, 1)

@@ -353,27 +353,18 @@ func writeFooter(b *strings.Builder, r *Result, o Options) {
 	b.WriteString("<sub>" + strings.Join(parts, " · ") + "</sub>\n")
 }
 
-var outcomeOrder = map[Outcome]int{Deny: 0, Insufficient: 1, Warn: 2, Waived: 3, Pass: 4}
-
 // sortedResults puts denials first, then warnings, waived and passed rules,
 // each by rule id, so the reason a change cannot ship is read first.
 func sortedResults(ps []PolicyResult) []PolicyResult {
 	out := append([]PolicyResult(nil), ps...)
 	sort.SliceStable(out, func(i, j int) bool {
-		oi, oj := rank(out[i].Outcome), rank(out[j].Outcome)
+		oi, oj := out[i].Outcome.Rank(), out[j].Outcome.Rank()
 		if oi != oj {
 			return oi < oj
 		}
 		return out[i].Rule < out[j].Rule
 	})
 	return out
-}
-
-func rank(outcome Outcome) int {
-	if r, ok := outcomeOrder[outcome]; ok {
-		return r
-	}
-	return len(outcomeOrder)
 }
 
 func icon(v Outcome) string {

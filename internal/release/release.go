@@ -381,7 +381,7 @@ func agreement(saved, again *checkresult.Result, env, model string) error {
 			o := map[string]checkresult.Outcome{}
 			for _, f := range u.Results {
 				// Two findings of one rule: the worst counts.
-				if prev, ok := o[f.Rule]; !ok || rank(f.Outcome) < rank(prev) {
+				if prev, ok := o[f.Rule]; !ok || f.Outcome.Rank() < prev.Rank() {
 					o[f.Rule] = f.Outcome
 				}
 			}
@@ -411,7 +411,7 @@ func agreement(saved, again *checkresult.Result, env, model string) error {
 				// Silence claims no finding: it reads as a pass.
 				claimed, got = checkresult.Pass, "nothing"
 			}
-			if checkresult.FromReviews(rule) || rank(claimed) <= rank(want) {
+			if checkresult.FromReviews(rule) || claimed.Rank() <= want.Rank() {
 				continue
 			}
 			return fail("%s: the policies say %s is %s, the result says %s", id, rule, want, got)
@@ -433,11 +433,6 @@ func agreement(saved, again *checkresult.Result, env, model string) error {
 		}
 	}
 	return nil
-}
-
-// rank orders outcomes worst first.
-func rank(o checkresult.Outcome) int {
-	return slices.Index([]checkresult.Outcome{checkresult.Deny, checkresult.InsufficientEvidence, checkresult.Warn, checkresult.Waived, checkresult.NotApplicable, checkresult.Pass}, o)
 }
 
 func short(s string) string {

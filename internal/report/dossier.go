@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"maps"
 	"math"
 	"slices"
@@ -579,23 +580,6 @@ func (b *builder) tests(d *dossier) *Tests {
 	return t
 }
 
-// outcomeRank orders outcomes worst first.
-func outcomeRank(o string) int {
-	switch o {
-	case "deny":
-		return 0
-	case "insufficient_evidence":
-		return 1
-	case "warn":
-		return 2
-	case "waived":
-		return 3
-	case "pass":
-		return 4
-	}
-	return 5
-}
-
 // ruleOutcomes folds a release's results per rule: the worst outcome and
 // the messages of that outcome.
 func ruleOutcomes(p attest.Release) map[string]RuleOutcome {
@@ -603,7 +587,7 @@ func ruleOutcomes(p attest.Release) map[string]RuleOutcome {
 	for _, r := range p.Results {
 		cur, ok := out[r.Rule]
 		switch {
-		case !ok || outcomeRank(r.Outcome) < outcomeRank(cur.Outcome):
+		case !ok || checkresult.Outcome(r.Outcome).Rank() < checkresult.Outcome(cur.Outcome).Rank():
 			out[r.Rule] = RuleOutcome{Rule: r.Rule, Outcome: r.Outcome, Message: r.Message}
 		case r.Outcome == cur.Outcome && r.Message != "" && r.Message != cur.Message && r.Outcome != "pass":
 			cur.Message += "; " + r.Message
