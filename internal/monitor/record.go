@@ -2,11 +2,11 @@ package monitor
 
 import (
 	"context"
-	"time"
 
 	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/prodlog"
+	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
 
@@ -52,29 +52,18 @@ func appendRecord(ctx context.Context, o Options, m spec.Model, run *Run, h *his
 		}
 		results = append(results, ar)
 	}
-	e, err := ledger.Open(o.Platform.Root).AppendRecord(ctx, ledger.Monitoring, o.Env, m.Name, version, o.Now,
-		func(ctx context.Context, place ledger.Place) ([]byte, []byte, error) {
-			pred := Predicate{
-				RecordHeader: attest.RecordHeader{Model: attest.ModelRef{Name: m.Name, Version: version}, Environment: o.Env,
-					Name: place.Name, RecordedAt: o.Now.UTC().Format(time.RFC3339), Previous: place.Previous, LedgerPrevious: place.LedgerPrevious},
-				Window: run.Figures.Window, Source: run.Source, Figures: run.Figures, Verdict: string(run.Verdict),
-				Results: results, Slipway: attest.Tool{Version: o.Version},
-			}
-			sub, err := attest.NewSubject(art.ArtifactSubject(), art.Artifact.Digest)
-			if err != nil {
-				return nil, nil, err
-			}
-			st, err := attest.NewRecordStatement(string(ledger.Monitoring), []attest.Subject{sub}, pred)
-			if err != nil {
-				return nil, nil, err
-			}
-			payload, err := st.Marshal()
-			if err != nil {
-				return nil, nil, err
-			}
-			env, err := o.Signer.Sign(ctx, payload)
-			return env, payload, err
-		})
+	sub, err := attest.NewSubject(art.ArtifactSubject(), art.Artifact.Digest)
+	if err != nil {
+		return "", err
+	}
+	e, err := release.AppendRecord(ctx, o.Platform.Root, o.Signer, release.Record{
+		Kind: ledger.Monitoring, Environment: o.Env, Model: attest.ModelRef{Name: m.Name, Version: version},
+		Now: o.Now, Subject: sub,
+		Predicate: func(h attest.RecordHeader) any {
+			return Predicate{RecordHeader: h, Window: run.Figures.Window, Source: run.Source, Figures: run.Figures,
+				Verdict: string(run.Verdict), Results: results, Slipway: attest.Tool{Version: o.Version}}
+		},
+	})
 	if err != nil {
 		return "", err
 	}

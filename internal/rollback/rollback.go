@@ -130,21 +130,10 @@ func Run(ctx context.Context, r Request) (*Outcome, error) {
 		By:        attest.Actor{KeyID: r.Signer.KeyID, User: r.User, DeclaredBy: r.DeclaredBy},
 		Terraform: res.Terraform, Slipway: attest.Tool{Version: r.Version},
 	}
-	e, err := ledger.Open(p.Root).AppendRecord(ctx, ledger.Rollback, r.Environment, r.Model, t.To.Version, r.Now, func(ctx context.Context, place ledger.Place) ([]byte, []byte, error) {
-		pred.RecordHeader = attest.RecordHeader{
-			Model: attest.ModelRef{Name: r.Model, Version: t.To.Version}, Environment: r.Environment, Name: place.Name,
-			RecordedAt: r.Now.UTC().Format(time.RFC3339), Previous: place.Previous, LedgerPrevious: place.LedgerPrevious,
-		}
-		st, err := attest.NewRecordStatement(string(ledger.Rollback), []attest.Subject{subject}, pred)
-		if err != nil {
-			return nil, nil, err
-		}
-		payload, err := st.Marshal()
-		if err != nil {
-			return nil, nil, err
-		}
-		envelope, err := r.Signer.Sign(ctx, payload)
-		return envelope, payload, err
+	e, err := release.AppendRecord(ctx, p.Root, r.Signer, release.Record{
+		Kind: ledger.Rollback, Environment: r.Environment, Model: attest.ModelRef{Name: r.Model, Version: t.To.Version},
+		Now: r.Now, Subject: subject,
+		Predicate: func(h attest.RecordHeader) any { pred.RecordHeader = h; return pred },
 	})
 	if err != nil {
 		return out, fmt.Errorf("record the rollback of %s/%s: %w", r.Environment, r.Model, err)
