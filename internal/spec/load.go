@@ -107,7 +107,9 @@ func loadWith(ctx context.Context, root string, viaJSON bool) (*Platform, error)
 
 func newLoader(root string, viaJSON bool) *loader {
 	l := &loader{root: root, cctx: cuecontext.New(), paths: map[string]bool{}, viaJSON: viaJSON}
-	l.idx = &posIndex{rel: l.rel}
+	// The index outlives the loader in the Platform: it must not hold
+	// the loader, whose CUE context holds the whole evaluated value.
+	l.idx = &posIndex{root: root}
 	return l
 }
 
@@ -235,7 +237,7 @@ func (l *loader) load(ctx context.Context) (*Platform, error) {
 	for i := range p.Waivers {
 		// A list that is not a literal has no elements in the index: its
 		// field will do.
-		p.Waivers[i].Pos = closestPos(l.idx.get(), []string{"waivers", fmt.Sprintf("[%d]", i)})
+		p.Waivers[i].Pos = l.idx.closest([]string{"waivers", fmt.Sprintf("[%d]", i)})
 	}
 	l.resolveDeployments(p)
 	l.checkReferences(p)
@@ -405,14 +407,16 @@ func (l *loader) checkTopLevel(v cue.Value) {
 		name := it.Selector().Unquoted()
 		if !slices.Contains(platformFields, name) {
 			path := cuePath([]string{name})
-			l.add(closestPos(l.idx.get(), []string{name}), path, "unknown field (not in the schema; check the spelling)")
+			l.add(l.idx.closest([]string{name}), path, "unknown field (not in the schema; check the spelling)")
 		}
 	}
 }
 
 // rel makes an absolute file name relative to the repository root.
-func (l *loader) rel(name string) string {
-	if r, err := filepath.Rel(l.root, name); err == nil && !strings.HasPrefix(r, "..") {
+func (l *loader) rel(name string) string { return relTo(l.root, name) }
+
+func relTo(root, name string) string {
+	if r, err := filepath.Rel(root, name); err == nil && !strings.HasPrefix(r, "..") {
 		return filepath.ToSlash(r)
 	}
 	return name
@@ -462,7 +466,7 @@ func (l *loader) userPos(e cueerrors.Error, sels []string) Position {
 			return l.pos(p)
 		}
 	}
-	if pos := closestPos(l.idx.get(), sels); pos.IsValid() {
+	if pos := l.idx.closest(sels); pos.IsValid() {
 		return pos
 	}
 	if p := e.Position(); p.IsValid() {
@@ -490,25 +494,39 @@ func errorPath(e cueerrors.Error) []string {
 func cuePath(sels []string) string {
 	var b strings.Builder
 	for i, s := range sels {
-		if strings.HasPrefix(s, "[") {
-			b.WriteString(s)
-			continue
-		}
-		if isIndex(s) {
-			// CUE error paths name list elements by their index alone.
-			b.WriteString("[" + s + "]")
-			continue
-		}
-		if i > 0 {
+		appendSel(&b, i == 0, s)
+	}
+	return b.String()
+}
+
+// childPath is cuePath of the selectors of the path parent and s.
+func childPath(parent, s string) string {
+	var b strings.Builder
+	b.Grow(len(parent) + len(s) + 3)
+	b.WriteString(parent)
+	appendSel(&b, parent == "", s)
+	return b.String()
+}
+
+// appendSel writes one selector of a CUE path; first when it starts the
+// path.
+func appendSel(b *strings.Builder, first bool, s string) {
+	switch {
+	case strings.HasPrefix(s, "["):
+		b.WriteString(s)
+	case isIndex(s):
+		// CUE error paths name list elements by their index alone.
+		b.WriteString("[" + s + "]")
+	default:
+		if !first {
 			b.WriteByte('.')
 		}
 		if ast.IsValidIdent(s) {
 			b.WriteString(s)
 		} else {
-			b.WriteString(fmt.Sprintf("%q", s))
+			b.WriteString(strconv.Quote(s))
 		}
 	}
-	return b.String()
 }
 
 // platformFiles lists the repository's CUE files, relative to root, leaving
@@ -613,16 +631,18 @@ func (l *loader) noteFile(f *ast.File, owners map[string]map[string]ownerSite) {
 	}
 }
 
-// indexFields records where each field of decls is written. Files are
-// read in a fixed order, so the first writer of a path wins consistently.
 // posIndex maps the CUE path of every field the repository's files write
-// to where it is first written. It is built from the syntax trees on first
-// use: a valid platform needs it only for diagnostics later on.
+// to where it is first written. Files are read in a fixed order, so the
+// first writer of a path wins consistently. It is built from the syntax
+// trees on first use: a valid platform needs it only for diagnostics later
+// on. Building it visits every field of every file, so it keeps token
+// positions and builds each key from its parent's: a position becomes a
+// file, line and column only when asked for.
 type posIndex struct {
 	once  sync.Once
 	files []*ast.File
-	rel   func(string) string
-	m     map[string]Position
+	root  string
+	m     map[string]token.Pos
 	// byPath remembers Pos's answers: a check asks the same few paths of
 	// every model once per rule and environment, and parsing a CUE path
 	// costs more than the lookup.
@@ -633,32 +653,50 @@ type posIndex struct {
 	lits map[string]*ast.BasicLit
 }
 
-func (ix *posIndex) get() map[string]Position {
+func (ix *posIndex) build() {
 	ix.once.Do(func() {
-		ix.m = map[string]Position{}
+		ix.m = map[string]token.Pos{}
 		ix.lits = map[string]*ast.BasicLit{}
 		for _, f := range ix.files {
-			ix.indexFields(f.Decls, nil)
+			ix.indexFields(f.Decls, "")
 		}
 	})
-	return ix.m
+}
+
+// has reports whether the field at the CUE path key is written.
+func (ix *posIndex) has(key string) bool {
+	ix.build()
+	_, ok := ix.m[key]
+	return ok
+}
+
+// closest returns the position of the field at sels or, failing that, of
+// its closest enclosing field.
+func (ix *posIndex) closest(sels []string) Position {
+	ix.build()
+	for i := len(sels); i > 0; i-- {
+		if p, ok := ix.m[cuePath(sels[:i])]; ok {
+			return ix.pos(p)
+		}
+	}
+	return Position{}
 }
 
 func (ix *posIndex) pos(p token.Pos) Position {
 	if !p.IsValid() {
 		return Position{}
 	}
-	return Position{File: ix.rel(p.Filename()), Line: p.Line(), Column: p.Column()}
+	return Position{File: relTo(ix.root, p.Filename()), Line: p.Line(), Column: p.Column()}
 }
 
-func (ix *posIndex) add(path []string, p token.Pos) {
-	key := cuePath(path)
+func (ix *posIndex) add(key string, p token.Pos) {
 	if _, ok := ix.m[key]; !ok {
-		ix.m[key] = ix.pos(p)
+		ix.m[key] = p
 	}
 }
 
-func (ix *posIndex) indexFields(decls []ast.Decl, prefix []string) {
+// indexFields indexes decls, written in the struct at the CUE path prefix.
+func (ix *posIndex) indexFields(decls []ast.Decl, prefix string) {
 	for _, d := range decls {
 		switch d := d.(type) {
 		case *ast.Field:
@@ -666,34 +704,34 @@ func (ix *posIndex) indexFields(decls []ast.Decl, prefix []string) {
 			if err != nil {
 				continue
 			}
-			path := append(append([]string(nil), prefix...), name)
-			ix.add(path, d.Label.Pos())
+			key := childPath(prefix, name)
+			ix.add(key, d.Label.Pos())
 			if lit, ok := d.Value.(*ast.BasicLit); ok && lit.Kind == token.STRING {
-				if _, seen := ix.lits[cuePath(path)]; !seen {
-					ix.lits[cuePath(path)] = lit
+				if _, seen := ix.lits[key]; !seen {
+					ix.lits[key] = lit
 				}
 			}
-			ix.indexValue(d.Value, path)
+			ix.indexValue(d.Value, key)
 		case *ast.EmbedDecl:
 			ix.indexValue(d.Expr, prefix)
 		}
 	}
 }
 
-func (ix *posIndex) indexValue(x ast.Expr, path []string) {
+func (ix *posIndex) indexValue(x ast.Expr, key string) {
 	switch x := x.(type) {
 	case *ast.StructLit:
-		ix.indexFields(x.Elts, path)
+		ix.indexFields(x.Elts, key)
 	case *ast.ListLit:
 		for i, e := range x.Elts {
-			elem := append(append([]string(nil), path...), fmt.Sprintf("[%d]", i))
+			elem := childPath(key, "["+strconv.Itoa(i)+"]")
 			ix.add(elem, e.Pos())
 			ix.indexValue(e, elem)
 		}
 	case *ast.BinaryExpr:
 		// a & b: both sides write into the same path.
-		ix.indexValue(x.X, path)
-		ix.indexValue(x.Y, path)
+		ix.indexValue(x.X, key)
+		ix.indexValue(x.Y, key)
 	}
 }
 
@@ -773,7 +811,7 @@ func (p *Platform) pos(path string) Position {
 	if !ok {
 		return Position{}
 	}
-	return closestPos(p.st.get(), sels)
+	return p.st.closest(sels)
 }
 
 // selectors splits a CUE path into the index's keys.
@@ -801,7 +839,7 @@ func (p *Platform) StringPos(path string, offset int) Position {
 	if p.st == nil {
 		return pos
 	}
-	p.st.get()
+	p.st.build()
 	sels, ok := selectors(path)
 	if !ok {
 		return pos
@@ -831,17 +869,6 @@ func (p *Platform) StringPos(path string, offset int) Position {
 	at := p.st.pos(lit.Pos())
 	at.Column += col
 	return at
-}
-
-// closestPos returns the position of the field at sels or, failing that,
-// of its closest enclosing field.
-func closestPos(index map[string]Position, sels []string) Position {
-	for i := len(sels); i > 0; i-- {
-		if pos, ok := index[cuePath(sels[:i])]; ok {
-			return pos
-		}
-	}
-	return Position{}
 }
 
 // ModelPath returns the CUE path of a field of a model, for Pos.
@@ -996,7 +1023,7 @@ func (l *loader) missing(v cue.Value, sels []string) {
 	}
 	if len(sels) > 0 && (kind == cue.StructKind || kind == cue.ListKind) {
 		// A whole block nobody wrote is one problem, not one per field.
-		if _, written := l.idx.get()[cuePath(sels)]; !written && v.Validate(cue.Concrete(true)) != nil {
+		if !l.idx.has(cuePath(sels)) && v.Validate(cue.Concrete(true)) != nil {
 			l.missingBlock(sels)
 			return
 		}
@@ -1039,7 +1066,7 @@ func (l *loader) missing(v cue.Value, sels []string) {
 		if want := l.allowed(path); want != "" {
 			msg += ": want " + want
 		}
-		l.add(closestPos(l.idx.get(), sels), path, msg)
+		l.add(l.idx.closest(sels), path, msg)
 	}
 }
 
@@ -1051,7 +1078,7 @@ func (l *loader) missingBlock(sels []string) {
 		inside := strings.HasPrefix(p.Path, path+".") || strings.HasPrefix(p.Path, path+"[")
 		return inside && strings.HasPrefix(p.Message, "missing required field")
 	})
-	pos := closestPos(l.idx.get(), sels)
+	pos := l.idx.closest(sels)
 	if !pos.IsValid() {
 		pos = Position{File: "."} // a top-level block: the repository lacks it
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -512,4 +513,35 @@ func TestLoadRejectsReferenceCycles(t *testing.T) {
 			t.Errorf("err = %v, want %q", err, want)
 		}
 	}
+}
+
+// TestPlatformReleasesCUE keeps the loaded platform from holding the
+// loader's CUE context, through which the whole evaluated value stays
+// reachable: on a large repository that is most of the heap, and every
+// command keeps its platform to the end.
+func TestPlatformReleasesCUE(t *testing.T) {
+	root, err := filepath.Abs("../../examples/credit-risk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newLoader(root, false)
+	p, err := l.load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = p.Pos("models") // builds the position index
+	released := make(chan struct{})
+	runtime.AddCleanup(l.cctx, func(ch chan struct{}) { close(ch) }, released)
+	l = nil
+	for range 100 {
+		runtime.GC()
+		select {
+		case <-released:
+			runtime.KeepAlive(p)
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	runtime.KeepAlive(p)
+	t.Fatal("the loaded platform keeps the loader's CUE context alive")
 }
