@@ -97,6 +97,9 @@ func detect(t *testing.T, root string) (*spec.Platform, *changes.Set) {
 }
 
 func TestDetect(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end: git repositories of the example, loaded at both commits; skipped under -short")
+	}
 	tests := []struct {
 		name   string
 		change func(t *testing.T, top, root string)
@@ -295,6 +298,9 @@ func TestPrefix(t *testing.T) {
 
 // TestTrust checks which changes count as changes to the trust root.
 func TestTrust(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end: git repositories of the example, loaded at both commits; skipped under -short")
+	}
 	tests := []struct {
 		name   string
 		change func(t *testing.T, top, root string)

@@ -273,6 +273,9 @@ func TestHeadCommitArgs(t *testing.T) {
 // (here a repository rule's 2 MB message) is clipped, so result.json stays
 // small.
 func TestHugeMessageClipped(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end: a whole check of the example with a 2 MB denial; skipped under -short")
+	}
 	repo := t.TempDir()
 	copyDir(t, repo, "../../examples/credit-risk")
 	rule := `package slipway.team
@@ -315,6 +318,9 @@ deny contains {"id": "team.huge", "msg": msg} if {
 // TestTrustChangedFromPullRequest judges a pull request's files (--github):
 // a key under keys/ denies every unit until a security owner approved.
 func TestTrustChangedFromPullRequest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end: three whole checks of the example; skipped under -short")
+	}
 	tests := []struct {
 		name     string
 		changed  []string
