@@ -26,8 +26,10 @@ func Render(w io.Writer, r *Report, format string) error {
 		return r.Markdown(w)
 	case FormatJSON:
 		return r.JSON(w)
+	case FormatModelCard:
+		return r.ModelCard(w)
 	}
-	return fmt.Errorf("format %q: want html, md or json", format)
+	return fmt.Errorf("format %q: want html, md, json or modelcard", format)
 }
 
 // matrixMax is the most models a coverage table shows as columns; larger
@@ -78,6 +80,8 @@ func statusMark(s string) string {
 		return "⚠️ exception"
 	case StatusNotApplicable:
 		return "n/a"
+	case StatusDeclared:
+		return "declared"
 	}
 	return "❌ gap"
 }
@@ -391,6 +395,7 @@ func (m *mdWriter) dossier(d Dossier) {
 		{"Reference release", ref},
 		{"Source", md(d.Identity)},
 	})
+	m.declared(d.Declared)
 
 	m.p("### Releases\n")
 	m.releaseTable(d.Releases, false)
