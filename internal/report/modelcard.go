@@ -56,7 +56,6 @@ type cardMetric struct {
 type cardProvence struct {
 	Version  string `yaml:"version,omitempty"`
 	Record   string `yaml:"record,omitempty"`
-	Digest   string `yaml:"record_digest,omitempty"`
 	Verified bool   `yaml:"verified"`
 	Key      string `yaml:"key_sha256,omitempty"`
 }
