@@ -94,7 +94,7 @@ var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"coverageRows":  coverageRows,
 	"gapsPerModel":  gapsPerModel,
 	"chart":         chartSVG,
-	"modelcard":     modelCard,
+	"modelcard":     func(d Dossier) string { return plainMarks.Replace(modelCard(d)) },
 }).Parse(htmlTemplate + declaredTemplate))
 
 // HTML writes the report as one self-contained HTML file.

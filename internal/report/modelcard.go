@@ -60,6 +60,11 @@ type cardProvence struct {
 	Key      string `yaml:"key_sha256,omitempty"`
 }
 
+// plainMarks swaps the card's emoji marks for glyphs common text fonts
+// have, for the copy in the HTML dossier, which must print without an
+// emoji font (as htmlMark does for the rest of the page).
+var plainMarks = strings.NewReplacer("✅ ", "✔ ", "⚠️ ", "▲ ", "❌ ", "✘ ", "🔍 ", "")
+
 // hfTask maps a Slipway task to a Hugging Face task type.
 var hfTask = map[string]string{
 	"binary-classification":     "tabular-classification",
