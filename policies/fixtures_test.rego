@@ -54,6 +54,33 @@ model := {
 		"acceptance": {"team": "risk-ops", "by": "ops-lead@example.com", "date": "2026-11-10"},
 	},
 	"environments": ["staging", "production"],
+	"purpose": {
+		"owner": "risk-ml@example.com",
+		"intended": "Scores consumer credit applications for underwriters",
+		"misuse": ["declining an application on the score alone"],
+	},
+	"oversight": {
+		"owner": "head-of-credit@example.com",
+		"measures": ["every application above the threshold is reviewed by an underwriter"],
+		"overrideBy": ["senior underwriter"],
+		"referralRate": 0.18,
+	},
+	"instructions": {
+		"owner": "risk-ml@example.com",
+		"limitations": ["not validated for business lending"],
+		"inputs": "the application form and the bureau record, as of the decision date",
+	},
+	"riskRegister": {
+		"owner": "model-risk@example.com",
+		"risks": [{
+			"id": "R1",
+			"description": "approval rates differ between age bands",
+			"likelihood": "possible",
+			"severity": "major",
+			"mitigation": {"description": "parity bounds are checked on every release", "suites": ["unit"]},
+		}],
+		"acceptance": {"role": "Chief Risk Officer", "by": "cro@example.com", "date": "2026-11-20"},
+	},
 }
 
 staging := {"name": "staging", "target": "local", "state": {"backend": "local"}, "approvals": 0, "protected": false}

@@ -45,7 +45,10 @@ and none of its figures are used.
 
 --format html writes one self-contained file (inline CSS and SVG, no
 scripts) that prints to PDF; md renders on GitHub; json follows
-docs/report-schema.json. The clock is SLIPWAY_NOW when set (RFC 3339), so
+docs/report-schema.json; modelcard (with --model) writes a Hugging
+Face-style model card, README.md with model-index YAML front matter, its
+metrics from the verified release alone and what people declared marked
+as declared. The clock is SLIPWAY_NOW when set (RFC 3339), so
 the same repository, ledger and clock give byte-identical reports.
 
 Every report's sha256 is logged on stderr. With --sign KEY (and --out) the
@@ -76,6 +79,9 @@ first), 0 otherwise.`,
 			}
 			if err := reportOut(out, format); err != nil {
 				return err
+			}
+			if format == report.FormatModelCard && model == "" {
+				return usagef("--format modelcard needs --model: a model card is of one model")
 			}
 			var signer *sign.Signer
 			if signKey != "" {
@@ -155,7 +161,7 @@ first), 0 otherwise.`,
 	cmd.Flags().StringVar(&out, "out", "", "write the report to `FILE` instead of stdout")
 	cmd.Flags().StringVar(&signKey, "sign", "", "sign the report with the private `KEY` and write the signature to FILE.sig")
 	trust.register(cmd)
-	formatFlag(cmd, &format, report.FormatHTML, report.FormatMarkdown, report.FormatJSON)
+	formatFlag(cmd, &format, report.FormatHTML, report.FormatMarkdown, report.FormatJSON, report.FormatModelCard)
 	return cmd
 }
 

@@ -54,6 +54,8 @@ type Engine struct {
 	// over all packs.
 	packs []pack
 	rules map[string]Rule
+	// ids are the rules' ids, the input's rules when the caller sets none.
+	ids map[string]bool
 }
 
 // pack is the prepared query over one slipway.* package's deny and warn
@@ -94,7 +96,10 @@ func New(ctx context.Context, repoDir string) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrLoad, err)
 	}
-	e := &Engine{compiler: c, rules: rules}
+	e := &Engine{compiler: c, rules: rules, ids: map[string]bool{}}
+	for id := range rules {
+		e.ids[id] = true
+	}
 	for _, name := range packNames(mods) {
 		p, err := e.prepare(ctx, name)
 		if err != nil {
@@ -326,6 +331,9 @@ func (e *Engine) Evaluate(ctx context.Context, loc Locator, in Input) []Result {
 }
 
 func (e *Engine) evaluate(ctx context.Context, loc Locator, in Input, cache *valueCache) []Result {
+	if in.Rules == nil {
+		in.Rules = e.ids
+	}
 	u := unit{e: e, loc: loc, in: in}
 	value, err := cache.input(in)
 	if err != nil {
@@ -506,7 +514,7 @@ func (c *valueCache) input(in Input) (ast.Object, error) {
 		{"releases", in.Releases}, {"now", in.Now}, {"placeholders", in.Placeholders},
 		{"rollback_rehearsals", in.RollbackRehearsals},
 		{"monitoring", in.Monitoring}, {"monitoring_status", in.MonitoringStatus},
-		{"alerts", in.Alerts},
+		{"alerts", in.Alerts}, {"rules", in.Rules},
 	}
 	if in.Base != nil {
 		// Absent, not null, without --base, as the JSON form omits it.

@@ -93,6 +93,11 @@ type Input struct {
 	// Alerts are the model's alert conditions as Slipway parsed them, in
 	// the order of handover.alerts; filled in like Placeholders.
 	Alerts []AlertFact `json:"alerts"`
+	// Rules are the ids of every rule the engine judges with, built-in
+	// and the repository's, so declared.risk_register can tell a
+	// mitigation that links a rule no policy defines; the engine fills
+	// them in when nil. A set, so the value is converted once per engine.
+	Rules map[string]bool `json:"rules"`
 
 	// waiverPos are the spec positions of Waivers, which do not marshal.
 	waiverPos []spec.Position

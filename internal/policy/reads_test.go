@@ -29,7 +29,8 @@ func TestInputReads(t *testing.T) {
 		got[p.name] = p.reads
 	}
 	want := map[string][]string{
-		"slipway.data": {"data_sources", "evidence", "model", "platform"},
+		"slipway.data":     {"data_sources", "evidence", "model", "platform"},
+		"slipway.declared": {"environment", "evidence", "model", "now", "rules"},
 		// Thresholds decide on the interval in protected environments.
 		"slipway.evaluation":     {"data_sources", "environment", "evidence", "model", "platform"},
 		"slipway.fairness":       {"environment", "evidence", "model", "platform"},

@@ -38,6 +38,9 @@ type itemDef struct {
 type mappingDef struct {
 	Rule string `json:"rule"`
 	Why  string `json:"why"`
+	// Declared: the rule checks a person's declaration is complete, so
+	// its pass makes the item declared, not covered.
+	Declared bool `json:"declared"`
 }
 
 func frameworkDefs() []frameworkDef {
@@ -73,7 +76,7 @@ func (b *builder) coverage() []Framework {
 			ci := CoverageItem{ID: it.ID, Title: it.Title, Detail: it.Detail, Rules: []string{}, Mappings: []Mapping{}, Models: make([]CoverageCell, len(b.dossiers))}
 			byRule := map[string]Mapping{}
 			for _, m := range it.CarriedBy {
-				mp := Mapping{Rule: m.Rule, Rationale: m.Why, Counts: true}
+				mp := Mapping{Rule: m.Rule, Rationale: m.Why, Counts: true, Declared: m.Declared}
 				if r, ok := b.rules[m.Rule]; ok && !r.Builtin {
 					mp = b.repositoryMapping(m.Rule, m.Why)
 				}
@@ -180,6 +183,7 @@ func (b *builder) cell(d *dossier, framework, item string, mapping map[string]Ma
 	}
 	vacuous, na, uncounted := false, false, false
 	covered, exception := false, false
+	var declaredBy []string
 	for _, id := range slices.Sorted(maps.Keys(rules)) {
 		o, ok := d.outcomes[id]
 		if !ok {
@@ -208,6 +212,12 @@ func (b *builder) cell(d *dossier, framework, item string, mapping map[string]Ma
 			// attributes; its pass is no evidence of fairness.
 			vacuous = true
 			o.NotCounted = "passed without fairness evidence"
+		case o.Outcome == "pass" && m.Declared:
+			// A complete declaration is what a person states, not
+			// evidence Slipway checked.
+			o.Label = declaredByOwner(declaredOwner(d, id))
+			o.NotCounted = "a declaration, complete but not verified"
+			declaredBy = append(declaredBy, o.Label)
 		case o.Outcome == "pass":
 			covered = true
 		case o.Outcome == "waived" || o.Outcome == "warn" || o.Outcome == "insufficient_evidence":
@@ -218,6 +228,9 @@ func (b *builder) cell(d *dossier, framework, item string, mapping map[string]Ma
 	switch {
 	case covered:
 		c.Status = StatusCovered
+	case len(declaredBy) > 0:
+		c.Status = StatusDeclared
+		c.Note = strings.Join(slices.Compact(slices.Sorted(slices.Values(declaredBy))), "; ") + ", not verified"
 	case exception:
 		c.Status = StatusException
 		c.Note = "only waived or warned results"
@@ -293,6 +306,8 @@ func (b *builder) summary(rep *Report) Summary {
 					g.Exception++
 				case StatusNotApplicable:
 					g.NotApplicable++
+				case StatusDeclared:
+					g.Declared++
 				default:
 					g.Gap++
 					gap = true

@@ -100,6 +100,7 @@ func (b *builder) dossier(name string, recs []*record) *dossier {
 	d.Tests = b.tests(d)
 	d.Handover = b.handover(d)
 	d.Results = b.results(d)
+	d.Declared = b.declarations(d)
 	d.waiverRows = b.modelWaivers(d)
 	d.Waivers = d.waiverRows
 	d.Approvals, d.Signatures, d.Infrastructure = []ApprovalRow{}, []SignatureRow{}, []InfraRow{}

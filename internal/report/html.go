@@ -55,7 +55,7 @@ var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 		switch s {
 		case StatusCovered:
 			return ""
-		case StatusException:
+		case StatusException, StatusDeclared:
 			return "warn"
 		}
 		return "bad"
@@ -94,7 +94,8 @@ var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"coverageRows":  coverageRows,
 	"gapsPerModel":  gapsPerModel,
 	"chart":         chartSVG,
-}).Parse(htmlTemplate))
+	"modelcard":     func(d Dossier) string { return plainMarks.Replace(modelCard(d)) },
+}).Parse(htmlTemplate + declaredTemplate))
 
 // HTML writes the report as one self-contained HTML file.
 func (r *Report) HTML(w io.Writer) error {

@@ -26,8 +26,10 @@ func Render(w io.Writer, r *Report, format string) error {
 		return r.Markdown(w)
 	case FormatJSON:
 		return r.JSON(w)
+	case FormatModelCard:
+		return r.ModelCard(w)
 	}
-	return fmt.Errorf("format %q: want html, md or json", format)
+	return fmt.Errorf("format %q: want html, md, json or modelcard", format)
 }
 
 // matrixMax is the most models a coverage table shows as columns; larger
@@ -78,6 +80,8 @@ func statusMark(s string) string {
 		return "⚠️ exception"
 	case StatusNotApplicable:
 		return "n/a"
+	case StatusDeclared:
+		return "declared"
 	}
 	return "❌ gap"
 }
@@ -182,9 +186,9 @@ func (r *Report) Markdown(w io.Writer) error {
 	})
 	var gaps [][]string
 	for _, g := range s.Gaps {
-		gaps = append(gaps, []string{md(g.Framework), fmt.Sprint(g.Items), fmt.Sprint(g.GapItems), fmt.Sprint(g.Covered), fmt.Sprint(g.Exception), fmt.Sprint(g.Gap)})
+		gaps = append(gaps, []string{md(g.Framework), fmt.Sprint(g.Items), fmt.Sprint(g.GapItems), fmt.Sprint(g.Covered), fmt.Sprint(g.Declared), fmt.Sprint(g.Exception), fmt.Sprint(g.Gap)})
 	}
-	m.table([]string{"Framework", "Items", "Items with a gap", "Covered cells", "Exception cells", "Gap cells"}, gaps)
+	m.table([]string{"Framework", "Items", "Items with a gap", "Covered cells", "Declared cells", "Exception cells", "Gap cells"}, gaps)
 	if len(gaps) > 0 {
 		m.p("A cell is one model against one item: each framework has as many as its items times the models in scope.\n")
 	}
@@ -391,6 +395,7 @@ func (m *mdWriter) dossier(d Dossier) {
 		{"Reference release", ref},
 		{"Source", md(d.Identity)},
 	})
+	m.declared(d.Declared)
 
 	m.p("### Releases\n")
 	m.releaseTable(d.Releases, false)
@@ -678,7 +683,8 @@ func controlsText(cs []Control) string {
 
 // coverageRule says when an item is covered, in every format.
 const coverageRule = "An item is covered for a model only when a built-in rule that can carry it (the mappings below, each with its reason) judged evidence and passed in the model's verified release, the newest in the furthest environment in scope. " +
-	"A rule that found nothing to judge counts as not applicable; a rule whose metadata claims an item it cannot carry, and a repository rule unless the platform sets policy.trustRepositoryControls, never make it covered. Items no rule serves are gaps."
+	"A rule that found nothing to judge counts as not applicable; a rule whose metadata claims an item it cannot carry, and a repository rule unless the platform sets policy.trustRepositoryControls, never make it covered. " +
+	"An item served only by a rule that checks a person's declaration (declared.*) is declared by that person, never covered. Items no rule serves are gaps."
 
 // countingRules are the rules whose pass can make the item covered.
 func countingRules(it CoverageItem) []string {
@@ -696,7 +702,11 @@ func (m *mdWriter) mappingTable(f Framework) {
 	var rows [][]string
 	for _, it := range f.Items {
 		for _, mp := range it.Mappings {
-			rows = append(rows, []string{md(it.ID), code(mp.Rule), yesNo(mp.Counts), md(mp.Rationale)})
+			can := yesNo(mp.Counts)
+			if mp.Declared {
+				can = "declared only"
+			}
+			rows = append(rows, []string{md(it.ID), code(mp.Rule), can, md(mp.Rationale)})
 		}
 	}
 	if len(rows) == 0 {

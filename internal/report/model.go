@@ -141,7 +141,9 @@ type FrameworkGaps struct {
 	Exception int `json:"exception"`
 	// NotApplicable counts cells whose rules had nothing to judge.
 	NotApplicable int `json:"not_applicable"`
-	Gap           int `json:"gap"`
+	// Declared counts cells that rest only on people's declarations.
+	Declared int `json:"declared"`
+	Gap      int `json:"gap"`
 }
 
 // PortfolioRow is one model in the portfolio view.
@@ -242,6 +244,9 @@ type Mapping struct {
 	Counts bool `json:"counts"`
 	// Repository marks a repository (not built-in) rule.
 	Repository bool `json:"repository,omitempty"`
+	// Declared marks a rule that checks a person's declaration is
+	// complete: its pass makes the item declared, never covered.
+	Declared bool `json:"declared,omitempty"`
 }
 
 // CoverageCell is one model's standing on one control item.
@@ -294,7 +299,10 @@ type Dossier struct {
 	Earlier []ReleaseEvidence `json:"earlier_evidence"`
 	// Diff is what changed since the verified release before the
 	// reference one; nil when there is none.
-	Diff           *ReleaseDiff    `json:"diff"`
+	Diff *ReleaseDiff `json:"diff"`
+	// Declared is what only people can state, each block shown as
+	// declared by its owner, never as verified.
+	Declared       []Declaration   `json:"declared"`
 	Handover       []ChecklistItem `json:"handover"`
 	Results        []PolicyResult  `json:"results"`
 	Waivers        []WaiverRow     `json:"waivers"`

@@ -34,7 +34,7 @@ var descriptions = map[string]string{
 	"WaiverRow.days_left":     "Days until the end of the expiry date; negative once expired.",
 	"FrameworkGaps.gap_items": "Items that are a gap for at least one model.",
 	"FrameworkGaps.cells":     "Model × item cells: the framework's items times the models in scope. covered, exception and gap count cells and add up to it.",
-	"CoverageCell.status":     "covered (a serving rule passed in the model's verified reference release), exception (only waived or warned) or gap.",
+	"CoverageCell.status":     "covered (a serving rule passed in the model's verified reference release), declared (only rules that check a person's declaration is complete passed: declared by its owner, not verified), exception (only waived or warned), not applicable or gap.",
 	"Dossier.reference":       "The verified release the dossier's figures come from: the newest in the furthest environment in scope; null when there is none.",
 	"InputRow.match":          "Whether the file at hand has the signed digest: match, changed or missing.",
 	"MetricRow.source":        "signed, evidence, or empty when there is no value.",
@@ -42,7 +42,7 @@ var descriptions = map[string]string{
 }
 
 var enums = map[string][]string{
-	"CoverageCell.status": {StatusCovered, StatusException, StatusGap, StatusNotApplicable},
+	"CoverageCell.status": {StatusCovered, StatusDeclared, StatusException, StatusGap, StatusNotApplicable},
 	"WaiverRow.status":    {WaiverActive, WaiverExpiring, WaiverExpired, WaiverUnapproved},
 	"InputRow.match":      {matchOK, matchChanged, matchMissing, matchBundled, matchBlobMissing, matchBlobChanged},
 }

@@ -322,6 +322,9 @@ func (l *loader) checkPaths(p *Platform) {
 			check(ModelPath(name, "data", "current"), m.Data.Current)
 		}
 		check(ModelPath(name, "handover", "runbook"), m.Handover.Runbook)
+		if m.Instructions != nil {
+			check(ModelPath(name, "instructions", "document"), m.Instructions.Document)
+		}
 	}
 	for i, k := range p.TrustedKeys {
 		check(fmt.Sprintf("signing.trustedKeys[%d].path", i), k.Path)

@@ -228,6 +228,13 @@ type Model struct {
 	Handover     Handover    `json:"handover"`
 	Environments []string    `json:"environments"`
 
+	// Purpose, Oversight, Instructions and RiskRegister are what only
+	// people can state; each names its owner, who declares it.
+	Purpose      *Purpose      `json:"purpose,omitempty"`
+	Oversight    *Oversight    `json:"oversight,omitempty"`
+	Instructions *Instructions `json:"instructions,omitempty"`
+	RiskRegister *RiskRegister `json:"riskRegister,omitempty"`
+
 	// Dir is the repo-relative directory of the file that sets the
 	// model's name or version; change detection maps paths under it to
 	// this model.
@@ -239,6 +246,67 @@ type IntendedUse struct {
 	Summary       string   `json:"summary"`
 	AffectsPeople bool     `json:"affectsPeople"`
 	OutOfScope    []string `json:"outOfScope,omitempty"`
+}
+
+// Purpose is the intended purpose and the reasonably foreseeable misuse,
+// as Owner declares them.
+type Purpose struct {
+	Owner    string   `json:"owner"`
+	Intended string   `json:"intended"`
+	Users    []string `json:"users,omitempty"`
+	Misuse   []string `json:"misuse"`
+}
+
+// Oversight is the human oversight measures, as Owner declares them.
+type Oversight struct {
+	Owner    string   `json:"owner"`
+	Measures []string `json:"measures"`
+	// OverrideBy are the roles that may override an output.
+	OverrideBy []string `json:"overrideBy"`
+	// ReferralRate is the share of decisions expected to reach a person.
+	ReferralRate *float64 `json:"referralRate,omitempty"`
+	Stop         string   `json:"stop,omitempty"`
+}
+
+// Instructions are the instructions for use, as Owner declares them.
+type Instructions struct {
+	Owner       string   `json:"owner"`
+	Document    string   `json:"document,omitempty"`
+	Limitations []string `json:"limitations"`
+	Inputs      string   `json:"inputs,omitempty"`
+	Maintenance string   `json:"maintenance,omitempty"`
+}
+
+// RiskRegister is the model's risks and the acceptance of what remains.
+type RiskRegister struct {
+	Owner      string          `json:"owner"`
+	Risks      []Risk          `json:"risks"`
+	Acceptance *RiskAcceptance `json:"acceptance,omitempty"`
+}
+
+// Risk is one risk, with a mitigation linked to the rules and test suites
+// that evidence it.
+type Risk struct {
+	ID          string     `json:"id"`
+	Description string     `json:"description"`
+	Likelihood  string     `json:"likelihood"`
+	Severity    string     `json:"severity"`
+	Mitigation  Mitigation `json:"mitigation"`
+}
+
+// Mitigation is how a risk is reduced.
+type Mitigation struct {
+	Description string   `json:"description"`
+	Rules       []string `json:"rules,omitempty"`
+	Suites      []string `json:"suites,omitempty"`
+}
+
+// RiskAcceptance is a named role accepting the residual risk.
+type RiskAcceptance struct {
+	Role string `json:"role"`
+	By   string `json:"by"`
+	Date string `json:"date"`
+	Note string `json:"note,omitempty"`
 }
 
 // Artifact is the trained model file, pinned by digest.
