@@ -143,6 +143,20 @@ func TestAggregateSourcesAgree(t *testing.T) {
 	if len(fgot.Identity.Files) != 5 || !strings.HasPrefix(fgot.Identity.Files[0].SHA256, "sha256:") {
 		t.Errorf("file identity %+v", fgot.Identity)
 	}
+	// Cuts split the version counts by time, in both sources alike; a
+	// request at a cut falls after it.
+	cut := []time.Time{time.Date(2026, 1, 1, 1, 0, 0, 0, time.UTC), time.Date(2026, 1, 2, 1, 0, 0, 0, time.UTC)}
+	wantEpochs := []map[string]int64{{"2.3.0": 1}, {"2.3.0": 2}, {"2.4.0": 1}}
+	for _, cq := range []Query{q, fq} {
+		cq.Cuts = cut
+		got, err := Aggregate(ctx, cq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(wantEpochs, got.Epochs); d != "" || got.Versions["2.3.0"] != 3 {
+			t.Errorf("%s epochs (-want +got):\n%s", cq.Source.Kind, d)
+		}
+	}
 	// A score threshold stands in for the prediction column.
 	thr := 0.5
 	q.Source.Prediction, q.Threshold = "", &thr
