@@ -380,6 +380,9 @@ func monitorOne(ctx context.Context, o Options, engine *policy.Engine, m spec.Mo
 		predProfile = pp[predRef]
 	}
 	cfg := evidence.MetricsConfig(m, p.Policy.MinGroupSize)
+	// Live figures carry intervals made as the release's evidence made
+	// them, so the two are comparable.
+	evidence.Intervals(&cfg, 0, 0)
 	q := prodlog.Query{Source: src, Root: p.Root, Numeric: map[string][]float64{}, Threshold: m.Evaluation.Threshold}
 	for _, f := range src.Features {
 		if pr := profiles[f]; pr.Kind == "numeric" {
