@@ -1,11 +1,13 @@
 package monitor
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/slipway-ml/slipway/internal/metrics"
 	"github.com/slipway-ml/slipway/internal/prodlog"
 )
 
@@ -73,5 +75,19 @@ func TestVersionSharesRollback(t *testing.T) {
 				t.Errorf("unreleased share %v, want %v", share, tt.uncoveredSh)
 			}
 		})
+	}
+}
+
+// TestLiveOutcomesBadLabel checks an outcome label that is not a class is
+// an input error naming the value, never counted as a negative.
+func TestLiveOutcomesBadLabel(t *testing.T) {
+	c := &prodlog.Counts{Outcomes: map[prodlog.Cell]int64{{Pred: "1", Label: "maybe"}: 3}}
+	_, err := liveOutcomes(metrics.Config{}, c)
+	if err == nil || !strings.Contains(err.Error(), `outcome label: `) || !strings.Contains(err.Error(), `"maybe" is not one of 0, 1, true, false`) {
+		t.Fatalf("error %v", err)
+	}
+	c = &prodlog.Counts{Outcomes: map[prodlog.Cell]int64{{Pred: "yes", Label: "1"}: 3}}
+	if _, err := liveOutcomes(metrics.Config{}, c); err == nil || !strings.Contains(err.Error(), `prediction: `) {
+		t.Fatalf("error %v", err)
 	}
 }

@@ -177,6 +177,20 @@ func TestAggregateBadInput(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "logs", "date=2026-01-01", "part-1.parquet"), []byte("ts,id\n1,2\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A JSONL partition that holds CSV, and a partition whose timestamp
+	// column holds something else.
+	if err := os.MkdirAll(filepath.Join(root, "jsonl"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "jsonl", "part-0.jsonl"), []byte("ts,id,version\n2026-01-01,r1,2.3.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "badts"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "badts", "part-0.csv"), []byte("ts,id,version,income,region,sex,score,prediction\nyesterday,r1,2.3.0,1,north,f,0.5,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		edit func(*Query)
@@ -192,6 +206,8 @@ func TestAggregateBadInput(t *testing.T) {
 		{"empty variable", func(q *Query) { q.ConnString = "" }, ErrUnreachable, "environment variable LOGS_DB is empty"},
 		{"unparsable", func(q *Query) { q.ConnString = "postgres://u:s3cret-pw@[::1" }, ErrUnreachable, "the connection string in LOGS_DB does not parse"},
 		{"files: not parquet", func(q *Query) { q.Source = source("files"); q.Source.Path = "logs/date=*/part-*" }, ErrInput, "logs/date=2026-01-01/part-1.parquet"},
+		{"files: not jsonl", func(q *Query) { q.Source = source("files"); q.Source.Path = "jsonl/*.jsonl" }, ErrInput, "jsonl/part-0.jsonl"},
+		{"files: timestamp not a time", func(q *Query) { q.Source = source("files"); q.Source.Path = "badts/*.csv" }, ErrInput, `badts/part-0.csv: row 1 (line 2), column "ts": "yesterday" is not a timestamp`},
 		{"files: none match", func(q *Query) { q.Source = source("files"); q.Source.Path = "logs/nothing/*.csv" }, ErrInput, `no files match "logs/nothing/*.csv"`},
 		{"files: missing column", func(q *Query) { q.Source = source("files"); q.Source.Version = "model_version" }, ErrInput, "model_version"},
 		{"files: text in a numeric feature", func(q *Query) { q.Source = source("files"); q.Numeric["region"] = []float64{1} }, ErrInput, `logs/date=2026-01-01/part-0.csv: row 1 (line 2), column "region": not a number: "north"`},
