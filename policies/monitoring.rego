@@ -53,17 +53,17 @@ seconds(ts) := time.parse_rfc3339_ns(ts) / 1000000000
 #     - {framework: ISO/IEC 42001, id: A.6.2.6}
 deny contains r if {
 	st := input.monitoring_status
+	st.overdue
 	st.last == ""
-	seconds(input.now) - seconds(st.since) > st.max_gap_seconds
 	msg := sprintf("deployed in %s since %s and never monitored: run `slipway monitor --env %s --model %s`", [input.environment.name, st.since, input.environment.name, input.model.name])
 	r := lib.result("monitoring.fresh", msg, "monitoring.schedule")
 }
 
 deny contains r if {
 	st := input.monitoring_status
+	st.overdue
 	st.last != ""
 	age := seconds(input.now) - seconds(st.last)
-	age > st.max_gap_seconds
 	msg := sprintf("last monitored %s, %d hour(s) ago; the schedule %q plus slack allows %d", [st.last, floor(age / 3600), input.model.monitoring.schedule, floor(st.max_gap_seconds / 3600)])
 	r := lib.result("monitoring.fresh", msg, "monitoring.schedule")
 }
@@ -255,7 +255,9 @@ deny contains r if {
 # title: Only released versions serve
 # description: >-
 #   Every logged request was served by a model version that a verified
-#   release record covers in the environment.
+#   release record covers in the environment. A verified rollback withdraws
+#   the version it went back from: its requests after the rollback are not
+#   covered until it is released again.
 # custom:
 #   id: monitoring.unreleased_version
 #   severity: deny
@@ -269,5 +271,13 @@ deny contains r if {
 	some version, v in object.get(mon, "versions", {})
 	not v.released
 	msg := sprintf("%d request(s) (%v%% of the window) served by version %s, which no verified release in %s covers", [v.requests, lib.num(v.share * 100), version, input.environment.name])
+	r := lib.result("monitoring.unreleased_version", msg, "version")
+}
+
+deny contains r if {
+	some version, v in object.get(mon, "versions", {})
+	v.released
+	object.get(v, "after_rollback", 0) > 0
+	msg := sprintf("%d request(s) served by version %s after the rollback to %s at %s; since then no verified release in %s covers it", [v.after_rollback, version, v.rolled_back_to, v.rolled_back_at, input.environment.name])
 	r := lib.result("monitoring.unreleased_version", msg, "version")
 }

@@ -137,22 +137,33 @@ test_unreleased_version if {
 	msgs(doc) == {"500 request(s) (10% of the window) served by version 1.5.0-rc1, which no verified release in production covers"}
 }
 
-status(last) := json.patch(fx.unit, [{"op": "add", "path": "/monitoring_status", "value": {
-	"last": last, "max_gap_seconds": 90000, "since": "2026-11-01T00:00:00Z",
+test_version_after_rollback if {
+	doc := patched([{"op": "replace", "path": "/monitoring/versions", "value": {
+		"1.4.0": {"requests": 4000, "share": 0.8, "released": true},
+		"1.5.0": {"requests": 1000, "share": 0.2, "released": true, "after_rollback": 300, "rolled_back_to": "1.4.0", "rolled_back_at": "2026-11-22T10:00:00Z"},
+	}}])
+	only(doc, "monitoring.unreleased_version")
+	msgs(doc) == {"300 request(s) served by version 1.5.0 after the rollback to 1.4.0 at 2026-11-22T10:00:00Z; since then no verified release in production covers it"}
+}
+
+# The freshness decision (overdue) is made once, in Go (monitor.Status);
+# the rule reads it and words it.
+status(last, overdue) := json.patch(fx.unit, [{"op": "add", "path": "/monitoring_status", "value": {
+	"last": last, "max_gap_seconds": 90000, "since": "2026-11-01T00:00:00Z", "overdue": overdue,
 }}])
 
 test_fresh_within_schedule if {
-	count({r | some r in monitoring.deny; r.id == "monitoring.fresh"}) == 0 with input as status("2026-11-23T00:00:00Z")
+	count({r | some r in monitoring.deny; r.id == "monitoring.fresh"}) == 0 with input as status("2026-11-23T00:00:00Z", false)
 }
 
 test_fresh_stale if {
-	doc := status("2026-11-20T00:00:00Z")
+	doc := status("2026-11-20T00:00:00Z", true)
 	only(doc, "monitoring.fresh")
 	msgs(doc) == {"last monitored 2026-11-20T00:00:00Z, 82 hour(s) ago; the schedule \"@daily\" plus slack allows 25"}
 }
 
 test_fresh_never_monitored if {
-	doc := status("")
+	doc := status("", true)
 	only(doc, "monitoring.fresh")
 }
 

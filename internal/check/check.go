@@ -335,7 +335,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			if ev.doc != nil {
 				u.Evidence = ev.doc
 			}
-			u.MonitoringStatus = monitor.Status(m, k.env, ledgerEntries)
+			u.MonitoringStatus = monitor.Status(m, k.env, ledgerEntries, c.o.Now)
 			if s := plans[k]; s != nil {
 				u.Plan = s
 			}

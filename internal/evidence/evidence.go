@@ -342,19 +342,8 @@ func (b *builder) evaluation(m spec.Model, opts Options) *metrics.Report {
 		return nil
 	}
 	cfg := MetricsConfig(m, b.p.Policy.MinGroupSize)
-	cfg.Bootstrap, cfg.Seed, cfg.Workers = opts.Bootstrap, opts.Seed, opts.Workers
-	switch {
-	case cfg.Bootstrap == 0:
-		cfg.Bootstrap = DefaultBootstrap
-	case cfg.Bootstrap < 0:
-		cfg.Bootstrap = 0
-	}
-	if cfg.Seed == 0 {
-		cfg.Seed = 1
-	}
-	if m.Task != metrics.Binary {
-		cfg.Bootstrap = 0
-	}
+	cfg.Workers = opts.Workers
+	Intervals(&cfg, opts.Bootstrap, opts.Seed)
 	rep, err := metrics.EvaluateFile(b.ctx, abs, cfg)
 	if err != nil {
 		b.problem(KindPredictions, e.Predictions, err)
@@ -380,6 +369,26 @@ func MetricsConfig(m spec.Model, minGroupSize int) metrics.Config {
 		}
 	}
 	return cfg
+}
+
+// Intervals sets cfg's confidence intervals as a release's evidence has
+// them, so live figures (`slipway monitor`) carry intervals made the same
+// way: bootstrap 0 is DefaultBootstrap and a negative one none, seed 0 is
+// 1, and only binary tasks get intervals.
+func Intervals(cfg *metrics.Config, bootstrap int, seed int64) {
+	cfg.Bootstrap, cfg.Seed = bootstrap, seed
+	switch {
+	case cfg.Bootstrap == 0:
+		cfg.Bootstrap = DefaultBootstrap
+	case cfg.Bootstrap < 0:
+		cfg.Bootstrap = 0
+	}
+	if cfg.Seed == 0 {
+		cfg.Seed = 1
+	}
+	if cfg.Task != metrics.Binary {
+		cfg.Bootstrap = 0
+	}
 }
 
 // positive renders the spec's positive class as the text of a CSV field.

@@ -18,6 +18,10 @@ type Live struct {
 	Groups         map[string]map[string]Set `json:"groups"`
 	Fairness       map[string]Fairness       `json:"fairness"`
 	ExcludedGroups []ExcludedGroup           `json:"excluded_groups"`
+	// CI are 95% intervals made as an evaluation makes them (the Poisson
+	// bootstrap of the confusion counts, c.Bootstrap replicates from
+	// c.Seed); nil when c.Bootstrap is 0.
+	CI *CI `json:"ci,omitempty"`
 }
 
 // LiveCounts are confusion matrices counted elsewhere: overall, and per
@@ -48,7 +52,37 @@ func LiveBinary(c Config, counts LiveCounts) Live {
 		}
 		out.Fairness[attr] = FairnessOf(rates, c.ReferenceGroup[attr])
 	}
+	if c.Bootstrap > 0 {
+		out.CI = liveIntervals(c, counts, out.Fairness)
+	}
 	return out
+}
+
+// liveIntervals runs the evaluation's bootstrap over counted cells: one
+// cell for every request, one per attribute and group. An evaluation's
+// cells are the combinations of all attributes; counts aggregated per
+// attribute have only the margins, so each group is resampled on its own,
+// which gives every metric and every attribute's fairness the same
+// marginal distribution the evaluation's bootstrap gives it.
+func liveIntervals(c Config, counts LiveCounts, fair map[string]Fairness) *CI {
+	cell := func(x Confusion) cellAcc {
+		w := [4]float64{x.TP, x.FP, x.TN, x.FN}
+		return cellAcc{n: [4]int64{int64(x.TP), int64(x.FP), int64(x.TN), int64(x.FN)}, w: w}
+	}
+	cells := []cellAcc{cell(counts.Overall)}
+	groups := []groupDef{{cells: []int32{0}, count: cells[0].count()}}
+	rep := &Report{Fairness: fair, groupConf: map[string]map[string]groupRaw{}}
+	for _, attr := range slices.Sorted(maps.Keys(counts.Groups)) {
+		rep.groupConf[attr] = map[string]groupRaw{}
+		for _, g := range slices.Sorted(maps.Keys(counts.Groups[attr])) {
+			conf := counts.Groups[attr][g]
+			cells = append(cells, cell(conf))
+			n := cells[len(cells)-1].count()
+			groups = append(groups, groupDef{attr: attr, value: g, cells: []int32{int32(len(cells) - 1)}, count: n})
+			rep.groupConf[attr][g] = groupRaw{count: n, conf: conf}
+		}
+	}
+	return bootstrap(&plan{cfg: c}, cells, groups, rep, nil)
 }
 
 // Classify reads a label or prediction value, as text, as the positive

@@ -50,13 +50,20 @@ func TestStatus(t *testing.T) {
 		entries []ledger.Entry
 		want    *policy.MonitoringStatus
 	}{
-		{"released and monitored", m, []ledger.Entry{rel, other, mon}, &policy.MonitoringStatus{Last: "2026-11-20T00:00:00Z", MaxGapSeconds: 26 * 3600, Since: "2026-11-01T00:00:00Z"}},
-		{"never monitored", m, []ledger.Entry{rel}, &policy.MonitoringStatus{MaxGapSeconds: 26 * 3600, Since: "2026-11-01T00:00:00Z"}},
+		{"released and monitored", m, []ledger.Entry{rel, other, mon}, &policy.MonitoringStatus{Last: "2026-11-20T00:00:00Z", MaxGapSeconds: 26 * 3600, Since: "2026-11-01T00:00:00Z", Due: "2026-11-21T02:00:00Z"}},
+		{"monitored, overdue", m, []ledger.Entry{rel, other, mon}, &policy.MonitoringStatus{Last: "2026-11-20T00:00:00Z", MaxGapSeconds: 26 * 3600, Since: "2026-11-01T00:00:00Z", Due: "2026-11-21T02:00:00Z", Overdue: true}},
+		{"never monitored", m, []ledger.Entry{rel}, &policy.MonitoringStatus{MaxGapSeconds: 26 * 3600, Since: "2026-11-01T00:00:00Z", Due: "2026-11-02T02:00:00Z", Overdue: true}},
 		{"not released here", m, []ledger.Entry{other}, nil},
 		{"no source", noSource, []ledger.Entry{rel}, nil},
 	}
 	for _, tt := range tests {
-		if d := cmp.Diff(tt.want, Status(tt.m, "prod", tt.entries)); d != "" {
+		// Due at 02:00 on the 21st: the second before is on time, the
+		// second after overdue.
+		now := time.Date(2026, 11, 21, 1, 59, 59, 0, time.UTC)
+		if tt.want != nil && tt.want.Overdue {
+			now = time.Date(2026, 11, 21, 2, 0, 1, 0, time.UTC)
+		}
+		if d := cmp.Diff(tt.want, Status(tt.m, "prod", tt.entries, now)); d != "" {
 			t.Errorf("%s (-want +got):\n%s", tt.name, d)
 		}
 	}

@@ -126,6 +126,13 @@ type VersionShare struct {
 	Share    float64 `json:"share"`
 	// Released says a verified release in the environment covers it.
 	Released bool `json:"released"`
+	// AfterRollback counts its requests served after a verified rollback
+	// took the environment from this version to RolledBackTo (at
+	// RolledBackAt) and before a release of it again: no release covers
+	// them any more.
+	AfterRollback int64  `json:"after_rollback,omitempty"`
+	RolledBackTo  string `json:"rolled_back_to,omitempty"`
+	RolledBackAt  string `json:"rolled_back_at,omitempty"`
 }
 
 // ReleaseRef is the newest verified release of the model in the
@@ -141,11 +148,56 @@ type ReleaseRef struct {
 
 // history is what the ledger says of one model in one environment.
 type history struct {
-	released  map[string]bool
-	latest    *ReleaseRef
+	released map[string]bool
+	// byVersion is the newest verified release of each version.
+	byVersion map[string]*ReleaseRef
+	// latest is the serving release: the newest verified release, or the
+	// one a later verified, successful rollback went back to.
+	latest *ReleaseRef
+	// changes are the rollbacks, and releases of a version rolled back
+	// from, in ledger order: each changes which versions may serve.
+	changes   []coverChange
 	lastTo    time.Time // end of the last monitoring record's window
 	lastAt    time.Time // when the last monitoring record was signed
 	hasRecord bool
+}
+
+// coverChange is one ledger record changing whether a version may serve:
+// a rollback withdraws the version it went back from (to To), a release
+// of that version covers it again.
+type coverChange struct {
+	at       time.Time
+	version  string
+	withdraw bool
+	to       string
+}
+
+// withdrawn is the versions rolled back from, and where to, as of t.
+func (h *history) withdrawn(t time.Time, inclusive bool) map[string]coverChange {
+	out := map[string]coverChange{}
+	for _, c := range h.changes {
+		if c.at.After(t) || (!inclusive && c.at.Equal(t)) {
+			break
+		}
+		if c.withdraw {
+			out[c.version] = c
+		} else {
+			delete(out, c.version)
+		}
+	}
+	return out
+}
+
+// cuts are the times within the window at which the versions that may
+// serve change.
+func (h *history) cuts(w prodlog.Window) []time.Time {
+	var out []time.Time
+	for _, c := range h.changes {
+		if c.at.After(w.From) && (w.To.IsZero() || c.at.Before(w.To)) && !slices.Contains(out, c.at) {
+			out = append(out, c.at)
+		}
+	}
+	return out
 }
 
 func readHistory(ctx context.Context, o Options) (map[[2]string]*history, error) {
@@ -153,7 +205,7 @@ func readHistory(ctx context.Context, o Options) (map[[2]string]*history, error)
 	get := func(env, model string) *history {
 		k := [2]string{env, model}
 		if out[k] == nil {
-			out[k] = &history{released: map[string]bool{}}
+			out[k] = &history{released: map[string]bool{}, byVersion: map[string]*ReleaseRef{}}
 		}
 		return out[k]
 	}
@@ -182,13 +234,31 @@ func readHistory(ctx context.Context, o Options) (map[[2]string]*history, error)
 				ref.Headline = st.Predicate.Evidence.Headline
 			}
 			h.latest = ref
-			continue
-		}
-		if r.Kind != ledger.Monitoring {
+			h.byVersion[r.Version] = ref
+			if _, ok := h.withdrawn(at, true)[r.Version]; ok {
+				h.changes = append(h.changes, coverChange{at: at, version: r.Version})
+			}
 			continue
 		}
 		rec := r.LedgerRecord()
 		if rec == nil {
+			continue
+		}
+		if r.Kind == ledger.Rollback {
+			var rb attest.Rollback
+			if err := rec.Decode(&rb); err != nil || rb.Outcome != attest.RollbackSucceeded {
+				continue // a failed rollback left the serving version as it was
+			}
+			at, _ := time.Parse(time.RFC3339, rb.RecordedAt)
+			if to := h.byVersion[rb.To.Version]; to != nil {
+				h.latest = to
+			}
+			if rb.From.Version != rb.To.Version {
+				h.changes = append(h.changes, coverChange{at: at, version: rb.From.Version, withdraw: true, to: rb.To.Version})
+			}
+			continue
+		}
+		if r.Kind != ledger.Monitoring {
 			continue
 		}
 		var p Predicate
@@ -245,7 +315,7 @@ func Monitor(ctx context.Context, o Options) (*Result, error) {
 	for _, name := range models {
 		h := hist[[2]string{o.Env, name}]
 		if h == nil {
-			h = &history{released: map[string]bool{}}
+			h = &history{released: map[string]bool{}, byVersion: map[string]*ReleaseRef{}}
 		}
 		run, err := monitorOne(ctx, o, engine, p.Models[name], h)
 		if err != nil {
@@ -310,6 +380,9 @@ func monitorOne(ctx context.Context, o Options, engine *policy.Engine, m spec.Mo
 		predProfile = pp[predRef]
 	}
 	cfg := evidence.MetricsConfig(m, p.Policy.MinGroupSize)
+	// Live figures carry intervals made as the release's evidence made
+	// them, so the two are comparable.
+	evidence.Intervals(&cfg, 0, 0)
 	q := prodlog.Query{Source: src, Root: p.Root, Numeric: map[string][]float64{}, Threshold: m.Evaluation.Threshold}
 	for _, f := range src.Features {
 		if pr := profiles[f]; pr.Kind == "numeric" {
@@ -335,6 +408,7 @@ func monitorOne(ctx context.Context, o Options, engine *policy.Engine, m spec.Mo
 	if !o.Since.IsZero() {
 		q.Window.From = o.Since.UTC()
 	}
+	q.Cuts = h.cuts(q.Window)
 	o.Log.Info("aggregating production logs", "model", m.Name, "env", o.Env, "source", src.Kind, "from", q.Window.From, "to", q.Window.To)
 	counts, err := prodlog.Aggregate(ctx, q)
 	if err != nil {
@@ -364,16 +438,7 @@ func monitorOne(ctx context.Context, o Options, engine *policy.Engine, m spec.Mo
 		d := predProfile.Compare(binned(predCol, predProfile))
 		fig.PredictionDrift = &d
 	}
-	var unreleased int64
-	for _, v := range slices.Sorted(maps.Keys(counts.Versions)) {
-		n := counts.Versions[v]
-		vs := VersionShare{Requests: n, Share: float64(n) / float64(max(counts.Rows, 1)), Released: h.released[v]}
-		if !vs.Released {
-			unreleased += n
-		}
-		fig.Versions[v] = vs
-	}
-	fig.UnreleasedShare = float64(unreleased) / float64(max(counts.Rows, 1))
+	fig.Versions, fig.UnreleasedShare = versionShares(counts, q, h)
 	if src.Outcomes != nil {
 		live, err := liveOutcomes(cfg, counts)
 		if err != nil {
@@ -404,6 +469,55 @@ func monitorOne(ctx context.Context, o Options, engine *policy.Engine, m spec.Mo
 		}
 	}
 	return run, nil
+}
+
+// versionShares is the version check: the requests per served version,
+// and the share no verified release covers. A version a verified rollback
+// went back from is not covered for the requests after the rollback (until
+// it is released again): the ledger says another version serves.
+func versionShares(c *prodlog.Counts, q prodlog.Query, h *history) (map[string]VersionShare, float64) {
+	out := map[string]VersionShare{}
+	rows := float64(max(c.Rows, 1))
+	var uncovered int64
+	for _, v := range slices.Sorted(maps.Keys(c.Versions)) {
+		n := c.Versions[v]
+		vs := VersionShare{Requests: n, Share: float64(n) / rows, Released: h.released[v]}
+		if !vs.Released {
+			uncovered += n
+		}
+		out[v] = vs
+	}
+	for i, epoch := range c.Epochs {
+		start := q.Window.From
+		if i > 0 {
+			start = q.Cuts[i-1]
+		}
+		gone := h.withdrawn(start, true)
+		for _, v := range slices.Sorted(maps.Keys(epoch)) {
+			ch, ok := gone[v]
+			vs := out[v]
+			if !ok || !vs.Released {
+				continue
+			}
+			vs.AfterRollback += epoch[v]
+			vs.RolledBackTo, vs.RolledBackAt = ch.to, ch.at.UTC().Format(time.RFC3339)
+			uncovered += epoch[v]
+			out[v] = vs
+		}
+	}
+	if c.Epochs == nil {
+		// No cut in the window: a rollback before it withdraws the
+		// version for the whole window.
+		gone := h.withdrawn(q.Window.From, true)
+		for v, vs := range out {
+			if ch, ok := gone[v]; ok && vs.Released {
+				vs.AfterRollback, vs.RolledBackTo, vs.RolledBackAt = vs.Requests, ch.to, ch.at.UTC().Format(time.RFC3339)
+				uncovered += vs.Requests
+				out[v] = vs
+			}
+		}
+	}
+	return out, float64(uncovered) / rows
 }
 
 // liveOutcomes classifies the counted predictions and labels and measures

@@ -12,11 +12,12 @@ import (
 // the schema's defaults.
 const defaultSlack = time.Hour
 
-// Status is what monitoring.fresh judges of a model in an environment,
-// read from the ledger's index: when it was last released there and last
-// monitored. It is nil when the model has no monitoring.source, is not
-// released there, or its schedule does not parse (validation reports that).
-func Status(m spec.Model, env string, entries []ledger.Entry) *policy.MonitoringStatus {
+// Status is what monitoring.fresh judges of a model in an environment at
+// now, read from the ledger's index: when it was last released there and
+// last monitored, when the next record is due and whether it is overdue.
+// It is nil when the model has no monitoring.source, is not released
+// there, or its schedule does not parse (validation reports that).
+func Status(m spec.Model, env string, entries []ledger.Entry, now time.Time) *policy.MonitoringStatus {
 	if m.Monitoring.Source == nil {
 		return nil
 	}
@@ -45,7 +46,17 @@ func Status(m spec.Model, env string, entries []ledger.Entry) *policy.Monitoring
 	if since == "" {
 		return nil
 	}
-	return &policy.MonitoringStatus{Last: last, MaxGapSeconds: int64((gap + slack) / time.Second), Since: since}
+	st := &policy.MonitoringStatus{Last: last, MaxGapSeconds: int64((gap + slack) / time.Second), Since: since}
+	from := since
+	if last != "" {
+		from = last
+	}
+	if t, err := time.Parse(time.RFC3339, from); err == nil {
+		due := t.Add(time.Duration(st.MaxGapSeconds) * time.Second)
+		st.Due = due.UTC().Format(time.RFC3339)
+		st.Overdue = now.After(due)
+	}
+	return st
 }
 
 // parseDuration reads the schema's durations: 30s, 15m, 12h, 7d.

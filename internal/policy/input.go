@@ -171,6 +171,12 @@ type MonitoringStatus struct {
 	MaxGapSeconds int64 `json:"max_gap_seconds"`
 	// Since is when the model was released in the environment, RFC 3339.
 	Since string `json:"since"`
+	// Due is when the next record is due: Last (else Since) plus
+	// MaxGapSeconds, RFC 3339. Overdue says the clock is past it; it is
+	// the one freshness decision, which monitoring.fresh and the report's
+	// "last monitored" column both read.
+	Due     string `json:"due"`
+	Overdue bool   `json:"overdue"`
 }
 
 // Unit names what the builder needs beyond the platform spec.

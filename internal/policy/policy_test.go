@@ -628,7 +628,7 @@ func TestMonitoringUnit(t *testing.T) {
 		t.Errorf("monitoring unit outcomes (-want +got):\n%s", d)
 	}
 	in = fixture(t)
-	in.MonitoringStatus = &MonitoringStatus{Last: "", MaxGapSeconds: 3600, Since: "2026-01-01T00:00:00Z"}
+	in.MonitoringStatus = &MonitoringStatus{Last: "", MaxGapSeconds: 3600, Since: "2026-01-01T00:00:00Z", Due: "2026-01-01T01:00:00Z", Overdue: true}
 	if got := outcomes(e.Evaluate(context.Background(), nil, in)); got["monitoring.fresh"] != OutcomeDeny {
 		t.Errorf("never-monitored model: monitoring.fresh %q, want deny", got["monitoring.fresh"])
 	}

@@ -49,7 +49,7 @@ func parseTime(s string) (time.Time, bool) {
 // logs themselves are never held).
 func aggregateFiles(ctx context.Context, q Query) (*Counts, error) {
 	src := q.Source
-	c := newCounts()
+	c := newCounts(q)
 	c.Identity = Identity{Kind: "files"}
 	var labels map[string]string
 	if q.predicted() {
@@ -122,7 +122,7 @@ func aggregateFiles(ctx context.Context, q Query) (*Counts, error) {
 				return nil
 			}
 			c.Rows++
-			c.Versions[r.String(2)]++
+			c.addVersion(q.epoch(ts), r.String(2), 1)
 			for i, n := range numeric {
 				j := numIdx[i]
 				if r.IsNull(j) {

@@ -177,7 +177,12 @@ func aggregateSQL(q Query) (string, []any, []set) {
 	for _, c := range q.Categorical {
 		sets = append(sets, set{kind: "cat", col: c, exprs: []int{add(col(c) + "::text")}})
 	}
-	sets = append(sets, set{kind: "version", exprs: []int{add(col(src.Version) + "::text")}})
+	vset := set{kind: "version", exprs: []int{add(col(src.Version) + "::text")}}
+	if len(q.Cuts) > 0 {
+		// The epoch is the number of cuts at or before the timestamp.
+		vset.exprs = append(vset.exprs, add(fmt.Sprintf("width_bucket(%s::timestamptz, %s::timestamptz[])", col(src.Timestamp), arg(q.Cuts))))
+	}
+	sets = append(sets, vset)
 	from := ident(src.Table) + " l"
 	if q.predicted() {
 		pred := col(src.Prediction) + "::text"
@@ -279,7 +284,7 @@ func aggregatePG(ctx context.Context, q Query) (*Counts, error) {
 	if err := checkColumns(src.Table, types, need); err != nil {
 		return nil, err
 	}
-	c := newCounts()
+	c := newCounts(q)
 	c.Identity = Identity{Kind: "postgres", Table: src.Table}
 	if q.predicted() {
 		otypes, err := columnTypes(ctx, conn, src.Outcomes.Table)
@@ -356,7 +361,14 @@ func aggregatePG(ctx context.Context, q Query) (*Counts, error) {
 			c.Categories[s.col][v] += count
 		case "version":
 			v, _ := val(0)
-			c.Versions[v] += count
+			epoch := 0
+			if len(s.exprs) > 1 {
+				e, _ := val(1)
+				if epoch, err = strconv.Atoi(e); err != nil || epoch < 0 || epoch > len(q.Cuts) {
+					return nil, fmt.Errorf("aggregate %q: epoch %q out of range", src.Table, e)
+				}
+			}
+			c.addVersion(epoch, v, count)
 		case "outcome":
 			off := 0
 			cell := Cell{}

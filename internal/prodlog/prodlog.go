@@ -49,6 +49,11 @@ type Query struct {
 	// Threshold makes the prediction from the score (positive when score
 	// >= threshold) when the source has no prediction column.
 	Threshold *float64
+	// Cuts, ascending, split the version counts into epochs: epoch i holds
+	// the requests at or after Cuts[i-1] and before Cuts[i]. A rollback
+	// changes which versions may serve, so the version check needs to
+	// know which requests came after it.
+	Cuts []time.Time
 }
 
 // Cell keys confusion counts: the group (Attr empty for every request),
@@ -71,6 +76,9 @@ type Counts struct {
 	Nulls map[string]int64 `json:"nulls"`
 	// Versions are the requests per served model version.
 	Versions map[string]int64 `json:"versions"`
+	// Epochs are the requests per version in each epoch Query.Cuts
+	// makes (len(Cuts)+1 of them); nil without cuts.
+	Epochs []map[string]int64 `json:"epochs,omitempty"`
 	// Outcomes are the requests with a label, per cell. Pred is "true" or
 	// "false" when ScoredPrediction.
 	Outcomes         map[Cell]int64 `json:"-"`
@@ -92,9 +100,16 @@ type File struct {
 	SHA256 string `json:"sha256"`
 }
 
-func newCounts() *Counts {
-	return &Counts{Bins: map[string][]int64{}, Categories: map[string]map[string]int64{},
+func newCounts(q Query) *Counts {
+	c := &Counts{Bins: map[string][]int64{}, Categories: map[string]map[string]int64{},
 		Nulls: map[string]int64{}, Versions: map[string]int64{}, Outcomes: map[Cell]int64{}}
+	if len(q.Cuts) > 0 {
+		c.Epochs = make([]map[string]int64, len(q.Cuts)+1)
+		for i := range c.Epochs {
+			c.Epochs[i] = map[string]int64{}
+		}
+	}
+	return c
 }
 
 // Aggregate reads the source and counts the requests in the window.
@@ -106,6 +121,24 @@ func Aggregate(ctx context.Context, q Query) (*Counts, error) {
 		return aggregateFiles(ctx, q)
 	}
 	return nil, fmt.Errorf("%w: unknown source kind %q", ErrInput, q.Source.Kind)
+}
+
+// epoch is the index of the epoch t falls in.
+func (q Query) epoch(t time.Time) int {
+	n := 0
+	for _, c := range q.Cuts {
+		if !t.Before(c) {
+			n++
+		}
+	}
+	return n
+}
+
+func (c *Counts) addVersion(epoch int, v string, n int64) {
+	c.Versions[v] += n
+	if c.Epochs != nil {
+		c.Epochs[epoch][v] += n
+	}
 }
 
 // predicted says whether the query counts confusion cells.

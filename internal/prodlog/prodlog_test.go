@@ -143,6 +143,20 @@ func TestAggregateSourcesAgree(t *testing.T) {
 	if len(fgot.Identity.Files) != 5 || !strings.HasPrefix(fgot.Identity.Files[0].SHA256, "sha256:") {
 		t.Errorf("file identity %+v", fgot.Identity)
 	}
+	// Cuts split the version counts by time, in both sources alike; a
+	// request at a cut falls after it.
+	cut := []time.Time{time.Date(2026, 1, 1, 1, 0, 0, 0, time.UTC), time.Date(2026, 1, 2, 1, 0, 0, 0, time.UTC)}
+	wantEpochs := []map[string]int64{{"2.3.0": 1}, {"2.3.0": 2}, {"2.4.0": 1}}
+	for _, cq := range []Query{q, fq} {
+		cq.Cuts = cut
+		got, err := Aggregate(ctx, cq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(wantEpochs, got.Epochs); d != "" || got.Versions["2.3.0"] != 3 {
+			t.Errorf("%s epochs (-want +got):\n%s", cq.Source.Kind, d)
+		}
+	}
 	// A score threshold stands in for the prediction column.
 	thr := 0.5
 	q.Source.Prediction, q.Threshold = "", &thr
@@ -163,6 +177,20 @@ func TestAggregateBadInput(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "logs", "date=2026-01-01", "part-1.parquet"), []byte("ts,id\n1,2\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A JSONL partition that holds CSV, and a partition whose timestamp
+	// column holds something else.
+	if err := os.MkdirAll(filepath.Join(root, "jsonl"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "jsonl", "part-0.jsonl"), []byte("ts,id,version\n2026-01-01,r1,2.3.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "badts"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "badts", "part-0.csv"), []byte("ts,id,version,income,region,sex,score,prediction\nyesterday,r1,2.3.0,1,north,f,0.5,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		edit func(*Query)
@@ -178,6 +206,8 @@ func TestAggregateBadInput(t *testing.T) {
 		{"empty variable", func(q *Query) { q.ConnString = "" }, ErrUnreachable, "environment variable LOGS_DB is empty"},
 		{"unparsable", func(q *Query) { q.ConnString = "postgres://u:s3cret-pw@[::1" }, ErrUnreachable, "the connection string in LOGS_DB does not parse"},
 		{"files: not parquet", func(q *Query) { q.Source = source("files"); q.Source.Path = "logs/date=*/part-*" }, ErrInput, "logs/date=2026-01-01/part-1.parquet"},
+		{"files: not jsonl", func(q *Query) { q.Source = source("files"); q.Source.Path = "jsonl/*.jsonl" }, ErrInput, "jsonl/part-0.jsonl"},
+		{"files: timestamp not a time", func(q *Query) { q.Source = source("files"); q.Source.Path = "badts/*.csv" }, ErrInput, `badts/part-0.csv: row 1 (line 2), column "ts": "yesterday" is not a timestamp`},
 		{"files: none match", func(q *Query) { q.Source = source("files"); q.Source.Path = "logs/nothing/*.csv" }, ErrInput, `no files match "logs/nothing/*.csv"`},
 		{"files: missing column", func(q *Query) { q.Source = source("files"); q.Source.Version = "model_version" }, ErrInput, "model_version"},
 		{"files: text in a numeric feature", func(q *Query) { q.Source = source("files"); q.Numeric["region"] = []float64{1} }, ErrInput, `logs/date=2026-01-01/part-0.csv: row 1 (line 2), column "region": not a number: "north"`},

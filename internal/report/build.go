@@ -124,6 +124,7 @@ func Build(ctx context.Context, o Options) (*Report, error) {
 	}
 	b.dossiers = make([]*dossier, len(models))
 	parallel(len(models), func(i int) { b.dossiers[i] = b.dossier(models[i], byModel[models[i]]) })
+	b.monitoring(status.facts)
 	for _, d := range b.dossiers {
 		rep.Portfolio = append(rep.Portfolio, d.portfolio())
 		for _, r := range d.history {
@@ -211,7 +212,9 @@ func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now ti
 	status.Problems = append(status.Problems, vr.Problems...)
 	recs = make([]*record, 0, len(vr.Records))
 	others, othersFailed := 0, 0
+	status.facts = &ledgerFacts{}
 	for _, rr := range vr.Records {
+		status.facts.add(byPath[rr.Path], rr)
 		if !rr.IsRelease() {
 			// Rollback and monitoring records are not releases: they
 			// count toward the ledger's state, not its release history.
@@ -375,11 +378,13 @@ type dossier struct {
 	// fairness says whether the release rests on fairness evidence.
 	fairness, handover bool
 	waiverRows         []WaiverRow
+	// monitored is the model's freshness per environment.
+	monitored []MonitoredStatus
 }
 
 func (d *dossier) portfolio() PortfolioRow {
 	row := PortfolioRow{Model: d.Model, Owner: d.Owner, Current: []Current{}, Fairness: d.fairness, Handover: d.handover,
-		LoosenedThreshold: d.Diff != nil && d.Diff.Loosened}
+		LoosenedThreshold: d.Diff != nil && d.Diff.Loosened, LastMonitored: append([]MonitoredStatus{}, d.monitored...)}
 	var latest *record
 	for _, r := range d.history {
 		if !r.verified() {

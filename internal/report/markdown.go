@@ -221,14 +221,14 @@ func (r *Report) Markdown(w io.Writer) error {
 		if p.FailedReleases > 0 {
 			failed = fmt.Sprintf("❌ %d", p.FailedReleases)
 		}
-		row = append(row, decision, fmt.Sprintf("%d (%d expiring)", p.OpenWaivers, p.ExpiringWaivers), yesNo(p.Fairness), yesNo(p.Handover), failed)
+		row = append(row, decision, fmt.Sprintf("%d (%d expiring)", p.OpenWaivers, p.ExpiringWaivers), yesNo(p.Fairness), yesNo(p.Handover), failed, md(monitoredCell(p)))
 		rows = append(rows, row)
 	}
 	head := []string{"Model", "Owner"}
 	for _, env := range r.Environments {
 		head = append(head, md(env))
 	}
-	head = append(head, "Latest decision", "Open waivers", "Fairness evidence", "Handover evidence", "Failing releases")
+	head = append(head, "Latest decision", "Open waivers", "Fairness evidence", "Handover evidence", "Failing releases", "Last monitored")
 	m.table(head, rows)
 
 	m.p("## Waivers\n")
@@ -460,6 +460,8 @@ func (m *mdWriter) dossier(d Dossier) {
 	m.tests(d.Tests)
 
 	m.earlier(d.Earlier)
+
+	m.monitoring(d.Monitoring)
 
 	m.p("### Handover checklist\n")
 	rows = nil

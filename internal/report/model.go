@@ -101,6 +101,9 @@ type LedgerStatus struct {
 	// reused by another key, a fingerprint cannot.
 	Fingerprints []KeyFingerprint `json:"fingerprints"`
 	Problems     []string         `json:"problems"`
+
+	// facts are the verified records the monitoring section reads.
+	facts *ledgerFacts
 }
 
 // KeyFingerprint is a trusted key's id and the SHA-256 of its public key.
@@ -163,6 +166,10 @@ type PortfolioRow struct {
 	// LoosenedThreshold: the latest release loosened a threshold of the
 	// release before it.
 	LoosenedThreshold bool `json:"loosened_threshold"`
+	// LastMonitored is, per environment the model is released in with a
+	// monitoring.source, when it was last monitored and whether it is
+	// stale (monitoring.md).
+	LastMonitored []MonitoredStatus `json:"last_monitored"`
 }
 
 // Current is a model's current version in one environment.
@@ -302,13 +309,16 @@ type Dossier struct {
 	Diff *ReleaseDiff `json:"diff"`
 	// Declared is what only people can state, each block shown as
 	// declared by its owner, never as verified.
-	Declared       []Declaration   `json:"declared"`
-	Handover       []ChecklistItem `json:"handover"`
-	Results        []PolicyResult  `json:"results"`
-	Waivers        []WaiverRow     `json:"waivers"`
-	Approvals      []ApprovalRow   `json:"approvals"`
-	Signatures     []SignatureRow  `json:"signatures"`
-	Infrastructure []InfraRow      `json:"infrastructure"`
+	Declared []Declaration `json:"declared"`
+	// Monitoring is the post-market monitoring section; nil without a
+	// monitoring.source or monitoring record.
+	Monitoring     *MonitoringSection `json:"monitoring"`
+	Handover       []ChecklistItem    `json:"handover"`
+	Results        []PolicyResult     `json:"results"`
+	Waivers        []WaiverRow        `json:"waivers"`
+	Approvals      []ApprovalRow      `json:"approvals"`
+	Signatures     []SignatureRow     `json:"signatures"`
+	Infrastructure []InfraRow         `json:"infrastructure"`
 	// Gaps are the model's problems in plain words.
 	Gaps []string `json:"gaps"`
 

@@ -39,7 +39,13 @@ var released struct {
 	once sync.Once
 	dir  string
 	err  error
+	// signer signed the fixture; tests appending records to a copy sign
+	// with it.
+	signer *sign.Signer
 }
+
+// fixtureSigner is the key buildReleased signed with last.
+var fixtureSigner *sign.Signer
 
 func releasedExample(t *testing.T) string {
 	t.Helper()
@@ -54,6 +60,7 @@ func releasedExample(t *testing.T) string {
 		}
 		released.dir = filepath.Join(dir, "repo")
 		released.err = buildReleased(released.dir)
+		released.signer = fixtureSigner
 	})
 	if released.err != nil {
 		t.Fatalf("fixture: %v", released.err)
@@ -94,6 +101,7 @@ func buildReleased(root string) error {
 	if err != nil {
 		return err
 	}
+	fixtureSigner = signer
 	approvals := []policy.Approval{
 		{User: "head-of-risk", State: "APPROVED", SubmittedAt: "2026-11-24T09:00:00Z"},
 		{User: "model-risk-officer", State: "APPROVED", SubmittedAt: "2026-11-24T09:10:00Z"},
