@@ -283,6 +283,9 @@ type Columns struct {
 
 // Baseline is the metrics of the version being replaced.
 type Baseline struct {
+	// Release is BaselinePrevious or empty; a baseline with neither
+	// Predictions nor Metrics is the previous release.
+	Release string `json:"release,omitempty"`
 	Version string `json:"version,omitempty"`
 	// Metrics are typed in: declared, not measured.
 	Metrics   map[string]float64 `json:"metrics"`
@@ -291,6 +294,10 @@ type Baseline struct {
 	// which Slipway evaluates as the baseline.
 	Predictions string `json:"predictions,omitempty"`
 }
+
+// BaselinePrevious names the model's last verified release in the same
+// environment as its baseline.
+const BaselinePrevious = "previous"
 
 // Fairness lists the sensitive attributes and the bounds on their gaps.
 type Fairness struct {
