@@ -300,6 +300,12 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 		byDepth[d] = append(byDepth[d], k)
 		maxDepth = max(maxDepth, d)
 	}
+	previous := map[unitKey]*policy.PreviousRelease{}
+	for _, k := range all {
+		if m, ok := c.p.Models[k.model]; ok {
+			previous[k] = release.PreviousRelease(ledgerEntries, verified, k.env, k.model, m.Version)
+		}
+	}
 	verdicts := map[unitKey]policy.Outcome{}
 	for d := 0; d <= maxDepth; d++ {
 		keys := byDepth[d]
@@ -334,7 +340,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 				Rehearsals:   rehearsals[k.model],
 				// The baseline of {release: "previous"}: the ledger as
 				// it stands, not this check's verdicts.
-				PreviousRelease: release.PreviousRelease(ledgerEntries, verified, k.env, k.model, m.Version),
+				PreviousRelease: previous[k],
 				ChangedFiles: changed, TrustRoot: trustRoot, Base: bases[k.model],
 				// A unit in scope was to be planned unless --no-plan.
 				PlanExpected: !c.o.NoPlan && !contextual[k],
@@ -374,7 +380,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 				Verdict: policy.Verdict(results), Results: record(results),
 			}
 			if !orphans[k] {
-				unit.Evidence = evidence[k.model].ref(c.p, c.p.Models[k.model])
+				unit.Evidence = evidence[k.model].ref(c.p, c.p.Models[k.model], previous[k])
 			}
 			if s := plans[k]; s != nil {
 				unit.Plan = plan(s)
