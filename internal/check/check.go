@@ -337,11 +337,11 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			u := policy.Unit{
 				Model: k.model, Environment: k.env, Phase: c.phase(),
 				Approvals: c.o.Approvals, Authors: c.o.Authors, CodeOwners: c.codeOwners(m.Dir), Releases: c.releases(m, ledgerReleases, verdicts), Now: c.o.Now,
-				Rehearsals:   rehearsals[k.model],
+				Rehearsals: rehearsals[k.model],
 				// The baseline of {release: "previous"}: the ledger as
 				// it stands, not this check's verdicts.
 				PreviousRelease: previous[k],
-				ChangedFiles: changed, TrustRoot: trustRoot, Base: bases[k.model],
+				ChangedFiles:    changed, TrustRoot: trustRoot, Base: bases[k.model],
 				// A unit in scope was to be planned unless --no-plan.
 				PlanExpected: !c.o.NoPlan && !contextual[k],
 			}
