@@ -276,38 +276,53 @@ func Check(ctx context.Context, path, name string, src spec.DataSource, now time
 
 var intRe = regexp.MustCompile(`^[+-]?[0-9]+$`)
 
-// check returns why a non-null value breaks the column's declaration, or "".
-func (c *column) check(b []byte) string {
-	f := c.field
-	var num float64
-	numeric := false
-	switch f.Type {
+// TypeMismatch returns why a non-null value is not of a schema field type
+// (#FieldType), or "".
+func TypeMismatch(fieldType string, b []byte) string {
+	_, _, msg := typed(fieldType, b)
+	return msg
+}
+
+// typed parses b as fieldType: its number when the type is numeric, or why
+// it is not of the type.
+func typed(fieldType string, b []byte) (num float64, numeric bool, msg string) {
+	switch fieldType {
 	case "int":
 		if !intRe.Match(b) {
-			return fmt.Sprintf("%q is not an int", b)
+			return 0, false, fmt.Sprintf("%q is not an int", b)
 		}
 		num, _ = table.ParseFloat(b)
-		numeric = true
+		return num, true, ""
 	case "float":
 		v, ok := table.ParseFloat(b)
 		if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Sprintf("%q is not a finite float", b)
+			return 0, false, fmt.Sprintf("%q is not a finite float", b)
 		}
-		num, numeric = v, true
+		return v, true, ""
 	case "bool":
 		switch strings.ToLower(string(b)) {
 		case "true", "false", "0", "1":
 		default:
-			return fmt.Sprintf("%q is not a bool", b)
+			return 0, false, fmt.Sprintf("%q is not a bool", b)
 		}
 	case "timestamp":
 		if _, ok := parseTime(string(b)); !ok {
-			return fmt.Sprintf("%q is not a timestamp", b)
+			return 0, false, fmt.Sprintf("%q is not a timestamp", b)
 		}
 	case "date":
 		if _, err := time.Parse("2006-01-02", string(b)); err != nil {
-			return fmt.Sprintf("%q is not a date (YYYY-MM-DD)", b)
+			return 0, false, fmt.Sprintf("%q is not a date (YYYY-MM-DD)", b)
 		}
+	}
+	return 0, false, ""
+}
+
+// check returns why a non-null value breaks the column's declaration, or "".
+func (c *column) check(b []byte) string {
+	f := c.field
+	num, numeric, msg := typed(f.Type, b)
+	if msg != "" {
+		return msg
 	}
 	if c.allowed != nil {
 		ok := c.allowed[string(b)]
