@@ -27,6 +27,9 @@ type Report struct {
 	Rows          int64               `json:"rows"`
 	Completeness  map[string]float64  `json:"completeness"`
 	UniqueKeys    *UniqueKeys         `json:"unique_keys,omitempty"`
+	// RowsPer counts, for each column of quality.minRowsPer, the rows of
+	// each value; values the field allows but the snapshot lacks are 0.
+	RowsPer map[string]map[string]int64 `json:"rows_per,omitempty"`
 	Validity      map[string]Validity `json:"validity"`
 	Freshness     *Freshness          `json:"freshness,omitempty"`
 	DuplicateRows float64             `json:"duplicate_rows"`
@@ -72,7 +75,14 @@ type column struct {
 	firstBad string
 	allowed  map[string]bool
 	allowedN []float64
+	// counts are the rows per value, for a column of minRowsPer.
+	counts map[string]int64
 }
+
+// MaxValuesPer is the most distinct values a column of minRowsPer may
+// have: more is an identifier, not classes or groups, and counting them
+// would cost memory with the snapshot's size.
+const MaxValuesPer = 1000
 
 // Check reads the snapshot at path (name is how reports and errors name
 // it) and checks it against src's schema and quality expectations. now is
@@ -122,6 +132,9 @@ func Check(ctx context.Context, path, name string, src spec.DataSource, now time
 					}
 				}
 			}
+			if _, ok := q.MinRowsPer[f.Name]; ok {
+				c.counts = map[string]int64{}
+			}
 			cols = append(cols, c)
 			byName[f.Name] = c
 		}
@@ -156,6 +169,11 @@ func Check(ctx context.Context, path, name string, src spec.DataSource, now time
 			if r.IsNull(c.idx) {
 				c.nulls++
 				continue
+			}
+			if c.counts != nil {
+				if n, ok := c.counts[string(r.Bytes(c.idx))]; ok || len(c.counts) <= MaxValuesPer {
+					c.counts[string(r.Bytes(c.idx))] = n + 1
+				}
 			}
 			if why := c.check(r.Bytes(c.idx)); why != "" {
 				if c.invalid == 0 {
@@ -229,6 +247,21 @@ func Check(ctx context.Context, path, name string, src spec.DataSource, now time
 		rep.Validity[c.field.Name] = v
 		if c.invalid > 0 {
 			violate("validity", c.field.Name, "%d invalid values (first at %s)", c.invalid, c.firstBad)
+		}
+		if c.counts != nil {
+			if len(c.counts) > MaxValuesPer {
+				violate("min_rows_per", c.field.Name, "more than %d distinct values: not classes or groups", MaxValuesPer)
+				continue
+			}
+			for v := range c.allowed {
+				if _, ok := c.counts[v]; !ok {
+					c.counts[v] = 0
+				}
+			}
+			if rep.RowsPer == nil {
+				rep.RowsPer = map[string]map[string]int64{}
+			}
+			rep.RowsPer[c.field.Name] = c.counts
 		}
 	}
 	for _, hname := range header {

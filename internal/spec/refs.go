@@ -203,6 +203,11 @@ func (l *loader) checkReferences(p *Platform) {
 					l.ref(p, cuePath([]string{"dataSources", name, "quality", "completeness", k}), fmt.Sprintf("field %q is not in the schema", k))
 				}
 			}
+			for _, k := range slices.Sorted(maps.Keys(q.MinRowsPer)) {
+				if !fields[k] {
+					l.ref(p, cuePath([]string{"dataSources", name, "quality", "minRowsPer", k}), fmt.Sprintf("field %q is not in the schema", k))
+				}
+			}
 			if q.Freshness != nil && !fields[q.Freshness.Field] {
 				l.ref(p, cuePath([]string{"dataSources", name, "quality", "freshness", "field"}), fmt.Sprintf("field %q is not in the schema", q.Freshness.Field))
 			}

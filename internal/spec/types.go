@@ -130,6 +130,9 @@ type Quality struct {
 	MaxDuplicateRows *float64           `json:"maxDuplicateRows,omitempty"`
 	// MinRows is the fewest rows the snapshot may have.
 	MinRows int64 `json:"minRows,omitempty"`
+	// MinRowsPer is, per column, the fewest rows each of its values (a
+	// class of the label, a group of a sensitive attribute) may have.
+	MinRowsPer map[string]int64 `json:"minRowsPer,omitempty"`
 }
 
 // Freshness bounds the age of the newest record.
