@@ -382,7 +382,7 @@ not_applicable contains r if {
 }
 
 integrity := i if {
-	i := input.evidence.integrity
+	i := input.evidence.evaluation.integrity
 	is_object(i)
 } else := null
 

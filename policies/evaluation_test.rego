@@ -181,7 +181,7 @@ test_measured_baseline_regression if {
 
 integrity_ok := {"keys": ["application_id"], "gold_rows": 2000, "prediction_rows": 2000, "unknown_keys": 0, "covered": 2000, "coverage": 1, "label_mismatches": 0, "training_overlap": {"applications": 0}}
 
-with_integrity(patch) := fx.with_patch([{"op": "add", "path": "/evidence/integrity", "value": object.union(integrity_ok, patch)}])
+with_integrity(patch) := fx.with_patch([{"op": "add", "path": "/evidence/evaluation/integrity", "value": object.union(integrity_ok, patch)}])
 
 test_integrity_clean_passes if {
 	count(evaluation.deny) == 0 with input as with_integrity({})
