@@ -43,13 +43,13 @@ const (
 // Summary is the evidence summary of one model
 // (.slipway/evidence/<model>.json).
 type Summary struct {
-	Model          string          `json:"model"`
-	Version        string          `json:"version"`
-	Task           string          `json:"task"`
-	GeneratedAt    string          `json:"generated_at"`
-	SlipwayVersion string          `json:"slipway_version"`
-	Evaluation     *Evaluation     `json:"evaluation"`
-	Gold           *Gold           `json:"gold"`
+	Model          string      `json:"model"`
+	Version        string      `json:"version"`
+	Task           string      `json:"task"`
+	GeneratedAt    string      `json:"generated_at"`
+	SlipwayVersion string      `json:"slipway_version"`
+	Evaluation     *Evaluation `json:"evaluation"`
+	Gold           *Gold       `json:"gold"`
 	// Baseline is the champion's evaluation on the same gold set, when
 	// the spec gives evaluation.baseline.predictions; null otherwise.
 	Baseline *Baseline `json:"baseline,omitempty"`

@@ -22,18 +22,18 @@ import (
 
 // Report is the quality of one data source's snapshot.
 type Report struct {
-	Snapshot      string              `json:"snapshot"`
-	SHA256        string              `json:"sha256"`
-	Rows          int64               `json:"rows"`
-	Completeness  map[string]float64  `json:"completeness"`
-	UniqueKeys    *UniqueKeys         `json:"unique_keys,omitempty"`
+	Snapshot     string             `json:"snapshot"`
+	SHA256       string             `json:"sha256"`
+	Rows         int64              `json:"rows"`
+	Completeness map[string]float64 `json:"completeness"`
+	UniqueKeys   *UniqueKeys        `json:"unique_keys,omitempty"`
 	// RowsPer counts, for each column of quality.minRowsPer, the rows of
 	// each value; values the field allows but the snapshot lacks are 0.
-	RowsPer map[string]map[string]int64 `json:"rows_per,omitempty"`
-	Validity      map[string]Validity `json:"validity"`
-	Freshness     *Freshness          `json:"freshness,omitempty"`
-	DuplicateRows float64             `json:"duplicate_rows"`
-	Violations    []Violation         `json:"violations"`
+	RowsPer       map[string]map[string]int64 `json:"rows_per,omitempty"`
+	Validity      map[string]Validity         `json:"validity"`
+	Freshness     *Freshness                  `json:"freshness,omitempty"`
+	DuplicateRows float64                     `json:"duplicate_rows"`
+	Violations    []Violation                 `json:"violations"`
 }
 
 // UniqueKeys says whether the key columns identify each row.
