@@ -161,7 +161,9 @@ deny contains r if {
 # title: Snapshots have enough rows
 # description: >-
 #   The committed snapshot of every data source the model names (training
-#   and gold) has at least the source's quality.minRows rows.
+#   and gold) has at least the source's quality.minRows rows, and each value
+#   of a column in quality.minRowsPer (the classes of a label, the groups of
+#   a sensitive attribute) at least its minimum.
 # custom:
 #   id: data.min_rows
 #   severity: deny
@@ -178,11 +180,31 @@ deny contains r if {
 	r := lib.spec_result("data.min_rows", msg, source_path(name, "quality.minRows"))
 }
 
+deny contains r if {
+	some name in lib.data_source_names
+	some col, want in object.get(input.data_sources[name], ["quality", "minRowsPer"], {})
+	some value, n in object.get(input, ["evidence", "data", "sources", name, "rows_per", col], {})
+	n < want
+	msg := sprintf("data source %s: %s=%s has %v rows, under quality.minRowsPer.%s %v", [name, col, value, n, col, want])
+	r := lib.spec_result("data.min_rows", msg, source_path(name, sprintf("quality.minRowsPer.%s", [col])))
+}
+
+# A snapshot measured without the counts a minimum needs fails.
+deny contains r if {
+	some name in lib.data_source_names
+	some col, _ in object.get(input.data_sources[name], ["quality", "minRowsPer"], {})
+	is_object(object.get(input, ["evidence", "data", "sources", name], null))
+	not is_object(object.get(input, ["evidence", "data", "sources", name, "rows_per", col], null))
+	msg := sprintf("data source %s: the rows per value of %s were not counted", [name, col])
+	r := lib.spec_result("data.min_rows", msg, source_path(name, sprintf("quality.minRowsPer.%s", [col])))
+}
+
 # METADATA
 # title: Training data has a snapshot
 # description: >-
-#   Every training data source names a committed snapshot, so that its
-#   version digest can be checked and its keys compared with the gold set's.
+#   Every training data source names a committed snapshot whose digest is
+#   the source's version, so the data trained on is the data declared and
+#   its keys can be compared with the gold set's.
 # custom:
 #   id: data.training_snapshot
 #   severity: deny
@@ -195,5 +217,16 @@ deny contains r if {
 	ds := input.data_sources[name]
 	not lib.nonempty(object.get(ds, "snapshot", ""))
 	msg := sprintf("training data source %s names no snapshot: its version %v cannot be checked", [name, object.get(ds, "version", null)])
+	r := lib.spec_result("data.training_snapshot", msg, source_path(name, "version"))
+}
+
+deny contains r if {
+	some name in object.get(input.model, ["training", "data"], [])
+	ds := input.data_sources[name]
+	startswith(object.get(ds, "version", ""), "sha256:")
+	got := object.get(input, ["evidence", "data", "sources", name, "sha256"], "")
+	lib.nonempty(got)
+	got != ds.version
+	msg := sprintf("training data source %s: snapshot %s has digest %s, the source declares version %s", [name, object.get(ds, "snapshot", null), got, ds.version])
 	r := lib.spec_result("data.training_snapshot", msg, source_path(name, "version"))
 }

@@ -105,3 +105,31 @@ test_training_source_needs_snapshot if {
 	some r in data.deny with input as doc
 	r.id == "data.training_snapshot"
 }
+
+test_min_rows_per_value if {
+	doc := fx.with_patch([
+		{"op": "add", "path": "/data_sources/applications/quality/minRowsPer", "value": {"defaulted": 100, "sex": 50}},
+		{"op": "add", "path": "/evidence/data/sources/applications/rows_per", "value": {"defaulted": {"0": 430, "1": 70}, "sex": {"F": 260, "M": 240}}},
+	])
+	msgs := {r.msg | some r in data.deny with input as doc; r.id == "data.min_rows"}
+	msgs == {"data source applications: defaulted=1 has 70 rows, under quality.minRowsPer.defaulted 100"}
+	some r in data.deny with input as doc
+	r.path == "dataSources.applications.quality.minRowsPer.defaulted"
+	ok := json.patch(doc, [{"op": "replace", "path": "/data_sources/applications/quality/minRowsPer/defaulted", "value": 70}])
+	not "data.min_rows" in {x.id | some x in data.deny with input as ok}
+}
+
+test_min_rows_per_not_counted if {
+	doc := fx.with_patch([{"op": "add", "path": "/data_sources/applications/quality/minRowsPer", "value": {"sex": 50}}])
+	msgs := {r.msg | some r in data.deny with input as doc; r.id == "data.min_rows"}
+	msgs == {"data source applications: the rows per value of sex were not counted"}
+}
+
+test_training_snapshot_digest_differs if {
+	doc := fx.with_patch([{"op": "add", "path": "/evidence/data/sources/applications/sha256", "value": "sha256:1d5b3f0e8c7a9b2d4f6e8a0c2b4d6f8e0a2c4e6b8d0f2a4c6e8b0d2f4a6c8e0b"}])
+	some r in data.deny with input as doc
+	r.id == "data.training_snapshot"
+	startswith(r.msg, "training data source applications: snapshot data/applications.csv has digest sha256:1d5b")
+	same := fx.with_patch([{"op": "add", "path": "/evidence/data/sources/applications/sha256", "value": fx.unit.data_sources.applications.version}])
+	not "data.training_snapshot" in {x.id | some x in data.deny with input as same}
+}

@@ -334,8 +334,55 @@ deny contains r if {
 	r := lib.result("evaluation.baseline_regression", msg, "evaluation.baseline.predictions")
 }
 
+# baseline_kind is where the baseline comes from: the champion's
+# predictions Slipway evaluated, metrics typed into the spec, or (the
+# default, evaluation.baseline {release: "previous"}) the signed headline
+# metrics of the model's previous release in this environment.
+baseline_kind := "measured" if {
+	is_object(measured_baseline)
+} else := "declared" if {
+	count(object.get(input.model, ["evaluation", "baseline", "metrics"], {})) > 0
+} else := "release"
+
+previous_release := object.get(input, "previous_release", null)
+
+# Against the previous release, every bounded metric its signed evidence
+# records is compared.
+deny contains r if {
+	baseline_kind == "release"
+	previous_release.verified == true
+	some name, _ in input.model.evaluation.metrics
+	base := object.get(previous_release, ["headline", name], null)
+	is_number(base)
+	v := lib.metric(name)
+	is_number(v)
+	regressed(name, v, base, tolerance)
+	msg := sprintf("%s is %v against %v signed in release %s (%s, tolerance %v)", [
+		name, lib.num(v), lib.num(base), previous_release.version, previous_release.record, tolerance,
+	])
+	r := lib.result("evaluation.baseline_regression", msg, sprintf("evaluation.metrics.%s", [name]))
+}
+
+# A previous release the trusted keys do not verify is no baseline: what
+# it says cannot be told from what someone wrote into the ledger.
+deny contains r if {
+	baseline_kind == "release"
+	is_object(previous_release)
+	previous_release.verified != true
+	msg := sprintf("the previous release %s (%s) does not verify with the platform's trusted keys: its metrics cannot be the baseline", [previous_release.version, previous_release.record])
+	r := lib.insufficient("evaluation.baseline_regression", msg, "evaluation.baseline")
+}
+
+# A first release has nothing to be compared with, and says so.
+not_applicable contains r if {
+	baseline_kind == "release"
+	previous_release == null
+	msg := sprintf("no baseline yet: the ledger records no earlier release of %s in %s", [input.model.name, input.environment.name])
+	r := lib.result("evaluation.baseline_regression", msg, "evaluation.baseline")
+}
+
 integrity := i if {
-	i := input.evidence.integrity
+	i := input.evidence.evaluation.integrity
 	is_object(i)
 } else := null
 

@@ -181,7 +181,7 @@ test_measured_baseline_regression if {
 
 integrity_ok := {"keys": ["application_id"], "gold_rows": 2000, "prediction_rows": 2000, "unknown_keys": 0, "covered": 2000, "coverage": 1, "label_mismatches": 0, "training_overlap": {"applications": 0}}
 
-with_integrity(patch) := fx.with_patch([{"op": "add", "path": "/evidence/integrity", "value": object.union(integrity_ok, patch)}])
+with_integrity(patch) := fx.with_patch([{"op": "add", "path": "/evidence/evaluation/integrity", "value": object.union(integrity_ok, patch)}])
 
 test_integrity_clean_passes if {
 	count(evaluation.deny) == 0 with input as with_integrity({})
@@ -210,4 +210,48 @@ test_gold_keys_in_training if {
 	some r in evaluation.deny with input as with_integrity({"training_overlap": {"applications": 40}})
 	r.id == "evaluation.held_out"
 	r.msg == "40 rows of training source \"applications\" have a key of the gold set: the gold set is not held out"
+}
+
+# previous is the unit with no baseline in the spec: the default,
+# {release: "previous"}.
+previous(release) := fx.with_patch([
+	{"op": "remove", "path": "/evidence/baseline"},
+	{"op": "remove", "path": "/model/evaluation/baseline"},
+	{"op": "add", "path": "/previous_release", "value": release},
+])
+
+signed_release := {"version": "1.3.0", "record": "releases/production/credit-default/1.3.0.intoto.json", "released_at": "2026-10-01T00:00:00Z", "verified": true, "headline": {"roc_auc": 0.83, "recall": 0.6, "accuracy": null}}
+
+test_first_release_has_no_baseline_yet if {
+	doc := previous(null)
+	count({r | some r in evaluation.deny with input as doc; r.id == "evaluation.baseline_regression"}) == 0
+	some r in evaluation.not_applicable with input as doc
+	r.id == "evaluation.baseline_regression"
+	r.msg == "no baseline yet: the ledger records no earlier release of credit-default in production"
+}
+
+test_previous_release_regression if {
+	doc := previous(signed_release)
+	msgs := {r.msg | some r in evaluation.deny with input as doc; r.id == "evaluation.baseline_regression"}
+	msgs == {"roc_auc is 0.81 against 0.83 signed in release 1.3.0 (releases/production/credit-default/1.3.0.intoto.json, tolerance 0.01)"}
+	count({r | some r in evaluation.not_applicable with input as doc; r.id == "evaluation.baseline_regression"}) == 0
+}
+
+test_previous_release_within_tolerance if {
+	doc := previous(json.patch(signed_release, [{"op": "replace", "path": "/headline/roc_auc", "value": 0.815}]))
+	count({r | some r in evaluation.deny with input as doc; r.id == "evaluation.baseline_regression"}) == 0
+}
+
+test_previous_release_unverified_is_insufficient if {
+	doc := previous(json.patch(signed_release, [{"op": "replace", "path": "/verified", "value": false}, {"op": "replace", "path": "/headline", "value": {}}]))
+	some r in evaluation.deny with input as doc
+	r.id == "evaluation.baseline_regression"
+	r.outcome == "insufficient_evidence"
+}
+
+test_declared_metrics_win_over_previous_release if {
+	doc := json.patch(fx.with_patch([{"op": "remove", "path": "/evidence/baseline"}]), [{"op": "add", "path": "/previous_release", "value": signed_release}])
+	some r in evaluation.deny with input as doc
+	r.id == "evaluation.baseline_required"
+	count({r | some r in evaluation.deny with input as doc; contains(r.msg, "signed in release")}) == 0
 }

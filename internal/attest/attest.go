@@ -184,6 +184,14 @@ type Evidence struct {
 	SHA256   string              `json:"sha256"`
 	Inputs   []Input             `json:"inputs"`
 	Headline map[string]*float64 `json:"headline"`
+	// BaselineSource, BaselineFrom, BaselineVersion and Baseline say what
+	// the headline metrics were compared with (checkresult.EvidenceRef's
+	// fields); absent from records signed before baselines were told
+	// apart.
+	BaselineSource  string             `json:"baseline_source,omitempty"`
+	BaselineFrom    string             `json:"baseline_from,omitempty"`
+	BaselineVersion string             `json:"baseline_version,omitempty"`
+	Baseline        map[string]float64 `json:"baseline,omitempty"`
 }
 
 // Input is one file the evidence was computed from.

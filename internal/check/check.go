@@ -280,7 +280,11 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 	}
 	evidence := c.readEvidence(all)
 	ledgerReleases, ledgerEntries := c.ledgerReleases()
-	rehearsals := c.rehearsals(ctx)
+	verified := c.verifiedLedger(ctx)
+	var rehearsals map[string][]policy.Rehearsal
+	if verified != nil {
+		rehearsals = rollback.RehearsalsIn(c.p, verified)
+	}
 	bases, err := c.bases(ctx)
 	if err != nil {
 		return nil, err
@@ -295,6 +299,12 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 		d := c.depth(k.env)
 		byDepth[d] = append(byDepth[d], k)
 		maxDepth = max(maxDepth, d)
+	}
+	previous := map[unitKey]*policy.PreviousRelease{}
+	for _, k := range all {
+		if m, ok := c.p.Models[k.model]; ok {
+			previous[k] = release.PreviousRelease(ledgerEntries, verified, k.env, k.model, m.Version)
+		}
 	}
 	verdicts := map[unitKey]policy.Outcome{}
 	for d := 0; d <= maxDepth; d++ {
@@ -327,8 +337,11 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			u := policy.Unit{
 				Model: k.model, Environment: k.env, Phase: c.phase(),
 				Approvals: c.o.Approvals, Authors: c.o.Authors, CodeOwners: c.codeOwners(m.Dir), Releases: c.releases(m, ledgerReleases, verdicts), Now: c.o.Now,
-				Rehearsals:   rehearsals[k.model],
-				ChangedFiles: changed, TrustRoot: trustRoot, Base: bases[k.model],
+				Rehearsals: rehearsals[k.model],
+				// The baseline of {release: "previous"}: the ledger as
+				// it stands, not this check's verdicts.
+				PreviousRelease: previous[k],
+				ChangedFiles:    changed, TrustRoot: trustRoot, Base: bases[k.model],
 				// A unit in scope was to be planned unless --no-plan.
 				PlanExpected: !c.o.NoPlan && !contextual[k],
 			}
@@ -367,7 +380,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 				Verdict: policy.Verdict(results), Results: record(results),
 			}
 			if !orphans[k] {
-				unit.Evidence = evidence[k.model].ref(c.p, c.p.Models[k.model])
+				unit.Evidence = evidence[k.model].ref(c.p, c.p.Models[k.model], previous[k])
 			}
 			if s := plans[k]; s != nil {
 				unit.Plan = plan(s)
@@ -654,20 +667,25 @@ func (c *checker) releases(m spec.Model, fromLedger map[unitKey]policy.Release, 
 	return out
 }
 
-// rehearsals reads the verified rollback records of every model, the
-// facts handover.rollback_tested judges. The ledger is verified with the
-// platform's signing.trustedKeys; a change to them is release.trust_changed's
-// business. A ledger that cannot be read or verified gives no facts, which
-// the policy reads as "not rehearsed".
-func (c *checker) rehearsals(ctx context.Context) map[string][]policy.Rehearsal {
+// verifiedLedger verifies the ledger with the platform's
+// signing.trustedKeys (a change to them is release.trust_changed's
+// business), once for every fact a check reads from it: the rollback
+// records handover.rollback_tested judges and the previous releases whose
+// signed metrics are baselines. A ledger that cannot be verified gives no
+// facts: the policies read that as "not rehearsed" and "baseline not
+// verified". Nil without keys or a ledger.
+func (c *checker) verifiedLedger(ctx context.Context) *release.Report {
 	keys, err := release.TrustedKeys(c.p)
 	if err == nil {
-		var out map[string][]policy.Rehearsal
-		if out, err = rollback.Rehearsals(ctx, c.p, keys, c.o.Now); err == nil {
-			return out
+		if len(keys) == 0 {
+			return nil
+		}
+		var rep *release.Report
+		if rep, err = release.Verify(ctx, release.VerifyOptions{Root: c.p.Root, Keys: keys, Now: c.o.Now}); err == nil {
+			return rep
 		}
 	}
-	c.o.Log.Warn("release ledger unverifiable; no rollback rehearsal is counted", "err", err)
+	c.o.Log.Warn("release ledger unverifiable; no rollback rehearsal or release baseline is counted", "err", err)
 	return nil
 }
 

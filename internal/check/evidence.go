@@ -9,6 +9,7 @@ import (
 
 	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/evidence"
+	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/safefile"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
@@ -63,7 +64,7 @@ func (c *checker) readEvidence(scope []unitKey) map[string]evidenceFile {
 var headlineMetrics = []string{"accuracy", "balanced_accuracy", "roc_auc", "precision", "recall", "f1", "positive_rate", "rmse", "mae", "r2"}
 
 // ref summarises the evidence for the check result; nil without evidence.
-func (e evidenceFile) ref(p *spec.Platform, m spec.Model) *EvidenceRef {
+func (e evidenceFile) ref(p *spec.Platform, m spec.Model, prev *policy.PreviousRelease) *EvidenceRef {
 	if e.doc == nil {
 		return nil
 	}
@@ -78,17 +79,32 @@ func (e evidenceFile) ref(p *spec.Platform, m spec.Model) *EvidenceRef {
 			r.Headline[name] = number(v)
 		}
 	}
-	if measured := lookup(e.doc, "baseline", "overall"); len(measured) > 0 {
+	// The order is evaluation.rego's baseline_kind.
+	switch b := m.Evaluation.Baseline; {
+	case len(lookup(e.doc, "baseline", "overall")) > 0:
 		r.BaselineSource = checkresult.BaselineMeasured
+		r.BaselineFrom, _ = lookup(e.doc, "baseline")["predictions"].(string)
+		measured := lookup(e.doc, "baseline", "overall")
 		for _, name := range names {
 			if v := number(measured[name]); v != nil {
 				r.Baseline[name] = *v
 			}
 		}
-	} else if b := m.Evaluation.Baseline; b != nil && len(b.Metrics) > 0 {
-		r.BaselineSource = checkresult.BaselineDeclared
+	case b != nil && len(b.Metrics) > 0:
+		r.BaselineSource, r.BaselineVersion = checkresult.BaselineDeclared, b.Version
 		for k, v := range b.Metrics {
 			r.Baseline[k] = v
+		}
+	case prev == nil:
+		r.BaselineSource = checkresult.BaselineNone
+	case !prev.Verified:
+		r.BaselineSource, r.BaselineVersion, r.BaselineFrom = checkresult.BaselineUnverified, prev.Version, prev.Record
+	default:
+		r.BaselineSource, r.BaselineVersion, r.BaselineFrom = checkresult.BaselineRelease, prev.Version, prev.Record
+		for _, name := range names {
+			if v := prev.Headline[name]; v != nil {
+				r.Baseline[name] = *v
+			}
 		}
 	}
 	if m.Fairness != nil {

@@ -74,6 +74,11 @@ func writeText(w io.Writer, r *Result) error {
 		}
 		fmt.Fprintf(w, "\n%s%s @ %s  %s  (%d deny, %s%d warn, %d waived, %d pass)%s\n",
 			u.Model, version, u.Environment, upper(u.Verdict), c.Deny, insufficient, c.Warn, c.Waived, c.Pass, planText(u))
+		if u.Evidence != nil {
+			if b := u.Evidence.BaselineText(u.Environment); b != "" {
+				fmt.Fprintf(w, "  baseline: %s\n", b)
+			}
+		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, res := range u.Results {
 			if res.Outcome.Quiet() {

@@ -220,9 +220,16 @@ type EvidenceRef struct {
 	// Baseline are the baseline metrics, for deltas: measured by Slipway
 	// or declared in the spec, as BaselineSource says.
 	Baseline map[string]float64 `json:"baseline"`
-	// BaselineSource is BaselineMeasured, BaselineDeclared or empty
-	// (no baseline).
+	// BaselineSource is BaselineMeasured, BaselineDeclared,
+	// BaselineRelease, BaselineUnverified, BaselineNone, or empty (a
+	// result saved before baselines were told apart).
 	BaselineSource string `json:"baseline_source,omitempty"`
+	// BaselineFrom is the champion's predictions file (measured) or the
+	// previous release's ledger record (release, unverified).
+	BaselineFrom string `json:"baseline_from,omitempty"`
+	// BaselineVersion is the previous release's version, or the version
+	// the spec says its declared metrics are of.
+	BaselineVersion string `json:"baseline_version,omitempty"`
 	// Fairness is, per sensitive attribute and bounded metric, the value
 	// measured and the threshold applied.
 	Fairness map[string]map[string]FairnessFigure `json:"fairness"`
@@ -232,7 +239,35 @@ type EvidenceRef struct {
 const (
 	BaselineMeasured = "measured"
 	BaselineDeclared = "declared"
+	// BaselineRelease is the signed headline metrics of the model's
+	// previous verified release in the environment.
+	BaselineRelease = "release"
+	// BaselineUnverified is a previous release whose record does not
+	// verify: no baseline, and insufficient evidence.
+	BaselineUnverified = "unverified"
+	// BaselineNone is a first release: no baseline yet.
+	BaselineNone = "none"
 )
+
+// BaselineText says in words what a unit's metrics were compared with.
+func (e *EvidenceRef) BaselineText(env string) string {
+	switch e.BaselineSource {
+	case BaselineMeasured:
+		return "measured by Slipway on the champion's predictions " + e.BaselineFrom
+	case BaselineDeclared:
+		if e.BaselineVersion != "" {
+			return "declared in the spec (version " + e.BaselineVersion + "), not measured"
+		}
+		return "declared in the spec, not measured"
+	case BaselineRelease:
+		return "the signed metrics of release " + e.BaselineVersion + " (" + e.BaselineFrom + ")"
+	case BaselineUnverified:
+		return "none: the previous release " + e.BaselineVersion + " (" + e.BaselineFrom + ") does not verify"
+	case BaselineNone:
+		return "no baseline yet: the first release of the model in " + env
+	}
+	return ""
+}
 
 // FairnessFigure is one fairness metric of one attribute.
 type FairnessFigure struct {

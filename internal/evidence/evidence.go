@@ -43,24 +43,30 @@ const (
 // Summary is the evidence summary of one model
 // (.slipway/evidence/<model>.json).
 type Summary struct {
-	Model          string          `json:"model"`
-	Version        string          `json:"version"`
-	Task           string          `json:"task"`
-	GeneratedAt    string          `json:"generated_at"`
-	SlipwayVersion string          `json:"slipway_version"`
-	Evaluation     *metrics.Report `json:"evaluation"`
-	Gold           *Gold           `json:"gold"`
+	Model          string      `json:"model"`
+	Version        string      `json:"version"`
+	Task           string      `json:"task"`
+	GeneratedAt    string      `json:"generated_at"`
+	SlipwayVersion string      `json:"slipway_version"`
+	Evaluation     *Evaluation `json:"evaluation"`
+	Gold           *Gold       `json:"gold"`
 	// Baseline is the champion's evaluation on the same gold set, when
 	// the spec gives evaluation.baseline.predictions; null otherwise.
 	Baseline *Baseline `json:"baseline,omitempty"`
-	// Integrity joins the predictions to the gold snapshot; null when
-	// the gold data source declares no uniqueKeys or snapshot.
+	Tests    Tests     `json:"tests"`
+	Data     Data      `json:"data"`
+	Runbook  Runbook   `json:"runbook"`
+	Inputs   []Input   `json:"inputs"`
+	Problems []Problem `json:"problems"`
+}
+
+// Evaluation is the metrics computed from the predictions and, under
+// "integrity", what joining them to the gold snapshot shows.
+type Evaluation struct {
+	*metrics.Report
+	// Integrity is null when the gold data source declares no
+	// uniqueKeys or snapshot.
 	Integrity *Integrity `json:"integrity,omitempty"`
-	Tests     Tests      `json:"tests"`
-	Data      Data       `json:"data"`
-	Runbook   Runbook    `json:"runbook"`
-	Inputs    []Input    `json:"inputs"`
-	Problems  []Problem  `json:"problems"`
 }
 
 // Gold ties the evaluation to the gold data source: the digest its spec
@@ -189,11 +195,11 @@ func Evaluate(ctx context.Context, p *spec.Platform, model string, opts Options)
 		Data:           Data{Sources: map[string]*quality.Report{}},
 		Problems:       []Problem{},
 	}
-	s.Evaluation = b.evaluation(m, opts)
+	rep := b.evaluation(m, opts)
 	s.Baseline = b.baseline(m, opts)
 	s.Gold = b.gold(m)
-	if s.Evaluation != nil {
-		s.Integrity = b.integrity(m, opts.Workers)
+	if rep != nil {
+		s.Evaluation = &Evaluation{Report: rep, Integrity: b.integrity(m, opts.Workers)}
 	}
 	s.Tests = b.tests(m)
 	s.Data = b.data(m, now())

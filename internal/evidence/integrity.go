@@ -3,10 +3,12 @@ package evidence
 import (
 	"context"
 	"errors"
+	"fmt"
 	"hash/maphash"
 	"runtime"
 	"sync/atomic"
 
+	"github.com/slipway-ml/slipway/internal/quality"
 	"github.com/slipway-ml/slipway/internal/spec"
 	"github.com/slipway-ml/slipway/internal/table"
 )
@@ -130,10 +132,18 @@ func (b *builder) integrity(m spec.Model, workers int) *Integrity {
 	if err != nil {
 		return nil // evaluation records the problem
 	}
+	types := map[string]string{}
+	for _, f := range src.Schema {
+		types[f.Name] = f.Type
+	}
+	keyTypes := make([]string, len(keys))
+	for i, k := range keys {
+		keyTypes[i] = types[k]
+	}
 	out, err := Join(b.ctx, JoinInput{
 		Gold: goldAbs, GoldName: src.Snapshot,
 		Predictions: predAbs, PredictionsName: m.Evaluation.Predictions,
-		Keys: keys, Label: label, Workers: workers,
+		Keys: keys, KeyTypes: keyTypes, Label: label, Workers: workers,
 	})
 	if err != nil {
 		b.problem(KindData, src.Snapshot, err)
@@ -164,8 +174,12 @@ type JoinInput struct {
 	Gold, GoldName               string
 	Predictions, PredictionsName string
 	Keys                         []string
-	Label                        string
-	Workers                      int
+	// KeyTypes are the gold schema's types of Keys (#FieldType; "" is
+	// unknown): a prediction key of another type is an error, not an
+	// unknown key.
+	KeyTypes []string
+	Label    string
+	Workers  int
 }
 
 type joined struct {
@@ -206,6 +220,11 @@ func Join(ctx context.Context, in JoinInput) (*joined, error) {
 		t := &per[w]
 		i, ok := g.find(g.keyHash(r, n))
 		if !ok {
+			// Only a key the gold set lacks can be of the wrong type:
+			// checked here, off the path of the rows that join.
+			if err := keyType(r, in.KeyTypes); err != nil {
+				return err
+			}
 			t.unknown++
 			return nil
 		}
@@ -232,6 +251,20 @@ func Join(ctx context.Context, in JoinInput) (*joined, error) {
 		out.Coverage = float64(out.Covered) / float64(out.GoldRows)
 	}
 	return &joined{Integrity: out, g: g, keys: in.Keys}, nil
+}
+
+// keyType is an error naming the row and column when a key column of r
+// holds a value that is not of the gold schema's type for it.
+func keyType(r *table.Row, types []string) error {
+	for i, t := range types {
+		if t == "" || r.IsNull(i) {
+			continue
+		}
+		if msg := quality.TypeMismatch(t, r.Bytes(i)); msg != "" {
+			return r.Errorf(i, fmt.Errorf("key column differs in type from the gold set: %s, the gold schema declares %s", msg, t))
+		}
+	}
+	return nil
 }
 
 // overlap counts the rows of a training snapshot whose key is in the gold

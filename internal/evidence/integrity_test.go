@@ -21,6 +21,7 @@ func TestJoin(t *testing.T) {
 	gold := write("gold.csv", "id,y,x\na,1,5\nb,0,6\nc,1,7\nd,0,8\n")
 	for _, tc := range []struct {
 		name, preds, gold string
+		types             []string
 		want              *Integrity
 		wantErr           string
 	}{
@@ -30,6 +31,12 @@ func TestJoin(t *testing.T) {
 			want: &Integrity{Keys: []string{"id"}, GoldRows: 4, PredictionRows: 3, UnknownKeys: 1, Covered: 2, Coverage: 0.5, LabelMismatches: 1}},
 		{name: "missing key column", preds: "y,score\n1,0.9\n",
 			wantErr: `preds.csv: header (line 1), column "id": column not found (columns: y, score)`},
+		{name: "key of another type", preds: "id,y\n1,1\n2.0,0\n", gold: "id,y\n1,1\n2,0\n", types: []string{"int"},
+			wantErr: `preds.csv: row 2 (line 3), column "id": key column differs in type from the gold set: "2.0" is not an int, the gold schema declares int`},
+		{name: "keys of the gold type join", preds: "id,y\n1,1\n3,0\n", gold: "id,y\n1,1\n2,0\n", types: []string{"int"},
+			want: &Integrity{Keys: []string{"id"}, GoldRows: 2, PredictionRows: 2, UnknownKeys: 1, Covered: 1, Coverage: 0.5}},
+		{name: "missing key column in the gold set", preds: "id,y\na,1\n", gold: "key,y\na,1\n",
+			wantErr: `gold.csv: header (line 1), column "id": column not found (columns: key, y)`},
 		{name: "duplicate gold key", preds: "id,y\na,1\n", gold: "id,y\na,1\nb,0\na,0\n",
 			wantErr: `gold.csv: row 3 (line 4), column "id": duplicate key: the gold set's uniqueKeys must identify one row`},
 	} {
@@ -39,7 +46,7 @@ func TestJoin(t *testing.T) {
 				g = write("gold2.csv", tc.gold)
 			}
 			p := write("preds.csv", tc.preds)
-			got, err := Join(context.Background(), JoinInput{Gold: g, GoldName: "gold.csv", Predictions: p, PredictionsName: "preds.csv", Keys: []string{"id"}, Label: "y", Workers: 2})
+			got, err := Join(context.Background(), JoinInput{Gold: g, GoldName: "gold.csv", Predictions: p, PredictionsName: "preds.csv", Keys: []string{"id"}, KeyTypes: tc.types, Label: "y", Workers: 2})
 			if tc.wantErr != "" {
 				if err == nil || err.Error() != tc.wantErr {
 					t.Fatalf("error %v, want %s", err, tc.wantErr)

@@ -77,6 +77,11 @@ type Input struct {
 	// was last monitored; nil when it is not deployed or not monitored by
 	// Slipway (no monitoring.source), so monitoring.fresh does not apply.
 	MonitoringStatus *MonitoringStatus `json:"monitoring_status"`
+	// PreviousRelease is the model's newest release in the environment
+	// of another version than this one, the baseline of
+	// evaluation.baseline {release: "previous"}; nil when the ledger
+	// records none (a first release: no baseline yet).
+	PreviousRelease *PreviousRelease `json:"previous_release"`
 	// Base is the change's base (check --base); nil when not known:
 	// policy.threshold_loosened then does not apply.
 	Base *Base `json:"base,omitempty"`
@@ -161,6 +166,18 @@ type Release struct {
 	Verified bool   `json:"verified"`
 }
 
+// PreviousRelease is a release the ledger records before this version.
+type PreviousRelease struct {
+	Version    string `json:"version"`
+	Record     string `json:"record"`
+	ReleasedAt string `json:"released_at"`
+	// Verified is true when its signature and place in the ledger verify
+	// with the platform's trusted keys; only then is Headline filled in.
+	Verified bool `json:"verified"`
+	// Headline are the metrics its signed evidence records.
+	Headline map[string]*float64 `json:"headline"`
+}
+
 // MonitoringStatus is what monitoring.fresh judges.
 type MonitoringStatus struct {
 	// Last is when the newest monitoring record was signed, RFC 3339;
@@ -207,6 +224,8 @@ type Unit struct {
 	MonitoringStatus *MonitoringStatus
 	// Rehearsals are the model's verified rollback records.
 	Rehearsals []Rehearsal
+	// PreviousRelease is copied to the input.
+	PreviousRelease *PreviousRelease
 }
 
 // Rehearsal is one verified rollback record of a model, as the policy
@@ -256,6 +275,7 @@ func NewInput(p *spec.Platform, u Unit) Input {
 		Now:              u.Now.UTC().Format(time.RFC3339),
 
 		RollbackRehearsals: u.Rehearsals,
+		PreviousRelease:    u.PreviousRelease,
 	}
 	if in.RollbackRehearsals == nil {
 		in.RollbackRehearsals = []Rehearsal{}

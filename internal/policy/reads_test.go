@@ -32,7 +32,7 @@ func TestInputReads(t *testing.T) {
 		"slipway.data":     {"data_sources", "evidence", "model", "platform"},
 		"slipway.declared": {"environment", "evidence", "model", "now", "rules"},
 		// Thresholds decide on the interval in protected environments.
-		"slipway.evaluation":     {"data_sources", "environment", "evidence", "model", "platform"},
+		"slipway.evaluation":     {"data_sources", "environment", "evidence", "model", "platform", "previous_release"},
 		"slipway.fairness":       {"environment", "evidence", "model", "platform"},
 		"slipway.handover":       {"alerts", "environment", "evidence", "model", "now", "placeholders", "platform", "rollback_rehearsals"},
 		"slipway.infrastructure": {"environment", "kind", "model", "plan", "plan_expected"},

@@ -208,6 +208,7 @@ func writeUnit(b *strings.Builder, r *Result, u Unit, o Options, evidenceShown m
 			writeMetrics(b, e)
 			writeFairness(b, e)
 		}
+		writeBaseline(b, e, u.Environment)
 	}
 
 	if u.Plan != nil && len(u.Plan.Resources) > 0 {
@@ -244,11 +245,18 @@ func writeMetrics(b *strings.Builder, e *Evidence) {
 		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", cell(name), numPtr(v), base, change)
 	}
 	b.WriteString("\n")
-	switch {
-	case e.BaselineSource == checkresult.BaselineDeclared && len(e.Baseline) > 0:
+}
+
+// writeBaseline says what the unit's metrics were compared with: the
+// baseline is per environment (the previous release there), so it is
+// written for each unit even when the evidence was shown above.
+func writeBaseline(b *strings.Builder, e *Evidence, env string) {
+	switch e.BaselineSource {
+	case checkresult.BaselineDeclared:
 		b.WriteString("<sub>Baseline *declared* in the spec, not measured.</sub>\n\n")
-	case e.BaselineSource == checkresult.BaselineMeasured:
-		b.WriteString("<sub>Baseline measured by Slipway on the champion's predictions.</sub>\n\n")
+	case "":
+	default:
+		fmt.Fprintf(b, "<sub>Baseline: %s.</sub>\n\n", inline(e.BaselineText(env)))
 	}
 }
 

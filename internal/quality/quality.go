@@ -22,15 +22,18 @@ import (
 
 // Report is the quality of one data source's snapshot.
 type Report struct {
-	Snapshot      string              `json:"snapshot"`
-	SHA256        string              `json:"sha256"`
-	Rows          int64               `json:"rows"`
-	Completeness  map[string]float64  `json:"completeness"`
-	UniqueKeys    *UniqueKeys         `json:"unique_keys,omitempty"`
-	Validity      map[string]Validity `json:"validity"`
-	Freshness     *Freshness          `json:"freshness,omitempty"`
-	DuplicateRows float64             `json:"duplicate_rows"`
-	Violations    []Violation         `json:"violations"`
+	Snapshot     string             `json:"snapshot"`
+	SHA256       string             `json:"sha256"`
+	Rows         int64              `json:"rows"`
+	Completeness map[string]float64 `json:"completeness"`
+	UniqueKeys   *UniqueKeys        `json:"unique_keys,omitempty"`
+	// RowsPer counts, for each column of quality.minRowsPer, the rows of
+	// each value; values the field allows but the snapshot lacks are 0.
+	RowsPer       map[string]map[string]int64 `json:"rows_per,omitempty"`
+	Validity      map[string]Validity         `json:"validity"`
+	Freshness     *Freshness                  `json:"freshness,omitempty"`
+	DuplicateRows float64                     `json:"duplicate_rows"`
+	Violations    []Violation                 `json:"violations"`
 }
 
 // UniqueKeys says whether the key columns identify each row.
@@ -72,7 +75,14 @@ type column struct {
 	firstBad string
 	allowed  map[string]bool
 	allowedN []float64
+	// counts are the rows per value, for a column of minRowsPer.
+	counts map[string]int64
 }
+
+// MaxValuesPer is the most distinct values a column of minRowsPer may
+// have: more is an identifier, not classes or groups, and counting them
+// would cost memory with the snapshot's size.
+const MaxValuesPer = 1000
 
 // Check reads the snapshot at path (name is how reports and errors name
 // it) and checks it against src's schema and quality expectations. now is
@@ -122,6 +132,9 @@ func Check(ctx context.Context, path, name string, src spec.DataSource, now time
 					}
 				}
 			}
+			if _, ok := q.MinRowsPer[f.Name]; ok {
+				c.counts = map[string]int64{}
+			}
 			cols = append(cols, c)
 			byName[f.Name] = c
 		}
@@ -156,6 +169,11 @@ func Check(ctx context.Context, path, name string, src spec.DataSource, now time
 			if r.IsNull(c.idx) {
 				c.nulls++
 				continue
+			}
+			if c.counts != nil {
+				if n, ok := c.counts[string(r.Bytes(c.idx))]; ok || len(c.counts) <= MaxValuesPer {
+					c.counts[string(r.Bytes(c.idx))] = n + 1
+				}
 			}
 			if why := c.check(r.Bytes(c.idx)); why != "" {
 				if c.invalid == 0 {
@@ -230,6 +248,21 @@ func Check(ctx context.Context, path, name string, src spec.DataSource, now time
 		if c.invalid > 0 {
 			violate("validity", c.field.Name, "%d invalid values (first at %s)", c.invalid, c.firstBad)
 		}
+		if c.counts != nil {
+			if len(c.counts) > MaxValuesPer {
+				violate("min_rows_per", c.field.Name, "more than %d distinct values: not classes or groups", MaxValuesPer)
+				continue
+			}
+			for v := range c.allowed {
+				if _, ok := c.counts[v]; !ok {
+					c.counts[v] = 0
+				}
+			}
+			if rep.RowsPer == nil {
+				rep.RowsPer = map[string]map[string]int64{}
+			}
+			rep.RowsPer[c.field.Name] = c.counts
+		}
 	}
 	for _, hname := range header {
 		if !declared[hname] {
@@ -276,38 +309,53 @@ func Check(ctx context.Context, path, name string, src spec.DataSource, now time
 
 var intRe = regexp.MustCompile(`^[+-]?[0-9]+$`)
 
-// check returns why a non-null value breaks the column's declaration, or "".
-func (c *column) check(b []byte) string {
-	f := c.field
-	var num float64
-	numeric := false
-	switch f.Type {
+// TypeMismatch returns why a non-null value is not of a schema field type
+// (#FieldType), or "".
+func TypeMismatch(fieldType string, b []byte) string {
+	_, _, msg := typed(fieldType, b)
+	return msg
+}
+
+// typed parses b as fieldType: its number when the type is numeric, or why
+// it is not of the type.
+func typed(fieldType string, b []byte) (num float64, numeric bool, msg string) {
+	switch fieldType {
 	case "int":
 		if !intRe.Match(b) {
-			return fmt.Sprintf("%q is not an int", b)
+			return 0, false, fmt.Sprintf("%q is not an int", b)
 		}
 		num, _ = table.ParseFloat(b)
-		numeric = true
+		return num, true, ""
 	case "float":
 		v, ok := table.ParseFloat(b)
 		if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Sprintf("%q is not a finite float", b)
+			return 0, false, fmt.Sprintf("%q is not a finite float", b)
 		}
-		num, numeric = v, true
+		return v, true, ""
 	case "bool":
 		switch strings.ToLower(string(b)) {
 		case "true", "false", "0", "1":
 		default:
-			return fmt.Sprintf("%q is not a bool", b)
+			return 0, false, fmt.Sprintf("%q is not a bool", b)
 		}
 	case "timestamp":
 		if _, ok := parseTime(string(b)); !ok {
-			return fmt.Sprintf("%q is not a timestamp", b)
+			return 0, false, fmt.Sprintf("%q is not a timestamp", b)
 		}
 	case "date":
 		if _, err := time.Parse("2006-01-02", string(b)); err != nil {
-			return fmt.Sprintf("%q is not a date (YYYY-MM-DD)", b)
+			return 0, false, fmt.Sprintf("%q is not a date (YYYY-MM-DD)", b)
 		}
+	}
+	return 0, false, ""
+}
+
+// check returns why a non-null value breaks the column's declaration, or "".
+func (c *column) check(b []byte) string {
+	f := c.field
+	num, numeric, msg := typed(f.Type, b)
+	if msg != "" {
+		return msg
 	}
 	if c.allowed != nil {
 		ok := c.allowed[string(b)]

@@ -2,6 +2,7 @@ package quality
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -125,5 +126,39 @@ func TestKS(t *testing.T) {
 	}
 	if got := KSPValue(0, 100, 100); got != 1 {
 		t.Errorf("p-value at d=0: %v", got)
+	}
+}
+
+func TestRowsPer(t *testing.T) {
+	src := spec.DataSource{
+		Schema: []spec.Field{
+			{Name: "id", Type: "string"},
+			{Name: "label", Type: "int", Allowed: []any{0.0, 1.0, 2.0}},
+			{Name: "group", Type: "string", Nullable: true},
+		},
+		Quality: &spec.Quality{MinRowsPer: map[string]int64{"label": 2, "group": 1, "id": 1}},
+	}
+	var b []byte
+	b = append(b, "id,label,group\n"...)
+	for i := range MaxValuesPer + 1 {
+		g := "a"
+		if i%3 == 0 {
+			g = ""
+		}
+		b = append(b, fmt.Sprintf("r%d,%d,%s\n", i, i%2, g)...)
+	}
+	rep, err := Check(context.Background(), write(t, "snap.csv", string(b)), "snap.csv", src, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The allowed class 2 is absent: 0 rows. Nulls are no group. An
+	// identifier has too many values to be counted.
+	want := map[string]map[string]int64{"label": {"0": 501, "1": 500, "2": 0}, "group": {"a": 667}}
+	if d := cmp.Diff(want, rep.RowsPer); d != "" {
+		t.Errorf("rows per value (-want +got):\n%s", d)
+	}
+	wantV := []Violation{{Check: "min_rows_per", Column: "id", Message: "more than 1000 distinct values: not classes or groups"}}
+	if d := cmp.Diff(wantV, rep.Violations); d != "" {
+		t.Errorf("violations (-want +got):\n%s", d)
 	}
 }

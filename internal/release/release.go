@@ -631,7 +631,8 @@ func evidence(root string, ev checkresult.EvidenceRef) (*attest.Evidence, []byte
 	if doc.Inputs == nil {
 		doc.Inputs = []attest.Input{}
 	}
-	return &attest.Evidence{Path: ev.Path, SHA256: digest.Bytes(b), Inputs: doc.Inputs, Headline: ev.Headline}, b, nil
+	return &attest.Evidence{Path: ev.Path, SHA256: digest.Bytes(b), Inputs: doc.Inputs, Headline: ev.Headline,
+		BaselineSource: ev.BaselineSource, BaselineFrom: ev.BaselineFrom, BaselineVersion: ev.BaselineVersion, Baseline: ev.Baseline}, b, nil
 }
 
 func headArgs() []string   { return []string{"rev-parse", "HEAD"} }

@@ -342,8 +342,21 @@ func (b *builder) evaluation(d *dossier) *Evaluation {
 	}
 	e := &Evaluation{Metrics: []MetricRow{}, Source: SourceSigned}
 	var headline map[string]*float64
-	if ev := d.ref.st.Predicate.Evidence; ev != nil {
-		headline = ev.Headline
+	var base map[string]float64
+	signed := d.ref.st.Predicate.Evidence
+	if signed != nil {
+		headline = signed.Headline
+	}
+	if signed != nil && signed.BaselineSource != "" {
+		// The release signed what the check compared the metrics with.
+		base = signed.Baseline
+		ref := checkresult.EvidenceRef{BaselineSource: signed.BaselineSource, BaselineFrom: signed.BaselineFrom, BaselineVersion: signed.BaselineVersion}
+		e.Baseline = ref.BaselineText(d.ref.row.Environment)
+	} else if bl := d.model.Evaluation.Baseline; bl != nil && len(bl.Metrics) > 0 {
+		// A record signed before baselines were told apart: the spec's
+		// typed-in metrics are all there is, and only declared.
+		base = bl.Metrics
+		e.Baseline = "declared in the spec, not measured"
 	}
 	var overall *metrics.Set
 	var ci map[string]metrics.Interval
@@ -358,12 +371,8 @@ func (b *builder) evaluation(d *dossier) *Evaluation {
 	for n := range d.model.Evaluation.Metrics {
 		names[n] = true
 	}
-	var base map[string]float64
-	if bl := d.model.Evaluation.Baseline; bl != nil {
-		base = bl.Metrics
-		for n := range bl.Metrics {
-			names[n] = true
-		}
+	for n := range base {
+		names[n] = true
 	}
 	for n := range headline {
 		names[n] = true

@@ -42,7 +42,7 @@ func (b *builder) intervals(d *dossier) string {
 	cfg := evidence.MetricsConfig(*m, b.p.Policy.MinGroupSize)
 	cfg.Bootstrap, cfg.Seed, cfg.Workers = ciReplicates, ciSeed, 1
 	re, err := metrics.EvaluateFile(b.ctx, abs(b.p.Root, pred), cfg)
-	if err != nil || re.CI == nil || !sameCounts(ev, re) {
+	if err != nil || re.CI == nil || !sameCounts(ev.Report, re) {
 		return ""
 	}
 	ev.CI = re.CI

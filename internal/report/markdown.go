@@ -446,6 +446,9 @@ func (m *mdWriter) dossier(d Dossier) {
 			rows = append(rows, metricRow(r, true))
 		}
 		m.table([]string{"Metric", "Value", "95% CI", "Threshold", "Result", "Baseline", "Delta", "Source"}, rows)
+		if e.Baseline != "" {
+			m.p("Baseline: %s.\n", md(e.Baseline))
+		}
 		if e.CINote != "" {
 			m.p("Confidence intervals: %s.\n", md(e.CINote))
 		}

@@ -418,6 +418,9 @@ type Evaluation struct {
 	Note    string      `json:"note,omitempty"`
 	// CINote says where the confidence intervals come from.
 	CINote string `json:"ci_note,omitempty"`
+	// Baseline says what the metrics were compared with: measured,
+	// declared in the spec, a previous release, or no baseline yet.
+	Baseline string `json:"baseline,omitempty"`
 }
 
 // MetricRow is one metric with its bounds and baseline.

@@ -27,10 +27,16 @@ func Rehearsals(ctx context.Context, p *spec.Platform, keys []*sign.PublicKey, n
 	if err != nil {
 		return nil, err
 	}
+	return RehearsalsIn(p, rep), nil
+}
+
+// RehearsalsIn is Rehearsals on a ledger already verified.
+func RehearsalsIn(p *spec.Platform, rep *release.Report) map[string][]policy.Rehearsal {
+	out := map[string][]policy.Rehearsal{}
 	if len(rep.Problems) > 0 {
 		// Damage to the index or to records outside any model's scope puts
 		// every record's place in doubt.
-		return out, nil
+		return out
 	}
 	for _, r := range rep.Records {
 		if r.Kind != ledger.Rollback {
@@ -53,5 +59,5 @@ func Rehearsals(ctx context.Context, p *spec.Platform, keys []*sign.PublicKey, n
 	for _, rs := range out {
 		sort.SliceStable(rs, func(i, j int) bool { return rs[i].RecordedAt > rs[j].RecordedAt })
 	}
-	return out, nil
+	return out
 }

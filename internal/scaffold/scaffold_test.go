@@ -17,7 +17,7 @@ const source = `
 dataSources: events: {
 	owner: "d@example.com", kind: "table", location: "s3://b/e", format: "csv"
 	schema: [{name: "id", type: "string"}]
-	classification: "internal", pii: [], version: "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+	classification: "internal", pii: [], version: "sha256:2dbbac98523e9930516ea41f352287b9e9f2ffe92fe79f3ee1bcce84650fdd2c"
 }
 `
 

@@ -545,3 +545,19 @@ func TestPlatformReleasesCUE(t *testing.T) {
 	runtime.KeepAlive(p)
 	t.Fatal("the loaded platform keeps the loader's CUE context alive")
 }
+
+func TestPlaceholderDigest(t *testing.T) {
+	for d, want := range map[string]bool{
+		"sha256:" + strings.Repeat("0", 64):                                       true,
+		"sha256:" + strings.Repeat("0123456789abcdef", 4):                         true,
+		"md5:" + strings.Repeat("ab", 16) + ".dir":                                true,
+		"sha256:2dbbac98523e9930516ea41f352287b9e9f2ffe92fe79f3ee1bcce84650fdd2c": false,
+		"md5:9e107d9d372bb6826bd81d3542a419d6":                                    false,
+		"sha256:abc":                                                              false,
+		"":                                                                        false,
+	} {
+		if got := PlaceholderDigest(d); got != want {
+			t.Errorf("PlaceholderDigest(%q) = %v, want %v", d, got, want)
+		}
+	}
+}

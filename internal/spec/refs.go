@@ -177,6 +177,9 @@ func (l *loader) checkReferences(p *Platform) {
 	l.checkAfterCycles(p)
 	for _, name := range slices.Sorted(maps.Keys(p.DataSources)) {
 		ds := p.DataSources[name]
+		if PlaceholderDigest(ds.Version) {
+			l.ref(p, cuePath([]string{"dataSources", name, "version"}), fmt.Sprintf("version %q is a placeholder, not the digest of any data: give the sha256 of the snapshot", ds.Version))
+		}
 		fields := map[string]bool{}
 		for _, f := range ds.Schema {
 			if fields[f.Name] {
@@ -198,6 +201,11 @@ func (l *loader) checkReferences(p *Platform) {
 			for k := range q.Completeness {
 				if k != "*" && !fields[k] {
 					l.ref(p, cuePath([]string{"dataSources", name, "quality", "completeness", k}), fmt.Sprintf("field %q is not in the schema", k))
+				}
+			}
+			for _, k := range slices.Sorted(maps.Keys(q.MinRowsPer)) {
+				if !fields[k] {
+					l.ref(p, cuePath([]string{"dataSources", name, "quality", "minRowsPer", k}), fmt.Sprintf("field %q is not in the schema", k))
 				}
 			}
 			if q.Freshness != nil && !fields[q.Freshness.Field] {
@@ -448,4 +456,25 @@ func (p *Platform) EnvironmentNames() []string {
 	names := slices.Sorted(maps.Keys(p.Environments))
 	sort.SliceStable(names, func(i, j int) bool { return depth(names[i]) < depth(names[j]) })
 	return names
+}
+
+// PlaceholderDigest reports whether a digest ("sha256:…", "md5:…") is a
+// stand-in rather than a digest of data: its hex repeats a pattern of at
+// most 16 characters (all zeros, "deadbeef…", "0123456789abcdef…"). A
+// real digest repeating itself is far less likely than a typo.
+func PlaceholderDigest(d string) bool {
+	_, hex, ok := strings.Cut(d, ":")
+	if !ok {
+		return false
+	}
+	hex = strings.TrimSuffix(hex, ".dir")
+	if len(hex) < 32 {
+		return false
+	}
+	for period := 1; period <= 16; period++ {
+		if len(hex)%period == 0 && strings.Repeat(hex[:period], len(hex)/period) == hex {
+			return true
+		}
+	}
+	return false
 }

@@ -130,6 +130,9 @@ type Quality struct {
 	MaxDuplicateRows *float64           `json:"maxDuplicateRows,omitempty"`
 	// MinRows is the fewest rows the snapshot may have.
 	MinRows int64 `json:"minRows,omitempty"`
+	// MinRowsPer is, per column, the fewest rows each of its values (a
+	// class of the label, a group of a sensitive attribute) may have.
+	MinRowsPer map[string]int64 `json:"minRowsPer,omitempty"`
 }
 
 // Freshness bounds the age of the newest record.
@@ -351,6 +354,9 @@ type Columns struct {
 
 // Baseline is the metrics of the version being replaced.
 type Baseline struct {
+	// Release is BaselinePrevious or empty; a baseline with neither
+	// Predictions nor Metrics is the previous release.
+	Release string `json:"release,omitempty"`
 	Version string `json:"version,omitempty"`
 	// Metrics are typed in: declared, not measured.
 	Metrics   map[string]float64 `json:"metrics"`
@@ -359,6 +365,10 @@ type Baseline struct {
 	// which Slipway evaluates as the baseline.
 	Predictions string `json:"predictions,omitempty"`
 }
+
+// BaselinePrevious names the model's last verified release in the same
+// environment as its baseline.
+const BaselinePrevious = "previous"
 
 // Fairness lists the sensitive attributes and the bounds on their gaps.
 type Fairness struct {

@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"io/fs"
 	"os"
@@ -49,10 +50,10 @@ templates: streaming: {kind: "streaming", inputTopic: "in", outputTopic: "out", 
 dataSources: "source-%d": {
 	owner: "data@example.com", kind: "table", location: "s3://data/source-%d", format: "parquet"
 	schema: [{name: "id", type: "string"}, {name: "x", type: "float"}, {name: "group", type: "string", allowed: ["a", "b"]}, {name: "y", type: "int", allowed: [0, 1]}]
-	classification: "internal", pii: [], version: "sha256:%064x"
+	classification: "internal", pii: [], version: "sha256:%x"
 	quality: {completeness: {"*": 0.99}, uniqueKeys: ["id"]}
 }
-`, i, i, i)
+`, i, i, sha256.Sum256([]byte(fmt.Sprint("source-", i))))
 	}
 	files["data/sources.cue"] = ds.String()
 	kinds := []string{"online", "batch", "streaming"}
