@@ -189,11 +189,12 @@ func Evaluate(ctx context.Context, p *spec.Platform, model string, opts Options)
 		Data:           Data{Sources: map[string]*quality.Report{}},
 		Problems:       []Problem{},
 	}
-	s.Evaluation = b.evaluation(m, opts)
+	var gj *goldJoin
+	s.Evaluation, gj = b.evaluation(m, opts)
 	s.Baseline = b.baseline(m, opts)
 	s.Gold = b.gold(m)
 	if s.Evaluation != nil {
-		s.Integrity = b.integrity(m, opts.Workers)
+		s.Integrity = b.integrity(m, s.Evaluation, gj)
 	}
 	s.Tests = b.tests(m)
 	s.Data = b.data(m, now())
@@ -335,11 +336,11 @@ func (b *builder) open(kind, rel string) string {
 	return abs
 }
 
-func (b *builder) evaluation(m spec.Model, opts Options) *metrics.Report {
+func (b *builder) evaluation(m spec.Model, opts Options) (*metrics.Report, *goldJoin) {
 	e := m.Evaluation
 	abs := b.open(KindPredictions, e.Predictions)
 	if abs == "" {
-		return nil
+		return nil, nil
 	}
 	cfg := MetricsConfig(m, b.p.Policy.MinGroupSize)
 	cfg.Bootstrap, cfg.Seed, cfg.Workers = opts.Bootstrap, opts.Seed, opts.Workers
@@ -355,12 +356,24 @@ func (b *builder) evaluation(m spec.Model, opts Options) *metrics.Report {
 	if m.Task != metrics.Binary {
 		cfg.Bootstrap = 0
 	}
+	// The gold join rides on the evaluation's scan of the predictions.
+	gj := b.prepareJoin(m, opts.Workers)
+	if cfg.Visit = gj.visitor(); cfg.Visit != nil {
+		rep, err := metrics.EvaluateFile(b.ctx, abs, cfg)
+		if err == nil {
+			return rep, gj
+		}
+		// Evaluated alone below: a problem the join brought (a missing
+		// key column) is the join's, reported by integrity.
+		gj.failed = true
+		cfg.Visit = nil
+	}
 	rep, err := metrics.EvaluateFile(b.ctx, abs, cfg)
 	if err != nil {
 		b.problem(KindPredictions, e.Predictions, err)
-		return nil
+		return nil, gj
 	}
-	return rep
+	return rep, gj
 }
 
 // MetricsConfig is how a model's evaluation and fairness settings read its
