@@ -253,7 +253,7 @@ type JoinInput struct {
 
 type joined struct {
 	*Integrity
-	g    *goldIndex
+	g        *goldIndex
 	keys     []string
 	labelCol string
 	per      []tally
