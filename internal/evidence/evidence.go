@@ -154,6 +154,8 @@ type Options struct {
 	Seed      int64
 	// Workers parse predictions in parallel; 0 is one per CPU.
 	Workers int
+
+	memo *memo
 }
 
 // DefaultBootstrap is the number of bootstrap replicates of a spec-mode
@@ -221,6 +223,7 @@ func WriteAll(ctx context.Context, p *spec.Platform, workdir string, models []st
 	if len(models) == 0 {
 		models = p.ModelNames()
 	}
+	opts.memo = &memo{reports: map[string]*metrics.Report{}}
 	var out []*Summary
 	for _, name := range models {
 		s, err := Evaluate(ctx, p, name, opts)
@@ -368,10 +371,19 @@ func (b *builder) evaluation(m spec.Model, opts Options) (*metrics.Report, *gold
 		gj.failed = true
 		cfg.Visit = nil
 	}
+	key, share := memoKey(b.inputs[e.Predictions], cfg)
+	if share {
+		if rep := opts.memo.get(key, cfg.Name); rep != nil {
+			return rep, gj
+		}
+	}
 	rep, err := metrics.EvaluateFile(b.ctx, abs, cfg)
 	if err != nil {
 		b.problem(KindPredictions, e.Predictions, err)
 		return nil, gj
+	}
+	if share {
+		opts.memo.put(key, rep)
 	}
 	return rep, gj
 }

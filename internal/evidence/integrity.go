@@ -88,8 +88,9 @@ func (g *goldIndex) build() int {
 	g.slots = make([]uint64, 1<<logSize)
 	g.shift = 64 - logSize
 	mask := uint64(len(g.slots) - 1)
-	// Partitions of 2^15 slots (256 KB) stay in the cache while filled.
-	pshift := 64 - uint(max(0, int(logSize)-15))
+	// Partitions of 2^18 slots (2 MB) stay in the cache while filled, and
+	// few enough of them are filled at once for the TLB.
+	pshift := 64 - uint(max(0, int(logSize)-18))
 	var count []int
 	if pshift < 64 {
 		count = make([]int, 1<<(64-pshift)+1)
