@@ -46,8 +46,9 @@ type goldIndex struct {
 	// predictions made by scoring the gold file keep its order, and then
 	// the join reads the index sequentially instead of at random.
 	rows []goldRow
-	// slots is an open-addressing table: the low 32 bits of a key's hash
-	// above its row+1 (0 is empty), placed by the hash's top bits.
+	// slots is an open-addressing table: the top 32 bits of a key's hash
+	// above its row+1 (0 is empty), placed by the hash's top bits; the
+	// full hash is compared in rows when the top bits match.
 	slots []uint64
 	shift uint
 }
@@ -60,7 +61,7 @@ func (g *goldIndex) find(k uint64) (int, bool) {
 		return 0, false
 	}
 	mask := uint64(len(g.slots) - 1)
-	frag := k << 32
+	frag := k &^ 0xffffffff
 	for i := k >> g.shift; ; i = (i + 1) & mask {
 		s := g.slots[i]
 		if s == 0 {
@@ -110,20 +111,21 @@ func (g *goldIndex) build() int {
 		count[i] += count[i-1]
 	}
 	// Stable, so a partition's rows stay in file order and the later of
-	// two equal keys is the one found to repeat.
-	order := make([]goldRow, n)
+	// two equal keys is the one found to repeat. An entry is what a slot
+	// holds, the hash's top 32 bits and the row (8 bytes where the row's
+	// own 16 would double the memory this takes).
+	order := make([]uint64, n)
 	for i, r := range g.rows {
 		p := part(r.key)
-		order[count[p]] = goldRow{key: r.key, label: uint64(i)}
+		order[count[p]] = r.key&^0xffffffff | uint64(i)
 		count[p]++
 	}
 	dup := -1
 	for _, o := range order {
-		k, row := o.key, int(o.label)
-		frag := k << 32
-		i := k >> g.shift
+		frag, row := o&^0xffffffff, int(uint32(o))
+		i := frag >> g.shift
 		for ; g.slots[i] != 0; i = (i + 1) & mask {
-			if s := g.slots[i]; s&^0xffffffff == frag && g.rows[int(uint32(s))-1].key == k {
+			if s := g.slots[i]; s&^0xffffffff == frag && g.rows[int(uint32(s))-1].key == g.rows[row].key {
 				if dup < 0 || row < dup {
 					dup = row
 				}
