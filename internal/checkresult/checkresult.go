@@ -472,10 +472,16 @@ func Read(path string) (*Result, error) {
 // Encode writes r as indented JSON, the one encoding of the document on
 // stdout and on disk.
 func Encode(w io.Writer, r *Result) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	var compact bytes.Buffer
+	enc := json.NewEncoder(&compact)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(r)
+	if err := enc.Encode(r); err != nil {
+		return err
+	}
+	b := compact.Bytes()
+	out := indent(make([]byte, 0, len(b)+len(b)/2), b[:len(b)-1])
+	_, err := w.Write(append(out, '\n'))
+	return err
 }
 
 // Write writes r to path, replacing the file atomically.

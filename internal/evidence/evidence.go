@@ -160,6 +160,8 @@ type Options struct {
 	Seed      int64
 	// Workers parse predictions in parallel; 0 is one per CPU.
 	Workers int
+
+	memo *memo
 }
 
 // DefaultBootstrap is the number of bootstrap replicates of a spec-mode
@@ -195,11 +197,11 @@ func Evaluate(ctx context.Context, p *spec.Platform, model string, opts Options)
 		Data:           Data{Sources: map[string]*quality.Report{}},
 		Problems:       []Problem{},
 	}
-	rep := b.evaluation(m, opts)
+	rep, gj := b.evaluation(m, opts)
 	s.Baseline = b.baseline(m, opts)
 	s.Gold = b.gold(m)
 	if rep != nil {
-		s.Evaluation = &Evaluation{Report: rep, Integrity: b.integrity(m, opts.Workers)}
+		s.Evaluation = &Evaluation{Report: rep, Integrity: b.integrity(m, rep, gj)}
 	}
 	s.Tests = b.tests(m)
 	s.Data = b.data(m, now())
@@ -226,6 +228,7 @@ func WriteAll(ctx context.Context, p *spec.Platform, workdir string, models []st
 	if len(models) == 0 {
 		models = p.ModelNames()
 	}
+	opts.memo = &memo{reports: map[string]*metrics.Report{}}
 	var out []*Summary
 	for _, name := range models {
 		s, err := Evaluate(ctx, p, name, opts)
@@ -341,21 +344,42 @@ func (b *builder) open(kind, rel string) string {
 	return abs
 }
 
-func (b *builder) evaluation(m spec.Model, opts Options) *metrics.Report {
+func (b *builder) evaluation(m spec.Model, opts Options) (*metrics.Report, *goldJoin) {
 	e := m.Evaluation
 	abs := b.open(KindPredictions, e.Predictions)
 	if abs == "" {
-		return nil
+		return nil, nil
 	}
 	cfg := MetricsConfig(m, b.p.Policy.MinGroupSize)
 	cfg.Workers = opts.Workers
 	Intervals(&cfg, opts.Bootstrap, opts.Seed)
+	// The gold join rides on the evaluation's scan of the predictions.
+	gj := b.prepareJoin(m, opts.Workers)
+	if cfg.Visit = gj.visitor(); cfg.Visit != nil {
+		rep, err := metrics.EvaluateFile(b.ctx, abs, cfg)
+		if err == nil {
+			return rep, gj
+		}
+		// Evaluated alone below: a problem the join brought (a missing
+		// key column) is the join's, reported by integrity.
+		gj.failed = true
+		cfg.Visit = nil
+	}
+	key, share := memoKey(b.inputs[e.Predictions], cfg)
+	if share {
+		if rep := opts.memo.get(key, cfg.Name); rep != nil {
+			return rep, gj
+		}
+	}
 	rep, err := metrics.EvaluateFile(b.ctx, abs, cfg)
 	if err != nil {
 		b.problem(KindPredictions, e.Predictions, err)
-		return nil
+		return nil, gj
 	}
-	return rep
+	if share {
+		opts.memo.put(key, rep)
+	}
+	return rep, gj
 }
 
 // MetricsConfig is how a model's evaluation and fairness settings read its

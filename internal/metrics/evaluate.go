@@ -67,6 +67,19 @@ type Config struct {
 	Workers int
 	// Name is how the file is named in errors and inputs.
 	Name string
+	// Visit, when set, sees every row of the same scan after the metrics
+	// have counted it, so that other work on the predictions (the gold
+	// join) needs no second pass over the file.
+	Visit *Visitor
+}
+
+// Visitor is work done on each row of the predictions during evaluation.
+type Visitor struct {
+	// Columns are read besides the metrics' own.
+	Columns []string
+	// Row is called like a table.RowFunc; at[i] is the index of
+	// Columns[i] in r.
+	Row func(worker int, r *table.Row, at []int) error
 }
 
 // Report is the result of evaluating one predictions file: the JSON of
@@ -126,6 +139,7 @@ type plan struct {
 	cfg                           Config
 	iLabel, iPred, iScore, iWeigh int
 	iSens                         []int
+	iVisit                        []int
 	pos                           []byte
 	posBool                       int8 // -1 false, 1 true, 0 not a boolean
 	threshold                     float64
@@ -190,6 +204,11 @@ func (c Config) plan() (*plan, []string, error) {
 		seen[s] = true
 		p.iSens = append(p.iSens, add(s))
 	}
+	if c.Visit != nil {
+		for _, col := range c.Visit.Columns {
+			p.iVisit = append(p.iVisit, add(col))
+		}
+	}
 	if c.Positive != "" {
 		p.pos = []byte(c.Positive)
 		switch strings.ToLower(c.Positive) {
@@ -230,9 +249,16 @@ func EvaluateFile(ctx context.Context, path string, c Config) (*Report, error) {
 		ws[i] = newWorker(p)
 		ws[i].recs = make([]scored, 0, perWorker)
 	}
-	info, err := table.Scan(ctx, path, table.Options{Columns: cols, Workers: n, Name: c.Name}, func(i int, r *table.Row) error {
-		return ws[i].row(r)
-	})
+	fn := func(i int, r *table.Row) error { return ws[i].row(r) }
+	if v := c.Visit; v != nil {
+		fn = func(i int, r *table.Row) error {
+			if err := ws[i].row(r); err != nil {
+				return err
+			}
+			return v.Row(i, r, p.iVisit)
+		}
+	}
+	info, err := table.Scan(ctx, path, table.Options{Columns: cols, Workers: n, Name: c.Name}, fn)
 	if err != nil {
 		return nil, err
 	}
