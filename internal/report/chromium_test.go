@@ -12,24 +12,14 @@ import (
 	"time"
 )
 
-// chromiumArgs are the flags of a headless, offline, throw-away browser.
-func chromiumArgs(profile string, extra ...string) []string {
-	args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir=" + profile}
-	return append(args, extra...)
-}
-
 // findChromium returns the installed chromium. Installing it is
 // .ci/install-tools' job (`make tools`), not the test's. Without it the test
 // skips with the reason, except under CI, which must run it: there a missing
 // browser fails the test instead of hiding it.
 func findChromium(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
+	if p, err := Chromium(); err == nil {
+		return p
 	}
 	const why = "chromium is not installed: run .ci/install-tools (make tools) to install it"
 	if os.Getenv("CI") != "" {
@@ -37,6 +27,33 @@ func findChromium(t *testing.T) string {
 	}
 	t.Skip(why)
 	return ""
+}
+
+// runChromium runs headless Chromium on the given flags and returns its
+// output.
+func runChromium(t *testing.T, bin string, extra ...string) (stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, ChromiumArgs(t.TempDir(), extra...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium %s: %v\n%s", strings.Join(extra, " "), err, errb.String())
+	}
+	return out.String(), errb.String()
+}
+
+func artifactDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("SLIPWAY_TEST_ARTIFACTS")
+	if dir == "" {
+		return t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // consoleLine matches what Chromium logs for a page's console messages
@@ -60,25 +77,8 @@ func TestHTMLInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	url := "file://" + page
-	artifacts := os.Getenv("SLIPWAY_TEST_ARTIFACTS")
-	if artifacts == "" {
-		artifacts = t.TempDir()
-	}
-	if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	run := func(extra ...string) (stdout, stderr string) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, chromiumArgs(t.TempDir(), extra...)...)
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("chromium %s: %v\n%s", strings.Join(extra, " "), err, errb.String())
-		}
-		return out.String(), errb.String()
-	}
+	artifacts := artifactDir(t)
+	run := func(extra ...string) (string, string) { t.Helper(); return runChromium(t, bin, extra...) }
 
 	dom, logs := run("--enable-logging=stderr", "--v=0", "--virtual-time-budget=2000", "--dump-dom", url)
 	if bad := consoleLine.FindAllString(logs, -1); len(bad) > 0 {
@@ -102,18 +102,33 @@ func TestHTMLInChromium(t *testing.T) {
 	if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) || len(png) < 20_000 {
 		t.Fatalf("screenshot %s: %d bytes, err %v", shot, len(png), err)
 	}
-	pdf := filepath.Join(artifacts, "report.pdf")
-	run("--no-pdf-header-footer", "--print-to-pdf="+pdf, url)
-	b, err := os.ReadFile(pdf)
-	if err != nil || !bytes.HasPrefix(b, []byte("%PDF")) {
-		t.Fatalf("print to PDF %s: err %v", pdf, err)
+	// The PDF as `slipway report --format pdf` prints it.
+	var pdf bytes.Buffer
+	if err := rep.PDF(context.Background(), &pdf); err != nil {
+		t.Fatal(err)
 	}
-	// The summary ends its page and each dossier starts a new one.
+	b := pdf.Bytes()
+	if err := os.WriteFile(filepath.Join(artifacts, "report.pdf"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The summary and the contents end their pages and each dossier
+	// starts a new one.
 	pages := len(regexp.MustCompile(`/Type\s*/Page[^s]`).FindAll(b, -1))
 	if pages < 2+len(rep.Models) {
 		t.Errorf("PDF has %d page(s), want at least %d (summary, contents, one per dossier)", pages, 2+len(rep.Models))
 	}
-	t.Logf("screenshot %s, PDF %s (%d pages)", shot, pdf, pages)
+	// The contents are printed: each entry is a link to its section,
+	// which Chromium keeps as a named destination, and the headings make
+	// the document outline.
+	for _, anchor := range []string{"portfolio", "waivers", "coverage", "model-credit-default"} {
+		if !bytes.Contains(b, []byte("/"+anchor)) && !bytes.Contains(b, []byte("("+anchor+")")) {
+			t.Errorf("PDF has no destination %q: the contents did not print", anchor)
+		}
+	}
+	if !bytes.Contains(b, []byte("/Outlines")) {
+		t.Error("PDF has no document outline")
+	}
+	t.Logf("screenshot %s, PDF %s (%d pages)", shot, filepath.Join(artifacts, "report.pdf"), pages)
 }
 
 // tamper flips one character of the production credit-default record's
