@@ -156,6 +156,6 @@ type ReleaseDiff struct {
 	// Metrics are the headline metrics of both releases, from their
 	// signed records, with the change.
 	Metrics      []MetricChange `json:"metrics"`
-	PolicyBefore    string            `json:"policy_before,omitempty"`
-	PolicyAfter     string            `json:"policy_after,omitempty"`
+	PolicyBefore string         `json:"policy_before,omitempty"`
+	PolicyAfter  string         `json:"policy_after,omitempty"`
 }
