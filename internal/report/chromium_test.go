@@ -3,6 +3,9 @@ package report
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	stdhtml "html"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,6 +105,14 @@ func TestHTMLInChromium(t *testing.T) {
 	if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) || len(png) < 20_000 {
 		t.Fatalf("screenshot %s: %d bytes, err %v", shot, len(png), err)
 	}
+	// A4 tables wrap instead of clipping: with the print styles applied
+	// to the screen, at the width of an A4 page between its margins
+	// (186 mm, 703 CSS px), no table is wider than the page.
+	fit := tablesFit(t, run, dir, page)
+	if fit.Tables < 10 || len(fit.Wide) > 0 || fit.Widest > fit.Width {
+		t.Errorf("at A4 width %d px, %d table(s) measured, the widest %d px; wider than the page: %v", fit.Width, fit.Tables, fit.Widest, fit.Wide)
+	}
+
 	// The PDF as `slipway report --format pdf` prints it.
 	var pdf bytes.Buffer
 	if err := rep.PDF(context.Background(), &pdf); err != nil {
@@ -129,6 +140,57 @@ func TestHTMLInChromium(t *testing.T) {
 		t.Error("PDF has no document outline")
 	}
 	t.Logf("screenshot %s, PDF %s (%d pages)", shot, filepath.Join(artifacts, "report.pdf"), pages)
+}
+
+// a4Width is the width of an A4 page between the report's 12 mm side
+// margins, in CSS pixels (96 per inch).
+const a4Width = 703
+
+type tableFit struct {
+	Width, Widest, Tables int
+	Wide                  []string
+}
+
+// tablesFit lays the report out in Chromium at A4 width with its print
+// styles and measures every table: a script added to a copy of the page
+// (the report itself has none) writes the widths into the DOM.
+func tablesFit(t *testing.T, run func(...string) (string, string), dir, page string) tableFit {
+	t.Helper()
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := strings.Replace(string(b), "@media print{", "@media all{", 1)
+	const script = `<pre id="fit"></pre><script>
+var w = document.documentElement.clientWidth, out = {Width: w, Widest: 0, Tables: 0, Wide: []};
+document.querySelectorAll("table").forEach(function (t, i) {
+  var r = t.getBoundingClientRect(), sw = Math.max(t.scrollWidth, Math.ceil(r.right));
+  out.Tables++;
+  out.Widest = Math.max(out.Widest, sw);
+  if (sw > w) {
+    var h = t.previousElementSibling;
+    while (h && !/^H[1-4]$/.test(h.tagName)) h = h.previousElementSibling;
+    out.Wide.push("table " + i + " after " + JSON.stringify(h ? h.textContent.slice(0, 60) : "") + ": " + sw + " px");
+  }
+});
+document.getElementById("fit").textContent = JSON.stringify(out);
+</script>`
+	html = strings.Replace(html, "</body>", script+"</body>", 1)
+	measured := filepath.Join(dir, "a4.html")
+	if err := os.WriteFile(measured, []byte(html), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dom, _ := run(fmt.Sprintf("--window-size=%d,1200", a4Width), "--hide-scrollbars", "--force-device-scale-factor=1", "--virtual-time-budget=3000", "--dump-dom", "file://"+measured)
+	m := regexp.MustCompile(`<pre id="fit">(.*?)</pre>`).FindStringSubmatch(dom)
+	if m == nil {
+		t.Fatalf("no measurement in the DOM")
+	}
+	var fit tableFit
+	if err := json.Unmarshal([]byte(stdhtml.UnescapeString(m[1])), &fit); err != nil {
+		t.Fatalf("measurement %q: %v", m[1], err)
+	}
+	t.Logf("A4: %d tables, widest %d px of %d", fit.Tables, fit.Widest, fit.Width)
+	return fit
 }
 
 // tamper flips one character of the production credit-default record's
