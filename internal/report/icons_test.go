@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -153,4 +154,18 @@ func abs8(x int) int {
 		return -x
 	}
 	return x
+}
+
+// TestPDFWithoutChromium: without a Chromium on PATH, --format pdf fails
+// at once and says what to install.
+func TestPDFWithoutChromium(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	var out bytes.Buffer
+	err := Render(&out, &Report{}, FormatPDF)
+	if !errors.Is(err, ErrNoChromium) {
+		t.Fatalf("Render pdf without chromium: %v, want ErrNoChromium", err)
+	}
+	if out.Len() != 0 {
+		t.Errorf("wrote %d bytes", out.Len())
+	}
 }
