@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -138,6 +139,14 @@ func TestHTMLInChromium(t *testing.T) {
 	}
 	if !bytes.Contains(b, []byte("/Outlines")) {
 		t.Error("PDF has no document outline")
+	}
+	// The printed words: the page numbers of the footer and the contents.
+	texts := pdfTexts(b)
+	for _, want := range []string{"Page 1 of " + strconv.Itoa(pages), fmt.Sprintf("Page %d of %d", pages, pages),
+		"Contents", "Control coverage", "Model credit-default", "Marks:"} {
+		if !pdfHas(texts, want) {
+			t.Errorf("the PDF's text lacks %q", want)
+		}
 	}
 	t.Logf("screenshot %s, PDF %s (%d pages)", shot, filepath.Join(artifacts, "report.pdf"), pages)
 }
