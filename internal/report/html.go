@@ -47,6 +47,7 @@ var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	},
 	"match":        func(s string) template.HTML { return htmlMark(matchMark(s)) },
 	"icon":         icon,
+	"iconSprite":   func() template.HTML { return iconSprite },
 	"status":       func(s string) template.HTML { return htmlMark(statusMark(s)) },
 	"coverageRule": func() string { return coverageRule },
 	"counting":     countingRules,
@@ -165,10 +166,23 @@ var icons = map[string]string{
 	"insufficient": `<circle cx="6.5" cy="6.5" r="4.6" fill="none" stroke="currentColor" stroke-width="2"/><path d="M10 10l4.6 4.6" stroke="currentColor" stroke-width="2.4" stroke-linecap="round"/>`,
 }
 
-// icon is the inline SVG of one mark (ok, warn, bad or insufficient).
+// icon is the inline SVG of one mark (ok, warn, bad or insufficient): a
+// reference to its symbol, which iconSprite draws once per page (a
+// thousand dossiers carry some 200,000 marks).
 func icon(kind string) template.HTML {
-	return template.HTML(`<svg class="icon" viewBox="0 0 16 16" width="16" height="16" fill="currentColor" aria-hidden="true" focusable="false">` + icons[kind] + `</svg>`)
+	return template.HTML(`<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><use href="#icon-` + kind + `"/></svg>`)
 }
+
+// iconSprite defines every icon once, at the top of the page's body.
+var iconSprite = func() template.HTML {
+	var b strings.Builder
+	b.WriteString(`<svg xmlns="http://www.w3.org/2000/svg" width="0" height="0" style="position:absolute" aria-hidden="true">`)
+	for _, k := range []string{"ok", "warn", "bad", "insufficient"} {
+		b.WriteString(`<symbol id="icon-` + k + `" viewBox="0 0 16 16" fill="currentColor">` + icons[k] + `</symbol>`)
+	}
+	b.WriteString("</svg>")
+	return template.HTML(b.String())
+}()
 
 // gapBar draws a framework's covered/exception/gap shares as a stacked
 // bar of plain elements.

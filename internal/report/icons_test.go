@@ -91,7 +91,7 @@ func TestIconsDrawn(t *testing.T) {
 	var cells []cell
 	var page strings.Builder
 	page.WriteString("<!DOCTYPE html><html><head><meta charset=\"utf-8\">" + style +
-		"<style>body{margin:0;padding:0;background:#fff;font-size:40px}.m{position:absolute;width:400px;height:60px;white-space:nowrap;overflow:hidden}</style></head><body>\n")
+		"<style>body{margin:0;padding:0;background:#fff;font-size:40px}.m{position:absolute;width:400px;height:60px;white-space:nowrap;overflow:hidden}</style></head><body>\n" + string(iconSprite) + "\n")
 	n := 0
 	for _, m := range allMarks() {
 		h := string(htmlMark(m))

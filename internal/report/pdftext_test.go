@@ -35,7 +35,7 @@ func pdfTexts(pdf []byte) []string {
 	pair := regexp.MustCompile(`<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>`)
 	triple := regexp.MustCompile(`<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>`)
 	block := func(s []byte, name string) [][]byte {
-		return regexp.MustCompile(`(?s)begin` + name + `(.*?)end` + name).FindAll(s, -1)
+		return regexp.MustCompile(`(?s)begin`+name+`(.*?)end`+name).FindAll(s, -1)
 	}
 	var maps []map[uint64]string
 	for _, s := range streams {
