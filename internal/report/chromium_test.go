@@ -22,7 +22,7 @@ import (
 // browser fails the test instead of hiding it.
 func findChromium(t *testing.T) string {
 	t.Helper()
-	if p, err := Chromium(); err == nil {
+	if p, err := chromium(); err == nil {
 		return p
 	}
 	const why = "chromium is not installed: run .ci/install-tools (make tools) to install it"
@@ -39,7 +39,7 @@ func runChromium(t *testing.T, bin string, extra ...string) (stdout, stderr stri
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, ChromiumArgs(t.TempDir(), extra...)...)
+	cmd := exec.CommandContext(ctx, bin, chromiumArgs(t.TempDir(), extra...)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {

@@ -23,8 +23,8 @@ var ErrNoChromium = errors.New("--format pdf prints the HTML report with headles
 // minute on a slow machine.
 const pdfTimeout = 10 * time.Minute
 
-// Chromium returns the path of the Chromium on PATH.
-func Chromium() (string, error) {
+// chromium returns the path of the Chromium on PATH.
+func chromium() (string, error) {
 	for _, name := range []string{"chromium", "chromium-browser"} {
 		if p, err := exec.LookPath(name); err == nil {
 			return p, nil
@@ -33,10 +33,10 @@ func Chromium() (string, error) {
 	return "", ErrNoChromium
 }
 
-// ChromiumArgs are the flags of a headless, offline, throw-away Chromium
+// chromiumArgs are the flags of a headless, offline, throw-away Chromium
 // with its profile in dir. Chromium's sandbox cannot start as root (a
 // container's user); the page it opens is Slipway's own, with no script.
-func ChromiumArgs(dir string, extra ...string) []string {
+func chromiumArgs(dir string, extra ...string) []string {
 	args := []string{"--headless", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-extensions",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--mute-audio",
 		"--user-data-dir=" + filepath.Join(dir, "profile")}
@@ -51,7 +51,7 @@ func ChromiumArgs(dir string, extra ...string) []string {
 // the contents kept and linked, tables wrapped to the page width) and a
 // document outline of its headings.
 func (r *Report) PDF(ctx context.Context, w io.Writer) error {
-	bin, err := Chromium()
+	bin, err := chromium()
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (r *Report) PDF(ctx context.Context, w io.Writer) error {
 	defer cancel()
 	// Chromium's own header and footer (URL, date) are off: the page
 	// numbers and the report's name come from the report's @page rules.
-	cmd := exec.CommandContext(ctx, bin, ChromiumArgs(dir, "--no-pdf-header-footer", "--generate-pdf-document-outline",
+	cmd := exec.CommandContext(ctx, bin, chromiumArgs(dir, "--no-pdf-header-footer", "--generate-pdf-document-outline",
 		"--print-to-pdf="+pdf, "file://"+filepath.ToSlash(page))...)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
