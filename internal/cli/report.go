@@ -44,7 +44,9 @@ verification, or whose bundle blob is missing or changed, is listed as such
 and none of its figures are used.
 
 --format html writes one self-contained file (inline CSS and SVG, no
-scripts) that prints to PDF; md renders on GitHub; json follows
+scripts) that prints to PDF; pdf is that HTML printed to A4 by headless
+Chromium (chromium on PATH, else exit 2), with page numbers, the contents
+and a document outline; md renders on GitHub; json follows
 docs/report-schema.json; modelcard (with --model) writes a Hugging
 Face-style model card, README.md with model-index YAML front matter, its
 metrics from the verified release alone and what people declared marked
@@ -121,7 +123,7 @@ first), 0 otherwise.`,
 				return err
 			}
 			var buf bytes.Buffer
-			if err := report.Render(&buf, rep, format); err != nil {
+			if err := report.Render(ctx, &buf, rep, format); err != nil {
 				return err
 			}
 			if out == "" || out == "-" {
@@ -161,7 +163,7 @@ first), 0 otherwise.`,
 	cmd.Flags().StringVar(&out, "out", "", "write the report to `FILE` instead of stdout")
 	cmd.Flags().StringVar(&signKey, "sign", "", "sign the report with the private `KEY` and write the signature to FILE.sig")
 	trust.register(cmd)
-	formatFlag(cmd, &format, report.FormatHTML, report.FormatMarkdown, report.FormatJSON, report.FormatModelCard)
+	formatFlag(cmd, &format, report.FormatHTML, report.FormatMarkdown, report.FormatJSON, report.FormatPDF, report.FormatModelCard)
 	return cmd
 }
 

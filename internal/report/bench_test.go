@@ -210,7 +210,7 @@ func BenchmarkPortfolioReport(b *testing.B) {
 					continue
 				}
 				cw := &countWriter{}
-				if err := Render(cw, rep, format); err != nil {
+				if err := Render(context.Background(), cw, rep, format); err != nil {
 					b.Fatal(err)
 				}
 				size = cw.n

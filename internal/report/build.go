@@ -370,6 +370,9 @@ type dossier struct {
 	ev             *evidence.Summary
 	// outcomes are the reference release's results folded per rule.
 	outcomes map[string]RuleOutcome
+	// findings are the reference release's findings, for the outcome of
+	// each table row (rowOutcome).
+	findings []finding
 	// claims are the frameworks the reference release's results claim
 	// items of for rules the catalogue lacks.
 	claims map[string]bool

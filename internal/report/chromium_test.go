@@ -3,22 +3,18 @@ package report
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	stdhtml "html"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
-
-// chromiumArgs are the flags of a headless, offline, throw-away browser.
-func chromiumArgs(profile string, extra ...string) []string {
-	args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir=" + profile}
-	return append(args, extra...)
-}
 
 // findChromium returns the installed chromium. Installing it is
 // .ci/install-tools' job (`make tools`), not the test's. Without it the test
@@ -26,10 +22,8 @@ func chromiumArgs(profile string, extra ...string) []string {
 // browser fails the test instead of hiding it.
 func findChromium(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
+	if p, err := chromium(); err == nil {
+		return p
 	}
 	const why = "chromium is not installed: run .ci/install-tools (make tools) to install it"
 	if os.Getenv("CI") != "" {
@@ -37,6 +31,33 @@ func findChromium(t *testing.T) string {
 	}
 	t.Skip(why)
 	return ""
+}
+
+// runChromium runs headless Chromium on the given flags and returns its
+// output.
+func runChromium(t *testing.T, bin string, extra ...string) (stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, chromiumArgs(t.TempDir(), extra...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium %s: %v\n%s", strings.Join(extra, " "), err, errb.String())
+	}
+	return out.String(), errb.String()
+}
+
+func artifactDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("SLIPWAY_TEST_ARTIFACTS")
+	if dir == "" {
+		return t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // consoleLine matches what Chromium logs for a page's console messages
@@ -60,25 +81,8 @@ func TestHTMLInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	url := "file://" + page
-	artifacts := os.Getenv("SLIPWAY_TEST_ARTIFACTS")
-	if artifacts == "" {
-		artifacts = t.TempDir()
-	}
-	if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	run := func(extra ...string) (stdout, stderr string) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, chromiumArgs(t.TempDir(), extra...)...)
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("chromium %s: %v\n%s", strings.Join(extra, " "), err, errb.String())
-		}
-		return out.String(), errb.String()
-	}
+	artifacts := artifactDir(t)
+	run := func(extra ...string) (string, string) { t.Helper(); return runChromium(t, bin, extra...) }
 
 	dom, logs := run("--enable-logging=stderr", "--v=0", "--virtual-time-budget=2000", "--dump-dom", url)
 	if bad := consoleLine.FindAllString(logs, -1); len(bad) > 0 {
@@ -102,18 +106,100 @@ func TestHTMLInChromium(t *testing.T) {
 	if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) || len(png) < 20_000 {
 		t.Fatalf("screenshot %s: %d bytes, err %v", shot, len(png), err)
 	}
-	pdf := filepath.Join(artifacts, "report.pdf")
-	run("--no-pdf-header-footer", "--print-to-pdf="+pdf, url)
-	b, err := os.ReadFile(pdf)
-	if err != nil || !bytes.HasPrefix(b, []byte("%PDF")) {
-		t.Fatalf("print to PDF %s: err %v", pdf, err)
+	// A4 tables wrap instead of clipping: with the print styles applied
+	// to the screen, at the width of an A4 page between its margins
+	// (186 mm, 703 CSS px), no table is wider than the page.
+	fit := tablesFit(t, run, dir, page)
+	if fit.Tables < 10 || len(fit.Wide) > 0 || fit.Widest > fit.Width {
+		t.Errorf("at A4 width %d px, %d table(s) measured, the widest %d px; wider than the page: %v", fit.Width, fit.Tables, fit.Widest, fit.Wide)
 	}
-	// The summary ends its page and each dossier starts a new one.
+
+	// The PDF as `slipway report --format pdf` prints it.
+	var pdf bytes.Buffer
+	if err := rep.PDF(context.Background(), &pdf); err != nil {
+		t.Fatal(err)
+	}
+	b := pdf.Bytes()
+	if err := os.WriteFile(filepath.Join(artifacts, "report.pdf"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The summary and the contents end their pages and each dossier
+	// starts a new one.
 	pages := len(regexp.MustCompile(`/Type\s*/Page[^s]`).FindAll(b, -1))
 	if pages < 2+len(rep.Models) {
 		t.Errorf("PDF has %d page(s), want at least %d (summary, contents, one per dossier)", pages, 2+len(rep.Models))
 	}
-	t.Logf("screenshot %s, PDF %s (%d pages)", shot, pdf, pages)
+	// The contents are printed: each entry is a link to its section,
+	// which Chromium keeps as a named destination, and the headings make
+	// the document outline.
+	for _, anchor := range []string{"portfolio", "waivers", "coverage", "model-credit-default"} {
+		if !bytes.Contains(b, []byte("/"+anchor)) && !bytes.Contains(b, []byte("("+anchor+")")) {
+			t.Errorf("PDF has no destination %q: the contents did not print", anchor)
+		}
+	}
+	if !bytes.Contains(b, []byte("/Outlines")) {
+		t.Error("PDF has no document outline")
+	}
+	// The printed words: the page numbers of the footer and the contents.
+	texts := pdfTexts(b)
+	for _, want := range []string{"Page 1 of " + strconv.Itoa(pages), fmt.Sprintf("Page %d of %d", pages, pages),
+		"Contents", "Control coverage", "Model credit-default", "Marks:"} {
+		if !pdfHas(texts, want) {
+			t.Errorf("the PDF's text lacks %q", want)
+		}
+	}
+	t.Logf("screenshot %s, PDF %s (%d pages)", shot, filepath.Join(artifacts, "report.pdf"), pages)
+}
+
+// a4Width is the width of an A4 page between the report's 12 mm side
+// margins, in CSS pixels (96 per inch).
+const a4Width = 703
+
+type tableFit struct {
+	Width, Widest, Tables int
+	Wide                  []string
+}
+
+// tablesFit lays the report out in Chromium at A4 width with its print
+// styles and measures every table: a script added to a copy of the page
+// (the report itself has none) writes the widths into the DOM.
+func tablesFit(t *testing.T, run func(...string) (string, string), dir, page string) tableFit {
+	t.Helper()
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := strings.Replace(string(b), "@media print{", "@media all{", 1)
+	const script = `<pre id="fit"></pre><script>
+var w = document.documentElement.clientWidth, out = {Width: w, Widest: 0, Tables: 0, Wide: []};
+document.querySelectorAll("table").forEach(function (t, i) {
+  var r = t.getBoundingClientRect(), sw = Math.max(t.scrollWidth, Math.ceil(r.right));
+  out.Tables++;
+  out.Widest = Math.max(out.Widest, sw);
+  if (sw > w) {
+    var h = t.previousElementSibling;
+    while (h && !/^H[1-4]$/.test(h.tagName)) h = h.previousElementSibling;
+    out.Wide.push("table " + i + " after " + JSON.stringify(h ? h.textContent.slice(0, 60) : "") + ": " + sw + " px");
+  }
+});
+document.getElementById("fit").textContent = JSON.stringify(out);
+</script>`
+	html = strings.Replace(html, "</body>", script+"</body>", 1)
+	measured := filepath.Join(dir, "a4.html")
+	if err := os.WriteFile(measured, []byte(html), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dom, _ := run(fmt.Sprintf("--window-size=%d,1200", a4Width), "--hide-scrollbars", "--force-device-scale-factor=1", "--virtual-time-budget=3000", "--dump-dom", "file://"+measured)
+	m := regexp.MustCompile(`<pre id="fit">(.*?)</pre>`).FindStringSubmatch(dom)
+	if m == nil {
+		t.Fatalf("no measurement in the DOM")
+	}
+	var fit tableFit
+	if err := json.Unmarshal([]byte(stdhtml.UnescapeString(m[1])), &fit); err != nil {
+		t.Fatalf("measurement %q: %v", m[1], err)
+	}
+	t.Logf("A4: %d tables, widest %d px of %d", fit.Tables, fit.Widest, fit.Width)
+	return fit
 }
 
 // tamper flips one character of the production credit-default record's

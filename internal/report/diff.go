@@ -107,7 +107,42 @@ func (b *builder) releaseDiff(d *dossier) *ReleaseDiff {
 	for _, c := range rd.Thresholds {
 		rd.Loosened = rd.Loosened || c.Loosened
 	}
+	if pp.Evidence != nil && cp.Evidence != nil {
+		rd.Metrics = metricChanges(pp.Evidence.Headline, cp.Evidence.Headline)
+	}
 	return rd
+}
+
+// MetricChange is one headline metric of a release beside the previous
+// release's.
+type MetricChange struct {
+	Metric string   `json:"metric"`
+	Before *float64 `json:"before"`
+	After  *float64 `json:"after"`
+	// Delta is after minus before; null when either is missing.
+	Delta *float64 `json:"delta"`
+}
+
+// metricChanges compares the headline metrics two signed records carry:
+// every metric either has, in name order.
+func metricChanges(prev, cur map[string]*float64) []MetricChange {
+	names := map[string]bool{}
+	for n := range prev {
+		names[n] = true
+	}
+	for n := range cur {
+		names[n] = true
+	}
+	out := []MetricChange{}
+	for _, n := range slices.Sorted(maps.Keys(names)) {
+		c := MetricChange{Metric: n, Before: prev[n], After: cur[n]}
+		if c.Before != nil && c.After != nil {
+			d := round(*c.After - *c.Before)
+			c.Delta = &d
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // ReleaseDiff is what changed between a model's reference release and the
@@ -118,6 +153,9 @@ type ReleaseDiff struct {
 	SpecChanged     bool              `json:"spec_changed"`
 	Thresholds      []ThresholdChange `json:"thresholds"`
 	Loosened        bool              `json:"loosened"`
-	PolicyBefore    string            `json:"policy_before,omitempty"`
-	PolicyAfter     string            `json:"policy_after,omitempty"`
+	// Metrics are the headline metrics of both releases, from their
+	// signed records, with the change.
+	Metrics      []MetricChange `json:"metrics"`
+	PolicyBefore string         `json:"policy_before,omitempty"`
+	PolicyAfter  string         `json:"policy_after,omitempty"`
 }

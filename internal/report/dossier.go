@@ -48,6 +48,7 @@ func (b *builder) dossier(name string, recs []*record) *dossier {
 		ref := d.ref.row
 		d.Reference = &ref
 		d.outcomes = ruleOutcomes(d.ref.st.Predicate)
+		d.findings = releaseFindings(b.p.Root, &d.ref.st.Predicate)
 		// Frameworks whose items the release's own results claim for
 		// rules the catalogue no longer has.
 		d.claims = map[string]bool{}
@@ -162,7 +163,7 @@ func (b *builder) earlier(d *dossier) []ReleaseEvidence {
 			out = append(out, re)
 			continue
 		}
-		e := &dossier{ref: r, current: map[string]*record{}, outcomes: ruleOutcomes(r.st.Predicate)}
+		e := &dossier{ref: r, current: map[string]*record{}, outcomes: ruleOutcomes(r.st.Predicate), findings: releaseFindings(b.p.Root, &r.st.Predicate)}
 		e.Model = d.Model
 		if m, err := signedModel(r.st); err == nil {
 			e.model = m
@@ -217,32 +218,22 @@ func (b *builder) lineage(d *dossier, evMatch string) Lineage {
 		} else if t := b.p.Policy.DriftThreshold; t > 0 {
 			threshold = &t
 		}
-		judged := map[string]bool{}
-		for _, f := range d.model.Monitoring.Drift.Features {
-			judged[f] = true
-		}
-		outcome := ""
-		if o, ok := d.outcomes["data.drift"]; ok {
-			outcome = o.Outcome
+		judged := map[string]int{}
+		for i, f := range d.model.Monitoring.Drift.Features {
+			judged[f] = i
 		}
 		for _, name := range slices.Sorted(maps.Keys(dr.Features)) {
 			f := dr.Features[name]
 			row := DriftRow{Feature: name, Reference: dr.Reference, Current: dr.Current, Metric: metric, PSI: f.PSI, KS: f.KS, KSPValue: f.KSPValue,
 				Source: SourceEvidence}
-			if !judged[name] {
+			i, ok := judged[name]
+			if !ok {
 				row.Metric = "not judged (not in monitoring.drift.features)"
 				l.Drift = append(l.Drift, row)
 				continue
 			}
-			row.Threshold, row.RuleOutcome = threshold, outcome
-			v := f.PSI
-			if metric == "ks" {
-				v = f.KS
-			}
-			if v != nil && threshold != nil {
-				pass := *v <= *threshold
-				row.Pass = &pass
-			}
+			row.Threshold = threshold
+			row.RuleOutcome = rowOutcome(d.findings, "data.drift", aboutFeature(i, name))
 			l.Drift = append(l.Drift, row)
 		}
 	}
@@ -394,10 +385,8 @@ func (b *builder) evaluation(d *dossier) *Evaluation {
 		}
 		if t, ok := d.model.Evaluation.Metrics[n]; ok {
 			row.Min, row.Max = t.Min, t.Max
-			if row.Value != nil {
-				pass := (t.Min == nil || *row.Value >= *t.Min) && (t.Max == nil || *row.Value <= *t.Max)
-				row.Pass = &pass
-			}
+			row.Rule = "evaluation.metric_threshold"
+			row.Outcome = rowOutcome(d.findings, row.Rule, aboutMetric(n))
 		}
 		if bv, ok := base[n]; ok {
 			bv := bv
@@ -484,10 +473,8 @@ func (b *builder) fairnessSection(d *dossier) *FairnessSection {
 				if iv, ok := fci[n]; ok {
 					row.CI = []float64{iv[0], iv[1]}
 				}
-				if row.Value != nil {
-					pass := (t.Min == nil || *row.Value >= *t.Min) && (t.Max == nil || *row.Value <= *t.Max)
-					row.Pass = &pass
-				}
+				row.Rule = "fairness."
+				row.Outcome = rowOutcome(d.findings, row.Rule, aboutFairness(attr, n))
 				a.Metrics = append(a.Metrics, row)
 			}
 		}

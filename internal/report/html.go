@@ -19,22 +19,35 @@ import (
 var htmlTemplate string
 
 var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
-	"scope": scopeText,
-	"join":  func(s []string) string { return strings.Join(s, ", ") },
-	"fp":    fp,
-	"ci":    ci,
-	"bound": bound,
-	"pass":  passMark,
-	"fails": func(p *bool) bool { return p != nil && !*p },
+	"scope":  scopeText,
+	"join":   func(s []string) string { return strings.Join(s, ", ") },
+	"fp":     fp,
+	"ci":     ci,
+	"bound":  bound,
+	"result": func(rule, outcome string) template.HTML { return htmlMark(rowMark(rule, outcome)) },
+	// rowclass colours a row by the outcome its rule signed for it.
+	"rowclass": func(outcome string) template.HTMLAttr {
+		if outcome == "" {
+			return ""
+		}
+		return template.HTMLAttr(rowClass(outcome))
+	},
 	"delta": func(d *float64) string {
 		if d == nil {
 			return ""
 		}
 		return fmt.Sprintf("%+.4f", *d)
 	},
-	"rows":         rowsText,
-	"ok":           okMark,
-	"match":        matchMark,
+	"rows": rowsText,
+	"ok": func(ok bool) template.HTML {
+		if ok {
+			return htmlMark("✅ pass")
+		}
+		return htmlMark("❌ FAIL")
+	},
+	"match":        func(s string) template.HTML { return htmlMark(matchMark(s)) },
+	"icon":         icon,
+	"iconSprite":   func() template.HTML { return iconSprite },
 	"status":       func(s string) template.HTML { return htmlMark(statusMark(s)) },
 	"coverageRule": func() string { return coverageRule },
 	"counting":     countingRules,
@@ -121,15 +134,16 @@ func (r *Report) HTML(w io.Writer) error {
 }
 
 // htmlMark turns a Markdown mark ("✅ covered") into a coloured span
-// with a glyph common text fonts have, so the page and its PDF need no
-// emoji font.
+// led by an inline SVG icon: no glyph of the page needs an emoji or
+// symbol font, so a browser and its PDF draw every mark whatever fonts
+// the machine has (TestIconsDrawn screenshots them in Chromium).
 func htmlMark(m string) template.HTML {
-	class, glyph := "", ""
-	for _, g := range []struct{ emoji, class, glyph string }{
-		{"✅ ", "ok", "✔ "}, {"⚠️ ", "warn", "▲ "}, {"❌ ", "bad", "✘ "},
+	class := ""
+	for _, g := range []struct{ emoji, class string }{
+		{"✅ ", "ok"}, {"⚠️ ", "warn"}, {"❌ ", "bad"}, {"🔍 ", "insufficient"},
 	} {
 		if strings.HasPrefix(m, g.emoji) {
-			class, glyph, m = g.class, g.glyph, strings.TrimPrefix(m, g.emoji)
+			class, m = g.class, strings.TrimPrefix(m, g.emoji)
 			break
 		}
 	}
@@ -137,8 +151,39 @@ func htmlMark(m string) template.HTML {
 	if class == "" {
 		return template.HTML(text)
 	}
-	return template.HTML(`<span class="` + class + `">` + glyph + text + `</span>`)
+	return template.HTML(`<span class="` + class + `">` + string(icon(class)) + text + `</span>`)
 }
+
+// icons are the marks of the HTML report, drawn as paths in a 16x16 box
+// in the colour of the text around them.
+var icons = map[string]string{
+	// A tick in a circle.
+	"ok": `<circle cx="8" cy="8" r="7.5"/><path d="M4.2 8.3l2.5 2.5 5-5.2" fill="none" stroke="#fff" stroke-width="1.9" stroke-linecap="round" stroke-linejoin="round"/>`,
+	// An exclamation mark in a triangle.
+	"warn": `<path d="M8 .8l7.6 13.9H.4z"/><path d="M8 5.4v4.6" stroke="#fff" stroke-width="1.8" stroke-linecap="round"/><circle cx="8" cy="12.4" r="1" fill="#fff"/>`,
+	// A cross in a circle.
+	"bad": `<circle cx="8" cy="8" r="7.5"/><path d="M5.2 5.2l5.6 5.6m0-5.6l-5.6 5.6" stroke="#fff" stroke-width="1.9" stroke-linecap="round"/>`,
+	// A magnifying glass: the evidence is too thin to decide.
+	"insufficient": `<circle cx="6.5" cy="6.5" r="4.6" fill="none" stroke="currentColor" stroke-width="2"/><path d="M10 10l4.6 4.6" stroke="currentColor" stroke-width="2.4" stroke-linecap="round"/>`,
+}
+
+// icon is the inline SVG of one mark (ok, warn, bad or insufficient): a
+// reference to its symbol, which iconSprite draws once per page (a
+// thousand dossiers carry some 200,000 marks).
+func icon(kind string) template.HTML {
+	return template.HTML(`<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><use href="#icon-` + kind + `"/></svg>`)
+}
+
+// iconSprite defines every icon once, at the top of the page's body.
+var iconSprite = func() template.HTML {
+	var b strings.Builder
+	b.WriteString(`<svg xmlns="http://www.w3.org/2000/svg" width="0" height="0" style="position:absolute" aria-hidden="true">`)
+	for _, k := range []string{"ok", "warn", "bad", "insufficient"} {
+		b.WriteString(`<symbol id="icon-` + k + `" viewBox="0 0 16 16" fill="currentColor">` + icons[k] + `</symbol>`)
+	}
+	b.WriteString("</svg>")
+	return template.HTML(b.String())
+}()
 
 // gapBar draws a framework's covered/exception/gap shares as a stacked
 // bar of plain elements.

@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -17,8 +18,9 @@ const (
 	FormatJSON     = "json"
 )
 
-// Render writes the report in format.
-func Render(w io.Writer, r *Report, format string) error {
+// Render writes the report in format; ctx bounds the browser that
+// prints a PDF.
+func Render(ctx context.Context, w io.Writer, r *Report, format string) error {
 	switch format {
 	case FormatHTML:
 		return r.HTML(w)
@@ -28,8 +30,10 @@ func Render(w io.Writer, r *Report, format string) error {
 		return r.JSON(w)
 	case FormatModelCard:
 		return r.ModelCard(w)
+	case FormatPDF:
+		return r.PDF(ctx, w)
 	}
-	return fmt.Errorf("format %q: want html, md, json or modelcard", format)
+	return fmt.Errorf("format %q: want html, md, json, pdf or modelcard", format)
 }
 
 // matrixMax is the most models a coverage table shows as columns; larger
@@ -62,14 +66,19 @@ func ci(iv []float64) string {
 	return fmt.Sprintf("[%s, %s]", num(iv[0]), num(iv[1]))
 }
 
-func passMark(p *bool) string {
+// rowMark is a table row's result: the outcome its rule signed for it
+// (rowOutcome), "not judged by RULE" when the rule gave none, empty when
+// no rule judges the row.
+func rowMark(rule, outcome string) string {
 	switch {
-	case p == nil:
-		return ""
-	case *p:
-		return "pass"
+	case outcome != "":
+		return outcomeMark(outcome)
+	case strings.HasSuffix(rule, "."):
+		return "not judged by the " + strings.TrimSuffix(rule, ".") + " rules"
+	case rule != "":
+		return "not judged by " + rule
 	}
-	return "FAIL"
+	return ""
 }
 
 func statusMark(s string) string {
@@ -216,6 +225,9 @@ func (r *Report) Markdown(w io.Writer) error {
 		decision := "—"
 		if p.LatestDecision != "" {
 			decision = fmt.Sprintf("%s (verdict %s)", md(p.LatestDecision), md(p.LatestVerdict))
+			if p.LoosenedThreshold {
+				decision += " ❌ LOOSENED a threshold"
+			}
 		}
 		failed := "0"
 		if p.FailedReleases > 0 {
@@ -417,6 +429,18 @@ func (m *mdWriter) dossier(d Dossier) {
 			rows = append(rows, []string{code(c.Threshold), mark})
 		}
 		m.table([]string{"Changed", "Before → after"}, rows)
+		if len(df.Metrics) > 0 {
+			rows = nil
+			for _, c := range df.Metrics {
+				delta := ""
+				if c.Delta != nil {
+					delta = fmt.Sprintf("%+.4f", *c.Delta)
+				}
+				rows = append(rows, []string{md(c.Metric), fp(c.Before), fp(c.After), delta})
+			}
+			m.p("Headline metrics, signed, against %s:\n", md(df.PreviousVersion))
+			m.table([]string{"Metric", "Before", "After", "Delta"}, rows)
+		}
 	}
 
 	m.p("### Data lineage\n")
@@ -537,12 +561,12 @@ func (m *mdWriter) qualityDrift(sources []DataSourceRow, drift []DriftRow) {
 	}
 	rows = nil
 	for _, r := range drift {
-		rows = append(rows, []string{md(r.Feature), fp(r.PSI), fp(r.KS), fp(r.KSPValue), md(r.Metric), fp(r.Threshold), passMark(r.Pass), md(r.RuleOutcome), md(r.Source)})
+		rows = append(rows, []string{md(r.Feature), fp(r.PSI), fp(r.KS), fp(r.KSPValue), md(r.Metric), fp(r.Threshold), rowMark(r.DriftRule(), r.RuleOutcome), md(r.Source)})
 	}
 	if len(rows) > 0 {
 		dr := drift[0]
 		m.p("Drift from %s to %s:\n", code(dr.Reference), code(dr.Current))
-		m.table([]string{"Feature", "PSI", "KS", "KS p-value", "Judged by", "Threshold", "Result", "data.drift outcome", "Source"}, rows)
+		m.table([]string{"Feature", "PSI", "KS", "KS p-value", "Judged by", "Threshold", "data.drift outcome", "Source"}, rows)
 	}
 }
 
@@ -664,7 +688,7 @@ func matchMark(m string) string {
 }
 
 func metricRow(r MetricRow, baseline bool) []string {
-	row := []string{md(r.Name), fp(r.Value), ci(r.CI), bound(r.Min, r.Max), passMark(r.Pass)}
+	row := []string{md(r.Name), fp(r.Value), ci(r.CI), bound(r.Min, r.Max), rowMark(r.Rule, r.Outcome)}
 	if baseline {
 		b, dl := "", ""
 		if r.Baseline != nil {

@@ -365,13 +365,22 @@ type DriftRow struct {
 	KS        *float64 `json:"ks"`
 	KSPValue  *float64 `json:"ks_p_value"`
 	Threshold *float64 `json:"threshold"`
-	// Pass is nil when the metric is undefined or unbounded, or the
-	// drift rule does not judge the feature.
-	Pass *bool `json:"pass"`
-	// RuleOutcome is the signed outcome of data.drift, the rule that
-	// judged the feature; empty when it does not judge it.
+	// RuleOutcome is the outcome data.drift signed for the feature: the
+	// worst of its findings on the feature, pass when it judged the
+	// release and found nothing on the feature, empty when it does not
+	// judge the feature. The report never compares the figure with the
+	// threshold itself.
 	RuleOutcome string `json:"rule_outcome,omitempty"`
 	Source      string `json:"source"`
+}
+
+// DriftRule is the rule that judges the row's feature, empty for a
+// feature it does not monitor.
+func (r DriftRow) DriftRule() string {
+	if r.Threshold == nil && r.RuleOutcome == "" {
+		return ""
+	}
+	return "data.drift"
 }
 
 // InputRow is one hashed evidence file.
@@ -432,9 +441,14 @@ type MetricRow struct {
 	Baseline *float64  `json:"baseline,omitempty"`
 	Delta    *float64  `json:"delta,omitempty"`
 	CI       []float64 `json:"ci,omitempty"`
-	// Pass is nil when the metric has no bound or no value.
-	Pass   *bool  `json:"pass"`
-	Source string `json:"source"`
+	// Rule is the rule that judges the metric against its bound
+	// ("fairness." for the fairness rules), empty when none bounds it.
+	Rule string `json:"rule,omitempty"`
+	// Outcome is what Rule signed for this metric (see DriftRow's
+	// RuleOutcome); the report never compares the value with the bound
+	// itself.
+	Outcome string `json:"outcome,omitempty"`
+	Source  string `json:"source"`
 }
 
 // FairnessSection is the per-group picture of a model.

@@ -181,7 +181,7 @@ func modelCard(d Dossier) string {
 	if e := d.Evaluation; e != nil && len(e.Metrics) > 0 {
 		var rows [][]string
 		for _, r := range e.Metrics {
-			rows = append(rows, []string{md(r.Name), fp(r.Value), ci(r.CI), bound(r.Min, r.Max), passMark(r.Pass), md(r.Source)})
+			rows = append(rows, []string{md(r.Name), fp(r.Value), ci(r.CI), bound(r.Min, r.Max), rowMark(r.Rule, r.Outcome), md(r.Source)})
 		}
 		m.table([]string{"Metric", "Value", "95% CI", "Threshold", "Result", "Source"}, rows)
 		if e.Rows > 0 {
@@ -195,7 +195,7 @@ func modelCard(d Dossier) string {
 		var rows [][]string
 		for _, a := range f.Attributes {
 			for _, r := range a.Metrics {
-				rows = append(rows, []string{md(a.Name), md(r.Name), fp(r.Value), ci(r.CI), bound(r.Min, r.Max), passMark(r.Pass), md(r.Source)})
+				rows = append(rows, []string{md(a.Name), md(r.Name), fp(r.Value), ci(r.CI), bound(r.Min, r.Max), rowMark(r.Rule, r.Outcome), md(r.Source)})
 			}
 		}
 		m.table([]string{"Attribute", "Metric", "Value", "95% CI", "Threshold", "Result", "Source"}, rows)

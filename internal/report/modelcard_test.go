@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 
@@ -117,7 +118,7 @@ func TestModelCardYAMLEscapes(t *testing.T) {
 func TestModelCardOneModel(t *testing.T) {
 	rep := &Report{Models: []Dossier{{Model: "a"}, {Model: "b"}}}
 	var buf bytes.Buffer
-	if err := Render(&buf, rep, FormatModelCard); err == nil || !strings.Contains(err.Error(), "--model") {
+	if err := Render(context.Background(), &buf, rep, FormatModelCard); err == nil || !strings.Contains(err.Error(), "--model") {
 		t.Errorf("err = %v, want one asking for --model", err)
 	}
 }

@@ -179,7 +179,7 @@ func build(t *testing.T, root string, now time.Time, mod func(*Options)) *Report
 func render(t *testing.T, rep *Report, format string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := Render(&buf, rep, format); err != nil {
+	if err := Render(context.Background(), &buf, rep, format); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
@@ -349,8 +349,9 @@ func TestTamperExpiredNoFairness(t *testing.T) {
 	// Plainly in every format.
 	for f, wants := range map[string][]string{
 		FormatMarkdown: {"❌ FAILS VERIFICATION", "❌ EXPIRED", "❌ **No fairness evidence**", "1 release record(s) FAIL VERIFICATION"},
-		FormatHTML:     {"✘ FAILS VERIFICATION", "✘ EXPIRED", "✘ No fairness evidence", "1 release record(s) FAIL VERIFICATION"},
-		FormatJSON:     {`"verified": false`, `"status": "expired"`, `"lacking_fairness": [`, `"missing": "the released spec declares no sensitive attributes`},
+		FormatHTML: {`<use href="#icon-bad"/></svg>FAILS VERIFICATION`, `<use href="#icon-bad"/></svg>EXPIRED`,
+			`<use href="#icon-bad"/></svg> No fairness evidence`, "1 release record(s) FAIL VERIFICATION"},
+		FormatJSON: {`"verified": false`, `"status": "expired"`, `"lacking_fairness": [`, `"missing": "the released spec declares no sensitive attributes`},
 	} {
 		out := string(render(t, rep, f))
 		for _, w := range wants {
