@@ -506,7 +506,7 @@ func (c *valueCache) input(in Input) (ast.Object, error) {
 		{"releases", in.Releases}, {"now", in.Now}, {"placeholders", in.Placeholders},
 		{"rollback_rehearsals", in.RollbackRehearsals},
 		{"monitoring", in.Monitoring}, {"monitoring_status", in.MonitoringStatus},
-		{"alerts", in.Alerts},
+		{"alerts", in.Alerts}, {"acceptance", in.Acceptance},
 	}
 	if in.Base != nil {
 		// Absent, not null, without --base, as the JSON form omits it.
