@@ -284,9 +284,10 @@ acceptance_known if is_object(acceptance)
 #   record: a member of `handover.acceptance.team` (a GitHub team, @org/team
 #   or a team of the repository's organisation) approved the pull request,
 #   and wrote none of it. The team is the one to ask; who typed `by` and
-#   `date` is not evidence. When the reviews are not known (a local run)
-#   the acceptance is pending: in a protected environment a release
-#   denies it.
+#   `date` is not evidence. It denies in protected environments
+#   (elsewhere handover.acceptance_pending warns); when the reviews are
+#   not known (a local run) the acceptance is pending, which a release to a
+#   protected environment denies.
 # custom:
 #   id: handover.acceptance
 #   severity: deny
@@ -303,20 +304,25 @@ deny contains r if {
 }
 
 deny contains r if {
+	input.environment.protected == true
+	some msg in not_accepted
+	r := lib.result("handover.acceptance", msg, "handover.acceptance.team")
+}
+
+# not_accepted says why the known reviews do not accept the model.
+not_accepted contains msg if {
 	lib.nonempty(acceptance_team)
 	acceptance_known
 	acceptance.members == null
 	msg := sprintf("the members of team %s are not known (GitHub did not list them: the token needs members:read), so no review can accept the model", [acceptance_team])
-	r := lib.result("handover.acceptance", msg, "handover.acceptance.team")
 }
 
-deny contains r if {
+not_accepted contains msg if {
 	lib.nonempty(acceptance_team)
 	acceptance_known
 	acceptance.members != null
 	acceptance.by == null
 	msg := sprintf("no member of team %s who wrote none of the change approved the pull request: operations has not accepted the model", [acceptance_team])
-	r := lib.result("handover.acceptance", msg, "handover.acceptance.team")
 }
 
 deny contains r if {
@@ -330,11 +336,13 @@ deny contains r if {
 acceptance_pending_msg := sprintf("acceptance by team %s is not known here: only an approving review on the pull request counts (slipway check --github, slipway release --github read it)", [acceptance_team])
 
 # METADATA
-# title: Acceptance by operations still to be checked
+# title: Acceptance by operations still to be given
 # description: >-
-#   When the reviews are not known (a run without --github), the
-#   acceptance by `handover.acceptance.team` is reported as pending; a
-#   release to a protected environment denies it (handover.acceptance).
+#   Outside protected environments, an acceptance by
+#   `handover.acceptance.team` that is not known (a run without --github)
+#   or not given (no member approved) is reported as pending: operations
+#   accepts the model before it reaches a protected environment, where
+#   handover.acceptance denies.
 # custom:
 #   id: handover.acceptance_pending
 #   severity: warn
@@ -347,6 +355,12 @@ warn contains r if {
 	not acceptance_known
 	not pending_denied
 	r := lib.result("handover.acceptance_pending", acceptance_pending_msg, "handover.acceptance.team")
+}
+
+warn contains r if {
+	input.environment.protected != true
+	some msg in not_accepted
+	r := lib.result("handover.acceptance_pending", msg, "handover.acceptance.team")
 }
 
 pending_denied if {

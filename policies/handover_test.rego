@@ -151,6 +151,15 @@ test_acceptance_no_member_approved if {
 	only(doc, "handover.acceptance")
 }
 
+# Outside protected environments a missing acceptance is pending.
+test_acceptance_not_given_warns_outside_protected if {
+	doc := fx.with_patch([{"op": "replace", "path": "/acceptance/by", "value": null}, {"op": "replace", "path": "/environment", "value": fx.staging}])
+	count(handover.deny) == 0 with input as doc
+	some r in handover.warn with input as doc
+	r.id == "handover.acceptance_pending"
+	startswith(r.msg, "no member of team risk-ops")
+}
+
 test_acceptance_members_unknown if {
 	doc := fx.with_patch([{"op": "replace", "path": "/acceptance", "value": {"team": "risk-ops", "members": null, "by": null}}])
 	some r in handover.deny with input as doc

@@ -378,6 +378,7 @@ func (u Unit) Count() Counts {
 const (
 	acceptanceRule   = "handover.acceptance"
 	acceptancePend   = "handover.acceptance_pending"
+	selfApproval     = "release.self_approval"
 	approvalsPending = "release.approvals_pending"
 	approvalsRule    = "release.approvals"
 	codeOwnersRule   = "release.code_owners"
@@ -390,7 +391,7 @@ const (
 // rule's pass from the reviews' absence.
 func FromReviews(rule string) bool {
 	switch rule {
-	case approvalsPending, approvalsRule, codeOwnersRule, trustRule, acceptanceRule, acceptancePend:
+	case approvalsPending, approvalsRule, codeOwnersRule, trustRule, acceptanceRule, acceptancePend, selfApproval:
 		return true
 	}
 	return false
