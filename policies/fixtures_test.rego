@@ -214,6 +214,10 @@ unit := {
 		{"name": "Drift", "metrics": ["slipway_drift_psi"], "compares": true},
 	],
 	"rollback_rehearsals": [rehearsal],
+	"acceptance": {
+		"team": "risk-ops", "members": ["bob", "dave"],
+		"by": {"user": "bob", "state": "APPROVED", "submitted_at": "2026-11-20T11:00:00Z", "review_id": 77, "commit": "0123456789abcdef0123456789abcdef01234567"},
+	},
 }
 
 # rehearsal is a verified rollback record that handover.rollback_tested

@@ -4,7 +4,8 @@
 #   The acceptance gate an operations team asks for before it takes a model
 #   over: a runbook with the required sections, someone on call, a support
 #   plan, SLOs, a paging alert, prediction logging with a retention, the
-#   documented error types, a rehearsed rollback and a recorded acceptance.
+#   documented error types, a rehearsed rollback and an acceptance on the
+#   record.
 package slipway.handover
 
 import data.slipway.lib
@@ -267,14 +268,30 @@ rollback_rehearsal_gap := msg if {
 	msg := sprintf("no successful rollback of %s with strategy %q in an environment that is not protected within %d days; the newest, %s, was %s with strategy %q in %s on %s", [input.model.name, rollback_strategy, rollback_rehearsal_days, h.record, h.outcome, h.strategy, h.environment, h.recorded_at])
 }
 
+# acceptance_team is the operations team the spec asks to accept the
+# model; input.acceptance (null when the reviews are not known) says
+# whether a member of it who wrote none of the change approved.
+acceptance_team := object.get(input.model.handover, ["acceptance", "team"], "")
+
+acceptance := object.get(input, "acceptance", null)
+
+acceptance_known if is_object(acceptance)
+
 # METADATA
-# title: Acceptance recorded by operations
+# title: Accepted by operations on the record
 # description: >-
-#   The operations team that takes the model over recorded its acceptance:
-#   team, who accepted and when.
+#   The operations team that takes the model over accepted it on the
+#   record: a member of `handover.acceptance.team` (a GitHub team, @org/team
+#   or a team of the repository's organisation) approved the pull request,
+#   and wrote none of it. The team is the one to ask; who typed `by` and
+#   `date` is not evidence. It denies in protected environments
+#   (elsewhere handover.acceptance_pending warns); when the reviews are
+#   not known (a local run) the acceptance is pending, which a release to a
+#   protected environment denies.
 # custom:
 #   id: handover.acceptance
 #   severity: deny
+#   requires: [acceptance]
 #   controls:
 #     - {framework: EU AI Act, id: Annex IV 2(g)}
 #     - {framework: NIST AI RMF, id: GOVERN 1.4}
@@ -282,15 +299,73 @@ rollback_rehearsal_gap := msg if {
 #     - {framework: ISO/IEC 42001, id: A.3.2}
 #     - {framework: ISO/IEC 42001, id: A.6.2.5}
 deny contains r if {
-	not input.model.handover.acceptance
-	r := lib.result("handover.acceptance", "no acceptance by the operations team is recorded", "handover")
+	not lib.nonempty(acceptance_team)
+	r := lib.result("handover.acceptance", "no operations team is named to accept the model (handover.acceptance.team)", "handover")
 }
 
 deny contains r if {
-	some field in ["team", "by", "date"]
-	not lib.nonempty(object.get(input.model.handover, ["acceptance", field], ""))
-	input.model.handover.acceptance
-	r := lib.result("handover.acceptance", sprintf("the acceptance has no %s", [field]), "handover.acceptance")
+	input.environment.protected == true
+	some msg in not_accepted
+	r := lib.result("handover.acceptance", msg, "handover.acceptance.team")
+}
+
+# not_accepted says why the known reviews do not accept the model.
+not_accepted contains msg if {
+	lib.nonempty(acceptance_team)
+	acceptance_known
+	acceptance.members == null
+	msg := sprintf("the members of team %s are not known (GitHub did not list them: the token needs members:read), so no review can accept the model", [acceptance_team])
+}
+
+not_accepted contains msg if {
+	lib.nonempty(acceptance_team)
+	acceptance_known
+	acceptance.members != null
+	acceptance.by == null
+	msg := sprintf("no member of team %s who wrote none of the change approved the pull request: operations has not accepted the model", [acceptance_team])
+}
+
+deny contains r if {
+	lib.nonempty(acceptance_team)
+	not acceptance_known
+	input.phase == "release"
+	input.environment.protected == true
+	r := lib.result("handover.acceptance", acceptance_pending_msg, "handover.acceptance.team")
+}
+
+acceptance_pending_msg := sprintf("acceptance by team %s is not known here: only an approving review on the pull request counts (slipway check --github, slipway release --github read it)", [acceptance_team])
+
+# METADATA
+# title: Acceptance by operations still to be given
+# description: >-
+#   Outside protected environments, an acceptance by
+#   `handover.acceptance.team` that is not known (a run without --github)
+#   or not given (no member approved) is reported as pending: operations
+#   accepts the model before it reaches a protected environment, where
+#   handover.acceptance denies.
+# custom:
+#   id: handover.acceptance_pending
+#   severity: warn
+#   controls:
+#     - {framework: EU AI Act, id: Annex IV 2(g)}
+#     - {framework: NIST AI RMF, id: GOVERN 1.4}
+#     - {framework: ISO/IEC 42001, id: A.6.2.5}
+warn contains r if {
+	lib.nonempty(acceptance_team)
+	not acceptance_known
+	not pending_denied
+	r := lib.result("handover.acceptance_pending", acceptance_pending_msg, "handover.acceptance.team")
+}
+
+warn contains r if {
+	input.environment.protected != true
+	some msg in not_accepted
+	r := lib.result("handover.acceptance_pending", msg, "handover.acceptance.team")
+}
+
+pending_denied if {
+	input.phase == "release"
+	input.environment.protected == true
 }
 
 placeholder := "TODO(slipway)"

@@ -128,14 +128,69 @@ test_rollback_rehearsal_pending_warns_outside_protected if {
 	ids(handover.warn) == {"handover.rollback_rehearsal_pending"} with input as doc
 }
 
-test_acceptance_missing if {
+test_acceptance_no_team if {
 	doc := fx.with_patch([{"op": "remove", "path": "/model/handover/acceptance"}])
 	only(doc, "handover.acceptance")
 }
 
-test_acceptance_incomplete if {
-	doc := fx.with_patch([{"op": "replace", "path": "/model/handover/acceptance/by", "value": ""}])
+# The typed by and date are not evidence: without them the review accepts.
+test_acceptance_typed_fields_not_evidence if {
+	doc := fx.with_patch([
+		{"op": "remove", "path": "/model/handover/acceptance/by"},
+		{"op": "remove", "path": "/model/handover/acceptance/date"},
+	])
+	count(handover.deny) == 0 with input as doc
+}
+
+test_acceptance_no_member_approved if {
+	doc := fx.with_patch([{"op": "replace", "path": "/acceptance/by", "value": null}])
+	some r in handover.deny with input as doc
+	r.id == "handover.acceptance"
+	r.field == "handover.acceptance.team"
+	r.msg == "no member of team risk-ops who wrote none of the change approved the pull request: operations has not accepted the model"
 	only(doc, "handover.acceptance")
+}
+
+# Outside protected environments a missing acceptance is pending.
+test_acceptance_not_given_warns_outside_protected if {
+	doc := fx.with_patch([{"op": "replace", "path": "/acceptance/by", "value": null}, {"op": "replace", "path": "/environment", "value": fx.staging}])
+	count(handover.deny) == 0 with input as doc
+	some r in handover.warn with input as doc
+	r.id == "handover.acceptance_pending"
+	startswith(r.msg, "no member of team risk-ops")
+}
+
+test_acceptance_members_unknown if {
+	doc := fx.with_patch([{"op": "replace", "path": "/acceptance", "value": {"team": "risk-ops", "members": null, "by": null}}])
+	some r in handover.deny with input as doc
+	contains(r.msg, "the members of team risk-ops are not known")
+	only(doc, "handover.acceptance")
+}
+
+# A local check: pending, a warning, in every environment.
+test_acceptance_pending_warns_in_a_check if {
+	doc := fx.with_patch([{"op": "replace", "path": "/acceptance", "value": null}])
+	count(handover.deny) == 0 with input as doc
+	some r in handover.warn with input as doc
+	r.id == "handover.acceptance_pending"
+	r.msg == "acceptance by team risk-ops is not known here: only an approving review on the pull request counts (slipway check --github, slipway release --github read it)"
+}
+
+# A release without the reviews: a deny in a protected environment ...
+test_acceptance_pending_denied_on_protected_release if {
+	doc := fx.with_patch([{"op": "replace", "path": "/acceptance", "value": null}, {"op": "replace", "path": "/phase", "value": "release"}])
+	only(doc, "handover.acceptance")
+	not "handover.acceptance_pending" in ids(handover.warn) with input as doc
+}
+
+# ... and a warning elsewhere.
+test_acceptance_pending_warns_on_unprotected_release if {
+	doc := fx.with_patch([
+		{"op": "replace", "path": "/acceptance", "value": null}, {"op": "replace", "path": "/phase", "value": "release"},
+		{"op": "replace", "path": "/environment", "value": fx.staging},
+	])
+	count({r | some r in handover.deny with input as doc; r.id == "handover.acceptance"}) == 0
+	"handover.acceptance_pending" in ids(handover.warn) with input as doc
 }
 
 test_placeholders if {

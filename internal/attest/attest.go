@@ -69,9 +69,12 @@ type Release struct {
 	Results   []Result   `json:"results"`
 	Waivers   []Waiver   `json:"waivers"`
 	Approvals []Approval `json:"approvals"`
-	Source    Source     `json:"source"`
-	Check     CheckRef   `json:"check"`
-	Slipway   Tool       `json:"slipway"`
+	// Acceptance is operations' acceptance of the model, when a member of
+	// its acceptance team approved the pull request; absent otherwise.
+	Acceptance *Acceptance `json:"acceptance,omitempty"`
+	Source     Source      `json:"source"`
+	Check      CheckRef    `json:"check"`
+	Slipway    Tool        `json:"slipway"`
 	// ReleasedAt is when the release was signed, RFC 3339 UTC.
 	ReleasedAt string `json:"releasedAt"`
 	// Previous is the digest of the previous release record (envelope
@@ -236,6 +239,21 @@ type Approval struct {
 	// request nor any of its commits; absent when the authors were not
 	// known.
 	DistinctFromAuthors *bool `json:"distinctFromAuthors,omitempty"`
+	// ReviewID and Commit are GitHub's id of the review and the commit it
+	// approved.
+	ReviewID int64  `json:"reviewId,omitempty"`
+	Commit   string `json:"commit,omitempty"`
+}
+
+// Acceptance is operations taking the model over, on the record: the
+// approving review on the pull request by a member of the model's
+// acceptance team who wrote none of the change (handover.acceptance).
+type Acceptance struct {
+	Team        string `json:"team"`
+	User        string `json:"user"`
+	ReviewID    int64  `json:"reviewId"`
+	SubmittedAt string `json:"submittedAt"`
+	Commit      string `json:"commit"`
 }
 
 // Source is where the release was made from.
@@ -353,15 +371,16 @@ func ParseSummary(payload []byte) (*Statement, error) {
 				Outcome  string `json:"outcome"`
 				Message  string `json:"message"`
 			} `json:"results"`
-			Waivers    []Waiver   `json:"waivers"`
-			Approvals  []Approval `json:"approvals"`
-			Source     Source     `json:"source"`
-			Check      CheckRef   `json:"check"`
-			Slipway    Tool       `json:"slipway"`
-			ReleasedAt string     `json:"releasedAt"`
-			Previous   string     `json:"previous"`
-			LedgerPrev *string    `json:"ledgerPrevious"`
-			Bundle     *Bundle    `json:"bundle"`
+			Waivers    []Waiver    `json:"waivers"`
+			Approvals  []Approval  `json:"approvals"`
+			Acceptance *Acceptance `json:"acceptance"`
+			Source     Source      `json:"source"`
+			Check      CheckRef    `json:"check"`
+			Slipway    Tool        `json:"slipway"`
+			ReleasedAt string      `json:"releasedAt"`
+			Previous   string      `json:"previous"`
+			LedgerPrev *string     `json:"ledgerPrevious"`
+			Bundle     *Bundle     `json:"bundle"`
 		} `json:"predicate"`
 	}
 	if err := json.Unmarshal(payload, &s); err != nil {
@@ -377,7 +396,7 @@ func ParseSummary(payload []byte) (*Statement, error) {
 	st := &Statement{Type: s.Type, Subject: s.Subject, PredicateType: s.PredicateType, Predicate: Release{
 		Model: p.Model, Revision: p.Revision, Environment: p.Environment, Decision: p.Decision, Verdict: p.Verdict,
 		Artifact: p.Artifact, Spec: Spec{Platform: p.Spec.Platform, Digest: p.Spec.Digest}, Stacks: p.Stacks,
-		Waivers: p.Waivers, Approvals: p.Approvals, Source: p.Source, Check: p.Check, Slipway: p.Slipway, ReleasedAt: p.ReleasedAt, Previous: p.Previous,
+		Waivers: p.Waivers, Approvals: p.Approvals, Acceptance: p.Acceptance, Source: p.Source, Check: p.Check, Slipway: p.Slipway, ReleasedAt: p.ReleasedAt, Previous: p.Previous,
 		LedgerPrevious: p.LedgerPrev, Bundle: p.Bundle,
 	}}
 	for _, r := range p.Results {

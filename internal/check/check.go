@@ -88,6 +88,12 @@ type Options struct {
 	// who approved the pull request; nil when the reviews are not known,
 	// and then no security owner has approved a trust root change.
 	OwnersApproved func(ctx context.Context, owners []string) []string
+	// Teams are the members of acceptance teams by name (nil for a team
+	// GitHub did not list); nil when the reviews are not known. When nil
+	// and TeamMembers is set, the check asks TeamMembers for the teams of
+	// the models it judges.
+	Teams       map[string][]string
+	TeamMembers func(ctx context.Context, team string) ([]string, error)
 	// Now is the evaluation time; zero means time.Now.
 	Now time.Time
 	// Version is Slipway's version, recorded in the result.
@@ -185,11 +191,15 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 	// into the result: a release records who approved and whether each
 	// approver is distinct from the authors.
 	for _, a := range c.o.Approvals {
-		res.Approvals = append(res.Approvals, checkresult.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt})
+		res.Approvals = append(res.Approvals, checkresult.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt, ReviewID: a.ReviewID, Commit: a.Commit})
 	}
 	if c.o.Authors != nil {
 		res.Authors = append([]string{}, c.o.Authors...)
 	}
+	if c.o.Teams == nil && c.o.TeamMembers != nil && c.o.Approvals != nil {
+		c.o.Teams = c.acceptanceTeams(ctx)
+	}
+	res.Teams = c.o.Teams
 	pd, err := policy.BundleDigest(c.p.Root)
 	if err != nil {
 		return nil, err
@@ -336,7 +346,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			ev := evidence[k.model]
 			u := policy.Unit{
 				Model: k.model, Environment: k.env, Phase: c.phase(),
-				Approvals: c.o.Approvals, Authors: c.o.Authors, CodeOwners: c.codeOwners(m.Dir), Releases: c.releases(m, ledgerReleases, verdicts), Now: c.o.Now,
+				Approvals: c.o.Approvals, Authors: c.o.Authors, Teams: c.o.Teams, CodeOwners: c.codeOwners(m.Dir), Releases: c.releases(m, ledgerReleases, verdicts), Now: c.o.Now,
 				Rehearsals: rehearsals[k.model],
 				// The baseline of {release: "previous"}: the ledger as
 				// it stands, not this check's verdicts.
@@ -413,6 +423,25 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// acceptanceTeams asks TeamMembers for the acceptance team of every
+// model; a team it cannot list maps to nil, which accepts nothing.
+func (c *checker) acceptanceTeams(ctx context.Context) map[string][]string {
+	teams := map[string][]string{}
+	for _, name := range c.p.ModelNames() {
+		team := policy.AcceptanceTeam(c.p.Models[name])
+		if _, done := teams[team]; done || team == "" {
+			continue
+		}
+		members, err := c.o.TeamMembers(ctx, team)
+		if err != nil {
+			c.o.Log.Warn("acceptance team not listed: no review accepts for it", "team", team, "error", err)
+			members = nil
+		}
+		teams[team] = members
+	}
+	return teams
 }
 
 // evaluate writes the evidence summary of every model in scope, computed
@@ -843,9 +872,15 @@ func Rejudge(ctx context.Context, o Options, saved *checkresult.Result) (*checkr
 	// them. None recorded means not known, which a release counts as
 	// none (release.approvals).
 	o.Approvals = nil
-	for _, a := range saved.Approvals {
-		o.Approvals = append(o.Approvals, policy.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt})
+	if saved.Approvals != nil {
+		o.Approvals = []policy.Approval{}
 	}
+	for _, a := range saved.Approvals {
+		o.Approvals = append(o.Approvals, policy.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt, ReviewID: a.ReviewID, Commit: a.Commit})
+	}
+	// So are the authors, whose approvals do not count, and the
+	// acceptance teams' members (a release puts GitHub's in).
+	o.Authors, o.Teams, o.TeamMembers = saved.Authors, saved.Teams, nil
 	o.NoPlan, o.SaveInputs, o.ReusePlans = false, false, true
 	res, err := Run(ctx, o)
 	if err != nil {

@@ -136,7 +136,11 @@ type Result struct {
 	// Authors are the pull request's author and its commits' authors,
 	// whose approvals do not count; absent when not known.
 	Authors []string `json:"authors,omitempty"`
-	Errors  []string `json:"errors"`
+	// Teams are the members of the models' acceptance teams as GitHub
+	// listed them (null for a team it did not list); absent when the
+	// reviews were not asked of GitHub.
+	Teams  map[string][]string `json:"teams,omitempty"`
+	Errors []string            `json:"errors"`
 
 	// Digest is the digest of the bytes the result was read from; empty
 	// for a result built in memory.
@@ -359,6 +363,20 @@ type Approval struct {
 	User        string `json:"user"`
 	State       string `json:"state"`
 	SubmittedAt string `json:"submitted_at"`
+	// ReviewID and Commit are GitHub's id of the review and the commit it
+	// approved.
+	ReviewID int64  `json:"review_id,omitempty"`
+	Commit   string `json:"commit,omitempty"`
+}
+
+// Reviews are what GitHub says of the pull request a release is made
+// from (slipway release --github): its standing approvals, its authors
+// (nil when not known) and the members of the models' acceptance teams
+// (a team GitHub did not list maps to nil).
+type Reviews struct {
+	Approvals []Approval
+	Authors   []string
+	Teams     map[string][]string
 }
 
 // Counts tallies results by outcome.
@@ -393,6 +411,9 @@ func (u Unit) Count() Counts {
 // release judges in the release phase, where policies/release.rego denies
 // release.approvals for reviews the check could not see.)
 const (
+	acceptanceRule   = "handover.acceptance"
+	acceptancePend   = "handover.acceptance_pending"
+	selfApproval     = "release.self_approval"
 	approvalsPending = "release.approvals_pending"
 	approvalsRule    = "release.approvals"
 	codeOwnersRule   = "release.code_owners"
@@ -405,7 +426,7 @@ const (
 // rule's pass from the reviews' absence.
 func FromReviews(rule string) bool {
 	switch rule {
-	case approvalsPending, approvalsRule, codeOwnersRule, trustRule:
+	case approvalsPending, approvalsRule, codeOwnersRule, trustRule, acceptanceRule, acceptancePend, selfApproval:
 		return true
 	}
 	return false

@@ -75,6 +75,12 @@ func testCheckGitHub(t *testing.T, sub, owner string, ownersPass, rateLimited bo
 		w.Header().Set("Content-Type", "application/json")
 		body, _ := io.ReadAll(r.Body)
 		p := strings.TrimPrefix(r.URL.Path, "/api/v3/repos/acme/credit-risk")
+		if r.Method == "GET" && strings.HasPrefix(r.URL.Path, "/api/v3/orgs/acme/teams/") && strings.HasSuffix(r.URL.Path, "/members") {
+			// bob is in every acceptance team (a bare name is acme's team).
+			io.WriteString(w, `[{"login":"bob","type":"User"}]`)
+			posted = append(posted, r.Method+" "+r.URL.Path)
+			return
+		}
 		switch r.Method + " " + p {
 		case "GET /pulls/12/files":
 			if rateLimited {
@@ -157,7 +163,7 @@ func testCheckGitHub(t *testing.T, sub, owner string, ownersPass, rateLimited bo
 		// release.code_owners applies only when CODEOWNERS reached the
 		// policy input: its pass shows that alice, owner of models/,
 		// was counted; its denial that dave's approval is missing.
-		owners := false
+		owners, acceptance := false, false
 		for _, r := range u.Results {
 			switch {
 			case selfApproved && r.Rule == "release.approvals" && u.Environment == "production":
@@ -168,6 +174,14 @@ func testCheckGitHub(t *testing.T, sub, owner string, ownersPass, rateLimited bo
 				if r.Outcome != "warn" {
 					t.Errorf("release.self_approval in %s: %s, want warn: bob approved his own commit", u.Environment, r.Outcome)
 				}
+			case r.Rule == "handover.acceptance" && u.Environment == "production":
+				// bob, of the acceptance team, approved: operations
+				// accepted, unless bob wrote a commit, or GitHub refused
+				// to list the team (rate limited): then nobody accepted.
+				if want := map[bool]string{false: "pass", true: "deny"}[selfApproved || rateLimited]; r.Outcome != want {
+					t.Errorf("handover.acceptance in production: %s, want %s", r.Outcome, want)
+				}
+				acceptance = true
 			case strings.HasPrefix(r.Rule, "release.approvals") && r.Outcome != "pass" && !rateLimited:
 				t.Errorf("%s in %s: %s, but alice and bob approved", r.Rule, u.Environment, r.Outcome)
 			}
@@ -180,6 +194,9 @@ func testCheckGitHub(t *testing.T, sub, owner string, ownersPass, rateLimited bo
 		}
 		if !owners {
 			t.Errorf("%s: release.code_owners was not judged: CODEOWNERS did not reach the policy input", u.Environment)
+		}
+		if u.Environment == "production" && !acceptance {
+			t.Errorf("%s/%s: handover.acceptance was not judged", u.Environment, u.Model)
 		}
 	}
 	if len(res.Units) == 0 {

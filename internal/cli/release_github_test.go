@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -33,26 +34,48 @@ func TestReleaseConfirmsApprovalsOnGitHub(t *testing.T) {
 	git("add", "-A")
 	git("commit", "-q", "-m", "specs")
 
-	// GitHub: the pull request has approvals from alice and carol.
+	// GitHub: the pull request, opened by dave, has approvals from alice
+	// and carol; carol is in every model's acceptance team (a bare team
+	// name is a team of the repository's owner, acme).
 	var mu sync.Mutex
 	var requests []string
+	author := "dave"
+	teams := map[string]string{"lending-platform-ops": `[{"login": "carol"}]`, "payments-ops": `[{"login": "carol"}]`, "data-platform-ops": `[{"login": "carol"}]`}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		requests = append(requests, r.Method+" "+r.URL.Path)
+		a := author
 		mu.Unlock()
-		if r.Method != http.MethodGet || r.URL.Path != "/api/v3/repos/acme/credit-risk/pulls/12/reviews" {
+		if r.Header.Get("Authorization") != "Bearer ghs_test" {
+			t.Errorf("github read without the token: %q", r.Header.Get("Authorization"))
+		}
+		if r.Method != http.MethodGet {
 			t.Errorf("unexpected request %s %s", r.Method, r.URL.Path)
 			http.Error(w, "unexpected", http.StatusTeapot)
 			return
 		}
-		if r.Header.Get("Authorization") != "Bearer ghs_test" {
-			t.Errorf("reviews read without the token: %q", r.Header.Get("Authorization"))
-		}
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`[
-			{"id": 1, "user": {"login": "alice"}, "state": "APPROVED", "submitted_at": "2026-11-23T10:00:00Z"},
-			{"id": 2, "user": {"login": "bob"}, "state": "COMMENTED", "submitted_at": "2026-11-23T10:30:00Z"},
-			{"id": 3, "user": {"login": "carol"}, "state": "APPROVED", "submitted_at": "2026-11-23T11:00:00Z"}]`))
+		switch p := r.URL.Path; {
+		case p == "/api/v3/repos/acme/credit-risk/pulls/12/reviews":
+			_, _ = w.Write([]byte(`[
+			{"id": 1, "user": {"login": "alice"}, "state": "APPROVED", "submitted_at": "2026-11-23T10:00:00Z", "commit_id": "abc"},
+			{"id": 2, "user": {"login": "bob"}, "state": "COMMENTED", "submitted_at": "2026-11-23T10:30:00Z", "commit_id": "abc"},
+			{"id": 3, "user": {"login": "carol"}, "state": "APPROVED", "submitted_at": "2026-11-23T11:00:00Z", "commit_id": "abc"}]`))
+		case p == "/api/v3/repos/acme/credit-risk/pulls/12":
+			_, _ = w.Write([]byte(`{"number": 12, "user": {"login": "` + a + `"}}`))
+		case p == "/api/v3/repos/acme/credit-risk/pulls/12/commits":
+			_, _ = w.Write([]byte(`[{"sha": "abc", "author": {"login": "` + a + `"}}]`))
+		case strings.HasPrefix(p, "/api/v3/orgs/acme/teams/") && strings.HasSuffix(p, "/members"):
+			body, ok := teams[strings.TrimSuffix(strings.TrimPrefix(p, "/api/v3/orgs/acme/teams/"), "/members")]
+			if !ok {
+				http.Error(w, `{"message": "Not Found"}`, http.StatusNotFound)
+				return
+			}
+			_, _ = w.Write([]byte(body))
+		default:
+			t.Errorf("unexpected request %s %s", r.Method, p)
+			http.Error(w, "unexpected", http.StatusTeapot)
+		}
 	}))
 	defer srv.Close()
 	event := filepath.Join(dir, "event.json")
@@ -122,6 +145,31 @@ func TestReleaseConfirmsApprovalsOnGitHub(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(repo, "releases/production")); err == nil {
 		t.Fatal("a production record was signed")
 	}
+	// carol wrote the change: her approval neither counts nor accepts.
+	record("alice")
+	mu.Lock()
+	author = "carol"
+	mu.Unlock()
+	if code, out := run(append(release, "--github")...); code != ExitDenied ||
+		!strings.Contains(out, "handover.acceptance: no member of team lending-platform-ops who wrote none of the change approved the pull request") ||
+		!strings.Contains(out, "release.approvals: environment production needs 2 approval(s), 1 recorded; not counted: carol (authors of the change)") {
+		t.Fatalf("release approved by the change's author: %d %s", code, out)
+	}
+	// A team GitHub does not list accepts nothing.
+	mu.Lock()
+	author = "dave"
+	lending := teams["lending-platform-ops"]
+	delete(teams, "lending-platform-ops")
+	mu.Unlock()
+	if code, out := run(append(release, "--github")...); code != ExitDenied || !strings.Contains(out, "the members of team lending-platform-ops are not known") {
+		t.Fatalf("release with an unlisted acceptance team: %d %s", code, out)
+	}
+	mu.Lock()
+	teams["lending-platform-ops"] = lending
+	mu.Unlock()
+	if _, err := os.Stat(filepath.Join(repo, "releases/production")); err == nil {
+		t.Fatal("a production record was signed")
+	}
 	// With GitHub, its approvals (alice and carol) are judged and signed.
 	record("alice")
 	code, out := run(append(release, "--github")...)
@@ -136,7 +184,11 @@ func TestReleaseConfirmsApprovalsOnGitHub(t *testing.T) {
 	if err := json.Unmarshal(b, &envl); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"user":"alice"`, `"user":"carol"`} {
+	for _, want := range []string{`"user":"alice"`, `"user":"carol"`,
+		// operations' acceptance, on the record: carol's review 3 of commit abc
+		`"acceptance":{"team":"lending-platform-ops","user":"carol","reviewId":3,"submittedAt":"2026-11-23T11:00:00Z","commit":"abc"}`,
+		// separation of duties: GitHub's authors (dave), not the result's
+		`"user":"alice","state":"APPROVED","submittedAt":"2026-11-23T10:00:00Z","distinctFromAuthors":true,"reviewId":1,"commit":"abc"`} {
 		if !bytes.Contains(envl.Payload, []byte(want)) {
 			t.Errorf("record lacks %s: %s", want, envl.Payload)
 		}
@@ -145,8 +197,11 @@ func TestReleaseConfirmsApprovalsOnGitHub(t *testing.T) {
 		t.Errorf("a comment was signed as an approval: %s", envl.Payload)
 	}
 	mu.Lock()
-	defer mu.Unlock()
-	if len(requests) == 0 {
-		t.Error("github was not asked")
+	for _, want := range []string{"GET /api/v3/repos/acme/credit-risk/pulls/12/reviews", "GET /api/v3/repos/acme/credit-risk/pulls/12",
+		"GET /api/v3/repos/acme/credit-risk/pulls/12/commits", "GET /api/v3/orgs/acme/teams/lending-platform-ops/members"} {
+		if !slices.Contains(requests, want) {
+			t.Errorf("github was not asked %s: %q", want, requests)
+		}
 	}
+	mu.Unlock()
 }

@@ -211,6 +211,16 @@ func (c *Context) resolveTeams(ctx context.Context, owners []string, teams map[s
 	}
 }
 
+// AcceptanceTeamMembers lists the members of a model's acceptance team
+// (handover.acceptance.team): @org/team as in CODEOWNERS, or a bare team
+// name, a team of the repository's owner.
+func (c *Context) AcceptanceTeamMembers(ctx context.Context, team string) ([]string, error) {
+	if !strings.Contains(team, "/") {
+		team = "@" + c.Owner + "/" + strings.TrimPrefix(team, "@")
+	}
+	return c.TeamMembers(ctx, team)
+}
+
 // TeamMembers lists the logins of an @org/team owner. The job's
 // GITHUB_TOKEN cannot read organisation teams (GitHub answers 403 or 404);
 // a token with members:read can.

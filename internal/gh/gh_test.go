@@ -200,9 +200,13 @@ func TestApprovals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Each approval carries the id of the review that approved and its
+	// commit: an acceptance by operations is signed with both.
+	idOf := func(i int) int64 { return f.reviews[i]["id"].(int64) }
+	const commit = "ecdd80bb57125d7ba9641ffaa4d7d2c19d3f3091"
 	want := []Approval{
-		{User: "alice", State: "APPROVED", SubmittedAt: "2026-11-20T10:00:00Z"},
-		{User: "dave", State: "APPROVED", SubmittedAt: "2026-11-20T13:00:00Z"},
+		{User: "alice", State: "APPROVED", SubmittedAt: "2026-11-20T10:00:00Z", ReviewID: idOf(0), Commit: commit},
+		{User: "dave", State: "APPROVED", SubmittedAt: "2026-11-20T13:00:00Z", ReviewID: idOf(len(f.reviews) - 2), Commit: commit},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("approvals (-want +got):\n%s", diff)
@@ -641,6 +645,26 @@ func TestTeamMembers(t *testing.T) {
 		t.Error("a team the token cannot see must be an error")
 	}
 	if diff := cmp.Diff([]string{"GET /api/v3/orgs/acme/teams/risk/members?per_page=100", "GET /api/v3/orgs/acme/teams/secret/members?per_page=100"}, f.requests("")); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+}
+
+// TestAcceptanceTeamMembers: a bare acceptance team is a team of the
+// repository's owner; @org/team is taken as CODEOWNERS writes it.
+func TestAcceptanceTeamMembers(t *testing.T) {
+	f := newFake(t)
+	f.teams = map[string][]string{"risk-ops": {"olga"}}
+	c := newEnv(t, f, "acme/credit-risk").context(t, f)
+	for _, team := range []string{"risk-ops", "@acme/risk-ops"} {
+		got, err := c.AcceptanceTeamMembers(context.Background(), team)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"olga"}, got); diff != "" {
+			t.Errorf("%s: %s", team, diff)
+		}
+	}
+	if diff := cmp.Diff([]string{"GET /api/v3/orgs/acme/teams/risk-ops/members?per_page=100", "GET /api/v3/orgs/acme/teams/risk-ops/members?per_page=100"}, f.requests("")); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
 	}
 }

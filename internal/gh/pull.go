@@ -71,8 +71,10 @@ func (c *Context) Approvals(ctx context.Context) ([]Approval, error) {
 		return nil, ErrNoPullRequest
 	}
 	type state struct {
-		state string
-		at    time.Time
+		state  string
+		at     time.Time
+		id     int64
+		commit string
 	}
 	latest := map[string]state{}
 	opts := &github.ListOptions{PerPage: 100}
@@ -89,7 +91,7 @@ func (c *Context) Approvals(ctx context.Context) ([]Approval, error) {
 				at := r.GetSubmittedAt().Time
 				// Reviews come oldest first; the time guards a reordering.
 				if prev, ok := latest[login]; !ok || !at.Before(prev.at) {
-					latest[login] = state{s, at}
+					latest[login] = state{s, at, r.GetID(), r.GetCommitID()}
 				}
 			}
 		}
@@ -101,7 +103,7 @@ func (c *Context) Approvals(ctx context.Context) ([]Approval, error) {
 	var out []Approval
 	for user, s := range latest {
 		if s.state == "APPROVED" {
-			out = append(out, Approval{User: user, State: s.state, SubmittedAt: s.at.UTC().Format(time.RFC3339)})
+			out = append(out, Approval{User: user, State: s.state, SubmittedAt: s.at.UTC().Format(time.RFC3339), ReviewID: s.id, Commit: s.commit})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -60,6 +61,9 @@ type Input struct {
 	// Authors are the pull request's author and its commits' authors,
 	// whose approvals release.approvals does not count; nil when not known.
 	Authors []string `json:"authors"`
+	// Acceptance is operations' acceptance of the model, nil when the
+	// reviews are not known: handover.acceptance is then pending.
+	Acceptance *Acceptance `json:"acceptance"`
 	// CodeOwners are the model's changed files that CODEOWNERS assigns to
 	// owners, with the owners' approvals; nil when not known (a check
 	// without --github): release.code_owners then does not apply.
@@ -119,6 +123,58 @@ type Approval struct {
 	User        string `json:"user"`
 	State       string `json:"state"`
 	SubmittedAt string `json:"submitted_at,omitempty"`
+	// ReviewID and Commit are GitHub's id of the review and the commit
+	// it approved; an acceptance by operations is signed with both.
+	ReviewID int64  `json:"review_id,omitempty"`
+	Commit   string `json:"commit,omitempty"`
+}
+
+// Acceptance is what handover.acceptance judges when the pull request's
+// reviews were asked of GitHub (check --github, release --github): the
+// operations team the spec names (handover.acceptance.team, the team to
+// ask) and the approving review of a member of that team who wrote none
+// of the change.
+type Acceptance struct {
+	Team string `json:"team"`
+	// Members are the team's members; nil when GitHub did not tell them
+	// (a token without members:read), so no review can accept.
+	Members []string `json:"members"`
+	// By is the accepting review; nil when there is none.
+	By *Approval `json:"by"`
+}
+
+// Accepting returns the approving review that accepts the model for team:
+// the earliest standing approval by one of members who is not among the
+// change's authors (logins compare without case, as on GitHub). Nil when
+// there is none, or when the authors are not known (nil): an acceptance
+// by someone who may have written the change is no acceptance.
+func Accepting(members []string, approvals []Approval, authors []string) *Approval {
+	if authors == nil {
+		return nil
+	}
+	in := func(list []string, u string) bool {
+		return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, u) })
+	}
+	var by *Approval
+	for _, a := range approvals {
+		if a.State != "APPROVED" || !in(members, a.User) || in(authors, a.User) {
+			continue
+		}
+		if by == nil || a.SubmittedAt < by.SubmittedAt {
+			c := a
+			by = &c
+		}
+	}
+	return by
+}
+
+// AcceptanceTeam is the team a model asks to accept it: the spec's
+// handover.acceptance.team, "" when the spec names none.
+func AcceptanceTeam(m spec.Model) string {
+	if m.Handover.Acceptance == nil {
+		return ""
+	}
+	return m.Handover.Acceptance.Team
 }
 
 // CodeOwnedFile is a changed file with owners in CODEOWNERS, and those of
@@ -211,6 +267,10 @@ type Unit struct {
 	Approvals []Approval
 	// Authors nil means the change's authors are not known.
 	Authors []string
+	// Teams are the members of acceptance teams by team name, as GitHub
+	// told them; nil means the reviews were not asked of GitHub, a team
+	// missing from it that its members are not known.
+	Teams map[string][]string
 	// CodeOwners nil means CODEOWNERS and the reviews are not known.
 	CodeOwners []CodeOwnedFile
 	// TrustRoot nil means the change is not known.
@@ -288,6 +348,14 @@ func NewInput(p *spec.Platform, u Unit) Input {
 	}
 	if in.Releases == nil {
 		in.Releases = map[string]Release{}
+	}
+	if u.Teams != nil && u.Approvals != nil {
+		a := &Acceptance{Team: AcceptanceTeam(m)}
+		if members, ok := u.Teams[a.Team]; ok && members != nil {
+			a.Members = members
+			a.By = Accepting(members, u.Approvals, u.Authors)
+		}
+		in.Acceptance = a
 	}
 	in.Placeholders = FindPlaceholders(m)
 	in.Alerts = AlertFacts(p, m)

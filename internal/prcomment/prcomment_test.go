@@ -178,3 +178,25 @@ func TestHostileNames(t *testing.T) {
 		}
 	}
 }
+
+// TestNotCountedApprovals: the comment says which approvals were not
+// counted and why (release.self_approval names each, release.approvals
+// counts without them), for the reviewers to see.
+func TestNotCountedApprovals(t *testing.T) {
+	r := load(t, "deny.json")
+	u := &r.Units[0]
+	u.Results = append(u.Results,
+		checkresult.Finding{Rule: "release.self_approval", Severity: "warn", Outcome: "warn",
+			Message: "the approval by mallory is not counted: mallory wrote the change (the pull request or one of its commits)"},
+		checkresult.Finding{Rule: "release.approvals", Severity: "deny", Outcome: "deny",
+			Message: "environment production needs 2 approval(s), 1 recorded; not counted: mallory (authors of the change)"})
+	md := Markdown(r, testOptions)
+	for _, want := range []string{
+		"| ⚠️ warn | `release.self_approval` | the approval by mallory is not counted: mallory wrote the change (the pull request or one of its commits) |",
+		"| ❌ deny | `release.approvals` | environment production needs 2 approval(s), 1 recorded; not counted: mallory (authors of the change) |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("comment lacks %q:\n%s", want, md)
+		}
+	}
+}

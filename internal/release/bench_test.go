@@ -33,7 +33,7 @@ func writeRecords(b *testing.B, f *fixture, n int) int {
 			Controls: []checkresult.Control{{Framework: "EU AI Act", ID: "Annex IV 2(g)"}, {Framework: "NIST AI RMF", ID: "MEASURE 2.1"}, {Framework: "ISO/IEC 42001", ID: "A.6.2.4"}, {Framework: "ISO/IEC 42001", ID: "A.6.2.7"}}})
 	}
 	in := f.input(b, f.unit(b, "staging", "fraud", results...))
-	base, err := predicate(f.p, in, Options{Now: signedAt, Version: "bench", WorkDir: filepath.Join(f.root, ".slipway")}, in.Units[0], in.Shared[:1], in.Approvals)
+	base, err := predicate(f.p, in, Options{Now: signedAt, Version: "bench", WorkDir: filepath.Join(f.root, ".slipway")}, in.Units[0], in.Shared[:1], checkresult.Reviews{Approvals: in.Approvals})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -57,8 +57,11 @@ type Options struct {
 	// the release judges with and signs. Nil means the reviews cannot be
 	// checked here: the recorded approvals are then neither counted nor
 	// signed, so an environment that needs approvals refuses
-	// (release.approvals).
-	Reviews func(ctx context.Context) ([]checkresult.Approval, error)
+	// (release.approvals). The authors (whose approvals do not count) and
+	// the acceptance teams' members come from Reviews too, never from the
+	// result: without Reviews, operations' acceptance is pending
+	// (handover.acceptance).
+	Reviews func(ctx context.Context) (*checkresult.Reviews, error)
 	// Backdated is why a release dated before the ledger's newest entry
 	// (a clock that runs backwards) is made anyway; it is signed into the
 	// record. Empty refuses such a release.
@@ -167,7 +170,7 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 	if len(out.Refused) > 0 {
 		return out, nil
 	}
-	approvals, err := confirmed(ctx, o, in)
+	reviews, err := confirmed(ctx, o, in)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +183,7 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 	preds := make([]attest.Release, 0, len(units))
 	blobs := map[string][][]byte{}
 	for _, u := range units {
-		r, err := predicate(p, in, o, u, shared, approvals)
+		r, err := predicate(p, in, o, u, shared, reviews)
 		if err != nil {
 			return nil, err
 		}
@@ -193,7 +196,7 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 		// Judged with the reviews GitHub confirmed, never with those the
 		// result merely records.
 		judged := *in
-		judged.Approvals = approvals
+		judged.Approvals, judged.Authors, judged.Teams = reviews.Approvals, reviews.Authors, reviews.Teams
 		again, err := o.Rejudge(ctx, &judged)
 		if err != nil {
 			return nil, err
@@ -444,7 +447,7 @@ func short(s string) string {
 
 // predicate builds the release predicate of one unit, checking that every
 // file the check judged is still the file it judged.
-func predicate(p *spec.Platform, in *checkresult.Result, o Options, u checkresult.Unit, shared []*checkresult.Plan, approvals []checkresult.Approval) (attest.Release, error) {
+func predicate(p *spec.Platform, in *checkresult.Result, o Options, u checkresult.Unit, shared []*checkresult.Plan, reviews checkresult.Reviews) (attest.Release, error) {
 	m, ok := p.Models[u.Model]
 	if !ok {
 		return attest.Release{}, fmt.Errorf("%w: model %q is no longer in the platform", ErrStale, u.Model)
@@ -520,46 +523,60 @@ func predicate(p *spec.Platform, in *checkresult.Result, o Options, u checkresul
 		}
 	}
 	// Only approvals GitHub confirmed (confirmed): a name signed here is
-	// one the release checked, never one the check result claims.
-	for _, a := range approvals {
-		ra := attest.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt}
-		if in.Authors != nil {
-			distinct := !slices.ContainsFunc(in.Authors, func(au string) bool { return strings.EqualFold(au, a.User) })
+	// one the release checked, never one the check result claims; so are
+	// the authors they are distinct from.
+	var pa []policy.Approval
+	for _, a := range reviews.Approvals {
+		ra := attest.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt, ReviewID: a.ReviewID, Commit: a.Commit}
+		if reviews.Authors != nil {
+			distinct := !slices.ContainsFunc(reviews.Authors, func(au string) bool { return strings.EqualFold(au, a.User) })
 			ra.DistinctFromAuthors = &distinct
 		}
 		r.Approvals = append(r.Approvals, ra)
+		pa = append(pa, policy.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt, ReviewID: a.ReviewID, Commit: a.Commit})
+	}
+	// Operations' acceptance: the review that accepts the model, chosen
+	// as handover.acceptance chose it.
+	if team := policy.AcceptanceTeam(m); team != "" && reviews.Teams != nil {
+		if by := policy.Accepting(reviews.Teams[team], pa, reviews.Authors); by != nil {
+			r.Acceptance = &attest.Acceptance{Team: team, User: by.User, ReviewID: by.ReviewID, SubmittedAt: by.SubmittedAt, Commit: by.Commit}
+		}
 	}
 	return r, nil
 }
 
-// confirmed returns the approvals a release may count and sign: the
-// pull request's standing approvals as GitHub lists them now (o.Reviews),
-// after checking that GitHub confirms every approval the check result
-// records (ErrApprovals otherwise). Without o.Reviews it returns nil: the
-// recorded approvals are not known to be true, so none counts.
-func confirmed(ctx context.Context, o Options, in *checkresult.Result) ([]checkresult.Approval, error) {
+// confirmed returns the reviews a release may count and sign: the pull
+// request's standing approvals, its authors and the acceptance teams'
+// members as GitHub lists them now (o.Reviews), after checking that
+// GitHub confirms every approval the check result records (ErrApprovals
+// otherwise). Without o.Reviews none is known: no approval counts, the
+// authors are unknown and acceptance is pending.
+func confirmed(ctx context.Context, o Options, in *checkresult.Result) (checkresult.Reviews, error) {
 	if o.Reviews == nil {
-		return nil, nil
+		return checkresult.Reviews{}, nil
 	}
 	got, err := o.Reviews(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("read the pull request's reviews to confirm the check result's approvals: %w", err)
+		return checkresult.Reviews{}, fmt.Errorf("read the pull request's reviews to confirm the check result's approvals: %w", err)
+	}
+	if got == nil {
+		got = &checkresult.Reviews{}
 	}
 	byGitHub := map[string]bool{}
-	for _, a := range got {
+	for _, a := range got.Approvals {
 		if a.State == "APPROVED" {
 			byGitHub[a.User] = true
 		}
 	}
 	for _, a := range Recorded(in) {
 		if a.State == "APPROVED" && !byGitHub[a.User] {
-			return nil, fmt.Errorf("%w: it records an approval by %s that the pull request does not have on GitHub: the result was edited, or the review was dismissed since: run `slipway check --github` again", ErrApprovals, redact.Quote(a.User))
+			return checkresult.Reviews{}, fmt.Errorf("%w: it records an approval by %s that the pull request does not have on GitHub: the result was edited, or the review was dismissed since: run `slipway check --github` again", ErrApprovals, redact.Quote(a.User))
 		}
 	}
-	var out []checkresult.Approval
-	for _, a := range got {
+	out := checkresult.Reviews{Approvals: []checkresult.Approval{}, Authors: got.Authors, Teams: got.Teams}
+	for _, a := range got.Approvals {
 		if a.State == "APPROVED" {
-			out = append(out, a)
+			out.Approvals = append(out.Approvals, a)
 		}
 	}
 	return out, nil

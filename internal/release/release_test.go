@@ -138,12 +138,21 @@ func (f *fixture) input(t testing.TB, units ...checkresult.Unit) *checkresult.Re
 func (f *fixture) release(t *testing.T, in *checkresult.Result, env, model string, at time.Time) (*Outcome, error) {
 	t.Helper()
 	return Release(context.Background(), Options{Platform: f.p, Input: in, WorkDir: filepath.Join(f.root, ".slipway"),
-		Environment: env, Model: model, Signer: f.signer, Version: "test", Now: at, Reviews: onGitHub(in.Approvals...)})
+		Environment: env, Model: model, Signer: f.signer, Version: "test", Now: at,
+		Reviews: github(checkresult.Reviews{Approvals: in.Approvals, Authors: in.Authors})})
 }
 
 // onGitHub stands in for GitHub's list of the pull request's reviews.
-func onGitHub(as ...checkresult.Approval) func(context.Context) ([]checkresult.Approval, error) {
-	return func(context.Context) ([]checkresult.Approval, error) { return slices.Clone(as), nil }
+func onGitHub(as ...checkresult.Approval) func(context.Context) (*checkresult.Reviews, error) {
+	return github(checkresult.Reviews{Approvals: as})
+}
+
+// github stands in for what GitHub says of the pull request.
+func github(rv checkresult.Reviews) func(context.Context) (*checkresult.Reviews, error) {
+	return func(context.Context) (*checkresult.Reviews, error) {
+		rv.Approvals = slices.Clone(rv.Approvals)
+		return &rv, nil
+	}
 }
 
 func (f *fixture) verify(t *testing.T, o VerifyOptions) *Report {
@@ -701,7 +710,7 @@ func TestApprovalsConfirmed(t *testing.T) {
 	tests := []struct {
 		name     string
 		recorded []checkresult.Approval
-		reviews  func(context.Context) ([]checkresult.Approval, error)
+		reviews  func(context.Context) (*checkresult.Reviews, error)
 		want     []attest.Approval
 		wantErr  string
 	}{
@@ -710,7 +719,7 @@ func TestApprovalsConfirmed(t *testing.T) {
 		{"github's list is signed", nil, onGitHub(alice, bob), []attest.Approval{
 			{User: "alice", State: "APPROVED", SubmittedAt: "2026-11-23T10:00:00Z"}, {User: "bob", State: "APPROVED", SubmittedAt: "2026-11-23T11:00:00Z"}}, ""},
 		{"forged approval", []checkresult.Approval{alice, bob}, onGitHub(alice), nil, `records an approval by "bob" that the pull request does not have on GitHub`},
-		{"github unreadable", []checkresult.Approval{alice}, func(context.Context) ([]checkresult.Approval, error) { return nil, errors.New("503") }, nil, "read the pull request's reviews"},
+		{"github unreadable", []checkresult.Approval{alice}, func(context.Context) (*checkresult.Reviews, error) { return nil, errors.New("503") }, nil, "read the pull request's reviews"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

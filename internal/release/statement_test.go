@@ -1,6 +1,8 @@
 package release
 
 import (
+	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -47,7 +49,7 @@ func TestRecordStatement(t *testing.T) {
 	}
 }
 
-// TestRecordApproversDistinct: when the check knew who wrote the change,
+// TestRecordApproversDistinct: when GitHub told who wrote the change,
 // each approval in the signed record says whether its author is distinct
 // from them.
 func TestRecordApproversDistinct(t *testing.T) {
@@ -72,5 +74,73 @@ func TestRecordApproversDistinct(t *testing.T) {
 		if diff := cmp.Diff(want, st.Predicate.Approvals); diff != "" {
 			t.Errorf("%s: approvals (-want +got):\n%s", r.Path, diff)
 		}
+	}
+}
+
+// TestRecordAuthorsFromGitHub: the authors an approval is distinct from
+// are GitHub's, never the check result's: a result edited to name no
+// author does not make an author's approval count.
+func TestRecordAuthorsFromGitHub(t *testing.T) {
+	f := newFixture(t)
+	in := f.input(t, f.unit(t, "staging", "fraud"))
+	bob := checkresult.Approval{User: "bob", State: "APPROVED", SubmittedAt: "2026-11-23T11:00:00Z", ReviewID: 7, Commit: "c0ffee"}
+	in.Approvals = []checkresult.Approval{bob}
+	in.Authors = []string{}
+	_, err := Release(context.Background(), Options{Platform: f.p, Input: in, WorkDir: filepath.Join(f.root, ".slipway"),
+		Environment: "staging", Signer: f.signer, Version: "test", Now: signedAt,
+		Reviews: github(checkresult.Reviews{Approvals: in.Approvals, Authors: []string{"Bob"}})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	no := false
+	want := []attest.Approval{{User: "bob", State: "APPROVED", SubmittedAt: "2026-11-23T11:00:00Z", DistinctFromAuthors: &no, ReviewID: 7, Commit: "c0ffee"}}
+	for _, r := range f.verify(t, VerifyOptions{}).Records {
+		if diff := cmp.Diff(want, r.Statement().Predicate.Approvals); diff != "" {
+			t.Errorf("%s: approvals (-want +got):\n%s", r.Path, diff)
+		}
+	}
+}
+
+// TestRecordAcceptance: the signed record holds operations' acceptance:
+// the approving review by a member of the model's acceptance team (login,
+// review id, time, commit); an approval by a member who wrote the change,
+// or a team GitHub did not list, accepts nothing.
+func TestRecordAcceptance(t *testing.T) {
+	olga := checkresult.Approval{User: "olga", State: "APPROVED", SubmittedAt: "2026-11-23T09:30:00Z", ReviewID: 4242, Commit: "0123abc"}
+	alice := checkresult.Approval{User: "alice", State: "APPROVED", SubmittedAt: "2026-11-23T10:00:00Z", ReviewID: 4243, Commit: "0123abc"}
+	tests := []struct {
+		name    string
+		authors []string
+		teams   map[string][]string
+		want    *attest.Acceptance
+	}{
+		{"a member approved", []string{"carol"}, map[string][]string{"payments-ops": {"Olga", "pat"}},
+			&attest.Acceptance{Team: "payments-ops", User: "olga", ReviewID: 4242, SubmittedAt: "2026-11-23T09:30:00Z", Commit: "0123abc"}},
+		{"the member wrote the change", []string{"olga"}, map[string][]string{"payments-ops": {"olga"}}, nil},
+		{"no member approved", []string{"carol"}, map[string][]string{"payments-ops": {"pat"}}, nil},
+		{"team not listed", []string{"carol"}, map[string][]string{"payments-ops": nil}, nil},
+		{"authors unknown", nil, map[string][]string{"payments-ops": {"olga"}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			in := f.input(t, f.unit(t, "staging", "fraud"))
+			in.Approvals = []checkresult.Approval{olga, alice}
+			_, err := Release(context.Background(), Options{Platform: f.p, Input: in, WorkDir: filepath.Join(f.root, ".slipway"),
+				Environment: "staging", Signer: f.signer, Version: "test", Now: signedAt,
+				Reviews: github(checkresult.Reviews{Approvals: in.Approvals, Authors: tt.authors, Teams: tt.teams})})
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs := f.verify(t, VerifyOptions{}).Records
+			if len(recs) == 0 {
+				t.Fatal("nothing released")
+			}
+			for _, r := range recs {
+				if diff := cmp.Diff(tt.want, r.Statement().Predicate.Acceptance); diff != "" {
+					t.Errorf("%s: acceptance (-want +got):\n%s", r.Path, diff)
+				}
+			}
+		})
 	}
 }

@@ -700,11 +700,17 @@ func handoverEvidence(rule string, d *dossier) string {
 			return "rollback " + h.Rollback.Strategy + " tested" + optional(" on ", h.Rollback.TestedOn)
 		}
 		return "rollback " + h.Rollback.Strategy + " not tested"
-	case "handover.acceptance":
-		if a := h.Acceptance; a != nil {
-			return fmt.Sprintf("accepted by %s (%s) on %s%s", a.By, a.Team, a.Date, optional(", ", a.Ticket))
+	case "handover.acceptance", "handover.acceptance_pending":
+		// Only the signed review accepts; what the spec types is the
+		// team to ask, and at most a declaration.
+		if d.ref != nil && d.ref.st.Predicate.Acceptance != nil {
+			a := d.ref.st.Predicate.Acceptance
+			return fmt.Sprintf("accepted by %s (%s): approving review %d of commit %s, %s", a.User, a.Team, a.ReviewID, a.Commit, a.SubmittedAt)
 		}
-		return "no acceptance recorded"
+		if a := h.Acceptance; a != nil {
+			return "no acceptance on the record: team " + a.Team + " to ask" + optional(", declared by ", a.By)
+		}
+		return "no acceptance team named"
 	}
 	return "spec handover section"
 }

@@ -129,10 +129,10 @@ func buildReleased(root string) error {
 		}
 		// The release confirms the reviews on GitHub (release --github),
 		// which lists the ones the check counted.
-		reviews := func(context.Context) ([]checkresult.Approval, error) {
-			var out []checkresult.Approval
+		reviews := func(context.Context) (*checkresult.Reviews, error) {
+			out := &checkresult.Reviews{Authors: in.Authors}
 			for _, a := range step.approvals {
-				out = append(out, checkresult.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt})
+				out.Approvals = append(out.Approvals, checkresult.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt})
 			}
 			return out, nil
 		}

@@ -520,11 +520,13 @@ type Rollback struct {
 	TestedOn string `json:"testedOn,omitempty"`
 }
 
-// Acceptance records the operations team taking the model over.
+// Acceptance names the operations team asked to take the model over; its
+// acceptance is a member's approving review (handover.acceptance), so By
+// and Date are not evidence.
 type Acceptance struct {
 	Team   string `json:"team"`
-	By     string `json:"by"`
-	Date   string `json:"date"`
+	By     string `json:"by,omitempty"`
+	Date   string `json:"date,omitempty"`
 	Ticket string `json:"ticket,omitempty"`
 }
 
