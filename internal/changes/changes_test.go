@@ -157,7 +157,7 @@ func TestDetect(t *testing.T) {
 		{
 			name: "data source read by every model",
 			change: func(t *testing.T, _, root string) {
-				edit(t, filepath.Join(root, "datasources.cue"), "2222222222222222222222222222222222222222222222222222222222222222", "4444444444444444444444444444444444444444444444444444444444444444")
+				edit(t, filepath.Join(root, "datasources.cue"), "68c90e635f140e4787f5af6cc191d7449637463f518c7d10a014243187825e5b", "406e6c308f2835e44ad00316ba2525a875bd5bc4fe09825021db75dd23ca054c")
 			},
 			want: func() map[string][]string {
 				r := []string{"data source gold changed: datasources.cue"}

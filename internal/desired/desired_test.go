@@ -52,8 +52,8 @@ func TestDeployment(t *testing.T) {
 		Resources: desired.Resources{CPU: 3, MemoryMiB: 4096},
 		Labels:    map[string]string{"owner": "ml@example.com", "model": "nightly", "version": "1.0.0", "environment": "staging"},
 		DataSources: []desired.DataSourceRef{
-			{Name: "applications", Version: "sha256:1111111111111111111111111111111111111111111111111111111111111111"},
-			{Name: "gold", Version: "sha256:2222222222222222222222222222222222222222222222222222222222222222"},
+			{Name: "applications", Version: "sha256:3277c0eec783ea4e1ab363f4bec44944cc507f221b44110c72ef3b8462ac30f1"},
+			{Name: "gold", Version: "sha256:68c90e635f140e4787f5af6cc191d7449637463f518c7d10a014243187825e5b"},
 		},
 		Alerts:     []desired.Alert{{Name: "high-latency", Condition: "p99_latency_ms > 300", Expr: "p99_latency_ms > 300", Severity: "page", Metrics: []string{"p99_latency_ms"}}},
 		SLOs:       []desired.SLO{{Name: "availability", Objective: 0.99, Window: "30d"}},

@@ -37,7 +37,7 @@ func TestJoin(t *testing.T) {
 			wantErr: `preds.csv: header (line 1), column "id": column not found (columns: y, score)`},
 		{name: "key of another type", preds: "id,y\n1,1\n2.0,0\n", gold: "id,y\n1,1\n2,0\n", types: []string{"int"},
 			wantErr: `preds.csv: row 2 (line 3), column "id": key column differs in type from the gold set: "2.0" is not an int, the gold schema declares int`},
-		{name: "keys of the gold type join", preds: "id,y\n1,1\n3,0\n", gold: "id,y\n1,1\n2,0\n", types: []string{"int"},
+		{name: "keys of the gold type join", preds: "id,y,score\n1,1,0.9\n3,0,0.1\n", gold: "id,y\n1,1\n2,0\n", types: []string{"int"},
 			want: &Integrity{Keys: []string{"id"}, GoldRows: 2, PredictionRows: 2, UnknownKeys: 1, Covered: 1, Coverage: 0.5}},
 		{name: "missing key column in the gold set", preds: "id,y\na,1\n", gold: "key,y\na,1\n",
 			wantErr: `gold.csv: header (line 1), column "id": column not found (columns: key, y)`},

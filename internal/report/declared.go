@@ -53,13 +53,9 @@ type RiskRow struct {
 	Suites      []string `json:"suites"`
 }
 
-// RiskAcceptance is a named role accepting the residual risk.
-type RiskAcceptance struct {
-	Role string `json:"role"`
-	By   string `json:"by"`
-	Date string `json:"date"`
-	Note string `json:"note,omitempty"`
-}
+// RiskAcceptance is a named role accepting the residual risk, as the
+// signed spec states it.
+type RiskAcceptance = spec.RiskAcceptance
 
 // declaredTemplate renders Dossier.Declared in the HTML report.
 //
@@ -175,7 +171,8 @@ func (b *builder) declarations(d *dossier) []Declaration {
 						Mitigation: r.Mitigation.Description, Rules: nonNil(r.Mitigation.Rules), Suites: nonNil(r.Mitigation.Suites)})
 				}
 				if a := rr.Acceptance; a != nil {
-					dc.Acceptance = &RiskAcceptance{Role: a.Role, By: a.By, Date: a.Date, Note: a.Note}
+					acc := *a
+					dc.Acceptance = &acc
 				}
 			}
 		}

@@ -60,10 +60,10 @@ type cardProvence struct {
 	Key      string `yaml:"key_sha256,omitempty"`
 }
 
-// plainMarks swaps the card's emoji marks for glyphs common text fonts
-// have, for the copy in the HTML dossier, which must print without an
-// emoji font (as htmlMark does for the rest of the page).
-var plainMarks = strings.NewReplacer("✅ ", "✔ ", "⚠️ ", "▲ ", "❌ ", "✘ ", "🔍 ", "")
+// plainMarks drops the card's emoji marks from the copy in the HTML
+// dossier, which must print without an emoji or symbol font: each mark
+// is followed by its word (pass, warn, deny), which says the same.
+var plainMarks = strings.NewReplacer("✅ ", "", "⚠️ ", "", "❌ ", "", "🔍 ", "")
 
 // hfTask maps a Slipway task to a Hugging Face task type.
 var hfTask = map[string]string{
