@@ -36,7 +36,8 @@ The window runs from the end of the model's last monitoring record (or
 from the variable monitoring.source.connEnv names and never printed.
 
 Exit status: 0 when healthy, 1 when a rule denied (the record is still
-written), 2 when the logs could not be read (no record is written).`,
+written), 2 when the logs could not be read or, with --github, the issue
+could not be kept (no record is written).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if env == "" {

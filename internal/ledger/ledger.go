@@ -279,6 +279,9 @@ type Place struct {
 	Revision int
 	// Name is the record's name, for kinds other than releases.
 	Name string
+	// Path is where the record will be written, relative to the
+	// repository root: a record can name it before it is signed.
+	Path string
 }
 
 // BuildFunc makes the signed record of a release given its place in the
@@ -359,6 +362,7 @@ func (l *Ledger) append(ctx context.Context, kind RecordKind, env, model, versio
 	if _, err := os.Lstat(l.abs(rel)); err == nil {
 		return Entry{}, fmt.Errorf("%s: %w (not in the index: run slipway verify --repair)", rel, ErrExists)
 	}
+	place.Path = rel
 	if prev != "" {
 		// Chaining onto a record that changed would sign over the damage.
 		last := ix.last(kind, env, model)

@@ -456,18 +456,22 @@ func monitorOne(ctx context.Context, o Options, engine *policy.Engine, m spec.Mo
 		Now: o.Now, Monitoring: fig})
 	run.Results = engine.Evaluate(ctx, p, in)
 	run.Verdict = policy.Verdict(run.Results)
-	if o.Signer != nil {
-		path, err := appendRecord(ctx, o, m, run, h)
-		if err != nil {
-			return nil, fmt.Errorf("append the monitoring record: %w", err)
+	if o.Signer == nil {
+		if o.Issues != nil {
+			if err := notify(ctx, o.Issues, run); err != nil {
+				return nil, fmt.Errorf("github issue: %w", err)
+			}
 		}
-		run.Record = path
+		return run, nil
 	}
-	if o.Issues != nil {
-		if err := notify(ctx, o.Issues, run); err != nil {
-			return nil, fmt.Errorf("github issue (the record is written): %w", err)
-		}
+	// The issue is opened or updated before the record is signed, so the
+	// signed record holds the issue and the issue links the record; a
+	// GitHub error writes no record, as any failed run.
+	path, err := appendRecord(ctx, o, m, run, h)
+	if err != nil {
+		return nil, fmt.Errorf("append the monitoring record: %w", err)
 	}
+	run.Record = path
 	return run, nil
 }
 

@@ -5,12 +5,16 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/pgtest"
@@ -111,6 +115,11 @@ func TestMonitorExample(t *testing.T) {
 	}
 	o := options(t, repo, pg.ConnString("postgres"))
 	o.Signer = signer
+	// --github: the breach opens an issue before the record is signed.
+	fake := &fakeIssues{t: t}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	o.Issues = githubClient(t, srv.URL)
 	res, err := Monitor(ctx, o)
 	if err != nil {
 		t.Fatal(err)
@@ -166,10 +175,41 @@ func TestMonitorExample(t *testing.T) {
 	if pred.Verdict != "deny" || pred.Source.Table != "prediction_logs" || !pred.Window.To.Equal(o.Now) || pred.Figures.Rows != 40000 {
 		t.Errorf("signed predicate: verdict %s source %+v window %+v rows %d", pred.Verdict, pred.Source, pred.Window, pred.Figures.Rows)
 	}
+	// The signed record holds the issue it opened, and the issue links
+	// the record.
+	wantIssue := &Issue{Action: "opened", Number: 1, URL: "https://github.test/acme/credit-risk/issues/1"}
+	if d := cmp.Diff(wantIssue, pred.Issue); d != "" {
+		t.Errorf("signed issue (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(wantIssue, run.Issue); d != "" {
+		t.Errorf("run issue (-want +got):\n%s", d)
+	}
+	if len(fake.issues) != 1 || !strings.Contains(fake.issues[0]["body"].(string), "Signed monitoring record: `"+run.Record+"`") {
+		t.Errorf("issue does not link the record %s: %v", run.Record, fake.issues)
+	}
 	if b, _ := os.ReadFile(filepath.Join(repo, filepath.FromSlash(run.Record))); strings.Contains(string(b), "127.0.0.1") {
 		t.Error("the record names the database server")
 	}
+	// A GitHub error fails the run before anything is signed: no record.
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"message":"Server Error"}`, http.StatusBadGateway)
+	}))
+	defer down.Close()
+	before, _ := os.ReadFile(filepath.Join(repo, ledger.Dir, ledger.IndexFile))
+	failed := o
+	failed.Since, failed.Now, failed.Issues = time.Time{}, o.Now.Add(time.Hour), githubClient(t, down.URL)
+	if _, err := Monitor(ctx, failed); err == nil || !strings.Contains(err.Error(), "github issue (no record is written)") {
+		t.Errorf("github down: error %v", err)
+	}
+	after, _ := os.ReadFile(filepath.Join(repo, ledger.Dir, ledger.IndexFile))
+	if len(before) == 0 || string(before) != string(after) {
+		t.Errorf("a run whose issue failed changed the ledger index:\n%s\n->\n%s", before, after)
+	}
+	if m, _ := filepath.Glob(filepath.Join(repo, "releases", "staging", "credit-default", "monitoring", "*")); len(m) != 1 {
+		t.Errorf("monitoring records %q, want the first alone", m)
+	}
 	// The next run starts where the record's window ended: nothing new.
+	o.Issues = nil
 	o.Since, o.Now = time.Time{}, o.Now.Add(time.Hour)
 	res, err = Monitor(ctx, o)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/slipway-ml/slipway/internal/markdown"
@@ -28,7 +29,21 @@ func IssueKey(env, model string) string { return "monitoring/" + env + "/" + mod
 type Issue struct {
 	// Action is "opened", "updated" or "closed".
 	Action string `json:"action"`
+	// Number is the issue's number, read from its URL; 0 when the URL
+	// does not end in one.
+	Number int    `json:"number,omitempty"`
 	URL    string `json:"url"`
+}
+
+// newIssue is the Issue at url.
+func newIssue(action, url string) *Issue {
+	is := &Issue{Action: action, URL: url}
+	if i := strings.LastIndex(url, "/issues/"); i >= 0 {
+		if n, err := strconv.Atoi(url[i+len("/issues/"):]); err == nil && n > 0 {
+			is.Number = n
+		}
+	}
+	return is
 }
 
 // notify opens or updates the run's issue while it breaches, and closes
@@ -42,7 +57,7 @@ func notify(ctx context.Context, issues Issues, run *Run) error {
 			return err
 		}
 		if url != "" {
-			run.Issue = &Issue{Action: "closed", URL: url}
+			run.Issue = newIssue("closed", url)
 		}
 		return nil
 	}
@@ -51,7 +66,7 @@ func notify(ctx context.Context, issues Issues, run *Run) error {
 	if err != nil {
 		return err
 	}
-	run.Issue = &Issue{Action: map[bool]string{true: "opened", false: "updated"}[created], URL: url}
+	run.Issue = newIssue(map[bool]string{true: "opened", false: "updated"}[created], url)
 	return nil
 }
 

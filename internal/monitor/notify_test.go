@@ -86,15 +86,22 @@ func (f *fakeIssues) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func TestNotifyKeepsOneIssue(t *testing.T) {
-	f := &fakeIssues{t: t}
-	srv := httptest.NewServer(f)
-	defer srv.Close()
-	env := map[string]string{"GITHUB_TOKEN": "ghs_monitorTOKEN", "GITHUB_REPOSITORY": "acme/credit-risk", "GITHUB_API_URL": srv.URL}
+// githubClient is a GitHub client of acme/credit-risk at the API url.
+func githubClient(t *testing.T, url string) *gh.Context {
+	t.Helper()
+	env := map[string]string{"GITHUB_TOKEN": "ghs_monitorTOKEN", "GITHUB_REPOSITORY": "acme/credit-risk", "GITHUB_API_URL": url}
 	c, err := gh.FromEnv(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+func TestNotifyKeepsOneIssue(t *testing.T) {
+	f := &fakeIssues{t: t}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	c := githubClient(t, srv.URL)
 	ctx := context.Background()
 	psi := 0.41
 	win := prodlog.Window{From: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)}
@@ -107,7 +114,7 @@ func TestNotifyKeepsOneIssue(t *testing.T) {
 	if err := notify(ctx, c, &run); err != nil {
 		t.Fatal(err)
 	}
-	if run.Issue == nil || run.Issue.Action != "opened" {
+	if run.Issue == nil || run.Issue.Action != "opened" || run.Issue.Number != 1 {
 		t.Fatalf("first breach: issue %+v", run.Issue)
 	}
 	is := f.issues[0]

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/ledger"
@@ -22,7 +23,9 @@ type Predicate struct {
 	Figures Figures          `json:"figures"`
 	Verdict string           `json:"verdict"`
 	Results []attest.Result  `json:"results"`
-	Slipway attest.Tool      `json:"slipway"`
+	// Issue is what the run did with its GitHub issue, with --github.
+	Issue   *Issue      `json:"issue,omitempty"`
+	Slipway attest.Tool `json:"slipway"`
 }
 
 // servingVersion is the version the record is filed under: the verified
@@ -59,9 +62,22 @@ func appendRecord(ctx context.Context, o Options, m spec.Model, run *Run, h *his
 	e, err := release.AppendRecord(ctx, o.Platform.Root, o.Signer, release.Record{
 		Kind: ledger.Monitoring, Environment: o.Env, Model: attest.ModelRef{Name: m.Name, Version: version},
 		Now: o.Now, Subject: sub,
+		// GitHub is called with the ledger locked: the record's path is
+		// only certain there, and the client's timeout bounds the wait.
+		Before: func(ctx context.Context, path string) error {
+			if o.Issues == nil {
+				return nil
+			}
+			run.Record = path
+			if err := notify(ctx, o.Issues, run); err != nil {
+				run.Record, run.Issue = "", nil
+				return fmt.Errorf("github issue (no record is written): %w", err)
+			}
+			return nil
+		},
 		Predicate: func(h attest.RecordHeader) any {
 			return Predicate{RecordHeader: h, Window: run.Figures.Window, Source: run.Source, Figures: run.Figures,
-				Verdict: string(run.Verdict), Results: results, Slipway: attest.Tool{Version: o.Version}}
+				Verdict: string(run.Verdict), Results: results, Issue: run.Issue, Slipway: attest.Tool{Version: o.Version}}
 		},
 	})
 	if err != nil {

@@ -22,6 +22,11 @@ type Record struct {
 	// Predicate returns the kind's predicate, which embeds the header:
 	// the record's place in the ledger is known only while appending.
 	Predicate func(attest.RecordHeader) any
+	// Before, when set, runs once the record's ledger path is known and
+	// before it is signed: what it does can then be signed into the
+	// record (a monitoring run's GitHub issue, whose body links the
+	// record). Its error stops the append: nothing is written.
+	Before func(ctx context.Context, path string) error
 }
 
 // AppendRecord signs r with signer and appends it to the ledger of the
@@ -29,6 +34,11 @@ type Record struct {
 func AppendRecord(ctx context.Context, root string, signer *sign.Signer, r Record) (ledger.Entry, error) {
 	return ledger.Open(root).AppendRecord(ctx, r.Kind, r.Environment, r.Model.Name, r.Model.Version, r.Now,
 		func(ctx context.Context, place ledger.Place) ([]byte, []byte, error) {
+			if r.Before != nil {
+				if err := r.Before(ctx, place.Path); err != nil {
+					return nil, nil, err
+				}
+			}
 			h := attest.RecordHeader{Model: r.Model, Environment: r.Environment, Name: place.Name,
 				RecordedAt: r.Now.UTC().Format(time.RFC3339), Previous: place.Previous, LedgerPrevious: place.LedgerPrevious}
 			st, err := attest.NewRecordStatement(string(r.Kind), []attest.Subject{r.Subject}, r.Predicate(h))

@@ -156,11 +156,7 @@ func monitoringRun(rr release.RecordReport, metric string) (MonitoringRun, []Bre
 	if st == nil {
 		return MonitoringRun{}, nil, fmt.Errorf("%s did not verify", rr.Path)
 	}
-	var p struct {
-		monitor.Predicate
-		// Issue is read when a record holds one.
-		Issue *monitor.Issue `json:"issue"`
-	}
+	var p monitor.Predicate
 	if err := st.Decode(&p); err != nil {
 		return MonitoringRun{}, nil, err
 	}
@@ -337,7 +333,7 @@ func (m *mdWriter) monitoring(s *MonitoringSection) {
 		if len(e.Breaches) > 0 {
 			rows = nil
 			for _, x := range e.Breaches {
-				rows = append(rows, []string{code(x.Record), code(x.Rule), md(x.Message), md(dash(x.Issue))})
+				rows = append(rows, []string{code(x.Record), code(x.Rule), md(x.Message), issueCell(x.Issue)})
 			}
 			m.p("Breaches:\n")
 			m.table([]string{"Record", "Rule", "Finding", "Issue"}, rows)
@@ -346,11 +342,17 @@ func (m *mdWriter) monitoring(s *MonitoringSection) {
 	m.p("Source: %s (verified monitoring records).\n", s.Source)
 }
 
-func dash(s string) string {
-	if s == "" {
+// issueCell links a breach's issue: an autolink when the URL is a plain
+// https URL (what GitHub returns), else a code span, so a URL read from a
+// record cannot break the table or inject markup.
+func issueCell(url string) string {
+	if url == "" {
 		return "—"
 	}
-	return s
+	if strings.HasPrefix(url, "https://") && !strings.ContainsAny(url, " <>|`\\\n\r\t") {
+		return "<" + url + ">"
+	}
+	return code(url)
 }
 
 // monitoringHTML is the dossier's monitoring partial.

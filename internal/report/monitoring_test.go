@@ -26,9 +26,12 @@ import (
 func appendMonitoring(t *testing.T, root, env string, at time.Time, psi, acc float64) string {
 	t.Helper()
 	verdict, results := "pass", []attest.Result{{Rule: "monitoring.drift", Severity: "deny", Outcome: "pass"}}
+	var issue *monitor.Issue
 	if psi > 0.2 {
 		verdict = "deny"
 		results = []attest.Result{{Rule: "monitoring.drift", Severity: "deny", Outcome: "deny", Message: "feature debt_ratio drifted"}}
+		// monitor --github opened the issue before signing the record.
+		issue = &monitor.Issue{Action: "opened", Number: 7, URL: "https://github.test/acme/credit-risk/issues/7"}
 	}
 	// accuracy = (tp+tn)/100
 	tp := acc * 50
@@ -45,7 +48,7 @@ func appendMonitoring(t *testing.T, root, env string, at time.Time, psi, acc flo
 	e, err := release.AppendRecord(context.Background(), root, released.signer, release.Record{
 		Kind: ledger.Monitoring, Environment: env, Model: attest.ModelRef{Name: "credit-default", Version: "2.3.0"}, Now: at, Subject: sub,
 		Predicate: func(h attest.RecordHeader) any {
-			return monitor.Predicate{RecordHeader: h, Window: fig.Window, Figures: fig, Verdict: verdict, Results: results}
+			return monitor.Predicate{RecordHeader: h, Window: fig.Window, Figures: fig, Verdict: verdict, Results: results, Issue: issue}
 		},
 	})
 	if err != nil {
@@ -85,18 +88,19 @@ func TestMonitoringSection(t *testing.T) {
 	if len(st.Runs) != 3 || *st.Runs[2].Drift["debt_ratio"] != 0.34 || *st.Runs[0].Live["accuracy"] != 0.9 {
 		t.Errorf("runs %+v", st.Runs)
 	}
-	if d := cmp.Diff([]Breach{{Record: last, RecordedAt: "2026-11-25T07:30:00Z", Rule: "monitoring.drift", Message: "feature debt_ratio drifted"}}, st.Breaches); d != "" {
+	if d := cmp.Diff([]Breach{{Record: last, RecordedAt: "2026-11-25T07:30:00Z", Rule: "monitoring.drift", Message: "feature debt_ratio drifted",
+		Issue: "https://github.test/acme/credit-risk/issues/7"}}, st.Breaches); d != "" {
 		t.Errorf("breaches (-want +got):\n%s", d)
 	}
 	html := string(render(t, rep, FormatHTML))
 	for _, s := range []string{"Input drift (PSI) by monitoring run, staging", "Live performance by monitoring run, staging",
-		`class="point s0 breach"`, "feature debt_ratio drifted", "stale: due 2026-11-24T11:30:00Z", "<th>Last monitored</th>"} {
+		`class="point s0 breach"`, "feature debt_ratio drifted", `<a href="https://github.test/acme/credit-risk/issues/7">`, "stale: due 2026-11-24T11:30:00Z", "<th>Last monitored</th>"} {
 		if !strings.Contains(html, s) {
 			t.Errorf("html lacks %q", s)
 		}
 	}
 	mdText := string(render(t, rep, FormatMarkdown))
-	for _, s := range []string{"### Post-market monitoring", "| `" + last + "` | `monitoring.drift` | feature debt_ratio drifted |", "❌ production: never (stale: due 2026-11-24T11:30:00Z)"} {
+	for _, s := range []string{"### Post-market monitoring", "| `" + last + "` | `monitoring.drift` | feature debt_ratio drifted | <https://github.test/acme/credit-risk/issues/7> |", "❌ production: never (stale: due 2026-11-24T11:30:00Z)"} {
 		if !strings.Contains(mdText, s) {
 			t.Errorf("markdown lacks %q:\n%s", s, mdText[strings.Index(mdText, "### Post-market"):])
 		}
