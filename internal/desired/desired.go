@@ -90,6 +90,10 @@ type Deployment struct {
 	Monitoring     Monitoring        `json:"monitoring"`
 	Logging        Logging           `json:"logging"`
 	OnCall         string            `json:"on_call"`
+	// RollbackStrategy is the handover's rollback strategy; the local
+	// modules keep the state it rolls back (the serving version, the canary
+	// weight), so a rehearsal changes state drift can see.
+	RollbackStrategy string `json:"rollback_strategy"`
 
 	// online and streaming
 	Health *Health `json:"health,omitempty"`
@@ -389,7 +393,8 @@ func NewDeployment(p *spec.Platform, m spec.Model, env string) *Deployment {
 			RetentionDays: m.Handover.Logging.RetentionDays,
 			SampleRate:    m.Handover.Logging.SampleRate,
 		},
-		OnCall: m.Handover.OnCall.Team,
+		OnCall:           m.Handover.OnCall.Team,
+		RollbackStrategy: m.Handover.Rollback.Strategy,
 	}
 	for _, r := range Reads(p, m) {
 		d.DataSources = append(d.DataSources, DataSourceRef{Name: r, Version: p.DataSources[r].Version})

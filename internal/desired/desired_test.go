@@ -59,8 +59,8 @@ func TestDeployment(t *testing.T) {
 		SLOs:       []desired.SLO{{Name: "availability", Objective: 0.99, Window: "30d"}},
 		Monitoring: desired.Monitoring{Schedule: "0 * * * *", DriftFeatures: []string{"income"}, DriftMetric: "psi", DriftThreshold: 0.2},
 		Logging:    desired.Logging{Predictions: true, RetentionDays: 90, SampleRate: 1},
-		OnCall:     "ml-oncall",
-		Schedule:   str("0 2 * * *"), WaitFor: str("applications"), Timeout: str("2h"), Retries: num(2),
+		OnCall:     "ml-oncall", RollbackStrategy: "previous-version",
+		Schedule: str("0 2 * * *"), WaitFor: str("applications"), Timeout: str("2h"), Retries: num(2),
 	}
 	if diff := cmp.Diff(want, desired.NewDeployment(p, p.Models["nightly"], "staging")); diff != "" {
 		t.Errorf("batch deployment (-want +got):\n%s", diff)

@@ -111,3 +111,8 @@ variable "on_call" {
   description = "Team paged for this model."
   type        = string
 }
+
+variable "rollback_strategy" {
+  description = "Rollback strategy from the model's handover: previous-version, blue-green, canary-abort or manual."
+  type        = string
+}

@@ -111,6 +111,11 @@ variable "on_call" {
   type        = string
 }
 
+variable "rollback_strategy" {
+  description = "Rollback strategy from the model's handover: previous-version, blue-green, canary-abort or manual."
+  type        = string
+}
+
 variable "schedule" {
   description = "Cron schedule of the job."
   type        = string
