@@ -57,6 +57,12 @@ func fillStrings(v reflect.Value, next func() string) {
 		}
 	case reflect.Struct:
 		for i := range v.NumField() {
+			// The rollback strategy only selects which resources a
+			// local module declares (a count), so no resource holds it:
+			// it keeps its real value.
+			if v.Type().Field(i).Name == "RollbackStrategy" {
+				continue
+			}
 			fillStrings(v.Field(i), next)
 		}
 	case reflect.Slice:
