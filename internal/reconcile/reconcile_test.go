@@ -191,10 +191,13 @@ func testLifecycle(t *testing.T, bin *terraform.Binary) {
 		t.Fatal(err)
 	}
 	scorer = byStack(res.Stacks)["staging/scorer"]
-	if diff := cmp.Diff(terraform.Counts{Update: 1}, scorer.Changes); diff != "" {
+	// The deployment and the serving version its rollback strategy
+	// (previous-version) keeps.
+	if diff := cmp.Diff(terraform.Counts{Update: 2}, scorer.Changes); diff != "" {
 		t.Errorf("update counts (-want +got):\n%s", diff)
 	}
-	if len(scorer.Resources) != 1 || !slices.Contains(scorer.Resources[0].Changed, "input.model_version") || !slices.Contains(scorer.Resources[0].Changed, "input.labels.version") {
+	if len(scorer.Resources) != 2 || !slices.Contains(scorer.Resources[0].Changed, "input.model_version") || !slices.Contains(scorer.Resources[0].Changed, "input.labels.version") ||
+		!slices.Contains(scorer.Resources[1].Changed, "input.version") {
 		t.Errorf("update resources = %+v", scorer.Resources)
 	}
 	if byStack(res.Stacks)["production/scorer"].Stack != "" {
