@@ -14,7 +14,7 @@ import (
 	"github.com/slipway-ml/slipway/modules"
 )
 
-var update = flag.Bool("update", false, "rewrite each target's variables.tf from contract/")
+var update = flag.Bool("update", false, "rewrite each target's variables.tf, and the local rollback.tf files, from contract/")
 
 // TestContractFiles keeps every target's variables.tf assembled from the one
 // source of its kind's contract in contract/: Terraform has no include, so
@@ -37,6 +37,35 @@ func TestContractFiles(t *testing.T) {
 			if diff := cmp.Diff(want, string(got)); diff != "" {
 				t.Errorf("%s is not contract/ assembled; edit contract/ and run go test ./modules -update (-want +got):\n%s", path, diff)
 			}
+		}
+	}
+}
+
+// TestLocalRollbackFiles keeps each local deployment module's rollback.tf
+// (the state a rollback strategy takes back) a copy of the one source,
+// contract/local-rollback.tf, for the same reason: Terraform has no include.
+func TestLocalRollbackFiles(t *testing.T) {
+	want, err := os.ReadFile(filepath.Join("contract", "local-rollback.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range desired.Kinds {
+		if kind == "shared" {
+			continue
+		}
+		path := filepath.Join("local", kind, "rollback.tf")
+		if *update {
+			if err := os.WriteFile(path, want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(string(want), string(got)); diff != "" {
+			t.Errorf("%s is not contract/local-rollback.tf; edit that and run go test ./modules -update (-want +got):\n%s", path, diff)
 		}
 	}
 }
