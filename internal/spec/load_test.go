@@ -2,6 +2,7 @@ package spec
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"io/fs"
@@ -558,6 +559,33 @@ func TestPlaceholderDigest(t *testing.T) {
 	} {
 		if got := PlaceholderDigest(d); got != want {
 			t.Errorf("PlaceholderDigest(%q) = %v, want %v", d, got, want)
+		}
+	}
+}
+
+// TestMinGoldCoverageZeroKept: a platform that requires no gold coverage
+// must reach the policy input as 0, not vanish and read as the default 1.
+func TestMinGoldCoverageZeroKept(t *testing.T) {
+	for _, tc := range []struct {
+		set  string
+		want string
+	}{
+		{"", `"minGoldCoverage":1`},
+		{"platform: policy: minGoldCoverage: 0\n", `"minGoldCoverage":0`},
+		{"platform: policy: minGoldCoverage: 0.9\n", `"minGoldCoverage":0.9`},
+	} {
+		fs := readBase(t)
+		fs["platform.cue"] += tc.set
+		p, err := Load(context.Background(), fs.write(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(p.Policy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), tc.want) {
+			t.Errorf("%q: policy = %s, want it to hold %s", tc.set, b, tc.want)
 		}
 	}
 }

@@ -47,7 +47,9 @@ type PolicyDefaults struct {
 	// empty: interval in protected environments, estimate elsewhere.
 	DecideOn string `json:"decideOn,omitempty"`
 	// MinGoldCoverage is the least share of gold rows predicted.
-	MinGoldCoverage float64 `json:"minGoldCoverage,omitempty"`
+	// A pointer, so that an explicit 0 (no coverage required) is kept
+	// apart from unset (the policy's default, all rows).
+	MinGoldCoverage *float64 `json:"minGoldCoverage,omitempty"`
 	// RiskOwners are GitHub logins and @org/team teams whose approval
 	// lifts policy.threshold_loosened.
 	RiskOwners []string `json:"riskOwners,omitempty"`
