@@ -106,7 +106,7 @@ type Model struct {
 }
 
 // NewModel adds a model directory to the platform repository at repo:
-// models/NAME/model.cue, RUNBOOK.md and evidence/. It returns the files
+// models/NAME/model.cue, declared.cue, RUNBOOK.md and evidence/. It returns the files
 // written, relative to repo.
 func NewModel(ctx context.Context, repo string, m Model) ([]string, error) {
 	if !nameRE.MatchString(m.Name) {
@@ -140,6 +140,7 @@ func NewModel(ctx context.Context, repo string, m Model) ([]string, error) {
 	files := map[string][]byte{}
 	for src, dst := range map[string]string{
 		"model.cue.tmpl":          "model.cue",
+		"declared.cue.tmpl":       "declared.cue",
 		"RUNBOOK.md.tmpl":         "RUNBOOK.md",
 		"evidence-README.md.tmpl": "evidence/README.md",
 	} {

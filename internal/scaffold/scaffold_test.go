@@ -74,7 +74,7 @@ func TestNewModel(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := []string{"models/scorer/RUNBOOK.md", "models/scorer/evidence/README.md", "models/scorer/model.cue"}
+			want := []string{"models/scorer/RUNBOOK.md", "models/scorer/declared.cue", "models/scorer/evidence/README.md", "models/scorer/model.cue"}
 			if diff := cmp.Diff(want, files); diff != "" {
 				t.Errorf("files (-want +got):\n%s", diff)
 			}
@@ -88,6 +88,14 @@ func TestNewModel(t *testing.T) {
 			}
 			if !strings.Contains(m.Owner, Placeholder) || !strings.Contains(m.IntendedUse.Summary, Placeholder) {
 				t.Error("placeholders missing from the new model")
+			}
+			// The declared blocks are scaffolded too, each a placeholder
+			// the gate denies until its owner fills it in.
+			if m.Purpose == nil || m.Oversight == nil || m.Instructions == nil || m.RiskRegister == nil {
+				t.Fatalf("declared blocks missing: purpose %v, oversight %v, instructions %v, riskRegister %v", m.Purpose != nil, m.Oversight != nil, m.Instructions != nil, m.RiskRegister != nil)
+			}
+			if !strings.Contains(m.Purpose.Intended, Placeholder) || !strings.Contains(m.RiskRegister.Owner, Placeholder) {
+				t.Error("placeholders missing from the declared blocks")
 			}
 		})
 	}
