@@ -136,7 +136,10 @@ loosened_result(c, why) := r if {
 #   bound, minGroupSize, the baseline tolerance, minGoldCoverage, or a switch
 #   from interval to estimate) is approved by one of the base's
 #   policy.riskOwners. Where the reviews are not known (outside GitHub), it
-#   denies in protected environments.
+#   denies in protected environments. Where the base itself cannot be read
+#   (a pull request's base commit missing from a shallow clone), no
+#   loosening can be ruled out: insufficient evidence, a denial in protected
+#   environments and a warning elsewhere.
 # custom:
 #   id: policy.threshold_loosened
 #   severity: deny
@@ -160,4 +163,23 @@ deny contains r if {
 	lib.protected
 	some c in loosened
 	r := loosened_result(c, "the reviews are not known here, so no risk owner's approval can be seen")
+}
+
+# base_unknown is why the base could not be read (a pull request's base
+# commit missing from a shallow clone): no loosening can be ruled out.
+base_unknown := u if {
+	u := base.unknown
+	lib.nonempty(u)
+}
+
+unknown_msg := sprintf("%s, so a loosened threshold cannot be ruled out: insufficient evidence", [base_unknown])
+
+deny contains lib.result("policy.threshold_loosened", unknown_msg, "evaluation") if {
+	base_unknown
+	lib.protected
+}
+
+warn contains lib.result("policy.threshold_loosened", unknown_msg, "evaluation") if {
+	base_unknown
+	not lib.protected
 }

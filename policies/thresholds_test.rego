@@ -66,3 +66,19 @@ test_no_base_no_finding if {
 	doc := json.patch(fx.unit, [{"op": "replace", "path": "/model/evaluation/metrics/recall", "value": {"min": 0.5}}])
 	count(policy.deny) == 0 with input as doc
 }
+
+# A pull request's base that could not be read leaves loosening undecided:
+# a denial in a protected environment (fx.unit is production), a warning
+# elsewhere, never a pass.
+unknown_base := json.patch(fx.unit, [{"op": "add", "path": "/base", "value": {"unknown": "the pull request's base commit abc cannot be read"}}])
+
+test_base_unknown_denies_in_protected if {
+	msgs := {r.msg | some r in policy.deny with input as unknown_base; r.id == "policy.threshold_loosened"}
+	msgs == {"the pull request's base commit abc cannot be read, so a loosened threshold cannot be ruled out: insufficient evidence"}
+}
+
+test_base_unknown_warns_elsewhere if {
+	doc := json.patch(unknown_base, [{"op": "replace", "path": "/environment", "value": fx.staging}])
+	count(policy.deny) == 0 with input as doc
+	count({r | some r in policy.warn with input as doc; r.id == "policy.threshold_loosened"}) == 1
+}

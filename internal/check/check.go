@@ -32,6 +32,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/redact"
 	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/rollback"
+	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
 	"github.com/slipway-ml/slipway/internal/terraform"
 )
@@ -48,6 +49,12 @@ type Options struct {
 	// Base is the git ref the change is compared against; empty judges
 	// every model in every environment in scope.
 	Base string
+	// BaseCommit is the pull request's base commit under --github (which
+	// gives the changed files instead of --base): the specs the change is
+	// judged against are read there, as with --base. When the clone does
+	// not hold it, the base is unknown, which policy.threshold_loosened
+	// reports rather than passing a change it cannot compare.
+	BaseCommit string
 	// Envs limits the check to these environments; empty means all.
 	Envs []string
 	// NoPlan skips Terraform: the infrastructure rules then do not apply.
@@ -156,6 +163,9 @@ type checker struct {
 	o      Options
 	p      *spec.Platform
 	engine *policy.Engine
+	// baseAt is the specs at the base, once base has loaded them.
+	baseAt   *baseSpecs
+	baseDone bool
 }
 
 // phase is what the units are judged for: a release's judgement
@@ -517,52 +527,113 @@ func (c *checker) changedFiles(ctx context.Context) (files, trust []string, err 
 	return nil, nil, nil
 }
 
-// trustRoot is the policy input's account of the change to the trust
-// root; nil when the change is not known (changed is nil). With --base the
-// security owners are those of the base, so that a change cannot name its
-// own approvers; under --github they are the work tree's, and a change to
-// them is itself a trust root change.
-//
-// bases are, per model, the model and the risk owners at --base, for
-// policy.threshold_loosened; nil without --base.
-func (c *checker) bases(ctx context.Context) (map[string]*policy.Base, error) {
-	if c.o.Base == "" || c.o.ChangedFiles != nil {
+// specBase is the git ref whose specs the change is judged against:
+// --base, else the pull request's base commit; empty when neither is known.
+func (c *checker) specBase() string {
+	if c.o.Base != "" {
+		return c.o.Base
+	}
+	return c.o.BaseCommit
+}
+
+// baseSpecs is what a check reads from the specs at its base, out of the
+// change's reach: the models and policy whose thresholds the change may
+// loosen, and the risk owners, security owners and trusted keys, which a
+// change cannot name for itself.
+type baseSpecs struct {
+	ref    string
+	models map[string]spec.Model
+	policy spec.PolicyDefaults
+	keys   []*sign.PublicKey
+	// keysErr is why the base's trusted keys could not be read.
+	keysErr error
+	// unknown says why a pull request's base commit could not be read
+	// (a shallow clone); the work tree's owners and keys stand in and
+	// policy.threshold_loosened reports it.
+	unknown string
+}
+
+// base loads the specs at specBase once; nil without a base. A --base that
+// does not resolve is the caller's error; a pull request's base commit
+// that the clone does not hold is a base unknown.
+func (c *checker) base(ctx context.Context) (*baseSpecs, error) {
+	if c.baseDone {
+		return c.baseAt, nil
+	}
+	ref := c.specBase()
+	if ref == "" {
+		c.baseDone = true
 		return nil, nil
 	}
-	out := map[string]*policy.Base{}
-	err := release.BasePlatform(ctx, c.p.Root, c.o.Base, func(bp *spec.Platform) error {
-		owners := append([]string{}, bp.Policy.RiskOwners...)
-		var approved []string
-		if c.o.OwnersApproved != nil && c.o.Approvals != nil {
-			approved = c.o.OwnersApproved(ctx, owners)
-			if approved == nil {
-				approved = []string{}
-			}
-		}
-		for name := range c.p.Models {
-			b := &policy.Base{Policy: bp.Policy, RiskOwners: owners, ApprovedBy: approved}
-			if m, ok := bp.Models[name]; ok {
-				b.Model = &m
-			}
-			out[name] = b
-		}
+	b := &baseSpecs{ref: ref}
+	err := release.BasePlatform(ctx, c.p.Root, ref, func(bp *spec.Platform) error {
+		b.models, b.policy = bp.Models, bp.Policy
+		// The key files are read from the base's tree, which exists only
+		// while use runs.
+		b.keys, b.keysErr = release.TrustedKeys(bp)
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("platform at %s: %w", c.o.Base, err)
+	switch {
+	case err == nil:
+	case c.o.Base == "" && ctx.Err() == nil:
+		b.unknown = fmt.Sprintf("the pull request's base commit %s cannot be read: %v (check out with fetch-depth: 0)", ref, err)
+		c.o.Log.Warn("specs at the pull request's base unknown; the work tree's owners and keys stand in, and policy.threshold_loosened cannot compare", "err", err)
+	default:
+		return nil, fmt.Errorf("platform at %s: %w", ref, err)
+	}
+	c.baseAt, c.baseDone = b, true
+	return b, nil
+}
+
+// bases are, per model, the model and the risk owners at the base, for
+// policy.threshold_loosened; nil without a base.
+func (c *checker) bases(ctx context.Context) (map[string]*policy.Base, error) {
+	b, err := c.base(ctx)
+	if b == nil || err != nil {
+		return nil, err
+	}
+	out := map[string]*policy.Base{}
+	if b.unknown != "" {
+		for name := range c.p.Models {
+			out[name] = &policy.Base{Unknown: b.unknown}
+		}
+		return out, nil
+	}
+	owners := append([]string{}, b.policy.RiskOwners...)
+	var approved []string
+	if c.o.OwnersApproved != nil && c.o.Approvals != nil {
+		approved = c.o.OwnersApproved(ctx, owners)
+		if approved == nil {
+			approved = []string{}
+		}
+	}
+	for name := range c.p.Models {
+		pb := &policy.Base{Policy: &b.policy, RiskOwners: owners, ApprovedBy: approved}
+		if m, ok := b.models[name]; ok {
+			pb.Model = &m
+		}
+		out[name] = pb
 	}
 	return out, nil
 }
 
+// trustRoot is the policy input's account of the change to the trust
+// root; nil when the change is not known (changed is nil). The security
+// owners are those of the base, so that a change cannot name its own
+// approvers; without a readable base they are the work tree's, and a
+// change to them is itself a trust root change.
 func (c *checker) trustRoot(ctx context.Context, changed, trust []string) (*policy.TrustRoot, error) {
 	if changed == nil {
 		return nil, nil
 	}
 	owners := append([]string{}, c.p.Policy.SecurityOwners...)
-	if len(trust) > 0 && c.o.ChangedFiles == nil && c.o.Base != "" {
-		var err error
-		if owners, err = release.BaseSecurityOwners(ctx, c.p.Root, c.o.Base); err != nil {
-			return nil, fmt.Errorf("security owners at %s: %w", c.o.Base, err)
+	if len(trust) > 0 {
+		b, err := c.base(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("security owners: %w", err)
+		}
+		if b != nil && b.unknown == "" {
+			owners = append([]string{}, b.policy.SecurityOwners...)
 		}
 	}
 	tr := &policy.TrustRoot{Changed: len(trust) > 0, Paths: append([]string{}, trust...), Owners: owners}
@@ -696,15 +767,16 @@ func (c *checker) releases(m spec.Model, fromLedger map[unitKey]policy.Release, 
 	return out
 }
 
-// verifiedLedger verifies the ledger with the platform's
-// signing.trustedKeys (a change to them is release.trust_changed's
-// business), once for every fact a check reads from it: the rollback
-// records handover.rollback_tested judges and the previous releases whose
-// signed metrics are baselines. A ledger that cannot be verified gives no
-// facts: the policies read that as "not rehearsed" and "baseline not
-// verified". Nil without keys or a ledger.
+// verifiedLedger verifies the ledger, once for every fact a check reads
+// from it: the rollback records handover.rollback_tested judges and the
+// previous releases whose signed metrics are baselines. The keys are the
+// base's signing.trustedKeys when a base is known, so that a change cannot
+// vouch for records with a key it adds; else the work tree's (a change to
+// them is release.trust_changed's business). A ledger that cannot be
+// verified gives no facts: the policies read that as "not rehearsed" and
+// "baseline not verified". Nil without keys or a ledger.
 func (c *checker) verifiedLedger(ctx context.Context) *release.Report {
-	keys, err := release.TrustedKeys(c.p)
+	keys, err := c.ledgerKeys(ctx)
 	if err == nil {
 		if len(keys) == 0 {
 			return nil
@@ -716,6 +788,20 @@ func (c *checker) verifiedLedger(ctx context.Context) *release.Report {
 	}
 	c.o.Log.Warn("release ledger unverifiable; no rollback rehearsal or release baseline is counted", "err", err)
 	return nil
+}
+
+// ledgerKeys are the keys verifiedLedger trusts: the base's, or the work
+// tree's when no base is known or a pull request's base commit cannot be
+// read.
+func (c *checker) ledgerKeys(ctx context.Context) ([]*sign.PublicKey, error) {
+	b, err := c.base(ctx)
+	switch {
+	case err != nil:
+		return nil, err
+	case b != nil && b.unknown == "":
+		return b.keys, b.keysErr
+	}
+	return release.TrustedKeys(c.p)
 }
 
 // ledgerReleases reads the last recorded release of every model in every

@@ -56,7 +56,7 @@ Exit status: 0 when every unit passes (warnings and waived denials allowed),
 				}
 				opts.ChangedFiles, opts.OutsideFiles, opts.PathPrefix = scope.ChangedFiles, scope.OutsideFiles, scope.PathPrefix
 				opts.Approvals, opts.CodeOwners, opts.DirOwners = scope.Approvals, scope.OwnedFiles, scope.DirOwners
-				opts.Authors = scope.Authors
+				opts.Authors, opts.BaseCommit = scope.Authors, scope.BaseSHA
 				opts.TeamMembers = ghc.AcceptanceTeamMembers
 				opts.OwnersApproved = func(ctx context.Context, owners []string) []string {
 					return ghc.ApprovedOwners(ctx, owners, scope.Approvals)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -38,20 +39,27 @@ func TestCheckGitHub(t *testing.T) {
 		// committer wrote a commit of the pull request: bob's approval
 		// then does not count, and production lacks one.
 		committer string
+		// loosen makes the checkout a git repository whose commit is the
+		// pull request's base, and loosens a threshold on top of it: the
+		// base is read, and no risk owner approved. Otherwise the base
+		// commit is not in the checkout (a shallow clone), and loosening
+		// cannot be ruled out.
+		loosen bool
 	}{
-		{"root", "", "alice", true, false, "erin"},
-		{"subdirectory", "examples/credit-risk", "alice", true, false, "erin"},
-		{"subdirectory, owner did not approve", "examples/credit-risk", "dave", false, false, "erin"},
-		{"files rate limited", "", "dave", false, true, "erin"},
-		{"approver wrote a commit", "", "alice", true, false, "bob"},
+		{"root", "", "alice", true, false, "erin", false},
+		{"subdirectory", "examples/credit-risk", "alice", true, false, "erin", false},
+		{"subdirectory, owner did not approve", "examples/credit-risk", "dave", false, false, "erin", false},
+		{"files rate limited", "", "dave", false, true, "erin", false},
+		{"approver wrote a commit", "", "alice", true, false, "bob", false},
+		{"base commit read, threshold loosened", "examples/credit-risk", "alice", true, false, "erin", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			testCheckGitHub(t, tc.sub, tc.owner, tc.ownersPass, tc.rateLimited, tc.committer)
+			testCheckGitHub(t, tc.sub, tc.owner, tc.ownersPass, tc.rateLimited, tc.committer, tc.loosen)
 		})
 	}
 }
 
-func testCheckGitHub(t *testing.T, sub, owner string, ownersPass, rateLimited bool, committer string) {
+func testCheckGitHub(t *testing.T, sub, owner string, ownersPass, rateLimited bool, committer string, loosen bool) {
 	selfApproved := committer == "bob"
 	ws := t.TempDir()
 	repo := filepath.Join(ws, filepath.FromSlash(sub))
@@ -59,6 +67,22 @@ func testCheckGitHub(t *testing.T, sub, owner string, ownersPass, rateLimited bo
 		t.Fatal(err)
 	}
 	os.RemoveAll(filepath.Join(repo, ".slipway"))
+	baseSHA := "9049f1265b7d61be4a8904a9a27120d2064dab3b"
+	if loosen {
+		baseSHA = gitBaseCommit(t, ws)
+		model := filepath.Join(repo, "models", "credit-default", "model.cue")
+		b, err := os.ReadFile(model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loosened := strings.Replace(string(b), "recall: min:    0.70", "recall: min:    0.60", 1)
+		if loosened == string(b) {
+			t.Fatal("the example's recall bound moved: update the test")
+		}
+		if err := os.WriteFile(model, []byte(loosened), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	top := func(f string) string { return strings.TrimPrefix(sub+"/"+f, "/") }
 	codeowners := base64.StdEncoding.EncodeToString([]byte("/" + top("models/") + " @" + owner + "\n"))
 
@@ -128,7 +152,7 @@ func testCheckGitHub(t *testing.T, sub, owner string, ownersPass, rateLimited bo
 	event := filepath.Join(t.TempDir(), "event.json")
 	os.WriteFile(event, []byte(`{"number":12,"pull_request":{"number":12,
 	  "head":{"sha":"6dcb09b5b57875f334f61aebed695e2e4193db5e","repo":{"full_name":"acme/credit-risk"}},
-	  "base":{"ref":"main","sha":"9049f1265b7d61be4a8904a9a27120d2064dab3b","repo":{"full_name":"acme/credit-risk"}}},
+	  "base":{"ref":"main","sha":"`+baseSHA+`","repo":{"full_name":"acme/credit-risk"}}},
 	  "repository":{"full_name":"acme/credit-risk"}}`), 0o644)
 	env := map[string]string{
 		"GITHUB_TOKEN": token, "GITHUB_REPOSITORY": "acme/credit-risk", "GITHUB_EVENT_NAME": "pull_request",
@@ -148,7 +172,7 @@ func testCheckGitHub(t *testing.T, sub, owner string, ownersPass, rateLimited bo
 	var res struct {
 		Units []struct {
 			Model, Environment string
-			Results            []struct{ Rule, Outcome string }
+			Results            []struct{ Rule, Outcome, Message string }
 		}
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
@@ -163,7 +187,7 @@ func testCheckGitHub(t *testing.T, sub, owner string, ownersPass, rateLimited bo
 		// release.code_owners applies only when CODEOWNERS reached the
 		// policy input: its pass shows that alice, owner of models/,
 		// was counted; its denial that dave's approval is missing.
-		owners, acceptance := false, false
+		owners, acceptance, loosened := false, false, false
 		for _, r := range u.Results {
 			switch {
 			case selfApproved && r.Rule == "release.approvals" && u.Environment == "production":
@@ -185,6 +209,18 @@ func testCheckGitHub(t *testing.T, sub, owner string, ownersPass, rateLimited bo
 			case strings.HasPrefix(r.Rule, "release.approvals") && r.Outcome != "pass" && !rateLimited:
 				t.Errorf("%s in %s: %s, but alice and bob approved", r.Rule, u.Environment, r.Outcome)
 			}
+			// policy.threshold_loosened compares with the specs at the
+			// pull request's base commit, never with nothing.
+			if r.Rule == "policy.threshold_loosened" && u.Environment == "production" {
+				loosened = true
+				want := "cannot be ruled out: insufficient evidence"
+				if loosen {
+					want = "evaluation.metrics.recall loosened from >= 0.7 to >= 0.6: no approval by a risk owner"
+				}
+				if r.Outcome != "deny" || !strings.Contains(r.Message, want) {
+					t.Errorf("policy.threshold_loosened in production: %s %q, want deny %q", r.Outcome, r.Message, want)
+				}
+			}
 			if r.Rule == "release.code_owners" {
 				owners = true
 				if (r.Outcome == "pass") != ownersPass {
@@ -194,6 +230,9 @@ func testCheckGitHub(t *testing.T, sub, owner string, ownersPass, rateLimited bo
 		}
 		if !owners {
 			t.Errorf("%s: release.code_owners was not judged: CODEOWNERS did not reach the policy input", u.Environment)
+		}
+		if u.Environment == "production" && !loosened && !rateLimited {
+			t.Errorf("%s/%s: policy.threshold_loosened was not judged: the base did not reach the policy input", u.Environment, u.Model)
 		}
 		if u.Environment == "production" && !acceptance {
 			t.Errorf("%s/%s: handover.acceptance was not judged", u.Environment, u.Model)
@@ -234,6 +273,26 @@ func testCheckGitHub(t *testing.T, sub, owner string, ownersPass, rateLimited bo
 	if body, _ := comment["body"].(string); selfApproved && !strings.Contains(body, "the approval by bob is not counted: bob wrote the change") {
 		t.Errorf("the comment does not say bob's approval was not counted:\n%s", body)
 	}
+}
+
+// gitBaseCommit makes dir a git repository with its files committed, and
+// returns the commit.
+func gitBaseCommit(t *testing.T, dir string) string {
+	t.Helper()
+	for _, args := range [][]string{
+		{"init", "-q", "-b", "main"},
+		{"add", "-A"},
+		{"-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "base"},
+	} {
+		if out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	out, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 func TestClipIssue(t *testing.T) {

@@ -17,6 +17,10 @@ type Scope struct {
 	PR      int    `json:"pr"`
 	HeadSHA string `json:"head_sha"`
 	BaseRef string `json:"base_ref"`
+	// BaseSHA is the base commit: the specs a change is judged against
+	// (thresholds it loosens, the security owners and trusted keys) are
+	// read there, out of the pull request's reach.
+	BaseSHA string `json:"base_sha"`
 	Fork    bool   `json:"fork"`
 	// PathPrefix is the platform directory under the checkout ("" when the
 	// platform is the checkout).
@@ -61,7 +65,7 @@ type Scope struct {
 func (c *Context) Scope(ctx context.Context) (*Scope, error) {
 	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
-	s := &Scope{PR: c.PR, HeadSHA: c.HeadSHA, BaseRef: c.BaseRef, Fork: c.Fork, PathPrefix: c.PathPrefix,
+	s := &Scope{PR: c.PR, HeadSHA: c.HeadSHA, BaseRef: c.BaseRef, BaseSHA: c.BaseSHA, Fork: c.Fork, PathPrefix: c.PathPrefix,
 		Approvals: []policy.Approval{}, CodeOwners: map[string][]string{}, OwnerApprovals: []string{}}
 	// fallback records a failure the check goes on without, unless the
 	// caller gave up (Ctrl-C), which ends the check.
@@ -82,7 +86,7 @@ func (c *Context) Scope(ctx context.Context) (*Scope, error) {
 			}
 			return s, nil
 		}
-		s.PR, s.BaseRef = c.PR, c.BaseRef
+		s.PR, s.BaseRef, s.BaseSHA = c.PR, c.BaseRef, c.BaseSHA
 	}
 	if c.PR == 0 {
 		s.Problems = append(s.Problems, "commit "+c.HeadSHA+" was pushed without a pull request: no changed files or approvals from GitHub")

@@ -205,8 +205,12 @@ type TrustRoot struct {
 type Base struct {
 	// Model is the model at the base; nil when the base has no such model.
 	Model *spec.Model `json:"model"`
-	// Policy is the platform policy at the base.
-	Policy spec.PolicyDefaults `json:"policy"`
+	// Policy is the platform policy at the base; nil when the base is
+	// unknown.
+	Policy *spec.PolicyDefaults `json:"policy"`
+	// Unknown says why the base could not be read (a pull request's base
+	// commit missing from a shallow clone); empty when it was.
+	Unknown string `json:"unknown,omitempty"`
 	// RiskOwners are the base's policy.riskOwners: a change cannot name
 	// its own approvers.
 	RiskOwners []string `json:"risk_owners"`

@@ -166,7 +166,23 @@ func atBase(ctx context.Context, root, base string, use func(*spec.Platform) err
 		return err
 	}
 	defer os.RemoveAll(dir)
-	cmd := exec.CommandContext(ctx, "git", "-C", root, "archive", "--format=tar", base+"^{commit}")
+	// The platform may live in a subdirectory of the git repository. Run
+	// from there, git archive would hold only that subdirectory, at the
+	// archive's top; run from the top level with the subdirectory as the
+	// pathspec, the tree keeps its layout and only the platform is read.
+	top, err := gitTop(ctx, root)
+	if err != nil {
+		return err
+	}
+	rel, err := filepath.Rel(top, root)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return fmt.Errorf("platform %s is outside its git work tree %s", root, top)
+	}
+	args := []string{"-C", top, "archive", "--format=tar", base + "^{commit}"}
+	if rel != "." {
+		args = append(args, "--", filepath.ToSlash(rel))
+	}
+	cmd := exec.CommandContext(ctx, "git", args...)
 	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -184,15 +200,6 @@ func atBase(ctx context.Context, root, base string, use func(*spec.Platform) err
 	}
 	if xerr != nil {
 		return xerr
-	}
-	// The platform may live in a subdirectory of the git repository.
-	top, err := gitTop(ctx, root)
-	if err != nil {
-		return err
-	}
-	rel, err := filepath.Rel(top, root)
-	if err != nil || strings.HasPrefix(rel, "..") {
-		return fmt.Errorf("platform %s is outside its git work tree %s", root, top)
 	}
 	p, err := spec.Load(ctx, filepath.Join(dir, rel))
 	if err != nil {
