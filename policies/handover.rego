@@ -277,6 +277,17 @@ acceptance := object.get(input, "acceptance", null)
 
 acceptance_known if is_object(acceptance)
 
+# accepted_on_record holds when the verified ledger already holds
+# operations' acceptance of this version by the team (an earlier release's
+# signed record, input.accepted_release): a change that keeps the version
+# needs no new acceptance.
+accepted_on_record if {
+	a := input.accepted_release
+	is_object(a)
+	a.version == input.model.version
+	a.team == acceptance_team
+}
+
 # METADATA
 # title: Accepted by operations on the record
 # description: >-
@@ -287,11 +298,12 @@ acceptance_known if is_object(acceptance)
 #   `date` is not evidence. It denies in protected environments
 #   (elsewhere handover.acceptance_pending warns); when the reviews are
 #   not known (a local run) the acceptance is pending, which a release to a
-#   protected environment denies.
+#   protected environment denies. An acceptance of the same version by the
+#   same team that an earlier release's verified record holds stands: a
+#   change that keeps the version needs no new acceptance.
 # custom:
 #   id: handover.acceptance
 #   severity: deny
-#   requires: [acceptance]
 #   controls:
 #     - {framework: EU AI Act, id: Annex IV 2(g)}
 #     - {framework: NIST AI RMF, id: GOVERN 1.4}
@@ -309,10 +321,22 @@ deny contains r if {
 	r := lib.result("handover.acceptance", msg, "handover.acceptance.team")
 }
 
+# Without the reviews (a run without --github) and with no acceptance on
+# the record, the rule judges nothing, except in a release to a protected
+# environment, where the pending acceptance denies.
+not_applicable contains r if {
+	lib.nonempty(acceptance_team)
+	not acceptance_known
+	not accepted_on_record
+	not pending_denied
+	r := lib.result("handover.acceptance", sprintf("the reviews are not known here, and no verified release of %s %s holds an acceptance by %s", [input.model.name, input.model.version, acceptance_team]), "handover.acceptance.team")
+}
+
 # not_accepted says why the known reviews do not accept the model.
 not_accepted contains msg if {
 	lib.nonempty(acceptance_team)
 	acceptance_known
+	not accepted_on_record
 	acceptance.members == null
 	msg := sprintf("the members of team %s are not known (GitHub did not list them: the token needs members:read), so no review can accept the model", [acceptance_team])
 }
@@ -320,6 +344,7 @@ not_accepted contains msg if {
 not_accepted contains msg if {
 	lib.nonempty(acceptance_team)
 	acceptance_known
+	not accepted_on_record
 	acceptance.members != null
 	acceptance.by == null
 	msg := sprintf("no member of team %s who wrote none of the change approved the pull request: operations has not accepted the model", [acceptance_team])
@@ -328,6 +353,7 @@ not_accepted contains msg if {
 deny contains r if {
 	lib.nonempty(acceptance_team)
 	not acceptance_known
+	not accepted_on_record
 	input.phase == "release"
 	input.environment.protected == true
 	r := lib.result("handover.acceptance", acceptance_pending_msg, "handover.acceptance.team")
@@ -353,6 +379,7 @@ acceptance_pending_msg := sprintf("acceptance by team %s is not known here: only
 warn contains r if {
 	lib.nonempty(acceptance_team)
 	not acceptance_known
+	not accepted_on_record
 	not pending_denied
 	r := lib.result("handover.acceptance_pending", acceptance_pending_msg, "handover.acceptance.team")
 }

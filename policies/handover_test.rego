@@ -193,6 +193,43 @@ test_acceptance_pending_warns_on_unprotected_release if {
 	"handover.acceptance_pending" in ids(handover.warn) with input as doc
 }
 
+# An acceptance of this version by the team that a verified release's
+# record holds stands, with the reviews or without them.
+accepted_release := {"record": "releases/production/credit-default/2.3.0.json", "version": fx.model.version, "team": "risk-ops", "user": "olivia", "review_id": 7, "submitted_at": "2026-11-20T10:00:00Z"}
+
+test_acceptance_on_record_stands if {
+	every patch in [
+		[{"op": "replace", "path": "/acceptance/by", "value": null}],
+		[{"op": "replace", "path": "/acceptance", "value": null}, {"op": "replace", "path": "/phase", "value": "release"}],
+		[{"op": "replace", "path": "/acceptance", "value": {"team": "risk-ops", "members": null, "by": null}}],
+	] {
+		doc := fx.with_patch(array.concat(patch, [{"op": "add", "path": "/accepted_release", "value": accepted_release}]))
+		count({r | some r in handover.deny with input as doc; r.id == "handover.acceptance"}) == 0
+		count({r | some r in handover.not_applicable with input as doc; r.id == "handover.acceptance"}) == 0
+		count({r | some r in handover.warn with input as doc; r.id == "handover.acceptance_pending"}) == 0
+	}
+}
+
+# An acceptance on the record of another version, or by another team, is
+# not this one's.
+test_acceptance_on_record_of_another_version_or_team if {
+	every other in [{"version": "0.9.0"}, {"team": "someone-else"}] {
+		doc := fx.with_patch([
+			{"op": "replace", "path": "/acceptance/by", "value": null},
+			{"op": "add", "path": "/accepted_release", "value": object.union(accepted_release, other)},
+		])
+		only(doc, "handover.acceptance")
+	}
+}
+
+# Without the reviews and without an acceptance on the record, a check
+# judges nothing: not applicable, with the pending warning.
+test_acceptance_not_applicable_without_reviews if {
+	doc := fx.with_patch([{"op": "replace", "path": "/acceptance", "value": null}])
+	some r in handover.not_applicable with input as doc
+	r.id == "handover.acceptance"
+}
+
 test_placeholders if {
 	doc := fx.with_patch([{"op": "add", "path": "/placeholders", "value": ["handover.errorTypes[0].action", "handover.onCall.rotation"]}])
 	fields := {r.field | some r in handover.deny with input as doc; r.id == "handover.placeholder"}

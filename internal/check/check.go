@@ -321,9 +321,11 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 		maxDepth = max(maxDepth, d)
 	}
 	previous := map[unitKey]*policy.PreviousRelease{}
+	accepted := map[unitKey]*policy.AcceptedRelease{}
 	for _, k := range all {
 		if m, ok := c.p.Models[k.model]; ok {
 			previous[k] = release.PreviousRelease(ledgerEntries, verified, k.env, k.model, m.Version)
+			accepted[k] = release.AcceptedRelease(verified, k.env, k.model, m.Version, policy.AcceptanceTeam(m))
 		}
 	}
 	verdicts := map[unitKey]policy.Outcome{}
@@ -360,8 +362,8 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 				Rehearsals: rehearsals[k.model],
 				// The baseline of {release: "previous"}: the ledger as
 				// it stands, not this check's verdicts.
-				PreviousRelease: previous[k],
-				ChangedFiles:    changed, TrustRoot: trustRoot, Base: bases[k.model],
+				PreviousRelease: previous[k], AcceptedRelease: accepted[k],
+				ChangedFiles: changed, TrustRoot: trustRoot, Base: bases[k.model],
 				// A unit in scope was to be planned unless --no-plan.
 				PlanExpected: !c.o.NoPlan && !contextual[k],
 			}

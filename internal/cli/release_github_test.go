@@ -196,6 +196,37 @@ func TestReleaseConfirmsApprovalsOnGitHub(t *testing.T) {
 	if bytes.Contains(envl.Payload, []byte(`"user":"bob"`)) {
 		t.Errorf("a comment was signed as an approval: %s", envl.Payload)
 	}
+	// The acceptance on the record stands for the same version: a later
+	// local check, which sees no reviews, finds operations' acceptance in
+	// the verified ledger instead of reporting it pending.
+	code, out = run("check", "--repo", repo, "--env", "production", "--no-plan", "--format", "json")
+	if code == ExitError {
+		t.Fatalf("check after the release: %d %s", code, out)
+	}
+	var res struct {
+		Units []struct {
+			Model   string
+			Results []struct{ Rule, Outcome, Message string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out[:strings.LastIndex(out, "}")+1]), &res); err != nil {
+		t.Fatalf("check result: %v\n%s", err, out)
+	}
+	judged := false
+	for _, u := range res.Units {
+		for _, r := range u.Results {
+			if u.Model != "credit-default" || !strings.HasPrefix(r.Rule, "handover.acceptance") {
+				continue
+			}
+			if r.Outcome != "pass" {
+				t.Errorf("after an accepted release of the same version: %s %s %q, want a pass", r.Rule, r.Outcome, r.Message)
+			}
+			judged = judged || r.Rule == "handover.acceptance"
+		}
+	}
+	if !judged {
+		t.Error("handover.acceptance was not judged for credit-default after its accepted release")
+	}
 	mu.Lock()
 	for _, want := range []string{"GET /api/v3/repos/acme/credit-risk/pulls/12/reviews", "GET /api/v3/repos/acme/credit-risk/pulls/12",
 		"GET /api/v3/repos/acme/credit-risk/pulls/12/commits", "GET /api/v3/orgs/acme/teams/lending-platform-ops/members"} {

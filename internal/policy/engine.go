@@ -515,7 +515,7 @@ func (c *valueCache) input(in Input) (ast.Object, error) {
 		{"rollback_rehearsals", in.RollbackRehearsals},
 		{"monitoring", in.Monitoring}, {"monitoring_status", in.MonitoringStatus},
 		{"alerts", in.Alerts}, {"rules", in.Rules}, {"previous_release", in.PreviousRelease},
-		{"acceptance", in.Acceptance},
+		{"acceptance", in.Acceptance}, {"accepted_release", in.AcceptedRelease},
 	}
 	if in.Base != nil {
 		// Absent, not null, without --base, as the JSON form omits it.

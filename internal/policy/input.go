@@ -86,6 +86,11 @@ type Input struct {
 	// evaluation.baseline {release: "previous"}; nil when the ledger
 	// records none (a first release: no baseline yet).
 	PreviousRelease *PreviousRelease `json:"previous_release"`
+	// AcceptedRelease is operations' acceptance of this version that the
+	// verified ledger already holds (an earlier release's signed record);
+	// nil when it holds none. A change that keeps the version needs no
+	// new acceptance.
+	AcceptedRelease *AcceptedRelease `json:"accepted_release"`
 	// Base is the change's base (check --base); nil when not known:
 	// policy.threshold_loosened then does not apply.
 	Base *Base `json:"base,omitempty"`
@@ -226,6 +231,19 @@ type Release struct {
 	Verified bool   `json:"verified"`
 }
 
+// AcceptedRelease is an acceptance by operations on the record: the
+// newest verified release of the model at this version, in this
+// environment, whose signed record holds the accepting review.
+type AcceptedRelease struct {
+	// Record is the release record's path in the ledger.
+	Record      string `json:"record"`
+	Version     string `json:"version"`
+	Team        string `json:"team"`
+	User        string `json:"user"`
+	ReviewID    int64  `json:"review_id"`
+	SubmittedAt string `json:"submitted_at"`
+}
+
 // PreviousRelease is a release the ledger records before this version.
 type PreviousRelease struct {
 	Version    string `json:"version"`
@@ -288,8 +306,9 @@ type Unit struct {
 	MonitoringStatus *MonitoringStatus
 	// Rehearsals are the model's verified rollback records.
 	Rehearsals []Rehearsal
-	// PreviousRelease is copied to the input.
+	// PreviousRelease and AcceptedRelease are copied to the input.
 	PreviousRelease *PreviousRelease
+	AcceptedRelease *AcceptedRelease
 }
 
 // Rehearsal is one verified rollback record of a model, as the policy
@@ -340,6 +359,7 @@ func NewInput(p *spec.Platform, u Unit) Input {
 
 		RollbackRehearsals: u.Rehearsals,
 		PreviousRelease:    u.PreviousRelease,
+		AcceptedRelease:    u.AcceptedRelease,
 	}
 	if in.RollbackRehearsals == nil {
 		in.RollbackRehearsals = []Rehearsal{}

@@ -34,7 +34,7 @@ func TestInputReads(t *testing.T) {
 		// Thresholds decide on the interval in protected environments.
 		"slipway.evaluation":     {"data_sources", "environment", "evidence", "model", "platform", "previous_release"},
 		"slipway.fairness":       {"environment", "evidence", "model", "platform"},
-		"slipway.handover":       {"acceptance", "alerts", "environment", "evidence", "model", "now", "phase", "placeholders", "platform", "rollback_rehearsals"},
+		"slipway.handover":       {"acceptance", "accepted_release", "alerts", "environment", "evidence", "model", "now", "phase", "placeholders", "platform", "rollback_rehearsals"},
 		"slipway.infrastructure": {"environment", "kind", "model", "plan", "plan_expected"},
 		"slipway.monitoring":     {"environment", "model", "monitoring", "monitoring_status", "now", "platform"},
 		"slipway.policy":         {"base", "environment", "model", "platform"},

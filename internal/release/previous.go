@@ -45,3 +45,29 @@ func PreviousRelease(entries []ledger.Entry, rep *Report, env, model, version st
 	}
 	return out
 }
+
+// AcceptedRelease is operations' acceptance of the model at version in env
+// that the verified ledger already holds: the newest release of that
+// version whose record verified and holds an acceptance by team. A pull
+// request that keeps the version (a runbook edit, a tightened bound) then
+// needs no new acceptance, and a local run sees the acceptance as given.
+// Nil when rep is nil, reports damage to the index, or holds none.
+func AcceptedRelease(rep *Report, env, model, version, team string) *policy.AcceptedRelease {
+	if rep == nil || len(rep.Problems) > 0 || team == "" {
+		return nil
+	}
+	var out *policy.AcceptedRelease
+	for _, r := range rep.Records {
+		if !r.OK || !r.IsRelease() || r.Environment != env || r.Model != model || r.Version != version {
+			continue
+		}
+		st := r.Statement()
+		if st == nil || st.Predicate.Acceptance == nil || st.Predicate.Acceptance.Team != team {
+			continue
+		}
+		a := st.Predicate.Acceptance
+		// Records are in ledger order: the newest wins.
+		out = &policy.AcceptedRelease{Record: r.Path, Version: version, Team: a.Team, User: a.User, ReviewID: a.ReviewID, SubmittedAt: a.SubmittedAt}
+	}
+	return out
+}
