@@ -135,10 +135,8 @@ func TestJoinIndex(t *testing.T) {
 	if diff := cmp.Diff(&want, got.Integrity); diff != "" {
 		t.Errorf("integrity (-want +got):\n%s", diff)
 	}
-	// The gold file spans two chunks, read by two workers: its order
-	// holds across them.
 	if !got.g.sorted {
-		t.Error("gold keys in order across the workers' chunks not found sorted")
+		t.Error("gold keys in order (two columns) not found sorted")
 	}
 	// The first repeat in file order is named, wherever the table put the
 	// keys: row 90,001 repeats row 10, row 95,001 repeats row 5.
@@ -258,5 +256,35 @@ func TestSortedKeysAcrossRuns(t *testing.T) {
 				t.Errorf("sortedKeys %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestJoinSortedAcrossChunks reads a sorted gold file of several chunks on
+// two workers: its order holds across them, and predictions in the same
+// order join without a table.
+func TestJoinSortedAcrossChunks(t *testing.T) {
+	dir := t.TempDir()
+	const n = 300_000 // about 3.6 MB: four chunks
+	var gold strings.Builder
+	gold.WriteString("id,y\n")
+	for i := range n {
+		fmt.Fprintf(&gold, "%09d,%d\n", i, i%2)
+	}
+	gp, pp := filepath.Join(dir, "gold.csv"), filepath.Join(dir, "preds.csv")
+	for _, p := range []string{gp, pp} {
+		if err := os.WriteFile(p, []byte(gold.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j, err := Join(context.Background(), JoinInput{Gold: gp, GoldName: "gold.csv", Predictions: pp, PredictionsName: "preds.csv", Keys: []string{"id"}, Label: "y", Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Integrity{Keys: []string{"id"}, GoldRows: n, PredictionRows: n, Covered: n, Coverage: 1}
+	if diff := cmp.Diff(want, j.Integrity); diff != "" {
+		t.Errorf("integrity (-want +got):\n%s", diff)
+	}
+	if !j.g.sorted || len(j.g.slots) > 0 {
+		t.Errorf("sorted %v, table of %d slots; want sorted and no table", j.g.sorted, len(j.g.slots))
 	}
 }
