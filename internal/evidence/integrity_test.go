@@ -13,6 +13,23 @@ import (
 	"github.com/slipway-ml/slipway/internal/metrics"
 )
 
+// joinOrError runs Join and checks its error against wantErr: nil when
+// an error was wanted and it was that one.
+func joinOrError(t *testing.T, in JoinInput, wantErr string) *joined {
+	t.Helper()
+	j, err := Join(context.Background(), in)
+	if wantErr != "" {
+		if err == nil || err.Error() != wantErr {
+			t.Fatalf("error %v, want %s", err, wantErr)
+		}
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
 func TestJoin(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, body string) string {
@@ -50,15 +67,9 @@ func TestJoin(t *testing.T) {
 				g = write("gold2.csv", tc.gold)
 			}
 			p := write("preds.csv", tc.preds)
-			got, err := Join(context.Background(), JoinInput{Gold: g, GoldName: "gold.csv", Predictions: p, PredictionsName: "preds.csv", Keys: []string{"id"}, KeyTypes: tc.types, Label: "y", Workers: 2})
-			if tc.wantErr != "" {
-				if err == nil || err.Error() != tc.wantErr {
-					t.Fatalf("error %v, want %s", err, tc.wantErr)
-				}
+			got := joinOrError(t, JoinInput{Gold: g, GoldName: "gold.csv", Predictions: p, PredictionsName: "preds.csv", Keys: []string{"id"}, KeyTypes: tc.types, Label: "y", Workers: 2}, tc.wantErr)
+			if got == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tc.want, got.Integrity); diff != "" {
 				t.Errorf("integrity (-want +got):\n%s", diff)
@@ -205,15 +216,9 @@ func TestJoinGoldOrder(t *testing.T) {
 			if err := os.WriteFile(p, []byte(tc.preds), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			j, err := Join(context.Background(), JoinInput{Gold: g, GoldName: name, Predictions: p, PredictionsName: "preds.csv", Keys: keys, Label: "y", Workers: 2})
-			if tc.wantErr != "" {
-				if err == nil || err.Error() != tc.wantErr {
-					t.Fatalf("error %v, want %s", err, tc.wantErr)
-				}
+			j := joinOrError(t, JoinInput{Gold: g, GoldName: name, Predictions: p, PredictionsName: "preds.csv", Keys: keys, Label: "y", Workers: 2}, tc.wantErr)
+			if j == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			tc.want.Keys = keys
 			if diff := cmp.Diff(tc.want, j.Integrity); diff != "" {
@@ -233,7 +238,9 @@ func TestJoinGoldOrder(t *testing.T) {
 // read: each run is in order, the order between them decides.
 func TestSortedKeysAcrossRuns(t *testing.T) {
 	key := func(s string) [][]byte { return [][]byte{[]byte(s)} }
-	run := func(first int64, start, end string) keyRun { return keyRun{first: first, start: key(start), end: key(end)} }
+	run := func(first int64, start, end string) keyRun {
+		return keyRun{first: first, start: key(start), end: key(end)}
+	}
 	for _, tc := range []struct {
 		name string
 		// runs of worker 0 and worker 1; the last run's end is prev.
