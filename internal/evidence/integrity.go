@@ -1,12 +1,16 @@
 package evidence
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"math/bits"
 	"runtime"
+	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/slipway-ml/slipway/internal/metrics"
@@ -39,26 +43,41 @@ type Integrity struct {
 }
 
 // goldIndex holds the gold set by hashed key: memory grows with the gold
-// rows (about 40 bytes each), never with the predictions.
+// rows (12 bytes each, and 24-32 more once a table is needed), never with
+// the predictions.
 type goldIndex struct {
 	seed maphash.Seed
-	// rows are the gold rows in file order: key and label hashes, with
-	// bit 0 of label set once a prediction has the row's key. File order
-	// lets a lookup try the row after the previous match first:
-	// predictions made by scoring the gold file keep its order, and then
-	// the join reads the index sequentially instead of at random.
-	rows []goldRow
+	// keys and labels are the gold rows, indexed by row number - 1: the
+	// key's hash (0 for a number no row has, as blank JSON Lines leave)
+	// and the label's code (labelCode), with bit 0 set once a prediction
+	// has the row's key. Row order lets a lookup try the row after the
+	// previous match first: predictions made by scoring the gold file
+	// keep its order, and then the join reads the index sequentially and
+	// needs no table at all.
+	keys   []uint64
+	labels []uint32
+	// sorted is set when the gold keys strictly increase in file order
+	// (byte order, or shorter-first then byte order, column by column):
+	// then they are unique by their order, and the table is only built
+	// when a lookup misses the row order.
+	sorted bool
+	once   sync.Once
 	// slots is an open-addressing table: the top 32 bits of a key's hash
 	// above its row+1 (0 is empty), placed by the hash's top bits; the
-	// full hash is compared in rows when the top bits match.
+	// full hash is compared in keys when the top bits match.
 	slots []uint64
 	shift uint
+	// dup is the first row, in file order, whose key repeats an earlier
+	// row's, or -1; set by build.
+	dup int
 }
 
-type goldRow struct{ key, label uint64 }
+// table builds the hash table once, when first needed.
+func (g *goldIndex) table() { g.once.Do(g.build) }
 
 // find returns the gold row of key hash k.
 func (g *goldIndex) find(k uint64) (int, bool) {
+	g.table()
 	if len(g.slots) == 0 {
 		return 0, false
 	}
@@ -70,20 +89,21 @@ func (g *goldIndex) find(k uint64) (int, bool) {
 			return 0, false
 		}
 		if s&^0xffffffff == frag {
-			if row := int(uint32(s)) - 1; g.rows[row].key == k {
+			if row := int(uint32(s)) - 1; g.keys[row] == k {
 				return row, true
 			}
 		}
 	}
 }
 
-// build fills the table from rows. It inserts in the order of the slots
+// build fills the table from keys. It inserts in the order of the slots
 // the keys start at (a counting sort by the hash's top bits), so that
 // the writes walk the table instead of jumping: a random write per gold
-// row was the largest cost of the join. It returns the first row, in file
-// order, whose key repeats an earlier row's, or -1.
-func (g *goldIndex) build() int {
-	n := len(g.rows)
+// row was the largest cost of the join. It sets dup to the first row, in
+// file order, whose key repeats an earlier row's, or -1.
+func (g *goldIndex) build() {
+	g.dup = -1
+	n := len(g.keys)
 	logSize := uint(10)
 	for 1<<logSize < n+n/2 { // load at most 2/3
 		logSize++
@@ -106,30 +126,35 @@ func (g *goldIndex) build() int {
 		}
 		return k >> pshift
 	}
-	for i := range g.rows {
-		count[part(g.rows[i].key)+1]++
+	rows := 0
+	for _, k := range g.keys {
+		if k != 0 {
+			count[part(k)+1]++
+			rows++
+		}
 	}
 	for i := 1; i < len(count); i++ {
 		count[i] += count[i-1]
 	}
 	// Stable, so a partition's rows stay in file order and the later of
 	// two equal keys is the one found to repeat. An entry is what a slot
-	// holds, the hash's top 32 bits and the row (8 bytes where the row's
-	// own 16 would double the memory this takes).
-	order := make([]uint64, n)
-	for i, r := range g.rows {
-		p := part(r.key)
-		order[count[p]] = r.key&^0xffffffff | uint64(i)
+	// holds, the hash's top 32 bits and the row.
+	order := make([]uint64, rows)
+	for i, k := range g.keys {
+		if k == 0 {
+			continue
+		}
+		p := part(k)
+		order[count[p]] = k&^0xffffffff | uint64(i)
 		count[p]++
 	}
-	dup := -1
 	for _, o := range order {
 		frag, row := o&^0xffffffff, int(uint32(o))
 		i := frag >> g.shift
 		for ; g.slots[i] != 0; i = (i + 1) & mask {
-			if s := g.slots[i]; s&^0xffffffff == frag && g.rows[int(uint32(s))-1].key == g.rows[row].key {
-				if dup < 0 || row < dup {
-					dup = row
+			if s := g.slots[i]; s&^0xffffffff == frag && g.keys[int(uint32(s))-1] == g.keys[row] {
+				if g.dup < 0 || row < g.dup {
+					g.dup = row
 				}
 				break
 			}
@@ -138,7 +163,6 @@ func (g *goldIndex) build() int {
 			g.slots[i] = frag | uint64(row+1)
 		}
 	}
-	return dup
 }
 
 // errDuplicateKey is a key that appears twice in the gold snapshot.
@@ -151,12 +175,129 @@ func (g *goldIndex) keyHash(r *table.Row, at []int) uint64 {
 	for _, i := range at[1:] {
 		h = (bits.RotateLeft64(h, 29) ^ maphash.Bytes(g.seed, r.Bytes(i))) * 0x9e3779b97f4a7c15
 	}
-	// 0 marks an empty slot.
+	// 0 marks an empty slot and a row number no row has.
 	return max(h, 1)
 }
 
-// labelHash hashes a label with bit 0 clear (the row's seen mark).
-func (g *goldIndex) labelHash(b []byte) uint64 { return maphash.Bytes(g.seed, b) &^ 1 }
+// labelCode is a label in 32 bits with bit 0 clear (the row's seen mark):
+// a label of up to 3 bytes (every class label in practice: "0", "1",
+// "yes") is held exactly, with its length; a longer one is hashed, with
+// bit 31 set so it never equals a short one.
+func (g *goldIndex) labelCode(b []byte) uint32 {
+	if len(b) <= 3 {
+		var v uint32
+		for _, c := range b {
+			v = v<<8 | uint32(c)
+		}
+		return (uint32(len(b))<<24 | v) << 1
+	}
+	return uint32(maphash.Bytes(g.seed, b))&^1 | 1<<31
+}
+
+// keyOrder checks, per worker, that the gold keys strictly increase
+// within each run of consecutive rows the worker reads; sortedKeys then
+// checks the runs against each other.
+type keyOrder struct {
+	// lex and short say the keys still strictly increase in byte order,
+	// and in shorter-first order (integers without padding).
+	lex, short bool
+	// prev is the previous row's key (copied: a row's bytes only live
+	// during its call), cur the current row's (not copied).
+	prev, cur [][]byte
+	prevNum   int64
+	runs      []keyRun
+}
+
+// keyRun is a run of consecutive rows: its first row and its first and
+// last keys.
+type keyRun struct {
+	first      int64
+	start, end [][]byte
+}
+
+// keyLess reports whether key a sorts before key b, column by column, in
+// byte order and in shorter-first order; one comparison of the bytes
+// answers both.
+func keyLess(a, b [][]byte) (lex, short bool) {
+	for i := range a {
+		c := bytes.Compare(a[i], b[i])
+		if c == 0 {
+			continue
+		}
+		if len(a[i]) != len(b[i]) {
+			return c < 0, len(a[i]) < len(b[i])
+		}
+		return c < 0, c < 0
+	}
+	return false, false
+}
+
+func cloneKey(k [][]byte) [][]byte {
+	out := make([][]byte, len(k))
+	for i := range k {
+		out[i] = bytes.Clone(k[i])
+	}
+	return out
+}
+
+// row sees the key of the next row this worker reads (columns 0..n-1).
+func (o *keyOrder) row(r *table.Row, n int) {
+	if !o.lex && !o.short {
+		return
+	}
+	num := r.Num()
+	if n == 1 && len(o.runs) > 0 && num == o.prevNum+1 {
+		// One key column, the common case, without the slices of
+		// columns: this runs on every gold row.
+		a, b := o.prev[0], r.Bytes(0)
+		c := bytes.Compare(a, b)
+		o.lex = o.lex && c < 0
+		o.short = o.short && (len(a) < len(b) || len(a) == len(b) && c < 0)
+		o.prevNum = num
+		o.prev[0] = append(a[:0], b...)
+		return
+	}
+	if o.cur == nil {
+		o.cur, o.prev = make([][]byte, n), make([][]byte, n)
+	}
+	for i := range n {
+		o.cur[i] = r.Bytes(i)
+	}
+	if len(o.runs) == 0 || num != o.prevNum+1 {
+		if len(o.runs) > 0 {
+			o.runs[len(o.runs)-1].end = cloneKey(o.prev)
+		}
+		o.runs = append(o.runs, keyRun{first: num, start: cloneKey(o.cur)})
+	} else {
+		lex, short := keyLess(o.prev, o.cur)
+		o.lex, o.short = o.lex && lex, o.short && short
+	}
+	o.prevNum = num
+	for i := range n {
+		o.prev[i] = append(o.prev[i][:0], o.cur[i]...)
+	}
+}
+
+// sortedKeys says whether the workers' rows, taken together in file
+// order, have strictly increasing keys in one of the two orders.
+func sortedKeys(orders []keyOrder) bool {
+	lex, short := true, true
+	var runs []keyRun
+	for i := range orders {
+		o := &orders[i]
+		lex, short = lex && o.lex, short && o.short
+		if len(o.runs) > 0 {
+			o.runs[len(o.runs)-1].end = o.prev
+		}
+		runs = append(runs, o.runs...)
+	}
+	slices.SortFunc(runs, func(a, b keyRun) int { return cmp.Compare(a.first, b.first) })
+	for i := 1; i < len(runs) && (lex || short); i++ {
+		l, sh := keyLess(runs[i-1].end, runs[i].start)
+		lex, short = lex && l, short && sh
+	}
+	return lex || short
+}
 
 // goldJoin is a gold join prepared before the evaluation's scan of the
 // predictions, which carries it (metrics.Config.Visit).
@@ -285,46 +426,101 @@ type tally struct {
 	_    [40]byte
 }
 
-// loadGold reads the gold snapshot into a hashed index. A missing key or
-// label column, or a duplicate key, is an error naming the file, row and
-// column.
+// loadGold reads the gold snapshot into a hashed index, on every worker.
+// A missing key or label column, or a duplicate key, is an error naming
+// the file, row and column.
 func loadGold(ctx context.Context, in JoinInput) (*joined, error) {
-	g := &goldIndex{seed: maphash.MakeSeed()}
-	g.rows = make([]goldRow, 0, table.EstimateRows(in.Gold)*21/20)
+	workers := in.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	g := &goldIndex{seed: maphash.MakeSeed(), dup: -1}
+	// Rows land at their row number, so workers fill one array with no
+	// copy afterwards; rows past the estimate wait in overflow. Memory
+	// fresh from the system is already zero: a slice larger than the
+	// rows costs address space, not time.
+	size := int(table.EstimateRows(in.Gold)*21/20) + 64
+	g.keys, g.labels = make([]uint64, size), make([]uint32, size)
+	type extra struct {
+		row   int
+		key   uint64
+		label uint32
+	}
+	overflow := make([][]extra, workers)
+	orders := make([]keyOrder, workers)
+	for i := range orders {
+		orders[i].lex, orders[i].short = true, true
+	}
 	cols := append(append([]string(nil), in.Keys...), in.Label)
 	n := len(in.Keys)
 	at := make([]int, len(cols))
 	for i := range at {
 		at[i] = i
 	}
-	opts := table.Options{Columns: cols, Workers: 1, Name: in.GoldName}
-	info, err := table.Scan(ctx, in.Gold, opts, func(_ int, r *table.Row) error {
-		g.rows = append(g.rows, goldRow{key: g.keyHash(r, at[:n]), label: g.labelHash(r.Bytes(n))})
+	// The evidence records the snapshot's digest where it opens the file
+	// (Gold.SnapshotSHA256); hashing it again here would only cost time.
+	opts := table.Options{Columns: cols, Workers: workers, Name: in.GoldName, NoDigest: true}
+	info, err := table.Scan(ctx, in.Gold, opts, func(w int, r *table.Row) error {
+		orders[w].row(r, n)
+		row, k, l := int(r.Num()-1), g.keyHash(r, at[:n]), g.labelCode(r.Bytes(n))
+		if row < size {
+			g.keys[row], g.labels[row] = k, l
+		} else {
+			overflow[w] = append(overflow[w], extra{row, k, l})
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if dup := g.build(); dup >= 0 {
-		// Read again up to the row, to name it as the scan does.
-		var rows int
-		_, err := table.Scan(ctx, in.Gold, opts, func(_ int, r *table.Row) error {
-			if rows == dup {
-				return r.Errorf(0, errDuplicateKey)
-			}
-			rows++
-			return nil
-		})
-		return nil, err
+	last := 0
+	for w := range overflow {
+		for _, e := range overflow[w] {
+			last = max(last, e.row)
+		}
 	}
-	workers := in.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+	if last >= size {
+		g.keys = append(g.keys, make([]uint64, last+1-size)...)
+		g.labels = append(g.labels, make([]uint32, last+1-size)...)
+		for w := range overflow {
+			for _, e := range overflow[w] {
+				g.keys[e.row], g.labels[e.row] = e.key, e.label
+			}
+		}
+	} else {
+		// Row numbers are dense but for blank JSON Lines: the last
+		// non-zero key ends the rows.
+		last = size - 1
+		for last >= 0 && g.keys[last] == 0 {
+			last--
+		}
+	}
+	g.keys, g.labels = g.keys[:last+1], g.labels[:last+1]
+	if g.sorted = sortedKeys(orders); !g.sorted {
+		// Keys out of order may repeat: the table finds the first
+		// repeat now, whatever the predictions are.
+		g.table()
+	}
+	if g.dup >= 0 {
+		return nil, duplicateRow(ctx, in.Gold, opts, g.dup)
 	}
 	return &joined{
 		Integrity: &Integrity{Keys: in.Keys, GoldRows: info.Rows},
 		g:         g, keys: in.Keys, keyTypes: in.KeyTypes, labelCol: in.Label, per: make([]tally, workers),
 	}, nil
+}
+
+// duplicateRow reads the gold snapshot again up to the row (0-based) whose
+// key repeats, to name it as the scan does.
+func duplicateRow(ctx context.Context, path string, opts table.Options, row int) error {
+	opts.Workers = 1
+	_, err := table.Scan(ctx, path, opts, func(_ int, r *table.Row) error {
+		if int(r.Num()-1) == row {
+			return r.Errorf(0, errDuplicateKey)
+		}
+		return nil
+	})
+	return err
 }
 
 // visitor joins each prediction row as the scan that reads it passes:
@@ -342,25 +538,30 @@ func (j *joined) probe(w int, r *table.Row, at []int) error {
 	n := len(at) - 1
 	k := g.keyHash(r, at[:n])
 	i := t.next
-	if i >= len(g.rows) || g.rows[i].key != k {
-		var ok bool
-		if i, ok = g.find(k); !ok {
-			// Only a key the gold set lacks can be of the wrong type:
-			// checked here, off the path of the rows that join.
-			if err := keyType(r, at[:n], j.keyTypes); err != nil {
-				return err
+	if i >= len(g.keys) || g.keys[i] != k {
+		// A worker's first row of a chunk: the predictions' row number
+		// is the gold row's when both files hold the same rows in the
+		// same order.
+		if i = int(r.Num() - 1); i >= len(g.keys) || g.keys[i] != k {
+			var ok bool
+			if i, ok = g.find(k); !ok {
+				// Only a key the gold set lacks can be of the wrong
+				// type: checked here, off the path of the rows that
+				// join.
+				if err := keyType(r, at[:n], j.keyTypes); err != nil {
+					return err
+				}
+				t.unknown++
+				return nil
 			}
-			t.unknown++
-			return nil
 		}
 	}
 	t.next = i + 1
-	row := &g.rows[i]
-	l := atomic.LoadUint64(&row.label)
+	l := atomic.LoadUint32(&g.labels[i])
 	if l&1 == 0 {
-		atomic.OrUint64(&row.label, 1)
+		atomic.OrUint32(&g.labels[i], 1)
 	}
-	if l&^1 != g.labelHash(r.Bytes(at[n])) {
+	if l&^1 != g.labelCode(r.Bytes(at[n])) {
 		t.mismatch++
 	}
 	return nil
@@ -374,8 +575,8 @@ func (j *joined) finish(predictionRows int64) {
 		out.UnknownKeys += t.unknown
 		out.LabelMismatches += t.mismatch
 	}
-	for i := range j.g.rows {
-		out.Covered += int64(j.g.rows[i].label & 1)
+	for _, l := range j.g.labels {
+		out.Covered += int64(l & 1)
 	}
 	if out.GoldRows > 0 {
 		out.Coverage = float64(out.Covered) / float64(out.GoldRows)

@@ -13,6 +13,23 @@ import (
 	"github.com/slipway-ml/slipway/internal/metrics"
 )
 
+// joinOrError runs Join and checks its error against wantErr: nil when
+// an error was wanted and it was that one.
+func joinOrError(t *testing.T, in JoinInput, wantErr string) *joined {
+	t.Helper()
+	j, err := Join(context.Background(), in)
+	if wantErr != "" {
+		if err == nil || err.Error() != wantErr {
+			t.Fatalf("error %v, want %s", err, wantErr)
+		}
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
 func TestJoin(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, body string) string {
@@ -50,15 +67,9 @@ func TestJoin(t *testing.T) {
 				g = write("gold2.csv", tc.gold)
 			}
 			p := write("preds.csv", tc.preds)
-			got, err := Join(context.Background(), JoinInput{Gold: g, GoldName: "gold.csv", Predictions: p, PredictionsName: "preds.csv", Keys: []string{"id"}, KeyTypes: tc.types, Label: "y", Workers: 2})
-			if tc.wantErr != "" {
-				if err == nil || err.Error() != tc.wantErr {
-					t.Fatalf("error %v, want %s", err, tc.wantErr)
-				}
+			got := joinOrError(t, JoinInput{Gold: g, GoldName: "gold.csv", Predictions: p, PredictionsName: "preds.csv", Keys: []string{"id"}, KeyTypes: tc.types, Label: "y", Workers: 2}, tc.wantErr)
+			if got == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tc.want, got.Integrity); diff != "" {
 				t.Errorf("integrity (-want +got):\n%s", diff)
@@ -135,6 +146,9 @@ func TestJoinIndex(t *testing.T) {
 	if diff := cmp.Diff(&want, got.Integrity); diff != "" {
 		t.Errorf("integrity (-want +got):\n%s", diff)
 	}
+	if !got.g.sorted {
+		t.Error("gold keys in order (two columns) not found sorted")
+	}
 	// The first repeat in file order is named, wherever the table put the
 	// keys: row 90,001 repeats row 10, row 95,001 repeats row 5.
 	lines := strings.SplitAfter(gold.String(), "\n")
@@ -145,5 +159,139 @@ func TestJoinIndex(t *testing.T) {
 	_, err = Join(context.Background(), JoinInput{Gold: gp, GoldName: "gold.csv", Predictions: pp, PredictionsName: "preds.csv", Keys: []string{"a", "b"}, Label: "y", Workers: 2})
 	if want := `gold.csv: row 90001 (line 90002), column "a": duplicate key: the gold set's uniqueKeys must identify one row`; err == nil || err.Error() != want {
 		t.Errorf("error %v, want %s", err, want)
+	}
+}
+
+// TestJoinGoldOrder covers the two ways the index proves its keys unique:
+// by their order (no table until a prediction leaves the gold order) and
+// by the table (keys out of order), with the duplicates of each.
+func TestJoinGoldOrder(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name        string
+		gold, preds string
+		keys        []string
+		// sorted: the gold keys proved unique by their order; table: the
+		// hash table exists after the join.
+		sorted, table bool
+		want          *Integrity
+		wantErr       string
+	}{
+		{name: "sorted gold, predictions in its order", gold: "id,y\na,1\nb,0\nc,1\nd,0\n", preds: "id,y\na,1\nb,0\nc,0\nd,0\n",
+			sorted: true, want: &Integrity{GoldRows: 4, PredictionRows: 4, Covered: 4, Coverage: 1, LabelMismatches: 1}},
+		{name: "sorted gold, predictions skip a row", gold: "id,y\na,1\nb,0\nc,1\nd,0\n", preds: "id,y\na,1\nb,0\nd,0\n",
+			sorted: true, table: true, want: &Integrity{GoldRows: 4, PredictionRows: 3, Covered: 3, Coverage: 0.75}},
+		{name: "integers sorted by value, not by bytes", gold: "id,y\n8,1\n9,0\n10,1\n11,0\n", preds: "id,y\n8,1\n9,0\n10,1\n11,0\n",
+			sorted: true, want: &Integrity{GoldRows: 4, PredictionRows: 4, Covered: 4, Coverage: 1}},
+		{name: "sorted gold, predictions out of order, an unknown key", gold: "id,y\na,1\nb,0\nc,1\nd,0\n", preds: "id,y\nd,0\nzz,1\nb,1\na,1\n",
+			sorted: true, table: true, want: &Integrity{GoldRows: 4, PredictionRows: 4, UnknownKeys: 1, Covered: 3, Coverage: 0.75, LabelMismatches: 1}},
+		{name: "two key columns sorted", gold: "k,n,y\na,1,1\na,2,0\nb,0,1\n", preds: "k,n,y\na,1,1\na,2,0\nb,0,1\n", keys: []string{"k", "n"},
+			sorted: true, want: &Integrity{GoldRows: 3, PredictionRows: 3, Covered: 3, Coverage: 1}},
+		{name: "unsorted gold", gold: "id,y\nc,1\na,1\nd,0\nb,0\n", preds: "id,y\nc,1\na,1\nd,0\nb,0\n",
+			table: true, want: &Integrity{GoldRows: 4, PredictionRows: 4, Covered: 4, Coverage: 1}},
+		{name: "labels longer than three bytes", gold: "id,y\na,approved\nb,declined\n", preds: "id,y\na,approved\nb,approved\n",
+			sorted: true, want: &Integrity{GoldRows: 2, PredictionRows: 2, Covered: 2, Coverage: 1, LabelMismatches: 1}},
+		{name: "duplicate in sorted gold", gold: "id,y\na,1\nb,0\nb,1\nc,0\n", preds: "id,y\na,1\n",
+			wantErr: `gold.csv: row 3 (line 4), column "id": duplicate key: the gold set's uniqueKeys must identify one row`},
+		{name: "duplicate in unsorted gold", gold: "id,y\nc,1\na,0\nc,1\nb,0\n", preds: "id,y\na,1\n",
+			wantErr: `gold.csv: row 3 (line 4), column "id": duplicate key: the gold set's uniqueKeys must identify one row`},
+		{name: "JSON Lines gold with a blank line", gold: "{\"id\":\"a\",\"y\":1}\n\n{\"id\":\"b\",\"y\":0}\n", preds: "id,y\nb,0\na,1\n",
+			sorted: true, table: true, want: &Integrity{GoldRows: 2, PredictionRows: 2, Covered: 2, Coverage: 1}},
+		{name: "duplicate in JSON Lines gold after a blank line", gold: "{\"id\":\"b\",\"y\":1}\n\n{\"id\":\"a\",\"y\":0}\n{\"id\":\"b\",\"y\":0}\n", preds: "id,y\na,0\n",
+			wantErr: `gold.jsonl: row 4 (line 4), column "id": duplicate key: the gold set's uniqueKeys must identify one row`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			keys := tc.keys
+			if keys == nil {
+				keys = []string{"id"}
+			}
+			name := "gold.csv"
+			if strings.HasPrefix(tc.gold, "{") {
+				name = "gold.jsonl"
+			}
+			g, p := filepath.Join(dir, name), filepath.Join(dir, "preds.csv")
+			if err := os.WriteFile(g, []byte(tc.gold), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(tc.preds), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			j := joinOrError(t, JoinInput{Gold: g, GoldName: name, Predictions: p, PredictionsName: "preds.csv", Keys: keys, Label: "y", Workers: 2}, tc.wantErr)
+			if j == nil {
+				return
+			}
+			tc.want.Keys = keys
+			if diff := cmp.Diff(tc.want, j.Integrity); diff != "" {
+				t.Errorf("integrity (-want +got):\n%s", diff)
+			}
+			if j.g.sorted != tc.sorted {
+				t.Errorf("sorted %v, want %v", j.g.sorted, tc.sorted)
+			}
+			if built := len(j.g.slots) > 0; built != tc.table {
+				t.Errorf("table built %v, want %v", built, tc.table)
+			}
+		})
+	}
+}
+
+// TestSortedKeysAcrossRuns checks the comparison of the runs the workers
+// read: each run is in order, the order between them decides.
+func TestSortedKeysAcrossRuns(t *testing.T) {
+	key := func(s string) [][]byte { return [][]byte{[]byte(s)} }
+	run := func(first int64, start, end string) keyRun {
+		return keyRun{first: first, start: key(start), end: key(end)}
+	}
+	for _, tc := range []struct {
+		name string
+		// runs of worker 0 and worker 1; the last run's end is prev.
+		w0, w1 []keyRun
+		want   bool
+	}{
+		{"runs in order", []keyRun{run(1, "a", "c"), run(21, "g", "i")}, []keyRun{run(11, "d", "f"), run(31, "j", "k")}, true},
+		{"second worker's run before the first's", []keyRun{run(1, "d", "f"), run(21, "g", "i")}, []keyRun{run(11, "a", "c")}, false},
+		{"a run starts on the key the previous one ends on", []keyRun{run(1, "a", "c")}, []keyRun{run(11, "c", "f")}, false},
+		{"integers across runs", []keyRun{run(1, "8", "9")}, []keyRun{run(11, "10", "99")}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var orders []keyOrder
+			for _, runs := range [][]keyRun{tc.w0, tc.w1} {
+				o := keyOrder{lex: true, short: true, runs: append([]keyRun(nil), runs...)}
+				o.prev = runs[len(runs)-1].end
+				orders = append(orders, o)
+			}
+			if got := sortedKeys(orders); got != tc.want {
+				t.Errorf("sortedKeys %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestJoinSortedAcrossChunks reads a sorted gold file of several chunks on
+// two workers: its order holds across them, and predictions in the same
+// order join without a table.
+func TestJoinSortedAcrossChunks(t *testing.T) {
+	dir := t.TempDir()
+	const n = 300_000 // about 3.6 MB: four chunks
+	var gold strings.Builder
+	gold.WriteString("id,y\n")
+	for i := range n {
+		fmt.Fprintf(&gold, "%09d,%d\n", i, i%2)
+	}
+	gp, pp := filepath.Join(dir, "gold.csv"), filepath.Join(dir, "preds.csv")
+	for _, p := range []string{gp, pp} {
+		if err := os.WriteFile(p, []byte(gold.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j, err := Join(context.Background(), JoinInput{Gold: gp, GoldName: "gold.csv", Predictions: pp, PredictionsName: "preds.csv", Keys: []string{"id"}, Label: "y", Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Integrity{Keys: []string{"id"}, GoldRows: n, PredictionRows: n, Covered: n, Coverage: 1}
+	if diff := cmp.Diff(want, j.Integrity); diff != "" {
+		t.Errorf("integrity (-want +got):\n%s", diff)
+	}
+	if !j.g.sorted || len(j.g.slots) > 0 {
+		t.Errorf("sorted %v, table of %d slots; want sorted and no table", j.g.sorted, len(j.g.slots))
 	}
 }

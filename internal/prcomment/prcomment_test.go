@@ -200,3 +200,26 @@ func TestNotCountedApprovals(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteBaseline checks that the comment tells a declared baseline
+// from a measured one and says when there is none yet (issue 12).
+func TestWriteBaseline(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		e    Evidence
+		want string
+	}{
+		{"declared", Evidence{BaselineSource: checkresult.BaselineDeclared}, "<sub>Baseline *declared* in the spec, not measured.</sub>\n\n"},
+		{"measured", Evidence{BaselineSource: checkresult.BaselineMeasured, BaselineFrom: "models/m/champion.csv"}, "<sub>Baseline: measured by Slipway on the champion's predictions models/m/champion.csv.</sub>\n\n"},
+		{"first release", Evidence{BaselineSource: checkresult.BaselineNone}, "<sub>Baseline: no baseline yet: the first release of the model in production.</sub>\n\n"},
+		{"no evidence of a baseline", Evidence{}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			writeBaseline(&b, &tc.e, "production")
+			if diff := cmp.Diff(tc.want, b.String()); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -3,8 +3,6 @@ package table
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -35,7 +33,7 @@ type chunk struct {
 // blocks on several workers. The splitter only looks for the last newline
 // outside quotes, so it runs far ahead of the parsers.
 func scanCSV(ctx context.Context, f io.Reader, gz bool, opts Options, fn RowFunc) (Info, error) {
-	h := sha256.New()
+	h := newDigest(opts)
 	tee := io.TeeReader(f, h)
 	src := tee
 	if gz {
@@ -120,7 +118,7 @@ func scanCSV(ctx context.Context, f io.Reader, gz bool, opts Options, fn RowFunc
 	if _, err := io.Copy(io.Discard, tee); err != nil {
 		return Info{}, err
 	}
-	return Info{Header: header, Columns: names, Rows: rows, SHA256: "sha256:" + hex.EncodeToString(h.Sum(nil)), Workers: opts.Workers}, nil
+	return Info{Header: header, Columns: names, Rows: rows, SHA256: h.sum(), Workers: opts.Workers}, nil
 }
 
 // chunkParser parses one chunk and returns the rows it delivered.

@@ -3,8 +3,6 @@ package table
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,7 +15,7 @@ import (
 // header (sorted, since objects have no order); a key missing from a later
 // object is a null. Rows are numbered by line; blank lines hold no row.
 func scanJSONL(ctx context.Context, f io.Reader, opts Options, fn RowFunc) (Info, error) {
-	h := sha256.New()
+	h := newDigest(opts)
 	tee := io.TeeReader(f, h)
 	sp := &splitter{r: tee, row: 1, line: 1, lines: true}
 	first, err := sp.next()
@@ -79,7 +77,7 @@ func scanJSONL(ctx context.Context, f io.Reader, opts Options, fn RowFunc) (Info
 	if _, err := io.Copy(io.Discard, tee); err != nil {
 		return Info{}, err
 	}
-	return Info{Header: header, Columns: names, Rows: rows, SHA256: "sha256:" + hex.EncodeToString(h.Sum(nil)), Workers: opts.Workers}, nil
+	return Info{Header: header, Columns: names, Rows: rows, SHA256: h.sum(), Workers: opts.Workers}, nil
 }
 
 func jsonMessage(err error) string {

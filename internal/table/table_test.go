@@ -14,6 +14,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/slipway-ml/slipway/internal/digest"
 )
 
 // collect scans a file and returns its rows as "num:line:a|b|c" strings.
@@ -284,4 +286,32 @@ func TestErrorsClipHugeInput(t *testing.T) {
 			t.Errorf("error is %d bytes: %.300s", n, err.Error())
 		}
 	})
+}
+
+// TestScanNoDigest checks that NoDigest only leaves out the digest: the
+// same rows, and the digest the file has without it.
+func TestScanNoDigest(t *testing.T) {
+	for _, tc := range []struct{ name, body string }{
+		{"t.csv", "a,b\n1,2\n3,4\n"},
+		{"t.jsonl", `{"a": 1, "b": 2}` + "\n" + `{"a": 3, "b": 4}` + "\n"},
+	} {
+		p := write(t, tc.name, tc.body)
+		want, info, err := collect(t, p, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.SHA256 != digest.Bytes([]byte(tc.body)) {
+			t.Errorf("%s: digest %s", tc.name, info.SHA256)
+		}
+		got, info, err := collect(t, p, Options{NoDigest: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: rows (-with digest +without):\n%s", tc.name, diff)
+		}
+		if info.SHA256 != "" {
+			t.Errorf("%s: digest %q under NoDigest", tc.name, info.SHA256)
+		}
+	}
 }
