@@ -190,9 +190,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 	// The reviews and the change's authors, when GitHub told them, go
 	// into the result: a release records who approved and whether each
 	// approver is distinct from the authors.
-	for _, a := range c.o.Approvals {
-		res.Approvals = append(res.Approvals, checkresult.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt, ReviewID: a.ReviewID, Commit: a.Commit})
-	}
+	res.Approvals = append(res.Approvals, c.o.Approvals...)
 	if c.o.Authors != nil {
 		res.Authors = append([]string{}, c.o.Authors...)
 	}
@@ -387,7 +385,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			}
 			unit := Unit{
 				Model: k.model, ModelVersion: c.p.Models[k.model].Version, Environment: k.env,
-				Verdict: policy.Verdict(results), Results: record(results),
+				Verdict: policy.Verdict(results), Results: results,
 			}
 			if !orphans[k] {
 				unit.Evidence = evidence[k.model].ref(c.p, c.p.Models[k.model], previous[k])
@@ -404,17 +402,13 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	res.Units = append(res.Units, shared...)
-	for i, w := range c.p.Waivers {
-		res.Waivers = append(res.Waivers, WaiverState{Waiver: waiver(w), Status: policy.WaiverStatus(w, c.o.Now), Pos: c.p.Waivers[i].Pos})
+	for _, w := range c.p.Waivers {
+		doc := w.Document()
+		res.Waivers = append(res.Waivers, WaiverState{Waiver: doc, Status: policy.WaiverStatus(doc, c.o.Now), Pos: w.Pos})
 	}
 	sortUnits(res.Units, c.p)
 	for _, u := range res.Units {
-		switch {
-		case u.Verdict == policy.OutcomeDeny:
-			res.Verdict = policy.OutcomeDeny
-		case u.Verdict == policy.OutcomeWarn && res.Verdict == policy.OutcomePass:
-			res.Verdict = policy.OutcomeWarn
-		}
+		res.Verdict = checkresult.Worse(res.Verdict, u.Verdict)
 	}
 	if c.o.rejudge != nil {
 		return res, nil
@@ -780,7 +774,7 @@ func (c *checker) sharedUnits(ctx context.Context, stacks []*terraform.Summary) 
 			continue
 		}
 		units = append(units, Unit{Model: desired.SharedStack, Environment: stacks[i].Environment,
-			Verdict: policy.Verdict(results), Plan: plan(stacks[i]), Results: record(results)})
+			Verdict: policy.Verdict(results), Plan: plan(stacks[i]), Results: results})
 	}
 	return units, nil
 }
@@ -811,11 +805,10 @@ func sortUnits(units []Unit, p *spec.Platform) {
 	for i, e := range p.EnvironmentNames() {
 		order[e] = i
 	}
-	rank := map[policy.Outcome]int{policy.OutcomeDeny: 0, policy.OutcomeWarn: 1, policy.OutcomePass: 2}
 	sort.SliceStable(units, func(i, j int) bool {
 		a, b := units[i], units[j]
-		if rank[a.Verdict] != rank[b.Verdict] {
-			return rank[a.Verdict] < rank[b.Verdict]
+		if a.Verdict.Rank() != b.Verdict.Rank() {
+			return a.Verdict.Rank() < b.Verdict.Rank()
 		}
 		if a.Model != b.Model {
 			return a.Model < b.Model
@@ -871,13 +864,7 @@ func Rejudge(ctx context.Context, o Options, saved *checkresult.Result) (*checkr
 	// The reviews are those the check recorded: a release cannot read
 	// them. None recorded means not known, which a release counts as
 	// none (release.approvals).
-	o.Approvals = nil
-	if saved.Approvals != nil {
-		o.Approvals = []policy.Approval{}
-	}
-	for _, a := range saved.Approvals {
-		o.Approvals = append(o.Approvals, policy.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt, ReviewID: a.ReviewID, Commit: a.Commit})
-	}
+	o.Approvals = slices.Clone(saved.Approvals)
 	// So are the authors, whose approvals do not count, and the
 	// acceptance teams' members (a release puts GitHub's in).
 	o.Authors, o.Teams, o.TeamMembers = saved.Authors, saved.Teams, nil

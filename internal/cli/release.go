@@ -206,9 +206,7 @@ func githubReviews(ctx context.Context, o *options, ghc *gh.Context, p *spec.Pla
 	if err != nil {
 		return nil, err
 	}
-	for _, a := range got {
-		out.Approvals = append(out.Approvals, checkresult.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt, ReviewID: a.ReviewID, Commit: a.Commit})
-	}
+	out.Approvals = append(out.Approvals, got...)
 	if out.Authors, err = ghc.Authors(ctx); err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
 
@@ -118,16 +119,9 @@ type PlatformInput struct {
 	Policy spec.PolicyDefaults `json:"policy"`
 }
 
-// Approval is one review of the pull request or release.
-type Approval struct {
-	User        string `json:"user"`
-	State       string `json:"state"`
-	SubmittedAt string `json:"submitted_at,omitempty"`
-	// ReviewID and Commit are GitHub's id of the review and the commit
-	// it approved; an acceptance by operations is signed with both.
-	ReviewID int64  `json:"review_id,omitempty"`
-	Commit   string `json:"commit,omitempty"`
-}
+// Approval is one review of the pull request or release: the check result
+// document's, so the reviews a check records are those it judged.
+type Approval = checkresult.Approval
 
 // Acceptance is what handover.acceptance judges when the pull request's
 // reviews were asked of GitHub (check --github, release --github): the
@@ -366,7 +360,7 @@ func NewInput(p *spec.Platform, u Unit) Input {
 		}
 	}
 	for _, w := range p.Waivers {
-		if Waives(w, "", u.Model, u.Environment) {
+		if Waives(w.Document(), "", u.Model, u.Environment) {
 			in.Waivers = append(in.Waivers, w)
 			in.waiverPos = append(in.waiverPos, w.Pos)
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/spec"
 	"github.com/slipway-ml/slipway/policies"
 )
@@ -509,12 +510,12 @@ func TestEvaluateAllKeepsOrder(t *testing.T) {
 func TestWaiverStatus(t *testing.T) {
 	now := time.Date(2026, 11, 23, 23, 59, 0, 0, time.UTC)
 	for _, tt := range []struct {
-		w    spec.Waiver
+		w    checkresult.Waiver
 		want string
 	}{
-		{spec.Waiver{ApprovedBy: "a@b.c", Expires: "2026-11-23"}, WaiverActive},
-		{spec.Waiver{ApprovedBy: "a@b.c", Expires: "2026-11-22"}, WaiverExpired},
-		{spec.Waiver{Expires: "2027-01-01"}, WaiverUnapproved},
+		{checkresult.Waiver{ApprovedBy: "a@b.c", Expires: "2026-11-23"}, WaiverActive},
+		{checkresult.Waiver{ApprovedBy: "a@b.c", Expires: "2026-11-22"}, WaiverExpired},
+		{checkresult.Waiver{Expires: "2027-01-01"}, WaiverUnapproved},
 	} {
 		if got := WaiverStatus(tt.w, now); got != tt.want {
 			t.Errorf("%+v: %s, want %s", tt.w, got, tt.want)
@@ -559,11 +560,11 @@ func TestFindPlaceholders(t *testing.T) {
 }
 
 func TestWaives(t *testing.T) {
-	w := spec.Waiver{Rule: "handover.slos", Model: "churn", Environment: "production"}
-	any := spec.Waiver{Rule: "handover.slos", Model: "churn", Environment: "*"}
+	w := checkresult.Waiver{Rule: "handover.slos", Model: "churn", Environment: "production"}
+	any := checkresult.Waiver{Rule: "handover.slos", Model: "churn", Environment: "*"}
 	tests := []struct {
 		name             string
-		w                spec.Waiver
+		w                checkresult.Waiver
 		rule, model, env string
 		want             bool
 	}{
