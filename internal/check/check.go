@@ -838,10 +838,11 @@ func (c *checker) codeOwners(modelDir string) []policy.CodeOwnedFile {
 	if c.o.CodeOwners == nil {
 		return nil
 	}
-	dir := modelDir + "/"
+	// A model at the platform's root owns every file.
+	dir := changes.NewPrefix(modelDir)
 	out := []policy.CodeOwnedFile{}
 	for _, f := range c.o.CodeOwners {
-		if modelDir == "" || modelDir == "." || strings.HasPrefix(f.File, dir) {
+		if _, ok := dir.Rel(f.File); ok {
 			out = append(out, f)
 		}
 	}
