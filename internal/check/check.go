@@ -422,20 +422,9 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 // acceptanceTeams asks TeamMembers for the acceptance team of every
 // model; a team it cannot list maps to nil, which accepts nothing.
 func (c *checker) acceptanceTeams(ctx context.Context) map[string][]string {
-	teams := map[string][]string{}
-	for _, name := range c.p.ModelNames() {
-		team := policy.AcceptanceTeam(c.p.Models[name])
-		if _, done := teams[team]; done || team == "" {
-			continue
-		}
-		members, err := c.o.TeamMembers(ctx, team)
-		if err != nil {
-			c.o.Log.Warn("acceptance team not listed: no review accepts for it", "team", team, "error", err)
-			members = nil
-		}
-		teams[team] = members
-	}
-	return teams
+	return policy.AcceptanceTeams(ctx, c.p, c.o.TeamMembers, func(team string, err error) {
+		c.o.Log.Warn("acceptance team not listed: no review accepts for it", "team", team, "error", err)
+	})
 }
 
 // evaluate writes the evidence summary of every model in scope, computed

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -169,6 +170,27 @@ func AcceptanceTeam(m spec.Model) string {
 		return ""
 	}
 	return m.Handover.Acceptance.Team
+}
+
+// AcceptanceTeams lists, through members, the members of every model's
+// acceptance team, each team once: what handover.acceptance judges a
+// review against. A team members cannot list maps to nil, which accepts
+// nothing; unlisted is told why.
+func AcceptanceTeams(ctx context.Context, p *spec.Platform, members func(context.Context, string) ([]string, error), unlisted func(team string, err error)) map[string][]string {
+	teams := map[string][]string{}
+	for _, name := range p.ModelNames() {
+		team := AcceptanceTeam(p.Models[name])
+		if _, done := teams[team]; done || team == "" {
+			continue
+		}
+		got, err := members(ctx, team)
+		if err != nil {
+			unlisted(team, err)
+			got = nil
+		}
+		teams[team] = got
+	}
+	return teams
 }
 
 // CodeOwnedFile is a changed file with owners in CODEOWNERS, and those of
