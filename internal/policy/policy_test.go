@@ -47,6 +47,9 @@ func TestRegoTests(t *testing.T) {
 // TestOPACLI checks the built-in packs with the real OPA command when it is
 // installed, as CI does.
 func TestOPACLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the opa CLI on the built-in policies; skipped under -short")
+	}
 	opa, err := exec.LookPath("opa")
 	if err != nil {
 		home, _ := os.UserHomeDir()
@@ -387,6 +390,9 @@ func TestWaivers(t *testing.T) {
 }
 
 func TestRepoPolicies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end: compiles an engine per repository layout; skipped under -short")
+	}
 	write := func(t *testing.T, files map[string]string) string {
 		dir := t.TempDir()
 		for name, src := range files {
@@ -491,7 +497,12 @@ func TestEvaluateAllKeepsOrder(t *testing.T) {
 	e := newEngine(t, "")
 	base := fixture(t)
 	var ins []Input
-	for i := range 100 {
+	n := 100
+	if testing.Short() {
+		// Still more units than workers, so the order is at stake.
+		n = 16
+	}
+	for i := range n {
 		in := base
 		in.Model.Name = fmt.Sprintf("m%02d", i)
 		ins = append(ins, in)
