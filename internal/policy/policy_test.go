@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -129,12 +130,27 @@ func TestEmittedIDsAreCatalogued(t *testing.T) {
 
 func newEngine(t testing.TB, repo string) *Engine {
 	t.Helper()
+	if repo == "" {
+		// The built-in engine is immutable once compiled, and compiling
+		// it is most of what a unit test here costs: compile it once.
+		builtinOnce.Do(func() { builtin, builtinErr = New(context.Background(), "") })
+		if builtinErr != nil {
+			t.Fatal(builtinErr)
+		}
+		return builtin
+	}
 	e, err := New(context.Background(), repo)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return e
 }
+
+var (
+	builtinOnce sync.Once
+	builtin     *Engine
+	builtinErr  error
+)
 
 // fixture returns the passing unit of policies/fixtures_test.rego, so the Go
 // and Rego tests share one input.
