@@ -346,7 +346,9 @@ func (c *Set) classify(p *spec.Platform, idx *index, f string, hunks []lineRange
 	}
 	if len(idx.evidence[f]) == 0 {
 		for _, m := range p.ModelNames() {
-			if d := p.Models[m].Dir; d != "" && d != "." && strings.HasPrefix(f, d+"/") {
+			// A model at the platform's root would claim every file.
+			d := NewPrefix(p.Models[m].Dir)
+			if _, ok := d.Rel(f); ok && d != "" {
 				c.model(p, m, "model file changed: "+f, false)
 			}
 		}

@@ -12,7 +12,9 @@ import (
 // paths; specs, results and model directories are platform-relative.
 // Every conversion between the two goes through Prefix, so a platform in
 // a subdirectory (the composite action's `repo` input) is handled the same
-// way by change detection, the check, CODEOWNERS and the PR comment.
+// way by change detection, the check, CODEOWNERS and the PR comment. A
+// model's directory inside the platform is a Prefix too: every "is this
+// path under that directory" goes through Rel.
 type Prefix string
 
 // NewPrefix cleans a directory ("examples/credit-risk/", "./x", ".") into

@@ -200,9 +200,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 	// The reviews and the change's authors, when GitHub told them, go
 	// into the result: a release records who approved and whether each
 	// approver is distinct from the authors.
-	for _, a := range c.o.Approvals {
-		res.Approvals = append(res.Approvals, checkresult.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt, ReviewID: a.ReviewID, Commit: a.Commit})
-	}
+	res.Approvals = append(res.Approvals, c.o.Approvals...)
 	if c.o.Authors != nil {
 		res.Authors = append([]string{}, c.o.Authors...)
 	}
@@ -399,7 +397,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			}
 			unit := Unit{
 				Model: k.model, ModelVersion: c.p.Models[k.model].Version, Environment: k.env,
-				Verdict: policy.Verdict(results), Results: record(results),
+				Verdict: policy.Verdict(results), Results: results,
 			}
 			if !orphans[k] {
 				unit.Evidence = evidence[k.model].ref(c.p, c.p.Models[k.model], previous[k])
@@ -416,17 +414,13 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	res.Units = append(res.Units, shared...)
-	for i, w := range c.p.Waivers {
-		res.Waivers = append(res.Waivers, WaiverState{Waiver: waiver(w), Status: policy.WaiverStatus(w, c.o.Now), Pos: c.p.Waivers[i].Pos})
+	for _, w := range c.p.Waivers {
+		doc := w.Document()
+		res.Waivers = append(res.Waivers, WaiverState{Waiver: doc, Status: policy.WaiverStatus(doc, c.o.Now), Pos: w.Pos})
 	}
 	sortUnits(res.Units, c.p)
 	for _, u := range res.Units {
-		switch {
-		case u.Verdict == policy.OutcomeDeny:
-			res.Verdict = policy.OutcomeDeny
-		case u.Verdict == policy.OutcomeWarn && res.Verdict == policy.OutcomePass:
-			res.Verdict = policy.OutcomeWarn
-		}
+		res.Verdict = checkresult.Worse(res.Verdict, u.Verdict)
 	}
 	if c.o.rejudge != nil {
 		return res, nil
@@ -440,20 +434,9 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 // acceptanceTeams asks TeamMembers for the acceptance team of every
 // model; a team it cannot list maps to nil, which accepts nothing.
 func (c *checker) acceptanceTeams(ctx context.Context) map[string][]string {
-	teams := map[string][]string{}
-	for _, name := range c.p.ModelNames() {
-		team := policy.AcceptanceTeam(c.p.Models[name])
-		if _, done := teams[team]; done || team == "" {
-			continue
-		}
-		members, err := c.o.TeamMembers(ctx, team)
-		if err != nil {
-			c.o.Log.Warn("acceptance team not listed: no review accepts for it", "team", team, "error", err)
-			members = nil
-		}
-		teams[team] = members
-	}
-	return teams
+	return policy.AcceptanceTeams(ctx, c.p, c.o.TeamMembers, func(team string, err error) {
+		c.o.Log.Warn("acceptance team not listed: no review accepts for it", "team", team, "error", err)
+	})
 }
 
 // evaluate writes the evidence summary of every model in scope, computed
@@ -868,7 +851,7 @@ func (c *checker) sharedUnits(ctx context.Context, stacks []*terraform.Summary) 
 			continue
 		}
 		units = append(units, Unit{Model: desired.SharedStack, Environment: stacks[i].Environment,
-			Verdict: policy.Verdict(results), Plan: plan(stacks[i]), Results: record(results)})
+			Verdict: policy.Verdict(results), Plan: plan(stacks[i]), Results: results})
 	}
 	return units, nil
 }
@@ -899,11 +882,10 @@ func sortUnits(units []Unit, p *spec.Platform) {
 	for i, e := range p.EnvironmentNames() {
 		order[e] = i
 	}
-	rank := map[policy.Outcome]int{policy.OutcomeDeny: 0, policy.OutcomeWarn: 1, policy.OutcomePass: 2}
 	sort.SliceStable(units, func(i, j int) bool {
 		a, b := units[i], units[j]
-		if rank[a.Verdict] != rank[b.Verdict] {
-			return rank[a.Verdict] < rank[b.Verdict]
+		if a.Verdict.Rank() != b.Verdict.Rank() {
+			return a.Verdict.Rank() < b.Verdict.Rank()
 		}
 		if a.Model != b.Model {
 			return a.Model < b.Model
@@ -933,10 +915,11 @@ func (c *checker) codeOwners(modelDir string) []policy.CodeOwnedFile {
 	if c.o.CodeOwners == nil {
 		return nil
 	}
-	dir := modelDir + "/"
+	// A model at the platform's root owns every file.
+	dir := changes.NewPrefix(modelDir)
 	out := []policy.CodeOwnedFile{}
 	for _, f := range c.o.CodeOwners {
-		if modelDir == "" || modelDir == "." || strings.HasPrefix(f.File, dir) {
+		if _, ok := dir.Rel(f.File); ok {
 			out = append(out, f)
 		}
 	}
@@ -959,13 +942,7 @@ func Rejudge(ctx context.Context, o Options, saved *checkresult.Result) (*checkr
 	// The reviews are those the check recorded: a release cannot read
 	// them. None recorded means not known, which a release counts as
 	// none (release.approvals).
-	o.Approvals = nil
-	if saved.Approvals != nil {
-		o.Approvals = []policy.Approval{}
-	}
-	for _, a := range saved.Approvals {
-		o.Approvals = append(o.Approvals, policy.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt, ReviewID: a.ReviewID, Commit: a.Commit})
-	}
+	o.Approvals = slices.Clone(saved.Approvals)
 	// So are the authors, whose approvals do not count, and the
 	// acceptance teams' members (a release puts GitHub's in).
 	o.Authors, o.Teams, o.TeamMembers = saved.Authors, saved.Teams, nil

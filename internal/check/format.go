@@ -356,11 +356,7 @@ func writeSARIF(w io.Writer, r *Result, rules []policy.Rule) error {
 		OriginalURIBaseIDs: map[string]sarifLocationURI{"PLATFORM": {URI: "./"}}}
 	for _, res := range findings(r) {
 		if _, ok := index[res.Rule]; !ok {
-			ru := policy.Rule{ID: res.Rule, Title: res.Rule, Severity: res.Severity}
-			for _, c := range res.Controls {
-				ru.Controls = append(ru.Controls, policy.Control(c))
-			}
-			addRule(ru)
+			addRule(policy.Rule{ID: res.Rule, Title: res.Rule, Severity: res.Severity, Controls: res.Controls})
 			run.Tool.Driver = driver
 		}
 		sr := sarifResult{

@@ -6,7 +6,6 @@ import (
 
 	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/policy"
-	"github.com/slipway-ml/slipway/internal/spec"
 	"github.com/slipway-ml/slipway/internal/terraform"
 )
 
@@ -26,30 +25,6 @@ type (
 	WaiverState = checkresult.WaiverState
 	Counts      = checkresult.Counts
 )
-
-// record records the engine's results in the document.
-func record(rs []policy.Result) []checkresult.Finding {
-	out := make([]checkresult.Finding, len(rs))
-	for i, r := range rs {
-		out[i] = checkresult.Finding{Rule: r.Rule, Severity: r.Severity, Outcome: r.Outcome, Message: r.Message,
-			Model: r.Model, Environment: r.Environment, Pos: r.Pos, Field: r.Field}
-		if r.Controls != nil {
-			out[i].Controls = make([]checkresult.Control, len(r.Controls))
-		}
-		for j, c := range r.Controls {
-			out[i].Controls[j] = checkresult.Control(c)
-		}
-		if w := r.Waiver; w != nil {
-			out[i].Waiver = &checkresult.AppliedWaiver{Waiver: waiver(w.Waiver), Pos: w.Pos}
-		}
-	}
-	return out
-}
-
-func waiver(w spec.Waiver) checkresult.Waiver {
-	return checkresult.Waiver{Rule: w.Rule, Model: w.Model, Environment: w.Environment, Reason: w.Reason,
-		ApprovedBy: w.ApprovedBy, Expires: w.Expires, Ticket: w.Ticket}
-}
 
 // plan records a plan summary in the document, through its JSON so the
 // document holds exactly what `slipway plan` writes.

@@ -90,6 +90,26 @@ func (o Outcome) Verdict(s Severity) Outcome {
 	return Pass
 }
 
+// Verdict folds a unit's findings into its verdict: deny if any blocks
+// (insufficient evidence included, where it denies), warn if any warns,
+// else pass.
+func Verdict(findings []Finding) Outcome {
+	v := Pass
+	for _, f := range findings {
+		v = Worse(v, f.Outcome.Verdict(f.Severity))
+	}
+	return v
+}
+
+// Worse is the worse of two verdicts, by Rank: the check's verdict is
+// the worst of its units'.
+func Worse(a, b Outcome) Outcome {
+	if b.Rank() < a.Rank() {
+		return b
+	}
+	return a
+}
+
 // Severity is what a rule's finding does to a unit: deny blocks, warn
 // reports.
 type Severity string

@@ -132,3 +132,34 @@ func TestIndentMatchesJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestVerdict folds findings as a unit's verdict does: one blocking
+// finding denies, insufficient evidence counts by its severity.
+func TestVerdict(t *testing.T) {
+	f := func(o Outcome, s Severity) Finding { return Finding{Outcome: o, Severity: s} }
+	tests := []struct {
+		name     string
+		findings []Finding
+		want     Outcome
+	}{
+		{"none", nil, Pass},
+		{"pass and not applicable", []Finding{f(Pass, SeverityDeny), f(NotApplicable, SeverityDeny)}, Pass},
+		{"waived denial", []Finding{f(Waived, SeverityDeny)}, Pass},
+		{"warn", []Finding{f(Pass, SeverityDeny), f(Warn, SeverityWarn)}, Warn},
+		{"insufficient where it warns", []Finding{f(InsufficientEvidence, SeverityWarn)}, Warn},
+		{"insufficient where it denies", []Finding{f(Warn, SeverityWarn), f(InsufficientEvidence, SeverityDeny)}, Deny},
+		{"deny after warn", []Finding{f(Warn, SeverityWarn), f(Deny, SeverityDeny), f(Pass, SeverityDeny)}, Deny},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Verdict(tt.findings); got != tt.want {
+				t.Errorf("Verdict = %s, want %s", got, tt.want)
+			}
+		})
+	}
+	for _, tt := range []struct{ a, b, want Outcome }{{Pass, Warn, Warn}, {Deny, Warn, Deny}, {Warn, Deny, Deny}, {Pass, Pass, Pass}} {
+		if got := Worse(tt.a, tt.b); got != tt.want {
+			t.Errorf("Worse(%s, %s) = %s, want %s", tt.a, tt.b, got, tt.want)
+		}
+	}
+}

@@ -12,8 +12,6 @@ import (
 
 	"github.com/slipway-ml/slipway/internal/check"
 	"github.com/slipway-ml/slipway/internal/checkresult"
-	"github.com/slipway-ml/slipway/internal/gh"
-	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/reconcile"
 	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/safefile"
@@ -105,7 +103,7 @@ The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 					return err
 				}
 				reviews = func(ctx context.Context) (*checkresult.Reviews, error) {
-					return githubReviews(ctx, o, ghc, p)
+					return ghc.Reviews(ctx, p)
 				}
 			}
 			co := check.Options{Repo: repo, WorkDir: wd, Envs: []string{env}, Now: now, Version: Version, Getenv: o.connGetenv, Log: o.log}
@@ -176,43 +174,6 @@ func printRelease(o *options, out *release.Outcome) {
 	if out.Head != "" {
 		fmt.Fprintf(o.stdout, "ledger head %s\n", out.Head)
 	}
-}
-
-// githubReviews reads what a release judges and signs of the pull
-// request the commit comes from: its standing approvals, its authors
-// (whose approvals do not count) and the members of the models'
-// acceptance teams (nil for a team GitHub does not list). Pushed without
-// a pull request, there are none.
-func githubReviews(ctx context.Context, o *options, ghc *gh.Context, p *spec.Platform) (*checkresult.Reviews, error) {
-	if err := ghc.ResolvePullRequest(ctx); err != nil {
-		return nil, err
-	}
-	out := &checkresult.Reviews{Approvals: []checkresult.Approval{}, Authors: []string{}, Teams: map[string][]string{}}
-	for _, name := range p.ModelNames() {
-		team := policy.AcceptanceTeam(p.Models[name])
-		if _, done := out.Teams[team]; done || team == "" {
-			continue
-		}
-		members, err := ghc.AcceptanceTeamMembers(ctx, team)
-		if err != nil {
-			o.log.Info("github: acceptance team not listed; no review accepts for it", "team", team, "error", err)
-		}
-		out.Teams[team] = members
-	}
-	if ghc.PR == 0 {
-		return out, nil
-	}
-	got, err := ghc.Approvals(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, a := range got {
-		out.Approvals = append(out.Approvals, checkresult.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt, ReviewID: a.ReviewID, Commit: a.Commit})
-	}
-	if out.Authors, err = ghc.Authors(ctx); err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // revisionText shows a revision after the version; the first shows none.

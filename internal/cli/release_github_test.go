@@ -19,6 +19,9 @@ import (
 // come from GitHub, which the pull request cannot write, never from the
 // check result, which it can. Production needs two approvals.
 func TestReleaseConfirmsApprovalsOnGitHub(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end: checks and releases the example in a git repository; skipped under -short")
+	}
 	dir := t.TempDir()
 	repo := filepath.Join(dir, "repo")
 	if err := os.CopyFS(repo, os.DirFS("../../examples/credit-risk")); err != nil {

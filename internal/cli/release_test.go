@@ -16,6 +16,9 @@ import (
 // 1 for a negative verdict (a deny, a failed verification), 2 for bad
 // input (no or wrong password), and that no password is ever printed.
 func TestReleaseExitCodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end: checks and releases the example in a git repository; skipped under -short")
+	}
 	dir := t.TempDir()
 	repo := filepath.Join(dir, "repo")
 	if err := os.CopyFS(repo, os.DirFS("../../examples/credit-risk")); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/changes"
 	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/prcomment"
+	"github.com/slipway-ml/slipway/internal/spec"
 )
 
 const (
@@ -806,5 +807,49 @@ func TestStickyCommentOnALaterPage(t *testing.T) {
 	}
 	if n := len(f.requests("GET /issues/12/comments?page=2&per_page=100")); n != 2 {
 		t.Errorf("page 2 read %d times, want once per run", n)
+	}
+}
+
+// TestReviews: what a release signs of the pull request. Each model's
+// acceptance team is listed once; one GitHub will not list maps to nil,
+// which accepts nothing, and the log says so.
+func TestReviews(t *testing.T) {
+	f := newFake(t)
+	f.teams = map[string][]string{"risk-ops": {"olga"}}
+	f.prAuthor = "alice"
+	f.addCommit("bob")
+	f.addReview("carol", 1, "APPROVED", f.now.Add(-time.Hour))
+	accept := func(team string) spec.Model {
+		var m spec.Model
+		if team != "" {
+			m.Handover.Acceptance = &spec.Acceptance{Team: team}
+		}
+		return m
+	}
+	p := &spec.Platform{Models: map[string]spec.Model{
+		"a": accept("risk-ops"), "b": accept("@acme/risk-ops"), "c": accept("risk-ops"), "d": accept("secret"), "e": accept(""),
+	}}
+	for name, m := range p.Models {
+		m.Name = name
+		p.Models[name] = m
+	}
+	e := newEnv(t, f, "acme/credit-risk")
+	got, err := e.context(t, f).Reviews(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &checkresult.Reviews{
+		Approvals: []checkresult.Approval{{User: "carol", State: "APPROVED", SubmittedAt: f.now.Add(-time.Hour).UTC().Format(time.RFC3339), ReviewID: got.Approvals[0].ReviewID, Commit: got.Approvals[0].Commit}},
+		Authors:   []string{"alice", "bob"},
+		Teams:     map[string][]string{"risk-ops": {"olga"}, "@acme/risk-ops": {"olga"}, "secret": nil},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("reviews (-want +got):\n%s", d)
+	}
+	if n := len(f.requests("GET /api/v3/orgs/acme/teams/risk-ops/members?per_page=100")); n != 2 {
+		t.Errorf("risk-ops listed %d times, want once per spelling (2)", n)
+	}
+	if !strings.Contains(e.logs.String(), "acceptance team not listed") || !strings.Contains(e.logs.String(), "team=secret") {
+		t.Errorf("log does not name the unlisted team:\n%s", e.logs.String())
 	}
 }

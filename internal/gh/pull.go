@@ -10,7 +10,9 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/policy"
+	"github.com/slipway-ml/slipway/internal/spec"
 )
 
 // ErrNoPullRequest is returned by pull request calls outside a pull request event.
@@ -216,4 +218,31 @@ func (c *Context) ResolvePullRequest(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// Reviews reads what a release judges and signs of the pull request the
+// commit comes from: its standing approvals, its authors (whose approvals
+// do not count) and the members of the models' acceptance teams (nil for
+// a team GitHub does not list). Pushed without a pull request, there are
+// none.
+func (c *Context) Reviews(ctx context.Context, p *spec.Platform) (*checkresult.Reviews, error) {
+	if err := c.ResolvePullRequest(ctx); err != nil {
+		return nil, err
+	}
+	out := &checkresult.Reviews{Approvals: []checkresult.Approval{}, Authors: []string{}}
+	out.Teams = policy.AcceptanceTeams(ctx, p, c.AcceptanceTeamMembers, func(team string, err error) {
+		c.log.Info("github: acceptance team not listed; no review accepts for it", "team", team, "error", err)
+	})
+	if c.PR == 0 {
+		return out, nil
+	}
+	got, err := c.Approvals(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out.Approvals = append(out.Approvals, got...)
+	if out.Authors, err = c.Authors(ctx); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

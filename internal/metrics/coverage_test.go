@@ -97,11 +97,10 @@ func coverage(t testing.TB, sims, replicates int) map[string]float64 {
 // hold the truth 92-98% of the time. BenchmarkFairnessIntervalCoverage
 // (make bench) runs the large version.
 func TestFairnessIntervalCoverage(t *testing.T) {
-	sims := 400
 	if testing.Short() {
-		sims = 200
+		t.Skip("statistical: 400 simulated evaluations with bootstrap intervals; skipped under -short")
 	}
-	for k, c := range coverage(t, sims, 400) {
+	for k, c := range coverage(t, 400, 400) {
 		t.Logf("%s: coverage %.3f", k, c)
 		if math.Abs(c-0.95) > 0.03 {
 			t.Errorf("%s: coverage %.3f, want 0.95 ± 0.03", k, c)

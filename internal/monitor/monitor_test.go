@@ -231,6 +231,9 @@ func mustKey(t *testing.T, pemBytes []byte) *sign.PublicKey {
 // TestMonitorFailsWithoutRecord checks that a run that cannot read its
 // logs returns an error and appends nothing.
 func TestMonitorFailsWithoutRecord(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end: monitors the example against an unreachable database; skipped under -short")
+	}
 	repo := copyExample(t)
 	pair, _ := sign.GenerateKeyPair([]byte("pw"))
 	os.WriteFile(filepath.Join(repo, "keys", "release.pub"), pair.Public, 0o644)

@@ -24,10 +24,7 @@ const (
 
 // Control is one compliance item a rule serves, such as
 // {"EU AI Act", "Annex IV 2(g)"}.
-type Control struct {
-	Framework string `json:"framework"`
-	ID        string `json:"id"`
-}
+type Control = checkresult.Control
 
 // Frameworks named in the built-in rules' controls.
 const (
@@ -99,10 +96,10 @@ const (
 )
 
 var (
-	euAnnexIV2g   = Control{FrameworkEUAIAct, "Annex IV 2(g)"}
-	nistGovern14  = Control{FrameworkNISTRMF, "GOVERN 1.4"}
-	nistMeasure21 = Control{FrameworkNISTRMF, "MEASURE 2.1"}
-	isoA624       = Control{FrameworkISO42001, "A.6.2.4"}
+	euAnnexIV2g   = Control{Framework: FrameworkEUAIAct, ID: "Annex IV 2(g)"}
+	nistGovern14  = Control{Framework: FrameworkNISTRMF, ID: "GOVERN 1.4"}
+	nistMeasure21 = Control{Framework: FrameworkNISTRMF, ID: "MEASURE 2.1"}
+	isoA624       = Control{Framework: FrameworkISO42001, ID: "A.6.2.4"}
 )
 
 // engineRules are the checks the engine makes itself.
@@ -115,10 +112,10 @@ var engineRules = []Rule{
 		Controls:    []Control{euAnnexIV2g, nistMeasure21, isoA624}},
 	{ID: RuleWaiverExpired, Title: "Waivers not expired", Severity: SeverityDeny,
 		Description: "A waiver past its expiry date waives nothing and is itself a denial until it is renewed or removed.",
-		Controls:    []Control{{FrameworkEUAIAct, "Annex IV 5"}, nistGovern14}},
+		Controls:    []Control{{Framework: FrameworkEUAIAct, ID: "Annex IV 5"}, nistGovern14}},
 	{ID: RuleWaiverUnapproved, Title: "Waivers approved", Severity: SeverityDeny,
 		Description: "A waiver without approvedBy waives nothing and is itself a denial.",
-		Controls:    []Control{{FrameworkEUAIAct, "Annex IV 5"}, nistGovern14}},
+		Controls:    []Control{{Framework: FrameworkEUAIAct, ID: "Annex IV 5"}, nistGovern14}},
 	{ID: RulePolicyError, Title: "Policies evaluate without error", Severity: SeverityDeny,
 		Description: "A policy pack that fails to evaluate (a conflict, a builtin's error, running past platform.policy.timeout), or returns a malformed result, denies the unit with the error: a broken policy is never a pass.",
 		Controls:    []Control{nistGovern14}},

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
 
@@ -123,16 +125,9 @@ type PlatformInput struct {
 	Policy spec.PolicyDefaults `json:"policy"`
 }
 
-// Approval is one review of the pull request or release.
-type Approval struct {
-	User        string `json:"user"`
-	State       string `json:"state"`
-	SubmittedAt string `json:"submitted_at,omitempty"`
-	// ReviewID and Commit are GitHub's id of the review and the commit
-	// it approved; an acceptance by operations is signed with both.
-	ReviewID int64  `json:"review_id,omitempty"`
-	Commit   string `json:"commit,omitempty"`
-}
+// Approval is one review of the pull request or release: the check result
+// document's, so the reviews a check records are those it judged.
+type Approval = checkresult.Approval
 
 // Acceptance is what handover.acceptance judges when the pull request's
 // reviews were asked of GitHub (check --github, release --github): the
@@ -180,6 +175,27 @@ func AcceptanceTeam(m spec.Model) string {
 		return ""
 	}
 	return m.Handover.Acceptance.Team
+}
+
+// AcceptanceTeams lists, through members, the members of every model's
+// acceptance team, each team once: what handover.acceptance judges a
+// review against. A team members cannot list maps to nil, which accepts
+// nothing; unlisted is told why.
+func AcceptanceTeams(ctx context.Context, p *spec.Platform, members func(context.Context, string) ([]string, error), unlisted func(team string, err error)) map[string][]string {
+	teams := map[string][]string{}
+	for _, name := range p.ModelNames() {
+		team := AcceptanceTeam(p.Models[name])
+		if _, done := teams[team]; done || team == "" {
+			continue
+		}
+		got, err := members(ctx, team)
+		if err != nil {
+			unlisted(team, err)
+			got = nil
+		}
+		teams[team] = got
+	}
+	return teams
 }
 
 // CodeOwnedFile is a changed file with owners in CODEOWNERS, and those of
@@ -390,7 +406,7 @@ func NewInput(p *spec.Platform, u Unit) Input {
 		}
 	}
 	for _, w := range p.Waivers {
-		if Waives(w, "", u.Model, u.Environment) {
+		if Waives(w.Document(), "", u.Model, u.Environment) {
 			in.Waivers = append(in.Waivers, w)
 			in.waiverPos = append(in.waiverPos, w.Pos)
 		}

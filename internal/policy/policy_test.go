@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/spec"
 	"github.com/slipway-ml/slipway/policies"
 )
@@ -46,6 +48,9 @@ func TestRegoTests(t *testing.T) {
 // TestOPACLI checks the built-in packs with the real OPA command when it is
 // installed, as CI does.
 func TestOPACLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the opa CLI on the built-in policies; skipped under -short")
+	}
 	opa, err := exec.LookPath("opa")
 	if err != nil {
 		home, _ := os.UserHomeDir()
@@ -125,12 +130,27 @@ func TestEmittedIDsAreCatalogued(t *testing.T) {
 
 func newEngine(t testing.TB, repo string) *Engine {
 	t.Helper()
+	if repo == "" {
+		// The built-in engine is immutable once compiled, and compiling
+		// it is most of what a unit test here costs: compile it once.
+		builtinOnce.Do(func() { builtin, builtinErr = New(context.Background(), "") })
+		if builtinErr != nil {
+			t.Fatal(builtinErr)
+		}
+		return builtin
+	}
 	e, err := New(context.Background(), repo)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return e
 }
+
+var (
+	builtinOnce sync.Once
+	builtin     *Engine
+	builtinErr  error
+)
 
 // fixture returns the passing unit of policies/fixtures_test.rego, so the Go
 // and Rego tests share one input.
@@ -386,6 +406,9 @@ func TestWaivers(t *testing.T) {
 }
 
 func TestRepoPolicies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end: compiles an engine per repository layout; skipped under -short")
+	}
 	write := func(t *testing.T, files map[string]string) string {
 		dir := t.TempDir()
 		for name, src := range files {
@@ -490,7 +513,12 @@ func TestEvaluateAllKeepsOrder(t *testing.T) {
 	e := newEngine(t, "")
 	base := fixture(t)
 	var ins []Input
-	for i := range 100 {
+	n := 100
+	if testing.Short() {
+		// Still more units than workers, so the order is at stake.
+		n = 16
+	}
+	for i := range n {
 		in := base
 		in.Model.Name = fmt.Sprintf("m%02d", i)
 		ins = append(ins, in)
@@ -509,12 +537,12 @@ func TestEvaluateAllKeepsOrder(t *testing.T) {
 func TestWaiverStatus(t *testing.T) {
 	now := time.Date(2026, 11, 23, 23, 59, 0, 0, time.UTC)
 	for _, tt := range []struct {
-		w    spec.Waiver
+		w    checkresult.Waiver
 		want string
 	}{
-		{spec.Waiver{ApprovedBy: "a@b.c", Expires: "2026-11-23"}, WaiverActive},
-		{spec.Waiver{ApprovedBy: "a@b.c", Expires: "2026-11-22"}, WaiverExpired},
-		{spec.Waiver{Expires: "2027-01-01"}, WaiverUnapproved},
+		{checkresult.Waiver{ApprovedBy: "a@b.c", Expires: "2026-11-23"}, WaiverActive},
+		{checkresult.Waiver{ApprovedBy: "a@b.c", Expires: "2026-11-22"}, WaiverExpired},
+		{checkresult.Waiver{Expires: "2027-01-01"}, WaiverUnapproved},
 	} {
 		if got := WaiverStatus(tt.w, now); got != tt.want {
 			t.Errorf("%+v: %s, want %s", tt.w, got, tt.want)
@@ -559,11 +587,11 @@ func TestFindPlaceholders(t *testing.T) {
 }
 
 func TestWaives(t *testing.T) {
-	w := spec.Waiver{Rule: "handover.slos", Model: "churn", Environment: "production"}
-	any := spec.Waiver{Rule: "handover.slos", Model: "churn", Environment: "*"}
+	w := checkresult.Waiver{Rule: "handover.slos", Model: "churn", Environment: "production"}
+	any := checkresult.Waiver{Rule: "handover.slos", Model: "churn", Environment: "*"}
 	tests := []struct {
 		name             string
-		w                spec.Waiver
+		w                checkresult.Waiver
 		rule, model, env string
 		want             bool
 	}{

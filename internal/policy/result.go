@@ -33,28 +33,12 @@ const (
 	OutcomeNotApplicable = checkresult.NotApplicable
 )
 
-// Result is one rule's decision for one unit.
-type Result struct {
-	Rule        string        `json:"rule"`
-	Severity    Severity      `json:"severity"`
-	Outcome     Outcome       `json:"outcome"`
-	Message     string        `json:"message"`
-	Model       string        `json:"model"`
-	Environment string        `json:"environment"`
-	Pos         spec.Position `json:"pos"`
-	// Field is the path inside the model spec the result concerns, or a
-	// platform path (such as dataSources.x.owner) for results about
-	// other parts of the spec.
-	Field    string         `json:"field,omitempty"`
-	Controls []Control      `json:"controls"`
-	Waiver   *AppliedWaiver `json:"waiver"`
-}
+// Result is one rule's decision for one unit: the check result
+// document's finding, which the engine produces as it is recorded.
+type Result = checkresult.Finding
 
 // AppliedWaiver is the waiver that turned a denial into a waived result.
-type AppliedWaiver struct {
-	spec.Waiver
-	Pos spec.Position `json:"pos"`
-}
+type AppliedWaiver = checkresult.AppliedWaiver
 
 // Waiver statuses.
 const (
@@ -65,7 +49,7 @@ const (
 
 // WaiverStatus says whether w waives anything at now: a waiver expires at
 // the end of its expiry date (UTC) and needs an approver.
-func WaiverStatus(w spec.Waiver, now time.Time) string {
+func WaiverStatus(w checkresult.Waiver, now time.Time) string {
 	if w.ApprovedBy == "" {
 		return WaiverUnapproved
 	}
@@ -80,25 +64,14 @@ func WaiverStatus(w spec.Waiver, now time.Time) string {
 // names the rule and the model, and the environment or "*". An empty rule
 // or env stands for any, for callers that list a unit's waivers. Every
 // match of a waiver to a unit or a result goes through here.
-func Waives(w spec.Waiver, rule, model, env string) bool {
+func Waives(w checkresult.Waiver, rule, model, env string) bool {
 	return (rule == "" || w.Rule == rule) && w.Model == model &&
 		(env == "" || w.Environment == env || w.Environment == "*")
 }
 
 // Verdict folds outcomes: deny if any result denies (insufficient
 // evidence included, where it denies), warn if any warns, else pass.
-func Verdict(results []Result) Outcome {
-	v := OutcomePass
-	for _, r := range results {
-		switch r.Outcome.Verdict(r.Severity) {
-		case OutcomeDeny:
-			return OutcomeDeny
-		case OutcomeWarn:
-			v = OutcomeWarn
-		}
-	}
-	return v
-}
+func Verdict(results []Result) Outcome { return checkresult.Verdict(results) }
 
 // unit collects the results of one evaluation.
 type unit struct {
@@ -288,13 +261,14 @@ func (u *unit) finish() []Result {
 		if i < len(u.in.waiverPos) {
 			wpos = u.in.waiverPos[i]
 		}
-		switch WaiverStatus(w, now) {
+		doc := w.Document()
+		switch WaiverStatus(doc, now) {
 		case WaiverUnapproved:
 			u.addAt(RuleWaiverUnapproved, fmt.Sprintf("waiver of %s (%s) has no approvedBy, so it waives nothing", w.Rule, w.Ticket), wpos)
 		case WaiverExpired:
 			u.addAt(RuleWaiverExpired, fmt.Sprintf("waiver of %s (%s) expired on %s, so it waives nothing", w.Rule, w.Ticket, w.Expires), wpos)
 		default:
-			active = append(active, AppliedWaiver{Waiver: w, Pos: wpos})
+			active = append(active, AppliedWaiver{Waiver: doc, Pos: wpos})
 		}
 	}
 	for i := range u.results {

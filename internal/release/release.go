@@ -515,8 +515,7 @@ func predicate(p *spec.Platform, in *checkresult.Result, o Options, u checkresul
 		}
 		for _, w := range in.Waivers {
 			aw := attest.Waiver(w.Waiver)
-			sw := spec.Waiver{Rule: w.Rule, Model: w.Model, Environment: w.Environment}
-			if w.Status == checkresult.WaiverActive && policy.Waives(sw, res.Rule, u.Model, u.Environment) && !used[aw] {
+			if w.Status == checkresult.WaiverActive && policy.Waives(w.Waiver, res.Rule, u.Model, u.Environment) && !used[aw] {
 				used[aw] = true
 				r.Waivers = append(r.Waivers, aw)
 			}
@@ -533,7 +532,7 @@ func predicate(p *spec.Platform, in *checkresult.Result, o Options, u checkresul
 			ra.DistinctFromAuthors = &distinct
 		}
 		r.Approvals = append(r.Approvals, ra)
-		pa = append(pa, policy.Approval{User: a.User, State: a.State, SubmittedAt: a.SubmittedAt, ReviewID: a.ReviewID, Commit: a.Commit})
+		pa = append(pa, a)
 	}
 	// Operations' acceptance: the review that accepts the model, chosen
 	// as handover.acceptance chose it.

@@ -169,6 +169,9 @@ func (f *fixture) verify(t *testing.T, o VerifyOptions) *Report {
 }
 
 func TestReleaseVerifyGate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end: signs, verifies and gates a release; skipped under -short")
+	}
 	f := newFixture(t)
 	in := f.input(t, f.unit(t, "staging", "credit-default"), f.unit(t, "staging", "fraud"))
 	out, err := f.release(t, in, "staging", "", signedAt)
@@ -249,6 +252,9 @@ func TestReleaseRefusesDeny(t *testing.T) {
 }
 
 func TestReleaseStale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end: a release per way a check result goes stale; skipped under -short")
+	}
 	tests := []struct {
 		name string
 		mod  func(t *testing.T, f *fixture, in *checkresult.Result)
@@ -289,6 +295,9 @@ func TestReleaseStale(t *testing.T) {
 // TestReleaseRejudged signs a saved result only when judging it again
 // finds it no more lenient than the policies are now.
 func TestReleaseRejudged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end: judges a release again per edit; skipped under -short")
+	}
 	finding := func(rule string, o checkresult.Outcome) checkresult.Finding {
 		return checkresult.Finding{Rule: rule, Severity: "deny", Outcome: o, Message: rule}
 	}
@@ -339,6 +348,9 @@ func TestReleaseRejudged(t *testing.T) {
 }
 
 func TestVerifyTamper(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end: a signed release per tampering; skipped under -short")
+	}
 	const rec = "releases/staging/credit-default/2.3.0.intoto.json"
 	tests := []struct {
 		name   string
@@ -621,6 +633,9 @@ func TestReleaseRefusesExpiredWaiver(t *testing.T) {
 // Run takes the check result as the mode says and refuses a signing key
 // the platform does not trust.
 func TestRunCheckModes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end: a release per --check mode; skipped under -short")
+	}
 	f := newFixture(t)
 	ran := 0
 	req := func(mode string) Request {
@@ -765,6 +780,9 @@ func TestApprovalsConfirmed(t *testing.T) {
 // TestRunRefusesTrackedWorkDir: a work dir with files in git could hold a
 // check result a pull request committed; a release refuses it.
 func TestRunRefusesTrackedWorkDir(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs git; skipped under -short")
+	}
 	f := newFixture(t)
 	wd := filepath.Join(f.root, ".slipway")
 	f.write(t, ".slipway/check/result.json", []byte("{}"))

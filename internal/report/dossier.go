@@ -827,8 +827,8 @@ func (b *builder) modelWaivers(d *dossier) []WaiverRow {
 		}
 	}
 	for _, w := range b.p.Waivers {
-		if policy.Waives(w, "", d.Model, b.o.Environment) {
-			add(attest.Waiver{Rule: w.Rule, Model: w.Model, Environment: w.Environment, Reason: w.Reason, ApprovedBy: w.ApprovedBy, Expires: w.Expires, Ticket: w.Ticket}, SourceSpec, "")
+		if doc := w.Document(); policy.Waives(doc, "", d.Model, b.o.Environment) {
+			add(attest.Waiver(doc), SourceSpec, "")
 		}
 	}
 	out := []WaiverRow{}

@@ -1,6 +1,10 @@
 package spec
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/slipway-ml/slipway/internal/checkresult"
+)
 
 // Platform is a validated platform repository: every environment, data
 // source, template and model, with cross-references checked.
@@ -543,6 +547,14 @@ type Waiver struct {
 	Ticket      string `json:"ticket"`
 	// Pos is where the waiver is written.
 	Pos Position `json:"-"`
+}
+
+// Document is the waiver as the check result document and the policy
+// engine's findings record it: the same fields, without where it is
+// written.
+func (w Waiver) Document() checkresult.Waiver {
+	return checkresult.Waiver{Rule: w.Rule, Model: w.Model, Environment: w.Environment, Reason: w.Reason,
+		ApprovedBy: w.ApprovedBy, Expires: w.Expires, Ticket: w.Ticket}
 }
 
 // TrustedKey is a public key whose release signatures are trusted.
