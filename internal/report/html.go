@@ -38,8 +38,8 @@ var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return fmt.Sprintf("%+.4f", *d)
 	},
-	"rows": rowsText,
-	"quality": func(q QualityCheck) template.HTML { return htmlMark(qualityMark(q)) },
+	"rows":         rowsText,
+	"quality":      func(q QualityCheck) template.HTML { return htmlMark(qualityMark(q)) },
 	"match":        func(s string) template.HTML { return htmlMark(matchMark(s)) },
 	"icon":         icon,
 	"iconSprite":   func() template.HTML { return iconSprite },
