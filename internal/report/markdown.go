@@ -428,7 +428,7 @@ func (m *mdWriter) dossier(d Dossier) {
 			if len(df.Loosened) > 0 {
 				loosened = "❌ LOOSENED " + loosened
 			}
-			rows = append(rows, []string{md(df.Environment + " " + df.Version), md(df.PreviousVersion), strings.Join(fields, "<br>"), loosened, markdown.Cell(strings.Join(c.Metrics, "\n")), md(c.Policy)})
+			rows = append(rows, []string{md(df.Environment+" "+df.Version) + "<br>" + code(df.Record), md(df.PreviousVersion), strings.Join(fields, "<br>"), loosened, markdown.Cell(strings.Join(c.Metrics, "\n")), md(c.Policy)})
 		}
 		m.table([]string{"Release", "Against", "Spec fields changed", "Thresholds loosened", "Headline metrics (signed)", "Policy bundle"}, rows)
 	}
