@@ -2,14 +2,12 @@ package policy
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
-	"github.com/open-policy-agent/opa/v1/util"
 
 	"github.com/slipway-ml/slipway/internal/spec"
 )
@@ -107,21 +105,21 @@ func Loosened(ctx context.Context, pair ThresholdPair) ([]Loosening, error) {
 	if err := prepareLoosened(ctx); err != nil {
 		return nil, err
 	}
-	doc := map[string]any{
-		"base":        Base{Model: pair.Before, Policy: pair.Policy},
-		"model":       pair.After,
-		"platform":    map[string]any{"policy": pair.Policy},
-		"environment": map[string]any{"protected": pair.Protected},
+	type platform struct {
+		Policy spec.PolicyDefaults `json:"policy"`
 	}
-	b, err := json.Marshal(doc)
-	if err != nil {
-		return nil, err
+	type environment struct {
+		Protected bool `json:"protected"`
 	}
-	var in any
-	if err := util.UnmarshalJSON(b, &in); err != nil {
-		return nil, err
-	}
-	v, err := ast.InterfaceToValue(in)
+	doc := struct {
+		Base        Base        `json:"base"`
+		Model       *spec.Model `json:"model"`
+		Platform    platform    `json:"platform"`
+		Environment environment `json:"environment"`
+	}{Base{Model: pair.Before, Policy: pair.Policy}, pair.After, platform{pair.Policy}, environment{pair.Protected}}
+	// No cache: each pair is asked once.
+	var none *valueCache
+	v, err := none.value(doc)
 	if err != nil {
 		return nil, err
 	}
