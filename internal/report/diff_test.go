@@ -26,6 +26,9 @@ func TestDiffJSON(t *testing.T) {
 			{Field: "a", Before: `{"x":1}`, After: "none"},
 			{Field: "b", Before: "none", After: `{"y":[1,2]}`},
 		}},
+		{"strings holding brackets, quotes and escapes", `{"k\u0031":"x}\"]","b":[{"c":true},  null ]}`, `{"k\u0031":"x}\"]","b":[{"c":false},null]}`, []FieldChange{
+			{Field: "b[0].c", Before: "true", After: "false"},
+		}},
 		{"list of another length", `{"l":[1]}`, `{"l":[1,2]}`, []FieldChange{{Field: "l", Before: "[1]", After: "[1,2]"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
