@@ -42,7 +42,12 @@ decide_was(t) := t.decideOn if {
 	lib.protected
 } else := "estimate"
 
-show(t) := sprintf("%s%s", [lib.bounds(t), decide_text(t)])
+show(t) := sprintf("%s%s", [bounds_text(t), decide_text(t)])
+
+bounds_text(t) := b if {
+	b := lib.bounds(t)
+	b != ""
+} else := "none"
 
 decide_text(t) := sprintf(" (decideOn %s)", [t.decideOn]) if is_string(t.decideOn)
 
@@ -93,6 +98,33 @@ loosened contains ["evaluation.baseline.tolerance", was, now] if {
 	now > was
 }
 
+# A raised drift threshold lets more drift through before it denies; a
+# removed one falls back to the platform's policy.driftThreshold, which the
+# model's own bound was set to tighten.
+loosened contains ["monitoring.drift.threshold", was, now] if {
+	is_object(base_model)
+	was := base_model.monitoring.drift.threshold
+	was > 0
+	now := object.get(input.model, ["monitoring", "drift", "threshold"], 0)
+	drift_loosened(was, now)
+}
+
+drift_loosened(_, now) if now == 0
+
+drift_loosened(was, now) if now > was
+
+# threshold_fields are the model spec fields the loosened rules above read.
+# The audit report asks for loosened only about consecutive releases whose
+# signed specs differ in one of them (at ten thousand releases, evaluating
+# every pair would cost seconds); a new loosened rule adds its field here.
+threshold_fields := [
+	"evaluation.metrics",
+	"evaluation.baseline.tolerance",
+	"fairness.thresholds",
+	"fairness.minGroupSize",
+	"monitoring.drift.threshold",
+]
+
 loosened contains ["policy.minGoldCoverage", was, now] if {
 	is_object(base)
 	was := base.policy.minGoldCoverage
@@ -133,8 +165,8 @@ loosened_result(c, why) := r if {
 # title: Loosened thresholds approved by a risk owner
 # description: >-
 #   A change that loosens a threshold against its base (a metric or fairness
-#   bound, minGroupSize, the baseline tolerance, minGoldCoverage, or a switch
-#   from interval to estimate) is approved by one of the base's
+#   bound, minGroupSize, the baseline tolerance, the drift threshold,
+#   minGoldCoverage, or a switch from interval to estimate) is approved by one of the base's
 #   policy.riskOwners. Where the reviews are not known (outside GitHub), it
 #   denies in protected environments. Where the base itself cannot be read
 #   (a pull request's base commit missing from a shallow clone), no

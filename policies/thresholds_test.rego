@@ -37,13 +37,14 @@ test_every_kind_of_loosening if {
 		{"op": "replace", "path": "/model/fairness/thresholds/demographic_parity_difference", "value": {"max": 0.1, "decideOn": "estimate"}},
 		{"op": "replace", "path": "/model/fairness/minGroupSize", "value": 10},
 		{"op": "replace", "path": "/model/evaluation/baseline/tolerance", "value": 0.05},
+		{"op": "replace", "path": "/model/monitoring/drift/threshold", "value": 0.3},
 		{"op": "add", "path": "/base/policy/minGoldCoverage", "value": 1},
 		{"op": "add", "path": "/platform/policy/minGoldCoverage", "value": 0.9},
 	])
 	fields := {object.get(r, "field", object.get(r, "path", "")) | some r in policy.deny with input as doc}
 	fields == {
 		"evaluation.metrics.precision", "fairness.thresholds.demographic_parity_difference",
-		"fairness.minGroupSize", "evaluation.baseline.tolerance", "policy.minGoldCoverage",
+		"fairness.minGroupSize", "evaluation.baseline.tolerance", "monitoring.drift.threshold", "policy.minGoldCoverage",
 	}
 }
 
@@ -81,4 +82,33 @@ test_base_unknown_warns_elsewhere if {
 	doc := json.patch(unknown_base, [{"op": "replace", "path": "/environment", "value": fx.staging}])
 	count(policy.deny) == 0 with input as doc
 	count({r | some r in policy.warn with input as doc; r.id == "policy.threshold_loosened"}) == 1
+}
+
+test_removed_drift_threshold_loosens if {
+	doc := changed([{"op": "remove", "path": "/model/monitoring/drift/threshold"}])
+	policy.loosened == {["monitoring.drift.threshold", 0.2, 0]} with input as doc
+}
+
+test_lowered_drift_threshold_is_fine if {
+	doc := changed([{"op": "replace", "path": "/model/monitoring/drift/threshold", "value": 0.1}])
+	count(policy.loosened) == 0 with input as doc
+}
+
+# Every field a loosened finding names lies under one of threshold_fields
+# (or is the platform's policy, which the base carries): the audit report
+# asks about a pair of releases only when one of those fields changed.
+test_threshold_fields_cover_every_loosening if {
+	doc := changed([
+		{"op": "remove", "path": "/model/evaluation/metrics/precision"},
+		{"op": "replace", "path": "/model/fairness/thresholds/demographic_parity_difference", "value": {"max": 0.25}},
+		{"op": "replace", "path": "/model/fairness/minGroupSize", "value": 10},
+		{"op": "replace", "path": "/model/evaluation/baseline/tolerance", "value": 0.05},
+		{"op": "replace", "path": "/model/monitoring/drift/threshold", "value": 0.3},
+	])
+	found := policy.loosened with input as doc
+	count(found) == 5
+	every c in found {
+		some f in policy.threshold_fields
+		startswith(c[0], f)
+	}
 }

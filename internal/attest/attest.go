@@ -345,9 +345,11 @@ func Parse(payload []byte) (*Statement, error) {
 
 // ParseSummary is Parse for verifying many records: it decodes everything
 // verification and the audit report's history look at and leaves out what
-// they do not (the resolved spec's body, the evidence, the results' controls
-// and waivers), which saves most of the decoding work and allocations. The
-// signature covers the whole payload either way.
+// they do not (of the evidence all but the headline metrics, the results'
+// controls and waivers), which saves most of the decoding work and
+// allocations. The resolved spec is kept undecoded, as signed: the report
+// diffs consecutive releases by comparing its bytes. The signature covers
+// the whole payload either way.
 func ParseSummary(payload []byte) (*Statement, error) {
 	var s struct {
 		Type          string    `json:"_type"`
@@ -361,9 +363,13 @@ func ParseSummary(payload []byte) (*Statement, error) {
 			Verdict     string   `json:"verdict"`
 			Artifact    Artifact `json:"artifact"`
 			Spec        struct {
-				Platform string `json:"platform"`
-				Digest   string `json:"digest"`
+				Platform string          `json:"platform"`
+				Digest   string          `json:"digest"`
+				Model    json.RawMessage `json:"model"`
 			} `json:"spec"`
+			Evidence *struct {
+				Headline map[string]*float64 `json:"headline"`
+			} `json:"evidence"`
 			Stacks  []Stack `json:"stacks"`
 			Results []struct {
 				Rule     string `json:"rule"`
@@ -395,10 +401,13 @@ func ParseSummary(payload []byte) (*Statement, error) {
 	p := s.Predicate
 	st := &Statement{Type: s.Type, Subject: s.Subject, PredicateType: s.PredicateType, Predicate: Release{
 		Model: p.Model, Revision: p.Revision, Environment: p.Environment, Decision: p.Decision, Verdict: p.Verdict,
-		Artifact: p.Artifact, Spec: Spec{Platform: p.Spec.Platform, Digest: p.Spec.Digest}, Stacks: p.Stacks,
+		Artifact: p.Artifact, Spec: Spec{Platform: p.Spec.Platform, Digest: p.Spec.Digest, Model: p.Spec.Model}, Stacks: p.Stacks,
 		Waivers: p.Waivers, Approvals: p.Approvals, Acceptance: p.Acceptance, Source: p.Source, Check: p.Check, Slipway: p.Slipway, ReleasedAt: p.ReleasedAt, Previous: p.Previous,
 		LedgerPrevious: p.LedgerPrev, Bundle: p.Bundle,
 	}}
+	if p.Evidence != nil {
+		st.Predicate.Evidence = &Evidence{Headline: p.Evidence.Headline}
+	}
 	for _, r := range p.Results {
 		st.Predicate.Results = append(st.Predicate.Results, Result{Rule: r.Rule, Severity: r.Severity, Outcome: r.Outcome, Message: r.Message})
 	}

@@ -79,11 +79,13 @@ func TestParse(t *testing.T) {
 }
 
 func TestParseSummary(t *testing.T) {
+	auc := 0.9
 	w := Waiver{Rule: "data.pii_feature", Model: "m", Environment: "*", Expires: "2027-03-31", Ticket: "T-1"}
 	r := Release{
 		Model: ModelRef{Name: "m", Version: "1.0.0"}, Revision: 2, Environment: "staging", Decision: DecisionPass, Verdict: "warn",
 		Artifact: Artifact{URI: "s3://x/model.onnx", Digest: artDigest},
 		Spec:     Spec{Platform: "p", Digest: planDigest, Model: []byte(`{"name":"m"}`)},
+		Evidence: &Evidence{Path: "e.json", SHA256: planDigest, Inputs: []Input{{Path: "p.csv", SHA256: planDigest}}, Headline: map[string]*float64{"auc": &auc}},
 		Stacks:   []Stack{{ID: "staging/m", PlanFile: "p.tfplan", PlanSHA256: planDigest}},
 		Results:  []Result{{Rule: "data.pii_feature", Severity: "deny", Outcome: "waived", Message: "pii", Controls: []Control{{Framework: "F", ID: "1"}}, Waiver: &w}},
 		Waivers:  []Waiver{w}, Approvals: []Approval{{User: "a", State: "APPROVED"}},
@@ -97,7 +99,7 @@ func TestParseSummary(t *testing.T) {
 	}
 	// Everything but the parts verification does not read.
 	want := r
-	want.Spec.Model = nil
+	want.Evidence = &Evidence{Headline: r.Evidence.Headline}
 	want.Results = []Result{{Rule: "data.pii_feature", Severity: "deny", Outcome: "waived", Message: "pii"}}
 	if d := cmp.Diff(want, got.Predicate); d != "" {
 		t.Fatalf("predicate (-want +got):\n%s", d)

@@ -170,8 +170,8 @@ func (r RecordReport) LedgerRecord() *attest.RecordStatement {
 }
 
 // Statement is the statement of a record that verified, as verification
-// decoded it (attest.ParseSummary: everything but the resolved spec's body,
-// the evidence and the results' controls and waivers); nil when the record
+// decoded it (attest.ParseSummary: everything but the evidence beyond its
+// headline metrics and the results' controls and waivers); nil when the record
 // did not verify. The audit report builds its history from it instead of
 // reading every record again.
 func (r RecordReport) Statement() *attest.Statement {

@@ -387,12 +387,17 @@ type dossier struct {
 
 func (d *dossier) portfolio() PortfolioRow {
 	row := PortfolioRow{Model: d.Model, Owner: d.Owner, Current: []Current{}, Fairness: d.fairness, Handover: d.handover,
-		LoosenedThreshold: d.Diff != nil && d.Diff.Loosened, LastMonitored: append([]MonitoredStatus{}, d.monitored...)}
-	var latest *record
+		LastMonitored: append([]MonitoredStatus{}, d.monitored...)}
+	var latest, newest *record
 	for _, r := range d.history {
 		if !r.verified() {
 			row.FailedReleases++
+		} else if newest == nil || r.row.Seq > newest.row.Seq {
+			newest = r
 		}
+	}
+	for _, df := range d.Diffs {
+		row.LoosenedThreshold = row.LoosenedThreshold || (newest != nil && df.Record == newest.row.Record && len(df.Loosened) > 0)
 	}
 	for _, c := range d.currentOrdered {
 		row.Current = append(row.Current, Current{Environment: c.row.Environment, Version: c.row.Version, ReleasedAt: c.row.ReleasedAt,

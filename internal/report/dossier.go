@@ -123,15 +123,23 @@ func (b *builder) dossier(name string, recs []*record) *dossier {
 	}
 	d.Gaps = b.gaps(d, evMatch)
 	d.Earlier = b.earlier(d)
-	d.Diff = b.releaseDiff(d)
-	if d.Diff != nil && d.Diff.Loosened {
-		var names []string
-		for _, c := range d.Diff.Thresholds {
-			if c.Loosened {
+	d.Diffs = b.releaseDiffs(d, recs)
+	for _, df := range d.Diffs {
+		// Only the releases in force: an old loosening a later release
+		// tightened again is history, shown in the diffs.
+		if c := d.current[df.Environment]; c == nil || c.row.Record != df.Record {
+			continue
+		}
+		if df.Problem != "" {
+			d.Gaps = append(d.Gaps, fmt.Sprintf("release %s against %s: %s", df.Record, df.Previous, df.Problem))
+		}
+		if len(df.Loosened) > 0 {
+			var names []string
+			for _, c := range df.Loosened {
 				names = append(names, fmt.Sprintf("%s %s -> %s", c.Threshold, c.Before, c.After))
 			}
+			d.Gaps = append(d.Gaps, fmt.Sprintf("release %s LOOSENED threshold(s) of %s: %s", df.Record, df.Previous, strings.Join(names, "; ")))
 		}
-		d.Gaps = append(d.Gaps, fmt.Sprintf("release %s LOOSENED threshold(s) of %s: %s", d.ref.row.Record, d.Diff.Previous, strings.Join(names, "; ")))
 	}
 	return d
 }
@@ -273,12 +281,14 @@ func (b *builder) lineage(d *dossier, evMatch string) Lineage {
 				if se.Snapshot != "" {
 					row.Snapshot = se.Snapshot
 				}
-				row.Quality = quality(se, ds.Quality)
+				row.Quality = quality(n, se, ds.Quality, d.findings)
 			}
 		}
 		if d.ev != nil && d.ev.Gold != nil && d.ev.Gold.DataSource == n {
-			ok := d.ev.Gold.DeclaredVersion == d.ev.Gold.SnapshotSHA256
-			row.Quality = append(row.Quality, QualityCheck{Check: "gold version", OK: ok,
+			// evaluation.gold_dataset judges the gold snapshot's version;
+			// all its findings concern this row.
+			const rule = "evaluation.gold_dataset"
+			row.Quality = append(row.Quality, QualityCheck{Check: "gold version", Rule: rule, Outcome: rowOutcome(d.findings, rule, func(string, string) bool { return true }),
 				Detail: fmt.Sprintf("declared %s, snapshot %s is %s", d.ev.Gold.DeclaredVersion, d.ev.Gold.Snapshot, d.ev.Gold.SnapshotSHA256)})
 			row.QualitySource = SourceEvidence
 		}
@@ -287,11 +297,22 @@ func (b *builder) lineage(d *dossier, evMatch string) Lineage {
 	return l
 }
 
-func quality(se *qualitypkg.Report, q *spec.Quality) []QualityCheck {
+// quality lists a data source's measured quality, each row with the
+// outcome data.quality signed for it: the rule denies every violation the
+// quality package found against the source's expectations, so a row is
+// judged where an expectation bounds it and shows the rule's finding on
+// it, never a comparison made here again. A figure no expectation bounds
+// is shown, not judged.
+func quality(source string, se *qualitypkg.Report, q *spec.Quality, fs []finding) []QualityCheck {
 	out := []QualityCheck{}
+	judged := func(c QualityCheck, check string) QualityCheck {
+		c.Rule = "data.quality"
+		c.Outcome = rowOutcome(fs, c.Rule, aboutQuality(source, check, c.Column))
+		return c
+	}
 	for _, col := range slices.Sorted(maps.Keys(se.Completeness)) {
 		v := se.Completeness[col]
-		c := QualityCheck{Check: "completeness", Column: col, Value: &v, OK: true}
+		c := QualityCheck{Check: "completeness", Column: col, Value: &v}
 		if q != nil {
 			bound, ok := q.Completeness[col]
 			if !ok {
@@ -299,28 +320,42 @@ func quality(se *qualitypkg.Report, q *spec.Quality) []QualityCheck {
 			}
 			if ok {
 				c.Bound = fmt.Sprintf(">= %s", num(bound))
-				c.OK = v >= bound
+				c = judged(c, "completeness")
 			}
 		}
 		out = append(out, c)
 	}
 	if u := se.UniqueKeys; u != nil {
 		dup := float64(u.Duplicates)
-		out = append(out, QualityCheck{Check: "unique keys", Column: strings.Join(u.Columns, ","), Value: &dup, Bound: "0 duplicates", OK: u.Unique})
+		out = append(out, judged(QualityCheck{Check: "unique keys", Column: strings.Join(u.Columns, ","), Value: &dup, Bound: "0 duplicates"}, "unique_keys"))
 	}
 	if f := se.Freshness; f != nil {
 		age := f.AgeSeconds
-		out = append(out, QualityCheck{Check: "freshness", Column: f.Field, Value: &age, Bound: fmt.Sprintf("<= %s s", num(f.MaxAgeSeconds)), OK: f.Fresh, Detail: "newest " + f.Newest})
+		out = append(out, judged(QualityCheck{Check: "freshness", Column: f.Field, Value: &age, Bound: fmt.Sprintf("<= %s s", num(f.MaxAgeSeconds)), Detail: "newest " + f.Newest}, "freshness"))
 	}
 	dup := se.DuplicateRows
-	c := QualityCheck{Check: "duplicate rows", Value: &dup, OK: true}
+	c := QualityCheck{Check: "duplicate rows", Value: &dup}
 	if q != nil && q.MaxDuplicateRows != nil {
 		c.Bound = fmt.Sprintf("<= %s", num(*q.MaxDuplicateRows))
-		c.OK = dup <= *q.MaxDuplicateRows
+		c = judged(c, "duplicate_rows")
 	}
 	out = append(out, c)
+	// A violation of a judged figure's check is told on the figure's row,
+	// which carries the rule's finding on it; any other is a row of its
+	// own.
+	names := map[string]string{"completeness": "completeness", "unique keys": "unique_keys", "freshness": "freshness", "duplicate rows": "duplicate_rows"}
+	rows := map[[2]string]int{}
+	for i, c := range out {
+		if c.Rule != "" {
+			rows[[2]string{names[c.Check], c.Column}] = i
+		}
+	}
 	for _, v := range se.Violations {
-		out = append(out, QualityCheck{Check: v.Check, Column: v.Column, OK: false, Detail: v.Message})
+		if i, ok := rows[[2]string{v.Check, v.Column}]; ok {
+			out[i].Detail = strings.TrimPrefix(out[i].Detail+"; "+v.Message, "; ")
+			continue
+		}
+		out = append(out, judged(QualityCheck{Check: v.Check, Column: v.Column, Detail: v.Message}, v.Check))
 	}
 	return out
 }
@@ -560,19 +595,34 @@ func (b *builder) tests(d *dossier) *Tests {
 	t := &Tests{Suites: []Suite{}, Source: SourceEvidence}
 	tt := d.ev.Tests
 	t.Tests, t.Failures, t.Errors, t.Skipped = tt.Total.Tests, tt.Total.Failures, tt.Total.Errors, tt.Total.Skipped
-	required := map[string]bool{}
+	// Each suite shows the outcome of the testing rules that judge it: a
+	// required suite's (present, passing, nothing skipped), another's
+	// testing.other_failures.
+	required := map[string]int{}
 	if d.model != nil {
-		for _, s := range d.model.Tests.RequiredSuites {
-			required[s] = true
+		for i, s := range d.model.Tests.RequiredSuites {
+			required[s] = i
 		}
+	}
+	suite := func(s Suite) Suite {
+		i, ok := required[s.Name]
+		s.Required, s.Rule = ok, "testing.other_failures"
+		if !ok {
+			i = -1
+		} else {
+			s.Rule = "testing."
+		}
+		s.Outcome = rowOutcome(d.findings, s.Rule, aboutSuite(s.Name, i))
+		return s
 	}
 	for _, n := range slices.Sorted(maps.Keys(tt.Suites)) {
 		s := tt.Suites[n]
-		t.Suites = append(t.Suites, Suite{Name: n, Required: required[n], Tests: s.Tests, Failures: s.Failures, Errors: s.Errors, Skipped: s.Skipped, Passed: s.Passed})
-		delete(required, n)
+		t.Suites = append(t.Suites, suite(Suite{Name: n, Tests: s.Tests, Failures: s.Failures, Errors: s.Errors, Skipped: s.Skipped, Passed: s.Passed}))
 	}
 	for _, n := range slices.Sorted(maps.Keys(required)) {
-		t.Suites = append(t.Suites, Suite{Name: n, Required: true})
+		if _, ok := tt.Suites[n]; !ok {
+			t.Suites = append(t.Suites, suite(Suite{Name: n}))
+		}
 	}
 	return t
 }

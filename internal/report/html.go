@@ -38,13 +38,8 @@ var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return fmt.Sprintf("%+.4f", *d)
 	},
-	"rows": rowsText,
-	"ok": func(ok bool) template.HTML {
-		if ok {
-			return htmlMark("✅ pass")
-		}
-		return htmlMark("❌ FAIL")
-	},
+	"rows":         rowsText,
+	"quality":      func(q QualityCheck) template.HTML { return htmlMark(qualityMark(q)) },
 	"match":        func(s string) template.HTML { return htmlMark(matchMark(s)) },
 	"icon":         icon,
 	"iconSprite":   func() template.HTML { return iconSprite },
@@ -104,6 +99,7 @@ var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"signatureRows": signatureRows,
 	"infraRows":     infraRows,
 	"releaseRows":   releaseRows,
+	"diffRows":      diffRows,
 	"coverageRows":  coverageRows,
 	"gapsPerModel":  gapsPerModel,
 	"chart":         chartSVG,
@@ -408,4 +404,32 @@ func mappingRows(f Framework) []mappingRow {
 		}
 	}
 	return out
+}
+
+// diffRows are the rows of a dossier's release diffs table.
+func diffRows(ds []ReleaseDiff) template.HTML {
+	var b strings.Builder
+	for _, df := range ds {
+		c := df.cells()
+		class := ""
+		if len(df.Loosened) > 0 || df.Problem != "" {
+			class = ` class="bad"`
+		}
+		b.WriteString("<tr" + class + "><td>" + esc(df.Environment) + " " + esc(df.Version) + "<br><code>" + esc(df.Record) + "</code></td><td>" + esc(df.PreviousVersion) + "</td><td>")
+		for i, f := range c.Fields {
+			if i > 0 {
+				b.WriteString("<br>")
+			}
+			if f.Loosened {
+				b.WriteString(string(htmlMark("❌ LOOSENED ")))
+			}
+			b.WriteString(esc(f.Text))
+		}
+		b.WriteString("</td><td>")
+		if len(df.Loosened) > 0 {
+			b.WriteString(string(htmlMark("❌ LOOSENED ")))
+		}
+		b.WriteString(esc(strings.Join(c.Loosened, "; ")) + "</td><td>" + esc(strings.Join(c.Metrics, "; ")) + "</td><td><code>" + esc(c.Policy) + "</code></td></tr>\n")
+	}
+	return template.HTML(b.String())
 }

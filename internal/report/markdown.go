@@ -411,36 +411,26 @@ func (m *mdWriter) dossier(d Dossier) {
 
 	m.p("### Releases\n")
 	m.releaseTable(d.Releases, false)
-	if df := d.Diff; df != nil {
-		m.p("Changes since %s (%s):\n", code(df.Previous), md(df.PreviousVersion))
-		spec := "unchanged"
-		if df.SpecChanged {
-			spec = "changed"
-		}
-		rows := [][]string{{"Spec", spec}}
-		if df.PolicyAfter != "" {
-			rows = append(rows, []string{"Policy bundle", code(df.PolicyBefore) + " → " + code(df.PolicyAfter)})
-		}
-		for _, c := range df.Thresholds {
-			mark := md(c.Before) + " → " + md(c.After)
-			if c.Loosened {
-				mark = "❌ LOOSENED " + mark
-			}
-			rows = append(rows, []string{code(c.Threshold), mark})
-		}
-		m.table([]string{"Changed", "Before → after"}, rows)
-		if len(df.Metrics) > 0 {
-			rows = nil
-			for _, c := range df.Metrics {
-				delta := ""
-				if c.Delta != nil {
-					delta = fmt.Sprintf("%+.4f", *c.Delta)
+	if len(d.Diffs) > 0 {
+		m.p("Each release against the release before it in its environment, from the two signed records; whether a threshold loosened is %s's own finding:\n", code("policy.threshold_loosened"))
+		var rows [][]string
+		for _, df := range d.Diffs {
+			c := df.cells()
+			var fields []string
+			for _, f := range c.Fields {
+				t := md(f.Text)
+				if f.Loosened {
+					t = "❌ LOOSENED " + t
 				}
-				rows = append(rows, []string{md(c.Metric), fp(c.Before), fp(c.After), delta})
+				fields = append(fields, t)
 			}
-			m.p("Headline metrics, signed, against %s:\n", md(df.PreviousVersion))
-			m.table([]string{"Metric", "Before", "After", "Delta"}, rows)
+			loosened := markdown.Cell(strings.Join(c.Loosened, "\n"))
+			if len(df.Loosened) > 0 {
+				loosened = "❌ LOOSENED " + loosened
+			}
+			rows = append(rows, []string{md(df.Environment+" "+df.Version) + "<br>" + code(df.Record), md(df.PreviousVersion), strings.Join(fields, "<br>"), loosened, markdown.Cell(strings.Join(c.Metrics, "\n")), md(c.Policy)})
 		}
+		m.table([]string{"Release", "Against", "Spec fields changed", "Thresholds loosened", "Headline metrics (signed)", "Policy bundle"}, rows)
 	}
 
 	m.p("### Data lineage\n")
@@ -552,12 +542,12 @@ func (m *mdWriter) qualityDrift(sources []DataSourceRow, drift []DriftRow) {
 	var rows [][]string
 	for _, s := range sources {
 		for _, q := range s.Quality {
-			rows = append(rows, []string{md(s.Name), md(q.Check), md(q.Column), fp(q.Value), md(q.Bound), okMark(q.OK), md(q.Detail), md(s.QualitySource)})
+			rows = append(rows, []string{md(s.Name), md(q.Check), md(q.Column), fp(q.Value), md(q.Bound), qualityMark(q), md(q.Detail), md(s.QualitySource)})
 		}
 	}
 	if len(rows) > 0 {
 		m.p("Data quality:\n")
-		m.table([]string{"Source", "Check", "Column", "Value", "Bound", "Result", "Detail", "Source"}, rows)
+		m.table([]string{"Source", "Check", "Column", "Value", "Bound", "Rule outcome", "Detail", "Source"}, rows)
 	}
 	rows = nil
 	for _, r := range drift {
@@ -615,9 +605,9 @@ func (m *mdWriter) tests(t *Tests) {
 	if t != nil {
 		var rows [][]string
 		for _, s := range t.Suites {
-			rows = append(rows, []string{md(s.Name), fmt.Sprint(s.Required), fmt.Sprint(s.Tests), fmt.Sprint(s.Failures), fmt.Sprint(s.Errors), fmt.Sprint(s.Skipped), okMark(s.Passed)})
+			rows = append(rows, []string{md(s.Name), fmt.Sprint(s.Required), fmt.Sprint(s.Tests), fmt.Sprint(s.Failures), fmt.Sprint(s.Errors), fmt.Sprint(s.Skipped), rowMark(s.Rule, s.Outcome)})
 		}
-		m.table([]string{"Suite", "Required", "Tests", "Failures", "Errors", "Skipped", "Result"}, rows)
+		m.table([]string{"Suite", "Required", "Tests", "Failures", "Errors", "Skipped", "Rule outcome"}, rows)
 		m.p("Total %d tests, %d failures, %d errors, %d skipped. Source: %s.\n", t.Tests, t.Failures, t.Errors, t.Skipped, md(t.Source))
 	} else {
 		m.p("_No test evidence at hand with its signed digest._\n")
@@ -664,11 +654,13 @@ func rowsText(n *int64) string {
 	return fmt.Sprint(*n)
 }
 
-func okMark(ok bool) string {
-	if ok {
-		return "pass"
+// qualityMark is a data quality row's result: its rule's outcome, or
+// that no expectation bounds the figure, so no rule judged it.
+func qualityMark(q QualityCheck) string {
+	if q.Rule == "" {
+		return "not judged: no expectation bounds it"
 	}
-	return "FAIL"
+	return rowMark(q.Rule, q.Outcome)
 }
 
 func matchMark(m string) string {

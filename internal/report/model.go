@@ -163,8 +163,8 @@ type PortfolioRow struct {
 	Fairness        bool      `json:"fairness_evidence"`
 	Handover        bool      `json:"handover_evidence"`
 	FailedReleases  int       `json:"failed_releases"`
-	// LoosenedThreshold: the latest release loosened a threshold of the
-	// release before it.
+	// LoosenedThreshold: the model's latest verified release in scope
+	// loosened a threshold of the release before it in its environment.
 	LoosenedThreshold bool `json:"loosened_threshold"`
 	// LastMonitored is, per environment the model is released in with a
 	// monitoring.source, when it was last monitored and whether it is
@@ -304,9 +304,9 @@ type Dossier struct {
 	// Earlier is the evidence of the model's other verified releases in
 	// scope, read from their evidence bundles, newest first.
 	Earlier []ReleaseEvidence `json:"earlier_evidence"`
-	// Diff is what changed since the verified release before the
-	// reference one; nil when there is none.
-	Diff *ReleaseDiff `json:"diff"`
+	// Diffs are what changed between each verified release in scope and
+	// the verified release of its environment before it, newest first.
+	Diffs []ReleaseDiff `json:"diffs"`
 	// Declared is what only people can state, each block shown as
 	// declared by its owner, never as verified.
 	Declared []Declaration `json:"declared"`
@@ -415,8 +415,13 @@ type QualityCheck struct {
 	Column string   `json:"column,omitempty"`
 	Value  *float64 `json:"value"`
 	Bound  string   `json:"bound,omitempty"`
-	OK     bool     `json:"ok"`
-	Detail string   `json:"detail,omitempty"`
+	// Rule is the rule that judges the row, empty for a figure no
+	// expectation bounds; Outcome is what it signed for the row (see
+	// DriftRow's RuleOutcome): the report never compares the value with
+	// the bound itself.
+	Rule    string `json:"rule,omitempty"`
+	Outcome string `json:"outcome,omitempty"`
+	Detail  string `json:"detail,omitempty"`
 }
 
 // Evaluation is the model's metrics against their thresholds.
@@ -523,7 +528,12 @@ type Suite struct {
 	Failures int    `json:"failures"`
 	Errors   int    `json:"errors"`
 	Skipped  int    `json:"skipped"`
-	Passed   bool   `json:"passed"`
+	// Passed is what the JUnit summary says of the suite; Outcome is
+	// what Rule, the testing rule that judges it, signed for it (empty
+	// when it did not judge the release), which the tables show.
+	Passed  bool   `json:"passed"`
+	Rule    string `json:"rule"`
+	Outcome string `json:"outcome,omitempty"`
 }
 
 // ChecklistItem is one handover item with its evidence.

@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/slipway-ml/slipway/internal/attest"
@@ -105,5 +106,39 @@ func aboutFeature(i int, name string) func(string, string) bool {
 			return field == fmt.Sprintf("monitoring.drift.features[%d]", i)
 		}
 		return strings.Contains(msg, "feature "+name+" ")
+	}
+}
+
+// aboutQuality: a finding of data.quality on check (as the quality package
+// names it: completeness, unique_keys, ...) of a data source's column. The
+// field names only the source, the message the check and column ("data
+// source NAME: CHECK on COLUMN: ...").
+func aboutQuality(source, check, column string) func(string, string) bool {
+	prefix := "data source " + source + ": " + check
+	if column != "" {
+		prefix += " on " + column
+	}
+	prefix += ": "
+	return func(field, msg string) bool {
+		if field != "" && field != "dataSources."+source+".quality" {
+			return false
+		}
+		return strings.HasPrefix(msg, prefix)
+	}
+}
+
+// aboutSuite: a finding of a testing rule on a suite. A required suite's
+// findings name its place in tests.requiredSuites, another's name
+// tests.reports; the message names the suite either way.
+func aboutSuite(name string, required int) func(string, string) bool {
+	quoted := strconv.Quote(name)
+	return func(field, msg string) bool {
+		if required >= 0 {
+			if field != "" {
+				return field == fmt.Sprintf("tests.requiredSuites[%d]", required)
+			}
+			return strings.HasPrefix(msg, "required suite "+quoted+" ")
+		}
+		return (field == "" || field == "tests.reports") && strings.HasPrefix(msg, "suite "+quoted+" ")
 	}
 }
