@@ -102,7 +102,7 @@ models: %q: {
 		logging: {predictions: true, retentionDays: 90}
 		errorTypes: [{code: "TIMEOUT", description: "inference timed out", action: "retry once"}]
 		rollback: {strategy: "previous-version"}
-		acceptance: {team: "ops", by: "ops@example.com", date: "2026-11-02"}
+		acceptance: {team: "ops"}
 	}
 	environments: ["staging", "production"]
 }
