@@ -513,23 +513,35 @@ func Read(path string) (*Result, error) {
 // Encode writes r as indented JSON, the one encoding of the document on
 // stdout and on disk.
 func Encode(w io.Writer, r *Result) error {
+	b, err := encode(r)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// encode is Encode's bytes, newline-terminated. A result of 1,000 models
+// is near 100 MB indented: the output is sized once for the indentation
+// and written from where it was built, as growing and copying it took as
+// long as indenting it.
+func encode(r *Result) ([]byte, error) {
 	var compact bytes.Buffer
 	enc := json.NewEncoder(&compact)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(r); err != nil {
-		return err
+		return nil, err
 	}
 	b := compact.Bytes()
-	out := indent(make([]byte, 0, len(b)+len(b)/2), b[:len(b)-1])
-	_, err := w.Write(append(out, '\n'))
-	return err
+	out := indent(make([]byte, 0, 2*len(b)+1), b[:len(b)-1])
+	return append(out, '\n'), nil
 }
 
 // Write writes r to path, replacing the file atomically.
 func Write(path string, r *Result) error {
-	var b bytes.Buffer
-	if err := Encode(&b, r); err != nil {
+	b, err := encode(r)
+	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(path, b.Bytes(), 0o644)
+	return atomicfile.WriteFile(path, b, 0o644)
 }

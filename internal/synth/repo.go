@@ -101,8 +101,8 @@ models: %q: {
 		alerts: [{name: "ErrorRate", condition: "errors > 0.01", severity: "page"}]
 		logging: {predictions: true, retentionDays: 90}
 		errorTypes: [{code: "TIMEOUT", description: "inference timed out", action: "retry once"}]
-		rollback: {strategy: "previous-version", tested: true, testedOn: "2026-11-01"}
-		acceptance: {team: "ops", by: "ops@example.com", date: "2026-11-02"}
+		rollback: {strategy: "previous-version"}
+		acceptance: {team: "ops"}
 	}
 	environments: ["staging", "production"]
 }
