@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-config-inspect/tfconfig"
 
 	"github.com/slipway-ml/slipway/internal/desired"
+	"github.com/slipway-ml/slipway/internal/render"
 	"github.com/slipway-ml/slipway/modules"
 )
 
@@ -73,13 +74,19 @@ func load(t *testing.T, dir string) contract {
 }
 
 // TestContract checks that every target's module of a kind declares the
-// variables Slipway renders for that kind, no more and no fewer, and that
+// variables Slipway renders for that kind (the specs' inputs and the
+// renderer's own), no more and no fewer, and that
 // all targets agree on variable types and outputs.
 func TestContract(t *testing.T) {
 	samples := contractSamples()
 	for _, kind := range desired.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			want := keys(samples[kind])
+			if kind != desired.KindShared {
+				// Set by the renderer of a blue-green stack, not the specs.
+				want = append(want, render.BlueGreenInput)
+				sort.Strings(want)
+			}
 			var first contract
 			for i, target := range modules.Targets {
 				got := load(t, path.Join(target, kind))

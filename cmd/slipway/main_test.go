@@ -23,7 +23,7 @@ func TestMain(m *testing.M) {
 // bothBinaries are the scripts that run Terraform end to end (plan, apply,
 // drift, release, the apply gate): they run once per binary on PATH,
 // terraform and tofu. The others run with the first binary only.
-var bothBinaries = []string{"plan_*.txtar", "release_*.txtar"}
+var bothBinaries = []string{"plan_*.txtar", "release_*.txtar", "rollback_blue_green.txtar"}
 
 // TestScript runs the end-to-end scripts in testdata/script, as a subtest
 // per Terraform binary. Scripts find the repository's examples through

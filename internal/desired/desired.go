@@ -67,6 +67,10 @@ const (
 	KindShared = "shared"
 )
 
+// BlueGreen is the rollback strategy whose state is not a function of the
+// specs alone: the idle slot keeps the version before the live one.
+const BlueGreen = "blue-green"
+
 // Kinds lists every module each target provides.
 var Kinds = []string{"batch", "online", "shared", "streaming"}
 
@@ -92,7 +96,8 @@ type Deployment struct {
 	OnCall         string            `json:"on_call"`
 	// RollbackStrategy is the handover's rollback strategy; the local
 	// modules keep the state it rolls back (the serving version, the canary
-	// weight), so a rehearsal changes state drift can see.
+	// weight, the blue-green slots), so a rehearsal changes state drift
+	// can see.
 	RollbackStrategy string `json:"rollback_strategy"`
 
 	// online and streaming

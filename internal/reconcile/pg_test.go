@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slipway-ml/slipway/internal/desired"
 	"github.com/slipway-ml/slipway/internal/pgtest"
 	"github.com/slipway-ml/slipway/internal/reconcile"
 	"github.com/slipway-ml/slipway/internal/spec"
@@ -30,6 +31,11 @@ func testPGBackend(t *testing.T, bin *terraform.Binary) {
 		e := p.Environments["staging"]
 		e.State = spec.State{Backend: "pg", ConnEnv: "SLIPWAY_TEST_PG", SchemaName: "slipway_staging"}
 		p.Environments["staging"] = e
+		// A blue-green stack's root module reads its own state back from
+		// pg, with the connection string from the environment alone.
+		m := p.Models["scorer"]
+		m.Handover.Rollback.Strategy = desired.BlueGreen
+		p.Models["scorer"] = m
 		return p
 	}
 	o := opts(t)
@@ -54,6 +60,12 @@ func testPGBackend(t *testing.T, bin *terraform.Binary) {
 	got := pg.Query(t, "postgres", "select string_agg(name, ',' order by name) from slipway_staging.states")
 	if want := "staging._shared,staging.nightly,staging.scorer,staging.stream"; got != want {
 		t.Errorf("workspaces = %s, want %s", got, want)
+	}
+	// The apply wrote the blue slot and pointed at it; the state's
+	// blue_green output is what the next plan reads, and finds unchanged.
+	st := pg.Query(t, "postgres", "select data from slipway_staging.states where name = 'staging.scorer'")
+	if !strings.Contains(strings.Join(strings.Fields(st), ""), `"live":"blue"`) {
+		t.Errorf("staging.scorer state has no live blue slot:\n%s", st)
 	}
 	res, err = reconcile.Plan(ctx, withPG(), o)
 	if err != nil {

@@ -386,7 +386,7 @@ func newRunner(bin *terraform.Binary, l render.Layout, opts Options) (*terraform
 // tfStack is what the runner needs of a rendered stack.
 func tfStack(l render.Layout, rs render.Stack, opts Options) terraform.Stack {
 	s := terraform.Stack{ID: rs.ID(), Dir: rs.Dir, Workspace: render.Workspace(rs.Stack), InitKey: rs.InitKey,
-		BuiltinOnly: rs.Target == "" || rs.Target == "local"}
+		BuiltinOnly: rs.Target == "" || rs.Target == "local", ReadsOwnState: render.ReadsOwnState(rs.Stack)}
 	switch rs.Backend.Backend {
 	case "pg":
 		s.Env = map[string]string{"PG_CONN_STR": pgConnString(opts.Getenv(rs.Backend.ConnEnv), rs.Backend)}

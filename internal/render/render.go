@@ -225,6 +225,9 @@ func root(s desired.Stack) (doc []byte, initKey string, err error) {
 	if len(mods) > 0 {
 		out["module"] = mods
 	}
+	if name, ok := readsOwnState(s); ok {
+		readOwnState(out, tf["backend"].(map[string]any), Workspace(s), name, mods[name].(map[string]any))
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
@@ -234,6 +237,58 @@ func root(s desired.Stack) (doc []byte, initKey string, err error) {
 	}
 	key, _ := json.Marshal(map[string]any{"terraform": tf, "provider": out["provider"], "sources": sources})
 	return buf.Bytes(), digest.Bytes(key), nil
+}
+
+// BlueGreenInput is the deployment modules' variable through which a
+// blue-green stack's root module hands them the slots its state holds; the
+// renderer sets it, not the specs.
+const BlueGreenInput = "blue_green_state"
+
+// blueGreenOutput is the deployment modules' output, and the root module's,
+// that holds the slots after an apply.
+const blueGreenOutput = "blue_green"
+
+// ReadsOwnState reports whether the stack's root module reads the stack's
+// own state back, which it then needs to exist before its first plan: a
+// data source cannot read a state the backend has never stored.
+func ReadsOwnState(s desired.Stack) bool {
+	_, ok := readsOwnState(s)
+	return ok
+}
+
+// readsOwnState returns the module call of a blue-green deployment: the
+// one stack whose next state depends on its current one.
+func readsOwnState(s desired.Stack) (string, bool) {
+	for _, m := range s.Modules {
+		if d, ok := m.Inputs.(*desired.Deployment); ok && d.RollbackStrategy == desired.BlueGreen {
+			return m.Name, true
+		}
+	}
+	return "", false
+}
+
+// readOwnState adds to a root module the built-in terraform_remote_state
+// data source reading the stack's own state, from the backend the stack
+// writes (so pg's connection string still comes from PG_CONN_STR alone),
+// hands its blue_green output to the deployment module and exports the
+// module's as the root's. Terraform reads the data source while planning
+// and keeps its result in the saved plan, so an apply writes what was
+// reviewed. Before the first apply the state has no such output: the
+// default, null, means two empty slots.
+func readOwnState(out, backend map[string]any, workspace, call string, inputs map[string]any) {
+	for typ, config := range backend {
+		out["data"] = map[string]any{"terraform_remote_state": map[string]any{"self": map[string]any{
+			"backend":   typ,
+			"config":    config,
+			"workspace": workspace,
+			"defaults":  map[string]any{blueGreenOutput: nil},
+		}}}
+	}
+	inputs[BlueGreenInput] = "${data.terraform_remote_state.self.outputs." + blueGreenOutput + "}"
+	out["output"] = map[string]any{blueGreenOutput: map[string]any{
+		"description": "The blue-green slots and the live one, which the next plan of this stack reads back.",
+		"value":       "${module." + call + "." + blueGreenOutput + "}",
+	}}
 }
 
 func inputs(v any) (map[string]any, error) {

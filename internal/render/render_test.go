@@ -29,7 +29,8 @@ func loadSmall(t *testing.T) *spec.Platform {
 }
 
 // TestGolden renders the small platform as it is (local target and
-// backend) and with staging moved to kubernetes on the pg backend.
+// backend), with staging moved to kubernetes on the pg backend, and with a
+// blue-green model.
 func TestGolden(t *testing.T) {
 	variants := map[string]func(p *spec.Platform){
 		"local": func(*spec.Platform) {},
@@ -37,6 +38,16 @@ func TestGolden(t *testing.T) {
 			e := p.Environments["staging"]
 			e.Target = "kubernetes"
 			e.K8s = &spec.Kubernetes{Namespace: "ml-staging", Context: "staging-cluster"}
+			e.State = spec.State{Backend: "pg", ConnEnv: "SLIPWAY_PG", SchemaName: "slipway_staging"}
+			p.Environments["staging"] = e
+		},
+		// A blue-green model reads its stack's own state back: from the
+		// local state file in production, from pg in staging.
+		"blue-green": func(p *spec.Platform) {
+			m := p.Models["scorer"]
+			m.Handover.Rollback.Strategy = desired.BlueGreen
+			p.Models["scorer"] = m
+			e := p.Environments["staging"]
 			e.State = spec.State{Backend: "pg", ConnEnv: "SLIPWAY_PG", SchemaName: "slipway_staging"}
 			p.Environments["staging"] = e
 		},

@@ -2,6 +2,7 @@ package terraform
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -171,4 +172,43 @@ func finished(err error) bool {
 		return false // cancelled before Terraform started
 	}
 	return (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) && errors.Unwrap(err) == nil
+}
+
+// ensureState stores an empty state for a stack whose backend has none
+// yet, through `terraform state push` so Terraform writes it as it writes
+// any state. A data source reading the stack's own state then finds it,
+// with no outputs, where it would fail on the missing state. Backends that
+// keep workspaces (pg) store an empty state when Init creates the
+// workspace, so this only ever writes a local stack's first state file.
+func (r *Runner) ensureState(ctx context.Context, s Stack) error {
+	m, err := r.StateMeta(ctx, s)
+	if err != nil || m.Lineage != "" {
+		return err
+	}
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return err
+	}
+	id[6], id[8] = id[6]&0x0f|0x40, id[8]&0x3f|0x80 // a version 4 UUID, as Terraform's own lineages are
+	empty, err := json.Marshal(map[string]any{
+		"version": 4, "terraform_version": r.bin.Version, "serial": 0,
+		"lineage": fmt.Sprintf("%x-%x-%x-%x-%x", id[0:4], id[4:6], id[6:8], id[8:10], id[10:]),
+		"outputs": map[string]any{}, "resources": []any{},
+	})
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(s.Dir, ".empty-*.tfstate")
+	if err != nil {
+		return fmt.Errorf("stack %s: %w", s.ID, err)
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write(empty)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("stack %s: %w", s.ID, err)
+	}
+	return r.PushState(ctx, s, f.Name())
 }

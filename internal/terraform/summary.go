@@ -433,7 +433,9 @@ func redactChange(c *tfjson.Change) *tfjson.Change {
 }
 
 // Deployed reports whether the state a plan started from holds any
-// resource: a stack that was never applied has nothing to drift.
+// managed resource: a stack that was never applied has nothing to drift.
+// Data sources do not count: the plan's prior state holds those it read,
+// such as a blue-green stack's read of its own (empty) state.
 func Deployed(p *tfjson.Plan) bool {
 	if p == nil || p.PriorState == nil || p.PriorState.Values == nil {
 		return false
@@ -443,8 +445,10 @@ func Deployed(p *tfjson.Plan) bool {
 		if m == nil {
 			return false
 		}
-		if len(m.Resources) > 0 {
-			return true
+		for _, r := range m.Resources {
+			if r.Mode == tfjson.ManagedResourceMode {
+				return true
+			}
 		}
 		for _, c := range m.ChildModules {
 			if has(c) {

@@ -96,3 +96,29 @@ func TestJoin(t *testing.T) {
 		}
 	}
 }
+
+// TestDeployed counts managed resources, in any module, and not the data
+// sources a plan read, such as a blue-green stack's read of its own state.
+func TestDeployed(t *testing.T) {
+	data := &tfjson.StateResource{Address: "data.terraform_remote_state.self", Mode: tfjson.DataResourceMode}
+	managed := &tfjson.StateResource{Address: "module.deployment.terraform_data.live[0]", Mode: tfjson.ManagedResourceMode}
+	plan := func(root *tfjson.StateModule) *tfjson.Plan {
+		return &tfjson.Plan{PriorState: &tfjson.State{Values: &tfjson.StateValues{RootModule: root}}}
+	}
+	tests := []struct {
+		name string
+		plan *tfjson.Plan
+		want bool
+	}{
+		{"no prior state", &tfjson.Plan{}, false},
+		{"empty state", plan(&tfjson.StateModule{}), false},
+		{"only a data source read", plan(&tfjson.StateModule{Resources: []*tfjson.StateResource{data}}), false},
+		{"a managed resource in a module", plan(&tfjson.StateModule{Resources: []*tfjson.StateResource{data},
+			ChildModules: []*tfjson.StateModule{{Address: "module.deployment", Resources: []*tfjson.StateResource{managed}}}}), true},
+	}
+	for _, tt := range tests {
+		if got := Deployed(tt.plan); got != tt.want {
+			t.Errorf("%s: Deployed = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -275,6 +275,11 @@ type Stack struct {
 	// one, so its init installs nothing into the shared plugin cache and
 	// may run beside other inits.
 	BuiltinOnly bool
+	// ReadsOwnState says the root module reads the stack's own state back
+	// (render.ReadsOwnState). Terraform's terraform_remote_state fails on
+	// a backend that has never stored a state for the workspace, so the
+	// first plan stores an empty one.
+	ReadsOwnState bool
 }
 
 func (r *Runner) tf(s Stack) (*tfexec.Terraform, error) {
@@ -451,6 +456,11 @@ func (r *Runner) Plan(ctx context.Context, s Stack, planFile string, mode PlanMo
 	tmp := f.Name()
 	f.Close()
 	defer os.Remove(tmp)
+	if s.ReadsOwnState {
+		if err := r.ensureState(ctx, s); err != nil {
+			return nil, err
+		}
+	}
 	if _, err := tf.Plan(ctx, r.planOptions(tmp, mode)...); err != nil {
 		return nil, r.wrap(s, "plan", err)
 	}

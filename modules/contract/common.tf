@@ -1,4 +1,4 @@
-# Variables every deployment module declares, whatever its kind. Each
+# Variables and outputs every deployment module declares, whatever its kind. Each
 # modules/<target>/<kind>/variables.tf is this file followed by
 # contract/<kind>.tf; go test ./modules -update writes them.
 
@@ -115,4 +115,21 @@ variable "on_call" {
 variable "rollback_strategy" {
   description = "Rollback strategy from the model's handover: previous-version, blue-green, canary-abort or manual."
   type        = string
+}
+
+variable "blue_green_state" {
+  description = "The blue-green slots and live pointer the stack's state holds, read back from that state by the root module of a blue-green stack; null before its first apply and for other strategies."
+  type = object({
+    slots = map(object({
+      version         = string
+      artifact_digest = string
+    }))
+    live = string
+  })
+  default = null
+}
+
+output "blue_green" {
+  description = "The blue-green slots and the live one after this apply (null unless the strategy is blue-green): the root module's blue_green output, which its next plan reads back."
+  value       = local.blue_green
 }

@@ -10,6 +10,9 @@ terraform {
 
 locals {
   name = var.model
+  # A cluster runs the one version this module deploys: the blue-green
+  # slots are kept by the local target only (see local/*/rollback.tf).
+  blue_green = null
   # Label values allow only [A-Za-z0-9._-], up to 63 characters; the owner
   # label is an e-mail address.
   labels = merge(

@@ -116,6 +116,23 @@ variable "rollback_strategy" {
   type        = string
 }
 
+variable "blue_green_state" {
+  description = "The blue-green slots and live pointer the stack's state holds, read back from that state by the root module of a blue-green stack; null before its first apply and for other strategies."
+  type = object({
+    slots = map(object({
+      version         = string
+      artifact_digest = string
+    }))
+    live = string
+  })
+  default = null
+}
+
+output "blue_green" {
+  description = "The blue-green slots and the live one after this apply (null unless the strategy is blue-green): the root module's blue_green output, which its next plan reads back."
+  value       = local.blue_green
+}
+
 variable "replicas" {
   description = "Bounds of horizontal scaling."
   type = object({
