@@ -52,9 +52,12 @@ func (b *builder) dossier(name string, recs []*record) *dossier {
 		// Frameworks whose items the release's own results claim for
 		// rules the catalogue no longer has.
 		d.claims = map[string]bool{}
+		d.controls = map[string][]ruleControl{}
 		for _, r := range d.ref.st.Predicate.Results {
-			if _, ok := b.rules[r.Rule]; !ok {
-				for _, c := range r.Controls {
+			_, known := b.rules[r.Rule]
+			for _, c := range r.Controls {
+				d.controls[c.Framework] = append(d.controls[c.Framework], ruleControl{rule: r.Rule, id: c.ID})
+				if !known {
 					d.claims[c.Framework] = true
 				}
 			}

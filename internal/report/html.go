@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/slipway-ml/slipway/internal/svgchart"
 )
@@ -288,8 +289,17 @@ func (w *rows) raw(ss ...string) {
 // text writes s escaped.
 func (w *rows) text(s string) { w.WriteString(esc(s)) }
 
-// mark writes a Markdown mark as htmlMark draws it.
-func (w *rows) mark(m string) { w.WriteString(string(htmlMark(m))) }
+// mark writes a Markdown mark as htmlMark draws it. The rows' marks are
+// a handful of fixed texts, each drawn once per process.
+func (w *rows) mark(m string) {
+	h, ok := drawnMarks.Load(m)
+	if !ok {
+		h, _ = drawnMarks.LoadOrStore(m, string(htmlMark(m)))
+	}
+	w.WriteString(h.(string))
+}
+
+var drawnMarks sync.Map
 
 func (w *rows) html() template.HTML { return template.HTML(w.String()) }
 
