@@ -408,6 +408,7 @@ func ParseSummary(payload []byte) (*Statement, error) {
 	if p.Evidence != nil {
 		st.Predicate.Evidence = &Evidence{Headline: p.Evidence.Headline}
 	}
+	st.Predicate.Results = make([]Result, 0, len(p.Results))
 	for _, r := range p.Results {
 		st.Predicate.Results = append(st.Predicate.Results, Result{Rule: r.Rule, Severity: r.Severity, Outcome: r.Outcome, Message: r.Message})
 	}

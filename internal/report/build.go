@@ -376,6 +376,10 @@ type dossier struct {
 	// claims are the frameworks the reference release's results claim
 	// items of for rules the catalogue lacks.
 	claims map[string]bool
+	// controls are the items the reference release's results claim, per
+	// framework in result order: each coverage cell reads its own
+	// framework's instead of every result's controls.
+	controls map[string][]ruleControl
 	// ciNote says where the confidence intervals come from.
 	ciNote string
 	// fairness says whether the release rests on fairness evidence.
@@ -429,3 +433,6 @@ func signedModel(st *attest.Statement) (*spec.Model, error) {
 	}
 	return &m, nil
 }
+
+// ruleControl is one item a signed result claims for its rule.
+type ruleControl struct{ rule, id string }

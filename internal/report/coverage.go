@@ -163,24 +163,24 @@ func (b *builder) cell(d *dossier, framework, item string, mapping map[string]Ma
 	if p.Evidence != nil {
 		c.Evidence = p.Evidence.SHA256
 	}
-	rules := map[string]Mapping{}
-	for id, m := range mapping {
-		rules[id] = m
-	}
-	for _, r := range p.Results {
-		if _, ok := rules[r.Rule]; ok {
+	// The item's mapping is shared by every model's cell: copied only
+	// when a result claims the item for a rule the mapping lacks.
+	rules, copied := mapping, false
+	for _, rc := range d.controls[framework] {
+		if _, ok := rules[rc.rule]; ok || !controlMatches(rc.id, item) {
 			continue
 		}
-		for _, ctl := range r.Controls {
-			if ctl.Framework == framework && controlMatches(ctl.ID, item) {
-				rules[r.Rule] = b.claimOnly(r.Rule)
-			}
+		if !copied {
+			rules, copied = make(map[string]Mapping, len(mapping)+1), true
+			maps.Copy(rules, mapping)
 		}
+		rules[rc.rule] = b.claimOnly(rc.rule)
 	}
 	if len(rules) == 0 {
 		c.Note = "no rule serves this item"
 		return c
 	}
+	c.Results = make([]RuleOutcome, 0, len(rules))
 	vacuous, na, uncounted := false, false, false
 	covered, exception := false, false
 	var declaredBy []string

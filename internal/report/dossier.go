@@ -52,9 +52,12 @@ func (b *builder) dossier(name string, recs []*record) *dossier {
 		// Frameworks whose items the release's own results claim for
 		// rules the catalogue no longer has.
 		d.claims = map[string]bool{}
+		d.controls = map[string][]ruleControl{}
 		for _, r := range d.ref.st.Predicate.Results {
-			if _, ok := b.rules[r.Rule]; !ok {
-				for _, c := range r.Controls {
+			_, known := b.rules[r.Rule]
+			for _, c := range r.Controls {
+				d.controls[c.Framework] = append(d.controls[c.Framework], ruleControl{rule: r.Rule, id: c.ID})
+				if !known {
 					d.claims[c.Framework] = true
 				}
 			}
@@ -807,12 +810,16 @@ func orNone(s []string) string {
 // results lists the signed policy results of the current release in each
 // environment.
 func (b *builder) results(d *dossier) []PolicyResult {
-	out := []PolicyResult{}
+	n := 0
+	for _, r := range d.currentOrdered {
+		n += len(r.st.Predicate.Results)
+	}
+	out := make([]PolicyResult, 0, n)
 	for _, r := range d.currentOrdered {
 		p := r.st.Predicate
 		for _, res := range p.Results {
 			pr := PolicyResult{Environment: p.Environment, Version: p.Model.Version, Rule: res.Rule, Severity: res.Severity,
-				Outcome: res.Outcome, Message: res.Message, Controls: []Control{}, Source: SourceSigned}
+				Outcome: res.Outcome, Message: res.Message, Controls: make([]Control, 0, len(res.Controls)), Source: SourceSigned}
 			if rule, ok := b.rules[res.Rule]; ok {
 				pr.Title = rule.Title
 			}
