@@ -127,10 +127,12 @@ func Loosened(ctx context.Context, pair ThresholdPair) ([]Loosening, error) {
 	if err != nil {
 		return nil, fmt.Errorf("evaluate loosened: %w", err)
 	}
-	out := []Loosening{}
+	// loosened is a set, defined (empty) whenever the module compiled: no
+	// result means the rule judged nothing, which is no "nothing loosened".
 	if len(rs) != 1 {
-		return out, nil
+		return nil, fmt.Errorf("evaluate loosened: %d results, want 1", len(rs))
 	}
+	out := []Loosening{}
 	set, _ := rs[0].Bindings["x"].([]any)
 	for _, c := range set {
 		t, ok := c.([]any)

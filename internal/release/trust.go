@@ -131,17 +131,6 @@ func BaseKeys(ctx context.Context, root, base string) ([]*sign.PublicKey, error)
 	return keys, err
 }
 
-// BaseSecurityOwners returns platform.policy.securityOwners as they are at
-// the git ref base, out of the reach of the change being judged.
-func BaseSecurityOwners(ctx context.Context, root, base string) ([]string, error) {
-	var owners []string
-	err := atBase(ctx, root, base, func(p *spec.Platform) error {
-		owners = append([]string{}, p.Policy.SecurityOwners...)
-		return nil
-	})
-	return owners, err
-}
-
 // BasePlatform calls use with the platform as it is at the git ref base.
 func BasePlatform(ctx context.Context, root, base string, use func(*spec.Platform) error) error {
 	return atBase(ctx, root, base, use)
