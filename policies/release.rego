@@ -184,7 +184,8 @@ deny contains r if {
 #   When the change is known (slipway check --base, or --github), a change
 #   to the trust root (the `signing` block, a file under keys/ or a trusted
 #   key's file, `policy.securityOwners`) is denied until one of the
-#   platform's `policy.securityOwners` (a member, for a team) approved it.
+#   platform's `policy.securityOwners` (a member, for a team) who wrote
+#   none of the change approved it.
 #   A pull request that trusts its own key can otherwise sign its own
 #   releases. With no trust root change the rule passes: not applicable.
 # custom:

@@ -167,7 +167,8 @@ loosened_result(c, why) := r if {
 #   A change that loosens a threshold against its base (a metric or fairness
 #   bound, minGroupSize, the baseline tolerance, the drift threshold,
 #   minGoldCoverage, or a switch from interval to estimate) is approved by one of the base's
-#   policy.riskOwners. Where the reviews are not known (outside GitHub), it
+#   policy.riskOwners (a member, for a team) who wrote none of the change.
+#   Where the reviews are not known (outside GitHub), it
 #   denies in protected environments. Where the base itself cannot be read
 #   (a pull request's base commit missing from a shallow clone), no
 #   loosening can be ruled out: insufficient evidence, a denial in protected

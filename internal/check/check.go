@@ -92,9 +92,11 @@ type Options struct {
 	// owners, so CODEOWNERS is still enforced.
 	DirOwners func(dir string) *policy.CodeOwnedFile
 	// OwnersApproved returns those of owners (logins, @org/team teams)
-	// who approved the pull request; nil when the reviews are not known,
-	// and then no security owner has approved a trust root change.
-	OwnersApproved func(ctx context.Context, owners []string) []string
+	// who are among approvals (a team through its members); nil when the
+	// reviews are not known, and then no security owner has approved a
+	// trust root change. The check passes only the approvals by people
+	// who wrote none of the change (policy.Independent).
+	OwnersApproved func(ctx context.Context, owners []string, approvals []policy.Approval) []string
 	// Teams are the members of acceptance teams by name (nil for a team
 	// GitHub did not list); nil when the reviews are not known. When nil
 	// and TeamMembers is set, the check asks TeamMembers for the teams of
@@ -587,7 +589,7 @@ func (c *checker) bases(ctx context.Context) (map[string]*policy.Base, error) {
 	owners := append([]string{}, b.policy.RiskOwners...)
 	var approved []string
 	if c.o.OwnersApproved != nil && c.o.Approvals != nil {
-		approved = c.o.OwnersApproved(ctx, owners)
+		approved = c.o.OwnersApproved(ctx, owners, policy.Independent(c.o.Approvals, c.o.Authors))
 		if approved == nil {
 			approved = []string{}
 		}
@@ -623,7 +625,7 @@ func (c *checker) trustRoot(ctx context.Context, changed, trust []string) (*poli
 	}
 	tr := &policy.TrustRoot{Changed: len(trust) > 0, Paths: append([]string{}, trust...), Owners: owners}
 	if tr.Changed && c.o.OwnersApproved != nil && c.o.Approvals != nil {
-		if approved := c.o.OwnersApproved(ctx, owners); approved != nil {
+		if approved := c.o.OwnersApproved(ctx, owners, policy.Independent(c.o.Approvals, c.o.Authors)); approved != nil {
 			tr.ApprovedBy = approved
 		}
 	}

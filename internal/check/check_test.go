@@ -322,16 +322,21 @@ func TestTrustChangedFromPullRequest(t *testing.T) {
 		t.Skip("end to end: three whole checks of the example; skipped under -short")
 	}
 	tests := []struct {
-		name     string
-		changed  []string
-		approved []string
+		name      string
+		changed   []string
+		approvers []string
+		authors   []string
 		// wantDenied is how many units release.trust_changed denies,
 		// wantPassed how many it passes.
 		wantDenied, wantPassed int
 	}{
-		{name: "key added, no owner approved", changed: []string{"keys/attacker.pub"}, wantDenied: 6},
-		{name: "key added, owner approved", changed: []string{"keys/attacker.pub"}, approved: []string{"carol"}, wantPassed: 6},
-		{name: "no trust root change", changed: []string{"models/fraud/RUNBOOK.md"}, wantPassed: 2},
+		{name: "key added, no owner approved", changed: []string{"keys/attacker.pub"}, approvers: []string{"alice"}, authors: []string{"erin"}, wantDenied: 6},
+		{name: "key added, owner approved", changed: []string{"keys/attacker.pub"}, approvers: []string{"alice", "carol"}, authors: []string{"erin"}, wantPassed: 6},
+		// An owner who wrote a commit of the change cannot approve it.
+		{name: "key added, owner approved own change", changed: []string{"keys/attacker.pub"}, approvers: []string{"Carol"}, authors: []string{"erin", "carol"}, wantDenied: 6},
+		// Nobody's approval is independent when the authors are unknown.
+		{name: "key added, authors unknown", changed: []string{"keys/attacker.pub"}, approvers: []string{"carol"}, wantDenied: 6},
+		{name: "no trust root change", changed: []string{"models/fraud/RUNBOOK.md"}, authors: []string{"erin"}, wantPassed: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -346,14 +351,27 @@ func TestTrustChangedFromPullRequest(t *testing.T) {
 			if err := os.WriteFile(pc, b, 0o644); err != nil {
 				t.Fatal(err)
 			}
+			approvals := []policy.Approval{}
+			for _, u := range tt.approvers {
+				approvals = append(approvals, policy.Approval{User: u, State: "APPROVED"})
+			}
 			var asked []string
 			res, err := Run(context.Background(), Options{
 				Repo: repo, NoPlan: true, Now: now, Version: "test",
 				ChangedFiles: tt.changed,
-				Approvals:    []policy.Approval{{User: "alice", State: "APPROVED"}},
-				OwnersApproved: func(_ context.Context, owners []string) []string {
+				Approvals:    approvals,
+				Authors:      tt.authors,
+				OwnersApproved: func(_ context.Context, owners []string, approvals []policy.Approval) []string {
 					asked = owners
-					return tt.approved
+					approved := []string{}
+					for _, o := range owners {
+						for _, a := range approvals {
+							if strings.EqualFold(o, a.User) {
+								approved = append(approved, o)
+							}
+						}
+					}
+					return approved
 				},
 			})
 			if err != nil {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -58,9 +57,7 @@ Exit status: 0 when every unit passes (warnings and waived denials allowed),
 				opts.Approvals, opts.CodeOwners, opts.DirOwners = scope.Approvals, scope.OwnedFiles, scope.DirOwners
 				opts.Authors, opts.BaseCommit = scope.Authors, scope.BaseSHA
 				opts.TeamMembers = ghc.AcceptanceTeamMembers
-				opts.OwnersApproved = func(ctx context.Context, owners []string) []string {
-					return ghc.ApprovedOwners(ctx, owners, scope.Approvals)
-				}
+				opts.OwnersApproved = ghc.ApprovedOwners
 			}
 			res, err := check.Run(cmd.Context(), opts)
 			if err != nil {

@@ -149,15 +149,9 @@ type Acceptance struct {
 // there is none, or when the authors are not known (nil): an acceptance
 // by someone who may have written the change is no acceptance.
 func Accepting(members []string, approvals []Approval, authors []string) *Approval {
-	if authors == nil {
-		return nil
-	}
-	in := func(list []string, u string) bool {
-		return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, u) })
-	}
 	var by *Approval
-	for _, a := range approvals {
-		if a.State != "APPROVED" || !in(members, a.User) || in(authors, a.User) {
+	for _, a := range Independent(approvals, authors) {
+		if !slices.ContainsFunc(members, func(x string) bool { return strings.EqualFold(x, a.User) }) {
 			continue
 		}
 		if by == nil || a.SubmittedAt < by.SubmittedAt {
@@ -166,6 +160,24 @@ func Accepting(members []string, approvals []Approval, authors []string) *Approv
 		}
 	}
 	return by
+}
+
+// Independent returns the standing approvals by people who wrote none of
+// the change (logins compare without case, as on GitHub): none when the
+// authors are not known (nil), since an approval by someone who may have
+// written the change is no independent approval. A risk or security
+// owner's approval counts only from these, as release.approvals counts.
+func Independent(approvals []Approval, authors []string) []Approval {
+	if authors == nil {
+		return nil
+	}
+	out := []Approval{}
+	for _, a := range approvals {
+		if a.State == "APPROVED" && !slices.ContainsFunc(authors, func(x string) bool { return strings.EqualFold(x, a.User) }) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // AcceptanceTeam is the team a model asks to accept it: the spec's
