@@ -363,14 +363,14 @@ func (b *builder) integrity(m spec.Model, rep *metrics.Report, gj *goldJoin) *In
 	}
 	src := b.p.DataSources[m.Evaluation.Data]
 	if gj.err != nil {
-		b.problem(KindData, src.Snapshot, gj.err)
+		b.joinProblem(m, src, gj.err)
 		return nil
 	}
 	out := gj.j
 	if gj.failed {
 		var err error
 		if out, err = Join(b.ctx, gj.in); err != nil {
-			b.problem(KindData, src.Snapshot, err)
+			b.joinProblem(m, src, err)
 			return nil
 		}
 	} else {
@@ -394,6 +394,19 @@ func (b *builder) integrity(m spec.Model, rep *metrics.Report, gj *goldJoin) *In
 		out.TrainingOverlap[name] = n
 	}
 	return out.Integrity
+}
+
+// joinProblem records a join error against the file it names: the
+// predictions (a missing key column, a key of another type than the gold
+// schema's), located at evaluation.predictions, or else the gold snapshot
+// (a duplicate key), a data problem.
+func (b *builder) joinProblem(m spec.Model, gold spec.DataSource, err error) {
+	var te *table.Error
+	if errors.As(err, &te) && te.File == m.Evaluation.Predictions {
+		b.problem(KindPredictions, m.Evaluation.Predictions, err)
+		return
+	}
+	b.problem(KindData, gold.Snapshot, err)
 }
 
 // JoinInput names the two sides of a gold join.
