@@ -132,6 +132,41 @@ loosened contains ["policy.minGoldCoverage", was, now] if {
 	now < was
 }
 
+# The platform's defaults bound a model that sets no value of its own:
+# loosening one of them loosens that model as surely as editing its spec.
+base_default(name, fallback) := object.get(object.get(base, "policy", {}), name, fallback)
+
+loosened contains ["policy.baselineTolerance", was, now] if {
+	is_object(base)
+	not is_number(object.get(input.model, ["evaluation", "baseline", "tolerance"], null))
+	was := base_default("baselineTolerance", 0.01)
+	now := object.get(lib.policy, "baselineTolerance", 0.01)
+	now > was
+}
+
+loosened contains ["policy.driftThreshold", was, now] if {
+	is_object(base)
+	object.get(input.model, ["monitoring", "drift", "threshold"], 0) == 0
+	was := base_default("driftThreshold", 0.2)
+	now := object.get(lib.policy, "driftThreshold", 0.2)
+	now > was
+}
+
+loosened contains ["policy.minGroupSize", was, now] if {
+	is_object(base)
+	object.get(input.model, ["fairness", "minGroupSize"], 0) == 0
+	was := base_default("minGroupSize", 30)
+	now := object.get(lib.policy, "minGroupSize", 30)
+	now < was
+}
+
+loosened contains c if {
+	is_object(base)
+	is_object(object.get(base, "policy", null))
+	not lib.model_sets_fairness_thresholds
+	some c in threshold_changes("policy.fairness", base_default("fairness", {}), object.get(lib.policy, "fairness", {}))
+}
+
 loosened contains ["policy.decideOn", was, now] if {
 	is_object(base)
 	was := base.policy.decideOn
@@ -151,7 +186,7 @@ loosened_result(c, why) := r if {
 	[field, was, now] := c
 	msg := sprintf("%s loosened from %v to %v: %s", [field, was, now, why])
 	startswith(field, "policy.")
-	r := lib.spec_result("policy.threshold_loosened", msg, field)
+	r := lib.spec_result("policy.threshold_loosened", msg, sprintf("platform.%s", [field]))
 }
 
 loosened_result(c, why) := r if {
@@ -166,7 +201,8 @@ loosened_result(c, why) := r if {
 # description: >-
 #   A change that loosens a threshold against its base (a metric or fairness
 #   bound, minGroupSize, the baseline tolerance, the drift threshold,
-#   minGoldCoverage, or a switch from interval to estimate) is approved by one of the base's
+#   minGoldCoverage, or a switch from interval to estimate; also the
+#   platform's default of any of these a model sets none of) is approved by one of the base's
 #   policy.riskOwners (a member, for a team) who wrote none of the change.
 #   Where the reviews are not known (outside GitHub), it
 #   denies in protected environments. Where the base itself cannot be read

@@ -44,7 +44,7 @@ test_every_kind_of_loosening if {
 	fields := {object.get(r, "field", object.get(r, "path", "")) | some r in policy.deny with input as doc}
 	fields == {
 		"evaluation.metrics.precision", "fairness.thresholds.demographic_parity_difference",
-		"fairness.minGroupSize", "evaluation.baseline.tolerance", "monitoring.drift.threshold", "policy.minGoldCoverage",
+		"fairness.minGroupSize", "evaluation.baseline.tolerance", "monitoring.drift.threshold", "platform.policy.minGoldCoverage",
 	}
 }
 
@@ -111,4 +111,43 @@ test_threshold_fields_cover_every_loosening if {
 		some f in policy.threshold_fields
 		startswith(c[0], f)
 	}
+}
+
+# A model that sets no value of its own is bounded by the platform's
+# defaults: loosening them is loosening the model.
+test_loosened_platform_defaults if {
+	doc := changed([
+		{"op": "remove", "path": "/model/evaluation/baseline/tolerance"},
+		{"op": "replace", "path": "/model/monitoring/drift/threshold", "value": 0},
+		{"op": "remove", "path": "/model/fairness/thresholds"},
+		{"op": "remove", "path": "/model/fairness/minGroupSize"},
+		{"op": "replace", "path": "/base/model", "value": json.patch(fx.model, [
+			{"op": "remove", "path": "/evaluation/baseline/tolerance"},
+			{"op": "replace", "path": "/monitoring/drift/threshold", "value": 0},
+			{"op": "remove", "path": "/fairness/thresholds"},
+			{"op": "remove", "path": "/fairness/minGroupSize"},
+		])},
+		{"op": "replace", "path": "/platform/policy/baselineTolerance", "value": 0.05},
+		{"op": "replace", "path": "/platform/policy/driftThreshold", "value": 0.5},
+		{"op": "replace", "path": "/platform/policy/minGroupSize", "value": 10},
+		{"op": "replace", "path": "/platform/policy/fairness/demographic_parity_difference", "value": {"max": 0.2}},
+	])
+	msgs := {r.msg | some r in policy.deny with input as doc}
+	msgs == {
+		"policy.baselineTolerance loosened from 0.01 to 0.05: no approval by a risk owner (carol, @acme/risk)",
+		"policy.driftThreshold loosened from 0.2 to 0.5: no approval by a risk owner (carol, @acme/risk)",
+		"policy.minGroupSize loosened from 30 to 10: no approval by a risk owner (carol, @acme/risk)",
+		"policy.fairness.demographic_parity_difference loosened from <= 0.1 to <= 0.2: no approval by a risk owner (carol, @acme/risk)",
+	}
+}
+
+# A model with values of its own is not loosened by the platform's.
+test_platform_defaults_unused_by_the_model if {
+	doc := changed([
+		{"op": "replace", "path": "/platform/policy/baselineTolerance", "value": 0.05},
+		{"op": "replace", "path": "/platform/policy/driftThreshold", "value": 0.5},
+		{"op": "replace", "path": "/platform/policy/minGroupSize", "value": 10},
+		{"op": "replace", "path": "/platform/policy/fairness/demographic_parity_difference", "value": {"max": 0.2}},
+	])
+	count(policy.deny) == 0 with input as doc
 }
