@@ -134,10 +134,17 @@ loosened contains ["policy.minGoldCoverage", was, now] if {
 
 # The platform's defaults bound a model that sets no value of its own:
 # loosening one of them loosens that model as surely as editing its spec.
-base_default(name, fallback) := object.get(object.get(base, "policy", {}), name, fallback)
+# base_policy is the platform policy at the base; undefined when the base
+# could not be read.
+base_policy := p if {
+	p := base.policy
+	is_object(p)
+}
+
+base_default(name, fallback) := object.get(base_policy, name, fallback)
 
 loosened contains ["policy.baselineTolerance", was, now] if {
-	is_object(base)
+	is_object(base_policy)
 	not is_number(object.get(input.model, ["evaluation", "baseline", "tolerance"], null))
 	was := base_default("baselineTolerance", 0.01)
 	now := object.get(lib.policy, "baselineTolerance", 0.01)
@@ -145,7 +152,7 @@ loosened contains ["policy.baselineTolerance", was, now] if {
 }
 
 loosened contains ["policy.driftThreshold", was, now] if {
-	is_object(base)
+	is_object(base_policy)
 	object.get(input.model, ["monitoring", "drift", "threshold"], 0) == 0
 	was := base_default("driftThreshold", 0.2)
 	now := object.get(lib.policy, "driftThreshold", 0.2)
@@ -153,7 +160,7 @@ loosened contains ["policy.driftThreshold", was, now] if {
 }
 
 loosened contains ["policy.minGroupSize", was, now] if {
-	is_object(base)
+	is_object(base_policy)
 	object.get(input.model, ["fairness", "minGroupSize"], 0) == 0
 	was := base_default("minGroupSize", 30)
 	now := object.get(lib.policy, "minGroupSize", 30)
@@ -161,8 +168,7 @@ loosened contains ["policy.minGroupSize", was, now] if {
 }
 
 loosened contains c if {
-	is_object(base)
-	is_object(object.get(base, "policy", null))
+	is_object(base_policy)
 	not lib.model_sets_fairness_thresholds
 	some c in threshold_changes("policy.fairness", base_default("fairness", {}), object.get(lib.policy, "fairness", {}))
 }

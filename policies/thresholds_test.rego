@@ -151,3 +151,14 @@ test_platform_defaults_unused_by_the_model if {
 	])
 	count(policy.deny) == 0 with input as doc
 }
+
+# A base that could not be read has no policy: the platform's defaults
+# are not compared (base_unknown reports it), and nothing errs.
+test_base_unknown_compares_no_defaults if {
+	doc := json.patch(unknown_base, [
+		{"op": "add", "path": "/base/policy", "value": null},
+		{"op": "add", "path": "/base/model", "value": null},
+		{"op": "replace", "path": "/platform/policy/baselineTolerance", "value": 0.05},
+	])
+	count(policy.loosened) == 0 with input as doc
+}
