@@ -29,6 +29,10 @@ source := "spec" if lib.model_sets_fairness_thresholds
 
 source := "platform default" if not lib.model_sets_fairness_thresholds
 
+# The check result shows each fairness figure with the threshold these
+# rules applied to it.
+facts["fairness_thresholds"] := lib.fairness_thresholds
+
 value(attr, metric) := object.get(input, ["evidence", "evaluation", "fairness", attr, metric], null)
 
 # breaches are [rule id, result] pairs, one per attribute and metric out of bounds.
