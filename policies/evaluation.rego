@@ -77,10 +77,7 @@ regressed(name, v, base, tol) if {
 	v > base + tol
 }
 
-tolerance := t if {
-	t := input.model.evaluation.baseline.tolerance
-	is_number(t)
-} else := object.get(lib.policy, "baselineTolerance", 0.01)
+tolerance := lib.baseline_tolerance
 
 # METADATA
 # title: No regression against the baseline

@@ -75,6 +75,14 @@ model_sets_fairness_thresholds if {
 	count(t) > 0
 }
 
+# baseline_tolerance is how far a metric may fall behind its baseline, at
+# check time and in production alike: the model's
+# evaluation.baseline.tolerance, else the platform's baselineTolerance.
+baseline_tolerance := t if {
+	t := input.model.evaluation.baseline.tolerance
+	is_number(t)
+} else := object.get(policy, "baselineTolerance", 0.01)
+
 # sensitive are the model's sensitive attributes.
 sensitive := object.get(input.model, ["fairness", "sensitive"], [])
 
