@@ -119,7 +119,7 @@ func (e evidenceFile) ref(facts policy.Facts, m spec.Model, prev *policy.Previou
 			ivs, _ := cis[attr].(map[string]any)
 			figs := map[string]checkresult.FairnessFigure{}
 			for metric, t := range facts.FairnessThresholds {
-				fig := checkresult.FairnessFigure{Value: number(values[metric]), Threshold: checkresult.Threshold(t)}
+				fig := checkresult.FairnessFigure{Value: number(values[metric]), Threshold: checkresult.Threshold(t), Outcome: facts.FairnessOutcomes[attr][metric]}
 				if iv, _ := ivs[metric].([]any); len(iv) == 2 {
 					lo, hi := number(iv[0]), number(iv[1])
 					if lo != nil && hi != nil {

@@ -30,6 +30,10 @@ type Facts struct {
 	// fairness rules applied: the model's own or, when it sets none, the
 	// platform's.
 	FairnessThresholds map[string]spec.Threshold `json:"fairness_thresholds,omitempty"`
+	// FairnessOutcomes are, per sensitive attribute and bounded metric,
+	// what the fairness rules decided of the figure before waivers:
+	// OutcomeDeny, OutcomeInsufficient or OutcomePass.
+	FairnessOutcomes map[string]map[string]Outcome `json:"fairness_outcomes,omitempty"`
 }
 
 // isBuiltinPackage says whether pkg (slipway.fairness) is one of

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/slipway-ml/slipway/internal/spec"
 )
@@ -54,10 +55,34 @@ func TestFacts(t *testing.T) {
 				in = patch(t, in, path, v)
 			}
 			got := e.evaluate(context.Background(), nil, in, nil).Facts
-			if d := cmp.Diff(tt.want, got); d != "" {
+			// The outcomes have a test of their own.
+			if d := cmp.Diff(tt.want, got, cmpopts.IgnoreFields(Facts{}, "FairnessOutcomes")); d != "" {
 				t.Errorf("facts (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// TestFairnessOutcomes checks that the engine reports, per attribute and
+// metric, what the fairness rules decided of each figure.
+func TestFairnessOutcomes(t *testing.T) {
+	e := newEngine(t, "")
+	in := patch(t, fixture(t), "/model/fairness/thresholds", map[string]any{
+		"demographic_parity_difference": map[string]any{"max": 0.05, "decideOn": "interval"},
+		"disparate_impact":              map[string]any{"min": 0.82, "decideOn": "interval"},
+		"equalized_odds_ratio":          map[string]any{"min": 0.8},
+	})
+	want := map[string]map[string]Outcome{
+		// 0.03 [0.01, 0.05] and 0.92 [0.85, 0.98] are within; the ratio
+		// was not computed.
+		"sex": {"demographic_parity_difference": OutcomePass, "disparate_impact": OutcomePass, "equalized_odds_ratio": OutcomeDeny},
+		// 0.06 is over 0.05; 0.85 is within 0.82, its interval
+		// [0.81, 0.9] is not.
+		"age_band": {"demographic_parity_difference": OutcomeDeny, "disparate_impact": OutcomeInsufficient, "equalized_odds_ratio": OutcomeDeny},
+	}
+	got := e.evaluate(context.Background(), nil, in, nil).Facts.FairnessOutcomes
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("fairness outcomes (-want +got):\n%s", d)
 	}
 }
 
