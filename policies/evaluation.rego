@@ -77,10 +77,7 @@ regressed(name, v, base, tol) if {
 	v > base + tol
 }
 
-tolerance := t if {
-	t := input.model.evaluation.baseline.tolerance
-	is_number(t)
-} else := object.get(lib.policy, "baselineTolerance", 0.01)
+tolerance := lib.baseline_tolerance
 
 # METADATA
 # title: No regression against the baseline
@@ -97,7 +94,7 @@ tolerance := t if {
 #     - {framework: NIST AI RMF, id: MEASURE 2.3}
 #     - {framework: ISO/IEC 42001, id: A.6.2.4}
 deny contains r if {
-	measured_baseline == null
+	baseline_source == "declared"
 	some name, base in input.model.evaluation.baseline.metrics
 	v := lib.metric(name)
 	is_number(v)
@@ -109,7 +106,7 @@ deny contains r if {
 }
 
 deny contains r if {
-	measured_baseline == null
+	baseline_source == "declared"
 	some name, _ in input.model.evaluation.baseline.metrics
 	not is_number(lib.metric(name))
 	msg := sprintf("%s was not computed%s, so it cannot be compared with the baseline", [name, lib.undefined_reason(name)])
@@ -313,15 +310,14 @@ measured_baseline := b if {
 #     - {framework: ISO/IEC 42001, id: A.6.2.4}
 deny contains r if {
 	lib.protected
-	count(object.get(input.model, ["evaluation", "baseline", "metrics"], {})) > 0
-	measured_baseline == null
+	baseline_source == "declared"
 	msg := sprintf("the baseline metrics %s are declared in the spec, not measured: give evaluation.baseline.predictions (the champion's predictions on the gold set)", [concat(", ", sort(object.keys(input.model.evaluation.baseline.metrics)))])
 	r := lib.result("evaluation.baseline_required", msg, "evaluation.baseline.metrics")
 }
 
 # Against a measured baseline, every bounded metric is compared.
 deny contains r if {
-	is_object(measured_baseline)
+	baseline_source == "measured"
 	some name, _ in input.model.evaluation.metrics
 	base := object.get(measured_baseline, ["overall", name], null)
 	is_number(base)
@@ -346,11 +342,25 @@ baseline_kind := "measured" if {
 
 previous_release := object.get(input, "previous_release", null)
 
+# baseline_source is what the unit's metrics are compared with, as the
+# baseline rules below decide it and the check result reports it
+# (checkresult's Baseline* constants): baseline_kind, told apart for a
+# release baseline into the first release (none) and a previous release
+# the trusted keys do not verify (unverified).
+baseline_source := "none" if {
+	baseline_kind == "release"
+	previous_release == null
+} else := "unverified" if {
+	baseline_kind == "release"
+	previous_release.verified != true
+} else := baseline_kind
+
+facts["baseline_source"] := baseline_source
+
 # Against the previous release, every bounded metric its signed evidence
 # records is compared.
 deny contains r if {
-	baseline_kind == "release"
-	previous_release.verified == true
+	baseline_source == "release"
 	some name, _ in input.model.evaluation.metrics
 	base := object.get(previous_release, ["headline", name], null)
 	is_number(base)
@@ -366,17 +376,14 @@ deny contains r if {
 # A previous release the trusted keys do not verify is no baseline: what
 # it says cannot be told from what someone wrote into the ledger.
 deny contains r if {
-	baseline_kind == "release"
-	is_object(previous_release)
-	previous_release.verified != true
+	baseline_source == "unverified"
 	msg := sprintf("the previous release %s (%s) does not verify with the platform's trusted keys: its metrics cannot be the baseline", [previous_release.version, previous_release.record])
 	r := lib.insufficient("evaluation.baseline_regression", msg, "evaluation.baseline")
 }
 
 # A first release has nothing to be compared with, and says so.
 not_applicable contains r if {
-	baseline_kind == "release"
-	previous_release == null
+	baseline_source == "none"
 	msg := sprintf("no baseline yet: the ledger records no earlier release of %s in %s", [input.model.name, input.environment.name])
 	r := lib.result("evaluation.baseline_regression", msg, "evaluation.baseline")
 }

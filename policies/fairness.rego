@@ -29,10 +29,35 @@ source := "spec" if lib.model_sets_fairness_thresholds
 
 source := "platform default" if not lib.model_sets_fairness_thresholds
 
+# The check result shows each fairness figure with the threshold these
+# rules applied to it and what they decided of it.
+facts["fairness_thresholds"] := lib.fairness_thresholds
+
+facts["fairness_outcomes"] := {attr: {metric: figure_outcome(attr, metric) |
+	some metric, _ in lib.fairness_thresholds
+} |
+	some attr in lib.sensitive
+}
+
+# figure_outcome is what the rules decided of one attribute's metric,
+# before waivers: deny, insufficient_evidence, or pass without a breach.
+figure_outcome(attr, metric) := "deny" if {
+	"deny" in breach_outcomes(attr, metric)
+} else := "insufficient_evidence" if {
+	"insufficient_evidence" in breach_outcomes(attr, metric)
+} else := "pass"
+
+breach_outcomes(attr, metric) := {object.get(b[3], "outcome", "deny") |
+	some b in breaches
+	b[1] == attr
+	b[2] == metric
+}
+
 value(attr, metric) := object.get(input, ["evidence", "evaluation", "fairness", attr, metric], null)
 
-# breaches are [rule id, result] pairs, one per attribute and metric out of bounds.
-breaches contains [rule_id(metric), r] if {
+# breaches are [rule id, attribute, metric, result], one per attribute and
+# metric out of bounds, too thin to decide, or not computed.
+breaches contains [rule_id(metric), attr, metric, r] if {
 	some attr in lib.sensitive
 	some metric, t in lib.fairness_thresholds
 	v := value(attr, metric)
@@ -50,7 +75,7 @@ interval_method := m if {
 	is_string(m)
 } else := "none"
 
-breaches contains [rule_id(metric), r] if {
+breaches contains [rule_id(metric), attr, metric, r] if {
 	some attr in lib.sensitive
 	some metric, t in lib.fairness_thresholds
 	v := value(attr, metric)
@@ -64,7 +89,7 @@ breaches contains [rule_id(metric), r] if {
 	r := lib.insufficient(rule_id(metric), msg, threshold_field(metric))
 }
 
-breaches contains [rule_id(metric), r] if {
+breaches contains [rule_id(metric), attr, metric, r] if {
 	some attr in lib.sensitive
 	some metric, t in lib.fairness_thresholds
 	v := value(attr, metric)
@@ -76,7 +101,7 @@ breaches contains [rule_id(metric), r] if {
 	r := lib.insufficient(rule_id(metric), msg, threshold_field(metric))
 }
 
-breaches contains [rule_id(metric), r] if {
+breaches contains [rule_id(metric), attr, metric, r] if {
 	some attr in lib.sensitive
 	some metric, _ in lib.fairness_thresholds
 	not is_number(value(attr, metric))
@@ -110,7 +135,7 @@ reason(attr, metric) := sprintf(" (%s)", [r]) if {
 #     - {framework: ISO/IEC 42001, id: A.5.4}
 #     - {framework: ISO/IEC 42001, id: A.6.2.4}
 deny contains r if {
-	some [id, r] in breaches
+	some [id, _, _, r] in breaches
 	id == "fairness.demographic_parity"
 }
 
@@ -130,7 +155,7 @@ deny contains r if {
 #     - {framework: ISO/IEC 42001, id: A.5.4}
 #     - {framework: ISO/IEC 42001, id: A.6.2.4}
 deny contains r if {
-	some [id, r] in breaches
+	some [id, _, _, r] in breaches
 	id == "fairness.equalized_odds"
 }
 
@@ -150,7 +175,7 @@ deny contains r if {
 #     - {framework: ISO/IEC 42001, id: A.5.4}
 #     - {framework: ISO/IEC 42001, id: A.6.2.4}
 deny contains r if {
-	some [id, r] in breaches
+	some [id, _, _, r] in breaches
 	id == "fairness.equal_opportunity"
 }
 
@@ -168,7 +193,7 @@ deny contains r if {
 #     - {framework: ISO/IEC 42001, id: A.5.4}
 #     - {framework: ISO/IEC 42001, id: A.6.2.4}
 deny contains r if {
-	some [id, r] in breaches
+	some [id, _, _, r] in breaches
 	id == "fairness.threshold"
 }
 

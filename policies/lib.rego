@@ -63,11 +63,25 @@ data_source_names contains input.model.evaluation.data
 # sets none, the platform defaults.
 fairness_thresholds := t if {
 	t := input.model.fairness.thresholds
+	is_object(t)
 	count(t) > 0
 } else := object.get(policy, "fairness", {})
 
-# model_sets_fairness_thresholds says whether the thresholds are the model's.
-model_sets_fairness_thresholds if count(object.get(input.model, ["fairness", "thresholds"], {})) > 0
+# model_sets_fairness_thresholds says whether the thresholds are the model's
+# (null, as a spec without any encodes to JSON, is none).
+model_sets_fairness_thresholds if {
+	t := input.model.fairness.thresholds
+	is_object(t)
+	count(t) > 0
+}
+
+# baseline_tolerance is how far a metric may fall behind its baseline, at
+# check time and in production alike: the model's
+# evaluation.baseline.tolerance, else the platform's baselineTolerance.
+baseline_tolerance := t if {
+	t := input.model.evaluation.baseline.tolerance
+	is_number(t)
+} else := object.get(policy, "baselineTolerance", 0.01)
 
 # sensitive are the model's sensitive attributes.
 sensitive := object.get(input.model, ["fairness", "sensitive"], [])

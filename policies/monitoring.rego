@@ -161,7 +161,7 @@ deny contains r if {
 	r := lib.result("monitoring.performance", msg, sprintf("evaluation.metrics.%s", [name]))
 }
 
-tolerance := object.get(input.model, ["evaluation", "baseline", "tolerance"], object.get(lib.policy, "baselineTolerance", 0.01))
+tolerance := lib.baseline_tolerance
 
 deny contains r if {
 	not no_outcomes

@@ -387,7 +387,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			return nil, err
 		}
 		for i, k := range judged {
-			results := out[i]
+			results := out[i].Results
 			// Messages quote specs, evidence and repository rules: clip
 			// what they repeat, so result.json stays small.
 			for j := range results {
@@ -402,7 +402,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 				Verdict: policy.Verdict(results), Results: results,
 			}
 			if !orphans[k] {
-				unit.Evidence = evidence[k.model].ref(c.p, c.p.Models[k.model], previous[k])
+				unit.Evidence = evidence[k.model].ref(out[i].Facts, c.p.Models[k.model], previous[k])
 			}
 			if s := plans[k]; s != nil {
 				unit.Plan = plan(s)
@@ -848,7 +848,8 @@ func (c *checker) sharedUnits(ctx context.Context, stacks []*terraform.Summary) 
 		return nil, err
 	}
 	var units []Unit
-	for i, results := range out {
+	for i, j := range out {
+		results := j.Results
 		if !slices.ContainsFunc(results, func(r policy.Result) bool { return !r.Outcome.Quiet() }) {
 			continue
 		}

@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"flag"
+	"fmt"
 	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +30,12 @@ var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 // copyDir copies the example trees into a fresh repository.
 func copyDir(t *testing.T, dst string, srcs ...string) {
 	t.Helper()
+	if err := copyTrees(dst, srcs...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func copyTrees(dst string, srcs ...string) error {
 	for _, src := range srcs {
 		err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -47,24 +55,74 @@ func copyDir(t *testing.T, dst string, srcs ...string) {
 			return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
 		})
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
 	}
+	return nil
 }
 
+// run checks the example with the overlays copied over it and returns the
+// result, as decoded from the result.json the check saved. A whole check
+// of the example costs seconds, and the tests only read its result: each
+// example tree is checked once per test binary, and every caller gets its
+// own copy to change.
 func run(t *testing.T, overlays ...string) *Result {
 	t.Helper()
-	repo := t.TempDir()
-	copyDir(t, repo, append([]string{"../../examples/credit-risk"}, overlays...)...)
-	res, err := Run(context.Background(), Options{Repo: repo, NoPlan: true, Now: now, Version: "test"})
-	if err != nil {
+	v, _ := checks.LoadOrStore(strings.Join(overlays, "\x00"), &checked{})
+	c := v.(*checked)
+	c.once.Do(func() { c.doc, c.rules, c.err = runOnce(overlays) })
+	if c.err != nil {
+		t.Fatal(c.err)
+	}
+	res := &Result{Rules: c.rules}
+	if err := json.Unmarshal(c.doc, &res.Result); err != nil {
 		t.Fatal(err)
 	}
 	res.Commit = ""
-	if _, err := os.Stat(filepath.Join(repo, ".slipway", "check", "result.json")); err != nil {
-		t.Errorf("result not saved: %v", err)
-	}
 	return res
+}
+
+var checks sync.Map // overlays -> *checked
+
+// checked is one check of an example tree, run once.
+type checked struct {
+	once  sync.Once
+	doc   []byte
+	rules []policy.Rule
+	err   error
+}
+
+func runOnce(overlays []string) ([]byte, []policy.Rule, error) {
+	repo, err := os.MkdirTemp("", "slipway-check-test-")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer os.RemoveAll(repo)
+	if err := copyTrees(repo, append([]string{"../../examples/credit-risk"}, overlays...)...); err != nil {
+		return nil, nil, err
+	}
+	res, err := Run(context.Background(), Options{Repo: repo, NoPlan: true, Now: now, Version: "test"})
+	if err != nil {
+		return nil, nil, err
+	}
+	// The check's own document, as it saved it, is what the tests read.
+	saved, err := os.ReadFile(filepath.Join(repo, ".slipway", "check", "result.json"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("result not saved: %w", err)
+	}
+	doc, err := json.Marshal(&res.Result)
+	if err != nil {
+		return nil, nil, err
+	}
+	var a, b any
+	if err := json.Unmarshal(saved, &a); err != nil {
+		return nil, nil, fmt.Errorf("saved result: %w", err)
+	}
+	_ = json.Unmarshal(doc, &b)
+	if d := cmp.Diff(a, b); d != "" {
+		return nil, nil, fmt.Errorf("saved result differs from the one returned (-saved +returned):\n%s", d)
+	}
+	return doc, res.Rules, nil
 }
 
 // denies lists "rule file:line (model@env)" of every denial, sorted.

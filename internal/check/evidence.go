@@ -64,7 +64,10 @@ func (c *checker) readEvidence(scope []unitKey) map[string]evidenceFile {
 var headlineMetrics = []string{"accuracy", "balanced_accuracy", "roc_auc", "precision", "recall", "f1", "positive_rate", "rmse", "mae", "r2"}
 
 // ref summarises the evidence for the check result; nil without evidence.
-func (e evidenceFile) ref(p *spec.Platform, m spec.Model, prev *policy.PreviousRelease) *EvidenceRef {
+// Where the baseline comes from and which fairness thresholds apply are
+// the policies' decisions (facts): the result shows the figures they
+// judged, and shows none where they stated nothing.
+func (e evidenceFile) ref(facts policy.Facts, m spec.Model, prev *policy.PreviousRelease) *EvidenceRef {
 	if e.doc == nil {
 		return nil
 	}
@@ -79,10 +82,9 @@ func (e evidenceFile) ref(p *spec.Platform, m spec.Model, prev *policy.PreviousR
 			r.Headline[name] = number(v)
 		}
 	}
-	// The order is evaluation.rego's baseline_kind.
-	switch b := m.Evaluation.Baseline; {
-	case len(lookup(e.doc, "baseline", "overall")) > 0:
-		r.BaselineSource = checkresult.BaselineMeasured
+	r.BaselineSource = facts.BaselineSource
+	switch facts.BaselineSource {
+	case checkresult.BaselineMeasured:
 		r.BaselineFrom, _ = lookup(e.doc, "baseline")["predictions"].(string)
 		measured := lookup(e.doc, "baseline", "overall")
 		for _, name := range names {
@@ -90,20 +92,22 @@ func (e evidenceFile) ref(p *spec.Platform, m spec.Model, prev *policy.PreviousR
 				r.Baseline[name] = *v
 			}
 		}
-	case b != nil && len(b.Metrics) > 0:
-		r.BaselineSource, r.BaselineVersion = checkresult.BaselineDeclared, b.Version
-		for k, v := range b.Metrics {
-			r.Baseline[k] = v
+	case checkresult.BaselineDeclared:
+		if b := m.Evaluation.Baseline; b != nil {
+			r.BaselineVersion = b.Version
+			for k, v := range b.Metrics {
+				r.Baseline[k] = v
+			}
 		}
-	case prev == nil:
-		r.BaselineSource = checkresult.BaselineNone
-	case !prev.Verified:
-		r.BaselineSource, r.BaselineVersion, r.BaselineFrom = checkresult.BaselineUnverified, prev.Version, prev.Record
-	default:
-		r.BaselineSource, r.BaselineVersion, r.BaselineFrom = checkresult.BaselineRelease, prev.Version, prev.Record
-		for _, name := range names {
-			if v := prev.Headline[name]; v != nil {
-				r.Baseline[name] = *v
+	case checkresult.BaselineUnverified, checkresult.BaselineRelease:
+		if prev != nil {
+			r.BaselineVersion, r.BaselineFrom = prev.Version, prev.Record
+		}
+		if prev != nil && facts.BaselineSource == checkresult.BaselineRelease {
+			for _, name := range names {
+				if v := prev.Headline[name]; v != nil {
+					r.Baseline[name] = *v
+				}
 			}
 		}
 	}
@@ -114,8 +118,8 @@ func (e evidenceFile) ref(p *spec.Platform, m spec.Model, prev *policy.PreviousR
 			values, _ := fair[attr].(map[string]any)
 			ivs, _ := cis[attr].(map[string]any)
 			figs := map[string]checkresult.FairnessFigure{}
-			for metric, t := range fairnessThresholds(p, m) {
-				fig := checkresult.FairnessFigure{Value: number(values[metric]), Threshold: checkresult.Threshold(t)}
+			for metric, t := range facts.FairnessThresholds {
+				fig := checkresult.FairnessFigure{Value: number(values[metric]), Threshold: checkresult.Threshold(t), Outcome: facts.FairnessOutcomes[attr][metric]}
 				if iv, _ := ivs[metric].([]any); len(iv) == 2 {
 					lo, hi := number(iv[0]), number(iv[1])
 					if lo != nil && hi != nil {
@@ -128,15 +132,6 @@ func (e evidenceFile) ref(p *spec.Platform, m spec.Model, prev *policy.PreviousR
 		}
 	}
 	return r
-}
-
-// fairnessThresholds are the model's own or, when it sets none, the
-// platform's, as the fairness policy applies them.
-func fairnessThresholds(p *spec.Platform, m spec.Model) map[string]spec.Threshold {
-	if m.Fairness != nil && len(m.Fairness.Thresholds) > 0 {
-		return m.Fairness.Thresholds
-	}
-	return p.Policy.Fairness
 }
 
 func lookup(doc map[string]any, keys ...string) map[string]any {

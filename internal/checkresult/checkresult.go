@@ -300,6 +300,10 @@ type FairnessFigure struct {
 	// Interval is the value's 95% interval, when the evaluation made
 	// one.
 	Interval *[2]float64 `json:"interval,omitempty"`
+	// Outcome is what the fairness rules decided of the figure before
+	// waivers (Deny, InsufficientEvidence or Pass); empty in results
+	// saved before they said.
+	Outcome Outcome `json:"outcome,omitempty"`
 }
 
 // Threshold bounds a value; nil ends are open.

@@ -72,7 +72,7 @@ read is recorded in the summary's problems, which policies deny.`,
 	fl.StringSliceVar(&f.sensitive, "sensitive", nil, "sensitive attribute `COL`umns, comma separated")
 	fl.BoolVar(&f.intersectional, "intersectional", false, "also compare every combination of the sensitive attributes")
 	fl.StringArrayVar(&f.referenceGroups, "reference-group", nil, "`ATTR=VALUE` reference group for disparate impact (default: highest selection rate); repeatable")
-	fl.IntVar(&f.minGroupSize, "min-group-size", 30, "groups with fewer rows (`N`) are reported and excluded from fairness gaps")
+	fl.IntVar(&f.minGroupSize, "min-group-size", metrics.DefaultMinGroupSize, "groups with fewer rows (`N`) are reported and excluded from fairness gaps")
 	fl.IntVar(&f.bootstrap, "bootstrap", 0, "bootstrap `N` replicates for 95% confidence intervals")
 	fl.Int64Var(&f.seed, "seed", 1, "bootstrap seed `S`")
 	fl.StringSliceVar(&f.models, "model", nil, "spec mode: evaluate only these model `NAME`s")

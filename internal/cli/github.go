@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -247,14 +246,7 @@ uses it. A .md body file is used as is; any other file is shown as a code block.
 			if err != nil {
 				return fmt.Errorf("read issue body: %w", err)
 			}
-			body := string(data)
-			if !strings.HasSuffix(bodyFile, ".md") {
-				body = "```\n" + strings.ReplaceAll(body, "```", "'''") + "\n```\n"
-			}
-			if c.RunURL != "" {
-				body += "\n<sub>Updated by [this run](" + c.RunURL + ").</sub>\n"
-			}
-			body = clipIssue(body)
+			body := c.IssueBody(string(data), strings.HasSuffix(bodyFile, ".md"))
 			url, created, err := c.UpsertIssue(cmd.Context(), key, title, body, labels)
 			if err != nil {
 				return err
@@ -273,20 +265,4 @@ uses it. A .md body file is used as is; any other file is shown as a code block.
 	cmd.Flags().StringSliceVar(&labels, "label", nil, "label for a new issue (repeatable)")
 	cmd.Flags().BoolVar(&closeIt, "close", false, "close the open issue of --key instead")
 	return cmd
-}
-
-// clipIssue keeps an issue body under GitHub's 65,536-character limit.
-func clipIssue(body string) string {
-	const limit = 65536 - 512
-	if len(body) <= limit {
-		return body
-	}
-	cut := body[:limit]
-	for !utf8.ValidString(cut) {
-		cut = cut[:len(cut)-1]
-	}
-	if strings.Count(cut, "```")%2 == 1 {
-		cut += "\n```"
-	}
-	return cut + "\n\n…cut to GitHub's size limit; the run's artifacts have the rest.\n"
 }

@@ -294,17 +294,3 @@ func gitBaseCommit(t *testing.T, dir string) string {
 	}
 	return strings.TrimSpace(string(out))
 }
-
-func TestClipIssue(t *testing.T) {
-	body := "```\n" + strings.Repeat("production/credit-default drifted: é\n", 5000) + "```\n"
-	got := clipIssue(body)
-	if len(got) > 65536 {
-		t.Fatalf("%d bytes, over GitHub's limit", len(got))
-	}
-	if strings.Count(got, "```")%2 != 0 {
-		t.Error("the code block was left open")
-	}
-	if short := "no drift\n"; clipIssue(short) != short {
-		t.Error("a short body was changed")
-	}
-}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/go-github/v60/github"
 )
@@ -11,6 +12,37 @@ import (
 // IssueMarker starts the body of an issue Slipway keeps up to date, with
 // the issue's key, so each run finds the same issue again.
 func IssueMarker(key string) string { return "<!-- slipway:issue " + key + " -->" }
+
+// IssueBody makes the body of an issue from text: Markdown used as is, or
+// anything else shown as a code block, signed with a link to the run, and
+// cut to GitHub's size limit.
+func (c *Context) IssueBody(text string, markdown bool) string {
+	body := text
+	if !markdown {
+		body = "```\n" + strings.ReplaceAll(body, "```", "'''") + "\n```\n"
+	}
+	if c.RunURL != "" {
+		body += "\n<sub>Updated by [this run](" + c.RunURL + ").</sub>\n"
+	}
+	return clipIssue(body)
+}
+
+// clipIssue keeps an issue body under GitHub's 65,536-character limit,
+// closing a code block it cuts.
+func clipIssue(body string) string {
+	const limit = 65536 - 512
+	if len(body) <= limit {
+		return body
+	}
+	cut := body[:limit]
+	for !utf8.ValidString(cut) {
+		cut = cut[:len(cut)-1]
+	}
+	if strings.Count(cut, "```")%2 == 1 {
+		cut += "\n```"
+	}
+	return cut + "\n\n…cut to GitHub's size limit; the run's artifacts have the rest.\n"
+}
 
 // UpsertIssue keeps one open issue per key: it finds the open issue whose
 // body carries the key's marker and replaces its body, or opens one. It

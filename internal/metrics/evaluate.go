@@ -145,12 +145,17 @@ type plan struct {
 	threshold                     float64
 }
 
+// DefaultMinGroupSize is the smallest group the fairness aggregates count
+// when neither the caller nor the spec sets one; the schema's and the
+// fairness policy's default (minGroupSize: *30) is the same number.
+const DefaultMinGroupSize = 30
+
 func (c Config) plan() (*plan, []string, error) {
 	if c.Task == "" {
 		c.Task = Binary
 	}
 	if c.MinGroupSize <= 0 {
-		c.MinGroupSize = 30
+		c.MinGroupSize = DefaultMinGroupSize
 	}
 	p := &plan{cfg: c, iPred: -1, iScore: -1, iWeigh: -1}
 	if c.Label == "" {

@@ -106,8 +106,8 @@ func BenchmarkDecisions1000Models(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if v := Verdict(out[0]); v == OutcomeDeny {
-			b.Fatalf("unit 0 denied: %+v", out[0][0])
+		if v := Verdict(out[0].Results); v == OutcomeDeny {
+			b.Fatalf("unit 0 denied: %+v", out[0].Results[0])
 		}
 	}
 	b.ReportMetric(float64(len(ins)), "units/op")

@@ -70,6 +70,8 @@ type pack struct {
 	reads []string
 	// kinds are the unit kinds the pack's catalogued rules judge.
 	kinds map[string]bool
+	// facts says whether the query binds the pack's facts document.
+	facts bool
 }
 
 // binding is one document a query binds to a variable.
@@ -153,6 +155,12 @@ func (e *Engine) prepare(ctx context.Context, pkg string) (pack, error) {
 		b := binding{pkg: pkg, set: set, name: set}
 		p.sets = append(p.sets, b)
 		exprs = append(exprs, fmt.Sprintf("%s := data.%s.%s", b.name, pkg, set))
+	}
+	// Only Slipway's own packs state facts: a repository's cannot change
+	// what the check result says the built-in rules judged against.
+	if ref := ast.MustParseRef("data." + pkg + "." + factsDoc); isBuiltinPackage(pkg) && len(e.compiler.GetRulesWithPrefix(ref)) > 0 {
+		p.facts = true
+		exprs = append(exprs, fmt.Sprintf("%s := data.%s.%s", factsDoc, pkg, factsDoc))
 	}
 	q, err := rego.New(
 		rego.Compiler(e.compiler),
@@ -299,10 +307,17 @@ type Locator interface {
 	Pos(path string) spec.Position
 }
 
-// EvaluateAll judges every input concurrently and returns the results of
-// each, in the order of ins. The error is only ever the context's.
-func (e *Engine) EvaluateAll(ctx context.Context, loc Locator, ins []Input) ([][]Result, error) {
-	out := make([][]Result, len(ins))
+// Judgement is what the engine decided for one unit: its results, and the
+// facts the rules judged them against.
+type Judgement struct {
+	Results []Result
+	Facts   Facts
+}
+
+// EvaluateAll judges every input concurrently and returns the judgement
+// of each, in the order of ins. The error is only ever the context's.
+func (e *Engine) EvaluateAll(ctx context.Context, loc Locator, ins []Input) ([]Judgement, error) {
+	out := make([]Judgement, len(ins))
 	// Units of one platform share most of their input (the platform, the
 	// environments, a model's spec and evidence in each environment), so
 	// each distinct part is converted for OPA once.
@@ -335,10 +350,10 @@ func (e *Engine) EvaluateAll(ctx context.Context, loc Locator, ins []Input) ([][
 // Evaluate judges one unit. Whatever goes wrong evaluating it becomes a
 // denial in the results.
 func (e *Engine) Evaluate(ctx context.Context, loc Locator, in Input) []Result {
-	return e.evaluate(ctx, loc, in, nil)
+	return e.evaluate(ctx, loc, in, nil).Results
 }
 
-func (e *Engine) evaluate(ctx context.Context, loc Locator, in Input, cache *valueCache) []Result {
+func (e *Engine) evaluate(ctx context.Context, loc Locator, in Input, cache *valueCache) Judgement {
 	if in.Rules == nil {
 		in.Rules = e.ids
 	}
@@ -346,7 +361,7 @@ func (e *Engine) evaluate(ctx context.Context, loc Locator, in Input, cache *val
 	value, err := cache.input(in)
 	if err != nil {
 		u.add(RulePolicyError, SeverityDeny, fmt.Sprintf("input document: %v", err), "", "")
-		return u.finish()
+		return u.judgement()
 	}
 	u.value = value
 	kind := in.Kind
@@ -381,7 +396,7 @@ func (e *Engine) evaluate(ctx context.Context, loc Locator, in Input, cache *val
 			break
 		}
 	}
-	return u.finish()
+	return u.judgement()
 }
 
 // valueCache converts parts of input documents to OPA values once per
@@ -392,9 +407,16 @@ type valueCache struct {
 	mu    sync.Mutex
 	m     map[string]ast.Value
 	byPtr map[uintptr]ast.Value
-	// memo holds each pack's findings by memoKey, so a pack that does not
-	// read the environment judges a model once for all its environments.
-	memo map[string][]finding
+	// memo holds each pack's findings and facts by memoKey, so a pack
+	// that does not read the environment judges a model once for all its
+	// environments.
+	memo map[string]memoEntry
+}
+
+// memoEntry is what one pack decided for the units that share a memoKey.
+type memoEntry struct {
+	findings []finding
+	facts    map[string]any
 }
 
 // finding is one element of a pack's deny or warn set, before the engine
@@ -407,9 +429,9 @@ type finding struct {
 	outcome Outcome
 }
 
-func (c *valueCache) memoGet(key string) ([]finding, bool) {
+func (c *valueCache) memoGet(key string) (memoEntry, bool) {
 	if c == nil {
-		return nil, false
+		return memoEntry{}, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -417,14 +439,14 @@ func (c *valueCache) memoGet(key string) ([]finding, bool) {
 	return f, ok
 }
 
-func (c *valueCache) memoPut(key string, f []finding) {
+func (c *valueCache) memoPut(key string, f memoEntry) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.memo == nil {
-		c.memo = map[string][]finding{}
+		c.memo = map[string]memoEntry{}
 	}
 	c.memo[key] = f
 }

@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -49,22 +50,35 @@ var loosenedQuery struct {
 
 const loosenedPackage = "slipway.policy"
 
+// libPackage is the built-in library the packs share.
+const libPackage = "slipway.lib"
+
+// compileBuiltin compiles the built-in modules of the named packages alone,
+// for a question one rule answers without the cost of compiling every pack.
+func compileBuiltin(pkgs ...string) (*ast.Compiler, error) {
+	mods, _, err := loadModules("", false)
+	if err != nil {
+		return nil, err
+	}
+	keep := map[string]*ast.Module{}
+	for name, m := range mods {
+		if slices.Contains(pkgs, strings.TrimPrefix(m.Package.Path.String(), "data.")) {
+			keep[name] = m
+		}
+	}
+	c := ast.NewCompiler().WithCapabilities(capabilities())
+	if c.Compile(keep); c.Failed() {
+		return nil, fmt.Errorf("%w: %v", ErrLoad, c.Errors)
+	}
+	return c, nil
+}
+
 func prepareLoosened(ctx context.Context) error {
 	loosenedQuery.once.Do(func() {
 		loosenedQuery.err = func() error {
-			mods, _, err := loadModules("", false)
+			c, err := compileBuiltin(loosenedPackage, libPackage)
 			if err != nil {
 				return err
-			}
-			keep := map[string]*ast.Module{}
-			for name, m := range mods {
-				if pkg := strings.TrimPrefix(m.Package.Path.String(), "data."); pkg == loosenedPackage || pkg == "slipway.lib" {
-					keep[name] = m
-				}
-			}
-			c := ast.NewCompiler().WithCapabilities(capabilities())
-			if c.Compile(keep); c.Failed() {
-				return fmt.Errorf("%w: %v", ErrLoad, c.Errors)
 			}
 			q, err := rego.New(rego.Compiler(c), rego.Query("x := data."+loosenedPackage+".loosened"), rego.StrictBuiltinErrors(true)).PrepareForEval(ctx)
 			if err != nil {

@@ -527,8 +527,8 @@ func TestEvaluateAllKeepsOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, rs := range out {
-		if len(rs) == 0 || rs[0].Model != ins[i].Model.Name {
+	for i, j := range out {
+		if rs := j.Results; len(rs) == 0 || rs[0].Model != ins[i].Model.Name {
 			t.Fatalf("results %d are not for %s", i, ins[i].Model.Name)
 		}
 	}

@@ -35,6 +35,8 @@ func inputReads(c *ast.Compiler, pkg string) []string {
 	for _, set := range []string{"deny", "warn", setNotApplicable} {
 		enqueue(c.GetRulesExact(ast.MustParseRef("data." + pkg + "." + set)))
 	}
+	// The facts are memoised with the findings, so what they read counts.
+	enqueue(c.GetRulesWithPrefix(ast.MustParseRef("data." + pkg + "." + factsDoc)))
 	for len(queue) > 0 {
 		r := queue[0]
 		queue = queue[1:]

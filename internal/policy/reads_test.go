@@ -57,8 +57,8 @@ func TestInputReadsOfDynamicAccess(t *testing.T) {
 	}
 }
 
-// TestBatchMatchesSingle checks that findings shared between the units of
-// one model in a batch are exactly those each unit gets on its own.
+// TestBatchMatchesSingle checks that findings and facts shared between the
+// units of one model in a batch are exactly those each unit gets on its own.
 func TestBatchMatchesSingle(t *testing.T) {
 	e := newEngine(t, "")
 	p, ins := generatedUnits(t, 6)
@@ -70,7 +70,10 @@ func TestBatchMatchesSingle(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, in := range ins {
-		single := e.Evaluate(context.Background(), p, in)
+		single := e.evaluate(context.Background(), p, in, nil)
+		if single.Facts.BaselineSource == "" {
+			t.Errorf("unit %d: the evaluation pack stated no baseline source", i)
+		}
 		if d := cmp.Diff(single, batch[i]); d != "" {
 			t.Errorf("unit %d (%s@%s): batch differs from single (-single +batch):\n%s", i, in.Model.Name, in.Environment.Name, d)
 		}

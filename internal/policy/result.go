@@ -89,6 +89,8 @@ type unit struct {
 	// notApplicable are the rules that said they had nothing to judge,
 	// with why: they are reported as such instead of passing.
 	notApplicable map[string]string
+	// facts are the packs' facts documents, merged.
+	facts map[string]any
 }
 
 // add records a finding. field is model-relative, path platform-level.
@@ -179,10 +181,11 @@ func (u *unit) evalPack(ctx context.Context, p pack, input ast.Object, cache *va
 		key, memo = memoKey(p, input)
 	}
 	if memo {
-		if fs, ok := cache.memoGet(key); ok {
-			for _, f := range fs {
+		if m, ok := cache.memoGet(key); ok {
+			for _, f := range m.findings {
 				u.record(f)
 			}
+			u.addFacts(m.facts)
 			return true
 		}
 	}
@@ -200,6 +203,15 @@ func (u *unit) evalPack(ctx context.Context, p pack, input ast.Object, cache *va
 	}
 	fs := []finding{}
 	clean := true
+	var facts map[string]any
+	if p.facts {
+		var ok bool
+		if facts, ok = rs[0].Bindings[factsDoc].(map[string]any); !ok {
+			u.add(RulePolicyError, SeverityDeny, fmt.Sprintf("policy %s: %s is %T, want an object", p.name, factsDoc, rs[0].Bindings[factsDoc]), "", "")
+			clean = false
+		}
+		u.addFacts(facts)
+	}
 	for _, b := range p.sets {
 		items, ok := rs[0].Bindings[b.name].([]any)
 		if !ok {
@@ -230,7 +242,7 @@ func (u *unit) evalPack(ctx context.Context, p pack, input ast.Object, cache *va
 		}
 	}
 	if memo && clean {
-		cache.memoPut(key, fs)
+		cache.memoPut(key, memoEntry{findings: fs, facts: facts})
 	}
 	return true
 }

@@ -506,18 +506,21 @@ func thresholdText(t Threshold) string {
 	return "—"
 }
 
+// withinIcon shows what the fairness rules decided of the figure; a result
+// saved before they said shows none rather than a second judgement here.
 func withinIcon(f FairnessFigure) string {
 	if f.Value == nil {
 		return "❔ undefined"
 	}
-	v := *f.Value
-	if (f.Threshold.Min != nil && v < *f.Threshold.Min) || (f.Threshold.Max != nil && v > *f.Threshold.Max) {
+	switch f.Outcome {
+	case Deny:
 		return "❌ outside"
+	case Insufficient:
+		return "🔍 insufficient evidence"
+	case Pass:
+		return "✅ within"
 	}
-	if f.Threshold.Min == nil && f.Threshold.Max == nil {
-		return ""
-	}
-	return "✅ within"
+	return ""
 }
 
 func expiry(expires string, now time.Time) string {

@@ -29,6 +29,12 @@ import (
 var signedAt = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
 var (
+	exampleOnce sync.Once
+	example     *spec.Platform
+	exampleErr  error
+)
+
+var (
 	keyOnce    sync.Once
 	testKeys   sign.KeyPair
 	testSigner *sign.Signer
@@ -63,10 +69,17 @@ func newFixture(t testing.TB) *fixture {
 	})
 	f.privPEM, f.pubPEM, f.signer = testKeys.Private, testKeys.Public, testSigner
 	f.write(t, "keys/release.pub", testKeys.Public)
-	var err error
-	if f.p, err = spec.Load(context.Background(), f.root); err != nil {
-		t.Fatal(err)
+	// Every fixture's tree is the same until its test changes it, so the
+	// spec is loaded through CUE once per binary and each fixture gets a
+	// copy rooted in its own tree; tests that edit the spec load it again.
+	exampleOnce.Do(func() { example, exampleErr = spec.Load(context.Background(), f.root) })
+	if exampleErr != nil {
+		t.Fatal(exampleErr)
 	}
+	p := *example
+	p.Root = f.root
+	f.p = &p
+	var err error
 	if f.keys, err = TrustedKeys(f.p); err != nil {
 		t.Fatal(err)
 	}

@@ -475,11 +475,13 @@ func (b *builder) fairnessSection(d *dossier) *FairnessSection {
 		return f
 	}
 	ev := d.ev.Evaluation
-	// As the fairness policy does: the model's thresholds, or the
-	// platform's when the model sets none.
-	thresholds := b.p.Policy.Fairness
-	if len(d.model.Fairness.Thresholds) > 0 {
-		thresholds = d.model.Fairness.Thresholds
+	// The thresholds the fairness policy applies to the released spec
+	// under today's defaults, as it decides them.
+	thresholds, err := policy.FairnessThresholds(b.ctx, d.model, b.p.Policy)
+	if err != nil {
+		f.Source = ""
+		f.Unavailable = "the fairness thresholds of the released spec could not be worked out: " + err.Error()
+		return f
 	}
 	for _, attr := range slices.Sorted(maps.Keys(ev.Groups)) {
 		a := FairnessAttribute{Name: attr, Groups: []GroupRow{}, Metrics: []MetricRow{}, Charts: []Chart{}}

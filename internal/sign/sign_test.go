@@ -7,18 +7,45 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"sync"
 	"testing"
 
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 )
 
-func mustKeys(t testing.TB, password string) (KeyPair, *Signer, *PublicKey) {
+// testPassword encrypts every key the tests generate.
+const testPassword = "pw"
+
+// testKeys are the package's key pairs, generated and decrypted once per
+// test binary on first use: each costs two runs of scrypt at no less than
+// the 2^15 work the key format accepts (it refuses lower parameters on
+// decryption), which was most of this package's test time.
+var testKeys struct {
+	mu   sync.Mutex
+	keys map[int]testKey
+}
+
+type testKey struct {
+	kp  KeyPair
+	s   *Signer
+	pub *PublicKey
+}
+
+// mustKeys returns test key pair number n (0, 1, ...): the same pair for
+// the same n, a different one for each n. Tests only sign and verify with
+// them.
+func mustKeys(t testing.TB, n int) (KeyPair, *Signer, *PublicKey) {
 	t.Helper()
-	kp, err := GenerateKeyPair([]byte(password))
+	testKeys.mu.Lock()
+	defer testKeys.mu.Unlock()
+	if k, ok := testKeys.keys[n]; ok {
+		return k.kp, k.s, k.pub
+	}
+	kp, err := GenerateKeyPair([]byte(testPassword))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := LoadPrivateKey(kp.Private, []byte(password))
+	s, err := LoadPrivateKey(kp.Private, []byte(testPassword))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,6 +53,10 @@ func mustKeys(t testing.TB, password string) (KeyPair, *Signer, *PublicKey) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if testKeys.keys == nil {
+		testKeys.keys = map[int]testKey{}
+	}
+	testKeys.keys[n] = testKey{kp, s, pub}
 	return kp, s, pub
 }
 
@@ -47,7 +78,7 @@ func TestPassword(t *testing.T) {
 
 func TestRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	kp, s, pub := mustKeys(t, "pw")
+	kp, s, pub := mustKeys(t, 0)
 	if s.KeyID != kp.KeyID || pub.Fingerprint != kp.KeyID {
 		t.Fatalf("key ids differ: pair %s signer %s public %s", kp.KeyID, s.KeyID, pub.Fingerprint)
 	}
@@ -73,14 +104,14 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestLoadPrivateKeyErrors(t *testing.T) {
-	kp, _, _ := mustKeys(t, "right")
+	kp, _, _ := mustKeys(t, 0)
 	if _, err := LoadPrivateKey(kp.Private, []byte("wrong")); !errors.Is(err, ErrWrongPassword) {
 		t.Errorf("wrong password: got %v", err)
 	}
-	if _, err := LoadPrivateKey(kp.Public, []byte("right")); !errors.Is(err, ErrNotPrivateKey) {
+	if _, err := LoadPrivateKey(kp.Public, []byte(testPassword)); !errors.Is(err, ErrNotPrivateKey) {
 		t.Errorf("public key as private: got %v", err)
 	}
-	if _, err := LoadPrivateKey([]byte("junk"), []byte("right")); !errors.Is(err, ErrNotPrivateKey) {
+	if _, err := LoadPrivateKey([]byte("junk"), []byte(testPassword)); !errors.Is(err, ErrNotPrivateKey) {
 		t.Errorf("junk: got %v", err)
 	}
 	if _, err := ParsePublicKey("x", []byte("junk")); !errors.Is(err, ErrNotPublicKey) {
@@ -93,8 +124,8 @@ func TestLoadPrivateKeyErrors(t *testing.T) {
 
 func TestVerifyFailures(t *testing.T) {
 	ctx := context.Background()
-	_, s, pub := mustKeys(t, "pw")
-	_, other, otherPub := mustKeys(t, "pw")
+	_, s, pub := mustKeys(t, 0)
+	_, other, otherPub := mustKeys(t, 1)
 	stmt := []byte(`{"a":1}`)
 	good, _ := s.Sign(ctx, stmt)
 	byOther, _ := other.Sign(ctx, stmt)
@@ -150,7 +181,7 @@ func TestVerifyFailures(t *testing.T) {
 
 func BenchmarkVerify(b *testing.B) {
 	ctx := context.Background()
-	_, s, pub := mustKeys(b, "pw")
+	_, s, pub := mustKeys(b, 0)
 	envJSON, _ := s.Sign(ctx, []byte(`{"a":1}`))
 	for b.Loop() {
 		e, err := ParseEnvelope(envJSON)
@@ -180,7 +211,7 @@ func TestParseEnvelopeURLSafe(t *testing.T) {
 // reads, and leaves anything unusual to it.
 func TestParseCompact(t *testing.T) {
 	ctx := context.Background()
-	_, s, _ := mustKeys(t, "pw")
+	_, s, _ := mustKeys(t, 0)
 	good, err := s.Sign(ctx, []byte(`{"a":"b"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +245,7 @@ func TestParseCompact(t *testing.T) {
 // TestPAE: the streamed pre-authentication encoding is DSSE's.
 func TestPAE(t *testing.T) {
 	ctx := context.Background()
-	_, s, pub := mustKeys(t, "pw")
+	_, s, pub := mustKeys(t, 0)
 	payload := []byte(`{"x":"y"}`)
 	sig, err := s.sv.SignMessage(bytes.NewReader(dsse.PAE(PayloadType, payload)))
 	if err != nil {
