@@ -146,7 +146,7 @@ func TestJoinIndex(t *testing.T) {
 	if diff := cmp.Diff(&want, got.Integrity); diff != "" {
 		t.Errorf("integrity (-want +got):\n%s", diff)
 	}
-	if !got.g.sorted {
+	if !got.g.unique {
 		t.Error("gold keys in order (two columns) not found sorted")
 	}
 	// The first repeat in file order is named, wherever the table put the
@@ -224,8 +224,8 @@ func TestJoinGoldOrder(t *testing.T) {
 			if diff := cmp.Diff(tc.want, j.Integrity); diff != "" {
 				t.Errorf("integrity (-want +got):\n%s", diff)
 			}
-			if j.g.sorted != tc.sorted {
-				t.Errorf("sorted %v, want %v", j.g.sorted, tc.sorted)
+			if j.g.unique != tc.sorted {
+				t.Errorf("sorted %v, want %v", j.g.unique, tc.sorted)
 			}
 			if built := len(j.g.slots) > 0; built != tc.table {
 				t.Errorf("table built %v, want %v", built, tc.table)
@@ -291,7 +291,7 @@ func TestJoinSortedAcrossChunks(t *testing.T) {
 	if diff := cmp.Diff(want, j.Integrity); diff != "" {
 		t.Errorf("integrity (-want +got):\n%s", diff)
 	}
-	if !j.g.sorted || len(j.g.slots) > 0 {
-		t.Errorf("sorted %v, table of %d slots; want sorted and no table", j.g.sorted, len(j.g.slots))
+	if !j.g.unique || len(j.g.slots) > 0 {
+		t.Errorf("sorted %v, table of %d slots; want sorted and no table", j.g.unique, len(j.g.slots))
 	}
 }
