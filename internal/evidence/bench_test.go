@@ -239,7 +239,7 @@ func benchPlatform(dir, gold string) *spec.Platform {
 		Policy: spec.PolicyDefaults{MinGroupSize: 30},
 		DataSources: map[string]spec.DataSource{"gold": {
 			Name: "gold", Snapshot: gold,
-			Schema: []spec.Field{{Name: "id", Type: "string"}, {Name: "label", Type: "int", Allowed: []any{0, 1}}, {Name: "income", Type: "float"}},
+			Schema:  []spec.Field{{Name: "id", Type: "string"}, {Name: "label", Type: "int", Allowed: []any{0, 1}}, {Name: "income", Type: "float"}},
 			Quality: &spec.Quality{UniqueKeys: []string{"id"}},
 		}},
 		Models: map[string]spec.Model{"m": {
