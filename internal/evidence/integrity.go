@@ -292,6 +292,8 @@ type goldJoin struct {
 	// failed is set when the evaluation could not carry the join, which
 	// then runs on its own to name what is wrong.
 	failed bool
+	// onCheck says the gold index was filled on the quality check's scan.
+	onCheck bool
 }
 
 // goldQuality is the gold snapshot's quality check, run before the
@@ -347,6 +349,7 @@ func (b *builder) prepareJoin(m spec.Model, now time.Time, opts Options) (*goldJ
 	gq.rep, gq.err = quality.CheckVisit(b.ctx, goldAbs, src.Snapshot, src, now, v)
 	if gq.err == nil {
 		gj.j, gj.err = finish(b.ctx, gq.rep)
+		gj.onCheck = gj.j != nil
 	}
 	if gj.j == nil && gj.err == nil {
 		// The check could not carry the index: the join reads the file
