@@ -472,11 +472,19 @@ type tally struct {
 // rows. Rows land at their row number, so workers fill one array with no
 // copy afterwards; rows past the estimate wait in overflow. Memory fresh
 // from the system is already zero: a slice larger than the rows costs
-// address space, not time.
+// address space, not time, as long as nothing touches its tail.
 type goldFill struct {
-	g        *goldIndex
-	size     int
-	overflow [][]goldExtra
+	g    *goldIndex
+	size int
+	per  []goldWorker
+}
+
+// goldWorker is one worker's part of a fill, a cache line of its own.
+type goldWorker struct {
+	overflow []goldExtra
+	// last is the largest row stored, or -1.
+	last int
+	_    [32]byte
 }
 
 type goldExtra struct {
@@ -489,18 +497,23 @@ func newGoldFill(path string, workers int) *goldFill {
 	size := int(table.EstimateRows(path)*21/20) + 64
 	seed := maphash.MakeSeed()
 	g := &goldIndex{seed: seed, seed64: maphash.Bytes(seed, nil), dup: -1, keys: make([]uint64, size), labels: make([]uint32, size)}
-	return &goldFill{g: g, size: size, overflow: make([][]goldExtra, workers)}
+	f := &goldFill{g: g, size: size, per: make([]goldWorker, workers)}
+	for i := range f.per {
+		f.per[i].last = -1
+	}
+	return f
 }
 
 // row stores row r of worker w: its key is the columns keyAt, its label
 // the column labelAt.
 func (f *goldFill) row(w int, r *table.Row, keyAt []int, labelAt int) {
-	g := f.g
+	g, p := f.g, &f.per[w]
 	row, k, l := int(r.Num()-1), g.keyHash(r, keyAt), g.labelCode(r.Bytes(labelAt))
+	p.last = max(p.last, row)
 	if row < f.size {
 		g.keys[row], g.labels[row] = k, l
 	} else {
-		f.overflow[w] = append(f.overflow[w], goldExtra{row, k, l})
+		p.overflow = append(p.overflow, goldExtra{row, k, l})
 	}
 }
 
@@ -508,26 +521,19 @@ func (f *goldFill) row(w int, r *table.Row, keyAt []int, labelAt int) {
 // to be unique; otherwise the table is built at once, to find a repeat.
 func (f *goldFill) done(unique bool) *goldIndex {
 	g := f.g
-	last := 0
-	for w := range f.overflow {
-		for _, e := range f.overflow[w] {
-			last = max(last, e.row)
-		}
+	// The last row stored ends the rows: row numbers are dense but for
+	// blank JSON Lines, whose keys stay 0.
+	last := -1
+	for _, p := range f.per {
+		last = max(last, p.last)
 	}
 	if last >= f.size {
 		g.keys = append(g.keys, make([]uint64, last+1-f.size)...)
 		g.labels = append(g.labels, make([]uint32, last+1-f.size)...)
-		for w := range f.overflow {
-			for _, e := range f.overflow[w] {
+		for _, p := range f.per {
+			for _, e := range p.overflow {
 				g.keys[e.row], g.labels[e.row] = e.key, e.label
 			}
-		}
-	} else {
-		// Row numbers are dense but for blank JSON Lines: the last
-		// non-zero key ends the rows.
-		last = f.size - 1
-		for last >= 0 && g.keys[last] == 0 {
-			last--
 		}
 	}
 	g.keys, g.labels = g.keys[:last+1], g.labels[:last+1]
