@@ -215,22 +215,16 @@ func CheckVisit(ctx context.Context, path, name string, src spec.DataSource, now
 				for _, i := range keyIdx {
 					h.write(r.Bytes(i))
 				}
-				k := h.sum()
-				if _, dup := keys[k]; dup {
+				if repeats(keys, h.sum()) {
 					keyDups++
-				} else {
-					keys[k] = struct{}{}
 				}
 			}
 			h.reset()
 			for i := 0; i < r.Len(); i++ {
 				h.write(r.Bytes(i))
 			}
-			k := h.sum()
-			if _, dup := rowsSeen[k]; dup {
+			if repeats(rowsSeen, h.sum()) {
 				rowDups++
-			} else {
-				rowsSeen[k] = struct{}{}
 			}
 		}
 		if r.Num() < from {
@@ -488,6 +482,15 @@ func (h *hash128) write(p []byte) {
 }
 
 func (h *hash128) sum() [2]uint64 { return [2]uint64{h.a.Sum64(), h.b.Sum64()} }
+
+// repeats adds k to set and reports whether it was there already.
+func repeats(set map[[2]uint64]struct{}, k [2]uint64) bool {
+	if _, ok := set[k]; ok {
+		return true
+	}
+	set[k] = struct{}{}
+	return false
+}
 
 // keyOrder checks that the key columns strictly increase from row to row.
 type keyOrder struct {
