@@ -162,6 +162,8 @@ type Options struct {
 	Workers int
 
 	memo *memo
+	// noJoin leaves the gold join out, for measuring what it costs.
+	noJoin bool
 }
 
 // DefaultBootstrap is the number of bootstrap replicates of a spec-mode
@@ -197,14 +199,15 @@ func Evaluate(ctx context.Context, p *spec.Platform, model string, opts Options)
 		Data:           Data{Sources: map[string]*quality.Report{}},
 		Problems:       []Problem{},
 	}
-	rep, gj := b.evaluation(m, opts)
+	gj, gq := b.prepareJoin(m, now(), opts)
+	rep, gj := b.evaluation(m, opts, gj)
 	s.Baseline = b.baseline(m, opts)
 	s.Gold = b.gold(m)
 	if rep != nil {
 		s.Evaluation = &Evaluation{Report: rep, Integrity: b.integrity(m, rep, gj)}
 	}
 	s.Tests = b.tests(m)
-	s.Data = b.data(m, now())
+	s.Data = b.data(m, now(), gq)
 	s.Runbook = b.runbook(m)
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -344,7 +347,7 @@ func (b *builder) open(kind, rel string) string {
 	return abs
 }
 
-func (b *builder) evaluation(m spec.Model, opts Options) (*metrics.Report, *goldJoin) {
+func (b *builder) evaluation(m spec.Model, opts Options, gj *goldJoin) (*metrics.Report, *goldJoin) {
 	e := m.Evaluation
 	abs := b.open(KindPredictions, e.Predictions)
 	if abs == "" {
@@ -354,7 +357,6 @@ func (b *builder) evaluation(m spec.Model, opts Options) (*metrics.Report, *gold
 	cfg.Workers = opts.Workers
 	Intervals(&cfg, opts.Bootstrap, opts.Seed)
 	// The gold join rides on the evaluation's scan of the predictions.
-	gj := b.prepareJoin(m, opts.Workers)
 	if cfg.Visit = gj.visitor(); cfg.Visit != nil {
 		rep, err := metrics.EvaluateFile(b.ctx, abs, cfg)
 		if err == nil {
@@ -474,7 +476,9 @@ func (b *builder) tests(m spec.Model) Tests {
 	return t
 }
 
-func (b *builder) data(m spec.Model, now time.Time) Data {
+// data checks the quality of the model's snapshots; gq is the gold
+// snapshot's check, already run (prepareJoin).
+func (b *builder) data(m spec.Model, now time.Time, gq *goldQuality) Data {
 	d := Data{Sources: map[string]*quality.Report{}}
 	names := map[string]bool{m.Evaluation.Data: true}
 	for _, n := range m.Training.Data {
@@ -489,7 +493,13 @@ func (b *builder) data(m spec.Model, now time.Time) Data {
 		if abs == "" {
 			continue
 		}
-		rep, err := quality.Check(b.ctx, abs, src.Snapshot, src, now)
+		var rep *quality.Report
+		var err error
+		if gq != nil && name == gq.source {
+			rep, err = gq.rep, gq.err
+		} else {
+			rep, err = quality.Check(b.ctx, abs, src.Snapshot, src, now)
+		}
 		if err != nil {
 			b.problem(KindData, src.Snapshot, err)
 			continue

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/slipway-ml/slipway/internal/metrics"
 	"github.com/slipway-ml/slipway/internal/quality"
@@ -47,6 +49,8 @@ type Integrity struct {
 // the predictions.
 type goldIndex struct {
 	seed maphash.Seed
+	// seed64 seeds hashBytes: random per index, like seed.
+	seed64 uint64
 	// keys and labels are the gold rows, indexed by row number - 1: the
 	// key's hash (0 for a number no row has, as blank JSON Lines leave)
 	// and the label's code (labelCode), with bit 0 set once a prediction
@@ -56,11 +60,11 @@ type goldIndex struct {
 	// needs no table at all.
 	keys   []uint64
 	labels []uint32
-	// sorted is set when the gold keys strictly increase in file order
-	// (byte order, or shorter-first then byte order, column by column):
-	// then they are unique by their order, and the table is only built
-	// when a lookup misses the row order.
-	sorted bool
+	// unique is set when the gold keys are known to be unique: they
+	// strictly increase in file order (quality.KeyLess), or the quality
+	// check that read the file found no key repeated. Then the table is
+	// only built when a lookup misses the row order.
+	unique bool
 	once   sync.Once
 	// slots is an open-addressing table: the top 32 bits of a key's hash
 	// above its row+1 (0 is empty), placed by the hash's top bits; the
@@ -165,15 +169,40 @@ func (g *goldIndex) build() {
 	}
 }
 
+// hashBytes hashes a field. Keys of up to 16 bytes, nearly every key,
+// take wyhash's short-input path: two loads and two 64-bit multiplies,
+// less than half of what a maphash call costs on them, which the join
+// pays twice a row (gold and prediction). Longer ones go to maphash.
+func (g *goldIndex) hashBytes(b []byte) uint64 {
+	const p0, p1 = 0xa0761d6478bd642f, 0xe7037ed1a0b428db
+	n := len(b)
+	var a, c uint64
+	switch {
+	case n > 16:
+		return maphash.Bytes(g.seed, b)
+	case n >= 8:
+		a, c = binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[n-8:])
+	case n >= 4:
+		a, c = uint64(binary.LittleEndian.Uint32(b)), uint64(binary.LittleEndian.Uint32(b[n-4:]))
+	case n > 0:
+		a = uint64(b[0])<<16 | uint64(b[n>>1])<<8 | uint64(b[n-1])
+	}
+	mix := func(x, y uint64) uint64 {
+		hi, lo := bits.Mul64(x, y)
+		return hi ^ lo
+	}
+	return mix(p1^uint64(n), mix(a^p1^g.seed64, c^p0^g.seed64))
+}
+
 // errDuplicateKey is a key that appears twice in the gold snapshot.
 var errDuplicateKey = errors.New("duplicate key: the gold set's uniqueKeys must identify one row")
 
 // keyHash hashes the key columns at (each field hashed on its own, so
 // that field boundaries count).
 func (g *goldIndex) keyHash(r *table.Row, at []int) uint64 {
-	h := maphash.Bytes(g.seed, r.Bytes(at[0]))
+	h := g.hashBytes(r.Bytes(at[0]))
 	for _, i := range at[1:] {
-		h = (bits.RotateLeft64(h, 29) ^ maphash.Bytes(g.seed, r.Bytes(i))) * 0x9e3779b97f4a7c15
+		h = (bits.RotateLeft64(h, 29) ^ g.hashBytes(r.Bytes(i))) * 0x9e3779b97f4a7c15
 	}
 	// 0 marks an empty slot and a row number no row has.
 	return max(h, 1)
@@ -191,7 +220,7 @@ func (g *goldIndex) labelCode(b []byte) uint32 {
 		}
 		return (uint32(len(b))<<24 | v) << 1
 	}
-	return uint32(maphash.Bytes(g.seed, b))&^1 | 1<<31
+	return uint32(g.hashBytes(b))&^1 | 1<<31
 }
 
 // keyOrder checks, per worker, that the gold keys strictly increase
@@ -213,23 +242,6 @@ type keyOrder struct {
 type keyRun struct {
 	first      int64
 	start, end [][]byte
-}
-
-// keyLess reports whether key a sorts before key b, column by column, in
-// byte order and in shorter-first order; one comparison of the bytes
-// answers both.
-func keyLess(a, b [][]byte) (lex, short bool) {
-	for i := range a {
-		c := bytes.Compare(a[i], b[i])
-		if c == 0 {
-			continue
-		}
-		if len(a[i]) != len(b[i]) {
-			return c < 0, len(a[i]) < len(b[i])
-		}
-		return c < 0, c < 0
-	}
-	return false, false
 }
 
 func cloneKey(k [][]byte) [][]byte {
@@ -269,7 +281,7 @@ func (o *keyOrder) row(r *table.Row, n int) {
 		}
 		o.runs = append(o.runs, keyRun{first: num, start: cloneKey(o.cur)})
 	} else {
-		lex, short := keyLess(o.prev, o.cur)
+		lex, short := quality.KeyLess(o.prev, o.cur)
 		o.lex, o.short = o.lex && lex, o.short && short
 	}
 	o.prevNum = num
@@ -293,7 +305,7 @@ func sortedKeys(orders []keyOrder) bool {
 	}
 	slices.SortFunc(runs, func(a, b keyRun) int { return cmp.Compare(a.first, b.first) })
 	for i := 1; i < len(runs) && (lex || short); i++ {
-		l, sh := keyLess(runs[i-1].end, runs[i].start)
+		l, sh := quality.KeyLess(runs[i-1].end, runs[i].start)
 		lex, short = lex && l, short && sh
 	}
 	return lex || short
@@ -308,25 +320,41 @@ type goldJoin struct {
 	// failed is set when the evaluation could not carry the join, which
 	// then runs on its own to name what is wrong.
 	failed bool
+	// onCheck says the gold index was filled on the quality check's scan.
+	onCheck bool
 }
 
-// prepareJoin loads the gold index of m's join; nil when the gold data
-// source declares no uniqueKeys or has no snapshot (nothing to join on).
-// Problems are recorded by integrity, after the evaluation's.
-func (b *builder) prepareJoin(m spec.Model, workers int) *goldJoin {
+// goldQuality is the gold snapshot's quality check, run before the
+// evaluation so that the join's gold index is filled on its scan; data
+// reports it where it reports every snapshot's.
+type goldQuality struct {
+	source string
+	rep    *quality.Report
+	err    error
+}
+
+// prepareJoin checks the gold snapshot's quality and loads the gold index
+// of m's join on the same scan. The join is nil when the gold data source
+// declares no uniqueKeys or has no snapshot (nothing to join on), or when
+// noJoin; problems are recorded by integrity, after the evaluation's.
+func (b *builder) prepareJoin(m spec.Model, now time.Time, opts Options) (*goldJoin, *goldQuality) {
 	src, ok := b.p.DataSources[m.Evaluation.Data]
-	if !ok || src.Snapshot == "" || src.Quality == nil || len(src.Quality.UniqueKeys) == 0 {
-		return nil
+	if !ok || src.Snapshot == "" {
+		return nil, nil
 	}
-	gj := &goldJoin{}
 	goldAbs, err := b.p.ResolvePath(src.Snapshot)
+	join := !opts.noJoin && src.Quality != nil && len(src.Quality.UniqueKeys) > 0
 	if err != nil {
-		gj.err = err
-		return gj
+		if !join {
+			return nil, nil // data records the problem
+		}
+		return &goldJoin{err: err}, nil
 	}
+	gq := &goldQuality{source: m.Evaluation.Data}
 	predAbs, err := b.p.ResolvePath(m.Evaluation.Predictions)
-	if err != nil {
-		return nil // evaluation records the problem
+	if !join || err != nil { // evaluation records a bad predictions path
+		gq.rep, gq.err = quality.Check(b.ctx, goldAbs, src.Snapshot, src, now)
+		return nil, gq
 	}
 	types := map[string]string{}
 	for _, f := range src.Schema {
@@ -336,13 +364,27 @@ func (b *builder) prepareJoin(m spec.Model, workers int) *goldJoin {
 	for i, k := range src.Quality.UniqueKeys {
 		keyTypes[i] = types[k]
 	}
+	gj := &goldJoin{}
 	gj.in = JoinInput{
 		Gold: goldAbs, GoldName: src.Snapshot,
 		Predictions: predAbs, PredictionsName: m.Evaluation.Predictions,
-		Keys: src.Quality.UniqueKeys, KeyTypes: keyTypes, Label: m.Evaluation.Columns.Label, Workers: workers,
+		Keys: src.Quality.UniqueKeys, KeyTypes: keyTypes, Label: m.Evaluation.Columns.Label, Workers: opts.Workers,
 	}
-	gj.j, gj.err = loadGold(b.ctx, gj.in)
-	return gj
+	if gj.in.Workers <= 0 {
+		gj.in.Workers = runtime.GOMAXPROCS(0)
+	}
+	v, finish := goldVisitor(gj.in, gj.in.Workers)
+	gq.rep, gq.err = quality.CheckVisit(b.ctx, goldAbs, src.Snapshot, src, now, v)
+	if gq.err == nil {
+		gj.j, gj.err = finish(b.ctx, gq.rep)
+		gj.onCheck = gj.j != nil
+	}
+	if gj.j == nil && gj.err == nil {
+		// The check could not carry the index: the join reads the file
+		// on its own, and names what is wrong.
+		gj.j, gj.err = loadGold(b.ctx, gj.in)
+	}
+	return gj, gq
 }
 
 // visitor is what the evaluation's scan calls for the join; nil when
@@ -439,6 +481,129 @@ type tally struct {
 	_    [40]byte
 }
 
+// goldFill fills a goldIndex as a scan of the gold snapshot passes its
+// rows. Rows land at their row number, so workers fill one array with no
+// copy afterwards; rows past the estimate wait in overflow. Memory fresh
+// from the system is already zero: a slice larger than the rows costs
+// address space, not time, as long as nothing touches its tail.
+type goldFill struct {
+	g    *goldIndex
+	size int
+	per  []goldWorker
+}
+
+// goldWorker is one worker's part of a fill, a cache line of its own.
+type goldWorker struct {
+	overflow []goldExtra
+	// last is the largest row stored, or -1.
+	last int
+	_    [32]byte
+}
+
+type goldExtra struct {
+	row   int
+	key   uint64
+	label uint32
+}
+
+func newGoldFill(path string, workers int) *goldFill {
+	size := int(table.EstimateRows(path)*21/20) + 64
+	seed := maphash.MakeSeed()
+	g := &goldIndex{seed: seed, seed64: maphash.Bytes(seed, nil), dup: -1, keys: make([]uint64, size), labels: make([]uint32, size)}
+	f := &goldFill{g: g, size: size, per: make([]goldWorker, workers)}
+	for i := range f.per {
+		f.per[i].last = -1
+	}
+	return f
+}
+
+// row stores row r of worker w: its key is the columns keyAt, its label
+// the column labelAt.
+func (f *goldFill) row(w int, r *table.Row, keyAt []int, labelAt int) {
+	g, p := f.g, &f.per[w]
+	row, k, l := int(r.Num()-1), g.keyHash(r, keyAt), g.labelCode(r.Bytes(labelAt))
+	p.last = max(p.last, row)
+	if row < f.size {
+		g.keys[row], g.labels[row] = k, l
+	} else {
+		p.overflow = append(p.overflow, goldExtra{row, k, l})
+	}
+}
+
+// done trims the index to the rows read. unique says the keys are known
+// to be unique; otherwise the table is built at once, to find a repeat.
+func (f *goldFill) done(unique bool) *goldIndex {
+	g := f.g
+	// The last row stored ends the rows: row numbers are dense but for
+	// blank JSON Lines, whose keys stay 0.
+	last := -1
+	for _, p := range f.per {
+		last = max(last, p.last)
+	}
+	if last >= f.size {
+		g.keys = append(g.keys, make([]uint64, last+1-f.size)...)
+		g.labels = append(g.labels, make([]uint32, last+1-f.size)...)
+		for _, p := range f.per {
+			for _, e := range p.overflow {
+				g.keys[e.row], g.labels[e.row] = e.key, e.label
+			}
+		}
+	}
+	g.keys, g.labels = g.keys[:last+1], g.labels[:last+1]
+	if g.unique = unique; !unique {
+		// Keys that may repeat: the table finds the first repeat now,
+		// whatever the predictions are.
+		g.table()
+	}
+	return g
+}
+
+// joinColumns are the columns the join reads of either side: the keys,
+// then the label.
+func (in JoinInput) joinColumns() []string {
+	return append(append([]string(nil), in.Keys...), in.Label)
+}
+
+// newJoined is the join of in on the gold index g of a snapshot of
+// goldRows rows, or the error naming the first repeated key.
+func newJoined(ctx context.Context, in JoinInput, g *goldIndex, goldRows int64, workers int) (*joined, error) {
+	if g.dup >= 0 {
+		opts := table.Options{Columns: in.joinColumns(), Name: in.GoldName, NoDigest: true}
+		return nil, duplicateRow(ctx, in.Gold, opts, g.dup)
+	}
+	return &joined{
+		Integrity: &Integrity{Keys: in.Keys, GoldRows: goldRows},
+		g:         g, keys: in.Keys, keyTypes: in.KeyTypes, labelCol: in.Label, per: make([]tally, workers),
+	}, nil
+}
+
+// goldVisitor fills the gold index of in as the gold snapshot's quality
+// check reads it (quality.CheckVisit), so that the file is parsed once
+// for both. finish ends it: nil when the check could not carry the fill
+// (a key or label column missing), for loadGold to name the problem.
+func goldVisitor(in JoinInput, workers int) (v *quality.Visitor, finish func(ctx context.Context, rep *quality.Report) (*joined, error)) {
+	fill := newGoldFill(in.Gold, 1)
+	n := len(in.Keys)
+	missing := false
+	v = &quality.Visitor{Columns: in.joinColumns(), Row: func(r *table.Row, at []int) error {
+		if missing || slices.Contains(at, -1) {
+			missing = true
+			return nil
+		}
+		fill.row(0, r, at[:n], at[n])
+		return nil
+	}}
+	finish = func(ctx context.Context, rep *quality.Report) (*joined, error) {
+		if missing || rep == nil || rep.UniqueKeys == nil {
+			return nil, nil
+		}
+		// The quality check compared every key (by order, or by a
+		// 128-bit hash): the join needs no check of its own.
+		return newJoined(ctx, in, fill.done(rep.UniqueKeys.Unique), rep.Rows, workers)
+	}
+	return v, finish
+}
+
 // loadGold reads the gold snapshot into a hashed index, on every worker.
 // A missing key or label column, or a duplicate key, is an error naming
 // the file, row and column.
@@ -447,80 +612,28 @@ func loadGold(ctx context.Context, in JoinInput) (*joined, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	g := &goldIndex{seed: maphash.MakeSeed(), dup: -1}
-	// Rows land at their row number, so workers fill one array with no
-	// copy afterwards; rows past the estimate wait in overflow. Memory
-	// fresh from the system is already zero: a slice larger than the
-	// rows costs address space, not time.
-	size := int(table.EstimateRows(in.Gold)*21/20) + 64
-	g.keys, g.labels = make([]uint64, size), make([]uint32, size)
-	type extra struct {
-		row   int
-		key   uint64
-		label uint32
-	}
-	overflow := make([][]extra, workers)
+	fill := newGoldFill(in.Gold, workers)
 	orders := make([]keyOrder, workers)
 	for i := range orders {
 		orders[i].lex, orders[i].short = true, true
 	}
-	cols := append(append([]string(nil), in.Keys...), in.Label)
 	n := len(in.Keys)
-	at := make([]int, len(cols))
+	at := make([]int, n+1)
 	for i := range at {
 		at[i] = i
 	}
 	// The evidence records the snapshot's digest where it opens the file
 	// (Gold.SnapshotSHA256); hashing it again here would only cost time.
-	opts := table.Options{Columns: cols, Workers: workers, Name: in.GoldName, NoDigest: true}
+	opts := table.Options{Columns: in.joinColumns(), Workers: workers, Name: in.GoldName, NoDigest: true}
 	info, err := table.Scan(ctx, in.Gold, opts, func(w int, r *table.Row) error {
 		orders[w].row(r, n)
-		row, k, l := int(r.Num()-1), g.keyHash(r, at[:n]), g.labelCode(r.Bytes(n))
-		if row < size {
-			g.keys[row], g.labels[row] = k, l
-		} else {
-			overflow[w] = append(overflow[w], extra{row, k, l})
-		}
+		fill.row(w, r, at[:n], n)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	last := 0
-	for w := range overflow {
-		for _, e := range overflow[w] {
-			last = max(last, e.row)
-		}
-	}
-	if last >= size {
-		g.keys = append(g.keys, make([]uint64, last+1-size)...)
-		g.labels = append(g.labels, make([]uint32, last+1-size)...)
-		for w := range overflow {
-			for _, e := range overflow[w] {
-				g.keys[e.row], g.labels[e.row] = e.key, e.label
-			}
-		}
-	} else {
-		// Row numbers are dense but for blank JSON Lines: the last
-		// non-zero key ends the rows.
-		last = size - 1
-		for last >= 0 && g.keys[last] == 0 {
-			last--
-		}
-	}
-	g.keys, g.labels = g.keys[:last+1], g.labels[:last+1]
-	if g.sorted = sortedKeys(orders); !g.sorted {
-		// Keys out of order may repeat: the table finds the first
-		// repeat now, whatever the predictions are.
-		g.table()
-	}
-	if g.dup >= 0 {
-		return nil, duplicateRow(ctx, in.Gold, opts, g.dup)
-	}
-	return &joined{
-		Integrity: &Integrity{Keys: in.Keys, GoldRows: info.Rows},
-		g:         g, keys: in.Keys, keyTypes: in.KeyTypes, labelCol: in.Label, per: make([]tally, workers),
-	}, nil
+	return newJoined(ctx, in, fill.done(sortedKeys(orders)), info.Rows, workers)
 }
 
 // duplicateRow reads the gold snapshot again up to the row (0-based) whose

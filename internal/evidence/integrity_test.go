@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -146,7 +148,7 @@ func TestJoinIndex(t *testing.T) {
 	if diff := cmp.Diff(&want, got.Integrity); diff != "" {
 		t.Errorf("integrity (-want +got):\n%s", diff)
 	}
-	if !got.g.sorted {
+	if !got.g.unique {
 		t.Error("gold keys in order (two columns) not found sorted")
 	}
 	// The first repeat in file order is named, wherever the table put the
@@ -224,8 +226,8 @@ func TestJoinGoldOrder(t *testing.T) {
 			if diff := cmp.Diff(tc.want, j.Integrity); diff != "" {
 				t.Errorf("integrity (-want +got):\n%s", diff)
 			}
-			if j.g.sorted != tc.sorted {
-				t.Errorf("sorted %v, want %v", j.g.sorted, tc.sorted)
+			if j.g.unique != tc.sorted {
+				t.Errorf("sorted %v, want %v", j.g.unique, tc.sorted)
 			}
 			if built := len(j.g.slots) > 0; built != tc.table {
 				t.Errorf("table built %v, want %v", built, tc.table)
@@ -291,7 +293,62 @@ func TestJoinSortedAcrossChunks(t *testing.T) {
 	if diff := cmp.Diff(want, j.Integrity); diff != "" {
 		t.Errorf("integrity (-want +got):\n%s", diff)
 	}
-	if !j.g.sorted || len(j.g.slots) > 0 {
-		t.Errorf("sorted %v, table of %d slots; want sorted and no table", j.g.sorted, len(j.g.slots))
+	if !j.g.unique || len(j.g.slots) > 0 {
+		t.Errorf("sorted %v, table of %d slots; want sorted and no table", j.g.unique, len(j.g.slots))
+	}
+}
+
+// TestJoinOnQualityScan checks that the join whose gold index is filled
+// on the gold snapshot's quality scan (Evaluate) counts what the join on
+// its own counts, and fails as it fails.
+func TestJoinOnQualityScan(t *testing.T) {
+	preds := "id,label,score,prediction,sex,age_band\n" +
+		"a,1,0.9,1,F,18-25\nb,0,0.1,0,M,18-25\nc,1,0.2,0,F,26-35\nzz,0,0.3,0,M,26-35\nd,1,0.8,1,F,18-25\n"
+	for _, tc := range []struct{ name, gold, wantErr string }{
+		{name: "gold in key order", gold: "id,label,income\na,1,5\nb,0,6\nc,0,7\nd,1,8\ne,0,9\n"},
+		{name: "gold out of order", gold: "id,label,income\nd,1,8\nb,0,6\ne,0,9\na,1,5\nc,0,7\n"},
+		{name: "duplicate key at the end", gold: "id,label,income\na,1,5\nb,0,6\nc,0,7\nb,0,7\n",
+			wantErr: `gold.csv: row 4 (line 5), column "id": duplicate key: the gold set's uniqueKeys must identify one row`},
+		{name: "label column missing", gold: "id,y,income\na,1,5\nb,0,6\n",
+			wantErr: `gold.csv: header (line 1), column "label": column not found (columns: id, y, income)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, body := range map[string]string{"gold.csv": tc.gold, "predictions.csv": preds} {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			p := benchPlatform(dir, "gold.csv")
+			s, err := Evaluate(context.Background(), p, "m", Options{Workers: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := &builder{ctx: context.Background(), p: p}
+			if gj, _ := b.prepareJoin(p.Models["m"], time.Now(), Options{Workers: 2}); gj.onCheck != (tc.wantErr == "") {
+				t.Errorf("gold index filled on the quality scan: %v, want %v", gj.onCheck, tc.wantErr == "")
+			}
+			alone, err := Join(context.Background(), JoinInput{
+				Gold: filepath.Join(dir, "gold.csv"), GoldName: "gold.csv", Predictions: filepath.Join(dir, "predictions.csv"), PredictionsName: "predictions.csv",
+				Keys: []string{"id"}, KeyTypes: []string{"string"}, Label: "label", Workers: 2,
+			})
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Fatalf("join alone: error %v, want %s", err, tc.wantErr)
+				}
+				want := Problem{Kind: KindData, Path: "gold.csv", Message: tc.wantErr}
+				if !slices.Contains(s.Problems, want) || s.Evaluation.Integrity != nil {
+					t.Errorf("problems %+v, integrity %+v: want %+v", s.Problems, s.Evaluation.Integrity, want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			alone.TrainingOverlap = map[string]int64{}
+			if diff := cmp.Diff(alone.Integrity, s.Evaluation.Integrity); diff != "" {
+				t.Errorf("integrity (-alone +on the quality scan):\n%s", diff)
+			}
+		})
 	}
 }

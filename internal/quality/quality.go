@@ -6,12 +6,15 @@
 package quality
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -84,10 +87,31 @@ type column struct {
 // would cost memory with the snapshot's size.
 const MaxValuesPer = 1000
 
+// Visitor is work done on each row of a snapshot as Check reads it, so
+// that other work on the same file (the gold join's index) needs no
+// second read of it.
+type Visitor struct {
+	// Columns are the columns Row is given.
+	Columns []string
+	// Row is called once per row, in file order; at[i] is the index of
+	// Columns[i] in r, or -1 when the snapshot lacks that column.
+	Row func(r *table.Row, at []int) error
+}
+
+// errUnordered stops the scan that relies on the keys' order when a key
+// does not sort after the previous row's.
+var errUnordered = errors.New("keys out of order")
+
 // Check reads the snapshot at path (name is how reports and errors name
 // it) and checks it against src's schema and quality expectations. now is
 // the clock freshness is judged by.
 func Check(ctx context.Context, path, name string, src spec.DataSource, now time.Time) (*Report, error) {
+	return CheckVisit(ctx, path, name, src, now, nil)
+}
+
+// CheckVisit is Check with v, when not nil, seeing every row of the same
+// scan.
+func CheckVisit(ctx context.Context, path, name string, src spec.DataSource, now time.Time, v *Visitor) (*Report, error) {
 	rep := &Report{Snapshot: name, Completeness: map[string]float64{}, Validity: map[string]Validity{}, Violations: []Violation{}}
 	var (
 		cols     []*column
@@ -100,6 +124,16 @@ func Check(ctx context.Context, path, name string, src spec.DataSource, now time
 		newest   time.Time
 		freshIdx = -1
 		header   []string
+		visitAt  []int
+		// ordered is set while the key columns strictly increase from
+		// row to row (KeyLess): the keys are then unique by their order
+		// alone, and so are the rows, so neither is hashed into a set.
+		// The first key out of order stops that scan; a second one then
+		// hashes every row, and counts the rest from the row it stopped
+		// at (from) on.
+		ordered bool
+		order   keyOrder
+		from    int64 = 1
 	)
 	q := src.Quality
 	if q == nil {
@@ -145,11 +179,18 @@ func Check(ctx context.Context, path, name string, src spec.DataSource, now time
 				}
 			}
 		}
+		ordered = len(keyIdx) == len(q.UniqueKeys) && len(keyIdx) > 0
 		if q.Freshness != nil {
 			for i, h := range header {
 				if h == q.Freshness.Field {
 					freshIdx = i
 				}
+			}
+		}
+		if v != nil {
+			visitAt = make([]int, len(v.Columns))
+			for j, c := range v.Columns {
+				visitAt[j] = slices.Index(header, c)
 			}
 		}
 	}
@@ -158,9 +199,36 @@ func Check(ctx context.Context, path, name string, src spec.DataSource, now time
 	// 10^-20, and the sets stay 16 bytes per row.
 	var h hash128
 	h.init()
-	info, err := table.Scan(ctx, path, table.Options{Workers: 1, Name: name}, func(_ int, r *table.Row) error {
+	fn := func(_ int, r *table.Row) error {
 		if byName == nil {
 			setup(r)
+		}
+		switch {
+		case ordered:
+			if !order.next(r, keyIdx) {
+				from = r.Num()
+				return errUnordered
+			}
+		default:
+			if len(keyIdx) == len(q.UniqueKeys) && len(keyIdx) > 0 {
+				h.reset()
+				for _, i := range keyIdx {
+					h.write(r.Bytes(i))
+				}
+				if repeats(keys, h.sum()) {
+					keyDups++
+				}
+			}
+			h.reset()
+			for i := 0; i < r.Len(); i++ {
+				h.write(r.Bytes(i))
+			}
+			if repeats(rowsSeen, h.sum()) {
+				rowDups++
+			}
+		}
+		if r.Num() < from {
+			return nil // counted by the scan that stopped
 		}
 		for _, c := range cols {
 			if c.idx < 0 {
@@ -182,35 +250,22 @@ func Check(ctx context.Context, path, name string, src spec.DataSource, now time
 				c.invalid++
 			}
 		}
-		if len(keyIdx) == len(q.UniqueKeys) && len(keyIdx) > 0 {
-			h.reset()
-			for _, i := range keyIdx {
-				h.write(r.Bytes(i))
-			}
-			k := h.sum()
-			if _, dup := keys[k]; dup {
-				keyDups++
-			} else {
-				keys[k] = struct{}{}
-			}
-		}
-		h.reset()
-		for i := 0; i < r.Len(); i++ {
-			h.write(r.Bytes(i))
-		}
-		k := h.sum()
-		if _, dup := rowsSeen[k]; dup {
-			rowDups++
-		} else {
-			rowsSeen[k] = struct{}{}
-		}
 		if freshIdx >= 0 && !r.IsNull(freshIdx) {
 			if t, ok := parseTime(string(r.Bytes(freshIdx))); ok && t.After(newest) {
 				newest = t
 			}
 		}
+		if v != nil {
+			return v.Row(r, visitAt)
+		}
 		return nil
-	})
+	}
+	opts := table.Options{Workers: 1, Name: name}
+	info, err := table.Scan(ctx, path, opts, fn)
+	if errors.Is(err, errUnordered) {
+		ordered = false
+		info, err = table.Scan(ctx, path, opts, fn)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -427,3 +482,62 @@ func (h *hash128) write(p []byte) {
 }
 
 func (h *hash128) sum() [2]uint64 { return [2]uint64{h.a.Sum64(), h.b.Sum64()} }
+
+// repeats adds k to set and reports whether it was there already.
+func repeats(set map[[2]uint64]struct{}, k [2]uint64) bool {
+	if _, ok := set[k]; ok {
+		return true
+	}
+	set[k] = struct{}{}
+	return false
+}
+
+// keyOrder checks that the key columns strictly increase from row to row.
+type keyOrder struct {
+	// lex and short say the keys still strictly increase in byte order,
+	// and in shorter-first order (integers without padding).
+	lex, short bool
+	// prev is the previous row's key, copied: a row's bytes only live
+	// during its call.
+	prev, cur [][]byte
+}
+
+// next sees the key (the columns at) of the next row and reports whether
+// the keys still strictly increase in one of the two orders.
+func (o *keyOrder) next(r *table.Row, at []int) bool {
+	if o.prev == nil {
+		o.prev, o.cur = make([][]byte, len(at)), make([][]byte, len(at))
+		o.lex, o.short = true, true
+		for i, c := range at {
+			o.prev[i] = append(o.prev[i], r.Bytes(c)...)
+		}
+		return true
+	}
+	for i, c := range at {
+		o.cur[i] = r.Bytes(c)
+	}
+	lex, short := KeyLess(o.prev, o.cur)
+	o.lex, o.short = o.lex && lex, o.short && short
+	for i := range at {
+		o.prev[i] = append(o.prev[i][:0], o.cur[i]...)
+	}
+	return o.lex || o.short
+}
+
+// KeyLess reports whether key a sorts before key b, column by column, in
+// byte order and in shorter-first order (integers without padding); one
+// comparison of the bytes answers both. Keys that strictly increase in
+// either order are unique.
+func KeyLess(a, b [][]byte) (lex, short bool) {
+	for i := range a {
+		c := bytes.Compare(a[i], b[i])
+		if c == 0 {
+			continue
+		}
+		if len(a[i]) != len(b[i]) {
+			return c < 0, len(a[i]) < len(b[i])
+		}
+		return c < 0, c < 0
+	}
+	return false, false
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/slipway-ml/slipway/internal/spec"
+	"github.com/slipway-ml/slipway/internal/table"
 )
 
 func f(v float64) *float64 { return &v }
@@ -160,5 +161,70 @@ func TestRowsPer(t *testing.T) {
 	wantV := []Violation{{Check: "min_rows_per", Column: "id", Message: "more than 1000 distinct values: not classes or groups"}}
 	if d := cmp.Diff(wantV, rep.Violations); d != "" {
 		t.Errorf("violations (-want +got):\n%s", d)
+	}
+}
+
+// TestCheckKeyOrder checks keys in order, whose check needs no hashed
+// sets, against keys out of order, found late or early: the counts are
+// the same either way, every row is counted once, and a visitor sees
+// each row once, in file order.
+func TestCheckKeyOrder(t *testing.T) {
+	src := func(keys ...string) spec.DataSource {
+		return spec.DataSource{
+			Schema:  []spec.Field{{Name: "id", Type: "string"}, {Name: "n", Type: "int"}, {Name: "y", Type: "int", Allowed: []any{0, 1}}},
+			Quality: &spec.Quality{UniqueKeys: keys},
+		}
+	}
+	for _, tc := range []struct {
+		name, body string
+		keys       []string
+		want       UniqueKeys
+		// dupRows counts rows that repeat an earlier row; invalid the
+		// y values that are not 0 or 1.
+		dupRows, invalid int64
+	}{
+		{name: "in byte order", body: "a,1,0\nb,1,1\nc,2,0\n", keys: []string{"id"}, want: UniqueKeys{Unique: true}},
+		{name: "integers shorter first", body: "a,8,0\na,9,1\na,10,0\n", keys: []string{"n"}, want: UniqueKeys{Unique: true}},
+		{name: "two columns in order", body: "a,2,0\nb,1,1\nb,2,2\n", keys: []string{"id", "n"}, want: UniqueKeys{Unique: true}, invalid: 1},
+		{name: "out of order at the last row, repeating a row", body: "a,1,0\nb,2,2\nc,3,1\nb,2,2\n", keys: []string{"id"},
+			want: UniqueKeys{Duplicates: 1}, dupRows: 1, invalid: 2},
+		{name: "out of order at the second row", body: "b,1,0\na,1,1\nb,2,0\n", keys: []string{"id"}, want: UniqueKeys{Duplicates: 1}},
+		{name: "out of order, unique", body: "b,1,0\na,1,3\nc,1,0\n", keys: []string{"id"}, want: UniqueKeys{Unique: true}, invalid: 1},
+		{name: "equal keys in a row", body: "a,1,0\na,1,0\n", keys: []string{"id"}, want: UniqueKeys{Duplicates: 1}, dupRows: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := write(t, "snap.csv", "id,n,y\n"+tc.body)
+			var seen []int64
+			var at []int
+			v := &Visitor{Columns: []string{"y", "nope", "id"}, Row: func(r *table.Row, a []int) error {
+				seen = append(seen, r.Num())
+				at = a
+				return nil
+			}}
+			rep, err := CheckVisit(context.Background(), p, "snap.csv", src(tc.keys...), time.Now(), v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.want.Columns = tc.keys
+			if d := cmp.Diff(&tc.want, rep.UniqueKeys); d != "" {
+				t.Errorf("unique keys (-want +got):\n%s", d)
+			}
+			if got, want := rep.DuplicateRows, float64(tc.dupRows)/float64(rep.Rows); got != want {
+				t.Errorf("duplicate rows %v, want %v", got, want)
+			}
+			if got := rep.Validity["y"].Invalid; got != tc.invalid {
+				t.Errorf("invalid y %d, want %d", got, tc.invalid)
+			}
+			var want []int64
+			for i := range rep.Rows {
+				want = append(want, i+1)
+			}
+			if d := cmp.Diff(want, seen); d != "" {
+				t.Errorf("rows visited (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff([]int{2, -1, 0}, at); d != "" {
+				t.Errorf("visited columns (-want +got):\n%s", d)
+			}
+		})
 	}
 }
