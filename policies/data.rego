@@ -163,7 +163,12 @@ deny contains r if {
 #   The committed snapshot of every data source the model names (training
 #   and gold) has at least the source's quality.minRows rows, and each value
 #   of a column in quality.minRowsPer (the classes of a label, the groups of
-#   a sensitive attribute) at least its minimum.
+#   a sensitive attribute) at least its minimum. A gold set under a minimum
+#   is too thin to judge the model on: insufficient evidence, which denies
+#   in protected environments and warns elsewhere (as a group under
+#   fairness.minGroupSize does). A training set under a minimum denies: its
+#   row count is measured exactly, and a model trained on less data than
+#   the platform requires is a defect, not thin evidence about the model.
 # custom:
 #   id: data.min_rows
 #   severity: deny
@@ -177,7 +182,7 @@ deny contains r if {
 	rows := object.get(input, ["evidence", "data", "sources", name, "rows"], 0)
 	rows < want
 	msg := sprintf("data source %s: snapshot has %v rows, under quality.minRows %v", [name, rows, want])
-	r := lib.spec_result("data.min_rows", msg, source_path(name, "quality.minRows"))
+	r := min_rows_result(name, msg, source_path(name, "quality.minRows"))
 }
 
 deny contains r if {
@@ -186,8 +191,16 @@ deny contains r if {
 	some value, n in object.get(input, ["evidence", "data", "sources", name, "rows_per", col], {})
 	n < want
 	msg := sprintf("data source %s: %s=%s has %v rows, under quality.minRowsPer.%s %v", [name, col, value, n, col, want])
-	r := lib.spec_result("data.min_rows", msg, source_path(name, sprintf("quality.minRowsPer.%s", [col])))
+	r := min_rows_result(name, msg, source_path(name, sprintf("quality.minRowsPer.%s", [col])))
 }
+
+# min_rows_result is a data.min_rows finding about source name: insufficient
+# evidence when name is only the gold set, a denial when the model trains
+# on it.
+min_rows_result(name, msg, path) := object.union(lib.spec_result("data.min_rows", sprintf("%s: too few gold rows to judge the model", [msg]), path), {"outcome": "insufficient_evidence"}) if {
+	name == input.model.evaluation.data
+	not name in object.get(input.model, ["training", "data"], [])
+} else := lib.spec_result("data.min_rows", msg, path)
 
 # A snapshot measured without the counts a minimum needs fails.
 deny contains r if {

@@ -100,6 +100,32 @@ test_min_rows if {
 	not "data.min_rows" in {x.id | some x in data.deny with input as doc2}
 }
 
+# The gold set under its minimum is too thin to judge the model on:
+# insufficient evidence (the engine denies it in protected environments
+# and warns elsewhere); the training set under its minimum above denies.
+test_min_rows_gold_insufficient if {
+	doc := fx.with_patch([
+		{"op": "add", "path": "/data_sources/applications-gold/quality", "value": {"minRows": 2500, "minRowsPer": {"sex": 1000}}},
+		{"op": "add", "path": "/evidence/data/sources/applications-gold", "value": {"snapshot": "data/gold.csv", "rows": 2000, "rows_per": {"sex": {"f": 980, "m": 1020}}, "violations": []}},
+	])
+	got := {[r.msg, r.path, object.get(r, "outcome", "deny")] | some r in data.deny with input as doc; r.id == "data.min_rows"}
+	got == {
+		["data source applications-gold: snapshot has 2000 rows, under quality.minRows 2500: too few gold rows to judge the model", "dataSources.applications-gold.quality.minRows", "insufficient_evidence"],
+		["data source applications-gold: sex=f has 980 rows, under quality.minRowsPer.sex 1000: too few gold rows to judge the model", "dataSources.applications-gold.quality.minRowsPer.sex", "insufficient_evidence"],
+	}
+
+	# A training row count under its minimum keeps denying outright.
+	train := fx.with_patch([{"op": "add", "path": "/data_sources/applications/quality/minRows", "value": 1000}])
+	some t in data.deny with input as train
+	t.id == "data.min_rows"
+	not t.outcome
+
+	# A source the model both trains and is judged on is a training source.
+	both := json.patch(doc, [{"op": "add", "path": "/model/training/data/-", "value": "applications-gold"}])
+	outcomes := {object.get(r, "outcome", "deny") | some r in data.deny with input as both; r.id == "data.min_rows"}
+	outcomes == {"deny"}
+}
+
 test_training_source_needs_snapshot if {
 	doc := fx.with_patch([{"op": "remove", "path": "/data_sources/applications/snapshot"}])
 	some r in data.deny with input as doc

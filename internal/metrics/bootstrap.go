@@ -43,8 +43,11 @@ const ciMethod = "Poisson bootstrap of the per-cell confusion counts: percentile
 // above (below) the estimate, so a plain percentile interval can miss the
 // estimate entirely. The interval is widened toward the estimate by twice
 // the bootstrap's own estimate of that bias, clipped to the metric's
-// range, and never leaves out the estimate (docs/metrics.md).
-const FairnessCIMethod = "percentile bootstrap widened by twice the bootstrap bias"
+// range, and never leaves out the estimate. Where the groups' rates are
+// truly equal the widening still misses 0 (or 1 for a ratio) about one
+// time in five, so the interval also reaches that value whenever a test of
+// equal rates does not reject (equalRatesHeld; docs/metrics.md).
+const FairnessCIMethod = "percentile bootstrap widened by twice the bootstrap bias, extended to the equal-groups value when a 5% Wald test of equal group rates does not reject"
 
 // bootstrap resamples the confusion counts of every cell (one
 // combination of sensitive attribute values and one of TP/FP/TN/FN).
@@ -157,6 +160,9 @@ func bootstrap(p *plan, cells []cellAcc, groups []groupDef, rep *Report, rank []
 		if parts := strings.Split(key, "\x00"); parts[0] == "f" {
 			if est := rep.Fairness[parts[1]].Values()[parts[2]]; est != nil {
 				iv = fairnessInterval(xs, *est, parts[2])
+				if equalRatesHeld(parts[2], parts[1], p.cfg.MinGroupSize, groups, groupSamples) {
+					iv = withEqualValue(iv, parts[2])
+				}
 			}
 		}
 		put(key, iv)
@@ -219,6 +225,16 @@ func fairnessInterval(xs []float64, est float64, metric string) Interval {
 	// A guard, not the method: with a 95% level the widening already
 	// holds est unless the replicates are wildly skewed.
 	return Interval{min(lo, est), max(hi, est)}
+}
+
+// withEqualValue extends iv to the metric's value for equal groups: 0 for
+// a difference, 1 for a ratio or disparate impact.
+func withEqualValue(iv Interval, metric string) Interval {
+	e := 1.0
+	if strings.HasSuffix(metric, "_difference") {
+		e = 0
+	}
+	return Interval{min(iv[0], e), max(iv[1], e)}
 }
 
 // quantile interpolates linearly between order statistics (NumPy's

@@ -13,24 +13,48 @@ import (
 	"testing"
 )
 
-// coverageScenario is a set of groups with known true selection rates.
+// coverageGroup is a group with known true rates: the share of positive
+// labels, the true positive rate and the false positive rate. Its true
+// selection rate is pos*tpr + (1-pos)*fpr.
+type coverageGroup struct{ pos, tpr, fpr float64 }
+
+// coverageScenario is a set of groups with known true rates.
 type coverageScenario struct {
-	name  string
-	rates []float64
-	n     int
+	name   string
+	groups []coverageGroup
+	n      int
 }
 
-func (s coverageScenario) truth() map[string]float64 {
+// spread is max minus min and min over max of the groups' rate.
+func (s coverageScenario) spread(rate func(coverageGroup) float64) (diff, ratio float64) {
 	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, r := range s.rates {
-		lo, hi = min(lo, r), max(hi, r)
+	for _, g := range s.groups {
+		lo, hi = min(lo, rate(g)), max(hi, rate(g))
 	}
-	return map[string]float64{"demographic_parity_difference": hi - lo, "demographic_parity_ratio": lo / hi}
+	return hi - lo, lo / hi
+}
+
+// truth is the true value of every fairness metric the simulation checks.
+func (s coverageScenario) truth() map[string]float64 {
+	dpd, dpr := s.spread(func(g coverageGroup) float64 { return g.pos*g.tpr + (1-g.pos)*g.fpr })
+	tprD, tprR := s.spread(func(g coverageGroup) float64 { return g.tpr })
+	fprD, fprR := s.spread(func(g coverageGroup) float64 { return g.fpr })
+	return map[string]float64{
+		"demographic_parity_difference": dpd, "demographic_parity_ratio": dpr,
+		"equal_opportunity_difference": tprD, "equal_opportunity_ratio": tprR,
+		"equalized_odds_difference": max(tprD, fprD), "equalized_odds_ratio": min(tprR, fprR),
+	}
 }
 
 var coverageScenarios = []coverageScenario{
-	{"separated", []float64{0.30, 0.38, 0.45}, 1500},
-	{"two close groups", []float64{0.40, 0.43, 0.50}, 1500},
+	{"separated", []coverageGroup{{0.3, 0.60, 0.10}, {0.3, 0.70, 0.15}, {0.3, 0.80, 0.20}}, 1500},
+	{"two close groups", []coverageGroup{{0.3, 0.70, 0.10}, {0.3, 0.72, 0.11}, {0.3, 0.80, 0.16}}, 1500},
+	// Every rate equal: every difference is truly 0 and every ratio 1,
+	// where max minus min over noisy groups is biased upward the most.
+	{"equal rates", []coverageGroup{{0.3, 0.70, 0.10}, {0.3, 0.70, 0.10}, {0.3, 0.70, 0.10}}, 1500},
+	// Equal opportunity holds (one true positive rate), equalized odds
+	// does not (the false positive rates differ).
+	{"equal opportunity only", []coverageGroup{{0.3, 0.70, 0.08}, {0.3, 0.70, 0.12}, {0.3, 0.70, 0.20}}, 1500},
 }
 
 // coverage simulates sims gold sets per scenario, drawn from the known
@@ -52,13 +76,17 @@ func coverage(t testing.TB, sims, replicates int) map[string]float64 {
 			}
 			w := bufio.NewWriter(f)
 			w.WriteString("label,prediction,g\n")
-			for g, r := range sc.rates {
+			for g, gr := range sc.groups {
 				for range sc.n {
+					y, rate := 0, gr.fpr
+					if rng.Float64() < gr.pos {
+						y, rate = 1, gr.tpr
+					}
 					p := 0
-					if rng.Float64() < r {
+					if rng.Float64() < rate {
 						p = 1
 					}
-					w.WriteString(strconv.Itoa(rng.IntN(2)) + "," + strconv.Itoa(p) + ",g" + strconv.Itoa(g) + "\n")
+					w.WriteString(strconv.Itoa(y) + "," + strconv.Itoa(p) + ",g" + strconv.Itoa(g) + "\n")
 				}
 			}
 			if err := w.Flush(); err != nil {
@@ -93,8 +121,10 @@ func coverage(t testing.TB, sims, replicates int) map[string]float64 {
 }
 
 // TestFairnessIntervalCoverage is the small coverage check: on groups with
-// known true rates the 95% intervals of the fairness difference and ratio
-// hold the truth 92-98% of the time. BenchmarkFairnessIntervalCoverage
+// known true rates (distinct, close, equal, and equal true positive rates
+// with distinct false positive rates) the 95% intervals of the demographic
+// parity, equal opportunity and equalized odds differences and ratios hold
+// the truth 92-98% of the time. BenchmarkFairnessIntervalCoverage
 // (make bench) runs the large version.
 func TestFairnessIntervalCoverage(t *testing.T) {
 	if testing.Short() {

@@ -237,6 +237,11 @@ func (l *loader) checkReferences(p *Platform) {
 		if m.Evaluation.Columns.Prediction == "" && m.Evaluation.Columns.Score == "" {
 			l.ref(p, ModelPath(name, "evaluation", "columns"), "set prediction, score or both")
 		}
+		if bl := m.Evaluation.Baseline; bl != nil {
+			if set := baselineSources(bl); len(set) > 1 {
+				l.ref(p, ModelPath(name, "evaluation", "baseline"), fmt.Sprintf("set only one of release, predictions and metrics: %s and %s are set together", strings.Join(set[:len(set)-1], ", "), set[len(set)-1]))
+			}
+		}
 		if m.Evaluation.Columns.Prediction == "" && m.Evaluation.Threshold == nil && m.Task == "binary-classification" {
 			l.ref(p, ModelPath(name, "evaluation", "threshold"), "a score without a prediction column needs a threshold")
 		}
@@ -280,6 +285,23 @@ func (l *loader) checkReferences(p *Platform) {
 			l.ref(p, fmt.Sprintf("signing.trustedKeys[%d]", i), "set exactly one of publicKey and path")
 		}
 	}
+}
+
+// baselineSources names the baseline sources a spec sets. A baseline is
+// one source: which one the gate compares with must not depend on an
+// order of preference the spec's author cannot see.
+func baselineSources(bl *Baseline) []string {
+	var set []string
+	if bl.Release != "" {
+		set = append(set, "release")
+	}
+	if bl.Predictions != "" {
+		set = append(set, "predictions")
+	}
+	if len(bl.Metrics) > 0 {
+		set = append(set, "metrics")
+	}
+	return set
 }
 
 func (l *loader) checkAfterCycles(p *Platform) {

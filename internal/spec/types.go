@@ -361,7 +361,8 @@ type Columns struct {
 // Baseline is the metrics of the version being replaced.
 type Baseline struct {
 	// Release is BaselinePrevious or empty; a baseline with neither
-	// Predictions nor Metrics is the previous release.
+	// Predictions nor Metrics is the previous release. Validation refuses
+	// a baseline that sets more than one of the three (baselineSources).
 	Release string `json:"release,omitempty"`
 	Version string `json:"version,omitempty"`
 	// Metrics are typed in: declared, not measured.
