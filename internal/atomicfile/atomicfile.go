@@ -3,8 +3,10 @@
 package atomicfile
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -67,6 +69,25 @@ func CreateNewIn(root, path string, data []byte, perm os.FileMode) error {
 // place, creating the parent directories.
 func WriteFile(path string, data []byte, perm os.FileMode) error {
 	tmp, err := writeTemp(path, data, perm)
+	return rename(tmp, path, err)
+}
+
+// WriteFunc is WriteFile for content produced by write, which writes
+// through a buffer into the temporary file: a document of a hundred
+// megabytes need not be held in memory whole to be written atomically.
+func WriteFunc(path string, perm os.FileMode, write func(io.Writer) error) error {
+	tmp, err := writeTempFunc(path, perm, func(f *os.File) error {
+		bw := bufio.NewWriterSize(f, 1<<20)
+		if err := write(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
+	return rename(tmp, path, err)
+}
+
+// rename moves the temporary file writing it left (err nil) into place.
+func rename(tmp, path string, err error) error {
 	if err != nil {
 		return err
 	}
@@ -93,6 +114,14 @@ func CreateNew(path string, data []byte, perm os.FileMode) error {
 // writeTemp writes data, synced, to a new temporary file in path's
 // directory and returns its name.
 func writeTemp(path string, data []byte, perm os.FileMode) (string, error) {
+	return writeTempFunc(path, perm, func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	})
+}
+
+// writeTempFunc is writeTemp with the content written by write.
+func writeTempFunc(path string, perm os.FileMode, write func(*os.File) error) (string, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
@@ -104,7 +133,7 @@ func writeTemp(path string, data []byte, perm os.FileMode) (string, error) {
 	tmp := f.Name()
 	err = f.Chmod(perm)
 	if err == nil {
-		_, err = f.Write(data)
+		err = write(f)
 	}
 	if err == nil {
 		err = f.Sync()

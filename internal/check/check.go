@@ -23,7 +23,6 @@ import (
 	"github.com/slipway-ml/slipway/internal/changes"
 	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/desired"
-	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/evidence"
 	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/monitor"
@@ -895,15 +894,6 @@ func sortUnits(units []Unit, p *spec.Platform) {
 		}
 		return order[a.Environment] < order[b.Environment]
 	})
-}
-
-// fileDigest is the digest of a file, or empty when it cannot be read.
-func fileDigest(path string) string {
-	d, err := digest.File(path)
-	if err != nil {
-		return ""
-	}
-	return d
 }
 
 // codeOwners returns the owned files under a model's directory among the

@@ -6,8 +6,12 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"runtime"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/slipway-ml/slipway/internal/checkresult"
+	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/evidence"
 	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/safefile"
@@ -26,38 +30,63 @@ type evidenceFile struct {
 // readEvidence reads back the evidence summary of every model in scope as
 // the JSON the policies read. A summary that is absent or unreadable is left
 // nil: the policy engine turns that into a denial, and the reason is logged.
+// Models are read one per core at a time, and logged in scope order.
 func (c *checker) readEvidence(scope []unitKey) map[string]evidenceFile {
-	out := map[string]evidenceFile{}
+	var models []string
+	seen := map[string]bool{}
 	for _, k := range scope {
-		if _, done := out[k.model]; done {
-			continue
+		if !seen[k.model] {
+			seen[k.model] = true
+			models = append(models, k.model)
 		}
-		full := evidence.Path(c.o.WorkDir, k.model)
-		rel, err := filepath.Rel(c.p.Root, full)
-		if err != nil {
-			rel = full
+	}
+	files := make([]evidenceFile, len(models))
+	warns := make([]func(), len(models))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, model := range models {
+		g.Go(func() error {
+			files[i], warns[i] = c.readSummary(model)
+			return nil
+		})
+	}
+	_ = g.Wait() // readSummary fails no model: it logs why
+	out := make(map[string]evidenceFile, len(models))
+	for i, model := range models {
+		if warns[i] != nil {
+			warns[i]()
 		}
-		ef := evidenceFile{path: filepath.ToSlash(rel)}
-		b, err := safefile.ReadFile(full, safefile.Record)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			c.o.Log.Warn("no evidence summary: run `slipway evaluate`", "model", k.model, "path", ef.path)
-		case err != nil:
-			c.o.Log.Warn("evidence summary unreadable", "model", k.model, "err", err)
-		default:
-			dec := json.NewDecoder(bytes.NewReader(b))
-			dec.UseNumber()
-			var doc map[string]any
-			if err := dec.Decode(&doc); err != nil {
-				c.o.Log.Warn("evidence summary is not JSON", "model", k.model, "path", ef.path, "err", err)
-				break
-			}
-			ef.doc = doc
-			ef.sha256 = fileDigest(full)
-		}
-		out[k.model] = ef
+		out[model] = files[i]
 	}
 	return out
+}
+
+// readSummary reads one model's evidence summary; warn, when not nil,
+// logs why there is none.
+func (c *checker) readSummary(model string) (ef evidenceFile, warn func()) {
+	full := evidence.Path(c.o.WorkDir, model)
+	rel, err := filepath.Rel(c.p.Root, full)
+	if err != nil {
+		rel = full
+	}
+	ef = evidenceFile{path: filepath.ToSlash(rel)}
+	b, err := safefile.ReadFile(full, safefile.Record)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return ef, func() { c.o.Log.Warn("no evidence summary: run `slipway evaluate`", "model", model, "path", ef.path) }
+	case err != nil:
+		return ef, func() { c.o.Log.Warn("evidence summary unreadable", "model", model, "err", err) }
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var doc map[string]any
+	if err := dec.Decode(&doc); err != nil {
+		return ef, func() { c.o.Log.Warn("evidence summary is not JSON", "model", model, "path", ef.path, "err", err) }
+	}
+	ef.doc = doc
+	// The digest of the bytes judged, not of the file read again.
+	ef.sha256 = digest.Bytes(b)
+	return ef, nil
 }
 
 // headlineMetrics are shown for every model when the evidence has them.

@@ -516,36 +516,75 @@ func Read(path string) (*Result, error) {
 
 // Encode writes r as indented JSON, the one encoding of the document on
 // stdout and on disk.
+//
+// A result of 1,000 models is near 100 MB indented: it is encoded and
+// indented unit by unit and written as it goes, as building it whole (the
+// compact document, then the indented one, each in a growing buffer) cost
+// as much as encoding it and a few hundred megabytes of memory.
 func Encode(w io.Writer, r *Result) error {
-	b, err := encode(r)
-	if err != nil {
+	var (
+		in  indenter
+		buf bytes.Buffer
+		out []byte
+	)
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	// put writes prefix and the compact JSON in buf (without its newline),
+	// indented. prefix is "[" only before a unit, so never an empty array.
+	put := func(prefix string) error {
+		out = in.append(in.append(out[:0], []byte(prefix)), bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		buf.Reset()
+		_, err := w.Write(out)
 		return err
 	}
-	_, err = w.Write(b)
-	return err
-}
-
-// encode is Encode's bytes, newline-terminated. A result of 1,000 models
-// is near 100 MB indented: the output is sized once for the indentation
-// and written from where it was built, as growing and copying it took as
-// long as indenting it.
-func encode(r *Result) ([]byte, error) {
-	var compact bytes.Buffer
-	enc := json.NewEncoder(&compact)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(r); err != nil {
-		return nil, err
+	head := *r
+	if len(r.Units) > 0 {
+		head.Units = nil
 	}
-	b := compact.Bytes()
-	out := indent(make([]byte, 0, 2*len(b)+1), b[:len(b)-1])
-	return append(out, '\n'), nil
+	if err := enc.Encode(&head); err != nil {
+		return err
+	}
+	if len(r.Units) == 0 {
+		if err := put(""); err != nil {
+			return err
+		}
+		_, err := w.Write([]byte("\n"))
+		return err
+	}
+	// The fields before units are strings, which hold no unescaped
+	// quote: the first `"units":null` is the field itself.
+	doc := bytes.Clone(buf.Bytes())
+	buf.Reset()
+	mark := []byte(`"units":null`)
+	at := bytes.Index(doc, mark)
+	if at < 0 {
+		return fmt.Errorf("encode check result: no units field in %.80s", doc)
+	}
+	buf.Write(doc[:at+len(`"units":`)])
+	if err := put(""); err != nil {
+		return err
+	}
+	for i := range r.Units {
+		if err := enc.Encode(&r.Units[i]); err != nil {
+			return err
+		}
+		sep := ","
+		if i == 0 {
+			sep = "["
+		}
+		if err := put(sep); err != nil {
+			return err
+		}
+	}
+	buf.Write(doc[at+len(mark):])
+	if err := put("]"); err != nil {
+		return err
+	}
+	_, err := w.Write([]byte("\n"))
+	return err
 }
 
 // Write writes r to path, replacing the file atomically.
 func Write(path string, r *Result) error {
-	b, err := encode(r)
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(path, b, 0o644)
+	return atomicfile.WriteFunc(path, 0o644, func(w io.Writer) error { return Encode(w, r) })
 }

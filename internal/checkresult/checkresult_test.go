@@ -133,6 +133,54 @@ func TestIndentMatchesJSON(t *testing.T) {
 	}
 }
 
+// TestEncodeMatchesJSON keeps Encode, which encodes unit by unit, byte for
+// byte equal to encoding/json's indented encoding of the whole document,
+// with no units, one and several (a string field quoting the units
+// field must not be taken for it).
+func TestEncodeMatchesJSON(t *testing.T) {
+	golden, err := os.ReadFile("../check/testdata/rejected.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := Decode(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(full.Units) < 2 {
+		t.Fatalf("golden has %d units, want several", len(full.Units))
+	}
+	tests := []struct {
+		name  string
+		units []Unit
+		base  string
+	}{
+		{"none", nil, ""},
+		{"empty", []Unit{}, ""},
+		{"one", full.Units[:1], ""},
+		{"all", full.Units, `main","units":null,"x":"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := *full
+			r.Units, r.Base = tt.units, tt.base
+			var want bytes.Buffer
+			enc := json.NewEncoder(&want)
+			enc.SetEscapeHTML(false)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(&r); err != nil {
+				t.Fatal(err)
+			}
+			var got bytes.Buffer
+			if err := Encode(&got, &r); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want.String(), got.String()); diff != "" {
+				t.Errorf("Encode differs from json's indented encoding (-json +Encode):\n%s", diff)
+			}
+		})
+	}
+}
+
 // TestVerdict folds findings as a unit's verdict does: one blocking
 // finding denies, insufficient evidence counts by its severity.
 func TestVerdict(t *testing.T) {

@@ -9,7 +9,19 @@ import "bytes"
 // through strings with IndexByte. src must be what json.Marshal writes:
 // valid, with no space outside strings.
 func indent(dst, src []byte) []byte {
-	depth := 0
+	var in indenter
+	return in.append(dst, src)
+}
+
+// indenter is indent over a document given in pieces, each of whole tokens
+// (a piece never ends inside a string or a number, nor between an empty
+// object's or array's brackets): a result is indented as it is encoded,
+// unit by unit, without holding it whole.
+type indenter struct{ depth int }
+
+func (in *indenter) append(dst, src []byte) []byte {
+	depth := in.depth
+	defer func() { in.depth = depth }()
 	newline := func() {
 		dst = append(dst, '\n')
 		for range depth {

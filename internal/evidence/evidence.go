@@ -15,11 +15,15 @@ import (
 	"io/fs"
 	"maps"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/slipway-ml/slipway/internal/atomicfile"
 	"github.com/slipway-ml/slipway/internal/digest"
@@ -226,22 +230,55 @@ func Evaluate(ctx context.Context, p *spec.Platform, model string, opts Options)
 }
 
 // WriteAll evaluates models (every model when empty) and writes each
-// summary atomically to Path(workdir, model).
+// summary atomically to Path(workdir, model). Models are evaluated one per
+// core at a time (each summary is independent, and a check of 1,000 models
+// spent a second on them on one core); the summaries are returned in the
+// order of models, up to the first model that failed, whose error is
+// returned.
 func WriteAll(ctx context.Context, p *spec.Platform, workdir string, models []string, opts Options) ([]*Summary, error) {
 	if len(models) == 0 {
 		models = p.ModelNames()
 	}
 	opts.memo = &memo{reports: map[string]*metrics.Report{}}
-	var out []*Summary
-	for _, name := range models {
-		s, err := Evaluate(ctx, p, name, opts)
+	out := make([]*Summary, len(models))
+	errs := make([]error, len(models))
+	// failed is the index of the first model that failed so far: later
+	// ones need not be evaluated, earlier ones still are.
+	var failed atomic.Int64
+	failed.Store(int64(len(models)))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, name := range models {
+		g.Go(func() error {
+			if int64(i) > failed.Load() || ctx.Err() != nil {
+				return nil
+			}
+			s, err := Evaluate(ctx, p, name, opts)
+			if err == nil {
+				err = Write(Path(workdir, name), s)
+			}
+			if err != nil {
+				errs[i] = err
+				for {
+					f := failed.Load()
+					if int64(i) >= f || failed.CompareAndSwap(f, int64(i)) {
+						break
+					}
+				}
+				return nil
+			}
+			out[i] = s
+			return nil
+		})
+	}
+	_ = g.Wait() // errors are in errs, by model
+	for i, err := range errs {
 		if err != nil {
-			return out, err
+			return out[:i], err
 		}
-		if err := Write(Path(workdir, name), s); err != nil {
-			return out, err
-		}
-		out = append(out, s)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -374,12 +411,18 @@ func (b *builder) evaluation(m spec.Model, opts Options, gj *goldJoin) (*metrics
 		}
 	}
 	rep, err := metrics.EvaluateFile(b.ctx, abs, cfg)
+	if share {
+		// A failed evaluation is not shared: put(nil) lets a waiting
+		// worker try it itself.
+		shared := rep
+		if err != nil {
+			shared = nil
+		}
+		opts.memo.put(key, shared)
+	}
 	if err != nil {
 		b.problem(KindPredictions, e.Predictions, err)
 		return nil, gj
-	}
-	if share {
-		opts.memo.put(key, rep)
 	}
 	return rep, gj
 }

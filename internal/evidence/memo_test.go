@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -52,4 +53,35 @@ func TestMemo(t *testing.T) {
 	if rep.Inputs[0].Path != "models/a/p.csv" {
 		t.Error("sharing renamed the first model's input")
 	}
+}
+
+// TestMemoWaits: a worker asking for a report another is computing waits
+// for it instead of computing it again, and computes it itself when the
+// other's evaluation failed.
+func TestMemoWaits(t *testing.T) {
+	m := &memo{reports: map[string]*metrics.Report{}}
+	if m.get("k", "a") != nil {
+		t.Fatal("empty memo hits")
+	}
+	got := make(chan *metrics.Report)
+	go func() { got <- m.get("k", "b") }()
+	select {
+	case r := <-got:
+		t.Fatalf("get returned %v while the report was being computed", r)
+	case <-time.After(50 * time.Millisecond):
+	}
+	m.put("k", &metrics.Report{Rows: 7, Inputs: []metrics.Input{{Path: "a", SHA256: "sha256:aa"}}})
+	if r := <-got; r == nil || r.Rows != 7 || r.Inputs[0].Path != "b" {
+		t.Errorf("waiting get = %+v, want the report under b", r)
+	}
+
+	if m.get("failed", "a") != nil {
+		t.Fatal("empty memo hits")
+	}
+	go func() { got <- m.get("failed", "b") }()
+	m.put("failed", nil)
+	if r := <-got; r != nil {
+		t.Errorf("get after a failed evaluation = %+v, want nil (evaluate it yourself)", r)
+	}
+	m.put("failed", nil)
 }

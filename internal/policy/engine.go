@@ -457,6 +457,8 @@ func (c *valueCache) value(v any) (ast.Value, error) {
 		return ast.Null{}, nil
 	case string:
 		return ast.String(x), nil
+	case bool:
+		return ast.Boolean(x), nil
 	case map[string]any:
 		// Decoded JSON converts directly; a map is not changed while its
 		// units are judged, so its address identifies it.
@@ -483,10 +485,19 @@ func (c *valueCache) value(v any) (ast.Value, error) {
 		}
 		return val, nil
 	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Map:
+		// Most optional parts are absent (nil) in most units: null, as
+		// json.Marshal writes them, without a round trip through JSON.
+		if rv.IsNil() && !rv.Type().Implements(marshalerType) {
+			return ast.Null{}, nil
+		}
+	}
 	// Other maps (the platform's environments, shared by every unit) are
 	// identified by address too, but convert through JSON.
 	var ptrKey uintptr
-	if rv := reflect.ValueOf(v); c != nil && rv.Kind() == reflect.Map && !rv.IsNil() {
+	if c != nil && rv.Kind() == reflect.Map {
 		ptrKey = rv.Pointer()
 		c.mu.Lock()
 		val, ok := c.byPtr[ptrKey]
@@ -515,7 +526,10 @@ func (c *valueCache) value(v any) (ast.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c != nil && len(b) > 64 {
+	if c != nil {
+		// Small parts too: a cache hit is far cheaper than decoding and
+		// converting again, and equal parts then share their value,
+		// which lets memoKey share a pack's findings.
 		c.mu.Lock()
 		c.m[string(b)] = x
 		if ptrKey != 0 {
@@ -528,6 +542,8 @@ func (c *valueCache) value(v any) (ast.Value, error) {
 	}
 	return x, nil
 }
+
+var marshalerType = reflect.TypeFor[json.Marshaler]()
 
 // input builds the OPA value of the input document; its keys are the JSON
 // names of Input's fields (TestInputValue keeps the two in step).
