@@ -50,9 +50,11 @@ var ErrUnknownEnvironment = errors.New("unknown environment")
 
 // record is one ledger record with its verdict and, when it verified,
 // the predicate as verification decoded it (RecordReport.Statement), which
-// every record shows. The full statement is read only for the records a
-// dossier rests on: at ten thousand records, decoding every resolved spec
-// and result list again costs as much as verifying them.
+// every record shows. The full statement is needed only for the records a
+// dossier rests on: verification decodes the newest of each model in each
+// environment in full (VerifyOptions.WholeNewest), the usual references;
+// any other is read again (builder.full). At ten thousand records,
+// decoding every result list in full costs as much as verifying them.
 type record struct {
 	row ReleaseRow
 	// lite is the verified predicate without the parts ParseSummary
@@ -204,7 +206,7 @@ func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now ti
 		status.Records, status.Failed = len(recs), len(recs)
 		return recs, status, nil
 	}
-	vr, err := release.Verify(ctx, release.VerifyOptions{Root: root, Keys: keys, Now: now})
+	vr, err := release.Verify(ctx, release.VerifyOptions{Root: root, Keys: keys, Now: now, WholeNewest: true})
 	if err != nil {
 		return nil, status, fmt.Errorf("verify ledger: %w", err)
 	}
@@ -232,7 +234,7 @@ func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now ti
 			ReleasedAt: e.RecordedAt, KeyID: rr.KeyID, Problems: nonNil(rr.Problems), Notes: nonNil(rr.Notes)}, digest: e.Record}
 		if st := rr.Statement(); st != nil {
 			p := &st.Predicate
-			r.lite = p
+			r.lite, r.st = p, rr.Whole()
 			r.row.Verified = true
 			r.row.ReleasedAt, r.row.Decision, r.row.Verdict, r.row.Commit = p.ReleasedAt, p.Decision, p.Verdict, p.Source.Commit
 		}
