@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"reflect"
-	"runtime"
 	"strings"
 )
 
@@ -64,28 +63,25 @@ func writeJSONValue(w *bufio.Writer, v reflect.Value) error {
 		return err
 	}
 	w.WriteString("[")
-	n := v.Len()
 	// Each slot keeps its encoder, whose buffers then grow once.
-	slots := make([]*indenter, min(8*runtime.GOMAXPROCS(0), n))
-	errs := make([]error, len(slots))
+	slots := make([]*indenter, renderSlots(v.Len()))
 	for i := range slots {
 		slots[i] = newIndenter("    ")
 	}
-	for start := 0; start < n; start += len(slots) {
-		end := min(start+len(slots), n)
-		parallel(end-start, func(i int) { errs[i] = slots[i].encode(v.Index(start + i).Interface()) })
-		for i := range end - start {
-			if errs[i] != nil {
-				return errs[i]
-			}
-			if start+i > 0 {
-				w.WriteString(",")
-			}
-			w.WriteString("\n    ")
-			w.Write(slots[i].bytes())
+	err := inOrder(v.Len(), len(slots), func(s, i int) error {
+		return slots[s].encode(v.Index(i).Interface())
+	}, func(s, i int) error {
+		if i > 0 {
+			w.WriteString(",")
 		}
+		w.WriteString("\n    ")
+		_, err := w.Write(slots[s].bytes())
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	_, err := w.WriteString("\n  ]")
+	_, err = w.WriteString("\n  ]")
 	return err
 }
 
