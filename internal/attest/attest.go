@@ -324,12 +324,12 @@ func (s Statement) Marshal() ([]byte, error) {
 func Parse(payload []byte) (*Statement, error) {
 	// One decode: records are verified by the ten thousand.
 	var s Statement
-	if err := json.Unmarshal(payload, &s); err != nil {
+	if err := unmarshal(payload, &s); err != nil {
 		// Another predicate type may not fit Release: say which it is.
 		var head struct {
 			PredicateType string `json:"predicateType"`
 		}
-		if json.Unmarshal(payload, &head) == nil && head.PredicateType != PredicateType {
+		if unmarshal(payload, &head) == nil && head.PredicateType != PredicateType {
 			return nil, fmt.Errorf("%w: predicate type %q, want %s", ErrNotRelease, head.PredicateType, PredicateType)
 		}
 		return nil, fmt.Errorf("%w: statement: %v", ErrNotRelease, err)
@@ -389,7 +389,7 @@ func ParseSummary(payload []byte) (*Statement, error) {
 			Bundle     *Bundle     `json:"bundle"`
 		} `json:"predicate"`
 	}
-	if err := json.Unmarshal(payload, &s); err != nil {
+	if err := unmarshal(payload, &s); err != nil {
 		return Parse(payload) // for its clearer error
 	}
 	if s.Type != StatementV1 && s.Type != StatementV01 {

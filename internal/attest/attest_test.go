@@ -1,6 +1,7 @@
 package attest
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -134,5 +135,58 @@ func TestStatementStripsRemoteCredentials(t *testing.T) {
 	}
 	if got := st.Predicate.Source.Repository; got != "https://host.example/acme/repo.git" {
 		t.Errorf("repository = %q", got)
+	}
+}
+
+// TestDecodeKeepsEncodingJSON: statements decode as encoding/json decodes
+// them, so a record verifies (or fails) as it did before the faster
+// decoder: invalid JSON anywhere, even inside a member the summary skips,
+// is refused; names match case-insensitively; the last of duplicate names
+// wins; invalid UTF-8 is replaced.
+func TestDecodeKeepsEncodingJSON(t *testing.T) {
+	head := `{"_type":"https://in-toto.io/Statement/v1","predicateType":"` + PredicateType + `","subject":[],"predicate":`
+	tests := []struct {
+		name, payload string
+		ok            bool
+	}{
+		{"plain", head + `{"model":{"name":"m","version":"1"}}}`, true},
+		{"bad json in skipped controls", head + `{"model":{"name":"m"},"results":[{"rule":"r","controls":[{"id":"1",}]}]}}`, false},
+		{"bad json in skipped evidence", head + `{"evidence":{"path":tru,"headline":{}}}}`, false},
+		{"trailing data", head + `{}} {}`, false},
+		{"truncated", head + `{"model":{"name":"m"`, false},
+		{"wrong type", head + `{"revision":"2"}}`, false},
+		{"case-insensitive names", head + `{"MODEL":{"Name":"m","VERSION":"1"},"Environment":"staging"}}`, true},
+		{"duplicate names", head + `{"model":{"name":"a","name":"b"},"environment":"x","environment":"y"}}`, true},
+		{"invalid utf-8", head + "{\"model\":{\"name\":\"m\xff\"}}}", true},
+		{"null members", head + `{"model":null,"results":null,"evidence":null,"stacks":[null]}}`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var want Statement
+			wantErr := json.Unmarshal([]byte(tt.payload), &want)
+			if (wantErr == nil) != tt.ok {
+				t.Fatalf("encoding/json: %v, want ok=%v", wantErr, tt.ok)
+			}
+			got, err := Parse([]byte(tt.payload))
+			if (err == nil) != tt.ok {
+				t.Fatalf("Parse: %v, want ok=%v", err, tt.ok)
+			}
+			sum, serr := ParseSummary([]byte(tt.payload))
+			if (serr == nil) != tt.ok {
+				t.Fatalf("ParseSummary: %v, want ok=%v", serr, tt.ok)
+			}
+			if !tt.ok {
+				if !errors.Is(err, ErrNotRelease) || !errors.Is(serr, ErrNotRelease) {
+					t.Fatalf("errors %v, %v do not wrap ErrNotRelease", err, serr)
+				}
+				return
+			}
+			if d := cmp.Diff(want, *got); d != "" {
+				t.Errorf("Parse (-encoding/json +got):\n%s", d)
+			}
+			if sum.Predicate.Model != want.Predicate.Model || sum.Predicate.Environment != want.Predicate.Environment {
+				t.Errorf("ParseSummary: %+v in %s, encoding/json %+v in %s", sum.Predicate.Model, sum.Predicate.Environment, want.Predicate.Model, want.Predicate.Environment)
+			}
+		})
 	}
 }

@@ -2,13 +2,16 @@ package release
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/checkresult"
+	"github.com/slipway-ml/slipway/internal/sign"
 )
 
 // TestRecordStatement: a record that verified offers the statement
@@ -142,5 +145,58 @@ func TestRecordAcceptance(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestWholeNewest: asked to, verification decodes the newest release of
+// each model in each environment in full, as attest.Parse reads its file,
+// and only those; unasked, none.
+func TestWholeNewest(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.release(t, f.input(t, f.unit(t, "staging", "credit-default"), f.unit(t, "staging", "fraud")), "staging", "", signedAt); err != nil {
+		t.Fatal(err)
+	}
+	// Released again after a re-plan: the first record is no longer the
+	// newest.
+	f.write(t, ".slipway/plans/staging/credit-default.tfplan", []byte("re-planned"))
+	if _, err := f.release(t, f.input(t, f.unit(t, "staging", "credit-default")), "staging", "", signedAt.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for _, asked := range []bool{true, false} {
+		rep := f.verify(t, VerifyOptions{WholeNewest: asked})
+		got := map[string]bool{}
+		for _, r := range rep.Records {
+			if r.Statement() == nil {
+				t.Fatalf("%s did not verify: %v", r.Path, r.Problems)
+			}
+			whole := r.Whole()
+			got[r.Path] = whole != nil
+			if whole == nil {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(f.root, r.Path))
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := sign.ParseEnvelope(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := attest.Parse(e.Payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(want, whole); d != "" {
+				t.Errorf("%s: whole statement (-attest.Parse +got):\n%s", r.Path, d)
+			}
+		}
+		want := map[string]bool{
+			"releases/staging/credit-default/2.3.0.intoto.json":    false,
+			"releases/staging/credit-default/2.3.0_r2.intoto.json": asked,
+			"releases/staging/fraud/4.1.2.intoto.json":             asked,
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("WholeNewest=%v: records decoded whole (-want +got):\n%s", asked, d)
+		}
 	}
 }

@@ -50,9 +50,11 @@ var ErrUnknownEnvironment = errors.New("unknown environment")
 
 // record is one ledger record with its verdict and, when it verified,
 // the predicate as verification decoded it (RecordReport.Statement), which
-// every record shows. The full statement is read only for the records a
-// dossier rests on: at ten thousand records, decoding every resolved spec
-// and result list again costs as much as verifying them.
+// every record shows. The full statement is needed only for the records a
+// dossier rests on: verification decodes the newest of each model in each
+// environment in full (VerifyOptions.WholeNewest), the usual references;
+// any other is read again (builder.full). At ten thousand records,
+// decoding every result list in full costs as much as verifying them.
 type record struct {
 	row ReleaseRow
 	// lite is the verified predicate without the parts ParseSummary
@@ -170,6 +172,33 @@ func parallel(n int, f func(i int)) {
 	_ = g.Wait() // f returns no error
 }
 
+// inOrder makes the n parts of a rendered report on every CPU, a window
+// of slots at a time, and after each window emits them in order:
+// render(slot, i) makes part i in the slot's buffers, emit(slot, i)
+// writes it. The slots' buffers are reused window after window, so the
+// parts are neither held all at once (150 MiB of HTML at 1,000 models)
+// nor grown from nothing each time.
+func inOrder(n, slots int, render, emit func(slot, i int) error) error {
+	errs := make([]error, slots)
+	for start := 0; start < n; start += slots {
+		end := min(start+slots, n)
+		parallel(end-start, func(s int) { errs[s] = render(s, start+s) })
+		for s := range end - start {
+			if errs[s] != nil {
+				return errs[s]
+			}
+			if err := emit(s, start+s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// renderSlots is how many parts inOrder makes at once: a few per CPU,
+// so that one slow part leaves the others busy.
+func renderSlots(n int) int { return max(1, min(8*runtime.GOMAXPROCS(0), n)) }
+
 // readLedger verifies the whole ledger and returns every record in
 // ledger order; records that verified carry their statement.
 func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now time.Time) ([]*record, LedgerStatus, error) {
@@ -204,7 +233,7 @@ func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now ti
 		status.Records, status.Failed = len(recs), len(recs)
 		return recs, status, nil
 	}
-	vr, err := release.Verify(ctx, release.VerifyOptions{Root: root, Keys: keys, Now: now})
+	vr, err := release.Verify(ctx, release.VerifyOptions{Root: root, Keys: keys, Now: now, WholeNewest: true})
 	if err != nil {
 		return nil, status, fmt.Errorf("verify ledger: %w", err)
 	}
@@ -232,7 +261,7 @@ func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now ti
 			ReleasedAt: e.RecordedAt, KeyID: rr.KeyID, Problems: nonNil(rr.Problems), Notes: nonNil(rr.Notes)}, digest: e.Record}
 		if st := rr.Statement(); st != nil {
 			p := &st.Predicate
-			r.lite = p
+			r.lite, r.st = p, rr.Whole()
 			r.row.Verified = true
 			r.row.ReleasedAt, r.row.Decision, r.row.Verdict, r.row.Commit = p.ReleasedAt, p.Decision, p.Verdict, p.Source.Commit
 		}

@@ -115,16 +115,19 @@ func (r *Report) HTML(w io.Writer) error {
 	}
 	// Dossiers are independent: render them on every CPU, write them in
 	// order.
-	parts := make([]bytes.Buffer, len(r.Models))
-	errs := make([]error, len(r.Models))
-	parallel(len(r.Models), func(i int) { errs[i] = htmlTmpl.ExecuteTemplate(&parts[i], "dossier", r.Models[i]) })
-	for i := range parts {
-		if errs[i] != nil {
-			return fmt.Errorf("render html: model %s: %w", r.Models[i].Model, errs[i])
+	parts := make([]bytes.Buffer, renderSlots(len(r.Models)))
+	err := inOrder(len(r.Models), len(parts), func(s, i int) error {
+		parts[s].Reset()
+		if err := htmlTmpl.ExecuteTemplate(&parts[s], "dossier", r.Models[i]); err != nil {
+			return fmt.Errorf("render html: model %s: %w", r.Models[i].Model, err)
 		}
-		if _, err := bw.Write(parts[i].Bytes()); err != nil {
-			return err
-		}
+		return nil
+	}, func(s, _ int) error {
+		_, err := bw.Write(parts[s].Bytes())
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	bw.WriteString("</body>\n</html>\n")
 	return bw.Flush()

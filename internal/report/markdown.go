@@ -260,18 +260,16 @@ func (r *Report) Markdown(w io.Writer) error {
 	if err := m.w.Flush(); err != nil {
 		return err
 	}
-	parts := make([]bytes.Buffer, len(r.Models))
-	parallel(len(r.Models), func(i int) {
-		dm := &mdWriter{w: bufio.NewWriter(&parts[i])}
+	parts := make([]bytes.Buffer, renderSlots(len(r.Models)))
+	return inOrder(len(r.Models), len(parts), func(s, i int) error {
+		parts[s].Reset()
+		dm := &mdWriter{w: bufio.NewWriter(&parts[s])}
 		dm.dossier(r.Models[i])
-		dm.w.Flush()
+		return dm.w.Flush()
+	}, func(s, _ int) error {
+		_, err := w.Write(parts[s].Bytes())
+		return err
 	})
-	for i := range parts {
-		if _, err := w.Write(parts[i].Bytes()); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func scopeText(s Scope) string {
