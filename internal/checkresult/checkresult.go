@@ -4,9 +4,9 @@
 // and the audit report consume it.
 //
 // It is a leaf: it imports no SDK and of Slipway's only the leaves
-// atomicfile, digest and safefile, so a consumer depends on the document and not on
-// the packages that produce it. The types here are the only Go description
-// of the document.
+// atomicfile, digest, jsonindent and safefile, so a consumer depends on the
+// document and not on the packages that produce it. The types here are the
+// only Go description of the document.
 package checkresult
 
 import (
@@ -19,6 +19,7 @@ import (
 
 	"github.com/slipway-ml/slipway/internal/atomicfile"
 	"github.com/slipway-ml/slipway/internal/digest"
+	"github.com/slipway-ml/slipway/internal/jsonindent"
 	"github.com/slipway-ml/slipway/internal/safefile"
 )
 
@@ -523,7 +524,7 @@ func Read(path string) (*Result, error) {
 // as much as encoding it and a few hundred megabytes of memory.
 func Encode(w io.Writer, r *Result) error {
 	var (
-		in  indenter
+		in  jsonindent.Indenter
 		buf bytes.Buffer
 		out []byte
 	)
@@ -532,7 +533,7 @@ func Encode(w io.Writer, r *Result) error {
 	// put writes prefix and the compact JSON in buf (without its newline),
 	// indented. prefix is "[" only before a unit, so never an empty array.
 	put := func(prefix string) error {
-		out = in.append(in.append(out[:0], []byte(prefix)), bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		out = in.Append(in.Append(out[:0], []byte(prefix)), bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 		buf.Reset()
 		_, err := w.Write(out)
 		return err

@@ -105,34 +105,6 @@ func TestOutcomeVerdict(t *testing.T) {
 	}
 }
 
-// TestIndentMatchesJSON keeps indent byte for byte equal to json.Indent,
-// which wrote the check result before.
-func TestIndentMatchesJSON(t *testing.T) {
-	docs := []string{
-		`{}`, `[]`, `{"a":[],"b":{},"c":[1,2.5e-7,-3],"d":null,"e":true,"f":false}`,
-		`{"s":"a \"quoted\" {[,:]} \\ \u00e9 <tag> \\\"","t":["x",{"y":[{}]}]}`,
-		`[[[]],[{"k":""}],"",0]`,
-	}
-	golden, err := os.ReadFile("../check/testdata/rejected.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, golden); err != nil {
-		t.Fatal(err)
-	}
-	docs = append(docs, compact.String())
-	for _, d := range docs {
-		var want bytes.Buffer
-		if err := json.Indent(&want, []byte(d), "", "  "); err != nil {
-			t.Fatalf("%s: %v", d, err)
-		}
-		if got := indent(nil, []byte(d)); string(got) != want.String() {
-			t.Errorf("indent(%.60s…):\n%s\nwant:\n%s", d, got, want.String())
-		}
-	}
-}
-
 // TestEncodeMatchesJSON keeps Encode, which encodes unit by unit, byte for
 // byte equal to encoding/json's indented encoding of the whole document,
 // with no units, one and several (a string field quoting the units

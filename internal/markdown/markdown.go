@@ -67,9 +67,28 @@ var wwwRE = regexp.MustCompile(`(?i)\bwww\.`)
 // become spaces, so s stays on its line.
 func Text(s string) string {
 	s = escape(oneLine(s, " "))
-	s = wwwRE.ReplaceAllStringFunc(s, func(w string) string { return w[:3] + `\.` })
+	// The regular expressions are most of what a report's Markdown costs
+	// (a portfolio escapes millions of cells), and most text can match
+	// neither: they run only on text that holds a "www." or an @.
+	if hasWWW(s) {
+		s = wwwRE.ReplaceAllStringFunc(s, func(w string) string { return w[:3] + `\.` })
+	}
+	if strings.IndexByte(s, '@') < 0 {
+		return s
+	}
 	// A zero-width joiner after @ keeps the mention readable and inert.
 	return mentionRE.ReplaceAllString(s, "${1}@\u200d${2}")
+}
+
+// hasWWW says whether s holds "www." in any case, which wwwRE needs to
+// match.
+func hasWWW(s string) bool {
+	for i := 3; i < len(s); i++ {
+		if s[i] == '.' && s[i-1]|0x20 == 'w' && s[i-2]|0x20 == 'w' && s[i-3]|0x20 == 'w' {
+			return true
+		}
+	}
+	return false
 }
 
 // Cell is Text for a table cell, keeping line breaks as <br>.

@@ -7,6 +7,8 @@ import (
 	"io"
 	"reflect"
 	"strings"
+
+	"github.com/slipway-ml/slipway/internal/jsonindent"
 )
 
 // JSON writes the report as indented JSON following
@@ -55,7 +57,7 @@ func (r *Report) JSON(w io.Writer) error {
 // list element by element, anything else whole.
 func writeJSONValue(w *bufio.Writer, v reflect.Value) error {
 	if v.Kind() != reflect.Slice || v.Len() == 0 {
-		e := newIndenter("  ")
+		e := newIndenter(1)
 		if err := e.encode(v.Interface()); err != nil {
 			return err
 		}
@@ -66,7 +68,7 @@ func writeJSONValue(w *bufio.Writer, v reflect.Value) error {
 	// Each slot keeps its encoder, whose buffers then grow once.
 	slots := make([]*indenter, renderSlots(v.Len()))
 	for i := range slots {
-		slots[i] = newIndenter("    ")
+		slots[i] = newIndenter(2)
 	}
 	err := inOrder(v.Len(), len(slots), func(s, i int) error {
 		return slots[s].encode(v.Index(i).Interface())
@@ -86,24 +88,31 @@ func writeJSONValue(w *bufio.Writer, v reflect.Value) error {
 }
 
 // indenter encodes values as the report's encoder writes them at the
-// depth its prefix gives.
+// depth given: compactly, then indented by jsonindent, which gives
+// json.Encoder.SetIndent's bytes without its byte-at-a-time indenter.
 type indenter struct {
-	buf bytes.Buffer
-	enc *json.Encoder
+	depth int
+	buf   bytes.Buffer
+	enc   *json.Encoder
+	out   []byte
 }
 
-func newIndenter(prefix string) *indenter {
-	e := &indenter{}
+func newIndenter(depth int) *indenter {
+	e := &indenter{depth: depth}
 	e.enc = json.NewEncoder(&e.buf)
-	e.enc.SetIndent(prefix, "  ")
 	e.enc.SetEscapeHTML(false)
 	return e
 }
 
 func (e *indenter) encode(v any) error {
 	e.buf.Reset()
-	return e.enc.Encode(v)
+	if err := e.enc.Encode(v); err != nil {
+		return err
+	}
+	in := jsonindent.Indenter{Depth: e.depth}
+	e.out = in.Append(e.out[:0], bytes.TrimSuffix(e.buf.Bytes(), []byte("\n")))
+	return nil
 }
 
-// bytes is the last value encoded, without the encoder's newline.
-func (e *indenter) bytes() []byte { return bytes.TrimSuffix(e.buf.Bytes(), []byte("\n")) }
+// bytes is the last value encoded.
+func (e *indenter) bytes() []byte { return e.out }
