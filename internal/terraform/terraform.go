@@ -152,6 +152,10 @@ func versionOf(ctx context.Context, path string) (string, error) {
 	if v, ok := versions.Load(key); ok {
 		return v.(string), nil
 	}
+	if v, ok := cachedVersion(key); ok {
+		versions.Store(key, v)
+		return v, nil
+	}
 	dir, err := os.MkdirTemp("", "slipway-tfversion-")
 	if err != nil {
 		return "", err
@@ -176,6 +180,7 @@ func versionOf(ctx context.Context, path string) (string, error) {
 		return "", fmt.Errorf("version: %w", err)
 	}
 	versions.Store(key, v.String())
+	storeVersion(key, v.String())
 	return v.String(), nil
 }
 
