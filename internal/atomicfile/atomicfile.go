@@ -76,7 +76,7 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 // through a buffer into the temporary file: a document of a hundred
 // megabytes need not be held in memory whole to be written atomically.
 func WriteFunc(path string, perm os.FileMode, write func(io.Writer) error) error {
-	tmp, err := writeTempFunc(path, perm, func(f *os.File) error {
+	tmp, err := writeTempFunc(path, perm, true, func(f *os.File) error {
 		bw := bufio.NewWriterSize(f, 1<<20)
 		if err := write(bw); err != nil {
 			return err
@@ -114,14 +114,20 @@ func CreateNew(path string, data []byte, perm os.FileMode) error {
 // writeTemp writes data, synced, to a new temporary file in path's
 // directory and returns its name.
 func writeTemp(path string, data []byte, perm os.FileMode) (string, error) {
-	return writeTempFunc(path, perm, func(f *os.File) error {
+	return writeTempData(path, data, perm, true)
+}
+
+// writeTempData is writeTemp, synced only when sync is set.
+func writeTempData(path string, data []byte, perm os.FileMode, sync bool) (string, error) {
+	return writeTempFunc(path, perm, sync, func(f *os.File) error {
 		_, err := f.Write(data)
 		return err
 	})
 }
 
-// writeTempFunc is writeTemp with the content written by write.
-func writeTempFunc(path string, perm os.FileMode, write func(*os.File) error) (string, error) {
+// writeTempFunc is writeTemp with the content written by write, synced
+// when sync is set.
+func writeTempFunc(path string, perm os.FileMode, sync bool, write func(*os.File) error) (string, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
@@ -135,7 +141,7 @@ func writeTempFunc(path string, perm os.FileMode, write func(*os.File) error) (s
 	if err == nil {
 		err = write(f)
 	}
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
