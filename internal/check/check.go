@@ -328,6 +328,9 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 		}
 	}
 	verdicts := map[unitKey]policy.Outcome{}
+	// One session for every depth: a pack that does not read the
+	// environment judges a model once, not once per environment.
+	session := c.engine.Session()
 	for d := 0; d <= maxDepth; d++ {
 		keys := byDepth[d]
 		sort.Slice(keys, func(i, j int) bool {
@@ -381,7 +384,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 				return nil, err
 			}
 		}
-		out, err := c.engine.EvaluateAll(ctx, c.p, ins)
+		out, err := session.EvaluateAll(ctx, c.p, ins)
 		if err != nil {
 			return nil, err
 		}

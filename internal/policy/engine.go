@@ -317,11 +317,32 @@ type Judgement struct {
 // EvaluateAll judges every input concurrently and returns the judgement
 // of each, in the order of ins. The error is only ever the context's.
 func (e *Engine) EvaluateAll(ctx context.Context, loc Locator, ins []Input) ([]Judgement, error) {
+	return e.Session().EvaluateAll(ctx, loc, ins)
+}
+
+// Session judges the units of one check in batches, such as the
+// environments of a promotion order one after the other: what one batch
+// converted for OPA and what a pack decided for a model, the same in every
+// environment, serve the later batches too. A session must not outlive the
+// inputs' parts it has seen changing: it holds them, and knows them by
+// address.
+type Session struct {
+	e     *Engine
+	cache *valueCache
+}
+
+// Session starts a session; it is safe for concurrent use.
+func (e *Engine) Session() *Session {
+	return &Session{e: e, cache: &valueCache{m: map[string]ast.Value{}}}
+}
+
+// EvaluateAll is Engine.EvaluateAll within the session.
+func (s *Session) EvaluateAll(ctx context.Context, loc Locator, ins []Input) ([]Judgement, error) {
+	e, cache := s.e, s.cache
 	out := make([]Judgement, len(ins))
 	// Units of one platform share most of their input (the platform, the
 	// environments, a model's spec and evidence in each environment), so
 	// each distinct part is converted for OPA once.
-	cache := &valueCache{m: map[string]ast.Value{}}
 	// One long-lived worker per core takes the next unit, rather than a
 	// goroutine per unit: Rego evaluation recurses deeply, and a fresh
 	// goroutine grows its stack by copying, again for every unit (7% of
@@ -404,13 +425,24 @@ func (e *Engine) evaluate(ctx context.Context, loc Locator, in Input, cache *val
 // values (an evidence summary read from its file); a nil cache converts
 // every time.
 type valueCache struct {
-	mu    sync.Mutex
-	m     map[string]ast.Value
-	byPtr map[uintptr]ast.Value
+	mu sync.Mutex
+	m  map[string]ast.Value
+	// byPtr holds maps by address with their values; holding the map
+	// keeps its address from being reused for another while the cache
+	// lives.
+	byPtr map[uintptr]heldValue
 	// memo holds each pack's findings and facts by memoKey, so a pack
 	// that does not read the environment judges a model once for all its
 	// environments.
 	memo map[string]memoEntry
+	// hits counts the pack evaluations memo saved.
+	hits atomic.Int64
+}
+
+// heldValue is a map's OPA value, with the map.
+type heldValue struct {
+	src any
+	val ast.Value
 }
 
 // memoEntry is what one pack decided for the units that share a memoKey.
@@ -436,6 +468,9 @@ func (c *valueCache) memoGet(key string) (memoEntry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	f, ok := c.memo[key]
+	if ok {
+		c.hits.Add(1)
+	}
 	return f, ok
 }
 
@@ -465,10 +500,10 @@ func (c *valueCache) value(v any) (ast.Value, error) {
 		ptr := reflect.ValueOf(x).Pointer()
 		if c != nil {
 			c.mu.Lock()
-			val, ok := c.byPtr[ptr]
+			h, ok := c.byPtr[ptr]
 			c.mu.Unlock()
 			if ok {
-				return val, nil
+				return h.val, nil
 			}
 		}
 		val, err := ast.InterfaceToValue(x)
@@ -478,9 +513,9 @@ func (c *valueCache) value(v any) (ast.Value, error) {
 		if c != nil {
 			c.mu.Lock()
 			if c.byPtr == nil {
-				c.byPtr = map[uintptr]ast.Value{}
+				c.byPtr = map[uintptr]heldValue{}
 			}
-			c.byPtr[ptr] = val
+			c.byPtr[ptr] = heldValue{x, val}
 			c.mu.Unlock()
 		}
 		return val, nil
@@ -500,10 +535,10 @@ func (c *valueCache) value(v any) (ast.Value, error) {
 	if c != nil && rv.Kind() == reflect.Map {
 		ptrKey = rv.Pointer()
 		c.mu.Lock()
-		val, ok := c.byPtr[ptrKey]
+		h, ok := c.byPtr[ptrKey]
 		c.mu.Unlock()
 		if ok {
-			return val, nil
+			return h.val, nil
 		}
 	}
 	b, err := json.Marshal(v)
@@ -534,9 +569,9 @@ func (c *valueCache) value(v any) (ast.Value, error) {
 		c.m[string(b)] = x
 		if ptrKey != 0 {
 			if c.byPtr == nil {
-				c.byPtr = map[uintptr]ast.Value{}
+				c.byPtr = map[uintptr]heldValue{}
 			}
-			c.byPtr[ptrKey] = x
+			c.byPtr[ptrKey] = heldValue{v, x}
 		}
 		c.mu.Unlock()
 	}

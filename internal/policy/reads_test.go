@@ -79,3 +79,47 @@ func TestBatchMatchesSingle(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionSharesAcrossBatches: a check judges environment after
+// environment in one session; the second batch reuses what packs that do
+// not read the environment decided in the first, and judges as a unit
+// alone would.
+func TestSessionSharesAcrossBatches(t *testing.T) {
+	e := newEngine(t, "")
+	p, ins := generatedUnits(t, 6)
+	ins[1].Model.Handover.Rollback.Tested = false
+	var byEnv [2][]Input
+	var at [2][]int
+	for i, in := range ins {
+		k := 0
+		if in.Environment.Protected {
+			k = 1
+		}
+		byEnv[k] = append(byEnv[k], in)
+		at[k] = append(at[k], i)
+	}
+	if len(byEnv[0]) == 0 || len(byEnv[1]) == 0 {
+		t.Fatal("want units in an unprotected and a protected environment")
+	}
+	s := e.Session()
+	got := make([]Judgement, len(ins))
+	for k := range byEnv {
+		before := s.cache.hits.Load()
+		out, err := s.EvaluateAll(context.Background(), p, byEnv[k])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k == 1 && s.cache.hits.Load() == before {
+			t.Error("the second batch reused no pack's decision from the first")
+		}
+		for j, i := range at[k] {
+			got[i] = out[j]
+		}
+	}
+	for i, in := range ins {
+		single := e.evaluate(context.Background(), p, in, nil)
+		if d := cmp.Diff(single, got[i]); d != "" {
+			t.Errorf("unit %d (%s@%s): session differs from single (-single +session):\n%s", i, in.Model.Name, in.Environment.Name, d)
+		}
+	}
+}
