@@ -816,6 +816,14 @@ func (p *Platform) pos(path string) Position {
 
 // selectors splits a CUE path into the index's keys.
 func selectors(path string) ([]string, bool) {
+	if sels, ok := plainSelectors(path); ok {
+		return sels, true
+	}
+	return parsedSelectors(path)
+}
+
+// parsedSelectors is selectors by CUE's parser, for any path.
+func parsedSelectors(path string) ([]string, bool) {
 	cp := cue.ParsePath(path)
 	if cp.Err() != nil {
 		return nil, false
