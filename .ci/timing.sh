@@ -1,5 +1,5 @@
-# Timing helpers sourced by .ci/bench-check and .ci/bench-terraform; they
-# set $work first.
+# Timing helpers sourced by .ci/bench-check, .ci/bench-cue-vet and
+# .ci/bench-terraform; they set $work first.
 # cpu_ms prints the CPU time (user+sys) of every process this shell has
 # waited for, Terraform's included, as `times` wrote it to $work/times:
 # on a shared machine it is steadier than the wall time. `times` must run

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"slices"
 	"strings"
 
 	"cuelang.org/go/cue/ast"
@@ -19,10 +20,15 @@ func (l *loader) checkRefCycles(files []*ast.File) {
 		prefix []string // the struct the field is in
 		pos    token.Pos
 	}
-	written := map[string]bool{}
+	// One walk finds the references, on a path stack it copies only for
+	// them: most fields are not references, and a repository of 1,000
+	// models has 100,000 fields. A reference resolves only to a field of
+	// its identifier's name, so the second walk keys only those.
 	var refs []ref
-	var walk func(decls []ast.Decl, prefix []string)
-	walk = func(decls []ast.Decl, prefix []string) {
+	var path []string
+	var heads map[string]bool
+	var walk func(decls []ast.Decl, written map[string]bool)
+	walk = func(decls []ast.Decl, written map[string]bool) {
 		for _, d := range decls {
 			f, ok := d.(*ast.Field)
 			if !ok {
@@ -32,16 +38,23 @@ func (l *loader) checkRefCycles(files []*ast.File) {
 			if err != nil {
 				continue
 			}
-			path := append(append([]string(nil), prefix...), name)
-			written[refKey(path)] = true
+			path = append(path, name)
+			if written != nil && heads[name] {
+				written[refKey(path)] = true
+			}
 			switch v := f.Value.(type) {
 			case *ast.StructLit:
-				walk(v.Elts, path)
+				walk(v.Elts, written)
 			case *ast.Ident, *ast.SelectorExpr:
+				if written != nil {
+					break
+				}
 				if sels, ok := refSelectors(v); ok {
-					refs = append(refs, ref{path: path, sels: sels, prefix: prefix, pos: f.Label.Pos()})
+					p := slices.Clone(path)
+					refs = append(refs, ref{path: p, sels: sels, prefix: p[:len(p)-1], pos: f.Label.Pos()})
 				}
 			}
+			path = path[:len(path)-1]
 		}
 	}
 	for _, f := range files {
@@ -49,6 +62,14 @@ func (l *loader) checkRefCycles(files []*ast.File) {
 	}
 	if len(refs) == 0 {
 		return
+	}
+	heads = map[string]bool{}
+	for _, r := range refs {
+		heads[r.sels[0]] = true
+	}
+	written := map[string]bool{}
+	for _, f := range files {
+		walk(f.Decls, written)
 	}
 	// Each reference resolves like CUE's scoping: to the innermost
 	// enclosing struct that has a field of the identifier's name.

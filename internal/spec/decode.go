@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"sync"
 
 	"cuelang.org/go/cue"
 )
@@ -31,19 +32,13 @@ func decode(v cue.Value, rv reflect.Value) error {
 		}
 		return decode(v, rv.Elem())
 	case reflect.Struct:
-		t := rv.Type()
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			name, ok := jsonName(f)
-			if !ok {
-				continue
-			}
-			fv := v.LookupPath(cue.MakePath(cue.Str(name)))
+		for _, f := range structFields(rv.Type()) {
+			fv := v.LookupPath(f.path)
 			if !fv.Exists() {
 				continue
 			}
-			if err := decode(fv, rv.Field(i)); err != nil {
-				return fmt.Errorf("%s: %w", name, err)
+			if err := decode(fv, rv.Field(f.index)); err != nil {
+				return fmt.Errorf("%s: %w", f.name, err)
 			}
 		}
 		return nil
@@ -117,4 +112,32 @@ func decode(v cue.Value, rv reflect.Value) error {
 		return nil
 	}
 	return fmt.Errorf("cannot decode into %s", rv.Type())
+}
+
+// decodeField is a Go struct field that decode fills, with the CUE path
+// it looks up, made once per type rather than once per value.
+type decodeField struct {
+	index int
+	name  string
+	path  cue.Path
+}
+
+// fieldCache holds structFields' answer for each type (reflect.Type to
+// []decodeField).
+var fieldCache sync.Map
+
+// structFields lists the fields of struct type t that have a json name.
+// A cue.Path is only read by LookupPath, so one serves every goroutine.
+func structFields(t reflect.Type) []decodeField {
+	if fs, ok := fieldCache.Load(t); ok {
+		return fs.([]decodeField)
+	}
+	var fs []decodeField
+	for i := range t.NumField() {
+		if name, ok := jsonName(t.Field(i)); ok {
+			fs = append(fs, decodeField{index: i, name: name, path: cue.MakePath(cue.Str(name))})
+		}
+	}
+	fieldCache.Store(t, fs)
+	return fs
 }

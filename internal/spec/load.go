@@ -66,10 +66,8 @@ var schemaFileSource = func() string {
 // jsonFields lists the json names of a struct type's fields.
 func jsonFields(t reflect.Type) []string {
 	var names []string
-	for f := range t.Fields() {
-		if name, ok := jsonName(f); ok {
-			names = append(names, name)
-		}
+	for _, f := range structFields(t) {
+		names = append(names, f.name)
 	}
 	return names
 }
