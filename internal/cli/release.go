@@ -18,6 +18,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
 	"github.com/slipway-ml/slipway/internal/terraform"
+	"github.com/slipway-ml/slipway/internal/verify"
 )
 
 func newReleaseCmd(o *options) *cobra.Command {
@@ -215,7 +216,7 @@ func allowUnreleasedFlag(cmd *cobra.Command, allow *bool) {
 }
 
 // releaseGate is apply's gate (release.ApplyGate), with its log lines.
-func releaseGate(o *options, p *spec.Platform, trust release.TrustRoot, allowUnreleased bool) reconcile.Gate {
+func releaseGate(o *options, p *spec.Platform, trust verify.TrustRoot, allowUnreleased bool) reconcile.Gate {
 	g := &release.ApplyGate{Platform: p, AllowUnreleased: allowUnreleased,
 		Gatekeeper: func(ctx context.Context) (*release.Gatekeeper, error) {
 			keys, err := trust.Resolve(ctx)
@@ -223,7 +224,7 @@ func releaseGate(o *options, p *spec.Platform, trust release.TrustRoot, allowUnr
 				return nil, err
 			}
 			if keys.WorkTree {
-				o.log.Warn("trusting the work tree's signing.trustedKeys: in CI pass --key, " + release.TrustedKeysEnv + " or --base, which a pull request cannot change")
+				o.log.Warn("trusting the work tree's signing.trustedKeys: in CI pass --key, " + verify.TrustedKeysEnv + " or --base, which a pull request cannot change")
 			}
 			now, err := releaseNow(o)
 			if err != nil {
@@ -253,19 +254,19 @@ type trustFlags struct {
 }
 
 func (t *trustFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringArrayVar(&t.files, "key", nil, "trust this public key `FILE` (repeatable; default "+release.TrustedKeysEnv+", else the spec at --base, else the work tree's signing.trustedKeys)")
+	cmd.Flags().StringArrayVar(&t.files, "key", nil, "trust this public key `FILE` (repeatable; default "+verify.TrustedKeysEnv+", else the spec at --base, else the work tree's signing.trustedKeys)")
 	cmd.Flags().StringVar(&t.base, "base", "", "trust the signing.trustedKeys of the spec at this git `REF`, out of a pull request's reach")
 }
 
-func (t *trustFlags) root(o *options, root string) release.TrustRoot {
-	return release.TrustRoot{
-		Root: root, Files: t.files, Env: o.getenv(release.TrustedKeysEnv), Base: t.base,
+func (t *trustFlags) root(o *options, root string) verify.TrustRoot {
+	return verify.TrustRoot{
+		Root: root, Files: t.files, Env: o.getenv(verify.TrustedKeysEnv), Base: t.base,
 		Load: func(ctx context.Context) (*spec.Platform, error) { return spec.Load(ctx, root) },
 	}
 }
 
 // loaded is root for a command that has loaded the platform already.
-func (t *trustFlags) loaded(o *options, p *spec.Platform) release.TrustRoot {
+func (t *trustFlags) loaded(o *options, p *spec.Platform) verify.TrustRoot {
 	r := t.root(o, p.Root)
 	r.Load = func(context.Context) (*spec.Platform, error) { return p, nil }
 	return r

@@ -10,6 +10,7 @@ import (
 
 	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
+	"github.com/slipway-ml/slipway/internal/verify"
 )
 
 // SharedStack is the name of each environment's shared stack.
@@ -53,7 +54,7 @@ type Gatekeeper struct {
 	now  time.Time
 
 	once sync.Once
-	rep  *Report
+	rep  *verify.Report
 	err  error
 }
 
@@ -76,14 +77,14 @@ func (g *Gatekeeper) Check(ctx context.Context, env, stack, planSHA256 string) (
 		return Coverage{Reason: "no trusted keys: add signing.trustedKeys to the platform"}, nil
 	}
 	g.once.Do(func() {
-		g.rep, g.err = Verify(ctx, VerifyOptions{Root: g.root, Keys: g.keys, Now: g.now})
+		g.rep, g.err = verify.Ledger(ctx, verify.Options{Root: g.root, Keys: g.keys, Now: g.now})
 	})
 	if g.err != nil {
 		return Coverage{}, g.err
 	}
 	rep := g.rep
-	if len(rep.indexDamage) > 0 {
-		return Coverage{Reason: "the release ledger does not verify: " + rep.indexDamage[0]}, nil
+	if len(rep.IndexDamage()) > 0 {
+		return Coverage{Reason: "the release ledger does not verify: " + rep.IndexDamage()[0]}, nil
 	}
 	for i := len(rep.Records) - 1; i >= 0; i-- {
 		r := rep.Records[i]
@@ -92,8 +93,8 @@ func (g *Gatekeeper) Check(ctx context.Context, env, stack, planSHA256 string) (
 		}
 		var pinned string
 		found := false
-		if r.statement != nil {
-			for _, s := range r.statement.Predicate.Stacks {
+		if r.SignedStatement() != nil {
+			for _, s := range r.SignedStatement().Predicate.Stacks {
 				if s.ID == id {
 					pinned, found = s.PlanSHA256, true
 				}
@@ -104,7 +105,7 @@ func (g *Gatekeeper) Check(ctx context.Context, env, stack, planSHA256 string) (
 		}
 		c := Coverage{Record: r.Path, Version: r.Version, KeyID: r.KeyID}
 		switch {
-		case r.statement == nil:
+		case r.SignedStatement() == nil:
 			c.Reason = fmt.Sprintf("release %s does not verify: %s", r.Path, strings.Join(r.Problems, "; "))
 		case !found:
 			c.Reason = fmt.Sprintf("release %s does not pin a plan for %s", r.Path, id)

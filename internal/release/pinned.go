@@ -7,6 +7,7 @@ import (
 	"regexp"
 
 	"github.com/slipway-ml/slipway/internal/atomicfile"
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/digest"
 )
 
@@ -61,7 +62,7 @@ func pin(workDir, src, d string) error {
 		return err
 	}
 	if got := digest.Bytes(b); got != d {
-		return fmt.Errorf("%w: saved plan %s changed while it was pinned (%s, want %s)", ErrStale, src, got, d)
+		return fmt.Errorf("%w: saved plan %s changed while it was pinned (%s, want %s)", checkresult.ErrStale, src, got, d)
 	}
 	dst, err := PinnedPlanPath(workDir, d)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/sign"
+	"github.com/slipway-ml/slipway/internal/verify"
 )
 
 // Check modes: where the release's check result comes from.
@@ -82,7 +83,7 @@ func Run(ctx context.Context, r Request) (*Outcome, error) {
 		return nil, err
 	}
 	out, err := Release(ctx, r.Options)
-	if r.CheckMode == CheckAuto && !ran && (errors.Is(err, ErrStale) || errors.Is(err, ErrRejudged)) {
+	if r.CheckMode == CheckAuto && !ran && (errors.Is(err, checkresult.ErrStale) || errors.Is(err, ErrRejudged)) {
 		log.Info("the saved check result is stale or not what the policies say: running the check", "reason", err.Error())
 		if r.Input, err = runCheck(); err != nil {
 			return nil, err
@@ -114,7 +115,7 @@ func untracked(ctx context.Context, root, workDir string) error {
 // signerTrusted refuses a signing key the platform does not list: its
 // releases would never verify.
 func signerTrusted(o Options, name string, log *slog.Logger) error {
-	trusted, err := TrustedKeys(o.Platform)
+	trusted, err := verify.TrustedKeys(o.Platform)
 	if err != nil {
 		return err
 	}

@@ -18,16 +18,16 @@ import (
 	"github.com/slipway-ml/slipway/internal/evidence"
 	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/policy"
-	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/safefile"
 	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
+	"github.com/slipway-ml/slipway/internal/verify"
 )
 
 // Options say what to report on.
 type Options struct {
 	Platform *spec.Platform
-	// Keys verify the ledger's signatures; usually release.TrustedKeys.
+	// Keys verify the ledger's signatures; usually verify.TrustedKeys.
 	Keys []*sign.PublicKey
 	// Rules is the policy catalogue (built-in and repository rules); the
 	// control coverage tables are built from its metadata.
@@ -233,7 +233,7 @@ func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now ti
 		status.Records, status.Failed = len(recs), len(recs)
 		return recs, status, nil
 	}
-	vr, err := release.Verify(ctx, release.VerifyOptions{Root: root, Keys: keys, Now: now, WholeNewest: true})
+	vr, err := verify.Ledger(ctx, verify.Options{Root: root, Keys: keys, Now: now, WholeNewest: true})
 	if err != nil {
 		return nil, status, fmt.Errorf("verify ledger: %w", err)
 	}
