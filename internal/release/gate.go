@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -132,9 +133,12 @@ type ApplyGate struct {
 	// AllowUnreleased lets plans no release covers run in environments
 	// that are not protected; in protected ones it changes nothing.
 	AllowUnreleased bool
-	// Gatekeeper makes the gatekeeper the first time a plan needs one
-	// (resolving the trusted keys may read git); it is called once.
-	Gatekeeper func(ctx context.Context) (*Gatekeeper, error)
+	// Trust resolves the keys the first time a plan needs them (it may
+	// read git), at most once; Now is the gatekeeper's clock, and Log is
+	// warned when the keys come from the work tree.
+	Trust verify.TrustRoot
+	Now   time.Time
+	Log   *slog.Logger
 
 	once sync.Once
 	gk   *Gatekeeper
@@ -149,7 +153,12 @@ func (g *ApplyGate) Admit(ctx context.Context, env, stack, planSHA256 string) (*
 	if g.AllowUnreleased && ok && !e.Protected {
 		return nil, nil
 	}
-	g.once.Do(func() { g.gk, g.err = g.Gatekeeper(ctx) })
+	g.once.Do(func() {
+		var keys *verify.Keys
+		if keys, g.err = g.Trust.ResolveToAct(ctx, g.Log); g.err == nil {
+			g.gk = NewGatekeeper(g.Platform.Root, keys.Keys, g.Now)
+		}
+	})
 	if g.err != nil {
 		return nil, g.err
 	}

@@ -710,10 +710,10 @@ func TestApplyGate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			asked := false
-			g := &ApplyGate{Platform: f.p, AllowUnreleased: tt.allow, Gatekeeper: func(context.Context) (*Gatekeeper, error) {
+			g := &ApplyGate{Platform: f.p, AllowUnreleased: tt.allow, Now: signedAt, Trust: verify.TrustRoot{Root: f.root, Load: func(context.Context) (*spec.Platform, error) {
 				asked = true
-				return NewGatekeeper(f.root, f.keys, signedAt), nil
-			}}
+				return f.p, nil
+			}}}
 			c, err := g.Admit(context.Background(), tt.env, "credit-default", plan)
 			if tt.wantErr == "" {
 				if err != nil || c != nil || asked {

@@ -28,6 +28,15 @@ const (
 // CheckModes are the modes, for flag help and validation.
 var CheckModes = []string{CheckAuto, CheckReuse, CheckRun}
 
+// ValidCheckMode says why mode is none of CheckModes, or nil. A command
+// asks before it reads a key, so that a mistyped flag costs nothing.
+func ValidCheckMode(mode string) error {
+	if !slices.Contains(CheckModes, mode) {
+		return fmt.Errorf("%q: want auto, reuse or run", mode)
+	}
+	return nil
+}
+
 // Request is a release with the choice of its check result: Options
 // without Input, how to get it, and how to run the check.
 type Request struct {
@@ -47,8 +56,8 @@ type Request struct {
 // signing key is one the platform trusts, takes the check result as
 // CheckMode says (re-running a stale one under CheckAuto), and releases.
 func Run(ctx context.Context, r Request) (*Outcome, error) {
-	if !slices.Contains(CheckModes, r.CheckMode) {
-		return nil, fmt.Errorf("check mode %q: want auto, reuse or run", r.CheckMode)
+	if err := ValidCheckMode(r.CheckMode); err != nil {
+		return nil, fmt.Errorf("check mode %w", err)
 	}
 	log := r.Log
 	if log == nil {

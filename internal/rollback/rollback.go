@@ -18,6 +18,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/render"
 	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
+	"github.com/slipway-ml/slipway/internal/verify"
 )
 
 // ErrRefused means the rollback was refused before Terraform ran: no
@@ -34,8 +35,9 @@ type Request struct {
 	// To is the version to go back to; empty means the newest verified
 	// release of another version than the newest release.
 	To string
-	// Keys verify the ledger; Signer signs the rollback record.
-	Keys   []*sign.PublicKey
+	// Trust gives the keys that verify the ledger; Signer signs the
+	// rollback record.
+	Trust  verify.TrustRoot
 	Signer *sign.Signer
 	Now    time.Time
 	// User is who ran the rollback as the environment declares it, and
@@ -84,7 +86,11 @@ func Run(ctx context.Context, r Request) (*Outcome, error) {
 		return nil, err
 	}
 	defer unlock()
-	t, err := release.FindRollbackTarget(ctx, p.Root, r.Keys, r.Now, r.Environment, r.Model, r.To)
+	keys, err := r.Trust.ResolveToAct(ctx, r.Reconcile.Log)
+	if err != nil {
+		return nil, err
+	}
+	t, err := release.FindRollbackTarget(ctx, p.Root, keys.Keys, r.Now, r.Environment, r.Model, r.To)
 	if errors.Is(err, release.ErrNotCovered) {
 		return nil, fmt.Errorf("%w: %w", ErrRefused, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 
@@ -142,6 +143,18 @@ func Dedupe(keys []*sign.PublicKey) []*sign.PublicKey {
 		}
 	}
 	return out
+}
+
+// ResolveToAct is Resolve for a command whose action the keys decide (the
+// apply gate, a rollback): keys from the work tree are warned about on log,
+// since a pull request can change them and so open the gate it is judged
+// by. Verifying or reporting only shows where the keys came from.
+func (t TrustRoot) ResolveToAct(ctx context.Context, log *slog.Logger) (*Keys, error) {
+	k, err := t.Resolve(ctx)
+	if err == nil && k.WorkTree && log != nil {
+		log.Warn("trusting the work tree's signing.trustedKeys: in CI pass --key, " + TrustedKeysEnv + " or --base, which a pull request cannot change")
+	}
+	return k, err
 }
 
 // envKeys reads SLIPWAY_TRUSTED_KEYS: PEM blocks, or key files.
