@@ -22,6 +22,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/policy"
+	"github.com/slipway-ml/slipway/internal/render"
 	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
 	"github.com/slipway-ml/slipway/internal/verify"
@@ -578,7 +579,7 @@ func TestVerifyAfterReplan(t *testing.T) {
 		t.Fatalf("verify after a re-plan: %+v", rep.Records)
 	}
 	wd := filepath.Join(f.root, ".slipway")
-	p, err := PinnedPlan(wd, pinned)
+	p, err := render.PinnedPlan(wd, pinned)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -590,10 +591,10 @@ func TestVerifyAfterReplan(t *testing.T) {
 	if err := os.WriteFile(p, []byte("edited"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := PinnedPlan(wd, pinned); err == nil {
+	if _, err := render.PinnedPlan(wd, pinned); err == nil {
 		t.Fatal("an edited pinned plan was accepted")
 	}
-	if _, err := PinnedPlan(wd, "sha256:../../etc"); err == nil {
+	if _, err := render.PinnedPlan(wd, "sha256:../../etc"); err == nil {
 		t.Fatal("a malformed digest named a path")
 	}
 }

@@ -1,4 +1,4 @@
-package release
+package rollback
 
 import (
 	"context"
