@@ -29,11 +29,11 @@ import (
 	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/reconcile"
 	"github.com/slipway-ml/slipway/internal/redact"
-	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/rollback"
 	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
 	"github.com/slipway-ml/slipway/internal/terraform"
+	"github.com/slipway-ml/slipway/internal/verify"
 )
 
 // ResultFile is where the last result is written, relative to the work dir.
@@ -259,7 +259,7 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 			var err error
 			if pr, err = reconcile.Plan(ctx, c.p, ro); err != nil {
 				if errors.Is(err, reconcile.ErrNoSavedPlan) {
-					return nil, fmt.Errorf("%w: %w", release.ErrStale, err)
+					return nil, fmt.Errorf("%w: %w", checkresult.ErrStale, err)
 				}
 				return nil, fmt.Errorf("plan: %w", err)
 			}
@@ -323,8 +323,8 @@ func (c *checker) run(ctx context.Context) (*Result, error) {
 	accepted := map[unitKey]*policy.AcceptedRelease{}
 	for _, k := range all {
 		if m, ok := c.p.Models[k.model]; ok {
-			previous[k] = release.PreviousRelease(ledgerEntries, verified, k.env, k.model, m.Version)
-			accepted[k] = release.AcceptedRelease(verified, k.env, k.model, m.Version, policy.AcceptanceTeam(m))
+			previous[k] = verify.PreviousRelease(ledgerEntries, verified, k.env, k.model, m.Version)
+			accepted[k] = verify.AcceptedRelease(verified, k.env, k.model, m.Version, policy.AcceptanceTeam(m))
 		}
 	}
 	verdicts := map[unitKey]policy.Outcome{}
@@ -555,11 +555,11 @@ func (c *checker) base(ctx context.Context) (*baseSpecs, error) {
 		return nil, nil
 	}
 	b := &baseSpecs{ref: ref}
-	err := release.BasePlatform(ctx, c.p.Root, ref, func(bp *spec.Platform) error {
+	err := changes.AtBase(ctx, c.p.Root, ref, func(bp *spec.Platform) error {
 		b.models, b.policy = bp.Models, bp.Policy
 		// The key files are read from the base's tree, which exists only
 		// while use runs.
-		b.keys, b.keysErr = release.TrustedKeys(bp)
+		b.keys, b.keysErr = verify.TrustedKeys(bp)
 		return nil
 	})
 	switch {
@@ -764,14 +764,14 @@ func (c *checker) releases(m spec.Model, fromLedger map[unitKey]policy.Release, 
 // them is release.trust_changed's business). A ledger that cannot be
 // verified gives no facts: the policies read that as "not rehearsed" and
 // "baseline not verified". Nil without keys or a ledger.
-func (c *checker) verifiedLedger(ctx context.Context) *release.Report {
+func (c *checker) verifiedLedger(ctx context.Context) *verify.Report {
 	keys, err := c.ledgerKeys(ctx)
 	if err == nil {
 		if len(keys) == 0 {
 			return nil
 		}
-		var rep *release.Report
-		if rep, err = release.Verify(ctx, release.VerifyOptions{Root: c.p.Root, Keys: keys, Now: c.o.Now}); err == nil {
+		var rep *verify.Report
+		if rep, err = verify.Ledger(ctx, verify.Options{Root: c.p.Root, Keys: keys, Now: c.o.Now}); err == nil {
 			return rep
 		}
 	}
@@ -790,7 +790,7 @@ func (c *checker) ledgerKeys(ctx context.Context) ([]*sign.PublicKey, error) {
 	case b != nil && b.unknown == "":
 		return b.keys, b.keysErr
 	}
-	return release.TrustedKeys(c.p)
+	return verify.TrustedKeys(c.p)
 }
 
 // ledgerReleases reads the last recorded release of every model in every
@@ -927,12 +927,12 @@ func (c *checker) codeOwners(modelDir string) []policy.CodeOwnedFile {
 // result's word for its verdicts: the specs and policies of the work tree, the evidence
 // summaries in the work dir, and the saved plans of the stacks the result
 // planned, which must still hold (no Terraform runs; a plan that no longer
-// holds is release.ErrStale). It judges at the saved result's time and
+// holds is checkresult.ErrStale). It judges at the saved result's time and
 // against its base, judges only o.Envs, and writes nothing.
 func Rejudge(ctx context.Context, o Options, saved *checkresult.Result) (*checkresult.Result, error) {
 	at, err := time.Parse(time.RFC3339, saved.GeneratedAt)
 	if err != nil {
-		return nil, fmt.Errorf("%w: generated_at %s is not a time", release.ErrStale, redact.Quote(saved.GeneratedAt))
+		return nil, fmt.Errorf("%w: generated_at %s is not a time", checkresult.ErrStale, redact.Quote(saved.GeneratedAt))
 	}
 	o.Now, o.Base, o.rejudge = at, saved.Base, saved
 	// The reviews are those the check recorded: a release cannot read

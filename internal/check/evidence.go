@@ -6,13 +6,11 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
-	"runtime"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/evidence"
+	"github.com/slipway-ml/slipway/internal/parallel"
 	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/safefile"
 	"github.com/slipway-ml/slipway/internal/spec"
@@ -42,15 +40,8 @@ func (c *checker) readEvidence(scope []unitKey) map[string]evidenceFile {
 	}
 	files := make([]evidenceFile, len(models))
 	warns := make([]func(), len(models))
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, model := range models {
-		g.Go(func() error {
-			files[i], warns[i] = c.readSummary(model)
-			return nil
-		})
-	}
-	_ = g.Wait() // readSummary fails no model: it logs why
+	// readSummary fails no model: it logs why.
+	parallel.For(len(models), func(i int) { files[i], warns[i] = c.readSummary(models[i]) })
 	out := make(map[string]evidenceFile, len(models))
 	for i, model := range models {
 		if warns[i] != nil {

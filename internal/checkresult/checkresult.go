@@ -131,6 +131,12 @@ const (
 // ErrNoCheck means there is no check result to read.
 var ErrNoCheck = errors.New("no check result")
 
+// ErrStale means the check result does not describe the repository as it
+// is now: its commit, specs, policies, saved plans or evidence changed
+// since. The check says so when it cannot judge a saved result again; the
+// release when it compares the result with the repository.
+var ErrStale = errors.New("check result is stale")
+
 // Result is the whole document.
 type Result struct {
 	// Verdict is deny if any unit denies, warn if any warns, else pass.

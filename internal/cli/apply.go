@@ -39,7 +39,11 @@ refused a plan, 2 on any other failure.`,
 			if err != nil {
 				return err
 			}
-			res, err := reconcile.Apply(cmd.Context(), p, opts, releaseGate(o, p, trust.root(o, p.Root), allowUnreleased))
+			now, err := releaseNow(o)
+			if err != nil {
+				return err
+			}
+			res, err := reconcile.Apply(cmd.Context(), p, opts, releaseGate(o, p, trust.root(o, p.Root), now, allowUnreleased))
 			if res != nil {
 				if format == "json" {
 					_ = writeJSON(o.stdout, res)

@@ -14,6 +14,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/gh"
 	"github.com/slipway-ml/slipway/internal/prcomment"
+	"github.com/slipway-ml/slipway/internal/render"
 )
 
 func newGitHubCmd(o *options) *cobra.Command {
@@ -131,7 +132,7 @@ merged as the commit, one per set of environments (--comment-key to choose).
 		},
 	}
 	repoFlag(cmd, &repo)
-	cmd.Flags().StringVar(&resultPath, "result", filepath.Join(".slipway", "check", "result.json"), "check result `FILE` (slipway check --format json)")
+	cmd.Flags().StringVar(&resultPath, "result", filepath.Join(render.DefaultWorkDir, filepath.FromSlash(checkresult.File)), "check result `FILE` (slipway check --format json)")
 	cmd.Flags().StringVar(&markdownOut, "markdown-out", "", "where to write the full comment Markdown (default: comment.md beside --result)")
 	cmd.Flags().IntVar(&pr, "pr", 0, "pull request `NUMBER` (default: from the event)")
 	cmd.Flags().StringVar(&sha, "sha", "", "commit to report on (default: the pull request head, else GITHUB_SHA)")

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,10 +13,12 @@ import (
 	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/reconcile"
 	"github.com/slipway-ml/slipway/internal/release"
+	"github.com/slipway-ml/slipway/internal/render"
 	"github.com/slipway-ml/slipway/internal/safefile"
 	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
 	"github.com/slipway-ml/slipway/internal/terraform"
+	"github.com/slipway-ml/slipway/internal/verify"
 )
 
 func newReleaseCmd(o *options) *cobra.Command {
@@ -61,8 +62,8 @@ The key password comes from SLIPWAY_KEY_PASSWORD or COSIGN_PASSWORD only.`,
 			if keyFile == "" {
 				return usagef("--key is required")
 			}
-			if !slices.Contains(release.CheckModes, checkMode) {
-				return usagef("--check %q: want auto, reuse or run", checkMode)
+			if err := release.ValidCheckMode(checkMode); err != nil {
+				return usagef("--check %v", err)
 			}
 			password, err := sign.Password(o.getenv)
 			if err != nil {
@@ -187,7 +188,7 @@ func revisionText(rev int) string {
 // releaseWorkDir resolves --workdir against the repository.
 func releaseWorkDir(root, flag string) string {
 	if flag == "" {
-		return filepath.Join(root, ".slipway")
+		return filepath.Join(root, render.DefaultWorkDir)
 	}
 	if abs, err := filepath.Abs(flag); err == nil {
 		return abs
@@ -215,22 +216,8 @@ func allowUnreleasedFlag(cmd *cobra.Command, allow *bool) {
 }
 
 // releaseGate is apply's gate (release.ApplyGate), with its log lines.
-func releaseGate(o *options, p *spec.Platform, trust release.TrustRoot, allowUnreleased bool) reconcile.Gate {
-	g := &release.ApplyGate{Platform: p, AllowUnreleased: allowUnreleased,
-		Gatekeeper: func(ctx context.Context) (*release.Gatekeeper, error) {
-			keys, err := trust.Resolve(ctx)
-			if err != nil {
-				return nil, err
-			}
-			if keys.WorkTree {
-				o.log.Warn("trusting the work tree's signing.trustedKeys: in CI pass --key, " + release.TrustedKeysEnv + " or --base, which a pull request cannot change")
-			}
-			now, err := releaseNow(o)
-			if err != nil {
-				return nil, err
-			}
-			return release.NewGatekeeper(p.Root, keys.Keys, now), nil
-		}}
+func releaseGate(o *options, p *spec.Platform, trust verify.TrustRoot, now time.Time, allowUnreleased bool) reconcile.Gate {
+	g := &release.ApplyGate{Platform: p, AllowUnreleased: allowUnreleased, Trust: trust, Now: now, Log: o.log}
 	return reconcile.GateFunc(func(ctx context.Context, s terraform.Summary) error {
 		c, err := g.Admit(ctx, s.Environment, path.Base(s.Stack), s.PlanSHA256)
 		switch {
@@ -253,19 +240,19 @@ type trustFlags struct {
 }
 
 func (t *trustFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringArrayVar(&t.files, "key", nil, "trust this public key `FILE` (repeatable; default "+release.TrustedKeysEnv+", else the spec at --base, else the work tree's signing.trustedKeys)")
+	cmd.Flags().StringArrayVar(&t.files, "key", nil, "trust this public key `FILE` (repeatable; default "+verify.TrustedKeysEnv+", else the spec at --base, else the work tree's signing.trustedKeys)")
 	cmd.Flags().StringVar(&t.base, "base", "", "trust the signing.trustedKeys of the spec at this git `REF`, out of a pull request's reach")
 }
 
-func (t *trustFlags) root(o *options, root string) release.TrustRoot {
-	return release.TrustRoot{
-		Root: root, Files: t.files, Env: o.getenv(release.TrustedKeysEnv), Base: t.base,
+func (t *trustFlags) root(o *options, root string) verify.TrustRoot {
+	return verify.TrustRoot{
+		Root: root, Files: t.files, Env: o.getenv(verify.TrustedKeysEnv), Base: t.base,
 		Load: func(ctx context.Context) (*spec.Platform, error) { return spec.Load(ctx, root) },
 	}
 }
 
 // loaded is root for a command that has loaded the platform already.
-func (t *trustFlags) loaded(o *options, p *spec.Platform) release.TrustRoot {
+func (t *trustFlags) loaded(o *options, p *spec.Platform) verify.TrustRoot {
 	r := t.root(o, p.Root)
 	r.Load = func(context.Context) (*spec.Platform, error) { return p, nil }
 	return r

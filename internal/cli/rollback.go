@@ -69,19 +69,12 @@ any other error.`,
 			if err != nil {
 				return err
 			}
-			keys, err := trust.loaded(o, p).Resolve(ctx)
-			if err != nil {
-				return err
-			}
-			if keys.WorkTree {
-				o.log.Warn("trusting the work tree's signing.trustedKeys: in CI pass --key, SLIPWAY_TRUSTED_KEYS or --base, which a pull request cannot change")
-			}
 			user, declaredBy := actor(o)
 			out, err := rollback.Run(ctx, rollback.Request{
 				Platform:    p,
 				Reconcile:   reconcile.Options{WorkDir: workDir, Terraform: tfBin, Getenv: o.connGetenv, Log: o.log},
 				Environment: env, Model: model, To: to,
-				Keys: keys.Keys, Signer: signer, Now: now,
+				Trust: trust.loaded(o, p), Signer: signer, Now: now,
 				User: user, DeclaredBy: declaredBy, Version: Version,
 			})
 			if out != nil {

@@ -8,8 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slipway-ml/slipway/internal/ledger"
-	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/report"
+	"github.com/slipway-ml/slipway/internal/verify"
 )
 
 func newVerifyCmd(o *options) *cobra.Command {
@@ -64,15 +64,15 @@ chain. Exit status 0 only when everything holds, 1 when anything fails.`,
 				fmt.Fprintf(o.stdout, "ok    report %s %s signed by %s (SHA-256 %s)\n", sc.Report, sc.SHA256, sc.KeyID, sc.Fingerprint)
 				return nil
 			}
-			vo := release.VerifyOptions{Root: root, Trust: trust.root(o, root), Environment: env, Model: model, Artifact: artifact, Now: now, Head: head, Repair: repair}
+			vo := verify.Options{Root: root, Trust: trust.root(o, root), Environment: env, Model: model, Artifact: artifact, Now: now, Head: head, Repair: repair}
 			if vo.Head == "" {
-				vo.Head = o.getenv(release.LedgerHeadEnv)
+				vo.Head = o.getenv(verify.LedgerHeadEnv)
 			}
-			var rep *release.Report
+			var rep *verify.Report
 			if len(args) > 0 {
-				rep, err = release.VerifyEnvelopes(ctx, vo, args)
+				rep, err = verify.Envelopes(ctx, vo, args)
 			} else {
-				rep, err = release.Verify(ctx, vo)
+				rep, err = verify.Ledger(ctx, vo)
 			}
 			if err != nil {
 				return err
@@ -95,14 +95,14 @@ chain. Exit status 0 only when everything holds, 1 when anything fails.`,
 	cmd.Flags().StringVar(&model, "model", "", "verify only the releases of this model")
 	trust.register(cmd)
 	cmd.Flags().BoolVar(&repair, "repair", false, "first adopt each unlisted record that verifies as the ledger's next one into the index, and move any other under releases/.unlisted/")
-	cmd.Flags().StringVar(&head, "head", "", "ledger head `sha256:…` kept outside the repository (default "+release.LedgerHeadEnv+"): the index must still hold it")
+	cmd.Flags().StringVar(&head, "head", "", "ledger head `sha256:…` kept outside the repository (default "+verify.LedgerHeadEnv+"): the index must still hold it")
 	cmd.Flags().StringVar(&reportFile, "report", "", "check the audit report `FILE` against its signature FILE.sig (slipway report --sign) instead of the ledger")
 	cmd.Flags().StringVar(&artifact, "artifact", "", "model artifact `FILE` to compare with the newest release's digest")
 	formatFlag(cmd, &format, "text", "json")
 	return cmd
 }
 
-func printVerify(o *options, rep *release.Report, isLedger bool) {
+func printVerify(o *options, rep *verify.Report, isLedger bool) {
 	w := o.stdout
 	printRepairs(o, rep.Repaired)
 	ok := 0

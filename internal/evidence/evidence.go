@@ -15,7 +15,6 @@ import (
 	"io/fs"
 	"maps"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,13 +22,12 @@ import (
 	"time"
 	"unicode"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/slipway-ml/slipway/internal/atomicfile"
 	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/jsonindent"
 	"github.com/slipway-ml/slipway/internal/junit"
 	"github.com/slipway-ml/slipway/internal/metrics"
+	"github.com/slipway-ml/slipway/internal/parallel"
 	"github.com/slipway-ml/slipway/internal/quality"
 	"github.com/slipway-ml/slipway/internal/safefile"
 	"github.com/slipway-ml/slipway/internal/spec"
@@ -250,32 +248,27 @@ func WriteAll(ctx context.Context, p *spec.Platform, workdir string, models []st
 	var failed atomic.Int64
 	failed.Store(int64(len(models)))
 	var batch atomicfile.Batch
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, name := range models {
-		g.Go(func() error {
-			if int64(i) > failed.Load() || ctx.Err() != nil {
-				return nil
-			}
-			s, err := Evaluate(ctx, p, name, opts)
-			if err == nil {
-				err = write(&batch, Path(workdir, name), s)
-			}
-			if err != nil {
-				errs[i] = err
-				for {
-					f := failed.Load()
-					if int64(i) >= f || failed.CompareAndSwap(f, int64(i)) {
-						break
-					}
+	parallel.For(len(models), func(i int) {
+		name := models[i]
+		if int64(i) > failed.Load() || ctx.Err() != nil {
+			return
+		}
+		s, err := Evaluate(ctx, p, name, opts)
+		if err == nil {
+			err = write(&batch, Path(workdir, name), s)
+		}
+		if err != nil {
+			errs[i] = err
+			for {
+				f := failed.Load()
+				if int64(i) >= f || failed.CompareAndSwap(f, int64(i)) {
+					break
 				}
-				return nil
 			}
-			out[i] = s
-			return nil
-		})
-	}
-	_ = g.Wait() // errors are in errs, by model
+			return
+		}
+		out[i] = s
+	}) // errors are in errs, by model
 	if err := ctx.Err(); err != nil {
 		batch.Discard()
 		return nil, err

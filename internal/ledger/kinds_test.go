@@ -49,7 +49,7 @@ func (f *fixture) record(t testing.TB, kind RecordKind, env, model, version stri
 	return e
 }
 
-// checkAny reads release and other records, as release.Verify's checker
+// checkAny reads release and other records, as verify.Ledger's checker
 // does.
 func (f *fixture) checkAny(ctx context.Context, rel string, envelope []byte) (Signed, error) {
 	s, err := f.check(ctx, rel, envelope)

@@ -13,9 +13,8 @@ import (
 	"sort"
 	"strings"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/slipway-ml/slipway/internal/digest"
+	"github.com/slipway-ml/slipway/internal/parallel"
 	"github.com/slipway-ml/slipway/internal/safefile"
 )
 
@@ -201,38 +200,30 @@ func (l *Ledger) Verify(ctx context.Context, check CheckFunc) (*Report, error) {
 		payload bool // payload digest matches the index
 	}
 	out := make([]outcome, len(ix.entries))
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i := range ix.entries {
-		if ctx.Err() != nil {
-			break
-		}
-		g.Go(func() error {
-			out[i] = func() outcome {
-				e := ix.entries[i]
-				// Only read where the entry's own name says the record
-				// lives: an edited path must not lead outside the ledger.
-				if want, err := e.wantPath(); err != nil || want != e.Path {
-					return outcome{err: fmt.Errorf("index entry names no valid record path")}
-				}
-				b, err := safefile.ReadFileIn(l.root, l.abs(e.Path), safefile.Record)
-				if errors.Is(err, fs.ErrNotExist) {
-					return outcome{missing: true}
-				}
-				if err != nil {
-					return outcome{err: err}
-				}
-				o := outcome{record: digest.Bytes(b)}
-				o.signed, o.err = check(ctx, e.Path, b)
-				if o.record != e.Record {
-					o.payload = payloadDigest(b) == e.Payload
-				}
-				return o
-			}()
-			return nil
-		})
-	}
-	_ = g.Wait() // a record's failure is its outcome, not the run's
+	// An interrupt stops the reading; the run's error is then ctx's.
+	parallel.ForContext(ctx, len(ix.entries), runtime.GOMAXPROCS(0), func(i int) {
+		out[i] = func() outcome {
+			e := ix.entries[i]
+			// Only read where the entry's own name says the record
+			// lives: an edited path must not lead outside the ledger.
+			if want, err := e.wantPath(); err != nil || want != e.Path {
+				return outcome{err: fmt.Errorf("index entry names no valid record path")}
+			}
+			b, err := safefile.ReadFileIn(l.root, l.abs(e.Path), safefile.Record)
+			if errors.Is(err, fs.ErrNotExist) {
+				return outcome{missing: true}
+			}
+			if err != nil {
+				return outcome{err: err}
+			}
+			o := outcome{record: digest.Bytes(b)}
+			o.signed, o.err = check(ctx, e.Path, b)
+			if o.record != e.Record {
+				o.payload = payloadDigest(b) == e.Payload
+			}
+			return o
+		}()
+	}) // a record's failure is its outcome, not the run's
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

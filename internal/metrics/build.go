@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"golang.org/x/sync/errgroup"
+	"github.com/slipway-ml/slipway/internal/parallel"
 )
 
 // groupDef is one group: the overall population (attr ""), one value of
@@ -196,22 +196,17 @@ func build(p *plan, ws []*worker, rows int64) *Report {
 	// Rank metrics need every scored row in score order.
 	var rank []rankStats
 	if p.cfg.Task == Binary && p.iScore >= 0 {
-		var g errgroup.Group
 		runs := make([][]scored, len(ws))
 		sides := make([][]float64, len(ws))
-		for wi, w := range ws {
-			g.Go(func() error {
-				m := l2g[wi]
-				for i := range w.recs {
-					t := w.recs[i].tag
-					w.recs[i].tag = uint32(m[t>>1])<<1 | t&1
-				}
-				radixSort(w.recs)
-				runs[wi], sides[wi] = w.recs, w.side
-				return nil
-			})
-		}
-		_ = g.Wait() // sorting cannot fail
+		parallel.For(len(ws), func(wi int) {
+			w, m := ws[wi], l2g[wi]
+			for i := range w.recs {
+				t := w.recs[i].tag
+				w.recs[i].tag = uint32(m[t>>1])<<1 | t&1
+			}
+			radixSort(w.recs)
+			runs[wi], sides[wi] = w.recs, w.side
+		})
 		pos, neg := make([]float64, len(groups)), make([]float64, len(groups))
 		m, n := make([]int64, len(groups)), make([]int64, len(groups))
 		for gi, g := range groups {

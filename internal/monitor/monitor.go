@@ -24,9 +24,9 @@ import (
 	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/prodlog"
 	"github.com/slipway-ml/slipway/internal/quality"
-	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
+	"github.com/slipway-ml/slipway/internal/verify"
 )
 
 // ErrInput is wrapped by errors in what was asked or in the logs: the run
@@ -47,7 +47,7 @@ type Options struct {
 	// Getenv reads the variables sources name for connection strings.
 	Getenv func(string) string
 	// Trust says which keys verify the releases the run judges against.
-	Trust release.TrustRoot
+	Trust verify.TrustRoot
 	// Signer signs the monitoring records; nil writes none (a dry run).
 	Signer  *sign.Signer
 	Version string
@@ -209,9 +209,9 @@ func readHistory(ctx context.Context, o Options) (map[[2]string]*history, error)
 		}
 		return out[k]
 	}
-	rep, err := release.Verify(ctx, release.VerifyOptions{Root: o.Platform.Root, Environment: o.Env, Model: o.Model, Now: o.Now, Trust: o.Trust})
+	rep, err := verify.Ledger(ctx, verify.Options{Root: o.Platform.Root, Environment: o.Env, Model: o.Model, Now: o.Now, Trust: o.Trust})
 	if err != nil {
-		if errors.Is(err, release.ErrNoKeys) {
+		if errors.Is(err, verify.ErrNoKeys) {
 			return nil, fmt.Errorf("%w: verify the releases to judge against: %w", ErrInput, err)
 		}
 		return nil, fmt.Errorf("verify the ledger: %w", err)

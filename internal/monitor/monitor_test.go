@@ -20,10 +20,10 @@ import (
 	"github.com/slipway-ml/slipway/internal/pgtest"
 	"github.com/slipway-ml/slipway/internal/policy"
 	"github.com/slipway-ml/slipway/internal/prodlog"
-	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
 	"github.com/slipway-ml/slipway/internal/synth"
+	"github.com/slipway-ml/slipway/internal/verify"
 )
 
 // copyExample copies examples/credit-risk into a temporary directory.
@@ -78,7 +78,7 @@ func options(t *testing.T, repo string, conn string) Options {
 			}
 			return ""
 		},
-		Trust: release.TrustRoot{Root: repo, Load: func(context.Context) (*spec.Platform, error) { return p, nil }},
+		Trust: verify.TrustRoot{Root: repo, Load: func(context.Context) (*spec.Platform, error) { return p, nil }},
 		Log:   slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
 	}
 }
@@ -161,7 +161,7 @@ func TestMonitorExample(t *testing.T) {
 	if !strings.HasPrefix(run.Record, "releases/staging/credit-default/monitoring/") {
 		t.Fatalf("record %q", run.Record)
 	}
-	rep, err := release.Verify(ctx, release.VerifyOptions{Root: repo, Now: o.Now, Keys: []*sign.PublicKey{mustKey(t, pair.Public)}})
+	rep, err := verify.Ledger(ctx, verify.Options{Root: repo, Now: o.Now, Keys: []*sign.PublicKey{mustKey(t, pair.Public)}})
 	if err != nil {
 		t.Fatal(err)
 	}

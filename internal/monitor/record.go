@@ -6,8 +6,8 @@ import (
 
 	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/ledger"
+	"github.com/slipway-ml/slipway/internal/ledgerrecord"
 	"github.com/slipway-ml/slipway/internal/prodlog"
-	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
 
@@ -59,7 +59,7 @@ func appendRecord(ctx context.Context, o Options, m spec.Model, run *Run, h *his
 	if err != nil {
 		return "", err
 	}
-	e, err := release.AppendRecord(ctx, o.Platform.Root, o.Signer, release.Record{
+	e, err := ledgerrecord.Append(ctx, o.Platform.Root, o.Signer, ledgerrecord.Record{
 		Kind: ledger.Monitoring, Environment: o.Env, Model: attest.ModelRef{Name: m.Name, Version: version},
 		Now: o.Now, Subject: sub,
 		// GitHub is called with the ledger locked: the record's path is

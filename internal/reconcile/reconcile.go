@@ -27,12 +27,11 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/slipway-ml/slipway/internal/atomicfile"
 	"github.com/slipway-ml/slipway/internal/changes"
 	"github.com/slipway-ml/slipway/internal/desired"
 	"github.com/slipway-ml/slipway/internal/digest"
+	"github.com/slipway-ml/slipway/internal/parallel"
 	"github.com/slipway-ml/slipway/internal/render"
 	"github.com/slipway-ml/slipway/internal/spec"
 	"github.com/slipway-ml/slipway/internal/terraform"
@@ -577,26 +576,16 @@ func pgOrphans(ctx context.Context, p *spec.Platform, l render.Layout, r *terraf
 // A failed stack does not stop the others; an interrupt stops them all.
 func each(ctx context.Context, opts Options, targets []target, verb string, fn func(context.Context, int, target) error) error {
 	errs := make([]error, len(targets))
-	var g errgroup.Group
-	g.SetLimit(opts.Parallel)
-	for i, t := range targets {
-		if ctx.Err() != nil {
-			break
+	// An interrupt starts no further stack; it is reported once, below.
+	parallel.ForContext(ctx, len(targets), opts.Parallel, func(i int) {
+		t := targets[i]
+		opts.Log.Info(verb, "stack", t.id())
+		if err := fn(ctx, i, t); err != nil {
+			opts.Log.Error("failed", "stack", t.id(), "err", firstLine(err))
+			errs[i] = err
 		}
-		g.Go(func() error {
-			if err := ctx.Err(); err != nil {
-				return nil // reported once, below
-			}
-			opts.Log.Info(verb, "stack", t.id())
-			if err := fn(ctx, i, t); err != nil {
-				opts.Log.Error("failed", "stack", t.id(), "err", firstLine(err))
-				errs[i] = err
-			}
-			// A failed stack is that stack's result: the others go on.
-			return nil
-		})
-	}
-	_ = g.Wait()
+		// A failed stack is that stack's result: the others go on.
+	})
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("interrupted; Terraform was stopped and released its locks: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/ledger"
+	"github.com/slipway-ml/slipway/internal/verify"
 )
 
 // writeRecords writes n full release records with their index, as n
@@ -80,12 +81,12 @@ func BenchmarkVerifyLedger10k(b *testing.B) {
 	avg := writeRecords(b, f, 10000)
 	b.ReportMetric(float64(avg), "B/record")
 	ctx := context.Background()
-	o := VerifyOptions{Root: f.root, Keys: f.keys, Now: signedAt}
+	o := verify.Options{Root: f.root, Keys: f.keys, Now: signedAt}
 	// CPU time per verification is the figure that holds on a busy
 	// machine, where wall time stretches with the load.
 	start := cpuTime()
 	for b.Loop() {
-		rep, err := Verify(ctx, o)
+		rep, err := verify.Ledger(ctx, o)
 		if err != nil {
 			b.Fatal(err)
 		}

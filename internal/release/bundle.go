@@ -36,10 +36,10 @@ func bundle(p *spec.Platform, u checkresult.Unit, ev *attest.Evidence) (*attest.
 	if ev != nil {
 		raw, err := safefile.ReadFile(resolve(p.Root, ev.Path), safefile.Record)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%w: evidence summary: %v", ErrStale, err)
+			return nil, nil, fmt.Errorf("%w: evidence summary: %v", checkresult.ErrStale, err)
 		}
 		if digest.Bytes(raw) != ev.SHA256 {
-			return nil, nil, fmt.Errorf("%w: evidence summary %s changed while releasing", ErrStale, ev.Path)
+			return nil, nil, fmt.Errorf("%w: evidence summary %s changed while releasing", checkresult.ErrStale, ev.Path)
 		}
 		add(attest.BlobEvidence, raw)
 		var doc struct {
@@ -101,24 +101,4 @@ func storeBundle(l *ledger.Ledger, blobs [][]byte) error {
 		}
 	}
 	return nil
-}
-
-// checkBundle checks that every blob the record's bundle pins is in the
-// store with its digest, naming each one missing or changed. seen caches
-// the verdict per digest: releases share blobs.
-func checkBundle(l *ledger.Ledger, r *RecordReport, seen map[string]error) {
-	b := r.statement.Predicate.Bundle
-	if b == nil {
-		return
-	}
-	for _, x := range b.Blobs {
-		err, ok := seen[x.Digest]
-		if !ok {
-			_, err = l.ReadBlob(x.Digest)
-			seen[x.Digest] = err
-		}
-		if err != nil {
-			r.Problems = append(r.Problems, fmt.Sprintf("bundle: %s blob %v", x.Kind, err))
-		}
-	}
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
+	"github.com/slipway-ml/slipway/internal/verify"
 )
 
 // SharedStack is the name of each environment's shared stack.
@@ -53,7 +55,7 @@ type Gatekeeper struct {
 	now  time.Time
 
 	once sync.Once
-	rep  *Report
+	rep  *verify.Report
 	err  error
 }
 
@@ -76,14 +78,14 @@ func (g *Gatekeeper) Check(ctx context.Context, env, stack, planSHA256 string) (
 		return Coverage{Reason: "no trusted keys: add signing.trustedKeys to the platform"}, nil
 	}
 	g.once.Do(func() {
-		g.rep, g.err = Verify(ctx, VerifyOptions{Root: g.root, Keys: g.keys, Now: g.now})
+		g.rep, g.err = verify.Ledger(ctx, verify.Options{Root: g.root, Keys: g.keys, Now: g.now})
 	})
 	if g.err != nil {
 		return Coverage{}, g.err
 	}
 	rep := g.rep
-	if len(rep.indexDamage) > 0 {
-		return Coverage{Reason: "the release ledger does not verify: " + rep.indexDamage[0]}, nil
+	if len(rep.IndexDamage()) > 0 {
+		return Coverage{Reason: "the release ledger does not verify: " + rep.IndexDamage()[0]}, nil
 	}
 	for i := len(rep.Records) - 1; i >= 0; i-- {
 		r := rep.Records[i]
@@ -92,8 +94,8 @@ func (g *Gatekeeper) Check(ctx context.Context, env, stack, planSHA256 string) (
 		}
 		var pinned string
 		found := false
-		if r.statement != nil {
-			for _, s := range r.statement.Predicate.Stacks {
+		if r.SignedStatement() != nil {
+			for _, s := range r.SignedStatement().Predicate.Stacks {
 				if s.ID == id {
 					pinned, found = s.PlanSHA256, true
 				}
@@ -104,7 +106,7 @@ func (g *Gatekeeper) Check(ctx context.Context, env, stack, planSHA256 string) (
 		}
 		c := Coverage{Record: r.Path, Version: r.Version, KeyID: r.KeyID}
 		switch {
-		case r.statement == nil:
+		case r.SignedStatement() == nil:
 			c.Reason = fmt.Sprintf("release %s does not verify: %s", r.Path, strings.Join(r.Problems, "; "))
 		case !found:
 			c.Reason = fmt.Sprintf("release %s does not pin a plan for %s", r.Path, id)
@@ -131,9 +133,12 @@ type ApplyGate struct {
 	// AllowUnreleased lets plans no release covers run in environments
 	// that are not protected; in protected ones it changes nothing.
 	AllowUnreleased bool
-	// Gatekeeper makes the gatekeeper the first time a plan needs one
-	// (resolving the trusted keys may read git); it is called once.
-	Gatekeeper func(ctx context.Context) (*Gatekeeper, error)
+	// Trust resolves the keys the first time a plan needs them (it may
+	// read git), at most once; Now is the gatekeeper's clock, and Log is
+	// warned when the keys come from the work tree.
+	Trust verify.TrustRoot
+	Now   time.Time
+	Log   *slog.Logger
 
 	once sync.Once
 	gk   *Gatekeeper
@@ -148,7 +153,12 @@ func (g *ApplyGate) Admit(ctx context.Context, env, stack, planSHA256 string) (*
 	if g.AllowUnreleased && ok && !e.Protected {
 		return nil, nil
 	}
-	g.once.Do(func() { g.gk, g.err = g.Gatekeeper(ctx) })
+	g.once.Do(func() {
+		var keys *verify.Keys
+		if keys, g.err = g.Trust.ResolveToAct(ctx, g.Log); g.err == nil {
+			g.gk = NewGatekeeper(g.Platform.Root, keys.Keys, g.Now)
+		}
+	})
 	if g.err != nil {
 		return nil, g.err
 	}

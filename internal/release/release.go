@@ -25,6 +25,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/safefile"
 	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
+	"github.com/slipway-ml/slipway/internal/verify"
 )
 
 // Options say what to release.
@@ -159,7 +160,7 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 		if o.Model != "" {
 			what = "model " + o.Model
 		}
-		return nil, fmt.Errorf("%w: the check did not judge %s in %s: run `slipway check --env %s`", ErrStale, what, o.Environment, o.Environment)
+		return nil, fmt.Errorf("%w: the check did not judge %s in %s: run `slipway check --env %s`", checkresult.ErrStale, what, o.Environment, o.Environment)
 	}
 	sort.Slice(units, func(i, j int) bool { return units[i].Model < units[j].Model })
 	for _, u := range units {
@@ -240,7 +241,7 @@ func Release(ctx context.Context, o Options) (*Outcome, error) {
 	// since the check is not signed.
 	for _, r := range preds {
 		for _, w := range r.Waivers {
-			if expired(w, o.Now) {
+			if verify.WaiverExpired(w, o.Now) {
 				out.Refused = append(out.Refused, Denial{Model: r.Model.Name, Reason: fmt.Sprintf("waiver %s (%s) expired on %s, before this release: renew it or fix the finding", w.Rule, w.Ticket, w.Expires)})
 			}
 		}
@@ -333,7 +334,7 @@ func samePlans(envelope []byte, r attest.Release) bool {
 // at head, the commit being released (read from git when empty).
 func fresh(ctx context.Context, p *spec.Platform, in *checkresult.Result, head string) error {
 	if in.Platform != "" && in.Platform != p.Name {
-		return fmt.Errorf("%w: it is for platform %q, not %q", ErrStale, in.Platform, p.Name)
+		return fmt.Errorf("%w: it is for platform %q, not %q", checkresult.ErrStale, in.Platform, p.Name)
 	}
 	if head == "" {
 		head = gitOutput(ctx, p.Root, headArgs())
@@ -342,27 +343,27 @@ func fresh(ctx context.Context, p *spec.Platform, in *checkresult.Result, head s
 	// one that leaves any of them out binds nothing.
 	switch {
 	case in.Commit == "" && head != "":
-		return fmt.Errorf("%w: it names no commit, the repository is at %s: run `slipway check` again", ErrStale, short(head))
+		return fmt.Errorf("%w: it names no commit, the repository is at %s: run `slipway check` again", checkresult.ErrStale, short(head))
 	case in.SpecDigest == "":
-		return fmt.Errorf("%w: it names no spec digest: run `slipway check` again", ErrStale)
+		return fmt.Errorf("%w: it names no spec digest: run `slipway check` again", checkresult.ErrStale)
 	case in.PolicyDigest == "":
-		return fmt.Errorf("%w: it names no policy digest: run `slipway check` again", ErrStale)
+		return fmt.Errorf("%w: it names no policy digest: run `slipway check` again", checkresult.ErrStale)
 	}
 	if head != "" && head != in.Commit {
-		return fmt.Errorf("%w: it was made at commit %s, the repository is at %s: run `slipway check` again", ErrStale, short(in.Commit), short(head))
+		return fmt.Errorf("%w: it was made at commit %s, the repository is at %s: run `slipway check` again", checkresult.ErrStale, short(in.Commit), short(head))
 	}
 	d, err := p.Digest()
 	if err != nil {
 		return err
 	}
 	if d != in.SpecDigest {
-		return fmt.Errorf("%w: the specs changed since the check: run `slipway check` again", ErrStale)
+		return fmt.Errorf("%w: the specs changed since the check: run `slipway check` again", checkresult.ErrStale)
 	}
 	if d, err = policy.BundleDigest(p.Root); err != nil {
 		return err
 	}
 	if d != in.PolicyDigest {
-		return fmt.Errorf("%w: the policies changed since the check: run `slipway check` again", ErrStale)
+		return fmt.Errorf("%w: the policies changed since the check: run `slipway check` again", checkresult.ErrStale)
 	}
 	return nil
 }
@@ -450,10 +451,10 @@ func short(s string) string {
 func predicate(p *spec.Platform, in *checkresult.Result, o Options, u checkresult.Unit, shared []*checkresult.Plan, reviews checkresult.Reviews) (attest.Release, error) {
 	m, ok := p.Models[u.Model]
 	if !ok {
-		return attest.Release{}, fmt.Errorf("%w: model %q is no longer in the platform", ErrStale, u.Model)
+		return attest.Release{}, fmt.Errorf("%w: model %q is no longer in the platform", checkresult.ErrStale, u.Model)
 	}
 	if m.Version != u.ModelVersion {
-		return attest.Release{}, fmt.Errorf("%w: the check judged %s %s, the spec now says %s", ErrStale, u.Model, u.ModelVersion, m.Version)
+		return attest.Release{}, fmt.Errorf("%w: the check judged %s %s, the spec now says %s", checkresult.ErrStale, u.Model, u.ModelVersion, m.Version)
 	}
 	if u.Plan == nil {
 		return attest.Release{}, fmt.Errorf("%s/%s: the check ran without a plan; a release pins the plan apply may run: run `slipway check` with plans", u.Environment, u.Model)
@@ -605,14 +606,14 @@ func stack(root, workDir, env string, pl *checkresult.Plan) (attest.Stack, error
 		id = env + "/" + id
 	}
 	if pl.PlanFile == "" || pl.PlanSHA256 == "" {
-		return attest.Stack{}, fmt.Errorf("%w: plan summary of %s names no saved plan", ErrStale, id)
+		return attest.Stack{}, fmt.Errorf("%w: plan summary of %s names no saved plan", checkresult.ErrStale, id)
 	}
 	d, err := digest.File(resolve(root, pl.PlanFile))
 	if err != nil {
-		return attest.Stack{}, fmt.Errorf("%w: saved plan of %s: %v", ErrStale, id, err)
+		return attest.Stack{}, fmt.Errorf("%w: saved plan of %s: %v", checkresult.ErrStale, id, err)
 	}
 	if d != pl.PlanSHA256 {
-		return attest.Stack{}, fmt.Errorf("%w: saved plan %s changed since the check (%s, check saw %s)", ErrStale, pl.PlanFile, d, pl.PlanSHA256)
+		return attest.Stack{}, fmt.Errorf("%w: saved plan %s changed since the check (%s, check saw %s)", checkresult.ErrStale, pl.PlanFile, d, pl.PlanSHA256)
 	}
 	if err := pin(workDir, resolve(root, pl.PlanFile), d); err != nil {
 		return attest.Stack{}, err
@@ -633,10 +634,10 @@ func evidence(root string, ev checkresult.EvidenceRef) (*attest.Evidence, []byte
 	full := resolve(root, ev.Path)
 	b, err := safefile.ReadFile(full, safefile.Record)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: evidence summary: %v", ErrStale, err)
+		return nil, nil, fmt.Errorf("%w: evidence summary: %v", checkresult.ErrStale, err)
 	}
 	if d := digest.Bytes(b); ev.SHA256 != "" && d != ev.SHA256 {
-		return nil, nil, fmt.Errorf("%w: evidence summary %s changed since the check", ErrStale, ev.Path)
+		return nil, nil, fmt.Errorf("%w: evidence summary %s changed since the check", checkresult.ErrStale, ev.Path)
 	}
 	var doc struct {
 		Inputs []attest.Input `json:"inputs"`
@@ -702,7 +703,7 @@ func SourceOf(ctx context.Context, dir string) (attest.Source, error) {
 // repair resolves unlisted records, trusting the platform's keys and the
 // signer's own.
 func repair(ctx context.Context, l *ledger.Ledger, p *spec.Platform, signer *sign.Signer, now time.Time) ([]ledger.Repair, error) {
-	keys, err := TrustedKeys(p)
+	keys, err := verify.TrustedKeys(p)
 	if err != nil {
 		return nil, err
 	}
@@ -715,15 +716,7 @@ func repair(ctx context.Context, l *ledger.Ledger, p *spec.Platform, signer *sig
 		if err != nil {
 			return nil, err
 		}
-		keys = dedupe(append(keys, k))
+		keys = verify.Dedupe(append(keys, k))
 	}
-	c := &checker{keys: keys, seen: map[string]verified{}}
-	return l.Repair(ctx, c.check, now)
-}
-
-// expired reports whether a waiver no longer holds at t: it is good
-// through its expiry day, and one whose date does not parse holds never.
-func expired(w attest.Waiver, t time.Time) bool {
-	exp, err := time.Parse("2006-01-02", w.Expires)
-	return err != nil || !t.Before(exp.AddDate(0, 0, 1))
+	return verify.Repair(ctx, l, keys, now)
 }

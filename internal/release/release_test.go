@@ -22,8 +22,10 @@ import (
 	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/policy"
+	"github.com/slipway-ml/slipway/internal/render"
 	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
+	"github.com/slipway-ml/slipway/internal/verify"
 )
 
 var signedAt = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
@@ -80,7 +82,7 @@ func newFixture(t testing.TB) *fixture {
 	p.Root = f.root
 	f.p = &p
 	var err error
-	if f.keys, err = TrustedKeys(f.p); err != nil {
+	if f.keys, err = verify.TrustedKeys(f.p); err != nil {
 		t.Fatal(err)
 	}
 	for _, env := range []string{"staging", "production"} {
@@ -168,13 +170,13 @@ func github(rv checkresult.Reviews) func(context.Context) (*checkresult.Reviews,
 	}
 }
 
-func (f *fixture) verify(t *testing.T, o VerifyOptions) *Report {
+func (f *fixture) verify(t *testing.T, o verify.Options) *verify.Report {
 	t.Helper()
 	o.Root, o.Keys = f.root, f.keys
 	if o.Now.IsZero() {
 		o.Now = signedAt.Add(time.Hour)
 	}
-	rep, err := Verify(context.Background(), o)
+	rep, err := verify.Ledger(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +199,7 @@ func TestReleaseVerifyGate(t *testing.T) {
 	if out.Released[0].Path != "releases/staging/credit-default/2.3.0.intoto.json" {
 		t.Fatalf("path %s", out.Released[0].Path)
 	}
-	rep := f.verify(t, VerifyOptions{Artifact: filepath.Join(f.root, "artifacts/credit-default-2.3.0.onnx"), Model: "credit-default"})
+	rep := f.verify(t, verify.Options{Artifact: filepath.Join(f.root, "artifacts/credit-default-2.3.0.onnx"), Model: "credit-default"})
 	if !rep.OK {
 		t.Fatalf("verify: %+v", rep)
 	}
@@ -293,8 +295,8 @@ func TestReleaseStale(t *testing.T) {
 			in := f.input(t, f.unit(t, "staging", "credit-default"))
 			tt.mod(t, f, in)
 			_, err := f.release(t, in, "staging", "", signedAt)
-			if !errors.Is(err, ErrStale) {
-				t.Fatalf("got %v, want ErrStale", err)
+			if !errors.Is(err, checkresult.ErrStale) {
+				t.Fatalf("got %v, want checkresult.ErrStale", err)
 			}
 		})
 	}
@@ -367,13 +369,13 @@ func TestVerifyTamper(t *testing.T) {
 	const rec = "releases/staging/credit-default/2.3.0.intoto.json"
 	tests := []struct {
 		name   string
-		tamper func(t *testing.T, f *fixture) VerifyOptions
+		tamper func(t *testing.T, f *fixture) verify.Options
 		want   string // substring of the record's problems
 	}{
-		{"artifact does not match", func(t *testing.T, f *fixture) VerifyOptions {
-			return VerifyOptions{Model: "credit-default", Artifact: filepath.Join(f.root, "artifacts/fraud-4.1.2.xgb")}
+		{"artifact does not match", func(t *testing.T, f *fixture) verify.Options {
+			return verify.Options{Model: "credit-default", Artifact: filepath.Join(f.root, "artifacts/fraud-4.1.2.xgb")}
 		}, "artifact: "},
-		{"edited predicate byte", func(t *testing.T, f *fixture) VerifyOptions {
+		{"edited predicate byte", func(t *testing.T, f *fixture) verify.Options {
 			full := filepath.Join(f.root, rec)
 			b, _ := os.ReadFile(full)
 			var m map[string]any
@@ -383,14 +385,14 @@ func TestVerifyTamper(t *testing.T) {
 			m["payload"] = base64.StdEncoding.EncodeToString(p)
 			b, _ = json.Marshal(m)
 			os.WriteFile(full, b, 0o644)
-			return VerifyOptions{}
+			return verify.Options{}
 		}, "edited: record was edited after signing"},
-		{"untrusted key", func(t *testing.T, f *fixture) VerifyOptions {
+		{"untrusted key", func(t *testing.T, f *fixture) verify.Options {
 			kp, _ := sign.GenerateKeyPair([]byte("x"))
 			f.write(t, "keys/release.pub", kp.Public)
 			p, _ := spec.Load(context.Background(), f.root)
-			f.keys, _ = TrustedKeys(p)
-			return VerifyOptions{}
+			f.keys, _ = verify.TrustedKeys(p)
+			return verify.Options{}
 		}, "replaced: signed by an untrusted key"},
 	}
 	for _, tt := range tests {
@@ -420,7 +422,7 @@ func TestWaiverExpiredAfterSigning(t *testing.T) {
 	if _, err := f.release(t, in, "staging", "fraud", signedAt); err != nil {
 		t.Fatal(err)
 	}
-	rep := f.verify(t, VerifyOptions{Now: time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)})
+	rep := f.verify(t, verify.Options{Now: time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)})
 	if !rep.OK {
 		t.Fatalf("verify: %+v", rep)
 	}
@@ -451,7 +453,7 @@ func TestReleaseChain(t *testing.T) {
 	if len(entries) != 2 || entries[1].Previous != first.Released[0].Record || second.Released[0].Seq != 2 {
 		t.Fatalf("entries %+v", entries)
 	}
-	if rep := f.verify(t, VerifyOptions{}); !rep.OK {
+	if rep := f.verify(t, verify.Options{}); !rep.OK {
 		t.Fatalf("verify %+v", rep)
 	}
 }
@@ -488,16 +490,16 @@ func TestLedgerState(t *testing.T) {
 	if _, err := f.release(t, in, "staging", "", signedAt); err != nil {
 		t.Fatal(err)
 	}
-	st, err := LedgerState(context.Background(), f.root, f.keys, signedAt)
+	st, err := verify.LedgerState(context.Background(), f.root, f.keys, signedAt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := State{Version: "2.3.0", Decision: "pass", Verified: true, Record: "releases/staging/credit-default/2.3.0.intoto.json"}
+	want := verify.State{Version: "2.3.0", Decision: "pass", Verified: true, Record: "releases/staging/credit-default/2.3.0.intoto.json"}
 	if got := st["credit-default"]["staging"]; got != want {
 		t.Fatalf("state %+v, want %+v", got, want)
 	}
 	f.write(t, "releases/staging/credit-default/2.3.0.intoto.json", []byte(`{}`))
-	st, _ = LedgerState(context.Background(), f.root, f.keys, signedAt)
+	st, _ = verify.LedgerState(context.Background(), f.root, f.keys, signedAt)
 	if got := st["credit-default"]["staging"]; got.Verified || got.Version != "2.3.0" {
 		t.Fatalf("damaged record state %+v", got)
 	}
@@ -536,7 +538,7 @@ func TestReleaseRevision(t *testing.T) {
 	if len(out.Released) != 1 || out.Released[0].Revision != 2 || out.Released[0].Path != "releases/staging/credit-default/2.3.0_r2.intoto.json" {
 		t.Fatalf("outcome %+v", out)
 	}
-	rep := f.verify(t, VerifyOptions{})
+	rep := f.verify(t, verify.Options{})
 	if !rep.OK || len(rep.Records) != 2 || rep.Records[1].Revision != 2 {
 		t.Fatalf("verify %+v", rep)
 	}
@@ -573,11 +575,11 @@ func TestVerifyAfterReplan(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.write(t, ".slipway/plans/staging/credit-default.tfplan", []byte("re-planned, no changes"))
-	if rep := f.verify(t, VerifyOptions{}); !rep.OK {
+	if rep := f.verify(t, verify.Options{}); !rep.OK {
 		t.Fatalf("verify after a re-plan: %+v", rep.Records)
 	}
 	wd := filepath.Join(f.root, ".slipway")
-	p, err := PinnedPlan(wd, pinned)
+	p, err := render.PinnedPlan(wd, pinned)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -589,10 +591,10 @@ func TestVerifyAfterReplan(t *testing.T) {
 	if err := os.WriteFile(p, []byte("edited"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := PinnedPlan(wd, pinned); err == nil {
+	if _, err := render.PinnedPlan(wd, pinned); err == nil {
 		t.Fatal("an edited pinned plan was accepted")
 	}
-	if _, err := PinnedPlan(wd, "sha256:../../etc"); err == nil {
+	if _, err := render.PinnedPlan(wd, "sha256:../../etc"); err == nil {
 		t.Fatal("a malformed digest named a path")
 	}
 }
@@ -709,10 +711,10 @@ func TestApplyGate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			asked := false
-			g := &ApplyGate{Platform: f.p, AllowUnreleased: tt.allow, Gatekeeper: func(context.Context) (*Gatekeeper, error) {
+			g := &ApplyGate{Platform: f.p, AllowUnreleased: tt.allow, Now: signedAt, Trust: verify.TrustRoot{Root: f.root, Load: func(context.Context) (*spec.Platform, error) {
 				asked = true
-				return NewGatekeeper(f.root, f.keys, signedAt), nil
-			}}
+				return f.p, nil
+			}}}
 			c, err := g.Admit(context.Background(), tt.env, "credit-default", plan)
 			if tt.wantErr == "" {
 				if err != nil || c != nil || asked {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/sign"
+	"github.com/slipway-ml/slipway/internal/verify"
 )
 
 // Check modes: where the release's check result comes from.
@@ -26,6 +27,15 @@ const (
 
 // CheckModes are the modes, for flag help and validation.
 var CheckModes = []string{CheckAuto, CheckReuse, CheckRun}
+
+// ValidCheckMode says why mode is none of CheckModes, or nil. A command
+// asks before it reads a key, so that a mistyped flag costs nothing.
+func ValidCheckMode(mode string) error {
+	if !slices.Contains(CheckModes, mode) {
+		return fmt.Errorf("%q: want auto, reuse or run", mode)
+	}
+	return nil
+}
 
 // Request is a release with the choice of its check result: Options
 // without Input, how to get it, and how to run the check.
@@ -46,8 +56,8 @@ type Request struct {
 // signing key is one the platform trusts, takes the check result as
 // CheckMode says (re-running a stale one under CheckAuto), and releases.
 func Run(ctx context.Context, r Request) (*Outcome, error) {
-	if !slices.Contains(CheckModes, r.CheckMode) {
-		return nil, fmt.Errorf("check mode %q: want auto, reuse or run", r.CheckMode)
+	if err := ValidCheckMode(r.CheckMode); err != nil {
+		return nil, fmt.Errorf("check mode %w", err)
 	}
 	log := r.Log
 	if log == nil {
@@ -82,7 +92,7 @@ func Run(ctx context.Context, r Request) (*Outcome, error) {
 		return nil, err
 	}
 	out, err := Release(ctx, r.Options)
-	if r.CheckMode == CheckAuto && !ran && (errors.Is(err, ErrStale) || errors.Is(err, ErrRejudged)) {
+	if r.CheckMode == CheckAuto && !ran && (errors.Is(err, checkresult.ErrStale) || errors.Is(err, ErrRejudged)) {
 		log.Info("the saved check result is stale or not what the policies say: running the check", "reason", err.Error())
 		if r.Input, err = runCheck(); err != nil {
 			return nil, err
@@ -114,7 +124,7 @@ func untracked(ctx context.Context, root, workDir string) error {
 // signerTrusted refuses a signing key the platform does not list: its
 // releases would never verify.
 func signerTrusted(o Options, name string, log *slog.Logger) error {
-	trusted, err := TrustedKeys(o.Platform)
+	trusted, err := verify.TrustedKeys(o.Platform)
 	if err != nil {
 		return err
 	}

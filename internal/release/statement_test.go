@@ -12,6 +12,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/sign"
+	"github.com/slipway-ml/slipway/internal/verify"
 )
 
 // TestRecordStatement: a record that verified offers the statement
@@ -30,7 +31,7 @@ func TestRecordStatement(t *testing.T) {
 			f.write(t, r.Path, []byte(`{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[]}`))
 		}
 	}
-	rep := f.verify(t, VerifyOptions{})
+	rep := f.verify(t, verify.Options{})
 	got := map[string]bool{}
 	for _, r := range rep.Records {
 		st := r.Statement()
@@ -63,7 +64,7 @@ func TestRecordApproversDistinct(t *testing.T) {
 	if _, err := f.release(t, in, "staging", "", signedAt); err != nil {
 		t.Fatal(err)
 	}
-	rep := f.verify(t, VerifyOptions{})
+	rep := f.verify(t, verify.Options{})
 	yes, no := true, false
 	want := []attest.Approval{
 		{User: "alice", State: "APPROVED", SubmittedAt: "2026-11-23T10:00:00Z", DistinctFromAuthors: &yes},
@@ -97,7 +98,7 @@ func TestRecordAuthorsFromGitHub(t *testing.T) {
 	}
 	no := false
 	want := []attest.Approval{{User: "bob", State: "APPROVED", SubmittedAt: "2026-11-23T11:00:00Z", DistinctFromAuthors: &no, ReviewID: 7, Commit: "c0ffee"}}
-	for _, r := range f.verify(t, VerifyOptions{}).Records {
+	for _, r := range f.verify(t, verify.Options{}).Records {
 		if diff := cmp.Diff(want, r.Statement().Predicate.Approvals); diff != "" {
 			t.Errorf("%s: approvals (-want +got):\n%s", r.Path, diff)
 		}
@@ -135,7 +136,7 @@ func TestRecordAcceptance(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			recs := f.verify(t, VerifyOptions{}).Records
+			recs := f.verify(t, verify.Options{}).Records
 			if len(recs) == 0 {
 				t.Fatal("nothing released")
 			}
@@ -163,7 +164,7 @@ func TestWholeNewest(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, asked := range []bool{true, false} {
-		rep := f.verify(t, VerifyOptions{WholeNewest: asked})
+		rep := f.verify(t, verify.Options{WholeNewest: asked})
 		got := map[string]bool{}
 		for _, r := range rep.Records {
 			if r.Statement() == nil {

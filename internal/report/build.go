@@ -11,23 +11,22 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/evidence"
 	"github.com/slipway-ml/slipway/internal/ledger"
+	"github.com/slipway-ml/slipway/internal/parallel"
 	"github.com/slipway-ml/slipway/internal/policy"
-	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/safefile"
 	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
+	"github.com/slipway-ml/slipway/internal/verify"
 )
 
 // Options say what to report on.
 type Options struct {
 	Platform *spec.Platform
-	// Keys verify the ledger's signatures; usually release.TrustedKeys.
+	// Keys verify the ledger's signatures; usually verify.TrustedKeys.
 	Keys []*sign.PublicKey
 	// Rules is the policy catalogue (built-in and repository rules); the
 	// control coverage tables are built from its metadata.
@@ -125,7 +124,7 @@ func Build(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	b.dossiers = make([]*dossier, len(models))
-	parallel(len(models), func(i int) { b.dossiers[i] = b.dossier(models[i], byModel[models[i]]) })
+	parallel.For(len(models), func(i int) { b.dossiers[i] = b.dossier(models[i], byModel[models[i]]) })
 	b.monitoring(status.facts)
 	for _, d := range b.dossiers {
 		rep.Portfolio = append(rep.Portfolio, d.portfolio())
@@ -162,16 +161,6 @@ func day(t time.Time) string {
 	return t.UTC().Format("2006-01-02")
 }
 
-// parallel runs f(0..n-1) on every CPU; f must only write its own index.
-func parallel(n int, f func(i int)) {
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i := range n {
-		g.Go(func() error { f(i); return nil })
-	}
-	_ = g.Wait() // f returns no error
-}
-
 // inOrder makes the n parts of a rendered report on every CPU, a window
 // of slots at a time, and after each window emits them in order:
 // render(slot, i) makes part i in the slot's buffers, emit(slot, i)
@@ -182,7 +171,7 @@ func inOrder(n, slots int, render, emit func(slot, i int) error) error {
 	errs := make([]error, slots)
 	for start := 0; start < n; start += slots {
 		end := min(start+slots, n)
-		parallel(end-start, func(s int) { errs[s] = render(s, start+s) })
+		parallel.For(end-start, func(s int) { errs[s] = render(s, start+s) })
 		for s := range end - start {
 			if errs[s] != nil {
 				return errs[s]
@@ -233,7 +222,7 @@ func readLedger(ctx context.Context, root string, keys []*sign.PublicKey, now ti
 		status.Records, status.Failed = len(recs), len(recs)
 		return recs, status, nil
 	}
-	vr, err := release.Verify(ctx, release.VerifyOptions{Root: root, Keys: keys, Now: now, WholeNewest: true})
+	vr, err := verify.Ledger(ctx, verify.Options{Root: root, Keys: keys, Now: now, WholeNewest: true})
 	if err != nil {
 		return nil, status, fmt.Errorf("verify ledger: %w", err)
 	}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/slipway-ml/slipway/internal/parallel"
 )
 
 // frameworksJSON lists every item of each framework, its title, and the
@@ -111,7 +113,7 @@ func (b *builder) coverage() []Framework {
 			jobs = append(jobs, job{out[fi].Framework, it, m})
 		}
 	}
-	parallel(len(b.dossiers), func(m int) {
+	parallel.For(len(b.dossiers), func(m int) {
 		for _, j := range jobs {
 			j.item.Models[m] = b.cell(b.dossiers[m], j.fw, j.item.ID, j.mapping)
 		}

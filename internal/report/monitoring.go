@@ -11,8 +11,8 @@ import (
 
 	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/monitor"
-	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/svgchart"
+	"github.com/slipway-ml/slipway/internal/verify"
 )
 
 // MonitoringSection is a model's post-market monitoring (EU AI Act Art.
@@ -86,10 +86,10 @@ type Breach struct {
 // monitoring records themselves.
 type ledgerFacts struct {
 	entries    []ledger.Entry
-	monitoring []release.RecordReport
+	monitoring []verify.RecordReport
 }
 
-func (f *ledgerFacts) add(e ledger.Entry, rr release.RecordReport) {
+func (f *ledgerFacts) add(e ledger.Entry, rr verify.RecordReport) {
 	if !rr.OK {
 		return
 	}
@@ -151,7 +151,7 @@ func (b *builder) monitoring(f *ledgerFacts) {
 	}
 }
 
-func monitoringRun(rr release.RecordReport, metric string) (MonitoringRun, []Breach, error) {
+func monitoringRun(rr verify.RecordReport, metric string) (MonitoringRun, []Breach, error) {
 	st := rr.LedgerRecord()
 	if st == nil {
 		return MonitoringRun{}, nil, fmt.Errorf("%s did not verify", rr.Path)

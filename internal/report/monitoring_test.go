@@ -13,11 +13,11 @@ import (
 
 	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/ledger"
+	"github.com/slipway-ml/slipway/internal/ledgerrecord"
 	"github.com/slipway-ml/slipway/internal/metrics"
 	"github.com/slipway-ml/slipway/internal/monitor"
 	"github.com/slipway-ml/slipway/internal/prodlog"
 	qualitypkg "github.com/slipway-ml/slipway/internal/quality"
-	"github.com/slipway-ml/slipway/internal/release"
 )
 
 // appendMonitoring signs a monitoring record of credit-default in env at
@@ -45,7 +45,7 @@ func appendMonitoring(t *testing.T, root, env string, at time.Time, psi, acc flo
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := release.AppendRecord(context.Background(), root, released.signer, release.Record{
+	e, err := ledgerrecord.Append(context.Background(), root, released.signer, ledgerrecord.Record{
 		Kind: ledger.Monitoring, Environment: env, Model: attest.ModelRef{Name: "credit-default", Version: "2.3.0"}, Now: at, Subject: sub,
 		Predicate: func(h attest.RecordHeader) any {
 			return monitor.Predicate{RecordHeader: h, Window: fig.Window, Figures: fig, Verdict: verdict, Results: results, Issue: issue}

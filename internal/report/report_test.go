@@ -21,6 +21,7 @@ import (
 	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
+	"github.com/slipway-ml/slipway/internal/verify"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -157,7 +158,7 @@ func build(t *testing.T, root string, now time.Time, mod func(*Options)) *Report
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := release.TrustedKeys(p)
+	keys, err := verify.TrustedKeys(p)
 	if err != nil {
 		t.Fatal(err)
 	}

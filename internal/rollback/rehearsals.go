@@ -8,9 +8,9 @@ import (
 	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/policy"
-	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
+	"github.com/slipway-ml/slipway/internal/verify"
 )
 
 // Rehearsals verifies the ledger with keys and returns, per model, the
@@ -23,7 +23,7 @@ func Rehearsals(ctx context.Context, p *spec.Platform, keys []*sign.PublicKey, n
 	if len(keys) == 0 {
 		return out, nil
 	}
-	rep, err := release.Verify(ctx, release.VerifyOptions{Root: p.Root, Keys: keys, Now: now})
+	rep, err := verify.Ledger(ctx, verify.Options{Root: p.Root, Keys: keys, Now: now})
 	if err != nil {
 		return nil, err
 	}
@@ -31,7 +31,7 @@ func Rehearsals(ctx context.Context, p *spec.Platform, keys []*sign.PublicKey, n
 }
 
 // RehearsalsIn is Rehearsals on a ledger already verified.
-func RehearsalsIn(p *spec.Platform, rep *release.Report) map[string][]policy.Rehearsal {
+func RehearsalsIn(p *spec.Platform, rep *verify.Report) map[string][]policy.Rehearsal {
 	out := map[string][]policy.Rehearsal{}
 	if len(rep.Problems) > 0 {
 		// Damage to the index or to records outside any model's scope puts

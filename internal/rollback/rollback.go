@@ -13,11 +13,12 @@ import (
 
 	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/ledger"
+	"github.com/slipway-ml/slipway/internal/ledgerrecord"
 	"github.com/slipway-ml/slipway/internal/reconcile"
-	"github.com/slipway-ml/slipway/internal/release"
 	"github.com/slipway-ml/slipway/internal/render"
 	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
+	"github.com/slipway-ml/slipway/internal/verify"
 )
 
 // ErrRefused means the rollback was refused before Terraform ran: no
@@ -34,8 +35,9 @@ type Request struct {
 	// To is the version to go back to; empty means the newest verified
 	// release of another version than the newest release.
 	To string
-	// Keys verify the ledger; Signer signs the rollback record.
-	Keys   []*sign.PublicKey
+	// Trust gives the keys that verify the ledger; Signer signs the
+	// rollback record.
+	Trust  verify.TrustRoot
 	Signer *sign.Signer
 	Now    time.Time
 	// User is who ran the rollback as the environment declares it, and
@@ -49,8 +51,8 @@ type Request struct {
 type Outcome struct {
 	Environment string                    `json:"environment"`
 	Model       string                    `json:"model"`
-	From        release.ReleaseRef        `json:"from"`
-	To          release.ReleaseRef        `json:"to"`
+	From        ReleaseRef                `json:"from"`
+	To          ReleaseRef                `json:"to"`
 	Strategy    string                    `json:"strategy"`
 	Result      *reconcile.RollbackResult `json:"result,omitempty"`
 	Outcome     string                    `json:"outcome"`
@@ -84,14 +86,18 @@ func Run(ctx context.Context, r Request) (*Outcome, error) {
 		return nil, err
 	}
 	defer unlock()
-	t, err := release.FindRollbackTarget(ctx, p.Root, r.Keys, r.Now, r.Environment, r.Model, r.To)
-	if errors.Is(err, release.ErrNotCovered) {
+	keys, err := r.Trust.ResolveToAct(ctx, r.Reconcile.Log)
+	if err != nil {
+		return nil, err
+	}
+	t, err := FindRollbackTarget(ctx, p.Root, keys.Keys, r.Now, r.Environment, r.Model, r.To)
+	if errors.Is(err, ErrNotCovered) {
 		return nil, fmt.Errorf("%w: %w", ErrRefused, err)
 	}
 	if err != nil {
 		return nil, err
 	}
-	pinned, err := release.PinnedPlan(r.Reconcile.WorkDir, t.Stack.PlanSHA256)
+	pinned, err := render.PinnedPlan(r.Reconcile.WorkDir, t.Stack.PlanSHA256)
 	if err != nil {
 		return nil, fmt.Errorf("%w: the plan release %s pinned for %s: %w", ErrRefused, t.To.Path, t.Stack.ID, err)
 	}
@@ -130,7 +136,7 @@ func Run(ctx context.Context, r Request) (*Outcome, error) {
 		By:        attest.Actor{KeyID: r.Signer.KeyID, User: r.User, DeclaredBy: r.DeclaredBy},
 		Terraform: res.Terraform, Slipway: attest.Tool{Version: r.Version},
 	}
-	e, err := release.AppendRecord(ctx, p.Root, r.Signer, release.Record{
+	e, err := ledgerrecord.Append(ctx, p.Root, r.Signer, ledgerrecord.Record{
 		Kind: ledger.Rollback, Environment: r.Environment, Model: attest.ModelRef{Name: r.Model, Version: t.To.Version},
 		Now: r.Now, Subject: subject,
 		Predicate: func(h attest.RecordHeader) any { pred.RecordHeader = h; return pred },

@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"cuelang.org/go/cue"
+
+	"github.com/slipway-ml/slipway/internal/parallel"
 )
 
 // decodeValue decodes v into x. The collector's target is the CLI's
@@ -55,7 +57,7 @@ func decode(v cue.Value, rv reflect.Value) error {
 		}
 		elems := make([]reflect.Value, len(vals))
 		errs := make([]error, len(vals))
-		forEach(len(vals), func(i int) {
+		parallel.ForLimit(len(vals), spread(len(vals)), func(i int) {
 			elems[i] = reflect.New(rv.Type().Elem()).Elem()
 			errs[i] = decode(vals[i], elems[i])
 		})

@@ -1,10 +1,6 @@
 package spec
 
-import (
-	"runtime"
-
-	"golang.org/x/sync/errgroup"
-)
+import "runtime"
 
 // parallelMin is the number of like items, such as a platform's models or
 // files, from which their work is spread over the processors. CUE values
@@ -13,21 +9,9 @@ import (
 // own evaluation, and the same work for each item.
 const parallelMin = 64
 
-// forEach calls f for 0 <= i < n, on every processor when n is large, and
-// returns when every call has.
-func forEach(n int, f func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n/parallelMin*2)
-	if workers < 2 {
-		for i := range n {
-			f(i)
-		}
-		return
-	}
-	var g errgroup.Group
-	g.SetLimit(workers)
-	// Items are started in order, so that the first are done first.
-	for i := range n {
-		g.Go(func() error { f(i); return nil })
-	}
-	_ = g.Wait() // f returns no error
+// spread is how many goroutines share the work of n like items
+// (parallel.ForLimit): every processor when n is large, one below
+// parallelMin, where starting goroutines costs more than it saves.
+func spread(n int) int {
+	return min(runtime.GOMAXPROCS(0), n/parallelMin*2)
 }

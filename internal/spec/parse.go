@@ -12,6 +12,7 @@ import (
 	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/mod/modfile"
 
+	"github.com/slipway-ml/slipway/internal/parallel"
 	"github.com/slipway-ml/slipway/internal/safefile"
 )
 
@@ -58,7 +59,7 @@ func startParse(root *safefile.Root, names []string, modFile []byte) *parseAhead
 		ps[i] = &parsed{done: make(chan struct{})}
 		pa.files[name] = ps[i]
 	}
-	forEach(len(names), func(i int) {
+	parallel.ForLimit(len(names), spread(len(names)), func(i int) {
 		ps[i].src, ps[i].readErr = root.ReadFile(names[i], safefile.Spec)
 		if ps[i].readErr == nil && !utf8.Valid(ps[i].src) {
 			// CUE would turn the bytes into U+FFFD without a word, or
@@ -68,7 +69,7 @@ func startParse(root *safefile.Root, names []string, modFile []byte) *parseAhead
 	})
 	go func() {
 		defer close(pa.done)
-		forEach(len(names), func(i int) {
+		parallel.ForLimit(len(names), spread(len(names)), func(i int) {
 			if p := ps[i]; p.src != nil {
 				p.file, p.err = parser.ParseFile(names[i], p.src, pa.cfg)
 			}

@@ -15,6 +15,8 @@ import (
 
 	"cuelang.org/go/cue"
 	cueerrors "cuelang.org/go/cue/errors"
+
+	"github.com/slipway-ml/slipway/internal/parallel"
 )
 
 // patternNames turns the schema's regular expressions into words.
@@ -361,7 +363,7 @@ func (l *loader) checkPaths(p *Platform) {
 	}
 	r := newResolver(p.Root)
 	errs := make([]error, len(paths))
-	forEach(len(paths), func(i int) { errs[i] = r.inside(paths[i].rel) })
+	parallel.ForLimit(len(paths), spread(len(paths)), func(i int) { errs[i] = r.inside(paths[i].rel) })
 	for i, err := range errs {
 		if err != nil {
 			l.ref(p, paths[i].path, err.Error())

@@ -1,4 +1,9 @@
-package release
+// Package ledgerrecord signs the ledger's records of kinds other than a
+// release (a rollback, a monitoring run) and appends them, chained like a
+// release. The rollback and the monitor write them; neither needs the
+// release's machinery for it, so the check, which reads their facts, does
+// not depend on the release it gates.
+package ledgerrecord
 
 import (
 	"context"
@@ -29,9 +34,9 @@ type Record struct {
 	Before func(ctx context.Context, path string) error
 }
 
-// AppendRecord signs r with signer and appends it to the ledger of the
+// Append signs r with signer and appends it to the ledger of the
 // repository at root, chained like a release.
-func AppendRecord(ctx context.Context, root string, signer *sign.Signer, r Record) (ledger.Entry, error) {
+func Append(ctx context.Context, root string, signer *sign.Signer, r Record) (ledger.Entry, error) {
 	return ledger.Open(root).AppendRecord(ctx, r.Kind, r.Environment, r.Model.Name, r.Model.Version, r.Now,
 		func(ctx context.Context, place ledger.Place) ([]byte, []byte, error) {
 			if r.Before != nil {

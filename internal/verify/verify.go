@@ -1,4 +1,11 @@
-package release
+// Package verify checks the release ledger and records against the keys
+// Slipway trusts: where those keys come from (TrustRoot), every record's
+// signature, chain and content (Ledger), and what the verified ledger says
+// to whoever judges a new change (PreviousRelease, AcceptedRelease,
+// LedgerState). Both the check, which judges, and the release, which signs
+// what the check passed, read the verified ledger through it, so neither
+// imports the other for it.
+package verify
 
 import (
 	"context"
@@ -15,64 +22,10 @@ import (
 	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/safefile"
 	"github.com/slipway-ml/slipway/internal/sign"
-	"github.com/slipway-ml/slipway/internal/spec"
 )
 
-// TrustedKeys loads the platform's signing.trustedKeys.
-func TrustedKeys(p *spec.Platform) ([]*sign.PublicKey, error) {
-	var keys []*sign.PublicKey
-	for i, k := range p.TrustedKeys {
-		pemBytes := []byte(k.PublicKey)
-		where := fmt.Sprintf("signing.trustedKeys[%d] (%s)", i, k.ID)
-		if k.Path != "" {
-			full, err := p.ResolvePath(k.Path)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", where, err)
-			}
-			if pemBytes, err = safefile.ReadFileIn(p.Root, full, safefile.Key); err != nil {
-				return nil, fmt.Errorf("%s: %w", where, err)
-			}
-		}
-		pk, err := sign.ParsePublicKey(k.ID, pemBytes)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", where, err)
-		}
-		keys = append(keys, pk)
-	}
-	return dedupe(keys), nil
-}
-
-// LoadKeyFiles reads PEM public keys; each key's id is its file name.
-func LoadKeyFiles(paths []string) ([]*sign.PublicKey, error) {
-	var keys []*sign.PublicKey
-	for _, p := range paths {
-		b, err := safefile.ReadFile(p, safefile.Key)
-		if err != nil {
-			return nil, err
-		}
-		k, err := sign.ParsePublicKey(filepath.Base(p), b)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		keys = append(keys, k)
-	}
-	return dedupe(keys), nil
-}
-
-func dedupe(keys []*sign.PublicKey) []*sign.PublicKey {
-	seen := map[string]bool{}
-	out := keys[:0]
-	for _, k := range keys {
-		if !seen[k.Fingerprint] {
-			seen[k.Fingerprint] = true
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
-// VerifyOptions say what to verify.
-type VerifyOptions struct {
+// Options say what to verify.
+type Options struct {
 	// Root is the platform repository.
 	Root string
 	Keys []*sign.PublicKey
@@ -99,7 +52,7 @@ type VerifyOptions struct {
 }
 
 // trustedKeys fills in o.Keys from o.Trust and says where they came from.
-func (o *VerifyOptions) trustedKeys(ctx context.Context) (string, error) {
+func (o *Options) trustedKeys(ctx context.Context) (string, error) {
 	if len(o.Keys) > 0 {
 		return "", nil
 	}
@@ -189,7 +142,7 @@ func (r RecordReport) Statement() *attest.Statement {
 }
 
 // Whole is the statement of a record that verified, decoded in full, when
-// verification was asked to (VerifyOptions.WholeNewest) and the record is
+// verification was asked to (Options.WholeNewest) and the record is
 // the newest of its model in its environment; nil otherwise.
 func (r RecordReport) Whole() *attest.Statement {
 	if !r.whole {
@@ -270,10 +223,10 @@ func (c *checker) check(ctx context.Context, rel string, envelope []byte) (ledge
 	return s, nil
 }
 
-// Verify checks the whole ledger and every record in scope: signature by
+// Ledger checks the whole ledger and every record in scope: signature by
 // a trusted key, predicate type, the chains, the decision, subjects, saved
 // plan files still at hand, waivers, and the artifact when given.
-func Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
+func Ledger(ctx context.Context, o Options) (*Report, error) {
 	from, err := o.trustedKeys(ctx)
 	if err != nil {
 		return nil, err
@@ -438,9 +391,9 @@ func checkContent(r *RecordReport, now time.Time) {
 			continue
 		}
 		switch {
-		case expired(w, signed):
+		case WaiverExpired(w, signed):
 			problem("waiver %s had expired on %s, before the release was signed on %s", w.Rule, w.Expires, signed.Format("2006-01-02"))
-		case expired(w, now):
+		case WaiverExpired(w, now):
 			r.Notes = append(r.Notes, fmt.Sprintf("waiver %s (%s) expired on %s, after the release was signed on %s: it was valid when signed", w.Rule, w.Ticket, w.Expires, signed.Format("2006-01-02")))
 		}
 	}
@@ -497,10 +450,10 @@ func checkArtifact(path string, records []RecordReport) error {
 	return nil
 }
 
-// VerifyEnvelopes checks attestation files outside the ledger, such as one
+// Envelopes checks attestation files outside the ledger, such as one
 // made with cosign attest-blob: signature, predicate type and content.
 // Records carry no chain, so none is checked.
-func VerifyEnvelopes(ctx context.Context, o VerifyOptions, files []string) (*Report, error) {
+func Envelopes(ctx context.Context, o Options, files []string) (*Report, error) {
 	from, err := o.trustedKeys(ctx)
 	if err != nil {
 		return nil, err
@@ -553,4 +506,50 @@ func hasSubject(st *attest.Statement, d string) bool {
 		}
 	}
 	return false
+}
+
+// WaiverExpired reports whether a waiver no longer holds at t: it is good
+// through its expiry day, and one whose date does not parse holds never.
+func WaiverExpired(w attest.Waiver, t time.Time) bool {
+	exp, err := time.Parse("2006-01-02", w.Expires)
+	return err != nil || !t.Before(exp.AddDate(0, 0, 1))
+}
+
+// Repair resolves the unlisted records of l, as a release does before it
+// appends, trusting keys.
+func Repair(ctx context.Context, l *ledger.Ledger, keys []*sign.PublicKey, now time.Time) ([]ledger.Repair, error) {
+	c := &checker{keys: keys, seen: map[string]verified{}}
+	return l.Repair(ctx, c.check, now)
+}
+
+// IndexDamage lists the findings against the ledger's index itself: they
+// put every record's place in doubt, so nothing the ledger says holds.
+func (rep *Report) IndexDamage() []string { return rep.indexDamage }
+
+// SignedStatement is the statement of a release record whose signature
+// verified, whatever else is wrong with it (Statement is nil then): the
+// apply gate compares its pinned plans before naming its other problems.
+func (r RecordReport) SignedStatement() *attest.Statement { return r.statement }
+
+// Digest is the record file's digest as the ledger's index lists it.
+func (r RecordReport) Digest() string { return r.digest }
+
+// checkBundle checks that every blob the record's bundle pins is in the
+// store with its digest, naming each one missing or changed. seen caches
+// the verdict per digest: releases share blobs.
+func checkBundle(l *ledger.Ledger, r *RecordReport, seen map[string]error) {
+	b := r.statement.Predicate.Bundle
+	if b == nil {
+		return
+	}
+	for _, x := range b.Blobs {
+		err, ok := seen[x.Digest]
+		if !ok {
+			_, err = l.ReadBlob(x.Digest)
+			seen[x.Digest] = err
+		}
+		if err != nil {
+			r.Problems = append(r.Problems, fmt.Sprintf("bundle: %s blob %v", x.Kind, err))
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package release
+package verify
 
 import (
 	"context"
@@ -24,7 +24,7 @@ func LedgerState(ctx context.Context, root string, keys []*sign.PublicKey, now t
 	if len(keys) == 0 {
 		return out, nil
 	}
-	rep, err := Verify(ctx, VerifyOptions{Root: root, Keys: keys, Now: now})
+	rep, err := Ledger(ctx, Options{Root: root, Keys: keys, Now: now})
 	if err != nil {
 		return nil, err
 	}

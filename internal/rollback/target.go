@@ -1,4 +1,4 @@
-package release
+package rollback
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/sign"
+	"github.com/slipway-ml/slipway/internal/verify"
 )
 
 // ReleaseRef names one verified release record.
@@ -39,16 +40,16 @@ type RollbackTarget struct {
 // covers, as apply does.
 func FindRollbackTarget(ctx context.Context, root string, keys []*sign.PublicKey, now time.Time, env, model, version string) (*RollbackTarget, error) {
 	if len(keys) == 0 {
-		return nil, fmt.Errorf("%w: no trusted keys: pass --key, %s or --base, or add signing.trustedKeys to the platform", ErrNotCovered, TrustedKeysEnv)
+		return nil, fmt.Errorf("%w: no trusted keys: pass --key, %s or --base, or add signing.trustedKeys to the platform", ErrNotCovered, verify.TrustedKeysEnv)
 	}
-	rep, err := Verify(ctx, VerifyOptions{Root: root, Keys: keys, Now: now, Environment: env, Model: model})
+	rep, err := verify.Ledger(ctx, verify.Options{Root: root, Keys: keys, Now: now, Environment: env, Model: model})
 	if err != nil {
 		return nil, err
 	}
-	if len(rep.indexDamage) > 0 {
-		return nil, fmt.Errorf("%w: the release ledger does not verify: %s", ErrNotCovered, rep.indexDamage[0])
+	if len(rep.IndexDamage()) > 0 {
+		return nil, fmt.Errorf("%w: the release ledger does not verify: %s", ErrNotCovered, rep.IndexDamage()[0])
 	}
-	var releases []RecordReport
+	var releases []verify.RecordReport
 	for _, r := range rep.Records {
 		if r.IsRelease() && r.Environment == env && r.Model == model {
 			releases = append(releases, r)
@@ -59,7 +60,7 @@ func FindRollbackTarget(ctx context.Context, root string, keys []*sign.PublicKey
 	}
 	newest := releases[len(releases)-1]
 	t := &RollbackTarget{From: ref(newest)}
-	var to *RecordReport
+	var to *verify.RecordReport
 	for i := len(releases) - 1; i >= 0; i-- {
 		r := releases[i]
 		if (version != "" && r.Version == version) || (version == "" && r.Version != newest.Version) {
@@ -77,7 +78,7 @@ func FindRollbackTarget(ctx context.Context, root string, keys []*sign.PublicKey
 	}
 	t.To = ref(*to)
 	id := env + "/" + model
-	for _, s := range to.statement.Predicate.Stacks {
+	for _, s := range to.Statement().Predicate.Stacks {
 		if s.ID == id {
 			t.Stack = s
 		}
@@ -91,8 +92,8 @@ func FindRollbackTarget(ctx context.Context, root string, keys []*sign.PublicKey
 	return t, nil
 }
 
-func ref(r RecordReport) ReleaseRef {
-	return ReleaseRef{Version: r.Version, Revision: r.Revision, Path: r.Path, Record: r.digest, KeyID: r.KeyID}
+func ref(r verify.RecordReport) ReleaseRef {
+	return ReleaseRef{Version: r.Version, Revision: r.Revision, Path: r.Path, Record: r.Digest(), KeyID: r.KeyID}
 }
 
 // ErrNotCovered means no verified release covers what was asked.

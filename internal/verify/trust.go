@@ -1,19 +1,17 @@
-package release
+package verify
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"os/exec"
-	"path"
+	"log/slog"
 	"path/filepath"
 	"strings"
 
+	"github.com/slipway-ml/slipway/internal/changes"
+	"github.com/slipway-ml/slipway/internal/safefile"
 	"github.com/slipway-ml/slipway/internal/sign"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
@@ -93,6 +91,72 @@ func (t TrustRoot) Resolve(ctx context.Context) (*Keys, error) {
 	return &Keys{Keys: keys, From: "the work tree's signing.trustedKeys", WorkTree: true}, nil
 }
 
+// TrustedKeys loads the platform's signing.trustedKeys.
+func TrustedKeys(p *spec.Platform) ([]*sign.PublicKey, error) {
+	var keys []*sign.PublicKey
+	for i, k := range p.TrustedKeys {
+		pemBytes := []byte(k.PublicKey)
+		where := fmt.Sprintf("signing.trustedKeys[%d] (%s)", i, k.ID)
+		if k.Path != "" {
+			full, err := p.ResolvePath(k.Path)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", where, err)
+			}
+			if pemBytes, err = safefile.ReadFileIn(p.Root, full, safefile.Key); err != nil {
+				return nil, fmt.Errorf("%s: %w", where, err)
+			}
+		}
+		pk, err := sign.ParsePublicKey(k.ID, pemBytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		keys = append(keys, pk)
+	}
+	return Dedupe(keys), nil
+}
+
+// LoadKeyFiles reads PEM public keys; each key's id is its file name.
+func LoadKeyFiles(paths []string) ([]*sign.PublicKey, error) {
+	var keys []*sign.PublicKey
+	for _, p := range paths {
+		b, err := safefile.ReadFile(p, safefile.Key)
+		if err != nil {
+			return nil, err
+		}
+		k, err := sign.ParsePublicKey(filepath.Base(p), b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		keys = append(keys, k)
+	}
+	return Dedupe(keys), nil
+}
+
+// Dedupe drops keys already listed by fingerprint, keeping the first.
+func Dedupe(keys []*sign.PublicKey) []*sign.PublicKey {
+	seen := map[string]bool{}
+	out := keys[:0]
+	for _, k := range keys {
+		if !seen[k.Fingerprint] {
+			seen[k.Fingerprint] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// ResolveToAct is Resolve for a command whose action the keys decide (the
+// apply gate, a rollback): keys from the work tree are warned about on log,
+// since a pull request can change them and so open the gate it is judged
+// by. Verifying or reporting only shows where the keys came from.
+func (t TrustRoot) ResolveToAct(ctx context.Context, log *slog.Logger) (*Keys, error) {
+	k, err := t.Resolve(ctx)
+	if err == nil && k.WorkTree && log != nil {
+		log.Warn("trusting the work tree's signing.trustedKeys: in CI pass --key, " + TrustedKeysEnv + " or --base, which a pull request cannot change")
+	}
+	return k, err
+}
+
 // envKeys reads SLIPWAY_TRUSTED_KEYS: PEM blocks, or key files.
 func envKeys(v string) ([]*sign.PublicKey, error) {
 	if !strings.Contains(v, "-----BEGIN") {
@@ -115,7 +179,7 @@ func envKeys(v string) ([]*sign.PublicKey, error) {
 	if len(bytes.TrimSpace(rest)) > 0 {
 		return nil, errors.New("text after the last PEM block is not a key")
 	}
-	return dedupe(keys), nil
+	return Dedupe(keys), nil
 }
 
 // BaseKeys loads the platform as it is at the git ref base (the branch a
@@ -123,130 +187,10 @@ func envKeys(v string) ([]*sign.PublicKey, error) {
 // files read from that ref too.
 func BaseKeys(ctx context.Context, root, base string) ([]*sign.PublicKey, error) {
 	var keys []*sign.PublicKey
-	err := atBase(ctx, root, base, func(p *spec.Platform) error {
+	err := changes.AtBase(ctx, root, base, func(p *spec.Platform) error {
 		var err error
 		keys, err = TrustedKeys(p)
 		return err
 	})
 	return keys, err
-}
-
-// BasePlatform calls use with the platform as it is at the git ref base.
-func BasePlatform(ctx context.Context, root, base string, use func(*spec.Platform) error) error {
-	return atBase(ctx, root, base, use)
-}
-
-// atBase loads the platform at root as it is at the git ref base, from a
-// temporary copy of that commit's tree, and calls use with it while the
-// copy (whose files the platform may name) still exists.
-func atBase(ctx context.Context, root, base string, use func(*spec.Platform) error) error {
-	if strings.HasPrefix(base, "-") {
-		return fmt.Errorf("ref %q: a ref does not start with '-'", base)
-	}
-	root, err := filepath.Abs(root)
-	if err != nil {
-		return err
-	}
-	if r, err := filepath.EvalSymlinks(root); err == nil {
-		root = r
-	}
-	dir, err := os.MkdirTemp("", "slipway-base-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	// The platform may live in a subdirectory of the git repository. Run
-	// from there, git archive would hold only that subdirectory, at the
-	// archive's top; run from the top level with the subdirectory as the
-	// pathspec, the tree keeps its layout and only the platform is read.
-	top, err := gitTop(ctx, root)
-	if err != nil {
-		return err
-	}
-	rel, err := filepath.Rel(top, root)
-	if err != nil || strings.HasPrefix(rel, "..") {
-		return fmt.Errorf("platform %s is outside its git work tree %s", root, top)
-	}
-	args := []string{"-C", top, "archive", "--format=tar", base + "^{commit}"}
-	if rel != "." {
-		args = append(args, "--", filepath.ToSlash(rel))
-	}
-	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("git archive: %w", err)
-	}
-	xerr := untar(out, dir)
-	_, _ = io.Copy(io.Discard, out)
-	if err := cmd.Wait(); err != nil {
-		return fmt.Errorf("git archive: %s: %w", strings.TrimSpace(stderr.String()), err)
-	}
-	if xerr != nil {
-		return xerr
-	}
-	p, err := spec.Load(ctx, filepath.Join(dir, rel))
-	if err != nil {
-		return fmt.Errorf("platform at the base: %w", err)
-	}
-	return use(p)
-}
-
-func gitTop(ctx context.Context, root string) (string, error) {
-	top := gitOutput(ctx, root, []string{"rev-parse", "--show-toplevel"})
-	if top == "" {
-		return "", fmt.Errorf("%s is not in a git work tree", root)
-	}
-	// Compare like with like: the root may be reached through a symlink.
-	if r, err := filepath.EvalSymlinks(top); err == nil {
-		top = r
-	}
-	return top, nil
-}
-
-// untar extracts regular files and directories of a git archive into dir;
-// symlinks and names that leave dir are skipped, so the base ref's tree
-// cannot write elsewhere.
-func untar(r io.Reader, dir string) error {
-	tr := tar.NewReader(r)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("git archive: %w", err)
-		}
-		name := path.Clean(h.Name)
-		if name == "." || path.IsAbs(name) || name == ".." || strings.HasPrefix(name, "../") {
-			continue
-		}
-		full := filepath.Join(dir, filepath.FromSlash(name))
-		switch h.Typeflag {
-		case tar.TypeDir:
-			if err := os.MkdirAll(full, 0o755); err != nil {
-				return err
-			}
-		case tar.TypeReg:
-			if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-				return err
-			}
-			f, err := os.OpenFile(full, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o644)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(f, tr)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return err
-			}
-		}
-	}
 }

@@ -1,4 +1,4 @@
-package release
+package verify
 
 import (
 	"github.com/slipway-ml/slipway/internal/ledger"
