@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"time"
 
 	"github.com/slipway-ml/slipway/internal/atomicfile"
 	"github.com/slipway-ml/slipway/internal/digest"
@@ -373,6 +374,26 @@ type Waiver struct {
 	ApprovedBy  string `json:"approvedBy,omitempty"`
 	Expires     string `json:"expires"`
 	Ticket      string `json:"ticket"`
+}
+
+// WaiverEnd is when a waiver expiring on expires (YYYY-MM-DD) stops
+// holding: it is good through its expiry day, UTC. ok is false for an
+// expiry that is no date, which holds for no day at all. Every reading of
+// a waiver's expiry (the check, the release, the ledger's verification,
+// the report) goes through here.
+func WaiverEnd(expires string) (end time.Time, ok bool) {
+	exp, err := time.Parse("2006-01-02", expires)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return exp.AddDate(0, 0, 1), true
+}
+
+// WaiverExpiredAt says whether a waiver expiring on expires has expired
+// at now (WaiverEnd).
+func WaiverExpiredAt(expires string, now time.Time) bool {
+	end, ok := WaiverEnd(expires)
+	return !ok || !now.Before(end)
 }
 
 // AppliedWaiver is the waiver that turned a denial into a waived result.

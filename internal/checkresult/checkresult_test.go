@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -180,6 +181,34 @@ func TestVerdict(t *testing.T) {
 	for _, tt := range []struct{ a, b, want Outcome }{{Pass, Warn, Warn}, {Deny, Warn, Deny}, {Warn, Deny, Deny}, {Pass, Pass, Pass}} {
 		if got := Worse(tt.a, tt.b); got != tt.want {
 			t.Errorf("Worse(%s, %s) = %s, want %s", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
+// TestWaiverExpiredAt: a waiver holds through its expiry day, UTC, and an
+// expiry that is no date holds for no day.
+func TestWaiverExpiredAt(t *testing.T) {
+	day := func(s string) time.Time {
+		ts, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ts
+	}
+	for _, tc := range []struct {
+		expires string
+		now     time.Time
+		want    bool
+	}{
+		{"2026-12-03", day("2026-12-02T12:00:00Z"), false},
+		{"2026-12-03", day("2026-12-03T23:59:59Z"), false},
+		{"2026-12-03", day("2026-12-04T00:00:00Z"), true},
+		{"2026-12-03", day("2027-01-01T00:00:00Z"), true},
+		{"03/12/2026", day("2020-01-01T00:00:00Z"), true},
+		{"", day("2020-01-01T00:00:00Z"), true},
+	} {
+		if got := WaiverExpiredAt(tc.expires, tc.now); got != tc.want {
+			t.Errorf("WaiverExpiredAt(%q, %s) = %v, want %v", tc.expires, tc.now.Format(time.RFC3339), got, tc.want)
 		}
 	}
 }

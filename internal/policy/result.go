@@ -53,8 +53,7 @@ func WaiverStatus(w checkresult.Waiver, now time.Time) string {
 	if w.ApprovedBy == "" {
 		return WaiverUnapproved
 	}
-	exp, err := time.Parse("2006-01-02", w.Expires)
-	if err != nil || !now.Before(exp.AddDate(0, 0, 1)) {
+	if checkresult.WaiverExpiredAt(w.Expires, now) {
 		return WaiverExpired
 	}
 	return WaiverActive

@@ -2,13 +2,14 @@ package report
 
 import (
 	"fmt"
-	"github.com/slipway-ml/slipway/internal/checkresult"
 	"maps"
 	"math"
 	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/slipway-ml/slipway/internal/checkresult"
 
 	"github.com/slipway-ml/slipway/internal/attest"
 	"github.com/slipway-ml/slipway/internal/ledger"
@@ -839,12 +840,10 @@ func (b *builder) results(d *dossier) []PolicyResult {
 
 // waiverStatus says where a waiver stands at now.
 func waiverStatus(approvedBy, expires string, now time.Time) (string, int) {
-	exp, err := time.Parse("2006-01-02", expires)
-	if err != nil {
+	end, ok := checkresult.WaiverEnd(expires)
+	if !ok {
 		return WaiverExpired, 0
 	}
-	// A waiver is good through its expiry day (UTC).
-	end := exp.AddDate(0, 0, 1)
 	days := int(math.Floor(end.Sub(now).Hours() / 24))
 	switch {
 	case !now.Before(end):

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/slipway-ml/slipway/internal/attest"
+	"github.com/slipway-ml/slipway/internal/checkresult"
 	"github.com/slipway-ml/slipway/internal/digest"
 	"github.com/slipway-ml/slipway/internal/ledger"
 	"github.com/slipway-ml/slipway/internal/safefile"
@@ -511,8 +512,7 @@ func hasSubject(st *attest.Statement, d string) bool {
 // WaiverExpired reports whether a waiver no longer holds at t: it is good
 // through its expiry day, and one whose date does not parse holds never.
 func WaiverExpired(w attest.Waiver, t time.Time) bool {
-	exp, err := time.Parse("2006-01-02", w.Expires)
-	return err != nil || !t.Before(exp.AddDate(0, 0, 1))
+	return checkresult.WaiverExpiredAt(w.Expires, t)
 }
 
 // Repair resolves the unlisted records of l, as a release does before it
