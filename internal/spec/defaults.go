@@ -1,0 +1,115 @@
+package spec
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/cuecontext"
+)
+
+// The schema (schemas/platform.cue) is the one home of every default a
+// platform or model field takes when the repository leaves it out, such
+// as minGroupSize: *30. Nothing else retypes one: Go reads them here, from
+// the embedded schema; the Rego packs read them from the data document
+// generated from Defaults (policies/defaults.rego, kept equal to it by a
+// test in internal/policy), so a policy input that lacks a field, such as a
+// hand-written one given to `slipway policy eval` or a Rego unit test's, is
+// judged as the loaded specs would have it.
+
+// Defaults are the schema's defaults, as JSON values: Policy those of
+// platform.policy (#PolicyDefaults), Model those of a model's fields
+// (#Model), each at its path. A field inside an optional struct, such as
+// fairness.minGroupSize, is there too: it is the value the field takes
+// when the model writes the struct without it.
+type Defaults struct {
+	Policy map[string]any `json:"policy"`
+	Model  map[string]any `json:"model"`
+}
+
+var schemaDefaults = sync.OnceValues(func() (Defaults, error) { return defaultsFrom(mustReadSchema()) })
+
+// defaultsFrom reads the defaults of schema source src.
+func defaultsFrom(src []byte) (Defaults, error) {
+	v := cuecontext.New().CompileBytes(src)
+	if err := v.Err(); err != nil {
+		return Defaults{}, fmt.Errorf("schema: %w", err)
+	}
+	var d Defaults
+	var err error
+	if d.Policy, err = defaultsOf(v.LookupPath(cue.ParsePath("#PolicyDefaults"))); err != nil {
+		return Defaults{}, fmt.Errorf("schema #PolicyDefaults: %w", err)
+	}
+	if d.Model, err = defaultsOf(v.LookupPath(cue.ParsePath("#Model"))); err != nil {
+		return Defaults{}, fmt.Errorf("schema #Model: %w", err)
+	}
+	return d, nil
+}
+
+// SchemaDefaults returns the embedded schema's defaults. The schema is
+// part of the binary, so an error is a defect of the build.
+func SchemaDefaults() Defaults {
+	d, err := schemaDefaults()
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// DefaultPolicy is platform.policy as the schema defaults it for a
+// repository that sets none of it.
+func DefaultPolicy() PolicyDefaults {
+	b, err := json.Marshal(SchemaDefaults().Policy)
+	if err != nil {
+		panic(err)
+	}
+	var p PolicyDefaults
+	if err := json.Unmarshal(b, &p); err != nil {
+		panic(fmt.Errorf("schema #PolicyDefaults: %w", err))
+	}
+	return p
+}
+
+// defaultsOf collects the defaults of the fields of struct v, optional
+// fields included, recursing into structs that have no default of their
+// own. A field with a default takes it whole; a field without one and
+// without nested defaults is left out.
+func defaultsOf(v cue.Value) (map[string]any, error) {
+	it, err := v.Fields(cue.Optional(true))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{}
+	for it.Next() {
+		f := it.Value()
+		name := it.Selector().Unquoted()
+		// A default is CUE's: a marked disjunct (*30 | int), or the
+		// empty list an open list ([...string]) takes, as cue export
+		// fills them in; an open list with required elements
+		// ([#Name, ...#Name]) has none.
+		if d, ok := f.Default(); ok && d.Validate(cue.Concrete(true)) == nil {
+			var x any
+			b, err := d.MarshalJSON()
+			if err == nil {
+				err = json.Unmarshal(b, &x)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			out[name] = x
+			continue
+		}
+		if f.IncompleteKind() != cue.StructKind {
+			continue
+		}
+		sub, err := defaultsOf(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s.%w", name, err)
+		}
+		if len(sub) > 0 {
+			out[name] = sub
+		}
+	}
+	return out, nil
+}

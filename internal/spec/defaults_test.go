@@ -1,0 +1,71 @@
+package spec
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestDefaultPolicyIsLoaded: a platform that sets no policy loads with
+// exactly DefaultPolicy, so what Go and the Rego packs take for a missing
+// field is what CUE fills in.
+func TestDefaultPolicyIsLoaded(t *testing.T) {
+	fs := readBase(t)
+	p, err := Load(context.Background(), fs.write(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(fs["platform.cue"], "policy:") {
+		t.Fatal("testdata/base.txtar sets platform.policy: this test wants a platform that sets none")
+	}
+	if d := cmp.Diff(DefaultPolicy(), p.Policy); d != "" {
+		t.Errorf("loaded policy differs from DefaultPolicy (-default +loaded):\n%s", d)
+	}
+	m := p.Models["a"]
+	if got, want := float64(m.Monitoring.MinRows), SchemaDefaults().Model["monitoring"].(map[string]any)["minRows"]; got != want {
+		t.Errorf("loaded monitoring.minRows = %v, schema default %v", got, want)
+	}
+}
+
+// TestDefaultsFollowSchema: the defaults are read from the schema, not
+// retyped: a schema with other defaults yields them.
+func TestDefaultsFollowSchema(t *testing.T) {
+	src := string(mustReadSchema())
+	for _, s := range []struct{ old, new string }{
+		{"minGroupSize:            *30 |", "minGroupSize:            *45 |"},
+		{"driftThreshold:       *0.2 |", "driftThreshold:       *0.35 |"},
+		{"minRows: *100 |", "minRows: *250 |"},
+	} {
+		if !strings.Contains(src, s.old) {
+			t.Fatalf("schema no longer holds %q: update the test", s.old)
+		}
+		src = strings.Replace(src, s.old, s.new, 1)
+	}
+	d, err := defaultsFrom([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]any{
+		"minGroupSize":   d.Policy["minGroupSize"],
+		"driftThreshold": d.Policy["driftThreshold"],
+		"minRows":        d.Model["monitoring"].(map[string]any)["minRows"],
+	}
+	want := map[string]any{"minGroupSize": 45.0, "driftThreshold": 0.35, "minRows": 250.0}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("defaults of an edited schema (-want +got):\n%s", diff)
+	}
+}
+
+// TestDefaultsSkipOpenLists: a list with required elements has no
+// default, so no incomplete value reaches the Rego data.
+func TestDefaultsSkipOpenLists(t *testing.T) {
+	d := SchemaDefaults()
+	if _, ok := d.Model["training"]; ok {
+		t.Errorf("training has a default: %v", d.Model["training"])
+	}
+	if _, ok := d.Model["environments"]; ok {
+		t.Errorf("environments has a default: %v", d.Model["environments"])
+	}
+}
