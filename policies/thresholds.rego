@@ -175,10 +175,16 @@ loosened contains c if {
 loosened contains ["policy.decideOn", was, now] if {
 	is_object(base)
 	was := base.policy.decideOn
-	now := object.get(lib.policy, "decideOn", "")
+	now := policy_decide_on
 	was == "interval"
 	now != "interval"
 }
+
+# policy_decide_on is the platform's decideOn, "" when it sets none: the
+# schema gives it no default, each environment decides (lib.decide_on).
+policy_decide_on := d if {
+	d := lib.policy.decideOn
+} else := ""
 
 approved if {
 	some a in object.get(base, "approved_by", [])

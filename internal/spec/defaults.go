@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -112,4 +113,29 @@ func defaultsOf(v cue.Value) (map[string]any, error) {
 		}
 	}
 	return out, nil
+}
+
+// FillPolicy returns platform.policy document raw (JSON; empty or null
+// when the document has none) with the schema's defaults filled in, as
+// loading the specs fills them: CUE unifies it with #PolicyDefaults, so a
+// value that breaks the schema is an error naming its field. It serves
+// policy inputs written outside a check (`slipway policy eval`).
+func FillPolicy(raw []byte) (PolicyDefaults, error) {
+	ctx := cuecontext.New()
+	v := ctx.CompileBytes(mustReadSchema()).LookupPath(cue.ParsePath("#PolicyDefaults"))
+	if s := string(bytes.TrimSpace(raw)); s != "" && s != "null" {
+		doc := ctx.CompileBytes(raw, cue.Filename("platform.policy"))
+		if err := doc.Err(); err != nil {
+			return PolicyDefaults{}, fmt.Errorf("platform.policy: %w", err)
+		}
+		v = v.Unify(doc)
+	}
+	var p PolicyDefaults
+	if err := v.Validate(cue.Concrete(true)); err != nil {
+		return p, fmt.Errorf("platform.policy: %w", err)
+	}
+	if err := v.Decode(&p); err != nil {
+		return p, fmt.Errorf("platform.policy: %w", err)
+	}
+	return p, nil
 }

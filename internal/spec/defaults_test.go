@@ -69,3 +69,33 @@ func TestDefaultsSkipOpenLists(t *testing.T) {
 		t.Errorf("environments has a default: %v", d.Model["environments"])
 	}
 }
+
+// TestFillPolicy: a policy document written by hand gets what loading the
+// specs would give it: the schema's defaults where it is silent, CUE's
+// unification where it is not (a fairness threshold keeps the default's
+// other bound), and an error naming the field where it breaks the schema.
+func TestFillPolicy(t *testing.T) {
+	for _, raw := range []string{"", "null", "{}"} {
+		p, err := FillPolicy([]byte(raw))
+		if err != nil {
+			t.Fatalf("%q: %v", raw, err)
+		}
+		if d := cmp.Diff(DefaultPolicy(), p); d != "" {
+			t.Errorf("%q (-default +filled):\n%s", raw, d)
+		}
+	}
+	p, err := FillPolicy([]byte(`{"minGroupSize": 50, "fairness": {"demographic_parity_difference": {"min": 0}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultPolicy()
+	want.MinGroupSize = 50
+	zero := 0.0
+	want.Fairness["demographic_parity_difference"] = Threshold{Min: &zero, Max: want.Fairness["demographic_parity_difference"].Max}
+	if d := cmp.Diff(want, p); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	if _, err := FillPolicy([]byte(`{"minGroupSize": -1}`)); err == nil || !strings.Contains(err.Error(), "minGroupSize") {
+		t.Errorf("minGroupSize -1: err = %v, want one naming the field", err)
+	}
+}
