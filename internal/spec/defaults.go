@@ -72,6 +72,22 @@ func DefaultPolicy() PolicyDefaults {
 	return p
 }
 
+// DefaultModel is a model's fields as the schema defaults them (the
+// fields of its optional structs included, such as
+// Monitoring.Drift.Metric), for code that reads a model that may not have
+// passed through CUE, such as one decoded from an old signed record.
+func DefaultModel() Model {
+	b, err := json.Marshal(SchemaDefaults().Model)
+	if err != nil {
+		panic(err)
+	}
+	var m Model
+	if err := json.Unmarshal(b, &m); err != nil {
+		panic(fmt.Errorf("schema #Model: %w", err))
+	}
+	return m
+}
+
 // defaultsOf collects the defaults of the fields of struct v, optional
 // fields included, recursing into structs that have no default of their
 // own. A field with a default takes it whole; a field without one and

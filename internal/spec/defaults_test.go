@@ -23,9 +23,9 @@ func TestDefaultPolicyIsLoaded(t *testing.T) {
 	if d := cmp.Diff(DefaultPolicy(), p.Policy); d != "" {
 		t.Errorf("loaded policy differs from DefaultPolicy (-default +loaded):\n%s", d)
 	}
-	m := p.Models["a"]
-	if got, want := float64(m.Monitoring.MinRows), SchemaDefaults().Model["monitoring"].(map[string]any)["minRows"]; got != want {
-		t.Errorf("loaded monitoring.minRows = %v, schema default %v", got, want)
+	m, d := p.Models["a"].Monitoring, DefaultModel().Monitoring
+	if m.MinRows != d.MinRows || m.Slack != d.Slack || m.Drift.Metric != d.Drift.Metric || d.MinRows == 0 || d.Drift.Metric == "" {
+		t.Errorf("loaded monitoring minRows %d, slack %q, drift.metric %q; DefaultModel's %d, %q, %q", m.MinRows, m.Slack, m.Drift.Metric, d.MinRows, d.Slack, d.Drift.Metric)
 	}
 }
 
