@@ -27,6 +27,9 @@ import (
 type Defaults struct {
 	Policy map[string]any `json:"policy"`
 	Model  map[string]any `json:"model"`
+	// PGState are those of an environment's pg state backend (#PGState),
+	// which the environment's own defaults (a local state) do not reach.
+	PGState map[string]any `json:"pgState"`
 }
 
 var schemaDefaults = sync.OnceValues(func() (Defaults, error) { return defaultsFrom(mustReadSchema()) })
@@ -44,6 +47,9 @@ func defaultsFrom(src []byte) (Defaults, error) {
 	}
 	if d.Model, err = defaultsOf(v.LookupPath(cue.ParsePath("#Model"))); err != nil {
 		return Defaults{}, fmt.Errorf("schema #Model: %w", err)
+	}
+	if d.PGState, err = defaultsOf(v.LookupPath(cue.ParsePath("#PGState"))); err != nil {
+		return Defaults{}, fmt.Errorf("schema #PGState: %w", err)
 	}
 	return d, nil
 }
@@ -86,6 +92,20 @@ func DefaultModel() Model {
 		panic(fmt.Errorf("schema #Model: %w", err))
 	}
 	return m
+}
+
+// DefaultPGState is the pg state backend as the schema defaults it: its
+// schema and its timeouts.
+func DefaultPGState() State {
+	b, err := json.Marshal(SchemaDefaults().PGState)
+	if err != nil {
+		panic(err)
+	}
+	var st State
+	if err := json.Unmarshal(b, &st); err != nil {
+		panic(fmt.Errorf("schema #PGState: %w", err))
+	}
+	return st
 }
 
 // defaultsOf collects the defaults of the fields of struct v, optional
