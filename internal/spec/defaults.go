@@ -67,15 +67,7 @@ func SchemaDefaults() Defaults {
 // DefaultPolicy is platform.policy as the schema defaults it for a
 // repository that sets none of it.
 func DefaultPolicy() PolicyDefaults {
-	b, err := json.Marshal(SchemaDefaults().Policy)
-	if err != nil {
-		panic(err)
-	}
-	var p PolicyDefaults
-	if err := json.Unmarshal(b, &p); err != nil {
-		panic(fmt.Errorf("schema #PolicyDefaults: %w", err))
-	}
-	return p
+	return typed[PolicyDefaults]("#PolicyDefaults", SchemaDefaults().Policy)
 }
 
 // DefaultModel is a model's fields as the schema defaults them (the
@@ -83,29 +75,28 @@ func DefaultPolicy() PolicyDefaults {
 // Monitoring.Drift.Metric), for code that reads a model that may not have
 // passed through CUE, such as one decoded from an old signed record.
 func DefaultModel() Model {
-	b, err := json.Marshal(SchemaDefaults().Model)
-	if err != nil {
-		panic(err)
-	}
-	var m Model
-	if err := json.Unmarshal(b, &m); err != nil {
-		panic(fmt.Errorf("schema #Model: %w", err))
-	}
-	return m
+	return typed[Model]("#Model", SchemaDefaults().Model)
 }
 
 // DefaultPGState is the pg state backend as the schema defaults it: its
 // schema and its timeouts.
 func DefaultPGState() State {
-	b, err := json.Marshal(SchemaDefaults().PGState)
+	return typed[State]("#PGState", SchemaDefaults().PGState)
+}
+
+// typed decodes the defaults of definition def into its Go type, fresh
+// for each caller to change. The schema is part of the binary, so a
+// failure is a defect of the build.
+func typed[T any](def string, defaults map[string]any) T {
+	var v T
+	b, err := json.Marshal(defaults)
+	if err == nil {
+		err = json.Unmarshal(b, &v)
+	}
 	if err != nil {
-		panic(err)
+		panic(fmt.Errorf("schema %s: %w", def, err))
 	}
-	var st State
-	if err := json.Unmarshal(b, &st); err != nil {
-		panic(fmt.Errorf("schema #PGState: %w", err))
-	}
-	return st
+	return v
 }
 
 // defaultsOf collects the defaults of the fields of struct v, optional

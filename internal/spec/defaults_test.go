@@ -37,6 +37,7 @@ func TestDefaultsFollowSchema(t *testing.T) {
 		{"minGroupSize:            *30 |", "minGroupSize:            *45 |"},
 		{"driftThreshold:       *0.2 |", "driftThreshold:       *0.35 |"},
 		{"minRows: *100 |", "minRows: *250 |"},
+		{`connectTimeout:   *"10s" |`, `connectTimeout:   *"4s" |`},
 	} {
 		if !strings.Contains(src, s.old) {
 			t.Fatalf("schema no longer holds %q: update the test", s.old)
@@ -51,8 +52,9 @@ func TestDefaultsFollowSchema(t *testing.T) {
 		"minGroupSize":   d.Policy["minGroupSize"],
 		"driftThreshold": d.Policy["driftThreshold"],
 		"minRows":        d.Model["monitoring"].(map[string]any)["minRows"],
+		"connectTimeout": d.PGState["connectTimeout"],
 	}
-	want := map[string]any{"minGroupSize": 45.0, "driftThreshold": 0.35, "minRows": 250.0}
+	want := map[string]any{"minGroupSize": 45.0, "driftThreshold": 0.35, "minRows": 250.0, "connectTimeout": "4s"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("defaults of an edited schema (-want +got):\n%s", diff)
 	}
