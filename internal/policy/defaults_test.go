@@ -10,9 +10,12 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/slipway-ml/slipway/internal/spec"
 	"github.com/slipway-ml/slipway/policies"
+	"github.com/slipway-ml/slipway/schemas"
 )
 
 // TestDefaultsRego keeps policies/defaults.rego equal to the schema's
@@ -97,5 +100,63 @@ func TestReadInputFillsPolicy(t *testing.T) {
 	e := newEngine(t, "")
 	if v := Verdict(e.Evaluate(context.Background(), nil, bare)); v != OutcomePass {
 		t.Errorf("verdict of the fixture without platform: %s, want pass", v)
+	}
+}
+
+// TestPolicyFollowsSchemaDefault follows a changed default from the schema
+// to a verdict: an edited schema's defaults, rendered as DefaultsFile is,
+// decide a unit whose input leaves the field out.
+func TestPolicyFollowsSchemaDefault(t *testing.T) {
+	src, err := fs.ReadFile(schemas.FS, "platform.cue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const old, edited = "driftThreshold:       *0.2 |", "driftThreshold:       *0.06 |"
+	if !strings.Contains(string(src), old) {
+		t.Fatalf("schema no longer holds %q: update the test", old)
+	}
+	// The model sets no threshold of its own, the platform none either.
+	doc, err := inputDocument(fixture(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(doc["model"].(map[string]any)["monitoring"].(map[string]any)["drift"].(map[string]any), "threshold")
+	delete(doc["platform"].(map[string]any)["policy"].(map[string]any), "driftThreshold")
+	for _, tt := range []struct {
+		schema string
+		want   []string
+	}{
+		{string(src), nil},
+		{strings.Replace(string(src), old, edited, 1), []string{"feature loan_amount drifted: psi 0.08 over threshold 0.06"}},
+	} {
+		d, err := spec.DefaultsOf([]byte(tt.schema))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mods, _, err := loadModules("", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := ast.ParseModuleWithOpts(DefaultsFile, string(DefaultsRego(d)), ast.ParserOptions{RegoVersion: ast.RegoV1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mods[BuiltinPrefix+DefaultsFile] = m
+		var opts []func(*rego.Rego)
+		for _, m := range mods {
+			opts = append(opts, rego.ParsedModule(m))
+		}
+		opts = append(opts, rego.Query("[r.msg | some r in data.slipway.data.deny]"), rego.Input(doc))
+		rs, err := rego.New(opts...).Eval(context.Background())
+		if err != nil || len(rs) != 1 {
+			t.Fatalf("eval: %v (%d results)", err, len(rs))
+		}
+		var got []string
+		for _, x := range rs[0].Expressions[0].Value.([]any) {
+			got = append(got, x.(string))
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("data.deny (-want +got):\n%s", diff)
+		}
 	}
 }

@@ -32,10 +32,12 @@ type Defaults struct {
 	PGState map[string]any `json:"pgState"`
 }
 
-var schemaDefaults = sync.OnceValues(func() (Defaults, error) { return defaultsFrom(mustReadSchema()) })
+var schemaDefaults = sync.OnceValues(func() (Defaults, error) { return DefaultsOf(mustReadSchema()) })
 
-// defaultsFrom reads the defaults of schema source src.
-func defaultsFrom(src []byte) (Defaults, error) {
+// DefaultsOf reads the defaults of schema source src; SchemaDefaults are
+// the embedded schema's. Tests give it an edited schema to see Go and the
+// policies follow a changed default.
+func DefaultsOf(src []byte) (Defaults, error) {
 	v := cuecontext.New().CompileBytes(src)
 	if err := v.Err(); err != nil {
 		return Defaults{}, fmt.Errorf("schema: %w", err)

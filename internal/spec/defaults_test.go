@@ -44,7 +44,7 @@ func TestDefaultsFollowSchema(t *testing.T) {
 		}
 		src = strings.Replace(src, s.old, s.new, 1)
 	}
-	d, err := defaultsFrom([]byte(src))
+	d, err := DefaultsOf([]byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
