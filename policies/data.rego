@@ -6,6 +6,7 @@
 #   features and has not drifted.
 package slipway.data
 
+import data.slipway.defaults
 import data.slipway.lib
 
 source_path(name, field) := sprintf("dataSources.%s.%s", [name, field])
@@ -113,12 +114,12 @@ deny contains r if {
 
 drift := object.get(input.model, ["monitoring", "drift"], {})
 
-drift_metric := object.get(drift, "metric", "psi")
+drift_metric := object.get(drift, "metric", defaults.model.monitoring.drift.metric)
 
 drift_threshold := t if {
 	t := drift.threshold
 	is_number(t)
-} else := object.get(lib.policy, "driftThreshold", 0.2)
+} else := lib.policy.driftThreshold
 
 drift_checked if {
 	lib.nonempty(object.get(input.model, ["data", "reference"], ""))

@@ -85,7 +85,7 @@ test_drift_not_checked_without_snapshots if {
 test_drift_platform_default if {
 	doc := fx.with_patch([
 		{"op": "remove", "path": "/model/monitoring/drift/threshold"},
-		{"op": "replace", "path": "/platform/policy/driftThreshold", "value": 0.06},
+		{"op": "add", "path": "/platform/policy/driftThreshold", "value": 0.06},
 	])
 	some r in data.deny with input as doc
 	r.msg == "feature loan_amount drifted: psi 0.08 over threshold 0.06"

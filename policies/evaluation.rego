@@ -202,7 +202,7 @@ deny contains r if {
 	input.model.task == "binary-classification"
 	rate := lib.metric("positive_rate")
 	is_number(rate)
-	limit := object.get(lib.policy, "imbalancedPositiveRate", 0.2)
+	limit := lib.policy.imbalancedPositiveRate
 	rate < limit
 	not imbalance_covered(object.keys(input.model.evaluation.metrics))
 	msg := sprintf("positive rate is %v (under %v): set thresholds on recall and on precision or f1", [lib.num(rate), limit])
@@ -241,7 +241,7 @@ not_applicable contains r if {
 	input.model.task == "binary-classification"
 	rate := lib.metric("positive_rate")
 	is_number(rate)
-	limit := object.get(lib.policy, "imbalancedPositiveRate", 0.2)
+	limit := lib.policy.imbalancedPositiveRate
 	rate >= limit
 	msg := sprintf("positive rate is %v, not under %v: classes are not imbalanced", [lib.num(rate), limit])
 	r := lib.result("evaluation.imbalanced_metrics", msg, "evaluation.metrics")
@@ -393,7 +393,7 @@ integrity := i if {
 	is_object(i)
 } else := null
 
-min_gold_coverage := object.get(lib.policy, "minGoldCoverage", 1)
+min_gold_coverage := lib.policy.minGoldCoverage
 
 # METADATA
 # title: The predictions cover the gold set

@@ -120,7 +120,7 @@ test_imbalanced_rule_applies_under_the_limit if {
 
 test_platform_imbalance_limit if {
 	doc := fx.with_patch([
-		{"op": "replace", "path": "/platform/policy/imbalancedPositiveRate", "value": 0.1},
+		{"op": "add", "path": "/platform/policy/imbalancedPositiveRate", "value": 0.1},
 		{"op": "remove", "path": "/model/evaluation/metrics/precision"},
 	])
 	not "evaluation.imbalanced_metrics" in ids(evaluation.deny) with input as doc

@@ -90,19 +90,11 @@ production := {
 	"after": "staging", "protected": true, "limits": {"cpu": 4, "memoryMiB": 8192, "replicas": 10},
 }
 
-platform := {"name": "credit-risk", "policy": {
-	"minGroupSize": 30,
-	"baselineTolerance": 0.01,
-	"imbalancedPositiveRate": 0.2,
-	"fairness": {
-		"demographic_parity_difference": {"max": 0.1},
-		"equalized_odds_difference": {"max": 0.1},
-		"disparate_impact": {"min": 0.8},
-	},
-	"driftThreshold": 0.2,
-	"runbookSections": ["Overview", "Alerts", "Rollback", "Contacts"],
-	"maxPredictionLogDays": 400,
-}}
+# platform sets no policy: every rule must judge it with the schema's
+# defaults (data.slipway.defaults), as lib.policy fills them in, so that a
+# rule that retyped a default, or read a field lib.policy does not fill,
+# fails these tests.
+platform := {"name": "credit-risk", "policy": {}}
 
 data_sources := {
 	"applications": {

@@ -31,7 +31,7 @@ deny contains r if {
 	r := lib.result("handover.runbook_exists", sprintf("runbook %s does not exist", [input.model.handover.runbook]), "handover.runbook")
 }
 
-required_sections := object.get(lib.policy, "runbookSections", ["Overview", "Alerts", "Rollback", "Contacts"])
+required_sections := lib.policy.runbookSections
 
 present_sections := {lower(trim_space(s)) | some s in object.get(runbook, "sections", [])}
 
@@ -130,7 +130,7 @@ deny contains r if {
 	r := lib.result("handover.paging_alert", "no alert has severity \"page\"", "handover.alerts")
 }
 
-max_log_days := object.get(lib.policy, "maxPredictionLogDays", 400)
+max_log_days := lib.policy.maxPredictionLogDays
 
 # METADATA
 # title: Predictions logged with a retention
@@ -224,13 +224,7 @@ warn contains r if {
 
 rollback_strategy := object.get(input.model.handover, ["rollback", "strategy"], "")
 
-# A platform that sets no positive window gets the schema's default.
-default rollback_rehearsal_days := 90
-
-rollback_rehearsal_days := d if {
-	d := object.get(lib.policy, "rollbackRehearsalDays", 0)
-	d > 0
-}
+rollback_rehearsal_days := lib.policy.rollbackRehearsalDays
 
 # A rehearsal counts when it succeeded with the model's current strategy in
 # an environment that is not protected, no more than the allowed days
@@ -545,7 +539,7 @@ deny contains r if {
 	r := lib.result("handover.page_rotation", msg, "handover.onCall")
 }
 
-min_words := object.get(lib.policy, "runbookMinWords", 20)
+min_words := lib.policy.runbookMinWords
 
 # section_content is the evidence of the required section s, when the
 # runbook has it.

@@ -26,7 +26,7 @@ test_runbook_section_missing if {
 }
 
 test_platform_runbook_sections if {
-	doc := fx.with_patch([{"op": "replace", "path": "/platform/policy/runbookSections", "value": ["Overview", "Capacity"]}])
+	doc := fx.with_patch([{"op": "add", "path": "/platform/policy/runbookSections", "value": ["Overview", "Capacity"]}])
 	only(doc, "handover.runbook_sections")
 }
 

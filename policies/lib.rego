@@ -3,13 +3,25 @@
 # description: Helpers shared by the built-in packs. It has no rules of its own.
 package slipway.lib
 
+import data.slipway.defaults
+
 # Rules read the evidence summary as object.get(input, ["evidence", ...],
 # fallback) or through input.evidence directly, so that a missing summary or
 # value reads as "not computed" instead of silently passing (the engine also
 # denies a missing summary on its own). No rule holds the whole summary: OPA
 # would copy that large value for every unit.
 
-policy := object.get(input, ["platform", "policy"], {})
+# policy is the platform policy with the schema's defaults under it: the
+# input of a check carries them all, since CUE filled them in; one written
+# by hand or by a test may not. Rules read policy.<field> and never retype
+# a default as a fallback: the schema is their one home
+# (data.slipway.defaults is generated from it).
+policy := policy_of(object.get(input, ["platform", "policy"], null))
+
+# policy_of is platform policy p with the schema's defaults under it.
+policy_of(p) := object.union(defaults.policy, p) if {
+	is_object(p)
+} else := defaults.policy
 
 # result builds a rule result; field is a path inside the model spec, used by
 # the engine to find the file and line.
@@ -65,7 +77,7 @@ fairness_thresholds := t if {
 	t := input.model.fairness.thresholds
 	is_object(t)
 	count(t) > 0
-} else := object.get(policy, "fairness", {})
+} else := policy.fairness
 
 # model_sets_fairness_thresholds says whether the thresholds are the model's
 # (null, as a spec without any encodes to JSON, is none).
@@ -81,7 +93,7 @@ model_sets_fairness_thresholds if {
 baseline_tolerance := t if {
 	t := input.model.evaluation.baseline.tolerance
 	is_number(t)
-} else := object.get(policy, "baselineTolerance", 0.01)
+} else := policy.baselineTolerance
 
 # sensitive are the model's sensitive attributes.
 sensitive := object.get(input.model, ["fairness", "sensitive"], [])
@@ -89,7 +101,7 @@ sensitive := object.get(input.model, ["fairness", "sensitive"], [])
 min_group_size := n if {
 	n := input.model.fairness.minGroupSize
 	n > 0
-} else := object.get(policy, "minGroupSize", 30)
+} else := policy.minGroupSize
 
 # protected says whether the unit's environment is protected.
 protected if input.environment.protected == true

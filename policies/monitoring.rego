@@ -9,13 +9,14 @@
 #   insufficient evidence, never a pass.
 package slipway.monitoring
 
+import data.slipway.defaults
 import data.slipway.lib
 
 # mon is the run's figures; undefined outside `slipway monitor`, which
 # leaves every rule but monitoring.fresh silent.
 mon := input.monitoring if is_object(input.monitoring)
 
-min_rows := object.get(input.model, ["monitoring", "minRows"], 100)
+min_rows := object.get(input.model, ["monitoring", "minRows"], defaults.model.monitoring.minRows)
 
 outcomes := object.get(mon, "outcomes", null)
 

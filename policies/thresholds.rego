@@ -127,59 +127,64 @@ threshold_fields := [
 
 loosened contains ["policy.minGoldCoverage", was, now] if {
 	is_object(base)
-	was := base.policy.minGoldCoverage
-	now := object.get(lib.policy, "minGoldCoverage", 1)
+	was := base_policy.minGoldCoverage
+	now := lib.policy.minGoldCoverage
 	now < was
 }
 
 # The platform's defaults bound a model that sets no value of its own:
 # loosening one of them loosens that model as surely as editing its spec.
-# base_policy is the platform policy at the base; undefined when the base
-# could not be read.
-base_policy := p if {
+# base_policy is the platform policy at the base, with the schema's
+# defaults under it as lib.policy has them; undefined when the base could
+# not be read.
+base_policy := lib.policy_of(p) if {
 	p := base.policy
 	is_object(p)
 }
 
-base_default(name, fallback) := object.get(base_policy, name, fallback)
-
 loosened contains ["policy.baselineTolerance", was, now] if {
 	is_object(base_policy)
 	not is_number(object.get(input.model, ["evaluation", "baseline", "tolerance"], null))
-	was := base_default("baselineTolerance", 0.01)
-	now := object.get(lib.policy, "baselineTolerance", 0.01)
+	was := base_policy.baselineTolerance
+	now := lib.policy.baselineTolerance
 	now > was
 }
 
 loosened contains ["policy.driftThreshold", was, now] if {
 	is_object(base_policy)
 	object.get(input.model, ["monitoring", "drift", "threshold"], 0) == 0
-	was := base_default("driftThreshold", 0.2)
-	now := object.get(lib.policy, "driftThreshold", 0.2)
+	was := base_policy.driftThreshold
+	now := lib.policy.driftThreshold
 	now > was
 }
 
 loosened contains ["policy.minGroupSize", was, now] if {
 	is_object(base_policy)
 	object.get(input.model, ["fairness", "minGroupSize"], 0) == 0
-	was := base_default("minGroupSize", 30)
-	now := object.get(lib.policy, "minGroupSize", 30)
+	was := base_policy.minGroupSize
+	now := lib.policy.minGroupSize
 	now < was
 }
 
 loosened contains c if {
 	is_object(base_policy)
 	not lib.model_sets_fairness_thresholds
-	some c in threshold_changes("policy.fairness", base_default("fairness", {}), object.get(lib.policy, "fairness", {}))
+	some c in threshold_changes("policy.fairness", base_policy.fairness, lib.policy.fairness)
 }
 
 loosened contains ["policy.decideOn", was, now] if {
 	is_object(base)
 	was := base.policy.decideOn
-	now := object.get(lib.policy, "decideOn", "")
+	now := policy_decide_on
 	was == "interval"
 	now != "interval"
 }
+
+# policy_decide_on is the platform's decideOn, "" when it sets none: the
+# schema gives it no default, each environment decides (lib.decide_on).
+policy_decide_on := d if {
+	d := lib.policy.decideOn
+} else := ""
 
 approved if {
 	some a in object.get(base, "approved_by", [])

@@ -127,10 +127,10 @@ test_loosened_platform_defaults if {
 			{"op": "remove", "path": "/fairness/thresholds"},
 			{"op": "remove", "path": "/fairness/minGroupSize"},
 		])},
-		{"op": "replace", "path": "/platform/policy/baselineTolerance", "value": 0.05},
-		{"op": "replace", "path": "/platform/policy/driftThreshold", "value": 0.5},
-		{"op": "replace", "path": "/platform/policy/minGroupSize", "value": 10},
-		{"op": "replace", "path": "/platform/policy/fairness/demographic_parity_difference", "value": {"max": 0.2}},
+		{"op": "add", "path": "/platform/policy/baselineTolerance", "value": 0.05},
+		{"op": "add", "path": "/platform/policy/driftThreshold", "value": 0.5},
+		{"op": "add", "path": "/platform/policy/minGroupSize", "value": 10},
+		{"op": "add", "path": "/platform/policy/fairness", "value": {"demographic_parity_difference": {"max": 0.2}}},
 	])
 	msgs := {r.msg | some r in policy.deny with input as doc}
 	msgs == {
@@ -144,10 +144,10 @@ test_loosened_platform_defaults if {
 # A model with values of its own is not loosened by the platform's.
 test_platform_defaults_unused_by_the_model if {
 	doc := changed([
-		{"op": "replace", "path": "/platform/policy/baselineTolerance", "value": 0.05},
-		{"op": "replace", "path": "/platform/policy/driftThreshold", "value": 0.5},
-		{"op": "replace", "path": "/platform/policy/minGroupSize", "value": 10},
-		{"op": "replace", "path": "/platform/policy/fairness/demographic_parity_difference", "value": {"max": 0.2}},
+		{"op": "add", "path": "/platform/policy/baselineTolerance", "value": 0.05},
+		{"op": "add", "path": "/platform/policy/driftThreshold", "value": 0.5},
+		{"op": "add", "path": "/platform/policy/minGroupSize", "value": 10},
+		{"op": "add", "path": "/platform/policy/fairness", "value": {"demographic_parity_difference": {"max": 0.2}}},
 	])
 	count(policy.deny) == 0 with input as doc
 }
@@ -158,7 +158,7 @@ test_base_unknown_compares_no_defaults if {
 	doc := json.patch(unknown_base, [
 		{"op": "add", "path": "/base/policy", "value": null},
 		{"op": "add", "path": "/base/model", "value": null},
-		{"op": "replace", "path": "/platform/policy/baselineTolerance", "value": 0.05},
+		{"op": "add", "path": "/platform/policy/baselineTolerance", "value": 0.05},
 	])
 	count(policy.loosened) == 0 with input as doc
 }

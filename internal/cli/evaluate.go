@@ -72,7 +72,7 @@ read is recorded in the summary's problems, which policies deny.`,
 	fl.StringSliceVar(&f.sensitive, "sensitive", nil, "sensitive attribute `COL`umns, comma separated")
 	fl.BoolVar(&f.intersectional, "intersectional", false, "also compare every combination of the sensitive attributes")
 	fl.StringArrayVar(&f.referenceGroups, "reference-group", nil, "`ATTR=VALUE` reference group for disparate impact (default: highest selection rate); repeatable")
-	fl.IntVar(&f.minGroupSize, "min-group-size", metrics.DefaultMinGroupSize, "groups with fewer rows (`N`) are reported and excluded from fairness gaps")
+	fl.IntVar(&f.minGroupSize, "min-group-size", 0, "groups with fewer rows (`N`) are reported and excluded from fairness gaps (default: the schema's platform.policy.minGroupSize)")
 	fl.IntVar(&f.bootstrap, "bootstrap", 0, "bootstrap `N` replicates for 95% confidence intervals")
 	fl.Int64Var(&f.seed, "seed", 1, "bootstrap seed `S`")
 	fl.StringSliceVar(&f.models, "model", nil, "spec mode: evaluate only these model `NAME`s")
@@ -97,6 +97,11 @@ func evaluateFile(cmd *cobra.Command, o *options, f *evaluateFlags) error {
 	}
 	if f.label == "" {
 		return usagef("--label is required with --predictions")
+	}
+	if !cmd.Flags().Changed("min-group-size") {
+		// Read when used: the schema is compiled for it, which no other
+		// command should pay for at start-up.
+		f.minGroupSize = spec.DefaultPolicy().MinGroupSize
 	}
 	cfg := metrics.Config{
 		Task: task, Label: f.label, Prediction: f.prediction, Score: f.score, Weight: f.weight, Positive: f.positive,

@@ -145,17 +145,15 @@ type plan struct {
 	threshold                     float64
 }
 
-// DefaultMinGroupSize is the smallest group the fairness aggregates count
-// when neither the caller nor the spec sets one; the schema's and the
-// fairness policy's default (minGroupSize: *30) is the same number.
-const DefaultMinGroupSize = 30
-
 func (c Config) plan() (*plan, []string, error) {
 	if c.Task == "" {
 		c.Task = Binary
 	}
-	if c.MinGroupSize <= 0 {
-		c.MinGroupSize = DefaultMinGroupSize
+	// The smallest group is policy, whose default is the schema's
+	// (platform.policy.minGroupSize): the caller passes it, metrics holds
+	// no number of its own.
+	if len(c.Sensitive) > 0 && c.MinGroupSize < 1 {
+		return nil, nil, fmt.Errorf("%w: min group size %d: want at least 1", ErrConfig, c.MinGroupSize)
 	}
 	p := &plan{cfg: c, iPred: -1, iScore: -1, iWeigh: -1}
 	if c.Label == "" {

@@ -248,7 +248,7 @@ func TestPositiveClass(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	cfg := Config{Label: "label", Score: "score", Threshold: ptr(0.5), Sensitive: []string{"sex"}}
+	cfg := Config{Label: "label", Score: "score", Threshold: ptr(0.5), Sensitive: []string{"sex"}, MinGroupSize: 30}
 	tests := []struct {
 		name string
 		csv  string
@@ -269,6 +269,9 @@ func TestBadInput(t *testing.T) {
 		{"empty file", "", cfg, `preds.csv: empty file: no header row`, table.ErrEmpty},
 		{"header only", "label,score,sex\n", cfg, `preds.csv: no data rows: the file has a header (line 1) and nothing else`, table.ErrNoRows},
 		{"negative weight", "label,prediction,w\n1,1,-2\n", Config{Label: "label", Prediction: "prediction", Weight: "w"}, `preds.csv: row 1 (line 2), column "w": invalid value: negative weight -2`, ErrValue},
+		// The smallest group is the caller's (the spec's, the schema's
+		// default): metrics has no number of its own to fall back on.
+		{"no min group size", "label,score,sex\n1,0.2,F\n", Config{Label: "label", Score: "score", Threshold: ptr(0.5), Sensitive: []string{"sex"}}, `invalid evaluation settings: min group size 0: want at least 1`, ErrConfig},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -305,7 +308,7 @@ func TestMulticlass(t *testing.T) {
 
 func TestRegression(t *testing.T) {
 	csv := "y,p,g\n1,1,A\n2,3,A\n3,2,B\n4,4,B\n"
-	rep, err := evalCSV(t, csv, Config{Task: Regression, Label: "y", Prediction: "p", Sensitive: []string{"g"}})
+	rep, err := evalCSV(t, csv, Config{Task: Regression, Label: "y", Prediction: "p", Sensitive: []string{"g"}, MinGroupSize: 30})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +354,7 @@ func TestBootstrapReproducible(t *testing.T) {
 		}
 		b.WriteString(strings.Join([]string{map[int]string{0: "0", 1: "1"}[y], jsonNum(s), sex}, ",") + "\n")
 	}
-	cfg := Config{Label: "label", Score: "score", Threshold: ptr(0.5), Sensitive: []string{"sex"}, Bootstrap: 300, Seed: 7, Workers: 3}
+	cfg := Config{Label: "label", Score: "score", Threshold: ptr(0.5), Sensitive: []string{"sex"}, MinGroupSize: 30, Bootstrap: 300, Seed: 7, Workers: 3}
 	r1, err := evalCSV(t, b.String(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -653,6 +653,9 @@ func ReadInput(b []byte) (Input, error) {
 	if err := dec.Decode(&in); err != nil {
 		return in, err
 	}
+	if err := fillPolicies(b, &in); err != nil {
+		return in, err
+	}
 	if in.Phase == "" {
 		in.Phase = PhaseCheck
 	}

@@ -16,8 +16,13 @@ import (
 func TestFacts(t *testing.T) {
 	e := newEngine(t, "")
 	base := fixture(t)
-	lo, hi := 0.8, 0.1
+	lo, hi := 0.8, 0.15
 	platform := map[string]any{"demographic_parity_difference": map[string]any{"max": hi}}
+	// The platform's thresholds are the schema's with its own unified in,
+	// as CUE has them: demographic_parity_difference replaced, the rest
+	// the defaults.
+	merged := spec.DefaultPolicy().Fairness
+	merged["demographic_parity_difference"] = spec.Threshold{Max: &hi}
 	own := map[string]any{"disparate_impact": map[string]any{"min": lo, "decideOn": "estimate"}}
 	release := func(verified bool) map[string]any {
 		return map[string]any{"version": "1.0.0", "record": "ledger/x.json", "released_at": "2026-01-01T00:00:00Z", "verified": verified, "headline": map[string]any{}}
@@ -30,7 +35,7 @@ func TestFacts(t *testing.T) {
 		{"first release, platform thresholds", map[string]any{
 			"/evidence/baseline": nil, "/previous_release": nil, "/model/evaluation/baseline": nil, "/model/fairness/thresholds": map[string]any{},
 			"/platform/policy/fairness": platform,
-		}, Facts{BaselineSource: "none", FairnessThresholds: map[string]spec.Threshold{"demographic_parity_difference": {Max: &hi}}}},
+		}, Facts{BaselineSource: "none", FairnessThresholds: merged}},
 		{"verified release, the model's thresholds", map[string]any{
 			"/evidence/baseline": nil, "/previous_release": release(true), "/model/evaluation/baseline": nil, "/model/fairness/thresholds": own,
 			"/platform/policy/fairness": platform,
@@ -87,16 +92,19 @@ func TestFairnessOutcomes(t *testing.T) {
 }
 
 func TestFairnessThresholds(t *testing.T) {
-	lo, hi := 0.8, 0.1
+	lo, hi := 0.8, 0.15
 	defaults := spec.PolicyDefaults{Fairness: map[string]spec.Threshold{"demographic_parity_difference": {Max: &hi}}}
+	// Where the platform's fairness is silent, the schema's defaults hold.
+	merged := spec.DefaultPolicy().Fairness
+	merged["demographic_parity_difference"] = spec.Threshold{Max: &hi}
 	own := map[string]spec.Threshold{"disparate_impact": {Min: &lo, DecideOn: "interval"}}
 	tests := []struct {
 		name  string
 		model spec.Model
 		want  map[string]spec.Threshold
 	}{
-		{"no fairness block", spec.Model{}, defaults.Fairness},
-		{"no thresholds of its own", spec.Model{Fairness: &spec.Fairness{Sensitive: []string{"sex"}}}, defaults.Fairness},
+		{"no fairness block", spec.Model{}, merged},
+		{"no thresholds of its own", spec.Model{Fairness: &spec.Fairness{Sensitive: []string{"sex"}}}, merged},
 		{"its own", spec.Model{Fairness: &spec.Fairness{Sensitive: []string{"sex"}, Thresholds: own}}, own},
 	}
 	for _, tt := range tests {

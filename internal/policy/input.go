@@ -479,3 +479,35 @@ func FindPlaceholders(m spec.Model) []string {
 	sort.Strings(out)
 	return out
 }
+
+// fillPolicies gives an input document's platform.policy, and its base's,
+// the schema's defaults where the document is silent (spec.FillPolicy), as
+// a check's input has them: decoded as it is, a missing field would reach
+// the packs as Go's zero value (a minGroupSize of 0), which lib.policy
+// cannot tell from one the platform set.
+func fillPolicies(b []byte, in *Input) error {
+	var raw struct {
+		Platform struct {
+			Policy json.RawMessage `json:"policy"`
+		} `json:"platform"`
+		Base *struct {
+			Policy json.RawMessage `json:"policy"`
+		} `json:"base"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	p, err := spec.FillPolicy(raw.Platform.Policy)
+	if err != nil {
+		return err
+	}
+	in.Platform.Policy = p
+	if in.Base != nil && in.Base.Policy != nil && raw.Base != nil {
+		bp, err := spec.FillPolicy(raw.Base.Policy)
+		if err != nil {
+			return fmt.Errorf("base: %w", err)
+		}
+		in.Base.Policy = &bp
+	}
+	return nil
+}

@@ -53,13 +53,19 @@ const loosenedPackage = "slipway.policy"
 // libPackage is the built-in library the packs share.
 const libPackage = "slipway.lib"
 
+// defaultsPackage holds the schema's defaults (DefaultsFile), which
+// lib.policy lays under the input's policy.
+const defaultsPackage = "slipway.defaults"
+
 // compileBuiltin compiles the built-in modules of the named packages alone,
-// for a question one rule answers without the cost of compiling every pack.
+// with the schema's defaults they read, for a question one rule answers
+// without the cost of compiling every pack.
 func compileBuiltin(pkgs ...string) (*ast.Compiler, error) {
 	mods, _, err := loadModules("", false)
 	if err != nil {
 		return nil, err
 	}
+	pkgs = append(pkgs, defaultsPackage)
 	keep := map[string]*ast.Module{}
 	for name, m := range mods {
 		if slices.Contains(pkgs, strings.TrimPrefix(m.Package.Path.String(), "data.")) {

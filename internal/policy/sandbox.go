@@ -10,6 +10,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
+	"github.com/slipway-ml/slipway/internal/spec"
 	"github.com/slipway-ml/slipway/policies"
 )
 
@@ -129,14 +130,20 @@ func checkBuiltins(name string, m *ast.Module) []string {
 	return problems
 }
 
-// DefaultTimeout bounds one unit's evaluation when platform.policy.timeout
-// is not set.
-const DefaultTimeout = 10 * time.Second
-
-// timeout is the unit's evaluation deadline, platform.policy.timeout.
+// timeout is the unit's evaluation deadline, platform.policy.timeout, else
+// the schema's default (an input written by hand may leave it out).
 func (in Input) timeout() time.Duration {
 	if d, err := time.ParseDuration(in.Platform.Policy.Timeout); err == nil && d > 0 {
 		return d
 	}
-	return DefaultTimeout
+	return defaultTimeout()
 }
+
+var defaultTimeout = sync.OnceValue(func() time.Duration {
+	d, err := time.ParseDuration(spec.DefaultPolicy().Timeout)
+	if err != nil || d <= 0 {
+		// The schema's pattern admits only positive durations.
+		panic(fmt.Sprintf("schema default policy.timeout %q: %v", spec.DefaultPolicy().Timeout, err))
+	}
+	return d
+})

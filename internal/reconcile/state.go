@@ -18,39 +18,34 @@ import (
 	"github.com/slipway-ml/slipway/internal/terraform"
 )
 
-// Default timeouts of the pg backend's connections, when neither the
-// spec's state block nor the connection string sets them: a server that
-// does not answer must not hold a plan for ever.
-const (
-	DefaultPGConnectTimeout   = 10 * time.Second
-	DefaultPGStatementTimeout = 60 * time.Second
-)
-
-// pgConnString adds the state block's timeouts (or the defaults) to a
-// connection string that does not set them itself. Terraform's pg backend
+// pgConnString adds the state block's timeouts (or the schema's defaults,
+// for a block that did not pass through CUE: a server that does not answer
+// must not hold a plan for ever) to a connection string that does not set
+// them itself. Terraform's pg backend
 // (lib/pq) reads connect_timeout, which bounds the connection and the
 // server's first answer, and passes statement_timeout to the server.
 func pgConnString(conn string, st spec.State) string {
 	if conn == "" {
 		return ""
 	}
+	def := spec.DefaultPGState()
 	params := []struct {
-		key  string
-		spec string
-		def  time.Duration
-		unit time.Duration
+		key       string
+		spec, def string
+		unit      time.Duration
 	}{
-		{"connect_timeout", st.ConnectTimeout, DefaultPGConnectTimeout, time.Second},
-		{"statement_timeout", st.StatementTimeout, DefaultPGStatementTimeout, time.Millisecond},
+		{"connect_timeout", st.ConnectTimeout, def.ConnectTimeout, time.Second},
+		{"statement_timeout", st.StatementTimeout, def.StatementTimeout, time.Millisecond},
 	}
 	url := strings.HasPrefix(conn, "postgres://") || strings.HasPrefix(conn, "postgresql://")
 	for _, p := range params {
 		if strings.Contains(conn, p.key+"=") {
 			continue
 		}
-		d := p.def
-		if v, err := time.ParseDuration(p.spec); err == nil && v > 0 {
-			d = v
+		d, err := time.ParseDuration(p.spec)
+		if err != nil || d <= 0 {
+			// The schema's pattern admits only positive durations.
+			d, _ = time.ParseDuration(p.def)
 		}
 		v := strconv.FormatInt(int64(max(d/p.unit, 1)), 10)
 		switch {

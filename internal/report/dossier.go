@@ -219,7 +219,7 @@ func (b *builder) lineage(d *dossier, evMatch string) Lineage {
 		dr := d.ev.Data.Drift
 		metric := d.model.Monitoring.Drift.Metric
 		if metric == "" {
-			metric = "psi"
+			metric = spec.DefaultModel().Monitoring.Drift.Metric
 		}
 		// As the drift rule does: the model's threshold, else the
 		// platform's; and only the features monitoring.drift names. The
