@@ -168,3 +168,19 @@ func FillPolicy(raw []byte) (PolicyDefaults, error) {
 	}
 	return p, nil
 }
+
+// A model's minGroupSize and baseline tolerance have no default of their
+// own in the schema: unset, the platform's policy value applies, so a
+// platform that tightens it binds every model that does not set its own.
+// MinGroupSize is the one place Go decides which value applies; Rego's are
+// lib.min_group_size and lib.baseline_tolerance (no Go code reads the
+// tolerance).
+
+// MinGroupSize is the smallest group whose fairness gaps count: the
+// model's fairness.minGroupSize, else the platform's p.MinGroupSize.
+func (m Model) MinGroupSize(p PolicyDefaults) int {
+	if f := m.Fairness; f != nil && f.MinGroupSize > 0 {
+		return f.MinGroupSize
+	}
+	return p.MinGroupSize
+}
