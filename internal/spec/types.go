@@ -382,9 +382,9 @@ const BaselinePrevious = "previous"
 
 // Fairness lists the sensitive attributes and the bounds on their gaps.
 type Fairness struct {
-	Sensitive      []string             `json:"sensitive"`
-	Intersectional bool                 `json:"intersectional"`
-	ReferenceGroup map[string]string    `json:"referenceGroup,omitempty"`
+	Sensitive      []string          `json:"sensitive"`
+	Intersectional bool              `json:"intersectional"`
+	ReferenceGroup map[string]string `json:"referenceGroup,omitempty"`
 	// MinGroupSize is 0 when the model sets none (the schema wants > 0):
 	// the platform's minGroupSize applies (Model.MinGroupSize).
 	MinGroupSize int                  `json:"minGroupSize,omitempty"`
