@@ -166,18 +166,21 @@ test_base_unknown_compares_no_defaults if {
 # unset_base is the unit whose base model sets no minGroupSize or baseline
 # tolerance of its own, under a platform whose are 50 and 0.005 (stricter
 # than the schema's): the model was bound by those.
-unset_base(ops) := json.patch(changed([
-	{"op": "remove", "path": "/model/evaluation/baseline/tolerance"},
-	{"op": "remove", "path": "/model/fairness/minGroupSize"},
-	{"op": "replace", "path": "/base/model", "value": json.patch(fx.model, [
-		{"op": "remove", "path": "/evaluation/baseline/tolerance"},
-		{"op": "remove", "path": "/fairness/minGroupSize"},
-	])},
-	{"op": "add", "path": "/base/policy/minGroupSize", "value": 50},
-	{"op": "add", "path": "/base/policy/baselineTolerance", "value": 0.005},
-	{"op": "add", "path": "/platform/policy/minGroupSize", "value": 50},
-	{"op": "add", "path": "/platform/policy/baselineTolerance", "value": 0.005},
-]), ops)
+unset_base(ops) := json.patch(
+	changed([
+		{"op": "remove", "path": "/model/evaluation/baseline/tolerance"},
+		{"op": "remove", "path": "/model/fairness/minGroupSize"},
+		{"op": "replace", "path": "/base/model", "value": json.patch(fx.model, [
+			{"op": "remove", "path": "/evaluation/baseline/tolerance"},
+			{"op": "remove", "path": "/fairness/minGroupSize"},
+		])},
+		{"op": "add", "path": "/base/policy/minGroupSize", "value": 50},
+		{"op": "add", "path": "/base/policy/baselineTolerance", "value": 0.005},
+		{"op": "add", "path": "/platform/policy/minGroupSize", "value": 50},
+		{"op": "add", "path": "/platform/policy/baselineTolerance", "value": 0.005},
+	]),
+	ops,
+)
 
 # A model that relied on the platform's values and now sets looser ones
 # of its own loosens them, though its spec had no value to compare with.
