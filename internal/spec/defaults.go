@@ -22,7 +22,7 @@ import (
 // Defaults are the schema's defaults, as JSON values: Policy those of
 // platform.policy (#PolicyDefaults), Model those of a model's fields
 // (#Model), each at its path. A field inside an optional struct, such as
-// fairness.minGroupSize, is there too: it is the value the field takes
+// fairness.intersectional, is there too: it is the value the field takes
 // when the model writes the struct without it.
 type Defaults struct {
 	Policy map[string]any `json:"policy"`
