@@ -45,14 +45,8 @@ model := {
 	"data": {
 		"features": [],
 	},
-	"evaluation": {
-		"baseline": {
-			"tolerance": 0.01,
-		},
-	},
 	"fairness": {
 		"intersectional": false,
-		"minGroupSize": 30,
 	},
 	"handover": {
 		"alerts": [],

@@ -93,6 +93,27 @@ test_small_group_is_insufficient_evidence if {
 	r.msg == "group age_band=60+ has 12 gold rows, under the minimum of 30: too few to judge its fairness"
 }
 
+# A model that writes a fairness block without minGroupSize is bound by
+# the platform's, here 50, stricter than the schema's default of 30.
+test_platform_min_group_size_applies_when_model_sets_none if {
+	doc := fx.with_patch([
+		{"op": "remove", "path": "/model/fairness/minGroupSize"},
+		{"op": "add", "path": "/platform/policy/minGroupSize", "value": 50},
+		{"op": "replace", "path": "/evidence/evaluation/groups/age_band/60+/count", "value": 40},
+	])
+	msgs := {r.msg | some r in fairness.deny with input as doc; r.id == "fairness.min_group_size"}
+	msgs == {"group age_band=60+ has 40 gold rows, under the minimum of 50: too few to judge its fairness"}
+}
+
+# The model's own value, when it sets one, wins over the platform's.
+test_model_min_group_size_wins if {
+	doc := fx.with_patch([
+		{"op": "add", "path": "/platform/policy/minGroupSize", "value": 50},
+		{"op": "replace", "path": "/evidence/evaluation/groups/age_band/60+/count", "value": 40},
+	])
+	count({r | some r in fairness.deny with input as doc; r.id == "fairness.min_group_size"}) == 0
+}
+
 test_excluded_group_is_insufficient_evidence if {
 	doc := fx.with_patch([{"op": "replace", "path": "/evidence/evaluation/excluded_groups", "value": [{"attribute": "sex", "group": "x", "count": 3, "reason": "small"}]}])
 	ids(fairness.deny) == {"fairness.min_group_size"} with input as doc

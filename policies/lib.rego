@@ -98,8 +98,12 @@ baseline_tolerance := t if {
 # sensitive are the model's sensitive attributes.
 sensitive := object.get(input.model, ["fairness", "sensitive"], [])
 
+# min_group_size is the smallest group whose fairness is judged: the
+# model's fairness.minGroupSize, else the platform's minGroupSize. The
+# schema gives the model's field no default, so an absent one is unset.
 min_group_size := n if {
 	n := input.model.fairness.minGroupSize
+	is_number(n)
 	n > 0
 } else := policy.minGroupSize
 

@@ -84,19 +84,51 @@ loosened contains c if {
 	some c in threshold_changes("fairness.thresholds", object.get(base_model, ["fairness", "thresholds"], {}), object.get(input.model, ["fairness", "thresholds"], {}))
 }
 
+# A model that sets no minGroupSize or baseline tolerance of its own is
+# bound by the platform's: setting one looser than the platform's value it
+# relied on loosens it, and dropping its own for a looser platform value
+# does too. Each side is compared as lib reads it, the model's value else
+# the platform's (policy.minGroupSize and policy.baselineTolerance below
+# cover a model that sets neither, when the platform loosens).
 loosened contains ["fairness.minGroupSize", was, now] if {
 	is_object(base_model)
-	was := base_model.fairness.minGroupSize
-	now := object.get(input.model, ["fairness", "minGroupSize"], 0)
+	model_sets_any(["fairness", "minGroupSize"])
+	was := base_min_group_size
+	now := lib.min_group_size
 	now < was
 }
 
 loosened contains ["evaluation.baseline.tolerance", was, now] if {
 	is_object(base_model)
-	was := base_model.evaluation.baseline.tolerance
-	now := input.model.evaluation.baseline.tolerance
+	model_sets_any(["evaluation", "baseline", "tolerance"])
+	was := base_baseline_tolerance
+	now := lib.baseline_tolerance
 	now > was
 }
+
+# model_sets_any holds when the base's model or the changed one sets the
+# number at path.
+model_sets_any(path) if is_number(object.get(base_model, path, null))
+
+model_sets_any(path) if is_number(object.get(input.model, path, null))
+
+# base_min_group_size and base_baseline_tolerance are the values that bound
+# the base's model: its own, else its platform's, else (the base's platform
+# unknown) the platform's now.
+base_min_group_size := n if {
+	n := base_model.fairness.minGroupSize
+	is_number(n)
+	n > 0
+} else := n if {
+	n := base_policy.minGroupSize
+} else := lib.policy.minGroupSize
+
+base_baseline_tolerance := t if {
+	t := base_model.evaluation.baseline.tolerance
+	is_number(t)
+} else := t if {
+	t := base_policy.baselineTolerance
+} else := lib.policy.baselineTolerance
 
 # A raised drift threshold lets more drift through before it denies; a
 # removed one falls back to the platform's policy.driftThreshold, which the

@@ -162,3 +162,59 @@ test_base_unknown_compares_no_defaults if {
 	])
 	count(policy.loosened) == 0 with input as doc
 }
+
+# unset_base is the unit whose base model sets no minGroupSize or baseline
+# tolerance of its own, under a platform whose are 50 and 0.005 (stricter
+# than the schema's): the model was bound by those.
+unset_base(ops) := json.patch(
+	changed([
+		{"op": "remove", "path": "/model/evaluation/baseline/tolerance"},
+		{"op": "remove", "path": "/model/fairness/minGroupSize"},
+		{"op": "replace", "path": "/base/model", "value": json.patch(fx.model, [
+			{"op": "remove", "path": "/evaluation/baseline/tolerance"},
+			{"op": "remove", "path": "/fairness/minGroupSize"},
+		])},
+		{"op": "add", "path": "/base/policy/minGroupSize", "value": 50},
+		{"op": "add", "path": "/base/policy/baselineTolerance", "value": 0.005},
+		{"op": "add", "path": "/platform/policy/minGroupSize", "value": 50},
+		{"op": "add", "path": "/platform/policy/baselineTolerance", "value": 0.005},
+	]),
+	ops,
+)
+
+# A model that relied on the platform's values and now sets looser ones
+# of its own loosens them, though its spec had no value to compare with.
+test_unset_to_looser_explicit_loosens if {
+	doc := unset_base([
+		{"op": "add", "path": "/model/fairness/minGroupSize", "value": 30},
+		{"op": "add", "path": "/model/evaluation/baseline/tolerance", "value": 0.01},
+	])
+	msgs := {r.msg | some r in policy.deny with input as doc}
+	msgs == {
+		"fairness.minGroupSize loosened from 50 to 30: no approval by a risk owner (carol, @acme/risk)",
+		"evaluation.baseline.tolerance loosened from 0.005 to 0.01: no approval by a risk owner (carol, @acme/risk)",
+	}
+}
+
+test_unset_to_stricter_explicit_is_fine if {
+	doc := unset_base([
+		{"op": "add", "path": "/model/fairness/minGroupSize", "value": 60},
+		{"op": "add", "path": "/model/evaluation/baseline/tolerance", "value": 0},
+	])
+	count(policy.deny) == 0 with input as doc
+	count(policy.deny) == 0 with input as unset_base([])
+}
+
+# Dropping its own value for the platform's looser one loosens the model.
+test_explicit_to_looser_platform_loosens if {
+	doc := changed([
+		{"op": "remove", "path": "/model/evaluation/baseline/tolerance"},
+		{"op": "remove", "path": "/model/fairness/minGroupSize"},
+		{"op": "add", "path": "/platform/policy/minGroupSize", "value": 20},
+		{"op": "add", "path": "/platform/policy/baselineTolerance", "value": 0.02},
+		{"op": "add", "path": "/base/policy/minGroupSize", "value": 20},
+		{"op": "add", "path": "/base/policy/baselineTolerance", "value": 0.02},
+	])
+	found := policy.loosened with input as doc
+	found == {["fairness.minGroupSize", 30, 20], ["evaluation.baseline.tolerance", 0.01, 0.02]}
+}

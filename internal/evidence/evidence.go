@@ -359,7 +359,7 @@ func (b *builder) baseline(m spec.Model, opts Options) *Baseline {
 	if abs == "" {
 		return nil
 	}
-	cfg := MetricsConfig(m, b.p.Policy.MinGroupSize)
+	cfg := MetricsConfig(m, b.p.Policy)
 	cfg.Workers = opts.Workers
 	cfg.Name = bl.Predictions
 	rep, err := metrics.EvaluateFile(b.ctx, abs, cfg)
@@ -396,7 +396,7 @@ func (b *builder) evaluation(m spec.Model, opts Options, gj *goldJoin) (*metrics
 	if abs == "" {
 		return nil, nil
 	}
-	cfg := MetricsConfig(m, b.p.Policy.MinGroupSize)
+	cfg := MetricsConfig(m, b.p.Policy)
 	cfg.Workers = opts.Workers
 	Intervals(&cfg, opts.Bootstrap, opts.Seed)
 	// The gold join rides on the evaluation's scan of the predictions.
@@ -434,20 +434,17 @@ func (b *builder) evaluation(m spec.Model, opts Options, gj *goldJoin) (*metrics
 }
 
 // MetricsConfig is how a model's evaluation and fairness settings read its
-// predictions file; minGroupSize is the platform's default. Bootstrap
-// settings are left to the caller.
-func MetricsConfig(m spec.Model, minGroupSize int) metrics.Config {
+// predictions file under platform policy p (whose minGroupSize applies
+// where the model sets none). Bootstrap settings are left to the caller.
+func MetricsConfig(m spec.Model, p spec.PolicyDefaults) metrics.Config {
 	e := m.Evaluation
 	cfg := metrics.Config{
 		Task: m.Task, Label: e.Columns.Label, Prediction: e.Columns.Prediction, Score: e.Columns.Score, Weight: e.Columns.Weight,
 		Positive: positive(e.Positive), Threshold: e.Threshold,
-		MinGroupSize: minGroupSize, Name: e.Predictions,
+		MinGroupSize: m.MinGroupSize(p), Name: e.Predictions,
 	}
 	if f := m.Fairness; f != nil {
 		cfg.Sensitive, cfg.Intersectional, cfg.ReferenceGroup = f.Sensitive, f.Intersectional, f.ReferenceGroup
-		if f.MinGroupSize > 0 {
-			cfg.MinGroupSize = f.MinGroupSize
-		}
 	}
 	return cfg
 }

@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,7 +10,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/slipway-ml/slipway/internal/metrics"
 	"github.com/slipway-ml/slipway/internal/spec"
 )
 
@@ -177,5 +180,56 @@ func TestReadRunbook(t *testing.T) {
 		if got := containsWord(doc.all, tt.code); got != tt.want {
 			t.Errorf("containsWord(%q) = %v, want %v", tt.code, got, tt.want)
 		}
+	}
+}
+
+// TestMinGroupSizeFromPlatform: a model whose fairness block sets no
+// minGroupSize has its groups judged by the platform's, here 50: a group
+// of 40 rows is excluded from the fairness gaps, as it is not when the
+// model sets 30 of its own. (The schema's default of 30 once filled in the
+// model's field and overrode the platform's.)
+func TestMinGroupSizeFromPlatform(t *testing.T) {
+	dir := t.TempDir()
+	var csv strings.Builder
+	csv.WriteString("label,prediction,g\n")
+	for i := range 140 {
+		g := "a"
+		if i >= 100 {
+			g = "b"
+		}
+		fmt.Fprintf(&csv, "%d,%d,%s\n", i%2, (i/2)%2, g)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "predictions.csv"), []byte(csv.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		own  int
+		want []metrics.ExcludedGroup
+	}{
+		{"platform's 50", 0, []metrics.ExcludedGroup{{Attribute: "g", Group: "b", Count: 40, Reason: "fewer than 50 rows (min group size)"}}},
+		{"model's own 30", 30, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &spec.Platform{
+				Root:   dir,
+				Policy: spec.PolicyDefaults{MinGroupSize: 50},
+				Models: map[string]spec.Model{"m": {
+					Name: "m", Task: metrics.Binary,
+					Evaluation: spec.Evaluation{Predictions: "predictions.csv", Columns: spec.Columns{Label: "label", Prediction: "prediction"}},
+					Fairness:   &spec.Fairness{Sensitive: []string{"g"}, MinGroupSize: tc.own},
+				}},
+			}
+			s, err := Evaluate(context.Background(), p, "m", Options{Now: fixedNow, Bootstrap: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Evaluation == nil {
+				t.Fatalf("no evaluation; problems %+v", s.Problems)
+			}
+			if d := cmp.Diff(tc.want, s.Evaluation.ExcludedGroups, cmpopts.EquateEmpty()); d != "" {
+				t.Errorf("excluded groups (-want +got):\n%s", d)
+			}
+		})
 	}
 }

@@ -379,7 +379,7 @@ func monitorOne(ctx context.Context, o Options, engine *policy.Engine, m spec.Mo
 		}
 		predProfile = pp[predRef]
 	}
-	cfg := evidence.MetricsConfig(m, p.Policy.MinGroupSize)
+	cfg := evidence.MetricsConfig(m, p.Policy)
 	// Live figures carry intervals made as the release's evidence made
 	// them, so the two are comparable.
 	evidence.Intervals(&cfg, 0, 0)

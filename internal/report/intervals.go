@@ -39,7 +39,7 @@ func (b *builder) intervals(d *dossier) string {
 	if sha == "" || fileMatch(b.p.Root, pred, sha) != matchOK {
 		return ""
 	}
-	cfg := evidence.MetricsConfig(*m, b.p.Policy.MinGroupSize)
+	cfg := evidence.MetricsConfig(*m, b.p.Policy)
 	cfg.Bootstrap, cfg.Seed, cfg.Workers = ciReplicates, ciSeed, 1
 	re, err := metrics.EvaluateFile(b.ctx, abs(b.p.Root, pred), cfg)
 	if err != nil || re.CI == nil || !sameCounts(ev.Report, re) {

@@ -22,7 +22,7 @@ import (
 // Defaults are the schema's defaults, as JSON values: Policy those of
 // platform.policy (#PolicyDefaults), Model those of a model's fields
 // (#Model), each at its path. A field inside an optional struct, such as
-// fairness.minGroupSize, is there too: it is the value the field takes
+// fairness.intersectional, is there too: it is the value the field takes
 // when the model writes the struct without it.
 type Defaults struct {
 	Policy map[string]any `json:"policy"`
@@ -167,4 +167,20 @@ func FillPolicy(raw []byte) (PolicyDefaults, error) {
 		return p, fmt.Errorf("platform.policy: %w", err)
 	}
 	return p, nil
+}
+
+// A model's minGroupSize and baseline tolerance have no default of their
+// own in the schema: unset, the platform's policy value applies, so a
+// platform that tightens it binds every model that does not set its own.
+// MinGroupSize is the one place Go decides which value applies; Rego's are
+// lib.min_group_size and lib.baseline_tolerance (no Go code reads the
+// tolerance).
+
+// MinGroupSize is the smallest group whose fairness gaps count: the
+// model's fairness.minGroupSize, else the platform's p.MinGroupSize.
+func (m Model) MinGroupSize(p PolicyDefaults) int {
+	if f := m.Fairness; f != nil && f.MinGroupSize > 0 {
+		return f.MinGroupSize
+	}
+	return p.MinGroupSize
 }

@@ -101,3 +101,40 @@ func TestFillPolicy(t *testing.T) {
 		t.Errorf("minGroupSize -1: err = %v, want one naming the field", err)
 	}
 }
+
+// TestModelFallsBackToPlatform: a model that writes a fairness block or a
+// baseline without minGroupSize or tolerance gets no value of its own (the
+// schema's default used to fill in 30 and 0.01, silently overriding a
+// stricter platform), and MinGroupSize reads the platform's; a value the
+// model sets, 0 tolerance included, is its own.
+func TestModelFallsBackToPlatform(t *testing.T) {
+	fs := readBase(t)
+	fs["platform.cue"] += "platform: policy: {minGroupSize: 50, baselineTolerance: 0.005}\n"
+	applySubs(t, fs, `sub models/a/model.cue: metrics: roc_auc: min: 0.7 => metrics: roc_auc: min: 0.7
+		baseline: metrics: roc_auc: 0.7
+	}
+	fairness: {sensitive: ["id"]`)
+	b := strings.Replace(fs["models/a/model.cue"], "models: a:", "models: b:", 1)
+	b = strings.Replace(b, "baseline: metrics: roc_auc: 0.7", "baseline: {metrics: roc_auc: 0.7, tolerance: 0}", 1)
+	fs["models/b/model.cue"] = strings.Replace(b, `sensitive: ["id"]`, `sensitive: ["id"], minGroupSize: 20`, 1)
+	p, err := Load(context.Background(), fs.write(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type got struct {
+		Own, Effective int
+		Tolerance      *float64
+	}
+	zero := 0.0
+	want := map[string]got{"a": {0, 50, nil}, "b": {20, 20, &zero}}
+	for name, w := range want {
+		m := p.Models[name]
+		if m.Fairness == nil || m.Evaluation.Baseline == nil {
+			t.Fatalf("model %s: fairness %v, baseline %v: want both", name, m.Fairness, m.Evaluation.Baseline)
+		}
+		g := got{m.Fairness.MinGroupSize, m.MinGroupSize(p.Policy), m.Evaluation.Baseline.Tolerance}
+		if d := cmp.Diff(w, g); d != "" {
+			t.Errorf("model %s (-want +got):\n%s", name, d)
+		}
+	}
+}

@@ -366,8 +366,11 @@ type Baseline struct {
 	Release string `json:"release,omitempty"`
 	Version string `json:"version,omitempty"`
 	// Metrics are typed in: declared, not measured.
-	Metrics   map[string]float64 `json:"metrics"`
-	Tolerance float64            `json:"tolerance"`
+	Metrics map[string]float64 `json:"metrics"`
+	// Tolerance is nil when the model sets none: the platform's
+	// baselineTolerance applies (lib.baseline_tolerance). 0 is a valid,
+	// strict setting, so unset is not 0.
+	Tolerance *float64 `json:"tolerance,omitempty"`
 	// Predictions is the champion's predictions on the same gold set,
 	// which Slipway evaluates as the baseline.
 	Predictions string `json:"predictions,omitempty"`
@@ -379,11 +382,13 @@ const BaselinePrevious = "previous"
 
 // Fairness lists the sensitive attributes and the bounds on their gaps.
 type Fairness struct {
-	Sensitive      []string             `json:"sensitive"`
-	Intersectional bool                 `json:"intersectional"`
-	ReferenceGroup map[string]string    `json:"referenceGroup,omitempty"`
-	MinGroupSize   int                  `json:"minGroupSize"`
-	Thresholds     map[string]Threshold `json:"thresholds"`
+	Sensitive      []string          `json:"sensitive"`
+	Intersectional bool              `json:"intersectional"`
+	ReferenceGroup map[string]string `json:"referenceGroup,omitempty"`
+	// MinGroupSize is 0 when the model sets none (the schema wants > 0):
+	// the platform's minGroupSize applies (Model.MinGroupSize).
+	MinGroupSize int                  `json:"minGroupSize,omitempty"`
+	Thresholds   map[string]Threshold `json:"thresholds"`
 }
 
 // Tests points at the model's JUnit reports.
